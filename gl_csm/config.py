@@ -1,0 +1,270 @@
+"""gl-csm.yml + environment -> Settings (SPEC section 8), validated with clear errors.
+
+Every problem names the key (``groups.pre_sales``) and what was expected, and is a
+:class:`ConfigError` (exit code 2). The token is read from ``GITLAB_TOKEN`` only and
+is kept out of ``repr`` so it can never end up in a log line or a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gl_csm.domain.rules import Rules, rules_from_mapping
+from gl_csm.domain.taxonomy import Taxonomy
+from gl_csm.errors import ConfigError
+
+DEFAULT_CONFIG = "gl-csm.yml"
+_PATH_RE = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9_.-]*(/[A-Za-z0-9_.][A-Za-z0-9_.-]*)*$")
+_ROLES = ("csm_manager", "csm_director", "area_sales_manager", "regional_director")
+
+
+@dataclass(frozen=True)
+class Groups:
+    """Where collaboration projects live (SPEC 1)."""
+
+    pre_sales: str
+    post_sales: str
+
+
+@dataclass(frozen=True)
+class Projects:
+    """The internal projects (SPEC 1): never customer-visible."""
+
+    accounts: str
+    triage: str
+    escalations: str
+
+    def items(self) -> tuple[tuple[str, str], ...]:
+        return (
+            ("accounts", self.accounts),
+            ("triage", self.triage),
+            ("escalations", self.escalations),
+        )
+
+
+@dataclass(frozen=True)
+class RegionPeople:
+    """Who is told for a region (SPEC 5.1); any role may be missing."""
+
+    csm_manager: str | None = None
+    csm_director: str | None = None
+    area_sales_manager: str | None = None
+    regional_director: str | None = None
+
+
+@dataclass(frozen=True)
+class People:
+    vp_customer_success: str | None = None
+    public_sector_cs_director: str | None = None
+    regions: Mapping[str, RegionPeople] = field(default_factory=dict)
+
+    def usernames(self) -> tuple[str, ...]:
+        names = [self.vp_customer_success, self.public_sector_cs_director]
+        for region in self.regions.values():
+            names.extend(getattr(region, role) for role in _ROLES)
+        return tuple(sorted({n for n in names if n}))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a command needs to know about where and how it runs."""
+
+    config_path: Path | None
+    accounts_dir: Path
+    gitlab_url: str | None
+    groups: Groups | None
+    projects: Projects | None
+    people: People
+    taxonomy: Taxonomy
+    rules: Rules
+    # repr=False: the token must never be printed, logged or shown in a traceback.
+    token: str | None = field(default=None, repr=False)
+
+    @property
+    def where(self) -> str:
+        return str(self.config_path) if self.config_path else "(no config file)"
+
+    def require_layout(self, command: str) -> tuple[Groups, Projects]:
+        """Groups and projects, or a clear error: only ``assess`` works without them."""
+        if self.groups is None or self.projects is None:
+            missing = "groups" if self.groups is None else "projects"
+            raise ConfigError(
+                f"{self.where}: key '{missing}' is required for '{command}' "
+                f"(see SPEC section 8 for its keys)"
+            )
+        return self.groups, self.projects
+
+
+def _expect_mapping(value: Any, key: str, where: str) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where}: key '{key}': expected a mapping, got {type(value).__name__}")
+    return value
+
+
+def _expect_keys(data: Mapping[str, Any], allowed: tuple[str, ...], prefix: str, where: str) -> None:
+    for key in data:
+        if key not in allowed:
+            full = f"{prefix}.{key}" if prefix else str(key)
+            raise ConfigError(
+                f"{where}: unknown key '{full}'; expected one of: {', '.join(allowed)}"
+            )
+
+
+def _expect_path(value: Any, key: str, where: str) -> str:
+    if not isinstance(value, str) or not _PATH_RE.match(value.strip("/")):
+        raise ConfigError(
+            f"{where}: key '{key}': expected a GitLab path like 'group/subgroup', got {value!r}"
+        )
+    return value.strip("/")
+
+
+def _expect_username(value: Any, key: str, where: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_.][A-Za-z0-9_.-]*", value):
+        raise ConfigError(f"{where}: key '{key}': expected a GitLab username, got {value!r}")
+    return value
+
+
+def _parse_people(raw: Any, where: str) -> People:
+    data = _expect_mapping(raw, "people", where)
+    _expect_keys(data, ("vp_customer_success", "public_sector_cs_director", "regions"), "people", where)
+    regions: dict[str, RegionPeople] = {}
+    for region, roles in _expect_mapping(data.get("regions"), "people.regions", where).items():
+        key = f"people.regions.{region}"
+        roles = _expect_mapping(roles, key, where)
+        _expect_keys(roles, _ROLES, key, where)
+        regions[str(region)] = RegionPeople(
+            **{role: _expect_username(roles.get(role), f"{key}.{role}", where) for role in _ROLES}
+        )
+    return People(
+        vp_customer_success=_expect_username(
+            data.get("vp_customer_success"), "people.vp_customer_success", where
+        ),
+        public_sector_cs_director=_expect_username(
+            data.get("public_sector_cs_director"), "people.public_sector_cs_director", where
+        ),
+        regions=regions,
+    )
+
+
+def _parse_section(raw: Any, cls: type, key: str, where: str) -> Any:
+    if raw is None:
+        return None
+    data = _expect_mapping(raw, key, where)
+    names = tuple(cls.__dataclass_fields__)
+    _expect_keys(data, names, key, where)
+    for name in names:
+        if name not in data:
+            raise ConfigError(f"{where}: key '{key}.{name}' is required")
+    return cls(**{name: _expect_path(data[name], f"{key}.{name}", where) for name in names})
+
+
+_TOP_KEYS = (
+    "gitlab_url",
+    "accounts",
+    "groups",
+    "projects",
+    "fiscal_year_start_month",
+    "people",
+    "labels",
+    "rules",
+)
+
+
+def load_settings(
+    config_path: Path | None,
+    *,
+    explicit: bool = False,
+    gitlab_url: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Read the config file (if any) and the environment.
+
+    ``explicit`` says the user named the file with ``--config``: then a missing file is
+    an error. Without it, a missing default ``gl-csm.yml`` means "no config": the
+    registry is ``accounts/`` of the current directory (SPEC 7, enough for ``assess``).
+    """
+    env = os.environ if environ is None else environ
+    raw: Mapping[str, Any] = {}
+    base = Path.cwd()
+    where = "(no config file)"
+    found: Path | None = None
+    if config_path is not None and config_path.is_file():
+        found = config_path
+        where = str(config_path)
+        base = config_path.resolve().parent
+        try:
+            loaded = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            at = f" (line {mark.line + 1})" if mark is not None else ""
+            raise ConfigError(f"{where}{at}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        except OSError as exc:
+            raise ConfigError(f"{where}: cannot read the config file: {exc.strerror}") from None
+        raw = _expect_mapping(loaded, "(top level)", where)
+    elif explicit and config_path is not None:
+        raise ConfigError(f"config file {config_path} not found (given with --config)")
+
+    _expect_keys(raw, _TOP_KEYS, "", where)
+
+    accounts = raw.get("accounts", "accounts/")
+    if not isinstance(accounts, str) or not accounts:
+        raise ConfigError(f"{where}: key 'accounts': expected a directory path, got {accounts!r}")
+
+    fy = raw.get("fiscal_year_start_month", None)
+    if fy is not None and (isinstance(fy, bool) or not isinstance(fy, int) or not 1 <= fy <= 12):
+        raise ConfigError(
+            f"{where}: key 'fiscal_year_start_month': expected a month number 1..12, got {fy!r}"
+        )
+
+    rules_raw = dict(_expect_mapping(raw.get("rules"), "rules", where))
+    if fy is not None:
+        rules_raw["fiscal_year_start_month"] = fy
+    try:
+        rules = rules_from_mapping(rules_raw)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+    labels = _expect_mapping(raw.get("labels"), "labels", where)
+    try:
+        taxonomy = Taxonomy(renames=dict(labels))
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+    url = gitlab_url or env.get("GITLAB_URL") or env.get("CI_SERVER_URL") or raw.get("gitlab_url")
+    if url is not None:
+        if not isinstance(url, str) or not re.match(r"^https?://[^\s/]+", url):
+            raise ConfigError(
+                f"GitLab URL: expected http(s)://host[/path] (from --gitlab-url, GITLAB_URL, "
+                f"CI_SERVER_URL or key 'gitlab_url'), got {url!r}"
+            )
+        url = url.rstrip("/")
+    token = env.get("GITLAB_TOKEN") or None
+    if url is not None and token is None:
+        raise ConfigError(
+            f"GITLAB_TOKEN is not set: gl-csm needs a GitLab access token (api scope) in the "
+            f"GITLAB_TOKEN environment variable to talk to {url} (tokens are never taken "
+            f"from flags or files)"
+        )
+
+    return Settings(
+        config_path=found,
+        accounts_dir=(base / accounts).resolve() if not Path(accounts).is_absolute() else Path(accounts),
+        gitlab_url=url,
+        groups=_parse_section(raw.get("groups"), Groups, "groups", where),
+        projects=_parse_section(raw.get("projects"), Projects, "projects", where),
+        people=_parse_people(raw.get("people"), where),
+        taxonomy=taxonomy,
+        rules=rules,
+        token=token,
+    )

@@ -1,0 +1,604 @@
+"""The only code that talks to GitLab (ARCHITECTURE rule 4).
+
+A thin layer over python-gitlab's HTTP client that gives the services the reads and
+writes they need as plain dicts, and adds what python-gitlab does not do:
+
+* every HTTP request sent is counted (reads = GET/HEAD, writes = the rest) for
+  ``--stats``, retries and dropped connections included;
+* creates are *marker-safe*: a POST is sent without python-gitlab's transient retry,
+  and when it fails in a way that may have reached GitLab (5xx, timeout, dropped
+  connection), the object is looked up (by marker, path or title) before the POST is
+  tried again, so a retried create never makes a duplicate (GITLAB_API_NOTES.md:
+  python-gitlab retries POST too);
+* writes are paced to GitLab.com's limits (issue creation 200/min, notes 60/min,
+  doc/user/gitlab_com/rate_limits.md) so a large first run is slowed, not failed.
+
+Reads rely on python-gitlab's own ``obey_rate_limit`` (429 + Retry-After) and
+``retry_transient_errors`` (5xx, timeouts, connection errors), in pages of 100.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import gitlab
+import gitlab.const
+import requests
+from requests.adapters import BaseAdapter, HTTPAdapter
+from tenacity import (
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+)
+
+from gl_csm import markers
+from gl_csm.errors import ConfigError, GitLabError
+
+T = TypeVar("T")
+SANDBOX_URL = "https://sandbox.gl-csm.invalid"
+PER_PAGE = 100  # the maximum GitLab allows (doc/api/rest/_index.md)
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# Access levels (doc/api/members.md).
+GUEST, REPORTER, DEVELOPER, MAINTAINER, OWNER = 10, 20, 30, 40, 50
+
+
+@dataclass(frozen=True)
+class Stats:
+    reads: int
+    writes: int
+
+    def to_json(self) -> dict[str, int]:
+        return {"reads": self.reads, "writes": self.writes}
+
+
+class CallCounter:
+    """Thread-safe counts of the HTTP requests actually sent."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reads = 0
+        self.writes = 0
+
+    def count(self, method: str) -> None:
+        with self._lock:
+            if method.upper() in READ_METHODS:
+                self.reads += 1
+            else:
+                self.writes += 1
+
+    def snapshot(self) -> Stats:
+        with self._lock:
+            return Stats(self.reads, self.writes)
+
+
+class CountingAdapter(BaseAdapter):
+    """Counts each request as it leaves, then hands it to the real transport."""
+
+    def __init__(self, inner: BaseAdapter, counter: CallCounter) -> None:
+        super().__init__()
+        self.inner = inner
+        self.counter = counter
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        self.counter.count(request.method or "GET")
+        return self.inner.send(request, **kwargs)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class Pacer:
+    """Spaces writes of one kind to at most N per minute (0 = no pacing).
+
+    A first run over a large portfolio creates many issues and notes; GitLab.com
+    answers 429 past 200 issues/min and 60 notes/min per user, and some of its APIs
+    send no Retry-After. Spacing writes evenly keeps the run under the limit instead.
+    """
+
+    def __init__(
+        self,
+        per_minute: Mapping[str, int],
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._interval = {k: 60.0 / v for k, v in per_minute.items() if v and v > 0}
+        self._next: dict[str, float] = {}
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+
+    def acquire(self, kind: str) -> None:
+        interval = self._interval.get(kind)
+        if interval is None:
+            return
+        with self._lock:
+            now = self._clock()
+            at = max(now, self._next.get(kind, now))
+            self._next[kind] = at + interval
+        if at > now:
+            self._sleep(at - now)
+
+
+def _status(exc: BaseException) -> int | None:
+    return getattr(exc, "response_code", None)
+
+
+def _is_transient(exc: BaseException) -> bool:
+    """Failures after which a write may or may not have happened at GitLab."""
+    if isinstance(
+        exc,
+        requests.ConnectionError | requests.Timeout | requests.exceptions.ChunkedEncodingError,
+    ):
+        return True
+    code = _status(exc)
+    return isinstance(exc, gitlab.GitlabError) and code in gitlab.const.RETRYABLE_TRANSIENT_ERROR_CODES
+
+
+def enc(path_or_id: str | int) -> str:
+    """A project/group id, or its full path URL-encoded (doc/api/rest/_index.md)."""
+    return str(path_or_id) if isinstance(path_or_id, int) else quote(str(path_or_id), safe="")
+
+
+class Gateway:
+    """Reads and writes against one GitLab (or the sandbox), counted and paced."""
+
+    def __init__(
+        self,
+        gl: gitlab.Gitlab,
+        counter: CallCounter,
+        *,
+        pacer: Pacer | None = None,
+        create_attempts: int = 6,
+        create_wait_max: float = 8.0,
+    ) -> None:
+        self.gl = gl
+        self.counter = counter
+        self.pacer = pacer or Pacer({})
+        self._create_attempts = create_attempts
+        self._create_wait_max = create_wait_max
+
+    # -- construction -------------------------------------------------------------
+
+    @classmethod
+    def connect(
+        cls,
+        url: str,
+        token: str,
+        *,
+        pace: Mapping[str, int] | None = None,
+        timeout: float = 30.0,
+        transport: BaseAdapter | None = None,
+    ) -> Gateway:
+        """A gateway to a real GitLab (or ``gl-csm sandbox serve``) at ``url``."""
+        counter = CallCounter()
+        gl = gitlab.Gitlab(
+            url,
+            private_token=token,
+            timeout=timeout,
+            per_page=PER_PAGE,
+            retry_transient_errors=True,
+            keep_base_url=True,
+        )
+        gl.session.mount(url, CountingAdapter(transport or HTTPAdapter(), counter))
+        return cls(gl, counter, pacer=Pacer(pace or {}))
+
+    @classmethod
+    def for_transport(cls, transport: BaseAdapter, url: str = SANDBOX_URL) -> Gateway:
+        """A gateway whose requests go to an in-process transport (the sandbox)."""
+        return cls.connect(url, "sandbox", transport=transport)
+
+    @property
+    def stats(self) -> Stats:
+        return self.counter.snapshot()
+
+    @property
+    def url(self) -> str:
+        return self.gl.url
+
+    def close(self) -> None:
+        self.gl.session.close()
+
+    # -- low level ----------------------------------------------------------------
+
+    def _convert(self, what: str, exc: BaseException) -> Exception:
+        """A GitLab failure as a message that names the object and GitLab's answer."""
+        if isinstance(exc, gitlab.GitlabAuthenticationError):
+            return ConfigError(
+                f"GitLab at {self.url} rejected the token in GITLAB_TOKEN (401 Unauthorized): "
+                f"check that it is valid and has the api scope"
+            )
+        if isinstance(exc, gitlab.GitlabError):
+            return GitLabError(f"{what}: GitLab answered {exc.response_code}: {exc.error_message}")
+        return GitLabError(
+            f"{what}: could not reach GitLab at {self.url} ({exc.__class__.__name__})"
+        )
+
+    def _wrap(self, what: str, fn: Callable[[], T]) -> T:
+        try:
+            return fn()
+        except (gitlab.GitlabError, requests.ConnectionError, requests.Timeout) as exc:
+            raise self._convert(what, exc) from exc
+
+    def get(self, path: str, what: str, **query: Any) -> dict | None:
+        """GET one object; None on 404."""
+
+        def call() -> dict | None:
+            try:
+                return self.gl.http_get(path, query_data=query or None)  # type: ignore[return-value]
+            except gitlab.GitlabHttpError as exc:
+                if exc.response_code == 404:
+                    return None
+                raise
+
+        return self._wrap(what, call)
+
+    def list(self, path: str, what: str, **query: Any) -> list[dict]:
+        """Every page of a listing, 100 at a time."""
+        query.setdefault("per_page", PER_PAGE)
+
+        def call() -> list[dict]:
+            return list(self.gl.http_list(path, query_data=query, iterator=True))  # type: ignore[arg-type]
+
+        return self._wrap(what, call)
+
+    def put(self, path: str, what: str, data: Mapping[str, Any]) -> dict:
+        """PUT is idempotent here (set labels, fields): python-gitlab may retry it."""
+        return self._wrap(what, lambda: self.gl.http_put(path, post_data=dict(data)))  # type: ignore[return-value]
+
+    def post_idempotent(self, path: str, what: str, data: Mapping[str, Any]) -> dict:
+        """POST whose repeat GitLab rejects (labels: 409): plain retries are safe."""
+        return self._wrap(what, lambda: self.gl.http_post(path, post_data=dict(data)))  # type: ignore[return-value]
+
+    def _retry_safe(self, what: str, send: Callable[[], dict], find: Callable[[], dict | None]) -> dict:
+        """Send a non-repeatable write; after a failure that may have reached GitLab,
+        look the result up with ``find`` before sending it again."""
+
+        def call() -> dict:
+            retrying = Retrying(
+                stop=stop_after_attempt(self._create_attempts),
+                wait=wait_exponential(multiplier=0.2, max=self._create_wait_max),
+                retry=retry_if_exception(_is_transient),
+                reraise=True,
+            )
+            for attempt in retrying:
+                with attempt:
+                    if attempt.retry_state.attempt_number > 1:
+                        found = find()
+                        if found is not None:
+                            return found
+                    return send()
+            raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
+
+        return self._wrap(what, call)
+
+    def create(
+        self,
+        path: str,
+        what: str,
+        data: Mapping[str, Any],
+        find: Callable[[], dict | None],
+        *,
+        pace: str | None = None,
+    ) -> dict:
+        """Marker-safe POST (see the module docstring)."""
+
+        def send() -> dict:
+            if pace:
+                self.pacer.acquire(pace)
+            # No transient retry inside python-gitlab: a retried POST could duplicate.
+            return self.gl.http_post(  # type: ignore[return-value]
+                path, post_data=dict(data), retry_transient_errors=False
+            )
+
+        return self._retry_safe(what, send, find)
+
+    # -- users, groups, projects ----------------------------------------------------
+
+    def current_user(self) -> dict:
+        user = self.get("/user", "read the token's user")
+        assert user is not None
+        return user
+
+    def user(self, username: str) -> dict | None:
+        found = self.list("/users", f"look up user {username!r}", username=username)
+        return found[0] if found else None
+
+    def users(self, usernames: Iterable[str]) -> dict[str, dict | None]:
+        """One lookup per distinct username (GitLab has no bulk lookup by name)."""
+        return {name: self.user(name) for name in sorted(set(usernames))}
+
+    def group(self, path: str | int) -> dict | None:
+        return self.get(f"/groups/{enc(path)}", f"read group {path}")
+
+    def project(self, path: str | int) -> dict | None:
+        return self.get(f"/projects/{enc(path)}", f"read project {path}")
+
+    def create_project(
+        self, namespace: dict, path: str, name: str, **fields: Any
+    ) -> dict:
+        full = f"{namespace['full_path']}/{path}"
+        return self.create(
+            "/projects",
+            f"create project {full}",
+            {"namespace_id": namespace["id"], "path": path, "name": name, **fields},
+            find=lambda: self.project(full),
+        )
+
+    def update_project(self, project: str | int, **fields: Any) -> dict:
+        return self.put(f"/projects/{enc(project)}", f"update project {project}", fields)
+
+    def transfer_project(self, project: str | int, namespace: str | int) -> dict:
+        """Move a project (doc/api/projects.md, "Transfer a project to a new namespace").
+
+        A PUT, but not repeatable in effect: a repeat answers 400 "Project is already
+        in this namespace", so after a lost answer check where the project is first.
+        """
+        target = str(namespace)
+
+        def find() -> dict | None:
+            now = self.project(project)
+            moved = now is not None and target in (
+                str(now["namespace"]["id"]),
+                now["namespace"]["full_path"],
+            )
+            return now if moved else None
+
+        def send() -> dict:
+            return self.gl.http_put(  # type: ignore[return-value]
+                f"/projects/{enc(project)}/transfer",
+                post_data={"namespace": namespace},
+                retry_transient_errors=False,
+            )
+
+        return self._retry_safe(f"transfer project {project} to {namespace}", send, find)
+
+    def members(self, project: str | int, *, inherited: bool = False) -> list[dict]:
+        suffix = "/members/all" if inherited else "/members"
+        return self.list(f"/projects/{enc(project)}{suffix}", f"list members of {project}")
+
+    def add_member(self, project: str | int, user_id: int, access_level: int) -> dict:
+        """Add a member; an existing membership (409) is updated to the level instead."""
+        what = f"add member {user_id} to {project}"
+        try:
+            return self.gl.http_post(  # type: ignore[return-value]
+                f"/projects/{enc(project)}/members",
+                post_data={"user_id": user_id, "access_level": access_level},
+            )
+        except gitlab.GitlabHttpError as exc:
+            if exc.response_code != 409:
+                raise self._convert(what, exc) from exc
+        return self.update_member(project, user_id, access_level)
+
+    def update_member(self, project: str | int, user_id: int, access_level: int) -> dict:
+        return self.put(
+            f"/projects/{enc(project)}/members/{user_id}",
+            f"set member {user_id} of {project} to access level {access_level}",
+            {"access_level": access_level},
+        )
+
+    # -- labels ---------------------------------------------------------------------
+
+    def group_labels(self, group: str | int) -> list[dict]:
+        return self.list(
+            f"/groups/{enc(group)}/labels",
+            f"list labels of group {group}",
+            include_ancestor_groups="true",
+        )
+
+    def project_labels(self, project: str | int) -> list[dict]:
+        return self.list(
+            f"/projects/{enc(project)}/labels",
+            f"list labels of project {project}",
+            include_ancestor_groups="true",
+        )
+
+    def _create_label(self, path: str, what: str, data: Mapping[str, Any]) -> bool:
+        """True when created, False when it already existed (409, doc/api/labels.md)."""
+        try:
+            self.gl.http_post(path, post_data=dict(data))
+            return True
+        except gitlab.GitlabHttpError as exc:
+            if exc.response_code == 409:
+                return False
+            raise self._convert(what, exc) from exc
+
+    def create_group_label(self, group: str | int, name: str, color: str, description: str) -> bool:
+        return self._create_label(
+            f"/groups/{enc(group)}/labels",
+            f"create label {name!r} in group {group}",
+            {"name": name, "color": color, "description": description},
+        )
+
+    def create_project_label(
+        self, project: str | int, name: str, color: str, description: str
+    ) -> bool:
+        return self._create_label(
+            f"/projects/{enc(project)}/labels",
+            f"create label {name!r} in project {project}",
+            {"name": name, "color": color, "description": description},
+        )
+
+    # -- repository -----------------------------------------------------------------
+
+    def tree(self, project: str | int, ref: str | None = None) -> list[dict]:
+        query: dict[str, Any] = {"recursive": "true"}
+        if ref:
+            query["ref"] = ref
+        return self.list(
+            f"/projects/{enc(project)}/repository/tree", f"list files of {project}", **query
+        )
+
+    def file_text(self, project: str | int, file_path: str, ref: str) -> str | None:
+        def call() -> str | None:
+            try:
+                raw = self.gl.http_get(
+                    f"/projects/{enc(project)}/repository/files/{quote(file_path, safe='')}/raw",
+                    query_data={"ref": ref},
+                    raw=True,
+                )
+            except gitlab.GitlabHttpError as exc:
+                if exc.response_code == 404:
+                    return None
+                raise
+            return raw.content.decode("utf-8")  # type: ignore[union-attr]
+
+        return self._wrap(f"read {file_path} of {project}", call)
+
+    def commits(self, project: str | int, **query: Any) -> list[dict]:
+        return self.list(
+            f"/projects/{enc(project)}/repository/commits", f"list commits of {project}", **query
+        )
+
+    def commit(
+        self,
+        project: str | int,
+        branch: str,
+        message: str,
+        actions: list[dict],
+        marker_token: str,
+    ) -> dict:
+        """One commit with many file actions (doc/api/commits.md); the marker token in
+        the message finds it again after a lost answer."""
+
+        def find() -> dict | None:
+            recent = self.get(
+                f"/projects/{enc(project)}/repository/commits",
+                f"list commits of {project}",
+                ref_name=branch,
+                per_page=20,
+            )
+            for c in recent or []:  # type: ignore[union-attr]
+                if marker_token in (c.get("message") or ""):
+                    return c
+            return None
+
+        return self.create(
+            f"/projects/{enc(project)}/repository/commits",
+            f"commit {len(actions)} files to {project}",
+            {"branch": branch, "commit_message": message, "actions": actions},
+            find=find,
+        )
+
+    # -- milestones -----------------------------------------------------------------
+
+    def milestones(self, project: str | int, **query: Any) -> list[dict]:
+        return self.list(
+            f"/projects/{enc(project)}/milestones", f"list milestones of {project}", **query
+        )
+
+    def create_milestone(self, project: str | int, title: str, **fields: Any) -> dict:
+        def find() -> dict | None:
+            same = [m for m in self.milestones(project, title=title) if m.get("title") == title]
+            return same[0] if same else None
+
+        return self.create(
+            f"/projects/{enc(project)}/milestones",
+            f"create milestone {title!r} in {project}",
+            {"title": title, **fields},
+            find=find,
+        )
+
+    # -- issues ---------------------------------------------------------------------
+
+    def issues(self, project: str | int, **query: Any) -> list[dict]:
+        return self.list(f"/projects/{enc(project)}/issues", f"list issues of {project}", **query)
+
+    def issue(self, project: str | int, iid: int) -> dict | None:
+        return self.get(f"/projects/{enc(project)}/issues/{iid}", f"read issue {project}#{iid}")
+
+    def find_issue_by_marker(self, project: str | int, marker_token: str) -> dict | None:
+        found = self.issues(project, search=marker_token, **{"in": "description"}, state="all")
+        mine = [i for i in found if marker_token in (i.get("description") or "")]
+        return min(mine, key=lambda i: i["id"]) if mine else None
+
+    def create_issue(
+        self, project: str | int, title: str, description: str, marker_token: str, **fields: Any
+    ) -> dict:
+        if marker_token not in description:
+            raise ValueError("a bot issue must carry its marker in the description")
+        return self.create(
+            f"/projects/{enc(project)}/issues",
+            f"create issue {title!r} in {project}",
+            {"title": title, "description": description, **fields},
+            find=lambda: self.find_issue_by_marker(project, marker_token),
+            pace="issues",
+        )
+
+    def update_issue(self, project: str | int, iid: int, **fields: Any) -> dict:
+        return self.put(
+            f"/projects/{enc(project)}/issues/{iid}", f"update issue {project}#{iid}", fields
+        )
+
+    def label_events(self, project: str | int, iid: int) -> list[dict]:
+        return self.list(
+            f"/projects/{enc(project)}/issues/{iid}/resource_label_events",
+            f"list label events of {project}#{iid}",
+        )
+
+    # -- notes ----------------------------------------------------------------------
+
+    def notes(self, project: str | int, iid: int, *, kind: str = "issues", **query: Any) -> list[dict]:
+        return self.list(
+            f"/projects/{enc(project)}/{kind}/{iid}/notes",
+            f"list notes of {project}#{iid}",
+            **query,
+        )
+
+    def create_note(
+        self,
+        project: str | int,
+        iid: int,
+        body: str,
+        marker_token: str,
+        *,
+        kind: str = "issues",
+        internal: bool = False,
+    ) -> dict:
+        if marker_token not in body:
+            raise ValueError("a bot note must carry its marker")
+
+        def find() -> dict | None:
+            for note in self.notes(project, iid, kind=kind):
+                if marker_token in (note.get("body") or ""):
+                    return note
+            return None
+
+        data: dict[str, Any] = {"body": body}
+        if internal:
+            data["internal"] = True
+        return self.create(
+            f"/projects/{enc(project)}/{kind}/{iid}/notes",
+            f"comment on {project}#{iid}",
+            data,
+            find=find,
+            pace="notes",
+        )
+
+    def update_note(
+        self, project: str | int, iid: int, note_id: int, body: str, *, kind: str = "issues"
+    ) -> dict:
+        return self.put(
+            f"/projects/{enc(project)}/{kind}/{iid}/notes/{note_id}",
+            f"update note {note_id} on {project}#{iid}",
+            {"body": body},
+        )
+
+    # -- merge requests -------------------------------------------------------------
+
+    def merge_request(self, project: str | int, iid: int) -> dict | None:
+        return self.get(
+            f"/projects/{enc(project)}/merge_requests/{iid}", f"read merge request {project}!{iid}"
+        )
+
+    def merge_request_diffs(self, project: str | int, iid: int) -> list[dict]:
+        return self.list(
+            f"/projects/{enc(project)}/merge_requests/{iid}/diffs",
+            f"list changes of merge request {project}!{iid}",
+        )

@@ -1,0 +1,92 @@
+"""Build what a command runs with: settings, today, and a gateway to GitLab or the sandbox.
+
+With no GitLab configured (no ``--gitlab-url``, ``GITLAB_URL``, ``CI_SERVER_URL`` or
+``gitlab_url``), commands run against the built-in sandbox persisted at ``--sandbox``
+(default ``.gl-csm/sandbox.json``) and say so on stderr (SPEC 7). The sandbox is seeded,
+when missing, with the groups and projects the config names and a user for every
+username in the config and the registry, as ``gl-csm sandbox serve`` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from gl_csm.config import Settings
+from gl_csm.gitlab.gateway import Gateway
+from gl_csm.sandbox import Sandbox, SandboxAdapter
+
+DEFAULT_SANDBOX = Path(".gl-csm/sandbox.json")
+
+
+@dataclass
+class Runtime:
+    """One command's world; :meth:`close` persists the embedded sandbox."""
+
+    settings: Settings
+    today: date
+    gateway: Gateway
+    sandbox: Sandbox | None = None
+
+    def close(self) -> None:
+        self.gateway.close()
+        if self.sandbox is not None:
+            self.sandbox.save()
+
+
+def pace_limits(settings: Settings) -> dict[str, int]:
+    """Writes per minute by kind, from ``rules.pace`` (0 = unpaced)."""
+    pace = settings.rules.pace
+    return {"issues": pace.issues_per_minute, "notes": pace.notes_per_minute}
+
+
+def registry_usernames(accounts_dir: Path) -> set[str]:
+    """Usernames of every account team, read leniently (bad files are skipped here;
+    the command that loads the registry reports them)."""
+    from gl_csm.registry import load_registry
+
+    if not accounts_dir.is_dir():
+        return set()
+    names: set[str] = set()
+    for account in load_registry(accounts_dir).accounts:
+        names.update(n for n in account.team.usernames() if n)
+    return names
+
+
+def seed_sandbox(sandbox: Sandbox, settings: Settings, extra_users: Iterable[str] = ()) -> None:
+    """Create, when missing, what the config names (SPEC 7, `sandbox serve`)."""
+    groups = [settings.groups.pre_sales, settings.groups.post_sales] if settings.groups else []
+    projects = (
+        [(path, "private") for _, path in settings.projects.items()] if settings.projects else []
+    )
+    users = set(settings.people.usernames()) | registry_usernames(settings.accounts_dir)
+    users.update(extra_users)
+    sandbox.seed(groups=groups, projects=projects, users=sorted(users))
+
+
+def open_runtime(
+    settings: Settings,
+    today: date,
+    sandbox_path: Path,
+    *,
+    notice: bool = True,
+) -> Runtime:
+    if settings.gitlab_url:
+        assert settings.token is not None  # config refuses a URL without a token
+        gateway = Gateway.connect(settings.gitlab_url, settings.token, pace=pace_limits(settings))
+        return Runtime(settings, today, gateway)
+    if notice:
+        import click
+
+        click.echo(
+            f"gl-csm: no GitLab configured; using the built-in sandbox at {sandbox_path} "
+            f"(set --gitlab-url or GITLAB_URL to use a real GitLab)",
+            err=True,
+        )
+    sandbox = Sandbox.load(sandbox_path)
+    seed_sandbox(sandbox, settings)
+    # The sandbox has no rate limit: pacing would only slow tests and demos down.
+    gateway = Gateway.for_transport(SandboxAdapter(sandbox))
+    return Runtime(settings, today, gateway, sandbox)

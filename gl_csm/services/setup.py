@@ -1,0 +1,62 @@
+"""`gl-csm setup`: create the label taxonomy of SPEC section 6.
+
+Labels go where the bot uses them: the groups that hold the internal projects (as
+group labels, inherited by every project below), or the projects themselves when an
+internal project lives in a personal namespace. They are never created on the
+customer-facing groups: names like ``health::red`` are internal vocabulary.
+
+Only missing labels are created; a label a person recolored or re-described is left
+as it is, so a second run writes nothing.
+"""
+
+from __future__ import annotations
+
+from gl_csm.config import Settings
+from gl_csm.gitlab.gateway import Gateway
+from gl_csm.plan import Plan
+from gl_csm.services.guards import require_internal_projects
+
+
+def _outermost(paths: set[str]) -> list[str]:
+    """Drop groups below another one in the set: they inherit its labels."""
+    return sorted(p for p in paths if not any(p.startswith(o + "/") for o in paths if o != p))
+
+
+def plan_setup(gateway: Gateway, settings: Settings) -> Plan:
+    _, projects = settings.require_layout("setup")
+    internal = require_internal_projects(gateway, projects)
+    plan = Plan()
+    wanted = settings.taxonomy.definitions()
+
+    groups = {p["namespace"]["full_path"] for p in internal.values() if p["namespace"]["kind"] == "group"}
+    for group in _outermost(groups):
+        have = {label["name"] for label in gateway.group_labels(group)}
+        for label in wanted:
+            if label.name in have:
+                continue
+            plan.add(
+                "create-label",
+                f"group {group}",
+                f"{label.name} ({label.color})",
+                lambda gw, _r, g=group, d=label: gw.create_group_label(
+                    g, d.name, d.color, d.description
+                ),
+            )
+
+    personal = sorted(
+        p["path_with_namespace"] for p in internal.values() if p["namespace"]["kind"] != "group"
+    )
+    for project in personal:
+        have = {label["name"] for label in gateway.project_labels(project)}
+        for label in wanted:
+            if label.name in have:
+                continue
+            plan.add(
+                "create-label",
+                f"project {project}",
+                f"{label.name} ({label.color})",
+                lambda gw, _r, p=project, d=label: gw.create_project_label(
+                    p, d.name, d.color, d.description
+                ),
+            )
+    return plan
