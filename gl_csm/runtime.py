@@ -37,8 +37,8 @@ class Runtime:
 
 
 def pace_limits(settings: Settings) -> dict[str, int]:
-    """Writes per minute by kind, from ``rules.pace`` (0 = unpaced)."""
-    pace = settings.rules.pace
+    """Writes per minute by kind, from ``rules.pacing`` (0 = unpaced)."""
+    pace = settings.rules.pacing
     return {"issues": pace.issues_per_minute, "notes": pace.notes_per_minute}
 
 
@@ -51,7 +51,8 @@ def registry_usernames(accounts_dir: Path) -> set[str]:
         return set()
     names: set[str] = set()
     for account in load_registry(accounts_dir).accounts:
-        names.update(n for n in account.team.usernames() if n)
+        team = account.team
+        names.update(n for n in (team.csm, team.sa, team.ae, team.pse) if n)
     return names
 
 
