@@ -1,0 +1,196 @@
+"""`gl-csm assess`: assess the registry without GitLab (SPEC 7), and the book balance (SPEC 3)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from gl_csm.domain.account import RegistryError
+from gl_csm.domain.assessment import Assessment, assess
+from gl_csm.domain.health import NO_SIGNALS, LabelSignals
+from gl_csm.domain.rules import Rules
+from gl_csm.registry import load_registry
+
+
+@dataclass(frozen=True, slots=True)
+class AssessRun:
+    assessments: tuple[Assessment, ...]
+    problems: tuple[RegistryError, ...]  # one per bad file; the CLI exits 1 when any
+
+
+def run_assess(
+    accounts_dir: Path,
+    rules: Rules,
+    today: date,
+    slugs: Sequence[str] = (),
+    *,
+    signals: Mapping[str, LabelSignals] | None = None,
+) -> AssessRun:
+    """Load the registry and assess every (or each requested) account.
+
+    `signals` maps slugs to their tracking issue's labels (triage passes them; the
+    CLI's `assess` has no GitLab and passes none). Raises UsageError for an unknown
+    slug or a missing directory.
+    """
+    registry = load_registry(accounts_dir, slugs)
+    accounts = registry.accounts
+    if slugs:
+        # Report in the order asked for.
+        order = {s: i for i, s in enumerate(slugs)}
+        accounts = tuple(sorted(accounts, key=lambda a: order.get(a.slug, len(order))))
+    get = (signals or {}).get
+    return AssessRun(
+        tuple(assess(a, rules, today, get(a.slug, NO_SIGNALS)) for a in accounts),
+        registry.problems,
+    )
+
+
+def render_json(run: AssessRun) -> str:
+    """SPEC 7: a JSON list, one object per account."""
+    return json.dumps([a.to_json() for a in run.assessments], indent=2) + "\n"
+
+
+def _cell(value: object) -> str:
+    return "-" if value is None else str(value)
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(header, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in rows:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    return lines
+
+
+def render_text(run: AssessRun, *, max_reasons: int = 2) -> str:
+    """A table a CSM can read at a glance, then why each non-green account is so."""
+    header = ("ACCOUNT", "SEGMENT", "PRIO", "HEALTH", "SCORE", "TRIAGE", "LIFECYCLE", "WHY")
+    rows = []
+    for a in run.assessments:
+        h = a.health
+        health = "-" if h is None else h.color
+        if h is not None and h.sentiment_stale:
+            health += "*"
+        reasons = list(a.priority.reasons[:max_reasons])
+        more = len(a.priority.reasons) - max_reasons
+        if more > 0:
+            reasons.append(f"+{more} more")
+        rows.append(
+            (
+                a.slug,
+                a.account.segment,
+                _cell(a.priority.priority),
+                health,
+                "-" if a.score is None else f"{a.score:.1f}",
+                "yes" if a.needs_triage else "",
+                a.lifecycle,
+                "; ".join(reasons),
+            )
+        )
+    if not rows:
+        return "no accounts\n"
+    lines = _table(header, rows)
+    notes = []
+    for a in run.assessments:
+        h = a.health
+        if h is None or (h.color == "green" and not h.overrides):
+            continue
+        bad = [
+            f"{m.name} {m.color} ({m.note or m.value})"
+            for m in h.measures
+            if m.color in ("red", "yellow")
+        ]
+        parts = list(h.overrides) + bad
+        if parts:
+            notes.append(f"{a.slug}: " + "; ".join(parts))
+    if notes:
+        lines += ["", "Health signals:", *notes]
+    if any(a.health is not None and a.health.sentiment_stale for a in run.assessments):
+        lines += ["", "* CSM sentiment is stale (not updated in 90+ days)"]
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- book balance
+
+
+@dataclass(frozen=True, slots=True)
+class BookBalance:
+    """P1 share of one CSM's book in one segment against the handbook target."""
+
+    csm: str
+    segment: str
+    accounts: int
+    p1: int
+    p1_pct: float
+    target: str  # e.g. "25-45%", "<= 20%", "" (informational)
+    status: str  # ok | warn | info
+
+
+def book_balance(run: AssessRun, rules: Rules | None = None) -> list[BookBalance]:
+    """SPEC 3 book balance per CSM (`team.csm`) and segment.
+
+    Counts the CSM's prioritized accounts; pre-sales (no priority) and digital
+    accounts (not CSM-assigned, handbook 001) are left out.
+    """
+    bb = (rules or Rules()).book_balance
+    books: dict[tuple[str, str], list[int]] = {}
+    for a in run.assessments:
+        csm = a.account.team.csm
+        p = a.priority.priority
+        if csm is None or p is None or a.account.digital:
+            continue
+        books.setdefault((csm, a.account.segment), []).append(p)
+    result = []
+    for (csm, segment), prios in sorted(books.items()):
+        p1 = sum(1 for p in prios if p == 1)
+        pct = 100.0 * p1 / len(prios)
+        # handbook 001: strategic "roughly one third" P1; growth "no more than 20%".
+        if segment == "strategic":
+            target = f"{bb.strategic_p1_min_pct:g}-{bb.strategic_p1_max_pct:g}%"
+            ok = bb.strategic_p1_min_pct <= pct <= bb.strategic_p1_max_pct
+            status = "ok" if ok else "warn"
+        elif segment == "growth":
+            target = f"<= {bb.growth_p1_max_pct:g}%"
+            status = "ok" if pct <= bb.growth_p1_max_pct else "warn"
+        else:
+            target, status = "", "info"
+        result.append(BookBalance(csm, segment, len(prios), p1, pct, target, status))
+    return result
+
+
+def render_book_balance(balances: Sequence[BookBalance], fmt: str = "text") -> str:
+    """`gl-csm assess --by-csm`: text table or JSON list."""
+    if fmt == "json":
+        items = [
+            {
+                "csm": b.csm,
+                "segment": b.segment,
+                "accounts": b.accounts,
+                "p1": b.p1,
+                "p1_pct": round(b.p1_pct, 1),
+                "target": b.target or None,
+                "status": b.status,
+            }
+            for b in balances
+        ]
+        return json.dumps(items, indent=2) + "\n"
+    if not balances:
+        return "no CSM-assigned accounts with a priority\n"
+    header = ("CSM", "SEGMENT", "ACCOUNTS", "P1", "P1 %", "TARGET", "STATUS")
+    rows = [
+        (
+            b.csm,
+            b.segment,
+            str(b.accounts),
+            str(b.p1),
+            f"{b.p1_pct:.0f}%",
+            b.target or "-",
+            "WARN" if b.status == "warn" else b.status,
+        )
+        for b in balances
+    ]
+    return "\n".join(_table(header, rows)) + "\n"
