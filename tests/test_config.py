@@ -56,8 +56,15 @@ def test_token_never_in_repr(tmp_path: Path) -> None:
 def test_url_precedence_flag_env_ci_file(tmp_path: Path) -> None:
     """SPEC 7/8: --gitlab-url, GITLAB_URL, CI_SERVER_URL win over gitlab_url."""
     path = _write(tmp_path, GOOD)
-    env = {"GITLAB_TOKEN": "t", "CI_SERVER_URL": "https://ci.example", "GITLAB_URL": "https://env.example"}
-    assert load_settings(path, environ=env, gitlab_url="https://flag.example/").gitlab_url == "https://flag.example"
+    env = {
+        "GITLAB_TOKEN": "t",
+        "CI_SERVER_URL": "https://ci.example",
+        "GITLAB_URL": "https://env.example",
+    }
+    assert (
+        load_settings(path, environ=env, gitlab_url="https://flag.example/").gitlab_url
+        == "https://flag.example"
+    )
     assert load_settings(path, environ=env).gitlab_url == "https://env.example"
     del env["GITLAB_URL"]
     assert load_settings(path, environ=env).gitlab_url == "https://ci.example"
@@ -67,20 +74,43 @@ def test_url_precedence_flag_env_ci_file(tmp_path: Path) -> None:
     ("text", "needle"),
     [
         (GOOD + "colour: blue\n", "unknown key 'colour'"),
-        (GOOD.replace("  triage: customer-success/account-triage\n", ""), "projects.triage' is required"),
-        (GOOD.replace("fiscal_year_start_month: 2", "fiscal_year_start_month: 13"), "fiscal_year_start_month"),
-        (GOOD.replace("  pre_sales: account-management/pre-sales", "  pre_sales: 12"), "groups.pre_sales"),
+        (
+            GOOD.replace("  triage: customer-success/account-triage\n", ""),
+            "projects.triage' is required",
+        ),
+        (
+            GOOD.replace("fiscal_year_start_month: 2", "fiscal_year_start_month: 13"),
+            "fiscal_year_start_month",
+        ),
+        (
+            GOOD.replace("  pre_sales: account-management/pre-sales", "  pre_sales: 12"),
+            "groups.pre_sales",
+        ),
         (GOOD.replace("csm_manager: m1", "csm_boss: m1"), "people.regions.NORAM.csm_boss"),
-        (GOOD.replace("rules: {}", "rules: {health: {weights: {product: {scm: x}}}}"),
-         "rules.health.weights.product.scm"),
+        (
+            GOOD.replace("rules: {}", "rules: {health: {weights: {product: {scm: x}}}}"),
+            "rules.health.weights.product.scm",
+        ),
         (GOOD.replace("rules: {}", "rules: {nope: 1}"), "rules.nope"),
-        (GOOD.replace('labels: {"health::red": "HS::Red"}', 'labels: {"health::purple": "x"}'),
-         "health::purple"),
+        (
+            GOOD.replace('labels: {"health::red": "HS::Red"}', 'labels: {"health::purple": "x"}'),
+            "health::purple",
+        ),
         ("groups: [1, 2]\n", "key 'groups': expected a mapping"),
         ("accounts: [\n", "not valid YAML"),
     ],
-    ids=["unknown-top-key", "missing-required", "bad-month", "bad-path", "unknown-role",
-         "bad-rule-type", "unknown-rule", "unknown-label", "wrong-type", "bad-yaml"],
+    ids=[
+        "unknown-top-key",
+        "missing-required",
+        "bad-month",
+        "bad-path",
+        "unknown-role",
+        "bad-rule-type",
+        "unknown-rule",
+        "unknown-label",
+        "wrong-type",
+        "bad-yaml",
+    ],
 )
 def test_bad_config_names_the_key(tmp_path: Path, text: str, needle: str) -> None:
     with pytest.raises(ConfigError) as info:
@@ -95,7 +125,9 @@ def test_missing_token_with_gitlab_is_an_error(tmp_path: Path) -> None:
     assert "GITLAB_TOKEN" in str(info.value)
 
 
-def test_no_config_file_means_accounts_in_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_config_file_means_accounts_in_cwd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """SPEC 7: with no config file at all, assess reads accounts/ of the current directory."""
     monkeypatch.chdir(tmp_path)
     s = load_settings(Path("gl-csm.yml"), environ={})

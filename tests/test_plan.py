@@ -15,10 +15,17 @@ def _boom(_gw: object, _r: dict) -> None:
 def test_apply_runs_in_order_and_passes_results() -> None:
     seen: list[object] = []
     plan = Plan()
-    plan.add("create-project", "g/acme", "from template", lambda gw, r: {"id": 7}, key="project",
-             account="acme")
-    plan.add("commit", "g/acme", "3 files", lambda gw, r: seen.append(r["project"]["id"]),
-             account="acme")
+    plan.add(
+        "create-project",
+        "g/acme",
+        "from template",
+        lambda gw, r: {"id": 7},
+        key="project",
+        account="acme",
+    )
+    plan.add(
+        "commit", "g/acme", "3 files", lambda gw, r: seen.append(r["project"]["id"]), account="acme"
+    )
     outcome = plan.apply(gateway=None)
     assert seen == [7]
     assert [c.action for c in outcome.changes] == ["create-project", "commit"]
@@ -58,10 +65,13 @@ def test_shared_change_failure_stops_the_run() -> None:
 def test_json_shape_of_spec_7() -> None:
     plan = Plan()
     plan.add("create-issue", "p", "Welcome", lambda gw, r: None, customer_visible=True)
-    doc = json.loads(dry_run_outcome(plan).render("json", dry_run=True, stats={"reads": 2, "writes": 0}))
+    doc = json.loads(
+        dry_run_outcome(plan).render("json", dry_run=True, stats={"reads": 2, "writes": 0})
+    )
     assert doc == {
-        "changes": [{"action": "create-issue", "target": "p",
-                     "detail": "Welcome [customer-visible]"}],
+        "changes": [
+            {"action": "create-issue", "target": "p", "detail": "Welcome [customer-visible]"}
+        ],
         "stats": {"reads": 2, "writes": 0},
     }
 

@@ -108,8 +108,12 @@ def test_create_issue_after_lost_answer_finds_it_instead_of_duplicating(gw: Gate
         json=[{"id": 9, "iid": 4, "description": body}],
         match=[
             matchers.query_param_matcher(
-                {"search": token("tracking", "acme"), "in": "description", "state": "all",
-                 "per_page": "100"}
+                {
+                    "search": token("tracking", "acme"),
+                    "in": "description",
+                    "state": "all",
+                    "per_page": "100",
+                }
             )
         ],
     )
@@ -152,8 +156,10 @@ def test_label_409_means_it_exists(gw: Gateway) -> None:
 @responses.activate
 def test_transfer_sends_namespace_and_names_gitlab_answer(gw: Gateway) -> None:
     """doc/api/projects.md (transfer): PUT with `namespace`; 400 message passed on."""
-    msg = ("Failed to transfer project {:new_namespace=>[\"Project with same name or path in "
-           "target namespace already exists\"]}")
+    msg = (
+        'Failed to transfer project {:new_namespace=>["Project with same name or path in '
+        'target namespace already exists"]}'
+    )
     responses.put(
         f"{API}/projects/12/transfer",
         status=400,

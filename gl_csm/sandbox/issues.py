@@ -1,0 +1,338 @@
+"""Issues (doc/api/issues.md) and their resource label events
+(doc/api/resource_label_events.md).
+
+- ``id`` is global, ``iid`` counts per project; routes take the ``iid``.
+- ``labels`` on create/update replaces all labels, ``add_labels``/``remove_labels``
+  change some; unknown names are created as project labels.
+- Scoped labels are exclusive per key (doc/user/project/labels.md).
+- Quick actions in the description run on create and update and are removed
+  from the stored text (doc/user/project/quick_actions.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from gl_csm.sandbox import entities
+from gl_csm.sandbox.errors import ApiError, bad_request, forbidden, not_found
+from gl_csm.sandbox.issuables import (
+    MAX_DESCRIPTION,
+    MAX_TITLE,
+    apply_update,
+    mentionable_text,
+    new_issuable,
+    record_mentions,
+)
+from gl_csm.sandbox.labels_model import ids_for_names
+from gl_csm.sandbox.pagination import paginate
+from gl_csm.sandbox.quick_actions import interpret
+from gl_csm.sandbox.request import ApiRequest, Reply
+from gl_csm.sandbox.router import route
+from gl_csm.sandbox.store import Record, Store, parse_iso
+
+_UPDATE_KEYS = ("title", "description", "labels", "add_labels", "remove_labels",
+                "state_event", "assignee_ids", "assignee_id", "milestone_id", "due_date",
+                "confidential", "discussion_locked", "updated_at", "issue_type", "weight")
+
+
+def today(store: Store) -> dt.date:
+    return store.clock().date()
+
+
+def render(store: Store, project: Record, issue: Record, base: str,
+           req: ApiRequest | None = None) -> Record:
+    out = entities.issuable(store, project, "Issue", issue, base, today(store))
+    if req is not None and req.bool("with_labels_details", False):
+        # doc/api/issues.md: label objects instead of names, still sorted by title.
+        labels = sorted((store.labels[i] for i in issue["label_ids"] if i in store.labels),
+                        key=lambda lb: lb["name"])
+        out["labels"] = [entities.label_basic(lb) for lb in labels]
+    return out
+
+
+def find_issue(project: Record, iid: str) -> Record:
+    issue = project["issues"].get(int(iid)) if iid.isdigit() else None
+    if issue is None:
+        raise not_found("Issue")
+    return issue
+
+
+def writable(project: Record, req: ApiRequest) -> None:
+    """CI job tokens cannot write issues/notes; archived projects are read-only (403)."""
+    if req.job_token or project["archived"]:
+        raise forbidden()
+
+
+def common_params(store: Store, project: Record, req: ApiRequest) -> dict[str, Any]:
+    """Update parameters shared by create and update, in ``apply_update`` terms."""
+    params: dict[str, Any] = {}
+    if req.has("title"):
+        # Issuable: strip_attributes :title (leading/trailing whitespace is dropped).
+        title = req.required_str("title").strip()
+        if len(title) > MAX_TITLE:
+            raise bad_request({"title": [f"is too long (maximum is {MAX_TITLE} characters)"]})
+        params["title"] = title
+    if req.has("labels"):
+        params["label_ids"] = ids_for_names(store, project, req.list("labels") or [],
+                                            create=True)
+    if req.has("add_labels"):
+        params["add_label_ids"] = ids_for_names(store, project, req.list("add_labels") or [],
+                                                create=True)
+    if req.has("remove_labels"):
+        params["remove_label_ids"] = ids_for_names(
+            store, project, req.list("remove_labels") or [], create=False)
+    if req.has("assignee_ids"):
+        params["assignee_ids"] = [i for i in req.int_list("assignee_ids") or [] if i > 0]
+    elif req.has("assignee_id"):
+        single = req.int("assignee_id")
+        params["assignee_ids"] = [single] if single else []
+    if req.has("milestone_id"):
+        ms_id = req.int("milestone_id")
+        known = {m["id"] for m in project["milestones"]}
+        params["milestone_id"] = ms_id if ms_id in known else None
+    given, due = req.date("due_date")
+    if given:
+        params["due_date"] = due
+    if req.has("confidential"):
+        params["confidential"] = req.bool("confidential")
+    if req.has("discussion_locked"):
+        params["discussion_locked"] = req.bool("discussion_locked")
+    if req.has("state_event"):
+        params["state_event"] = req.choice("state_event", ("close", "reopen"))
+    return params
+
+
+def _description(req: ApiRequest) -> str | None:
+    if not req.has("description"):
+        return None
+    text = req.str("description") or ""
+    if len(text) > MAX_DESCRIPTION:
+        raise bad_request({"description": [
+            f"is too long (maximum is {MAX_DESCRIPTION} characters)"]})
+    return text
+
+
+@route("POST", "/projects/:id/issues")
+def post_issue(store: Store, req: ApiRequest, id: str) -> Any:
+    project = store.project(id)
+    writable(project, req)
+    title = req.required_str("title").strip()
+    params = common_params(store, project, req)
+    params.pop("state_event", None)
+    description = _description(req)
+    created_at = req.datetime("created_at")
+    issue = new_issuable(store, project, "Issue", title=title, author_id=req.user_id,
+                         created_at=None if created_at is None else _iso(created_at))
+    if description is not None:
+        outcome = interpret(store, project, "Issue", None, description, req.user_id,
+                            today(store))
+        issue["description"] = outcome.text
+        _merge(params, outcome.params)
+    record_mentions(store, project, "Issue", issue, mentionable_text(issue), "description")
+    # Creation itself is not a change: no system notes, but label events are recorded.
+    apply_update(store, project, "Issue", issue, params, req.user_id, system_notes=False)
+    issue["updated_at"] = issue["created_at"]
+    project["last_activity_at"] = store.now()
+    return render(store, project, issue, req.base_url)
+
+
+def _merge(params: dict[str, Any], commands: dict[str, Any]) -> None:
+    """Quick-action params win over request params; label lists are combined."""
+    for key, value in commands.items():
+        if key in ("add_label_ids", "remove_label_ids"):
+            params[key] = list(params.get(key, [])) + list(value)
+        else:
+            params[key] = value
+
+
+def _iso(moment: dt.datetime) -> str:
+    from gl_csm.sandbox.store import iso
+
+    return iso(moment)
+
+
+@route("GET", "/projects/:id/issues/:iid")
+def get_issue(store: Store, req: ApiRequest, id: str, iid: str) -> Any:
+    project = store.project(id)
+    return render(store, project, find_issue(project, iid), req.base_url, req)
+
+
+@route("PUT", "/projects/:id/issues/:iid")
+def put_issue(store: Store, req: ApiRequest, id: str, iid: str) -> Any:
+    project = store.project(id)
+    issue = find_issue(project, iid)
+    writable(project, req)
+    if not any(req.has(k) for k in _UPDATE_KEYS):
+        raise ApiError(400, {"error": ", ".join(_UPDATE_KEYS) + " are missing, at least one "
+                                      "parameter must be provided"})
+    params = common_params(store, project, req)
+    description = _description(req)
+    if description is not None:
+        outcome = interpret(store, project, "Issue", issue, description, req.user_id,
+                            today(store))
+        params["description"] = outcome.text
+        _merge(params, outcome.params)
+    apply_update(store, project, "Issue", issue, params, req.user_id)
+    return render(store, project, issue, req.base_url)
+
+
+# -- listing ----------------------------------------------------------------------
+
+def filter_issues(store: Store, req: ApiRequest, pairs: list[tuple[Record, Record]],
+                  *, default_scope: str = "all") -> list[tuple[Record, Record]]:
+    state = req.choice("state", ("opened", "closed", "all"), "all")
+    if state != "all":
+        pairs = [(p, i) for p, i in pairs if i["state"] == state]
+    scope = req.choice("scope", ("created_by_me", "assigned_to_me", "all", "created-by-me",
+                                 "assigned-to-me"), default_scope)
+    if scope in ("created_by_me", "created-by-me"):
+        pairs = [(p, i) for p, i in pairs if i["author_id"] == req.user_id]
+    elif scope in ("assigned_to_me", "assigned-to-me"):
+        pairs = [(p, i) for p, i in pairs if req.user_id in i["assignee_ids"]]
+
+    labels = req.list("labels")
+    if labels:
+        pairs = [(p, i) for p, i in pairs if _has_labels(store, i, labels)]
+    not_labels = _not_param(req, "labels")
+    if not_labels:
+        pairs = [(p, i) for p, i in pairs
+                 if not set(not_labels) & set(_names(store, i))]
+    iids = req.int_list("iids")
+    if iids:
+        pairs = [(p, i) for p, i in pairs if i["iid"] in iids]
+    milestone = req.str("milestone")
+    if milestone:
+        pairs = [(p, i) for p, i in pairs if _milestone_matches(p, i, milestone)]
+    search = req.str("search")
+    if search:
+        fields = req.list("in") or ["title", "description"]
+        s = search.lower()
+        pairs = [(p, i) for p, i in pairs
+                 if any(s in (i.get(f) or "").lower() for f in fields)]
+    for key, field in (("author_username", "author_id"), ("assignee_username", "assignee_ids")):
+        wanted = req.list(key)
+        if wanted:
+            users = [store.user_by_username(w) for w in wanted]
+            ids = {u["id"] for u in users if u}
+            pairs = [(p, i) for p, i in pairs if _user_field(i, field) & ids] if ids else []
+    author_id = req.int("author_id")
+    if author_id:
+        pairs = [(p, i) for p, i in pairs if i["author_id"] == author_id]
+    assignee = req.str("assignee_id")
+    if assignee:
+        if assignee.lower() == "none":
+            pairs = [(p, i) for p, i in pairs if not i["assignee_ids"]]
+        elif assignee.lower() == "any":
+            pairs = [(p, i) for p, i in pairs if i["assignee_ids"]]
+        elif assignee.isdigit():
+            pairs = [(p, i) for p, i in pairs if int(assignee) in i["assignee_ids"]]
+    confidential = req.bool("confidential")
+    if confidential is not None:
+        pairs = [(p, i) for p, i in pairs if i.get("confidential") == confidential]
+    for key, field, newer in (("created_after", "created_at", True),
+                              ("created_before", "created_at", False),
+                              ("updated_after", "updated_at", True),
+                              ("updated_before", "updated_at", False)):
+        moment = req.datetime(key)
+        if moment is not None:
+            pairs = [(p, i) for p, i in pairs
+                     if (parse_iso(i[field]) >= moment) == newer
+                     or parse_iso(i[field]) == moment]
+
+    order = req.choice("order_by", ("created_at", "updated_at", "priority", "due_date",
+                                    "relative_position", "label_priority", "milestone_due",
+                                    "popularity", "weight", "title"), "created_at")
+    key = order if order in ("updated_at", "due_date", "title") else "created_at"
+    pairs.sort(key=lambda pi: (pi[1].get(key) is None, pi[1].get(key) or "", pi[1]["id"]))
+    if req.choice("sort", ("asc", "desc"), "desc") == "desc":
+        pairs.reverse()
+    return pairs
+
+
+def _names(store: Store, item: Record) -> list[str]:
+    return [store.labels[i]["name"] for i in item["label_ids"] if i in store.labels]
+
+
+def _has_labels(store: Store, item: Record, labels: list[str]) -> bool:
+    names = _names(store, item)
+    if [x.lower() for x in labels] == ["none"]:
+        return not names
+    if [x.lower() for x in labels] == ["any"]:
+        return bool(names)
+    return all(lb in names for lb in labels)
+
+
+def _not_param(req: ApiRequest, name: str) -> list[str]:
+    nested = req.params.get("not")
+    if isinstance(nested, dict) and name in nested:
+        value = nested[name]
+        return value if isinstance(value, list) else [v for v in str(value).split(",") if v]
+    return req.list(f"not[{name}]") or []
+
+
+def _milestone_matches(project: Record, item: Record, wanted: str) -> bool:
+    if wanted.lower() == "none":
+        return item["milestone_id"] is None
+    if wanted.lower() == "any":
+        return item["milestone_id"] is not None
+    ms = next((m for m in project["milestones"] if m["id"] == item["milestone_id"]), None)
+    return ms is not None and ms["title"] == wanted
+
+
+def _user_field(item: Record, field: str) -> set[int]:
+    value = item[field]
+    return set(value) if isinstance(value, list) else {value}
+
+
+def _list(store: Store, req: ApiRequest, projects: list[Record], default_scope: str) -> Reply:
+    pairs = [(p, i) for p in projects for i in p["issues"].values()]
+    pairs = filter_issues(store, req, pairs, default_scope=default_scope)
+    return paginate(req, [render(store, p, i, req.base_url, req) for p, i in pairs])
+
+
+@route("GET", "/projects/:id/issues")
+def list_project_issues(store: Store, req: ApiRequest, id: str) -> Reply:
+    return _list(store, req, [store.project(id)], "all")
+
+
+@route("GET", "/groups/:id/issues")
+def list_group_issues(store: Store, req: ApiRequest, id: str) -> Reply:
+    group = store.group(id)
+    spaces = {n["id"] for n in store.descendants(group)}
+    projects = [p for p in store.projects.values() if p["namespace_id"] in spaces]
+    return _list(store, req, projects, "all")
+
+
+@route("GET", "/issues")
+def list_all_issues(store: Store, req: ApiRequest) -> Reply:
+    """``scope`` defaults to ``created_by_me`` here (doc/api/issues.md, "List issues")."""
+    return _list(store, req, list(store.projects.values()), "created_by_me")
+
+
+# -- resource label events ------------------------------------------------------------
+
+def label_event(store: Store, kind: str, item: Record, event: Record, base: str) -> Record:
+    label = store.labels.get(event["label_id"])
+    return {
+        "id": event["id"], "user": entities.user_basic(store, event["user_id"], base),
+        "created_at": event["created_at"], "resource_type": kind, "resource_id": item["id"],
+        "label": entities.label_basic(label) if label else None, "action": event["action"],
+    }
+
+
+@route("GET", "/projects/:id/issues/:iid/resource_label_events")
+def list_issue_label_events(store: Store, req: ApiRequest, id: str, iid: str) -> Reply:
+    issue = find_issue(store.project(id), iid)
+    return paginate(req, [label_event(store, "Issue", issue, e, req.base_url)
+                          for e in issue["label_events"]])
+
+
+@route("GET", "/projects/:id/issues/:iid/resource_label_events/:event_id")
+def get_issue_label_event(store: Store, req: ApiRequest, id: str, iid: str,
+                          event_id: str) -> Any:
+    issue = find_issue(store.project(id), iid)
+    for event in issue["label_events"]:
+        if str(event["id"]) == event_id:
+            return label_event(store, "Issue", issue, event, req.base_url)
+    raise not_found("Label event")

@@ -1,0 +1,185 @@
+"""Project and group labels (doc/api/labels.md, doc/api/group_labels.md).
+
+Creating a label whose name the project or group can already see (including
+a label inherited from an ancestor group) answers 409 ``Label already exists``
+(lib/api/helpers/label_helpers.rb). Listings include ancestor group labels by
+default and mark project labels with ``is_project_label``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gl_csm.sandbox import entities
+from gl_csm.sandbox.errors import ApiError, bad_request, conflict, forbidden, missing, not_found
+from gl_csm.sandbox.labels_model import (
+    create_label,
+    group_labels,
+    normalise_color,
+    visible_labels,
+)
+from gl_csm.sandbox.pagination import paginate
+from gl_csm.sandbox.request import ApiRequest, Reply
+from gl_csm.sandbox.router import route
+from gl_csm.sandbox.store import Record, Store
+
+_UPDATE_KEYS = ("new_name", "color", "description", "priority")
+
+
+def _check_title(name: str) -> None:
+    if "," in name or not name.strip():
+        raise bad_request({"title": ["is invalid"]})
+
+
+def _render(store: Store, req: ApiRequest, labels: list[Record],
+            project: Record | None = None) -> Reply:
+    search = req.str("search")
+    if search:
+        labels = [lb for lb in labels if search.lower() in lb["name"].lower()]
+    labels = sorted(labels, key=lambda lb: (lb["name"].lower(), lb["id"]))
+    counts = bool(req.bool("with_counts", False))
+    return paginate(req, [entities.label(store, lb, req.base_url, for_project=project,
+                                         with_counts=counts) for lb in labels])
+
+
+def _find(labels: list[Record], ref: str) -> Record:
+    for lb in labels:
+        if lb["name"] == ref:
+            return lb
+    if ref.isdigit():
+        for lb in labels:
+            if lb["id"] == int(ref):
+                return lb
+    raise not_found("Label")
+
+
+def _create(store: Store, req: ApiRequest, visible: list[Record], **owner: int) -> Record:
+    if req.job_token:
+        raise forbidden()
+    absent = [n for n in ("name", "color") if not req.has(n)]
+    if absent:
+        raise missing(*absent)
+    name = req.required_str("name")
+    _check_title(name)
+    if any(lb["name"] == name for lb in visible):
+        raise conflict("Label already exists")
+    return create_label(store, name=name, color=normalise_color(req.str("color")),
+                        description=req.str("description"), priority=req.int("priority"),
+                        **owner)
+
+
+def _update(store: Store, req: ApiRequest, label: Record, siblings: list[Record]) -> Record:
+    if not any(req.has(k) for k in _UPDATE_KEYS):
+        raise ApiError(400, {"error": "new_name, color, description, priority are missing, "
+                                      "at least one parameter must be provided"})
+    if req.has("new_name"):
+        new_name = req.required_str("new_name")
+        _check_title(new_name)
+        if any(lb["name"] == new_name and lb["id"] != label["id"] for lb in siblings):
+            raise bad_request({"title": ["has already been taken"]})
+        label["name"] = new_name
+    if req.has("color"):
+        label["color"] = normalise_color(req.str("color"))
+    if req.has("description"):
+        label["description"] = req.str("description")
+    if req.has("priority"):
+        label["priority"] = req.int("priority")
+    return label
+
+
+# -- project labels -----------------------------------------------------------
+
+@route("GET", "/projects/:id/labels")
+def list_project_labels(store: Store, req: ApiRequest, id: str) -> Reply:
+    project = store.project(id)
+    include = bool(req.bool("include_ancestor_groups", True))
+    return _render(store, req, visible_labels(store, project, include_ancestors=include),
+                   project)
+
+
+@route("GET", "/projects/:id/labels/:label")
+def get_project_label(store: Store, req: ApiRequest, id: str, label: str) -> Any:
+    project = store.project(id)
+    include = bool(req.bool("include_ancestor_groups", True))
+    found = _find(visible_labels(store, project, include_ancestors=include), label)
+    return entities.label(store, found, req.base_url, for_project=project)
+
+
+@route("POST", "/projects/:id/labels")
+def post_project_label(store: Store, req: ApiRequest, id: str) -> Any:
+    project = store.project(id)
+    label = _create(store, req, visible_labels(store, project), project_id=project["id"])
+    return entities.label(store, label, req.base_url, for_project=project)
+
+
+def _put_project_label(store: Store, req: ApiRequest, project: Record, ref: str) -> Any:
+    own = visible_labels(store, project, include_ancestors=False)
+    label = _update(store, req, _find(own, ref), own)
+    return entities.label(store, label, req.base_url, for_project=project)
+
+
+@route("PUT", "/projects/:id/labels/:label")
+def put_project_label(store: Store, req: ApiRequest, id: str, label: str) -> Any:
+    return _put_project_label(store, req, store.project(id), label)
+
+
+@route("PUT", "/projects/:id/labels")
+def put_project_label_by_param(store: Store, req: ApiRequest, id: str) -> Any:
+    """Deprecated form with ``name``/``label_id`` in the body; python-gitlab's save() uses it."""
+    project = store.project(id)
+    ref = req.str("label_id") or req.str("name")
+    if not ref:
+        raise ApiError(400, {"error": "label_id, name are missing, exactly one parameter "
+                                      "must be provided"})
+    return _put_project_label(store, req, project, ref)
+
+
+# -- group labels ---------------------------------------------------------------
+
+def _group_visible(store: Store, req: ApiRequest, group: Record) -> list[Record]:
+    labels = group_labels(store, group,
+                          include_ancestors=bool(req.bool("include_ancestor_groups", True)))
+    if req.bool("include_descendant_groups", False):
+        for ns in store.descendants(group)[1:]:
+            labels += [lb for lb in store.labels.values() if lb.get("group_id") == ns["id"]]
+    return labels
+
+
+@route("GET", "/groups/:id/labels")
+def list_group_labels(store: Store, req: ApiRequest, id: str) -> Reply:
+    return _render(store, req, _group_visible(store, req, store.group(id)))
+
+
+@route("GET", "/groups/:id/labels/:label")
+def get_group_label(store: Store, req: ApiRequest, id: str, label: str) -> Any:
+    found = _find(_group_visible(store, req, store.group(id)), label)
+    return entities.label(store, found, req.base_url)
+
+
+@route("POST", "/groups/:id/labels")
+def post_group_label(store: Store, req: ApiRequest, id: str) -> Any:
+    group = store.group(id)
+    label = _create(store, req, group_labels(store, group, include_ancestors=True),
+                    group_id=group["id"])
+    return entities.label(store, label, req.base_url)
+
+
+def _put_group_label(store: Store, req: ApiRequest, group: Record, ref: str) -> Any:
+    own = group_labels(store, group, include_ancestors=False)
+    label = _update(store, req, _find(own, ref), own)
+    return entities.label(store, label, req.base_url)
+
+
+@route("PUT", "/groups/:id/labels/:label")
+def put_group_label(store: Store, req: ApiRequest, id: str, label: str) -> Any:
+    return _put_group_label(store, req, store.group(id), label)
+
+
+@route("PUT", "/groups/:id/labels")
+def put_group_label_by_param(store: Store, req: ApiRequest, id: str) -> Any:
+    group = store.group(id)
+    ref = req.str("label_id") or req.str("name")
+    if not ref:
+        raise ApiError(400, {"error": "label_id, name are missing, exactly one parameter "
+                                      "must be provided"})
+    return _put_group_label(store, req, group, ref)

@@ -1,0 +1,155 @@
+"""Group and project members (doc/api/members.md).
+
+``/members`` lists direct members only; ``/members/all`` adds members inherited
+from ancestor groups, each user once with the highest access level. Adding an
+existing member answers 409 ``Member already exists``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gl_csm.sandbox import entities
+from gl_csm.sandbox.errors import ApiError, conflict, invalid, missing, not_found
+from gl_csm.sandbox.pagination import paginate
+from gl_csm.sandbox.request import ApiRequest, Reply
+from gl_csm.sandbox.router import route
+from gl_csm.sandbox.store import Record, Store
+
+VALID_LEVELS = (5, 10, 15, 20, 30, 40, 50)
+
+
+def add_member(store: Store, holder: Record, user_id: int, level: int, actor_id: int,
+               expires_at: str | None = None) -> Record:
+    entry = {"user_id": user_id, "access_level": level, "created_at": store.now(),
+             "created_by_id": actor_id, "expires_at": expires_at}
+    holder["members"].append(entry)
+    return entry
+
+
+def _holder(store: Store, kind: str, ident: str) -> Record:
+    return store.group(ident) if kind == "groups" else store.project(ident)
+
+
+def _inherited(store: Store, kind: str, holder: Record) -> list[Record]:
+    """Direct members first, then ancestors'; each user once, highest level wins."""
+    chain = (store.ancestors(holder) if kind == "groups"
+             else [holder, *store.project_groups(holder)])
+    best: dict[int, Record] = {}
+    for source in chain:
+        for entry in source["members"]:
+            held = best.get(entry["user_id"])
+            if held is None or entry["access_level"] > held["access_level"]:
+                best[entry["user_id"]] = entry
+    return list(best.values())
+
+
+def _filter(store: Store, req: ApiRequest, entries: list[Record]) -> list[Record]:
+    query = req.str("query")
+    user_ids = req.int_list("user_ids")
+    out = []
+    for entry in entries:
+        user = store.users.get(entry["user_id"])
+        if user is None:
+            continue
+        if query and query.lower() not in user["username"].lower() \
+                and query.lower() not in user["name"].lower():
+            continue
+        if user_ids and entry["user_id"] not in user_ids:
+            continue
+        out.append(entry)
+    return out
+
+
+def _list(store: Store, req: ApiRequest, kind: str, ident: str, *, inherited: bool) -> Reply:
+    holder = _holder(store, kind, ident)
+    entries = _inherited(store, kind, holder) if inherited else list(holder["members"])
+    entries = _filter(store, req, entries)
+    return paginate(req, [entities.member(store, e, req.base_url) for e in entries])
+
+
+def _level(req: ApiRequest) -> int:
+    level = req.int("access_level", required=True)
+    if level not in VALID_LEVELS:
+        raise invalid("access_level")
+    assert level is not None
+    return level
+
+
+def _create(store: Store, req: ApiRequest, kind: str, ident: str) -> Any:
+    holder = _holder(store, kind, ident)
+    names = [n for n in ("access_level",) if not req.has(n)]
+    if not req.has("user_id") and not req.has("username"):
+        raise ApiError(400, {"error": "user_id, username are missing, exactly one parameter "
+                                      "must be provided"})
+    if names:
+        raise missing(*names)
+    level = _level(req)
+    if req.has("username"):
+        user = store.user_by_username(req.str("username") or "")
+        if user is None:
+            raise not_found("User")
+        user_ids = [user["id"]]
+    else:
+        raw_ids = req.str("user_id") or ""
+        user_ids = [int(x) for x in raw_ids.split(",") if x.strip().isdigit()]
+        if not user_ids:
+            raise not_found("User")
+        for uid in user_ids:
+            store.user(uid)
+    for uid in user_ids:
+        if any(e["user_id"] == uid for e in holder["members"]):
+            raise conflict("Member already exists")
+    entries = [add_member(store, holder, uid, level, req.user_id, req.str("expires_at"))
+               for uid in user_ids]
+    return entities.member(store, entries[0], req.base_url)
+
+
+def _update(store: Store, req: ApiRequest, kind: str, ident: str, user_id: str) -> Any:
+    holder = _holder(store, kind, ident)
+    entry = next((e for e in holder["members"] if str(e["user_id"]) == user_id), None)
+    if entry is None:
+        raise not_found("Member")
+    entry["access_level"] = _level(req)
+    if req.has("expires_at"):
+        entry["expires_at"] = req.str("expires_at") or None
+    return entities.member(store, entry, req.base_url)
+
+
+def _get(store: Store, req: ApiRequest, kind: str, ident: str, user_id: str, *,
+         inherited: bool) -> Any:
+    holder = _holder(store, kind, ident)
+    entries = _inherited(store, kind, holder) if inherited else holder["members"]
+    entry = next((e for e in entries if str(e["user_id"]) == user_id), None)
+    if entry is None:
+        raise not_found("Member")
+    return entities.member(store, entry, req.base_url)
+
+
+for _kind in ("groups", "projects"):
+    def _bind(kind: str) -> None:
+        @route("GET", f"/{kind}/:id/members")
+        def list_direct(store: Store, req: ApiRequest, id: str) -> Reply:
+            return _list(store, req, kind, id, inherited=False)
+
+        @route("GET", f"/{kind}/:id/members/all")
+        def list_all(store: Store, req: ApiRequest, id: str) -> Reply:
+            return _list(store, req, kind, id, inherited=True)
+
+        @route("GET", f"/{kind}/:id/members/all/:user_id")
+        def get_all(store: Store, req: ApiRequest, id: str, user_id: str) -> Any:
+            return _get(store, req, kind, id, user_id, inherited=True)
+
+        @route("GET", f"/{kind}/:id/members/:user_id")
+        def get_direct(store: Store, req: ApiRequest, id: str, user_id: str) -> Any:
+            return _get(store, req, kind, id, user_id, inherited=False)
+
+        @route("POST", f"/{kind}/:id/members")
+        def create(store: Store, req: ApiRequest, id: str) -> Any:
+            return _create(store, req, kind, id)
+
+        @route("PUT", f"/{kind}/:id/members/:user_id")
+        def update(store: Store, req: ApiRequest, id: str, user_id: str) -> Any:
+            return _update(store, req, kind, id, user_id)
+
+    _bind(_kind)

@@ -1,0 +1,112 @@
+"""Project milestones (doc/api/milestones.md).
+
+A duplicate title answers 400 ``Failed to create milestone {:title=>[...]}``
+(lib/api/milestone_responses.rb with the Milestone model's title uniqueness
+validation, which also covers the parent group's milestones).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from gl_csm.sandbox import entities
+from gl_csm.sandbox.errors import ApiError, bad_request, forbidden, not_found, ruby_errors
+from gl_csm.sandbox.pagination import paginate
+from gl_csm.sandbox.request import ApiRequest, Reply
+from gl_csm.sandbox.router import route
+from gl_csm.sandbox.store import Record, Store
+
+_TAKEN = "already being used for another group or project milestone."
+
+
+def _today(store: Store) -> dt.date:
+    return store.clock().date()
+
+
+def _render(store: Store, project: Record, ms: Record, base: str) -> Record:
+    return entities.milestone(store, project, ms, base, _today(store))
+
+
+@route("GET", "/projects/:id/milestones")
+def list_milestones(store: Store, req: ApiRequest, id: str) -> Reply:
+    project = store.project(id)
+    items = list(project["milestones"])
+    state = req.choice("state", ("active", "closed", "all"), "all")
+    if state != "all":
+        items = [m for m in items if m["state"] == state]
+    title = req.str("title")
+    if title is not None:
+        items = [m for m in items if m["title"] == title]
+    search = req.str("search")
+    if search:
+        s = search.lower()
+        items = [m for m in items if s in m["title"].lower()
+                 or s in (m.get("description") or "").lower()]
+    iids = req.int_list("iids")
+    if iids:
+        items = [m for m in items if m["iid"] in iids]
+    # MilestonesFinder orders by due date (nulls last), then title.
+    items.sort(key=lambda m: (m.get("due_date") is None, m.get("due_date") or "", m["title"]))
+    return paginate(req, [_render(store, project, m, req.base_url) for m in items])
+
+
+def _milestone(project: Record, milestone_id: str) -> Record:
+    for ms in project["milestones"]:
+        if str(ms["id"]) == milestone_id:
+            return ms
+    raise not_found("Milestone")
+
+
+@route("GET", "/projects/:id/milestones/:milestone_id")
+def get_milestone(store: Store, req: ApiRequest, id: str, milestone_id: str) -> Any:
+    project = store.project(id)
+    return _render(store, project, _milestone(project, milestone_id), req.base_url)
+
+
+@route("POST", "/projects/:id/milestones")
+def post_milestone(store: Store, req: ApiRequest, id: str) -> Any:
+    if req.job_token:
+        raise forbidden()
+    project = store.project(id)
+    title = req.required_str("title")
+    if any(m["title"] == title for m in project["milestones"]):
+        raise bad_request(f"Failed to create milestone {ruby_errors({'title': [_TAKEN]})}")
+    _, due = req.date("due_date")
+    _, start = req.date("start_date")
+    now = store.now()
+    counters = project["counters"]
+    counters["milestone_iid"] = counters.get("milestone_iid", 0) + 1
+    ms = {
+        "id": store.next_id("milestone"), "iid": counters["milestone_iid"], "title": title,
+        "description": req.str("description", "") or "", "state": "active",
+        "due_date": due, "start_date": start, "created_at": now, "updated_at": now,
+    }
+    project["milestones"].append(ms)
+    return _render(store, project, ms, req.base_url)
+
+
+@route("PUT", "/projects/:id/milestones/:milestone_id")
+def put_milestone(store: Store, req: ApiRequest, id: str, milestone_id: str) -> Any:
+    project = store.project(id)
+    ms = _milestone(project, milestone_id)
+    keys = ("title", "description", "start_date", "due_date", "state_event")
+    if not any(req.has(k) for k in keys):
+        raise ApiError(400, {"error": "title, description, start_date, due_date, state_event "
+                                      "are missing, at least one parameter must be provided"})
+    if req.has("title"):
+        title = req.required_str("title")
+        if any(m["title"] == title and m is not ms for m in project["milestones"]):
+            raise bad_request(f"Failed to update milestone {ruby_errors({'title': [_TAKEN]})}")
+        ms["title"] = title
+    if req.has("description"):
+        ms["description"] = req.str("description") or ""
+    for key in ("due_date", "start_date"):
+        given, value = req.date(key)
+        if given:
+            ms[key] = value
+    event = req.choice("state_event", ("close", "activate"))
+    if event:
+        ms["state"] = "closed" if event == "close" else "active"
+    ms["updated_at"] = store.now()
+    return _render(store, project, ms, req.base_url)

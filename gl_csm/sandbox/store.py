@@ -1,0 +1,347 @@
+"""Sandbox state: plain JSON-able records, indexes, id counters and persistence.
+
+Everything the emulator knows lives in one ``Store``. Records are plain dicts so
+that the JSON file is the in-memory shape (no mapping layer to keep in sync),
+and loading a file written by an older run only needs defaults for new keys
+(``_upgrade``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from gl_csm.sandbox.errors import not_found
+
+FORMAT_VERSION = 1
+BOT_USERNAME = "gl-csm-bot"
+
+Record = dict[str, Any]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def iso(moment: dt.datetime) -> str:
+    """GitLab's timestamp format: ``2024-01-31T12:00:00.000Z``."""
+    moment = moment.astimezone(dt.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_iso(text: str) -> dt.datetime:
+    parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+class Store:
+    """All records plus lookups; not thread-safe by itself (the Sandbox holds the lock)."""
+
+    def __init__(self, clock: Callable[[], dt.datetime] = utc_now) -> None:
+        self.clock = clock
+        self.counters: dict[str, int] = {}
+        self.users: dict[int, Record] = {}
+        self.namespaces: dict[int, Record] = {}  # groups and user namespaces share ids
+        self.projects: dict[int, Record] = {}
+        self.labels: dict[int, Record] = {}
+        self.mentions: list[Record] = []
+        self.ensure_user(BOT_USERNAME, name="gl-csm bot", is_admin=True)
+
+    # -- ids and time ------------------------------------------------------
+    def next_id(self, kind: str) -> int:
+        self.counters[kind] = self.counters.get(kind, 0) + 1
+        return self.counters[kind]
+
+    def now(self) -> str:
+        return iso(self.clock())
+
+    # -- users -------------------------------------------------------------
+    def ensure_user(self, username: str, *, name: str | None = None, is_admin: bool = False,
+                    email: str | None = None) -> Record:
+        existing = self.user_by_username(username)
+        if existing:
+            return existing
+        uid = self.next_id("user")
+        ns_id = self.next_id("namespace")
+        now = self.now()
+        user = {
+            "id": uid, "username": username, "name": name or username, "state": "active",
+            "email": email or f"{username}@sandbox.test", "is_admin": is_admin,
+            "namespace_id": ns_id, "created_at": now,
+        }
+        self.users[uid] = user
+        self.namespaces[ns_id] = {
+            "id": ns_id, "kind": "user", "name": user["name"], "path": username,
+            "parent_id": None, "owner_id": uid, "description": "", "visibility": "public",
+            "members": [], "created_at": now,
+        }
+        return user
+
+    def user_by_username(self, username: str) -> Record | None:
+        wanted = username.lower()
+        for user in self.users.values():
+            if user["username"].lower() == wanted:
+                return user
+        return None
+
+    def user(self, user_id: int) -> Record:
+        try:
+            return self.users[int(user_id)]
+        except (KeyError, ValueError):
+            raise not_found("User") from None
+
+    # -- namespaces and groups ----------------------------------------------
+    def full_path(self, ns: Record) -> str:
+        parts = [ns["path"]]
+        while ns.get("parent_id"):
+            ns = self.namespaces[ns["parent_id"]]
+            parts.append(ns["path"])
+        return "/".join(reversed(parts))
+
+    def full_name(self, ns: Record) -> str:
+        parts = [ns["name"]]
+        while ns.get("parent_id"):
+            ns = self.namespaces[ns["parent_id"]]
+            parts.append(ns["name"])
+        return " / ".join(reversed(parts))
+
+    def ancestors(self, ns: Record) -> list[Record]:
+        """The namespace and its parents, nearest first."""
+        chain = [ns]
+        while ns.get("parent_id"):
+            ns = self.namespaces[ns["parent_id"]]
+            chain.append(ns)
+        return chain
+
+    def descendants(self, ns: Record) -> list[Record]:
+        out = [ns]
+        for child in self.namespaces.values():
+            if child.get("parent_id") == ns["id"]:
+                out.extend(self.descendants(child))
+        return out
+
+    def namespace_by_path(self, path: str) -> Record | None:
+        wanted = path.strip("/").lower()
+        for ns in self.namespaces.values():
+            if self.full_path(ns).lower() == wanted:
+                return ns
+        return None
+
+    def find_namespace(self, ident: str, *, kind: str | None = None) -> Record | None:
+        ns = (self.namespaces.get(int(ident)) if ident.isdigit()
+              else self.namespace_by_path(ident))
+        if ns is None or (kind and ns["kind"] != kind):
+            return None
+        return ns
+
+    def group(self, ident: str) -> Record:
+        ns = self.find_namespace(ident, kind="group")
+        if ns is None:
+            raise not_found("Group")
+        return ns
+
+    # -- projects -------------------------------------------------------------
+    def project_path(self, project: Record) -> str:
+        return self.full_path(self.namespaces[project["namespace_id"]]) + "/" + project["path"]
+
+    def find_project(self, ident: str) -> Record | None:
+        if ident.isdigit():
+            return self.projects.get(int(ident))
+        wanted = ident.strip("/").lower()
+        for project in self.projects.values():
+            if self.project_path(project).lower() == wanted:
+                return project
+        return None
+
+    def project(self, ident: str) -> Record:
+        project = self.find_project(ident)
+        if project is None:
+            raise not_found("Project")
+        return project
+
+    def project_groups(self, project: Record) -> list[Record]:
+        """The project's group ancestors (nearest first); empty for personal projects."""
+        ns = self.namespaces[project["namespace_id"]]
+        return [n for n in self.ancestors(ns) if n["kind"] == "group"]
+
+    def iter_issuables(self, project: Record) -> Iterator[tuple[str, Record]]:
+        for issue in project["issues"].values():
+            yield "Issue", issue
+        for mr in project["merge_requests"].values():
+            yield "MergeRequest", mr
+
+    # -- persistence -------------------------------------------------------------
+    def to_document(self) -> dict[str, Any]:
+        projects = []
+        for project in self.projects.values():
+            doc = dict(project)
+            doc["issues"] = list(project["issues"].values())
+            doc["merge_requests"] = list(project["merge_requests"].values())
+            projects.append(doc)
+        return {
+            "version": FORMAT_VERSION,
+            "counters": dict(self.counters),
+            "users": list(self.users.values()),
+            "namespaces": list(self.namespaces.values()),
+            "projects": projects,
+            "labels": list(self.labels.values()),
+            "mentions": list(self.mentions),
+        }
+
+    @classmethod
+    def from_document(cls, doc: Any, source: str, clock: Callable[[], dt.datetime] = utc_now
+                      ) -> Store:
+        if not isinstance(doc, dict):
+            raise ValueError(f"sandbox state file {source}: expected a JSON object")
+        version = doc.get("version", 1)
+        if not isinstance(version, int) or version > FORMAT_VERSION:
+            raise ValueError(
+                f"sandbox state file {source}: format version {version!r} is newer than "
+                f"this gl-csm understands ({FORMAT_VERSION})"
+            )
+        store = cls.__new__(cls)
+        store.clock = clock
+        try:
+            store.counters = {str(k): int(v) for k, v in doc.get("counters", {}).items()}
+            store.users = {int(u["id"]): u for u in doc.get("users", [])}
+            store.namespaces = {int(n["id"]): n for n in doc.get("namespaces", [])}
+            store.labels = {int(lb["id"]): lb for lb in doc.get("labels", [])}
+            store.mentions = list(doc.get("mentions", []))
+            store.projects = {}
+            for project in doc.get("projects", []):
+                project = dict(project)
+                project["issues"] = {int(i["iid"]): i for i in project.get("issues", [])}
+                project["merge_requests"] = {
+                    int(m["iid"]): m for m in project.get("merge_requests", [])
+                }
+                store.projects[int(project["id"])] = project
+            store._upgrade()
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"sandbox state file {source}: malformed content ({exc})") from exc
+        store.ensure_user(BOT_USERNAME, name="gl-csm bot", is_admin=True)
+        return store
+
+    def _upgrade(self) -> None:
+        """Fill keys that older files may lack, so every record has the current shape."""
+        for user in self.users.values():
+            user.setdefault("state", "active")
+            user.setdefault("is_admin", False)
+            user.setdefault("email", f"{user['username']}@sandbox.test")
+            user.setdefault("name", user["username"])
+            user.setdefault("created_at", self.now())
+            if "namespace_id" not in user:
+                ns_id = self.next_id("namespace")
+                while ns_id in self.namespaces:
+                    ns_id = self.next_id("namespace")
+                user["namespace_id"] = ns_id
+                self.namespaces[ns_id] = {
+                    "id": ns_id, "kind": "user", "name": user["name"],
+                    "path": user["username"], "parent_id": None, "owner_id": user["id"],
+                }
+        for ns in self.namespaces.values():
+            ns.setdefault("kind", "group")
+            ns.setdefault("parent_id", None)
+            ns.setdefault("description", "")
+            ns.setdefault("visibility", "private")
+            ns.setdefault("members", [])
+            ns.setdefault("created_at", self.now())
+        for label in self.labels.values():
+            label.setdefault("description", None)
+            label.setdefault("priority", None)
+            label.setdefault("project_id", None)
+            label.setdefault("group_id", None)
+        for project in self.projects.values():
+            project.setdefault("description", "")
+            project.setdefault("topics", [])
+            project.setdefault("visibility", "private")
+            project.setdefault("archived", False)
+            project.setdefault("default_branch", "main")
+            project.setdefault("members", [])
+            project.setdefault("created_at", self.now())
+            project.setdefault("milestones", [])
+            for index, ms in enumerate(project["milestones"], start=1):
+                ms.setdefault("iid", index)
+                ms.setdefault("state", "active")
+                ms.setdefault("created_at", project["created_at"])
+                ms.setdefault("updated_at", ms["created_at"])
+            project.setdefault("last_activity_at", project["created_at"])
+            repo = project.setdefault("repository", {})
+            repo.setdefault("branches", {})
+            repo.setdefault("commits", {})
+            project.setdefault("counters", {})
+            for kind, issuable in self.iter_issuables(project):
+                issuable.setdefault("state", "opened")
+                issuable.setdefault("created_at", project["created_at"])
+                issuable.setdefault("updated_at", issuable["created_at"])
+                issuable.setdefault("author_id", project.get("creator_id") or 1)
+                issuable.setdefault("notes", [])
+                issuable.setdefault("label_events", [])
+                issuable.setdefault("label_ids", [])
+                issuable.setdefault("assignee_ids", [])
+                issuable.setdefault("milestone_id", None)
+                issuable.setdefault("description", "")
+                issuable.setdefault("confidential", False)
+                issuable.setdefault("discussion_locked", None)
+                issuable.setdefault("due_date", None)
+                issuable.setdefault("closed_at", None)
+                issuable.setdefault("closed_by_id", None)
+                if kind == "MergeRequest":
+                    issuable.setdefault("changes", [])
+                    issuable.setdefault("source_branch", f"mr-{issuable['iid']}")
+                    issuable.setdefault("target_branch", project["default_branch"])
+        # Counters must stay above every stored id even if the file lacks them.
+        self._raise_counter("user", self.users)
+        self._raise_counter("namespace", self.namespaces)
+        self._raise_counter("project", self.projects)
+        self._raise_counter("label", self.labels)
+        for project in self.projects.values():
+            counters = project["counters"]
+            for key, records in (("issue_iid", project["issues"]),
+                                 ("mr_iid", project["merge_requests"])):
+                counters[key] = max([counters.get(key, 0), *records])
+            counters["milestone_iid"] = max(
+                [counters.get("milestone_iid", 0), *(m["iid"] for m in project["milestones"])])
+            self._raise_counter("milestone", {m["id"]: m for m in project["milestones"]})
+            self._raise_counter("issue", {i["id"]: i for i in project["issues"].values()})
+            self._raise_counter("merge_request",
+                                {m["id"]: m for m in project["merge_requests"].values()})
+            for _, item in self.iter_issuables(project):
+                self._raise_counter("note", {n["id"]: n for n in item["notes"]})
+                self._raise_counter("label_event", {e["id"]: e for e in item["label_events"]})
+
+    def _raise_counter(self, kind: str, records: dict[int, Record]) -> None:
+        if records:
+            self.counters[kind] = max(self.counters.get(kind, 0), max(records))
+
+
+def load_document(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(f"sandbox state file {path}: cannot read ({exc})") from exc
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"sandbox state file {path} is not valid JSON: {exc}") from exc
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write via a temp file in the same folder and ``os.replace`` (never a half file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,66 @@
+"""Shared fixtures: settings for the example layout and a gateway on an in-process sandbox."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from gl_csm.config import Settings, load_settings
+from gl_csm.gitlab.gateway import Gateway
+from gl_csm.runtime import seed_sandbox
+from gl_csm.sandbox import Sandbox, SandboxAdapter
+
+ROOT = Path(__file__).resolve().parent.parent
+TODAY = date(2026, 11, 23)
+
+CONFIG = """\
+accounts: accounts/
+groups:
+  pre_sales: account-management/pre-sales
+  post_sales: account-management/customers
+projects:
+  accounts: customer-success/accounts
+  triage: customer-success/account-triage
+  escalations: customer-success/escalations
+people:
+  vp_customer_success: vp-cs
+  public_sector_cs_director: ps-director
+  regions:
+"""
+# People by region (SPEC 5.1): `<region>-mgr`, `<region>-dir`, `<region>-asm`, `<region>-rd`.
+for _region in ("NORAM", "EMEA", "APAC", "PUBSEC"):
+    _r = _region.lower()
+    CONFIG += (
+        f"    {_region}: {{csm_manager: {_r}-mgr, csm_director: {_r}-dir, "
+        f"area_sales_manager: {_r}-asm, regional_director: {_r}-rd}}\n"
+    )
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """A copy of the sample registry and a config, as a CS-ops repository would have."""
+    shutil.copytree(ROOT / "accounts", tmp_path / "accounts")
+    (tmp_path / "gl-csm.yml").write_text(CONFIG)
+    return tmp_path
+
+
+@pytest.fixture
+def settings(workdir: Path) -> Settings:
+    return load_settings(workdir / "gl-csm.yml", environ={})
+
+
+@pytest.fixture
+def sandbox(settings: Settings) -> Sandbox:
+    sb = Sandbox()
+    seed_sandbox(sb, settings)
+    return sb
+
+
+@pytest.fixture
+def gateway(sandbox: Sandbox) -> Gateway:
+    gw = Gateway.for_transport(SandboxAdapter(sandbox))
+    gw._create_wait_max = 0.0
+    return gw
