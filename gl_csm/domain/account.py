@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
+from gl_csm.domain.taxonomy import RISK_IMPACTS, RISK_REASONS, RISK_TYPES  # SPEC 6.1-6.3
 from gl_csm.errors import GlCsmError
 
 Segment = Literal["strategic", "growth", "scale", "commercial"]
@@ -24,32 +25,6 @@ DEPLOYMENTS: tuple[str, ...] = ("self-managed", "saas", "dedicated")
 OPPORTUNITY_TYPES: tuple[str, ...] = ("uptier", "growth")
 PERSONAS: tuple[str, ...] = ("development-lead", "security-lead")
 COLORS: tuple[str, ...] = ("green", "yellow", "red")
-# SPEC 6.1-6.3
-RISK_TYPES: tuple[str, ...] = (
-    "cost-budget",
-    "roi",
-    "competitive",
-    "product",
-    "product-usage",
-    "engagement-champion",
-)
-RISK_REASONS: tuple[str, ...] = (
-    "lack-of-adoption",
-    "product-value-gaps",
-    "product-quality-availability",
-    "lack-of-engagement-sponsor",
-    "loss-of-budget",
-    "corporate-decision",
-    "other",
-)
-RISK_IMPACTS: tuple[str, ...] = (
-    "customer-churn",
-    "tier-downgrade",
-    "seat-churn",
-    "customer-sentiment",
-    "competitor",
-    "stage",
-)
 # SPEC 2: only these may be set by hand; the others are computed (SPEC 4 Lifecycle).
 MANUAL_LIFECYCLES: tuple[str, ...] = ("will-churn", "churned")
 

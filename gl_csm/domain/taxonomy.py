@@ -172,13 +172,15 @@ class Taxonomy:
             return actual
         return None
 
-    def value_of(self, labels: Iterator[str] | list[str] | tuple[str, ...], scope: str) -> str | None:
+    def value_of(
+        self, labels: Iterator[str] | list[str] | tuple[str, ...], scope: str
+    ) -> str | None:
         """The value of the canonical scope (``sentiment``) among GitLab label names."""
         prefix = scope + "::"
         for label in labels:
             canonical = self.canonical(label)
             if canonical and canonical.startswith(prefix):
-                return canonical[len(prefix):]
+                return canonical[len(prefix) :]
         return None
 
     def definitions(self) -> tuple[LabelDef, ...]:
