@@ -8,10 +8,11 @@ printed as one line on stderr with the exit code of SPEC 7 (1 some accounts fail
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,7 @@ class AppContext:
 
 def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date:
     if value is None:
-        return datetime.now(timezone.utc).date()
+        return datetime.now(UTC).date()
     try:
         return date.fromisoformat(value)
     except ValueError:
@@ -160,6 +161,106 @@ def setup(app: AppContext, dry_run: bool, fmt: str, stats: bool) -> None:
     )
 
 
+# -- collaboration projects: onboard, promote, verify, templates --------------------
+
+
+@main.command()
+@click.argument("account")
+@writing_command
+@click.pass_obj
+def onboard(app: AppContext, account: str, dry_run: bool, fmt: str, stats: bool) -> None:
+    """Create ACCOUNT's collaboration project from its segment's template (SPEC 5)."""
+    from gl_csm.services.onboard import plan_onboard
+
+    run_plan(
+        app,
+        lambda rt: plan_onboard(rt.gateway, rt.settings, account, rt.today),
+        dry_run=dry_run,
+        fmt=fmt,
+        stats=stats,
+    )
+
+
+@main.command()
+@click.argument("account")
+@writing_command
+@click.pass_obj
+def promote(app: AppContext, account: str, dry_run: bool, fmt: str, stats: bool) -> None:
+    """The customer paid: move ACCOUNT's project to post-sales and start onboarding."""
+    from gl_csm.services.promote import plan_promote
+
+    run_plan(
+        app,
+        lambda rt: plan_promote(rt.gateway, rt.settings, account, rt.today),
+        dry_run=dry_run,
+        fmt=fmt,
+        stats=stats,
+    )
+
+
+@main.command()
+@click.argument("account")
+@click.option("--fix", is_flag=True, help="Add what is missing (never deletes or rewrites).")
+@writing_command
+@click.pass_obj
+def verify(app: AppContext, account: str, fix: bool, dry_run: bool, fmt: str, stats: bool) -> None:
+    """List what ACCOUNT's project lacks compared with its template; --fix adds it."""
+    from gl_csm.plan import dry_run_outcome
+    from gl_csm.services.verify import plan_verify, render_verification
+
+    runtime = app.runtime()
+    try:
+        result = plan_verify(runtime.gateway, runtime.settings, account, runtime.today)
+        outcome = None
+        if fix:
+            outcome = (
+                dry_run_outcome(result.plan) if dry_run else result.plan.apply(runtime.gateway)
+            )
+    finally:
+        runtime.close()
+    counts = runtime.gateway.stats.to_json() if stats else None
+    click.echo(render_verification(result, outcome, fmt, dry_run=dry_run, stats=counts))
+    if outcome is not None and fmt != "json":
+        for failure in outcome.failures:
+            click.echo(f"gl-csm: error: {failure.to_text()}", err=True)
+    sys.exit(outcome.exit_code if outcome is not None else 0)
+
+
+@main.group()
+def templates() -> None:
+    """Check and preview the project templates (SPEC 5 Template review)."""
+
+
+@templates.command("check")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.pass_obj
+def templates_check(app: AppContext, fmt: str) -> None:
+    """Validate every template and render it for every sample account (no GitLab)."""
+    from gl_csm.services.templates_review import check_templates
+
+    result = check_templates(app.settings, app.today)
+    click.echo(json.dumps(result.to_json(), indent=2) if fmt == "json" else result.to_text())
+    sys.exit(0 if result.ok else 1)
+
+
+@templates.command("preview")
+@click.argument("account")
+@click.option(
+    "--phase",
+    type=click.Choice(["pre-sales", "post-sales"]),
+    default=None,
+    help="Default: the phase the project starts in.",
+)
+@click.pass_obj
+def templates_preview(app: AppContext, account: str, phase: str | None) -> None:
+    """Print what onboard would create for ACCOUNT (files, milestones, issues)."""
+    from gl_csm.services.templates_review import preview
+
+    click.echo(preview(app.settings, account, app.today, phase), nl=False)
+
+
 # -- assess ------------------------------------------------------------------------
 
 
@@ -183,7 +284,7 @@ def assess(app: AppContext, accounts: tuple[str, ...], fmt: str, by_csm: bool) -
     settings = app.settings
     run = run_assess(settings.accounts_dir, settings.rules, app.today, accounts)
     if by_csm:
-        click.echo(render_book_balance(book_balance(run), fmt))
+        click.echo(render_book_balance(book_balance(run, settings.rules), fmt))
     else:
         click.echo(render_json(run) if fmt == "json" else render_text(run))
     for problem in run.problems:
@@ -202,13 +303,23 @@ def sandbox() -> None:
 @sandbox.command("serve")
 @click.option("--port", type=click.IntRange(0, 65535), required=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--state", "state_path", default=None, metavar="PATH",
-              help="State file (default: the global --sandbox path).")
+@click.option(
+    "--state",
+    "state_path",
+    default=None,
+    metavar="PATH",
+    help="State file (default: the global --sandbox path).",
+)
 @click.option("--latency-ms", type=click.IntRange(min=0), default=0, help="Added to every request.")
-@click.option("--error-rate", type=click.FloatRange(0, 1), default=0.0,
-              help="Share of requests answered 502.")
-@click.option("--rate-limit", type=click.IntRange(min=0), default=0,
-              help="Requests per minute per token, then 429 with Retry-After (0 = none).")
+@click.option(
+    "--error-rate", type=click.FloatRange(0, 1), default=0.0, help="Share of requests answered 502."
+)
+@click.option(
+    "--rate-limit",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Requests per minute per token, then 429 with Retry-After (0 = none).",
+)
 @click.pass_obj
 def sandbox_serve(
     app: AppContext,
@@ -233,6 +344,12 @@ def sandbox_serve(
         json.dumps({"url": server.url, "state": str(path), "bot_user": sb.bot_username}),
         err=True,
     )
+
+    def _stop(_signum: int, _frame: object) -> None:
+        # SIGTERM (CI, tests, `kill`) ends the server like Ctrl-C: state is saved.
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -241,3 +358,99 @@ def sandbox_serve(
         server.shutdown()
         sb.save()
 
+
+# -- triage ------------------------------------------------------------------------
+
+
+@main.command()
+@click.option(
+    "--shard",
+    default=None,
+    metavar="I/N",
+    help="Process a stable share of the accounts (CI parallel: CI_NODE_INDEX/CI_NODE_TOTAL).",
+)
+@writing_command
+@click.pass_obj
+def triage(app: AppContext, shard: str | None, dry_run: bool, fmt: str, stats: bool) -> None:
+    """Assess every account; tracking, triage and escalation issues; reminders (SPEC 5)."""
+    from gl_csm.services.triage import parse_shard, plan_triage
+
+    part = parse_shard(shard)
+    runs: list[Any] = []
+
+    def build(rt: Runtime) -> Plan:
+        run = plan_triage(rt.gateway, rt.settings, rt.today, shard=part)
+        runs.append(run)
+        return run.plan
+
+    def after(_rt: Runtime, outcome: Outcome) -> dict[str, Any] | None:
+        # The per-account results `gl-csm report` merges (JSON only).
+        if fmt != "json" or not runs:
+            return None
+        return runs[0].extra(f.account for f in outcome.failures)
+
+    run_plan(app, build, dry_run=dry_run, fmt=fmt, stats=stats, after=after)
+
+
+# -- report ------------------------------------------------------------------------
+
+
+@main.command()
+@click.option(
+    "--input",
+    "inputs",
+    multiple=True,
+    required=True,
+    metavar="FILE",
+    help="JSON output of `gl-csm triage --format json` (repeat, or list more files after it).",
+)
+@click.argument("more", nargs=-1, metavar="[FILE]...")
+@click.option("--output", default="report.md", show_default=True, metavar="FILE")
+@click.option("--issue", is_flag=True, help="Also write the report to the summary issue.")
+@writing_command
+@click.pass_obj
+def report(
+    app: AppContext,
+    inputs: tuple[str, ...],
+    more: tuple[str, ...],
+    output: str,
+    issue: bool,
+    dry_run: bool,
+    fmt: str,
+    stats: bool,
+) -> None:
+    """Merge the triage shards' results into one portfolio report (Markdown)."""
+    from gl_csm.services.report import load_results, plan_report_issue, render_report
+
+    data = load_results([Path(p) for p in (*inputs, *more)])
+    body = render_report(data, app.today, app.settings.rules)
+    if not dry_run:
+        try:
+            Path(output).write_text(body, encoding="utf-8")
+        except OSError as exc:
+            raise click.UsageError(f"--output {output}: cannot write: {exc.strerror}") from None
+    if not issue:
+        note = f"report of {len(data.accounts)} account(s) " + (
+            "(dry run, not written)" if dry_run else f"written to {output}"
+        )
+        if fmt == "json":
+            click.echo(
+                json.dumps(
+                    {
+                        "changes": [],
+                        "output": None if dry_run else output,
+                        "accounts": len(data.accounts),
+                    },
+                    indent=2,
+                )
+            )
+        else:
+            click.echo(note)
+        sys.exit(0)
+    run_plan(
+        app,
+        lambda rt: plan_report_issue(rt.gateway, rt.settings, body, rt.today),
+        dry_run=dry_run,
+        fmt=fmt,
+        stats=stats,
+    )

@@ -110,7 +110,9 @@ def _expect_mapping(value: Any, key: str, where: str) -> Mapping[str, Any]:
     return value
 
 
-def _expect_keys(data: Mapping[str, Any], allowed: tuple[str, ...], prefix: str, where: str) -> None:
+def _expect_keys(
+    data: Mapping[str, Any], allowed: tuple[str, ...], prefix: str, where: str
+) -> None:
     for key in data:
         if key not in allowed:
             full = f"{prefix}.{key}" if prefix else str(key)
@@ -137,7 +139,9 @@ def _expect_username(value: Any, key: str, where: str) -> str | None:
 
 def _parse_people(raw: Any, where: str) -> People:
     data = _expect_mapping(raw, "people", where)
-    _expect_keys(data, ("vp_customer_success", "public_sector_cs_director", "regions"), "people", where)
+    _expect_keys(
+        data, ("vp_customer_success", "public_sector_cs_director", "regions"), "people", where
+    )
     regions: dict[str, RegionPeople] = {}
     for region, roles in _expect_mapping(data.get("regions"), "people.regions", where).items():
         key = f"people.regions.{region}"
@@ -208,7 +212,9 @@ def load_settings(
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             at = f" (line {mark.line + 1})" if mark is not None else ""
-            raise ConfigError(f"{where}{at}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+            raise ConfigError(
+                f"{where}{at}: not valid YAML: {getattr(exc, 'problem', exc)}"
+            ) from None
         except OSError as exc:
             raise ConfigError(f"{where}: cannot read the config file: {exc.strerror}") from None
         raw = _expect_mapping(loaded, "(top level)", where)
@@ -259,7 +265,9 @@ def load_settings(
 
     return Settings(
         config_path=found,
-        accounts_dir=(base / accounts).resolve() if not Path(accounts).is_absolute() else Path(accounts),
+        accounts_dir=(base / accounts).resolve()
+        if not Path(accounts).is_absolute()
+        else Path(accounts),
         gitlab_url=url,
         groups=_parse_section(raw.get("groups"), Groups, "groups", where),
         projects=_parse_section(raw.get("projects"), Projects, "projects", where),

@@ -146,10 +146,7 @@ class Outcome:
                 doc["stats"] = stats
             return json.dumps(doc, indent=2, sort_keys=False)
         lines: list[str] = []
-        if dry_run:
-            head = "Plan (dry run, nothing written)"
-        else:
-            head = "Done"
+        head = "Plan (dry run, nothing written)" if dry_run else "Done"
         if self.changes:
             lines.append(f"{head}: {len(self.changes)} change(s)")
             lines.extend(c.to_text() for c in self.changes)
@@ -157,8 +154,10 @@ class Outcome:
             lines.append(f"{head}: no changes" if dry_run else "Nothing to change.")
         lines.extend(self.notes)
         if stats is not None:
-            lines.append(f"API calls: {stats['reads'] + stats['writes']} "
-                         f"(reads {stats['reads']}, writes {stats['writes']})")
+            lines.append(
+                f"API calls: {stats['reads'] + stats['writes']} "
+                f"(reads {stats['reads']}, writes {stats['writes']})"
+            )
         return "\n".join(lines)
 
 

@@ -18,6 +18,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError
@@ -105,3 +109,483 @@ def render(source: str, context: Mapping[str, Any], *, name: str = "<template>")
         line = getattr(exc, "lineno", None)
         where = f"{name}:{line}" if line else name
         raise TemplateRenderError(f"{where}: {exc.__class__.__name__}: {exc}") from None
+
+
+# -- project template manifests (SPEC 5 Onboard, Template review) -------------------
+#
+# A collaboration project template is a folder of `project_templates/` holding a
+# `manifest.yml` (what the project is made of: files, labels, milestones, issues,
+# members by role) and the Jinja2 files it names. Loading validates everything up
+# front, so `gl-csm onboard` never fails half-way on a bad template, and every error
+# names the file and the key (`project_templates/enterprise/manifest.yml: key
+# 'issues[2].milestone': ...`).
+
+PHASES: tuple[str, ...] = ("pre-sales", "post-sales", "any")
+ROLES: tuple[str, ...] = ("csm", "sa", "ae", "pse")
+ACCESS_LEVELS: dict[str, int] = {
+    "guest": 10,
+    "reporter": 20,
+    "developer": 30,
+    "maintainer": 40,
+    "owner": 50,
+}
+_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+_FILE_PATH_RE = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9_.\-]*(/[A-Za-z0-9_.][A-Za-z0-9_.\-]*)*$")
+MANIFEST = "manifest.yml"
+#: Label prefixes of the internal taxonomy (SPEC 6): never on a customer-visible project.
+INTERNAL_LABEL_PREFIXES: tuple[str, ...] = (
+    "priority::",
+    "health::",
+    "sentiment::",
+    "lifecycle::",
+    "segment::",
+    "triage::",
+    "escalation::",
+    "escalation-severity::",
+    "action::",
+    "risk-type::",
+    "risk-reason::",
+    "risk-impact::",
+)
+
+
+class ManifestError(GlCsmError):
+    """A template manifest that is not valid: names the file, the key and the problem."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Due:
+    """A date relative to the start of a phase: days, calendar months, or the
+    segment's onboarding window (SPEC 3, *(config)* ``rules.onboarding_window_days``)."""
+
+    days: int = 0
+    months: int = 0
+    onboarding_window: bool = False
+
+    def resolve(self, start: date, window_days: int) -> date:
+        from dateutil.relativedelta import relativedelta
+
+        day = start + relativedelta(months=self.months) + timedelta(days=self.days)
+        if self.onboarding_window:
+            day += timedelta(days=window_days)
+        return day
+
+    def describe(self) -> str:
+        if self.onboarding_window:
+            return "end of the onboarding window"
+        if self.months:
+            return f"{self.months} month(s)"
+        return f"{self.days} day(s)"
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    path: str  # in the collaboration project's repository
+    template: str  # relative to the template folder
+
+
+@dataclass(frozen=True)
+class LabelSpec:
+    name: str
+    color: str
+    description: str
+
+
+@dataclass(frozen=True)
+class MilestoneSpec:
+    key: str
+    title: str
+    phase: str
+    description: str  # a Jinja2 text
+    due: Due
+
+
+@dataclass(frozen=True)
+class IssueSpec:
+    key: str
+    title: str  # a Jinja2 text, rendered on one line
+    template: str  # the body, relative to the template folder
+    phase: str
+    milestone: str | None = None
+    labels: tuple[str, ...] = ()
+    assignee: tuple[str, ...] = ()  # roles, first one the account has wins
+    due: Due | None = None
+
+
+@dataclass(frozen=True)
+class MemberSpec:
+    role: str
+    access: str
+
+    @property
+    def access_level(self) -> int:
+        return ACCESS_LEVELS[self.access]
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """One project template, validated."""
+
+    name: str
+    root: Path
+    title: str
+    segments: tuple[str, ...]
+    phases: tuple[str, ...]  # "pre-sales" and/or "post-sales": where the template starts
+    description: str  # project description, a Jinja2 text rendered on one line
+    files: tuple[FileSpec, ...]
+    labels: tuple[LabelSpec, ...]
+    milestones: tuple[MilestoneSpec, ...]
+    issues: tuple[IssueSpec, ...]
+    members: Mapping[str, tuple[MemberSpec, ...]]
+
+    @property
+    def source(self) -> str:
+        return str(self.root / MANIFEST)
+
+    def milestones_for(self, phase: str) -> tuple[MilestoneSpec, ...]:
+        return tuple(m for m in self.milestones if m.phase in (phase, "any"))
+
+    def issues_for(self, phase: str) -> tuple[IssueSpec, ...]:
+        return tuple(i for i in self.issues if i.phase in (phase, "any"))
+
+    def members_for(self, phase: str) -> tuple[MemberSpec, ...]:
+        return tuple(self.members.get(phase, ()))
+
+    def milestone(self, key: str) -> MilestoneSpec | None:
+        return next((m for m in self.milestones if m.key == key), None)
+
+    def text(self, relative: str) -> str:
+        """The source of one template file."""
+        return _template_source(str(self.root / relative))
+
+
+@cache
+def _template_source(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ManifestError(f"{path}: cannot read template file: {exc.strerror}") from None
+
+
+class _M:
+    """Validation helpers bound to one manifest file (every error names file and key)."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, key: str, expected: str, got: object) -> ManifestError:
+        shown = "nothing" if got is None else repr(got)
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        return ManifestError(f"{self.source}: key '{key}': expected {expected}, got {shown}")
+
+    def mapping(self, key: str, value: object, allowed: tuple[str, ...],
+                required: tuple[str, ...] = ()) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            raise self.fail(key, "a mapping", type(value).__name__ if value is not None else None)
+        for k in value:
+            if k not in allowed:
+                where = f"{key}.{k}" if key else str(k)
+                raise ManifestError(
+                    f"{self.source}: unknown key '{where}'; expected one of: {', '.join(allowed)}"
+                )
+        for k in required:
+            if k not in value:
+                where = f"{key}.{k}" if key else k
+                raise ManifestError(f"{self.source}: key '{where}' is required")
+        return value
+
+    def string(self, key: str, value: object) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(key, "a non-empty string", value)
+        return value
+
+    def listing(self, key: str, value: object) -> list[Any]:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise self.fail(key, "a list", value)
+        return value
+
+    def choice(self, key: str, value: object, allowed: tuple[str, ...]) -> str:
+        if not isinstance(value, str) or value not in allowed:
+            raise self.fail(key, "one of " + ", ".join(allowed), value)
+        return value
+
+    def key_name(self, key: str, value: object) -> str:
+        if not isinstance(value, str) or not _KEY_RE.match(value):
+            raise self.fail(key, "a key of lowercase letters, digits and dashes", value)
+        return value
+
+    def template_file(self, key: str, value: object, root: Path) -> str:
+        text = self.string(key, value)
+        if not _FILE_PATH_RE.match(text) or ".." in text.split("/"):
+            raise self.fail(key, "a file path inside the template folder", value)
+        if not (root / text).is_file():
+            raise ManifestError(
+                f"{self.source}: key '{key}': template file {root / text} not found"
+            )
+        return text
+
+    def due(self, key: str, value: object) -> Due:
+        if value == "onboarding-window":
+            return Due(onboarding_window=True)
+        m = self.mapping(key, value, ("days", "months"))
+        if len(m) != 1:
+            raise self.fail(key, "'onboarding-window' or one of {days: N}, {months: N}", value)
+        (unit, amount), = m.items()
+        if type(amount) is not int or amount < 0:
+            raise self.fail(f"{key}.{unit}", "a non-negative integer", amount)
+        return Due(**{unit: amount})
+
+
+_MANIFEST_KEYS = (
+    "name", "title", "segments", "phases", "description", "files", "labels", "milestones",
+    "issues", "members",
+)
+
+
+def load_manifest(root: Path) -> Manifest:
+    """Read and validate ``root/manifest.yml`` (and that every file it names exists)."""
+    import yaml
+
+    source = root / MANIFEST
+    m = _M(str(source))
+    try:
+        raw = yaml.safe_load(source.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ManifestError(f"{source}: cannot read the manifest: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" (line {mark.line + 1})" if mark is not None else ""
+        problem = getattr(exc, "problem", exc)
+        raise ManifestError(f"{source}{at}: not valid YAML: {problem}") from None
+    data = m.mapping("", raw, _MANIFEST_KEYS, ("name", "segments", "phases", "files"))
+    name = m.key_name("name", data["name"])
+    if name != root.name:
+        raise m.fail("name", f"the folder name {root.name!r}", name)
+    from gl_csm.domain.account import SEGMENTS
+
+    segments = tuple(
+        m.choice(f"segments[{i}]", s, SEGMENTS)
+        for i, s in enumerate(m.listing("segments", data["segments"]))
+    )
+    if not segments:
+        raise m.fail("segments", "at least one segment", data["segments"])
+    phases = tuple(
+        m.choice(f"phases[{i}]", p, ("pre-sales", "post-sales"))
+        for i, p in enumerate(m.listing("phases", data["phases"]))
+    )
+    if "post-sales" not in phases:
+        raise m.fail("phases", "a list that includes post-sales", data["phases"])
+
+    files: list[FileSpec] = []
+    for i, item in enumerate(m.listing("files", data["files"])):
+        key = f"files[{i}]"
+        f = m.mapping(key, item, ("path", "template"), ("path", "template"))
+        path = m.string(f"{key}.path", f["path"])
+        if not _FILE_PATH_RE.match(path):
+            raise m.fail(f"{key}.path", "a repository file path", path)
+        if any(x.path == path for x in files):
+            raise m.fail(f"{key}.path", "a path no other file uses", path)
+        files.append(FileSpec(path, m.template_file(f"{key}.template", f["template"], root)))
+
+    labels: list[LabelSpec] = []
+    for i, item in enumerate(m.listing("labels", data.get("labels"))):
+        key = f"labels[{i}]"
+        lb = m.mapping(key, item, ("name", "color", "description"), ("name", "color"))
+        label_name = m.string(f"{key}.name", lb["name"])
+        if "," in label_name:
+            raise m.fail(f"{key}.name", "a label name without ','", label_name)
+        if label_name.startswith(INTERNAL_LABEL_PREFIXES):
+            # SPEC 1: internal vocabulary never goes on a customer-visible project.
+            raise m.fail(
+                f"{key}.name", "a label that is not internal taxonomy (SPEC 6)", label_name
+            )
+        color = lb["color"]
+        if not isinstance(color, str) or not _COLOR_RE.match(color):
+            raise m.fail(f"{key}.color", "a color like '#1f75cb'", color)
+        if any(x.name == label_name for x in labels):
+            raise m.fail(f"{key}.name", "a label name no other label uses", label_name)
+        labels.append(LabelSpec(label_name, color, str(lb.get("description") or "")))
+    label_names = {lb.name for lb in labels}
+
+    milestones: list[MilestoneSpec] = []
+    for i, item in enumerate(m.listing("milestones", data.get("milestones"))):
+        key = f"milestones[{i}]"
+        ms = m.mapping(key, item, ("key", "title", "phase", "description", "due"),
+                       ("key", "title", "phase", "due"))
+        mkey = m.key_name(f"{key}.key", ms["key"])
+        if any(x.key == mkey for x in milestones):
+            raise m.fail(f"{key}.key", "a key no other milestone uses", mkey)
+        phase = m.choice(f"{key}.phase", ms["phase"], PHASES)
+        if phase != "any" and phase not in phases:
+            raise m.fail(f"{key}.phase", "one of the template's phases " + ", ".join(phases), phase)
+        milestones.append(MilestoneSpec(
+            mkey, m.string(f"{key}.title", ms["title"]), phase,
+            str(ms.get("description") or ""), m.due(f"{key}.due", ms["due"]),
+        ))
+    by_key = {ms.key: ms for ms in milestones}
+
+    issues: list[IssueSpec] = []
+    for i, item in enumerate(m.listing("issues", data.get("issues"))):
+        key = f"issues[{i}]"
+        it = m.mapping(key, item, ("key", "title", "template", "phase", "milestone", "labels",
+                                   "assignee", "due"), ("key", "title", "template", "phase"))
+        ikey = m.key_name(f"{key}.key", it["key"])
+        if any(x.key == ikey for x in issues):
+            raise m.fail(f"{key}.key", "a key no other issue uses", ikey)
+        phase = m.choice(f"{key}.phase", it["phase"], PHASES)
+        if phase != "any" and phase not in phases:
+            raise m.fail(f"{key}.phase", "one of the template's phases " + ", ".join(phases), phase)
+        milestone = it.get("milestone")
+        if milestone is not None:
+            if milestone not in by_key:
+                raise m.fail(
+                    f"{key}.milestone", "the key of a milestone of this manifest", milestone
+                )
+            ms_phase = by_key[milestone].phase
+            if ms_phase not in ("any", phase) and phase != "any":
+                raise m.fail(f"{key}.milestone", f"a milestone of phase {phase} or any", milestone)
+        issue_labels = tuple(
+            m.string(f"{key}.labels[{j}]", lb)
+            for j, lb in enumerate(m.listing(f"{key}.labels", it.get("labels")))
+        )
+        for j, lb in enumerate(issue_labels):
+            if lb not in label_names:
+                # GitLab silently creates unknown labels (doc/api/issues.md): refuse typos.
+                raise m.fail(f"{key}.labels[{j}]", "a label of this manifest's labels", lb)
+        assignee_raw = it.get("assignee")
+        roles = (
+            [assignee_raw]
+            if isinstance(assignee_raw, str)
+            else m.listing(f"{key}.assignee", assignee_raw)
+        )
+        assignee = tuple(m.choice(f"{key}.assignee", r, ROLES) for r in roles)
+        due = m.due(f"{key}.due", it["due"]) if it.get("due") is not None else None
+        issues.append(IssueSpec(
+            ikey, m.string(f"{key}.title", it["title"]),
+            m.template_file(f"{key}.template", it["template"], root), phase, milestone,
+            issue_labels, assignee, due,
+        ))
+
+    members: dict[str, tuple[MemberSpec, ...]] = {}
+    raw_members = m.mapping("members", data.get("members") or {}, ("pre-sales", "post-sales"))
+    for phase, roles_map in raw_members.items():
+        if phase not in phases:
+            raise m.fail(f"members.{phase}", "a phase of this template", phase)
+        rm = m.mapping(f"members.{phase}", roles_map, ROLES)
+        members[phase] = tuple(
+            MemberSpec(role, m.choice(f"members.{phase}.{role}", access, tuple(ACCESS_LEVELS)))
+            for role, access in rm.items()
+        )
+    for phase in phases:
+        if not members.get(phase):
+            raise ManifestError(f"{source}: key 'members.{phase}' is required (members by role)")
+
+    return Manifest(
+        name=name,
+        root=root,
+        title=str(data.get("title") or name),
+        segments=segments,
+        phases=phases,
+        description=str(data.get("description") or ""),
+        files=tuple(files),
+        labels=tuple(labels),
+        milestones=tuple(milestones),
+        issues=tuple(issues),
+        members=members,
+    )
+
+
+def templates_root(config_dir: Path | None = None) -> Path:
+    """`project_templates/` next to the config file when it has one, else the one
+    shipped with gl-csm (the repository this package lives in)."""
+    if config_dir is not None and (config_dir / "project_templates").is_dir():
+        return config_dir / "project_templates"
+    return Path(__file__).resolve().parents[1] / "project_templates"
+
+
+def load_manifests(root: Path) -> dict[str, Manifest]:
+    """Every template folder of ``root`` by name; each segment in exactly one template."""
+    if not root.is_dir():
+        raise ManifestError(f"{root}: project templates folder not found")
+    found: dict[str, Manifest] = {}
+    for folder in sorted(p for p in root.iterdir() if (p / MANIFEST).is_file()):
+        found[folder.name] = load_manifest(folder)
+    owner: dict[str, str] = {}
+    for manifest in found.values():
+        for segment in manifest.segments:
+            if segment in owner:
+                raise ManifestError(
+                    f"{manifest.source}: key 'segments': segment {segment!r} is already served "
+                    f"by template {owner[segment]!r}"
+                )
+            owner[segment] = manifest.name
+    return found
+
+
+def manifest_for(manifests: Mapping[str, Manifest], segment: str) -> Manifest:
+    for manifest in manifests.values():
+        if segment in manifest.segments:
+            return manifest
+    raise ManifestError(f"no project template serves segment {segment!r}")
+
+
+# -- the render context of customer-visible files -----------------------------------
+#
+# SPEC 1: priority, health, ARR, risk and every internal fact never reach a
+# collaboration project. The context is built from an allow-list of account fields,
+# so a template cannot leak what it is never given.
+
+#: The only account fields a collaboration template sees.
+COLLABORATION_FIELDS: tuple[str, ...] = ("name", "slug", "plan", "deployment", "customer_since")
+ROLE_TITLES: dict[str, str] = {
+    "csm": "Customer Success Manager",
+    "sa": "Solutions Architect",
+    "ae": "Account Executive",
+    "pse": "Professional Services Engineer",
+}
+
+
+def collaboration_context(
+    account: Any,
+    *,
+    manifest: Manifest,
+    phase: str,
+    project_path: str,
+    project_url: str,
+    start: date,
+    dates: Mapping[str, date],
+) -> dict[str, Any]:
+    """What a collaboration template may use: allow-listed account fields, the team by
+    role (usernames as plain text, never mentions), the project and the journey dates."""
+    customer = {name: getattr(account, name) for name in COLLABORATION_FIELDS}
+    team_obj = account.team
+    team = {role: getattr(team_obj, role) for role in ROLES}
+    contacts = [
+        {"role": role, "title": ROLE_TITLES[role], "username": team[role]}
+        for role in ROLES
+        if team[role]
+    ]
+    return {
+        "customer": customer,
+        "team": team,
+        "contacts": contacts,
+        "template": manifest.name,
+        "template_title": manifest.title,
+        "phase": phase,
+        "pre_sales": phase == "pre-sales",
+        "project": {"path": project_path, "url": Trusted(project_url)},
+        "start": start.isoformat(),
+        "dates": {k: v.isoformat() for k, v in dates.items()},
+        "milestones": {m.key: m.title for m in manifest.milestones},
+    }
+
+
+def render_one_line(source: str, context: Mapping[str, Any], *, name: str) -> str:
+    """A title or description line: rendered, then collapsed onto one line."""
+    return " ".join(render(source, context, name=name).split())

@@ -44,6 +44,10 @@ T = TypeVar("T")
 SANDBOX_URL = "https://sandbox.gl-csm.invalid"
 PER_PAGE = 100  # the maximum GitLab allows (doc/api/rest/_index.md)
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# python-gitlab backs off 0.1 s * 2**n between retries (Retry-After wins on 429): 8
+# retries ride out about 25 s of outage; its default of 10 keeps a user waiting ~100 s
+# before "could not reach GitLab".
+MAX_RETRIES = 8
 
 # Access levels (doc/api/members.md).
 GUEST, REPORTER, DEVELOPER, MAINTAINER, OWNER = 10, 20, 30, 40, 50
@@ -138,7 +142,14 @@ def _is_transient(exc: BaseException) -> bool:
     ):
         return True
     code = _status(exc)
-    return isinstance(exc, gitlab.GitlabError) and code in gitlab.const.RETRYABLE_TRANSIENT_ERROR_CODES
+    return (
+        isinstance(exc, gitlab.GitlabError) and code in gitlab.const.RETRYABLE_TRANSIENT_ERROR_CODES
+    )
+
+
+def _carries(text: str | None, marker_token: str) -> bool:
+    """Whether ``text`` carries exactly this marker token (not one it is a prefix of)."""
+    return any(f"gl-csm:{k}:{v}" == marker_token for k, v in markers.markers_in(text))
 
 
 def enc(path_or_id: str | int) -> str:
@@ -160,6 +171,7 @@ class Gateway:
     ) -> None:
         self.gl = gl
         self.counter = counter
+        self.max_retries = MAX_RETRIES
         self.pacer = pacer or Pacer({})
         self._create_attempts = create_attempts
         self._create_wait_max = create_wait_max
@@ -231,7 +243,9 @@ class Gateway:
 
         def call() -> dict | None:
             try:
-                return self.gl.http_get(path, query_data=query or None)  # type: ignore[return-value]
+                return self.gl.http_get(  # type: ignore[return-value]
+                    path, query_data=query or None, max_retries=self.max_retries
+                )
             except gitlab.GitlabHttpError as exc:
                 if exc.response_code == 404:
                     return None
@@ -244,19 +258,34 @@ class Gateway:
         query.setdefault("per_page", PER_PAGE)
 
         def call() -> list[dict]:
-            return list(self.gl.http_list(path, query_data=query, iterator=True))  # type: ignore[arg-type]
+            pages = self.gl.http_list(
+                path, query_data=query, iterator=True, max_retries=self.max_retries
+            )
+            return list(pages)  # type: ignore[arg-type]
 
         return self._wrap(what, call)
 
     def put(self, path: str, what: str, data: Mapping[str, Any]) -> dict:
         """PUT is idempotent here (set labels, fields): python-gitlab may retry it."""
-        return self._wrap(what, lambda: self.gl.http_put(path, post_data=dict(data)))  # type: ignore[return-value]
+        return self._wrap(
+            what,
+            lambda: self.gl.http_put(  # type: ignore[return-value]
+                path, post_data=dict(data), max_retries=self.max_retries
+            ),
+        )
 
     def post_idempotent(self, path: str, what: str, data: Mapping[str, Any]) -> dict:
         """POST whose repeat GitLab rejects (labels: 409): plain retries are safe."""
-        return self._wrap(what, lambda: self.gl.http_post(path, post_data=dict(data)))  # type: ignore[return-value]
+        return self._wrap(
+            what,
+            lambda: self.gl.http_post(  # type: ignore[return-value]
+                path, post_data=dict(data), max_retries=self.max_retries
+            ),
+        )
 
-    def _retry_safe(self, what: str, send: Callable[[], dict], find: Callable[[], dict | None]) -> dict:
+    def _retry_safe(
+        self, what: str, send: Callable[[], dict], find: Callable[[], dict | None]
+    ) -> dict:
         """Send a non-repeatable write; after a failure that may have reached GitLab,
         look the result up with ``find`` before sending it again."""
 
@@ -320,9 +349,7 @@ class Gateway:
     def project(self, path: str | int) -> dict | None:
         return self.get(f"/projects/{enc(path)}", f"read project {path}")
 
-    def create_project(
-        self, namespace: dict, path: str, name: str, **fields: Any
-    ) -> dict:
+    def create_project(self, namespace: dict, path: str, name: str, **fields: Any) -> dict:
         full = f"{namespace['full_path']}/{path}"
         return self.create(
             "/projects",
@@ -365,16 +392,21 @@ class Gateway:
 
     def add_member(self, project: str | int, user_id: int, access_level: int) -> dict:
         """Add a member; an existing membership (409) is updated to the level instead."""
-        what = f"add member {user_id} to {project}"
-        try:
-            return self.gl.http_post(  # type: ignore[return-value]
-                f"/projects/{enc(project)}/members",
-                post_data={"user_id": user_id, "access_level": access_level},
-            )
-        except gitlab.GitlabHttpError as exc:
-            if exc.response_code != 409:
-                raise self._convert(what, exc) from exc
-        return self.update_member(project, user_id, access_level)
+
+        def call() -> dict | None:
+            try:
+                return self.gl.http_post(  # type: ignore[return-value]
+                    f"/projects/{enc(project)}/members",
+                    post_data={"user_id": user_id, "access_level": access_level},
+                    max_retries=self.max_retries,
+                )
+            except gitlab.GitlabHttpError as exc:
+                if exc.response_code == 409:
+                    return None
+                raise
+
+        added = self._wrap(f"add member {user_id} to {project}", call)
+        return added if added is not None else self.update_member(project, user_id, access_level)
 
     def update_member(self, project: str | int, user_id: int, access_level: int) -> dict:
         return self.put(
@@ -401,13 +433,17 @@ class Gateway:
 
     def _create_label(self, path: str, what: str, data: Mapping[str, Any]) -> bool:
         """True when created, False when it already existed (409, doc/api/labels.md)."""
-        try:
-            self.gl.http_post(path, post_data=dict(data))
+
+        def call() -> bool:
+            try:
+                self.gl.http_post(path, post_data=dict(data), max_retries=self.max_retries)
+            except gitlab.GitlabHttpError as exc:
+                if exc.response_code == 409:
+                    return False
+                raise
             return True
-        except gitlab.GitlabHttpError as exc:
-            if exc.response_code == 409:
-                return False
-            raise self._convert(what, exc) from exc
+
+        return self._wrap(what, call)
 
     def create_group_label(self, group: str | int, name: str, color: str, description: str) -> bool:
         return self._create_label(
@@ -442,6 +478,7 @@ class Gateway:
                     f"/projects/{enc(project)}/repository/files/{quote(file_path, safe='')}/raw",
                     query_data={"ref": ref},
                     raw=True,
+                    max_retries=self.max_retries,
                 )
             except gitlab.GitlabHttpError as exc:
                 if exc.response_code == 404:
@@ -513,9 +550,13 @@ class Gateway:
     def issue(self, project: str | int, iid: int) -> dict | None:
         return self.get(f"/projects/{enc(project)}/issues/{iid}", f"read issue {project}#{iid}")
 
-    def find_issue_by_marker(self, project: str | int, marker_token: str) -> dict | None:
-        found = self.issues(project, search=marker_token, **{"in": "description"}, state="all")
-        mine = [i for i in found if marker_token in (i.get("description") or "")]
+    def find_issue_by_marker(
+        self, project: str | int, marker_token: str, *, state: str = "all"
+    ) -> dict | None:
+        found = self.issues(project, search=marker_token, **{"in": "description"}, state=state)
+        # Exact marker match: "gl-csm:tracking:acme-corp" is a substring of the marker
+        # of "acme-corp-labs", so a plain `in` test would find the wrong account's issue.
+        mine = [i for i in found if _carries(i.get("description"), marker_token)]
         return min(mine, key=lambda i: i["id"]) if mine else None
 
     def create_issue(
@@ -544,7 +585,9 @@ class Gateway:
 
     # -- notes ----------------------------------------------------------------------
 
-    def notes(self, project: str | int, iid: int, *, kind: str = "issues", **query: Any) -> list[dict]:
+    def notes(
+        self, project: str | int, iid: int, *, kind: str = "issues", **query: Any
+    ) -> list[dict]:
         return self.list(
             f"/projects/{enc(project)}/{kind}/{iid}/notes",
             f"list notes of {project}#{iid}",
@@ -566,7 +609,7 @@ class Gateway:
 
         def find() -> dict | None:
             for note in self.notes(project, iid, kind=kind):
-                if marker_token in (note.get("body") or ""):
+                if _carries(note.get("body"), marker_token):
                     return note
             return None
 
@@ -601,4 +644,22 @@ class Gateway:
         return self.list(
             f"/projects/{enc(project)}/merge_requests/{iid}/diffs",
             f"list changes of merge request {project}!{iid}",
+        )
+
+    # -- triage ---------------------------------------------------------------------
+
+    def create_open_issue(
+        self, project: str | int, title: str, description: str, marker_token: str, **fields: Any
+    ) -> dict:
+        """Like :meth:`create_issue`, but after a lost answer only an *open* issue with the
+        marker counts: triage and escalation issues reuse their marker per account, and a
+        closed one is an earlier episode, not the issue this POST may have created."""
+        if marker_token not in description:
+            raise ValueError("a bot issue must carry its marker in the description")
+        return self.create(
+            f"/projects/{enc(project)}/issues",
+            f"create issue {title!r} in {project}",
+            {"title": title, "description": description, **fields},
+            find=lambda: self.find_issue_by_marker(project, marker_token, state="opened"),
+            pace="issues",
         )

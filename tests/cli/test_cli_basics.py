@@ -58,7 +58,11 @@ def test_missing_token_exit_2(workdir: Path) -> None:
     assert "GITLAB_TOKEN is not set" in err and "Traceback" not in err
 
 
-def test_token_is_never_printed(workdir: Path) -> None:
+def test_token_is_never_printed(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gl_csm.gitlab import gateway
+
+    # Nothing listens on port 9: keep python-gitlab's back-off short for the test.
+    monkeypatch.setattr(gateway, "MAX_RETRIES", 1)
     code, out, err = run(
         workdir,
         "--gitlab-url",

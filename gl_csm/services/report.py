@@ -1,0 +1,236 @@
+"""`gl-csm report`: merge the triage shards' JSON results into one portfolio report.
+
+Each `gl-csm triage --shard I/N --format json` job prints the per-account results of
+its share (``accounts``); the report job reads them all and renders one Markdown report
+(health and priority per CSM, book balance, renewals in the next 6 months, overdue
+at-risk updates, open escalations), written to a file and, with ``--issue``, to one
+summary issue in ``projects.accounts`` updated in place (found by its marker).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from gl_csm import markers
+from gl_csm.config import Settings
+from gl_csm.domain.cadence import within_months
+from gl_csm.domain.rules import Rules
+from gl_csm.errors import UsageError
+from gl_csm.gitlab.gateway import Gateway
+from gl_csm.plan import Plan, Results
+from gl_csm.services.guards import require_internal_projects
+from gl_csm.services.tracking import render_template
+from gl_csm.templates import Trusted, inline
+
+KIND, KEY = "report", "portfolio"
+_URL = re.compile(r"^https?://[^\s()<>]+$")
+
+
+@dataclass
+class ReportInput:
+    accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+    shards: list[str] = field(default_factory=list)
+
+
+def load_results(paths: Sequence[Path]) -> ReportInput:
+    """Read the JSON outputs of `gl-csm triage --format json` (one per shard)."""
+    out = ReportInput()
+    for path in paths:
+        try:
+            doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise UsageError(f"--input {path}: cannot read: {exc.strerror}") from None
+        except ValueError as exc:
+            raise UsageError(f"--input {path}: not JSON ({exc})") from None
+        if not isinstance(doc, dict) or not isinstance(doc.get("accounts"), list):
+            raise UsageError(
+                f"--input {path}: expected the JSON output of `gl-csm triage --format json` "
+                f"(an object with 'accounts')"
+            )
+        if doc.get("shard"):
+            out.shards.append(str(doc["shard"]))
+        for row in doc["accounts"]:
+            if isinstance(row, dict) and isinstance(row.get("slug"), str):
+                out.accounts[row["slug"]] = row
+        for err in doc.get("errors") or []:
+            if isinstance(err, dict):
+                who = err.get("account")
+                out.failures.append(
+                    f"{who}: {err.get('message')}" if who else str(err.get("message"))
+                )
+    return out
+
+
+def _link(text: str, url: object) -> Trusted:
+    if isinstance(url, str) and _URL.match(url):
+        return Trusted(f"[{inline(text)}]({url})")
+    return Trusted(inline(text))
+
+
+def _money(value: object) -> str:
+    return f"${value:,.0f}" if isinstance(value, int | float) else "-"
+
+
+def _count(values: Iterable[object], order: Sequence[object]) -> str:
+    values = list(values)
+    parts = [f"{v} {sum(1 for x in values if x == v)}" for v in order]
+    return ", ".join(parts)
+
+
+def render_report(data: ReportInput, today: date, rules: Rules) -> str:
+    rows = sorted(data.accounts.values(), key=lambda r: r.get("name") or r["slug"])
+    ok = [{**r, "csm": r.get("csm") or "-"} for r in rows if not r.get("error")]
+    per_csm: dict[str, dict[str, Any]] = {}
+    for r in ok:
+        csm = r["csm"] if r["csm"] != "-" else "(no CSM)"
+        c = per_csm.setdefault(
+            csm,
+            {
+                "csm": csm,
+                "accounts": 0,
+                "p1": 0,
+                "p2": 0,
+                "p3": 0,
+                "p4": 0,
+                "green": 0,
+                "yellow": 0,
+                "red": 0,
+                "unknown": 0,
+                "triage": 0,
+            },
+        )
+        c["accounts"] += 1
+        if r.get("priority") in (1, 2, 3, 4):
+            c[f"p{r['priority']}"] += 1
+        c[r["health"] if r.get("health") in ("green", "yellow", "red") else "unknown"] += 1
+        if r.get("triage"):
+            c["triage"] += 1
+    bb = rules.book_balance
+    books: dict[tuple[str, str], list[int]] = {}
+    for r in ok:
+        if r["csm"] != "-" and r.get("priority") is not None and not r.get("digital"):
+            books.setdefault((r["csm"], r.get("segment") or "-"), []).append(r["priority"])
+    balance = []
+    for (csm, segment), prios in sorted(books.items()):
+        p1 = sum(1 for p in prios if p == 1)
+        pct = 100.0 * p1 / len(prios)
+        # handbook 001: strategic "roughly one third" P1, growth "no more than 20%".
+        if segment == "strategic":
+            target = f"{bb.strategic_p1_min_pct:g}-{bb.strategic_p1_max_pct:g}%"
+            status = "ok" if bb.strategic_p1_min_pct <= pct <= bb.strategic_p1_max_pct else "WARN"
+        elif segment == "growth":
+            target = f"at most {bb.growth_p1_max_pct:g}%"
+            status = "ok" if pct <= bb.growth_p1_max_pct else "WARN"
+        else:
+            target, status = "", "info"
+        balance.append(
+            {
+                "csm": csm,
+                "segment": segment,
+                "accounts": len(prios),
+                "p1": p1,
+                "pct": f"{pct:.0f}",
+                "target": target,
+                "status": status,
+            }
+        )
+    months = rules.cadence.renewal_review.window_months
+    renewals = []
+    for r in ok:
+        when = r.get("renewal_date")
+        if when and within_months(date.fromisoformat(when), today, months):
+            renewals.append(
+                {
+                    **r,
+                    "arr": _money(r.get("arr")),
+                    "link": _link(r.get("name") or r["slug"], r.get("tracking")),
+                    "health": r.get("health") or "-",
+                    "priority": r.get("priority") or "-",
+                }
+            )
+    renewals.sort(key=lambda r: (r["renewal_date"], r["slug"]))
+    overdue = [
+        {
+            **r,
+            "triage_link": _link("triage issue", r.get("triage")),
+            "health": r.get("health") or "-",
+        }
+        for r in ok
+        if r.get("at_risk_due") and r["at_risk_due"] < today.isoformat()
+    ]
+    overdue.sort(key=lambda r: (r["at_risk_due"], r["slug"]))
+    escalations = [
+        {
+            **r,
+            "escalation_link": _link("escalation issue", r.get("escalation")),
+            "health": r.get("health") or "-",
+        }
+        for r in ok
+        if r.get("escalation")
+    ]
+    failures = sorted(
+        set(data.failures) | {f"{r['slug']}: {r['error']}" for r in rows if r.get("error")}
+    )
+    return render_template(
+        "report.md.j2",
+        {
+            "marker": Trusted(markers.marker(KIND, KEY)),
+            "today": today.isoformat(),
+            "total": len(rows),
+            "shards": ", ".join(sorted(data.shards)),
+            "health_counts": _count(
+                (r.get("health") for r in ok), ("green", "yellow", "red", "unknown")
+            ),
+            "priority_counts": _count((r.get("priority") for r in ok), (1, 2, 3, 4)),
+            "per_csm": [per_csm[k] for k in sorted(per_csm)],
+            "balance": balance,
+            "renewal_months": months,
+            "renewals": renewals,
+            "overdue": overdue,
+            "escalations": escalations,
+            "failures": failures,
+        },
+    )
+
+
+def plan_report_issue(gateway: Gateway, settings: Settings, body: str, today: date) -> Plan:
+    """Create, or update in place, the one summary issue in ``projects.accounts``."""
+    _, projects = settings.require_layout("report")
+    require_internal_projects(gateway, projects)
+    plan = Plan()
+    token = markers.token(KIND, KEY)
+    existing = gateway.find_issue_by_marker(projects.accounts, token)
+    title = "Customer Success portfolio report"
+    if existing is None:
+        plan.add(
+            "create-issue",
+            f"{projects.accounts} portfolio report",
+            f"{title!r} ({today})",
+            lambda gw, _r: gw.create_issue(projects.accounts, title, body, token),
+        )
+        return plan
+    # GitLab trims trailing whitespace from descriptions: compare without it.
+    if (existing.get("description") or "").rstrip() != body.rstrip():
+        iid = existing["iid"]
+
+        def update(gw: Gateway, _r: Results) -> dict:
+            return gw.update_issue(projects.accounts, iid, description=body)
+
+        plan.add(
+            "update-issue",
+            f"{projects.accounts}#{iid} (portfolio report)",
+            f"report of {today}",
+            update,
+        )
+    return plan
+
+
+def report_summary(data: ReportInput) -> Mapping[str, Any]:
+    return {"accounts": len(data.accounts), "failures": len(data.failures)}

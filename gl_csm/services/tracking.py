@@ -1,0 +1,465 @@
+"""The account tracking issue (SPEC 1, 4): one per account in ``projects.accounts``.
+
+It carries the scoped labels ``priority::N``, ``health::COLOR``, ``lifecycle::STAGE`` and
+``segment::NAME`` (issue boards on them are the portfolio dashboard) and, as its
+description, the generated account card. The card sits between two hidden markers:
+the bot rewrites only that part and keeps whatever people wrote around it, and it
+keeps labels people added outside its own scopes. The card holds no timestamp, so an
+unchanged account renders the same card and a rerun writes nothing.
+
+The card also carries hidden data (``<!-- gl-csm-data {...} -->``) the triage run
+needs without reading anything else: the sentiment the bot last saw and since when
+(SPEC 5.2 stale health), and which one-off notes were posted on the issue.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import TemplateError
+
+from gl_csm import markers
+from gl_csm.config import Settings
+from gl_csm.domain.account import Account
+from gl_csm.domain.assessment import Assessment, assess
+from gl_csm.domain.taxonomy import Taxonomy
+from gl_csm.errors import GlCsmError
+from gl_csm.gitlab.gateway import Gateway
+from gl_csm.plan import Plan, Results
+from gl_csm.templates import ZWSP, Trusted, environment, inline, render
+
+ISSUE_TEMPLATES = Path(__file__).resolve().parents[2] / "issue_templates"
+KIND = "tracking"
+CARD_BEGIN = "<!-- gl-csm card begin: generated, edits inside are replaced -->"
+CARD_END = "<!-- gl-csm card end: write your notes below -->"
+_TITLE_MENTION = re.compile(r"@(?=[A-Za-z0-9_])")
+_DATA_RE = re.compile(r"<!-- gl-csm-data (\{.*?\}) -->")
+#: Scopes of the tracking issue the bot owns; every other label is left alone.
+BOT_SCOPES: tuple[str, ...] = ("priority", "health", "lifecycle", "segment")
+_ENV = environment()  # the same sandboxed, strict, neutralising environment as render()
+
+
+@cache
+def template_text(name: str) -> str:
+    path = ISSUE_TEMPLATES / name
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise GlCsmError(f"issue template {path} cannot be read: {exc.strerror}") from None
+
+
+@cache
+def _compiled(name: str) -> Any:
+    """The compiled template (compiling is most of the cost of a render: once per run)."""
+    try:
+        return _ENV.from_string(template_text(name))
+    except TemplateError:
+        return None  # render() reports the problem with the template's name
+
+
+def render_template(name: str, context: Mapping[str, Any]) -> str:
+    compiled = _compiled(name)
+    if compiled is not None:
+        try:
+            return compiled.render(**context)
+        except TemplateError:
+            pass  # fall through: render() names the template and the problem
+    return render(template_text(name), context, name=f"issue_templates/{name}")
+
+
+def issue_link(issue: Mapping[str, Any] | None, what: str = "") -> Trusted:
+    """A Markdown link to an issue the bot found or made (its title neutralised)."""
+    if not issue:
+        return Trusted("")
+    title = inline(issue.get("title") or "")
+    url = issue.get("web_url") or ""
+    prefix = f"{what}: " if what else ""
+    ref = f" #{issue.get('iid')}" if issue.get("iid") is not None else ""
+    return Trusted(f"{prefix}[{title}{ref}]({url})" if url else f"{prefix}{title}{ref}")
+
+
+def safe_title(text: str) -> str:
+    """An issue title from registry text: one line, no mention (GitLab notifies @names
+    in titles too: Issue ``attr_mentionable :title``), at most 255 characters."""
+    one_line = " ".join(str(text).split())
+    return _TITLE_MENTION.sub("@" + ZWSP, one_line)[:255]
+
+
+# ---------------------------------------------------------------- hidden data
+
+
+def card_data(description: str | None) -> dict[str, Any]:
+    """The hidden data of an existing card ({} when none or unreadable)."""
+    found = _DATA_RE.search(description or "")
+    if not found:
+        return {}
+    try:
+        data = json.loads(found.group(1))
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _data_comment(data: Mapping[str, Any]) -> str:
+    text = json.dumps(dict(data), sort_keys=True, separators=(",", ":"))
+    # Nothing in the data may close the comment early.
+    return "<!-- gl-csm-data " + text.replace("--", "-\\u002d") + " -->"
+
+
+def sentiment_since(
+    previous: Mapping[str, Any], sentiment: str | None, today: date, registry_updated: date | None
+) -> str | None:
+    """When the current sentiment was first seen (SPEC 5.2 stale health, no label events read).
+
+    Unchanged sentiment keeps the recorded date; a new one starts today. A registry
+    sentiment (no label) counts from its own `updated` date when that is later.
+    """
+    if sentiment is None:
+        return None
+    since = previous.get("since") if previous.get("sentiment") == sentiment else None
+    if not isinstance(since, str):
+        since = today.isoformat()
+    if registry_updated is not None and registry_updated.isoformat() > since:
+        since = min(registry_updated, today).isoformat()
+    return since
+
+
+# ---------------------------------------------------------------- extra inputs
+
+
+@dataclass(frozen=True)
+class CardExtra:
+    """What the triage run knows beyond the account: links, dates and hidden data."""
+
+    triage: Mapping[str, Any] | None = None
+    escalation: Mapping[str, Any] | None = None
+    reminders: tuple[Mapping[str, Any], ...] = ()
+    next_dates: tuple[tuple[str, str], ...] = ()
+    data: Mapping[str, Any] = field(default_factory=dict)
+    #: Issues this run creates before the card is written: (role, plan results key),
+    #: role "triage", "escalation" or "reminder". The card is then rendered while the
+    #: change runs, with their links.
+    pending: tuple[tuple[str, str], ...] = ()
+
+    def resolved(self, results: Results) -> CardExtra:
+        """This extra with the pending issues taken from the plan results."""
+        triage, escalation, reminders = self.triage, self.escalation, list(self.reminders)
+        for role, key in self.pending:
+            issue = results.get(key)
+            if not isinstance(issue, Mapping):
+                continue
+            if role == "triage":
+                triage = issue
+            elif role == "escalation":
+                escalation = issue
+            else:
+                reminders.append(issue)
+        return replace(
+            self, triage=triage, escalation=escalation, reminders=tuple(reminders), pending=()
+        )
+
+
+# ---------------------------------------------------------------- labels
+
+
+def bot_labels(assessment: Assessment, taxonomy: Taxonomy) -> list[str]:
+    """The labels of the bot's scopes this account should carry (GitLab names)."""
+    wanted = [f"lifecycle::{assessment.lifecycle}", f"segment::{assessment.account.segment}"]
+    if assessment.priority.priority is not None:
+        wanted.insert(0, f"priority::{assessment.priority.priority}")
+    color = assessment.health_color
+    if color in ("green", "yellow", "red"):
+        wanted.insert(1, f"health::{color}")
+    return [taxonomy.name(c) for c in wanted]
+
+
+def label_delta(
+    current: Iterable[str], wanted: Iterable[str], scopes: Iterable[str], taxonomy: Taxonomy
+) -> tuple[list[str], list[str]]:
+    """Labels to add and to remove so that the bot's scopes hold exactly ``wanted``.
+
+    Labels outside ``scopes`` (people's own) are never removed.
+    """
+    current = list(current)
+    wanted = list(wanted)
+    prefixes = tuple(s + "::" for s in scopes)
+    remove = []
+    for label in current:
+        canonical = taxonomy.canonical(label)
+        if canonical and canonical.startswith(prefixes) and label not in wanted:
+            remove.append(label)
+    add = [w for w in wanted if w not in current]
+    return add, remove
+
+
+# ---------------------------------------------------------------- the card
+
+
+def _money(value: float | None) -> str:
+    return "-" if value is None else f"${value:,.0f}"
+
+
+def _value(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value) or "none"
+    return str(value)
+
+
+_DAYS = re.compile(r"\b\d+ days\b")
+
+
+def _stable_value(m: Any, account: Account) -> str:
+    """A measure's value for the card. Day counts become the date they count from, so
+    the card of an unchanged account is the same tomorrow (no daily rewrite)."""
+    if m.name == "meeting_cadence" and account.engagement.last_call is not None:
+        return f"last call {account.engagement.last_call.isoformat()}"
+    return _value(m.value)
+
+
+def _stable_note(m: Any, account: Account) -> str:
+    note = m.note or ""
+    if m.name == "meeting_cadence":
+        return "" if account.engagement.last_call is not None else note
+    if m.name == "sentiment" and _DAYS.search(note):
+        updated = account.sentiment.updated
+        return f"stale: last updated {updated.isoformat()}" if updated else "stale"
+    return note
+
+
+def _r(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def render_card(
+    assessment: Assessment,
+    settings: Settings,
+    *,
+    project: Mapping[str, Any] | None,
+    extra: CardExtra,
+) -> str:
+    """The card text between the markers (hidden data included)."""
+    a = assessment.account
+    h = assessment.health
+    group_of = {}
+    if h is not None:
+        group_of = {m.name: m.group for m in h.measures}
+    team = a.team
+    if project and project.get("web_url"):
+        shown = inline(project.get("path_with_namespace") or a.project or "")
+        project_link = Trusted(f"[{shown}]({project['web_url']})")
+    elif a.project:
+        project_link = a.project
+    else:
+        project_link = "- (not onboarded yet)"
+    links: list[Trusted] = []
+    if extra.triage:
+        links.append(issue_link(extra.triage, "Triage"))
+    if extra.escalation:
+        links.append(issue_link(extra.escalation, "Escalation"))
+    # Sorted, so the card is the same whether the issues come from a listing or were
+    # just created (a rerun must render the very same card).
+    for reminder in sorted(
+        extra.reminders, key=lambda r: (str(r.get("due_date") or ""), r.get("iid") or 0)
+    ):
+        due = reminder.get("due_date")
+        link = issue_link(reminder, "Reminder")
+        links.append(Trusted(f"{link} (due {due})" if due else link))
+    seats = a.seats
+    context = {
+        "account": a,
+        "team": {k: getattr(team, k) or "-" for k in ("csm", "sa", "ae", "pse")},
+        "lifecycle": assessment.lifecycle,
+        "arr": _money(a.arr),
+        "seats": "-"
+        if seats.licensed is None
+        else f"{seats.active if seats.active is not None else '-'} active of {seats.licensed}",
+        "project_link": project_link,
+        "priority": assessment.priority.priority or "none (pre-sales)",
+        "base_priority": assessment.base_priority.priority or "none (pre-sales)",
+        "priority_reasons": list(assessment.priority.reasons),
+        "health": "none (pre-sales)" if h is None else h.color,
+        "score": None if h is None else _r(h.score),
+        "health_data": h is not None,
+        "sentiment": None if h is None else h.sentiment,
+        "sentiment_from_label": h is not None and h.sentiment_from_label,
+        "sentiment_stale": h is not None and h.sentiment_stale,
+        "sentiment_since": extra.data.get("since"),
+        "needs_triage": assessment.needs_triage,
+        "measures": []
+        if h is None
+        else [
+            {
+                "group": group_of.get(m.name, m.group),
+                "name": m.name,
+                "color": m.color,
+                "value": _stable_value(m, a),
+                "weight": _r(m.applied_weight),
+                "note": _stable_note(m, a),
+            }
+            for m in h.measures
+        ],
+        "groups": []
+        if h is None
+        else [{"name": g.name, "weight": _r(g.weight), "score": _r(g.score)} for g in h.groups],
+        "overrides": [] if h is None else list(h.overrides),
+        "next_dates": list(extra.next_dates),
+        "links": links,
+    }
+    body = render_template("account_card.md.j2", context).rstrip("\n")
+    if extra.data:
+        body += "\n\n" + _data_comment(extra.data)
+    return body
+
+
+def compose_description(marker_line: str, card: str, existing: str | None) -> str:
+    """The marker, the card between its markers, then the people's text kept as it was."""
+    block = f"{marker_line}\n{CARD_BEGIN}\n{card}\n{CARD_END}"
+    if not existing:
+        return block + "\n"
+    begin, end = existing.find(CARD_BEGIN), existing.find(CARD_END)
+    if begin != -1 and end > begin:
+        before = existing[:begin]
+        after = existing[end + len(CARD_END) :]
+        # The marker line sits right before the card; keep any other text before it.
+        before = before.replace(marker_line + "\n", "", 1).replace(marker_line, "", 1)
+        return before + block + after
+    # No card markers (a person removed them): put the card on top, keep the rest.
+    rest = existing.replace(marker_line + "\n", "", 1).replace(marker_line, "", 1)
+    return block + "\n\n" + rest.lstrip("\n")
+
+
+# ---------------------------------------------------------------- plan
+
+
+class UserIds:
+    """Usernames -> GitLab user ids, looked up lazily while a change runs and cached,
+    so a plan with nothing to write makes no user lookups."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, int | None] = {}
+
+    def ids(self, gateway: Gateway, usernames: Iterable[str | None]) -> list[int]:
+        out = []
+        for name in usernames:
+            if not name:
+                continue
+            if name not in self._ids:
+                user = gateway.user(name)
+                self._ids[name] = None if user is None else int(user["id"])
+            if self._ids[name] is not None:
+                out.append(self._ids[name])  # type: ignore[arg-type]
+        return out
+
+
+_USERS = UserIds()
+
+
+def plan_tracking_issue(
+    plan: Plan,
+    gateway: Gateway,
+    settings: Settings,
+    account: Account,
+    today: date,
+    *,
+    existing: dict | None,
+    project: dict | None,
+    assessment: Assessment | None = None,
+    extra: CardExtra | None = None,
+    users: UserIds | None = None,
+) -> None:
+    """Add the create-or-update change of the account's tracking issue to ``plan``.
+
+    ``existing`` is the tracking issue as listed (found by marker), or None;
+    ``project`` the collaboration project (for its link), or None. An update is
+    planned only when the labels of the bot's scopes or the card differ. The result
+    (the issue) is stored in the plan results under ``tracking:<slug>``.
+    """
+    _, projects = settings.require_layout("tracking issue")
+    taxonomy = settings.taxonomy
+    if assessment is None:
+        assessment = assess(account, settings.rules, today)
+    if extra is None:
+        # Called outside triage (onboard): keep the hidden data triage recorded.
+        extra = CardExtra(data=card_data((existing or {}).get("description")))
+    users = users or _USERS
+    slug = account.slug
+    key = f"{KIND}:{slug}"
+    marker_line = markers.marker(KIND, slug)
+    token = markers.token(KIND, slug)
+    wanted = bot_labels(assessment, taxonomy)
+    target = f"{projects.accounts} tracking issue of {slug}"
+
+    def describe(results: Results, old: str | None) -> str:
+        final = extra.resolved(results) if extra.pending else extra
+        card = render_card(assessment, settings, project=project, extra=final)
+        return compose_description(marker_line, card, old)
+
+    if existing is None:
+
+        def create(gw: Gateway, results: Results) -> dict:
+            fields: dict[str, Any] = {"labels": ",".join(wanted)}
+            assignees = users.ids(gw, [account.team.csm])
+            if assignees:
+                fields["assignee_ids"] = assignees
+            return gw.create_issue(
+                projects.accounts,
+                safe_title(account.name),
+                describe(results, None),
+                token,
+                **fields,
+            )
+
+        plan.add(
+            "create-issue",
+            target,
+            f"{account.name!r} with labels {', '.join(wanted)}",
+            create,
+            key=key,
+            account=slug,
+        )
+        return
+
+    current_labels = list(existing.get("labels") or [])
+    add, remove = label_delta(current_labels, wanted, BOT_SCOPES, taxonomy)
+    old_description = existing.get("description") or ""
+    # With pending issues the card will link what this run opens: it changes.
+    changed_card = bool(extra.pending) or describe({}, old_description) != old_description
+    if not add and not remove and not changed_card:
+        return  # the issue already matches: nothing to write
+    fields: dict[str, Any] = {}
+    parts = []
+    if add:
+        fields["add_labels"] = ",".join(add)
+        parts.append("add " + ", ".join(add))
+    if remove:
+        fields["remove_labels"] = ",".join(remove)
+        parts.append("remove " + ", ".join(remove))
+    if changed_card:
+        parts.append("refresh the account card")
+    iid = existing["iid"]
+
+    def update(gw: Gateway, results: Results) -> dict:
+        data = dict(fields)
+        if changed_card:
+            data["description"] = describe(results, old_description)
+        return gw.update_issue(projects.accounts, iid, **data)
+
+    plan.add(
+        "update-issue",
+        f"{projects.accounts}#{iid} (tracking issue of {slug})",
+        "; ".join(parts),
+        update,
+        key=key,
+        account=slug,
+    )

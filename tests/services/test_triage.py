@@ -1,0 +1,590 @@
+"""`gl-csm triage` end to end against the in-process sandbox (SPEC 5, 5.0-5.2)."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from gl_csm import markers
+from gl_csm.errors import ConfigError
+from gl_csm.sandbox import Faults
+from gl_csm.services.triage import in_shard, parse_shard
+from tests.services.triage_world import (
+    ACCOUNTS,
+    ESCALATIONS,
+    RED,
+    RED_NORAM,
+    TRIAGE,
+    YELLOW_NORAM,
+    YELLOW_TRIAGE,
+    World,
+    account_data,
+)
+
+D = date.fromisoformat
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> World:
+    return World(tmp_path)
+
+
+def _tracking(world: World, slug: str) -> dict:
+    found = markers.index_by_marker(world.issues(ACCOUNTS), "tracking")
+    return found[slug]
+
+
+def _creates(outcome) -> list[str]:  # type: ignore[no-untyped-def]
+    """What a run created (across days the card may change as data ages; that is fine)."""
+    return [c.to_text() for c in outcome.changes if c.action.startswith(("create", "close"))]
+
+
+def _open(world: World, project: str, kind: str) -> dict[str, dict]:
+    return markers.index_by_marker(world.issues(project, state="opened"), kind)
+
+
+# ---------------------------------------------------------------- tracking + idempotency
+
+
+def test_first_run_labels_and_cards_then_a_rerun_writes_nothing(world: World) -> None:
+    world.add("acme", "Acme")
+    world.add("initech", "Initech", **RED)
+    outcome, _, first = world.run()
+    assert outcome.exit_code == 0, outcome.failures
+    acme = _tracking(world, "acme")
+    assert acme["title"] == "Acme"
+    assert {"health::green", "lifecycle::adopting", "segment::strategic"} <= set(acme["labels"])
+    assert any(label.startswith("priority::") for label in acme["labels"])
+    assert (
+        "### Priority" in acme["description"] and "| product | scm | green" in acme["description"]
+    )
+    initech = _tracking(world, "initech")
+    assert "health::red" in initech["labels"] and "priority::1" in initech["labels"]
+    assert "Triage: [Account triage: Initech" in initech["description"]
+    assert first.writes > 0
+
+    outcome, _, again = world.run()
+    assert outcome.changes == [] and again.writes == 0
+
+
+def test_people_labels_and_text_are_kept(world: World) -> None:
+    world.add("acme", "Acme")
+    world.run()
+    issue = _tracking(world, "acme")
+    person = world.person()
+    person.update_issue(
+        ACCOUNTS,
+        issue["iid"],
+        add_labels="customer-note",
+        description=issue["description"] + "\nMy own notes about Acme.\n",
+    )
+    outcome, _, stats = world.run()
+    assert stats.writes == 0, [c.to_text() for c in outcome.changes]
+    # The registry changes: the bot refreshes its part only.
+    world.add("acme", "Acme", segment="growth")
+    world.run()
+    issue = _tracking(world, "acme")
+    assert "customer-note" in issue["labels"] and "segment::growth" in issue["labels"]
+    assert "segment::strategic" not in issue["labels"]
+    assert issue["description"].rstrip().endswith("My own notes about Acme.")
+
+
+def test_noop_rerun_reads_within_budget(world: World) -> None:
+    """Issue 5: no-op rerun reads <= ceil(N/100) x 3 + open triage + escalation issues."""
+    n = 250
+    for i in range(n):
+        keys = {}
+        if i % 40 == 0:
+            keys = dict(RED, risk={**RED["risk"], "escalation_requested": i % 80 == 0})
+        world.add(f"acct-{i:04d}", f"Account {i}", **keys)
+    outcome, _, _ = world.run()
+    assert outcome.exit_code == 0
+    triage_open = len(_open(world, TRIAGE, "triage"))
+    escalations_open = len(_open(world, ESCALATIONS, "escalation"))
+    assert triage_open == len(range(0, n, 40)) and escalations_open == len(range(0, n, 80))
+    outcome, _, stats = world.run()
+    assert stats.writes == 0 and outcome.changes == []
+    assert stats.reads <= math.ceil(n / 100) * 3 + triage_open + escalations_open
+
+
+# ---------------------------------------------------------------- triage issue + mentions
+
+
+def test_red_account_gets_one_triage_issue_with_everything(world: World) -> None:
+    world.add("initech", "Initech", renewal_date=D("2027-05-20"), **RED)
+    world.run()
+    issues = world.issues(TRIAGE)
+    assert len(issues) == 1
+    issue = issues[0]
+    assert markers.has_marker(issue["description"], "triage", "initech")
+    desc = issue["description"]
+    for text in (
+        "$300,000",
+        "2027-05-20",
+        "Why this account is in triage",
+        "override:",
+        "Cost/Budget",
+        "Do you know how to regularly prune inactive users?",
+        "Explore cloud provider retiring spend",
+        "ROI (the customer",
+        "Brief, high-level summary",
+        "cost-budget, roi",
+    ):
+        assert text in desc, text
+    assert {
+        "triage::open",
+        "risk-type::cost-budget",
+        "risk-reason::loss-of-budget",
+        "risk-impact::seat-churn",
+    } <= set(issue["labels"])
+    assert issue["milestone"]["title"] == "FY2028-Q2"
+    # Renewal in FY2028-Q2, today in FY2027-Q4: monthly at-risk updates.
+    assert issue["due_date"] == "2026-12-23"
+    assert [a["username"] for a in issue["assignees"]] == ["alice"]
+
+
+def test_mentions_yellow_vs_red(world: World) -> None:
+    world.add("yellowco", "Yellow Co", **YELLOW_TRIAGE)
+    world.add("redco", "Red Co", **RED)
+    world.run()
+    found = _open(world, TRIAGE, "triage")
+    assert world.mentioned(TRIAGE, found["yellowco"]["iid"]) == YELLOW_NORAM
+    assert world.mentioned(TRIAGE, found["redco"]["iid"]) == RED_NORAM
+
+
+def test_mentions_public_sector(world: World) -> None:
+    world.add("franklin", "Franklin", region="PUBSEC", public_sector=True, **YELLOW_TRIAGE)
+    world.add("franklin-red", "Franklin Red", region="PUBSEC", public_sector=True, **RED)
+    world.run()
+    found = _open(world, TRIAGE, "triage")
+    assert world.mentioned(TRIAGE, found["franklin"]["iid"]) == {
+        "carol",
+        "bob",
+        "pubsec-mgr",
+        "ps-director",
+    }
+    assert world.mentioned(TRIAGE, found["franklin-red"]["iid"]) == {
+        "carol",
+        "bob",
+        "pubsec-mgr",
+        "ps-director",
+        "pubsec-asm",
+        "pubsec-rd",
+        "vp-cs",
+    }
+
+
+def test_turning_red_notifies_the_red_people_once(world: World) -> None:
+    world.add("acme", "Acme", **YELLOW_TRIAGE)
+    world.run()
+    iid = _open(world, TRIAGE, "triage")["acme"]["iid"]
+    world.add("acme", "Acme", **RED)
+    world.run(D("2026-11-24"))
+    assert world.mentioned(TRIAGE, iid, "note") >= {"noram-asm", "noram-rd", "vp-cs"}
+    outcome, _, stats = world.run()
+    assert stats.writes == 0, [c.to_text() for c in outcome.changes]
+
+
+def test_triage_label_on_the_tracking_issue_is_an_input(world: World) -> None:
+    world.add("acme", "Acme")
+    world.run()
+    assert _open(world, TRIAGE, "triage") == {}
+    world.person().update_issue(
+        ACCOUNTS, _tracking(world, "acme")["iid"], add_labels="triage::needed"
+    )
+    world.run()
+    assert "acme" in _open(world, TRIAGE, "triage")
+
+
+def test_sentiment_label_is_an_input(world: World) -> None:
+    world.add("acme", "Acme")
+    world.run()
+    world.person().update_issue(
+        ACCOUNTS, _tracking(world, "acme")["iid"], add_labels="sentiment::red"
+    )
+    world.run()
+    issue = _tracking(world, "acme")
+    assert "health::red" in issue["labels"] and "sentiment::red" in issue["labels"]
+    assert "acme" in _open(world, TRIAGE, "triage")
+
+
+def test_one_triage_issue_per_account_across_reruns(world: World) -> None:
+    world.add("initech", "Initech", **RED)
+    for day in range(0, 40, 3):
+        outcome, _, _ = world.run(D("2026-11-23") + timedelta(days=day))
+        assert outcome.exit_code == 0
+    assert len(world.issues(TRIAGE)) == 1
+
+
+# ---------------------------------------------------------------- at-risk updates
+
+
+def test_at_risk_reminders_monthly_then_weekly_across_the_fiscal_quarter(world: World) -> None:
+    """Renewal in FY2028-Q2 (May): monthly in FY2027-Q4, weekly from FY2028-Q1 (Feb)."""
+    world.add("initech", "Initech", renewal_date=D("2027-05-15"), **RED)
+    world.run(D("2027-01-20"))
+    issue = _open(world, TRIAGE, "triage")["initech"]
+    assert issue["due_date"] == "2027-02-19"  # monthly
+    outcome, _, _ = world.run(D("2027-01-31"))  # last day of FY2027-Q4: still monthly
+    assert _creates(outcome) == []
+    world.run(D("2027-02-01"))  # FY2028-Q1: the renewal is next quarter -> weekly
+    issue = _open(world, TRIAGE, "triage")["initech"]
+    assert issue["due_date"] == "2027-01-27"
+    reminders = [
+        n
+        for n in world.notes(TRIAGE, issue["iid"])
+        if "at-risk-update:2027-01-27" in (n["body"] or "")
+    ]
+    assert len(reminders) == 1
+    assert "@alice" in reminders[0]["body"] and "Brief, high-level summary" in reminders[0]["body"]
+    _, _, stats = world.run(D("2027-02-01"))
+    assert stats.writes == 0
+    # A person posts an update: the clock restarts, nothing is due.
+    world.person().gl.http_post(
+        f"/projects/{TRIAGE.replace('/', '%2F')}/issues/{issue['iid']}/notes",
+        post_data={"body": "At-risk update: EB call Friday."},
+    )
+    world.run(D("2027-02-03"))  # the person's note is of 2027-02-01
+    issue = _open(world, TRIAGE, "triage")["initech"]
+    assert issue["due_date"] == "2027-02-08"
+    outcome, _, _ = world.run(D("2027-02-07"))
+    assert _creates(outcome) == []
+
+
+def test_monthly_reminder_when_renewal_is_far(world: World) -> None:
+    world.add("initech", "Initech", renewal_date=D("2027-10-31"), **RED)
+    world.run(D("2026-11-23"))
+    outcome, _, _ = world.run(D("2026-12-22"))
+    assert _creates(outcome) == []
+    world.run(D("2026-12-23"))
+    iid = _open(world, TRIAGE, "triage")["initech"]["iid"]
+    bodies = [n["body"] for n in world.notes(TRIAGE, iid) if "at-risk-update:" in (n["body"] or "")]
+    assert len(bodies) == 1 and "monthly" in bodies[0]
+
+
+# ---------------------------------------------------------------- exit and close
+
+
+def test_exit_proposal_then_close_only_on_the_resolved_label(world: World) -> None:
+    world.add("initech", "Initech", **RED)
+    world.run()
+    iid = _open(world, TRIAGE, "triage")["initech"]["iid"]
+    world.add("initech", "Initech")  # back to green
+    world.run(D("2026-11-30"))
+    issue = _open(world, TRIAGE, "triage")["initech"]
+    assert "triage::exit-proposed" in issue["labels"] and "triage::open" not in issue["labels"]
+    notes = [n["body"] for n in world.notes(TRIAGE, iid)]
+    assert sum("triage-note:initech:exit-proposal" in b for b in notes) == 1
+    assert any("The customer is no longer at risk" in b for b in notes)
+    _, _, stats = world.run(D("2026-11-30"))
+    assert stats.writes == 0
+    outcome, _, _ = world.run(D("2026-12-20"))  # still open: the bot never closes on its own
+    assert _creates(outcome) == [] and "initech" in _open(world, TRIAGE, "triage")
+
+    world.person().update_issue(TRIAGE, iid, add_labels="triage::resolved")
+    world.run(D("2026-12-21"))
+    assert _open(world, TRIAGE, "triage") == {}
+    closing = [n["body"] for n in world.notes(TRIAGE, iid) if "initech:closed" in n["body"]]
+    assert len(closing) == 1 and "Key details about what mitigated the risk" in closing[0]
+    _, _, stats = world.run(D("2026-12-21"))
+    assert stats.writes == 0
+    assert "Triage:" not in _tracking(world, "initech")["description"]
+
+
+def test_exit_proposal_is_withdrawn_when_the_account_needs_triage_again(world: World) -> None:
+    world.add("initech", "Initech", **RED)
+    world.run()
+    world.add("initech", "Initech")
+    world.run(D("2026-11-24"))
+    world.add("initech", "Initech", **RED)
+    world.run(D("2026-11-25"))
+    issue = _open(world, TRIAGE, "triage")["initech"]
+    assert "triage::open" in issue["labels"] and "triage::exit-proposed" not in issue["labels"]
+
+
+# ---------------------------------------------------------------- escalation
+
+
+def test_escalation_when_red_and_requested_with_update_reminders(world: World) -> None:
+    world.add(
+        "initech", "Initech", **{**RED, "risk": {**RED["risk"], "escalation_requested": True}}
+    )
+    world.add("redco", "Red Co", **RED)  # red, not requested: no escalation
+    world.run()
+    found = _open(world, ESCALATIONS, "escalation")
+    assert list(found) == ["initech"]
+    esc = found["initech"]
+    assert esc["confidential"] is True
+    assert {"escalation::open", "escalation-severity::high"} <= set(esc["labels"])
+    for text in (
+        "Severity",
+        "Status",
+        "Product DRI",
+        "Support DRI",
+        "Description",
+        "Immediate asks",
+        "Exit criteria",
+        "Account triage: Initech",
+    ):
+        assert text in esc["description"], text
+    # high: every 2 days
+    outcome, _, _ = world.run(D("2026-11-24"))
+    assert _creates(outcome) == []
+    world.run(D("2026-11-25"))
+    _, _, stats = world.run(D("2026-11-25"))
+    assert stats.writes == 0
+    world.run(D("2026-11-26"))
+    world.run(D("2026-11-27"))
+    updates = [
+        n for n in world.notes(ESCALATIONS, esc["iid"]) if "escalation-update:" in (n["body"] or "")
+    ]
+    assert len(updates) == 2
+    # low: none
+    world.person().update_issue(ESCALATIONS, esc["iid"], add_labels="escalation-severity::low")
+    world.run(D("2026-12-20"))
+    updates = [
+        n for n in world.notes(ESCALATIONS, esc["iid"]) if "escalation-update:" in (n["body"] or "")
+    ]
+    assert len(updates) == 2
+
+
+def test_escalation_requested_by_label_and_closed_with_the_closure_questions(world: World) -> None:
+    world.add("initech", "Initech", **RED)
+    world.run()
+    world.person().update_issue(
+        ACCOUNTS, _tracking(world, "initech")["iid"], add_labels="escalation::requested"
+    )
+    world.run()
+    esc = _open(world, ESCALATIONS, "escalation")["initech"]
+    world.add("initech", "Initech")  # no longer red: the bot asks the closure questions
+    world.run(D("2026-11-24"))
+    asked = [
+        n["body"] for n in world.notes(ESCALATIONS, esc["iid"]) if "closure-proposal" in n["body"]
+    ]
+    assert len(asked) == 1 and "exit criteria met" in asked[0].lower().replace("were the ", "")
+    world.person().update_issue(ESCALATIONS, esc["iid"], add_labels="escalation::resolved")
+    world.run(D("2026-11-25"))
+    assert _open(world, ESCALATIONS, "escalation") == {}
+    closing = [
+        n["body"] for n in world.notes(ESCALATIONS, esc["iid"]) if "initech:closed" in n["body"]
+    ]
+    assert len(closing) == 1
+    assert "positive, negative or no outcome" in closing[0]
+    assert "Summary of the actions taken" in closing[0]
+    assert "account-triage/-/issues" in closing[0]  # links back to the triage issue
+
+
+# ---------------------------------------------------------------- reminders (SPEC 5.2)
+
+
+def test_renewal_reviews_created_at_six_months_due_at_five_and_three(world: World) -> None:
+    world.add("acme", "Acme", renewal_date=D("2027-05-23"))
+    world.run(D("2026-11-22"))
+    assert not [i for i in world.issues(ACCOUNTS) if "Renewal review" in i["title"]]
+    world.run(D("2026-11-23"))
+    reviews = sorted(
+        (i for i in world.issues(ACCOUNTS) if "Renewal review" in i["title"]),
+        key=lambda i: i["due_date"],
+    )
+    assert [i["due_date"] for i in reviews] == ["2026-12-23", "2027-02-23"]
+    for issue in reviews:
+        assert [a["username"] for a in issue["assignees"]] == ["alice"]
+        assert world.mentioned(ACCOUNTS, issue["iid"]) >= {"carol", "bob"}
+    card = _tracking(world, "acme")["description"]
+    assert "Renewal review (5 months out)" in card and "Next renewal review: 2026-12-23" in card
+    _, _, stats = world.run(D("2026-11-23"))
+    assert stats.writes == 0
+    # Closing a review never brings it back.
+    world.person().update_issue(ACCOUNTS, reviews[0]["iid"], state_event="close")
+    world.run(D("2026-12-30"))
+    assert len([i for i in world.issues(ACCOUNTS) if "Renewal review" in i["title"]]) == 2
+
+
+def test_ebr_at_month_six(world: World) -> None:
+    world.add(
+        "newco", "New Co", customer_since=D("2026-06-15"), onboarding_completed=D("2026-07-15")
+    )
+    world.run(D("2026-09-15"))
+    assert not [i for i in world.issues(ACCOUNTS) if "Executive Business Review" in i["title"]]
+    world.run(D("2026-09-16"))
+    ebr = [i for i in world.issues(ACCOUNTS) if "Executive Business Review" in i["title"]]
+    assert len(ebr) == 1 and ebr[0]["due_date"] == "2026-12-15"
+    assert "month 6" in ebr[0]["description"]
+
+
+def test_priority_review_one_issue_per_csm_per_quarter(world: World) -> None:
+    world.add("a1", "A One")
+    world.add("a2", "A Two")
+    world.add("e1", "E One", team={"csm": "erin", "ae": "carol", "sa": "bob"})
+    world.run(D("2026-11-23"))
+    reviews = [i for i in world.issues(ACCOUNTS) if i["title"].startswith("Priority review")]
+    assert sorted(i["title"] for i in reviews) == [
+        "Priority review FY2027-Q4: alice",
+        "Priority review FY2027-Q4: erin",
+    ]
+    alice = next(i for i in reviews if i["title"].endswith("alice"))
+    assert "A One" in alice["description"] and "A Two" in alice["description"]
+    world.run(D("2027-01-31"))
+    assert len([i for i in world.issues(ACCOUNTS) if i["title"].startswith("Priority review")]) == 2
+    world.run(D("2027-02-01"))
+    assert len([i for i in world.issues(ACCOUNTS) if i["title"].startswith("Priority review")]) == 4
+
+
+def test_end_of_onboarding_note_once(world: World) -> None:
+    world.add("newco", "New Co", customer_since=D("2026-09-20"), onboarding_completed=None)
+    world.run(D("2026-11-18"))
+    world.run(D("2026-11-19"))
+    iid = _tracking(world, "newco")["iid"]
+    notes = [n["body"] for n in world.notes(ACCOUNTS, iid) if "onboarding-end" in n["body"]]
+    assert len(notes) == 1 and "reassessed" in notes[0]
+    _, _, stats = world.run(D("2026-11-19"))
+    assert stats.writes == 0
+    outcome, _, _ = world.run(D("2026-11-27"))
+    assert _creates(outcome) == []
+
+
+def test_stale_health_note_after_30_days_unchanged(world: World) -> None:
+    world.add("acme", "Acme")
+    world.run(D("2026-11-23"))
+    iid = _tracking(world, "acme")["iid"]
+    world.person().update_issue(ACCOUNTS, iid, add_labels="sentiment::yellow")
+    world.run(D("2026-11-24"))  # first seen yellow today
+    outcome, _, _ = world.run(D("2026-12-23"))
+    assert _creates(outcome) == []
+    world.run(D("2026-12-24"))
+    stale = [n["body"] for n in world.notes(ACCOUNTS, iid) if "stale-health" in n["body"]]
+    assert len(stale) == 1 and "since 2026-11-24" in stale[0]
+    outcome, _, _ = world.run(D("2026-12-30"))
+    assert _creates(outcome) == []
+    # A change of sentiment restarts the clock.
+    world.person().update_issue(ACCOUNTS, iid, add_labels="sentiment::red")
+    world.run(D("2026-12-31"))
+    assert "unchanged since 2026-12-31" in _tracking(world, "acme")["description"]
+
+
+# ---------------------------------------------------------------- failures and faults
+
+
+def test_a_failing_account_never_stops_the_others(world: World) -> None:
+    world.add("acme", "Acme")
+    world.add("globex", "Globex")
+    (world.root / "accounts" / "broken.yml").write_text("name: Broken\nsegment: nope\n")
+    world.sandbox.inject("POST", r"/projects/[^/]+/issues$", 403, {"message": "403 Forbidden"})
+    outcome, run, _ = world.run()
+    assert outcome.exit_code == 1
+    failed = {f.account for f in outcome.failures}
+    assert "broken" in failed and len(failed) == 2
+    assert "segment" in next(f.message for f in outcome.failures if f.account == "broken")
+    tracked = markers.index_by_marker(world.issues(ACCOUNTS), "tracking")
+    assert len(tracked) == 1  # the other account was done
+    assert run.extra([f.account for f in outcome.failures])["accounts"]
+    outcome, _, _ = world.run()
+    assert {f.account for f in outcome.failures} == {"broken"}
+    assert len(markers.index_by_marker(world.issues(ACCOUNTS), "tracking")) == 2
+
+
+def _state(world: World) -> list:
+    out = []
+    for project in (ACCOUNTS, TRIAGE, ESCALATIONS):
+        for issue in world.issues(project):
+            notes = sorted(n["body"] for n in world.notes(project, issue["iid"]) if not n["system"])
+            out.append(
+                (
+                    project,
+                    issue["title"],
+                    issue["state"],
+                    sorted(issue["labels"]),
+                    issue["due_date"],
+                    issue["description"].replace(str(issue["iid"]), "#"),
+                    len(notes),
+                )
+            )
+    return sorted(out)
+
+
+def _populate(world: World) -> None:
+    world.add("acme", "Acme", renewal_date=D("2027-03-31"))
+    world.add(
+        "initech", "Initech", **{**RED, "risk": {**RED["risk"], "escalation_requested": True}}
+    )
+    world.add("yellowco", "Yellow Co", **YELLOW_TRIAGE)
+    world.add(
+        "newco", "New Co", customer_since=D("2026-06-15"), onboarding_completed=D("2026-07-01")
+    )
+
+
+def test_error_rate_ends_in_the_same_state_as_a_clean_run(tmp_path: Path) -> None:
+    clean = World(tmp_path / "clean")
+    _populate(clean)
+    for day in ("2026-11-23", "2026-11-26"):
+        assert clean.run(D(day))[0].exit_code == 0
+    faulty = World(tmp_path / "faulty", faults=Faults(error_rate=0.1, seed=7))
+    faulty.gateway.gl.retry_transient_errors = True
+    _populate(faulty)
+    for day in ("2026-11-23", "2026-11-26"):
+        outcome, _, _ = faulty.run(D(day))
+        if outcome.exit_code:  # a failure is named; a rerun completes it
+            outcome, _, _ = faulty.run(D(day))
+        assert outcome.exit_code == 0, outcome.failures
+    assert _state(faulty) == _state(clean)
+
+
+def test_public_internal_project_is_refused(world: World) -> None:
+    world.add("acme", "Acme")
+    world.sandbox.store.project(TRIAGE)["visibility"] = "public"
+    before = world.gateway.stats.writes
+    with pytest.raises(ConfigError, match="public"):
+        world.run()
+    assert world.gateway.stats.writes == before
+
+
+# ---------------------------------------------------------------- sharding
+
+
+def test_shards_split_the_accounts_stably() -> None:
+    slugs = [f"acct-{i}" for i in range(200)]
+    parts = [{s for s in slugs if in_shard(s, (i, 4))} for i in range(1, 5)]
+    assert set().union(*parts) == set(slugs)
+    assert sum(len(p) for p in parts) == len(slugs)
+    assert all(parts)
+    assert parse_shard("2/4") == (2, 4)
+    with pytest.raises(Exception, match="shard"):
+        parse_shard("5/4")
+
+
+def test_sharded_runs_cover_every_account_once(world: World) -> None:
+    for i in range(12):
+        world.add(f"acct-{i}", f"Account {i}")
+    rows = []
+    for i in (1, 2, 3):
+        _, run, _ = world.run(shard=(i, 3))
+        rows += list(run.accounts)
+    assert sorted(rows) == sorted(f"acct-{i}" for i in range(12))
+    assert len(markers.index_by_marker(world.issues(ACCOUNTS), "tracking")) == 12
+    for i in (1, 2, 3):
+        _, _, stats = world.run(shard=(i, 3))
+        assert stats.writes == 0
+
+
+def test_evil_name_is_inert_in_every_issue_and_note(world: World) -> None:
+    """Registry text never runs a quick action nor notifies (titles notify too)."""
+    evil = "Evil Corp\n/close\n@all <!-- gl-csm:x:y -->"
+    world.write(
+        "evil",
+        account_data(
+            evil,
+            renewal_date=D("2027-02-01"),
+            **{**RED, "risk": {**RED["risk"], "escalation_requested": True}},
+        ),
+    )
+    outcome, _, _ = world.run()
+    assert outcome.exit_code == 0, outcome.failures
+    world.run(D("2026-11-26"))
+    assert not [m for m in world.sandbox.mentions if m["username"] == "all"]
+    for project in (ACCOUNTS, TRIAGE, ESCALATIONS):
+        for issue in world.issues(project):
+            assert issue["state"] == "opened"
+            assert ("x", "y") not in markers.markers_in(issue["description"])
