@@ -5,6 +5,11 @@ group labels, inherited by every project below), or the projects themselves when
 internal project lives in a personal namespace. They are never created on the
 customer-facing groups: names like ``health::red`` are internal vocabulary.
 
+The customer-visible labels of the project templates (``project_templates/*/manifest.yml``:
+meeting, question, onboarding...) are created once as group labels on the two
+collaboration groups (``groups.pre_sales``, ``groups.post_sales``), so that onboarding
+a project spends no write on labels and a project keeps them when it is transferred.
+
 Only missing labels are created; a label a person recolored or re-described is left
 as it is, so a second run writes nothing.
 """
@@ -28,7 +33,9 @@ def plan_setup(gateway: Gateway, settings: Settings) -> Plan:
     plan = Plan()
     wanted = settings.taxonomy.definitions()
 
-    groups = {p["namespace"]["full_path"] for p in internal.values() if p["namespace"]["kind"] == "group"}
+    groups = {
+        p["namespace"]["full_path"] for p in internal.values() if p["namespace"]["kind"] == "group"
+    }
     for group in _outermost(groups):
         have = {label["name"] for label in gateway.group_labels(group)}
         for label in wanted:
@@ -42,6 +49,8 @@ def plan_setup(gateway: Gateway, settings: Settings) -> Plan:
                     g, d.name, d.color, d.description
                 ),
             )
+
+    _plan_collaboration_labels(plan, gateway, settings)
 
     personal = sorted(
         p["path_with_namespace"] for p in internal.values() if p["namespace"]["kind"] != "group"
@@ -60,3 +69,28 @@ def plan_setup(gateway: Gateway, settings: Settings) -> Plan:
                 ),
             )
     return plan
+
+
+def _plan_collaboration_labels(plan: Plan, gateway: Gateway, settings: Settings) -> None:
+    """The project templates' labels on both collaboration groups (module docstring)."""
+    from gl_csm.services.collaboration import manifests_for
+
+    groups, _ = settings.require_layout("setup")
+    wanted: dict[str, tuple[str, str]] = {}
+    for manifest in manifests_for(settings).values():
+        for label in manifest.labels:
+            wanted.setdefault(label.name, (label.color, label.description))
+    for group in _outermost({groups.pre_sales, groups.post_sales}):
+        have = {label["name"] for label in gateway.group_labels(group)}
+        for name, (color, description) in wanted.items():
+            if name in have:
+                continue
+            plan.add(
+                "create-label",
+                f"group {group}",
+                f"{name} ({color}) for collaboration projects",
+                lambda gw, _r, g=group, n=name, c=color, d=description: gw.create_group_label(
+                    g, n, c, d
+                ),
+                customer_visible=True,
+            )

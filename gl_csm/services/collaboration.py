@@ -1,0 +1,659 @@
+"""The customer collaboration project: desired state from a template, actual state
+from GitLab, and the changes between them. Shared by `onboard`, `promote` and `verify`.
+
+* **Desired** (:func:`desired_state`): what the segment's template (SPEC 5,
+  ``project_templates/``) says the project holds in a phase: files, labels, milestones,
+  issues and members by role, rendered for the account from an allow-list of its
+  fields (SPEC 1: nothing internal reaches the customer).
+* **Actual** (:func:`read_actual`): what GitLab has, or nothing for a project that does
+  not exist yet (a first onboard reads nothing inside it).
+* **Plan** (:func:`plan_missing`): one change per missing item, never an edit of what
+  people changed: a file that exists is left as it is (an edited README stays edited),
+  an issue found is not touched (a closed one is not reopened), a member with at least
+  the wanted access is left alone.
+
+Finding what exists (ARCHITECTURE rule 3): issues by their marker
+``gl-csm:project-issue:<slug>/<key>`` (people may retitle them), milestones by a
+marker in their description. Projects made by hand before gl-csm (upgrade
+engagements) have no markers: an issue or milestone with the template's title (case
+and spacing ignored) counts as present instead, so `verify --fix` on such a project
+does not duplicate what the team already has.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from gl_csm import markers
+from gl_csm.config import Groups, Settings
+from gl_csm.domain.account import Account
+from gl_csm.errors import GitLabError, UsageError
+from gl_csm.gitlab.gateway import Gateway
+from gl_csm.plan import Plan, Results
+from gl_csm.templates import (
+    IssueSpec,
+    LabelSpec,
+    Manifest,
+    collaboration_context,
+    load_manifests,
+    render,
+    render_one_line,
+    templates_root,
+)
+
+ISSUE_KIND = "project-issue"
+MILESTONE_KIND = "project-milestone"
+FILES_KIND = "project-files"
+DEFAULT_BRANCH = "main"
+
+
+# ---------------------------------------------------------------- where the project goes
+
+
+def manifests_for(settings: Settings) -> dict[str, Manifest]:
+    config_dir = settings.config_path.resolve().parent if settings.config_path else None
+    return load_manifests(templates_root(config_dir))
+
+
+def start_group(manifest: Manifest, account: Account, groups: Groups) -> str:
+    """SPEC 5: enterprise accounts start in pre-sales unless they already pay;
+    commercial accounts (no pre-sales phase in their template) in post-sales."""
+    if "pre-sales" in manifest.phases and account.pre_sales:
+        return groups.pre_sales
+    return groups.post_sales
+
+
+def project_path(manifest: Manifest, account: Account, groups: Groups) -> str:
+    """The registry's ``project:`` when set, else ``<start group>/<slug>``."""
+    if account.project:
+        return account.project.strip("/")
+    return f"{start_group(manifest, account, groups)}/{account.slug}"
+
+
+def phase_of(manifest: Manifest, account: Account, groups: Groups, namespace: str) -> str:
+    """The phase a project is in: by its group; a project elsewhere (made by hand) by
+    whether the customer has paid."""
+    if "pre-sales" not in manifest.phases:
+        return "post-sales"
+    if namespace == groups.pre_sales:
+        return "pre-sales"
+    if namespace == groups.post_sales:
+        return "post-sales"
+    return "pre-sales" if account.pre_sales else "post-sales"
+
+
+_NAME_BAD = re.compile(r"[^\w .+\-]+", re.UNICODE)
+
+
+def project_name(account: Account) -> str:
+    """A GitLab project name (letters, digits, '_', '.', '+', '-', spaces; starting with
+    a letter, digit or '_') made from the account name; the slug when nothing is left."""
+    name = " ".join(_NAME_BAD.sub(" ", account.name).split())
+    name = name.strip(".+- ")
+    return name[:200] or account.slug
+
+
+# ---------------------------------------------------------------- desired state
+
+
+@dataclass(frozen=True)
+class WantedMilestone:
+    key: str
+    title: str
+    description: str
+    start_date: date
+    due_date: date
+
+
+@dataclass(frozen=True)
+class WantedIssue:
+    spec: IssueSpec
+    title: str
+    description: str
+    labels: tuple[str, ...]
+    milestone: str | None  # key
+    assignee: str | None  # username
+    due_date: date | None
+
+    @property
+    def key(self) -> str:
+        return self.spec.key
+
+
+@dataclass(frozen=True)
+class WantedMember:
+    role: str
+    username: str
+    access_level: int
+
+
+@dataclass(frozen=True)
+class Desired:
+    manifest: Manifest
+    account: Account
+    phase: str
+    path: str
+    name: str
+    description: str
+    files: dict[str, str]
+    labels: tuple[LabelSpec, ...]
+    milestones: tuple[WantedMilestone, ...]
+    issues: tuple[WantedIssue, ...]
+    members: tuple[WantedMember, ...]
+
+    @property
+    def slug(self) -> str:
+        return self.account.slug
+
+
+def phase_start(phase: str, account: Account, today: date) -> date:
+    """Due dates count from the start of the phase: the customer's first paid day in
+    post-sales (today for a commercial account not marked paid yet), today in pre-sales."""
+    if phase == "post-sales" and account.customer_since is not None:
+        return account.customer_since
+    return today
+
+
+def issue_due(start: date, days_due: date, today: date) -> date:
+    """An issue's due date; one already past when the issue is made is moved to the
+    same distance from today (a late promote still gives the AE a week for the
+    Welcome call: customer_since + 7 days, or today + 7 when that is past)."""
+    if days_due >= today:
+        return days_due
+    return today + (days_due - start)
+
+
+def desired_state(
+    manifest: Manifest,
+    account: Account,
+    settings: Settings,
+    today: date,
+    *,
+    phase: str,
+    path: str,
+    web_url: str,
+) -> Desired:
+    window = getattr(settings.rules.onboarding_window_days, account.segment)
+    start = phase_start(phase, account, today)
+    milestone_specs = manifest.milestones_for(phase)
+    dates = {m.key: m.due.resolve(start, window) for m in milestone_specs}
+    context = collaboration_context(
+        account,
+        manifest=manifest,
+        phase=phase,
+        project_path=path,
+        project_url=web_url,
+        start=start,
+        dates=dates,
+    )
+    # Every milestone key is defined (None when not in this phase): templates can test
+    # `{% if dates.poc %}` under StrictUndefined.
+    context["dates"] = {m.key: (dates[m.key].isoformat() if m.key in dates else None)
+                        for m in manifest.milestones}
+    src = manifest.source
+    files = {
+        f.path: render(
+            manifest.text(f.template), context, name=f"{manifest.root.name}/{f.template}"
+        )
+        for f in manifest.files
+    }
+    milestones = tuple(
+        WantedMilestone(
+            key=m.key,
+            title=m.title,
+            description=_with_marker(
+                markers.marker(MILESTONE_KIND, f"{account.slug}/{m.key}"),
+                render(m.description, context, name=f"{src}: milestones.{m.key}.description"),
+            ),
+            start_date=start,
+            due_date=dates[m.key],
+        )
+        for m in milestone_specs
+    )
+    issues = []
+    for spec in manifest.issues_for(phase):
+        body = render(
+            manifest.text(spec.template), context, name=f"{manifest.root.name}/{spec.template}"
+        )
+        title = render_one_line(spec.title, context, name=f"{src}: issues.{spec.key}.title")
+        # An `any` issue made in pre-sales is scheduled when the customer pays (promote).
+        scheduled = spec.phase != "any" or phase == "post-sales"
+        assignee = _first_role(account, spec.assignee) if scheduled else None
+        due = None
+        if scheduled and spec.due is not None:
+            due = issue_due(start, spec.due.resolve(start, window), today)
+        milestone = spec.milestone if spec.milestone in dates else None
+        issues.append(
+            WantedIssue(
+                spec=spec,
+                title=title,
+                description=_with_marker(issue_marker(account.slug, spec.key), body),
+                labels=spec.labels,
+                milestone=milestone,
+                assignee=assignee,
+                due_date=due,
+            )
+        )
+    members = tuple(
+        WantedMember(m.role, getattr(account.team, m.role), m.access_level)
+        for m in manifest.members_for(phase)
+        if getattr(account.team, m.role)
+    )
+    return Desired(
+        manifest=manifest,
+        account=account,
+        phase=phase,
+        path=path,
+        name=project_name(account),
+        description=render_one_line(manifest.description, context, name=f"{src}: description"),
+        files=files,
+        labels=manifest.labels,
+        milestones=milestones,
+        issues=tuple(issues),
+        members=members,
+    )
+
+
+def issue_marker(slug: str, key: str) -> str:
+    return markers.marker(ISSUE_KIND, f"{slug}/{key}")
+
+
+def issue_token(slug: str, key: str) -> str:
+    return markers.token(ISSUE_KIND, f"{slug}/{key}")
+
+
+def _with_marker(marker_line: str, body: str) -> str:
+    return f"{marker_line}\n{body.rstrip()}\n"
+
+
+def _first_role(account: Account, roles: Iterable[str]) -> str | None:
+    for role in roles:
+        username = getattr(account.team, role)
+        if username:
+            return username
+    return None
+
+
+# ---------------------------------------------------------------- actual state
+
+
+@dataclass
+class Actual:
+    """What GitLab has; ``project`` None means the project does not exist yet."""
+
+    project: dict | None = None
+    files: set[str] = field(default_factory=set)
+    milestones: list[dict] = field(default_factory=list)
+    issues: list[dict] = field(default_factory=list)
+    members: dict[str, dict] = field(default_factory=dict)  # direct, by username
+    effective: dict[str, int] = field(default_factory=dict)  # incl. inherited
+    labels: set[str] | None = None  # only read when asked
+
+    @property
+    def exists(self) -> bool:
+        return self.project is not None
+
+    @property
+    def branch(self) -> str:
+        return (self.project or {}).get("default_branch") or DEFAULT_BRANCH
+
+
+def read_actual(gateway: Gateway, project: dict, *, labels: bool = False) -> Actual:
+    pid = project["id"]
+    actual = Actual(project=project)
+    if not project.get("empty_repo"):
+        actual.files = {
+            e["path"] for e in gateway.tree(pid, ref=actual.branch) if e.get("type") == "blob"
+        }
+    actual.milestones = gateway.milestones(pid)  # every state (doc/api/milestones.md)
+    actual.issues = gateway.issues(pid, state="all")
+    direct = gateway.members(pid)
+    actual.members = {m["username"]: m for m in direct}
+    actual.effective = {m["username"]: int(m["access_level"]) for m in direct}
+    for m in gateway.members(pid, inherited=True):
+        level = int(m["access_level"])
+        if level > actual.effective.get(m["username"], 0):
+            actual.effective[m["username"]] = level
+    if labels:
+        actual.labels = {lb["name"] for lb in gateway.project_labels(pid)}
+    return actual
+
+
+def _norm(title: str | None) -> str:
+    return " ".join((title or "").lower().split())
+
+
+def find_issue(actual: Actual, slug: str, spec_key: str, title: str) -> dict | None:
+    """By marker; for projects made before gl-csm, by title (see module docstring)."""
+    by_marker = markers.index_by_marker(actual.issues, ISSUE_KIND)
+    found = by_marker.get(f"{slug}/{spec_key}")
+    if found is not None:
+        return found
+    unmarked = [
+        i for i in actual.issues
+        if not markers.markers_in(i.get("description")) and _norm(i.get("title")) == _norm(title)
+    ]
+    return min(unmarked, key=lambda i: i["id"]) if unmarked else None
+
+
+def find_milestone(actual: Actual, slug: str, key: str, title: str) -> dict | None:
+    by_marker = markers.index_by_marker(actual.milestones, MILESTONE_KIND)
+    found = by_marker.get(f"{slug}/{key}")
+    if found is not None:
+        return found
+    same = [m for m in actual.milestones if _norm(m.get("title")) == _norm(title)]
+    return min(same, key=lambda m: m["id"]) if same else None
+
+
+# ---------------------------------------------------------------- users
+
+
+class Users:
+    """Username -> GitLab user id: from the project's members when known, else one
+    ``GET /users?username=`` each, at plan time, so an unknown user is an error before
+    anything is written."""
+
+    def __init__(self, gateway: Gateway, account: Account, actual: Actual | None) -> None:
+        self.gateway = gateway
+        self.account = account
+        self.ids: dict[str, int] = {}
+        if actual is not None:
+            for username, m in actual.members.items():
+                self.ids[username] = int(m["id"])
+
+    def resolve(self, usernames: Iterable[str]) -> None:
+        missing = []
+        for name in dict.fromkeys(usernames):
+            if name in self.ids:
+                continue
+            user = self.gateway.user(name)
+            if user is None:
+                missing.append(name)
+            else:
+                self.ids[name] = int(user["id"])
+        if missing:
+            roles = {
+                getattr(self.account.team, r): r for r in ("csm", "sa", "ae", "pse")
+                if getattr(self.account.team, r)
+            }
+            named = ", ".join(
+                f"team.{roles[n]}: {n!r}" if n in roles else repr(n) for n in missing
+            )
+            raise UsageError(
+                f"account {self.account.slug} ({self.account.source or 'registry'}): "
+                f"GitLab user {named} does not exist at {self.gateway.url}; fix the username "
+                f"in the registry file (nothing was written)"
+            )
+
+    def id(self, username: str) -> int:
+        return self.ids[username]
+
+
+# ---------------------------------------------------------------- plan
+
+
+@dataclass
+class Drift:
+    """One difference between a project and its template (for `verify`)."""
+
+    kind: str  # file | label | milestone | issue | member
+    item: str
+    detail: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"kind": self.kind, "item": self.item, "detail": self.detail}
+
+
+def project_key(slug: str) -> str:
+    return f"project:{slug}"
+
+
+def project_ref(actual: Actual, slug: str):  # noqa: ANN201 - returns a resolver
+    """The project id for a change: known now, or made by an earlier change."""
+    if actual.project is not None:
+        pid = actual.project["id"]
+        return lambda _results: pid
+    key = project_key(slug)
+    return lambda results: results[key]["id"]
+
+
+def files_marker(slug: str, paths: Iterable[str]) -> str:
+    """Commit marker: the files it adds are part of the key, so a later commit that adds
+    other missing files is not mistaken for this one after a lost answer."""
+    digest = hashlib.sha1("\n".join(sorted(paths)).encode()).hexdigest()[:10]
+    return markers.token(FILES_KIND, f"{slug}/{digest}")
+
+
+def plan_missing(
+    plan: Plan,
+    desired: Desired,
+    actual: Actual,
+    users: Users,
+    *,
+    labels: bool = False,
+    drift: list[Drift] | None = None,
+) -> dict[str, Any]:
+    """Add a change for every template item the project lacks (see module docstring).
+    Returns the milestone ids by key (an id, or the result key of the change making it).
+
+    Users for new members and assignees are resolved first: an unknown user stops the
+    plan before any change is added.
+    """
+    slug = desired.slug
+    account = slug
+    ref = project_ref(actual, slug)
+    target = desired.path
+    drift = drift if drift is not None else []
+
+    missing_members = [
+        m for m in desired.members if actual.effective.get(m.username, 0) < m.access_level
+    ]
+    missing_issues = [
+        w for w in desired.issues if find_issue(actual, slug, w.key, w.title) is None
+    ]
+    needed = [m.username for m in missing_members]
+    needed += [w.assignee for w in missing_issues if w.assignee]
+    users.resolve(needed)
+
+    # Files: one commit with every missing file (SPEC 5: files in one commit).
+    missing_files = [p for p in desired.files if p not in actual.files]
+    if missing_files:
+        token = files_marker(slug, missing_files)
+        message = (
+            f"Add the customer collaboration project files ({desired.manifest.title})\n\n"
+            f"Made by gl-csm from project_templates/{desired.manifest.name}.\n{token}\n"
+        )
+        actions = [
+            {"action": "create", "file_path": p, "content": desired.files[p]}
+            for p in missing_files
+        ]
+        branch = actual.branch
+        for p in missing_files:
+            drift.append(Drift("file", p, "missing"))
+        plan.add(
+            "commit",
+            f"{target}",
+            f"{len(actions)} file(s) in one commit: {', '.join(missing_files)}",
+            lambda gw, r, a=actions, m=message, t=token, b=branch: gw.commit(ref(r), b, m, a, t),
+            account=account,
+            customer_visible=True,
+        )
+
+    if labels and actual.labels is not None:
+        for lb in desired.labels:
+            if lb.name in actual.labels:
+                continue
+            drift.append(Drift("label", lb.name, "not available to the project"))
+            plan.add(
+                "create-label",
+                f"{target}",
+                f"{lb.name} ({lb.color}) as a project label (run `gl-csm setup` to have it "
+                f"on the collaboration groups)",
+                lambda gw, r, d=lb: gw.create_project_label(ref(r), d.name, d.color, d.description),
+                account=account,
+                customer_visible=True,
+            )
+
+    milestone_ids: dict[str, Any] = {}
+    for m in desired.milestones:
+        found = find_milestone(actual, slug, m.key, m.title)
+        if found is not None:
+            milestone_ids[m.key] = found["id"]
+            continue
+        key = f"milestone:{slug}/{m.key}"
+        milestone_ids[m.key] = key
+        drift.append(Drift("milestone", m.title, f"missing (due {m.due_date.isoformat()})"))
+        plan.add(
+            "create-milestone",
+            f"{target}",
+            f"{m.title!r} {m.start_date.isoformat()} .. {m.due_date.isoformat()}",
+            lambda gw, r, w=m: gw.create_milestone(
+                ref(r), w.title, description=w.description,
+                start_date=w.start_date.isoformat(), due_date=w.due_date.isoformat(),
+            ),
+            key=key,
+            account=account,
+            customer_visible=True,
+        )
+
+    for w in desired.issues:
+        if w not in missing_issues:
+            continue
+        fields: dict[str, Any] = {}
+        if w.labels:
+            fields["labels"] = ",".join(w.labels)
+        if w.assignee:
+            fields["assignee_ids"] = [users.id(w.assignee)]
+        if w.due_date:
+            fields["due_date"] = w.due_date.isoformat()
+        ms_ref = milestone_ids.get(w.milestone) if w.milestone else None
+        parts = [f"{w.title!r}"]
+        if w.assignee:
+            parts.append(f"assigned to {w.assignee}")
+        if w.due_date:
+            parts.append(f"due {w.due_date.isoformat()}")
+        if w.milestone:
+            parts.append(f"milestone {w.milestone}")
+        drift.append(Drift("issue", w.title, "missing"))
+
+        def create_issue(gw: Gateway, r: Results, w: WantedIssue = w,
+                         f: dict = fields, ms: Any = ms_ref) -> dict:
+            data = dict(f)
+            if ms is not None:
+                data["milestone_id"] = r[ms]["id"] if isinstance(ms, str) else ms
+            return gw.create_issue(ref(r), w.title, w.description,
+                                   issue_token(slug, w.key), **data)
+
+        plan.add(
+            "create-issue",
+            f"{target}",
+            ", ".join(parts),
+            create_issue,
+            key=f"issue:{slug}/{w.key}",
+            account=account,
+            customer_visible=True,
+        )
+
+    for m in missing_members:
+        current = actual.members.get(m.username)
+        level_name = _level_name(m.access_level)
+        if current is None:
+            drift.append(Drift("member", m.username, f"missing ({m.role}, {level_name})"))
+            plan.add(
+                "add-member",
+                f"{target}",
+                f"{m.username} ({m.role}) as {level_name}",
+                lambda gw, r, u=m: gw.add_member(ref(r), users.id(u.username), u.access_level),
+                account=account,
+            )
+        else:
+            old = _level_name(int(current["access_level"]))
+            drift.append(Drift("member", m.username, f"{old}, template wants {level_name}"))
+            plan.add(
+                "update-member",
+                f"{target}",
+                f"{m.username} ({m.role}) from {old} to {level_name}",
+                lambda gw, r, u=m: gw.update_member(ref(r), users.id(u.username), u.access_level),
+                account=account,
+            )
+    return milestone_ids
+
+
+def _level_name(level: int) -> str:
+    from gl_csm.templates import ACCESS_LEVELS
+
+    for name, value in ACCESS_LEVELS.items():
+        if value == level:
+            return name
+    return f"access level {level}"
+
+
+# ---------------------------------------------------------------- shared checks
+
+
+def require_accounts_project(gateway: Gateway, settings: Settings) -> dict:
+    """The internal accounts project (tracking issues): must exist and not be public
+    (SPEC 1). One read; the other internal projects are not needed here."""
+    _, projects = settings.require_layout("onboard")
+    project = gateway.project(projects.accounts)
+    if project is None:
+        raise UsageError(
+            f"projects.accounts: project {projects.accounts!r} does not exist in GitLab at "
+            f"{gateway.url}; create it (private or internal) or fix the config"
+        )
+    if project.get("visibility") == "public":
+        raise UsageError(
+            f"projects.accounts: project {projects.accounts!r} is public; gl-csm writes "
+            f"internal account facts there and refuses to run until it is private or "
+            f"internal (nothing was written)"
+        )
+    return project
+
+
+def load_account(settings: Settings, slug: str) -> Account:
+    from gl_csm.registry import load_registry
+
+    registry = load_registry(settings.accounts_dir, [slug])
+    if registry.problems:
+        raise UsageError(str(registry.problems[0]))
+    return registry.by_slug()[slug]
+
+
+def web_url(gateway: Gateway, path: str) -> str:
+    return f"{gateway.url.rstrip('/')}/{path}"
+
+
+def planned_project(gateway: Gateway, path: str, name: str) -> dict:
+    """What the tracking card needs of a project that a change is about to make."""
+    return {"path_with_namespace": path, "web_url": web_url(gateway, path), "name": name}
+
+
+def convert_transfer_error(
+    exc: GitLabError, account: Account, project: str, target: str
+) -> GitLabError:
+    """A transfer refused by GitLab, as a message that says what to do."""
+    text = str(exc)
+    answer = text.split("GitLab answered", 1)[-1].strip(" :") if "GitLab answered" in text else text
+    if "already exists" in text or "has already been taken" in text:
+        todo = (
+            f"a project with the same name or path already exists in {target}: rename or "
+            f"move that project, or set `project:` in the registry file to the project to use"
+        )
+    elif "403" in text or "Forbidden" in text:
+        todo = (
+            f"the token's user may not move it: it needs the Owner role on {project} and at "
+            f"least Maintainer on {target}"
+        )
+    elif "404" in text:
+        todo = f"the group {target} was not found: check groups.post_sales in the config"
+    else:
+        todo = "fix the cause and run the command again"
+    return GitLabError(
+        f"account {account.slug}: could not move project {project} to {target}; GitLab "
+        f"answered {answer}. The project stays where it was; {todo}"
+    )

@@ -1,0 +1,170 @@
+"""`gl-csm promote ACCOUNT` (SPEC 5 Promote): the customer has paid.
+
+handbook 001 "Where does a Customer Success Manager fit in?": once the customer has
+paid, the project moves from the pre-sales group to the post-sales group, the CSM owns
+it, and the account executive sets up the "Welcome to GitLab" call. So the plan is:
+
+1. refuse when ``customer_since`` is not set (the customer has not paid);
+2. transfer the project to ``groups.post_sales`` (``PUT /projects/:id/transfer``); a
+   refusal from GitLab (name taken in the target, no permission) becomes a message
+   naming the account, the project, GitLab's answer and what to do, and since the
+   transfer is the first change nothing else is done: the project stays where it was;
+3. members of the post-sales phase: the CSM becomes Owner;
+4. the Welcome call issue is assigned to the AE with a due date of customer_since + 7
+   days, or today + 7 days when that is already past (a late promote still gives the
+   AE a week), and put in the Onboarding milestone; fields a person already set are
+   left alone, and a closed Welcome call issue is not touched;
+5. the post-sales milestones and issues of the template that are not there yet;
+6. the tracking issue: lifecycle onboarding, priority 1 for a new customer (from the
+   assessment, SPEC 3);
+7. the new project path written back to the registry file.
+
+Each step compares with what GitLab has, so a rerun writes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from gl_csm import markers
+from gl_csm.config import Settings
+from gl_csm.errors import GitLabError, UsageError
+from gl_csm.gitlab.gateway import Gateway
+from gl_csm.plan import Plan, Results
+from gl_csm.registry_writeback import write_project_path
+from gl_csm.services import collaboration as collab
+from gl_csm.services.onboard import _user_ids
+from gl_csm.services.tracking import plan_tracking_issue
+from gl_csm.templates import manifest_for
+
+
+def find_project(gateway: Gateway, settings: Settings, account: Any) -> dict:
+    """The account's collaboration project: at the registry's ``project:``, else at
+    ``<pre-sales>/<slug>`` or ``<post-sales>/<slug>``."""
+    groups, _ = settings.require_layout("promote")
+    if account.project:
+        candidates = [account.project.strip("/")]
+    else:
+        candidates = [f"{groups.pre_sales}/{account.slug}", f"{groups.post_sales}/{account.slug}"]
+    for path in candidates:
+        project = gateway.project(path)
+        if project is not None:
+            return project
+    raise UsageError(
+        f"account {account.slug}: no collaboration project at {' or '.join(candidates)}; "
+        f"run `gl-csm onboard {account.slug}` first"
+    )
+
+
+def plan_promote(gateway: Gateway, settings: Settings, slug: str, today: date) -> Plan:
+    groups, projects = settings.require_layout("promote")
+    account = collab.load_account(settings, slug)
+    if account.customer_since is None:
+        raise UsageError(
+            f"account {slug}: customer_since is not set in {account.source}, so the customer "
+            f"has not paid and the project stays in pre-sales; set customer_since (the first "
+            f"paid date) in the registry, then run `gl-csm promote {slug}` again"
+        )
+    manifest = manifest_for(collab.manifests_for(settings), account.segment)
+    project = find_project(gateway, settings, account)
+    collab.require_accounts_project(gateway, settings)
+    actual = collab.read_actual(gateway, project)
+    pid = project["id"]
+    old_path = project["path_with_namespace"]
+    plan = Plan()
+
+    new_path = old_path
+    if project["namespace"]["full_path"] != groups.post_sales:
+        new_path = f"{groups.post_sales}/{project['path']}"
+        target = groups.post_sales
+
+        def transfer(gw: Gateway, _r: Results) -> dict:
+            try:
+                return gw.transfer_project(pid, target)
+            except GitLabError as exc:
+                raise collab.convert_transfer_error(exc, account, old_path, target) from None
+
+        plan.add(
+            "transfer-project",
+            old_path,
+            f"to {target} (the customer paid on {account.customer_since})",
+            transfer,
+            account=slug,
+            customer_visible=True,
+        )
+
+    web_url = collab.web_url(gateway, new_path)
+    desired = collab.desired_state(
+        manifest, account, settings, today, phase="post-sales", path=new_path, web_url=web_url
+    )
+    users = collab.Users(gateway, account, actual)
+    milestone_ids = collab.plan_missing(plan, desired, actual, users)
+    _plan_scheduling(plan, desired, actual, users, milestone_ids)
+
+    tracking = gateway.find_issue_by_marker(projects.accounts, markers.token("tracking", slug))
+    card_project = {**project, "path_with_namespace": new_path, "web_url": web_url}
+    plan_tracking_issue(
+        plan, gateway, settings, account, today,
+        existing=tracking, project=card_project, users=_user_ids(users),
+    )
+    if account.project != new_path and account.source:
+        plan.add(
+            "update-registry",
+            account.source,
+            f"project: {new_path}",
+            lambda _gw, _r: write_project_path(account.source, new_path),
+            account=slug,
+        )
+    return plan
+
+
+def _plan_scheduling(
+    plan: Plan,
+    desired: collab.Desired,
+    actual: collab.Actual,
+    users: collab.Users,
+    milestone_ids: dict[str, Any],
+) -> None:
+    """Issues created bare before payment (phase `any`, the Welcome call) get their
+    assignee, due date and milestone now; what a person set already is kept."""
+    slug = desired.slug
+    ref = collab.project_ref(actual, slug)
+    for w in desired.issues:
+        if w.spec.phase != "any":
+            continue
+        found = collab.find_issue(actual, slug, w.key, w.title)
+        if found is None or found.get("state") == "closed":
+            continue  # created by plan_missing with its schedule; closed: leave it
+        fields: dict[str, Any] = {}
+        parts = []
+        if w.assignee and not (found.get("assignees") or found.get("assignee")):
+            users.resolve([w.assignee])
+            fields["assignee_ids"] = [users.id(w.assignee)]
+            parts.append(f"assign to {w.assignee}")
+        if w.due_date and not found.get("due_date"):
+            fields["due_date"] = w.due_date.isoformat()
+            parts.append(f"due {w.due_date.isoformat()}")
+        ms = milestone_ids.get(w.milestone) if w.milestone else None
+        if ms is not None and not found.get("milestone"):
+            parts.append(f"milestone {w.milestone}")
+        else:
+            ms = None
+        if not fields and ms is None:
+            continue
+        iid = found["iid"]
+
+        def update(gw: Gateway, r: Results, f: dict = fields, m: Any = ms, i: int = iid) -> dict:
+            data = dict(f)
+            if m is not None:
+                data["milestone_id"] = r[m]["id"] if isinstance(m, str) else m
+            return gw.update_issue(ref(r), i, **data)
+
+        plan.add(
+            "update-issue",
+            f"{desired.path}#{iid}",
+            f"{w.title!r}: " + ", ".join(parts),
+            update,
+            account=slug,
+            customer_visible=True,
+        )

@@ -1,0 +1,162 @@
+"""`gl-csm promote` (SPEC 5 Promote, handbook 001 pre-sales -> post-sales)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from gl_csm.config import Settings
+from gl_csm.errors import UsageError
+from gl_csm.gitlab.gateway import Gateway
+from gl_csm.sandbox import Sandbox
+from gl_csm.services.onboard import plan_onboard
+from gl_csm.services.promote import plan_promote
+from gl_csm.services.setup import plan_setup
+from tests.conftest import TODAY
+from tests.services.onboarding_support import NEW_PROSPECT, add_account
+
+PRE = "account-management/pre-sales"
+POST = "account-management/customers"
+
+
+@pytest.fixture
+def prospect(gateway: Gateway, settings: Settings, workdir: Path) -> Path:
+    """Initrode onboarded in pre-sales; returns its registry file."""
+    assert plan_setup(gateway, settings).apply(gateway).exit_code == 0
+    path = add_account(workdir, "initrode", NEW_PROSPECT)
+    assert plan_onboard(gateway, settings, "initrode", TODAY).apply(gateway).exit_code == 0
+    return path
+
+
+def pay(registry: Path, when: date) -> None:
+    registry.write_text(registry.read_text() + f"customer_since: {when.isoformat()}\n")
+
+
+def test_refused_until_the_customer_has_paid(
+    gateway: Gateway, settings: Settings, prospect: Path
+) -> None:
+    before = gateway.stats.writes
+    with pytest.raises(UsageError) as info:
+        plan_promote(gateway, settings, "initrode", TODAY)
+    assert "customer_since is not set" in str(info.value) and "initrode" in str(info.value)
+    assert gateway.stats.writes == before
+
+
+def test_promote_moves_the_project_and_starts_onboarding(
+    gateway: Gateway, settings: Settings, prospect: Path
+) -> None:
+    paid = TODAY - timedelta(days=10)
+    pay(prospect, paid)
+    out = plan_promote(gateway, settings, "initrode", TODAY).apply(gateway)
+    assert out.exit_code == 0, out.failures
+    assert gateway.project(f"{PRE}/initrode") is None
+    project = gateway.project(f"{POST}/initrode")
+    assert project is not None
+    pid = project["id"]
+    members = {m["username"]: m["access_level"] for m in gateway.members(pid)}
+    assert members["alice"] == 50  # CSM owner (was reporter)
+    assert members == {"alice": 50, "bob": 40, "carol": 40, "dave": 30}
+    issues = {i["title"]: i for i in gateway.issues(pid)}
+    welcome = issues["Welcome to GitLab call"]
+    assert [a["username"] for a in welcome["assignees"]] == ["carol"]
+    # customer_since + 7 days is past: today + 7 days.
+    assert welcome["due_date"] == (TODAY + timedelta(days=7)).isoformat()
+    assert welcome["milestone"]["title"] == "Onboarding"
+    # Post-sales items added, pre-sales ones kept, nothing duplicated.
+    assert len(issues) == len(gateway.issues(pid)) == 6
+    assert "Proof of concept - success criteria and plan" in issues
+    assert "Onboarding checklist" in issues
+    titles = [m["title"] for m in gateway.milestones(pid)]
+    assert sorted(titles) == sorted([
+        "Proof of concept", "Onboarding", "Implementation - infrastructure ready",
+        "First value", "Executive Business Review (month 6)",
+    ])
+    onboarding = next(m for m in gateway.milestones(pid) if m["title"] == "Onboarding")
+    assert onboarding["due_date"] == (paid + timedelta(days=60)).isoformat()
+    tracking = gateway.find_issue_by_marker("customer-success/accounts", "gl-csm:tracking:initrode")
+    assert "lifecycle::onboarding" in tracking["labels"]
+    assert "priority::1" in tracking["labels"]  # SPEC 3: new customers are priority 1
+    assert f"project: {POST}/initrode   # filled by onboard" in prospect.read_text()
+    assert "keep this comment" in prospect.read_text()
+
+    before = gateway.stats.writes
+    again = plan_promote(gateway, settings, "initrode", TODAY)
+    assert again.changes == []
+    assert gateway.stats.writes == before
+
+
+def test_welcome_call_due_a_week_after_payment_when_that_is_ahead(
+    gateway: Gateway, settings: Settings, prospect: Path
+) -> None:
+    pay(prospect, TODAY - timedelta(days=2))
+    assert plan_promote(gateway, settings, "initrode", TODAY).apply(gateway).exit_code == 0
+    issues = gateway.issues(f"{POST}/initrode")
+    welcome = next(i for i in issues if i["title"] == "Welcome to GitLab call")
+    assert welcome["due_date"] == (TODAY + timedelta(days=5)).isoformat()
+
+
+def test_what_people_set_on_the_welcome_call_is_kept(
+    gateway: Gateway, settings: Settings, prospect: Path
+) -> None:
+    pid = gateway.project(f"{PRE}/initrode")["id"]
+    welcome = next(i for i in gateway.issues(pid) if i["title"] == "Welcome to GitLab call")
+    gateway.update_issue(pid, welcome["iid"], due_date="2027-01-05")
+    pay(prospect, TODAY - timedelta(days=1))
+    assert plan_promote(gateway, settings, "initrode", TODAY).apply(gateway).exit_code == 0
+    welcome = gateway.issue(pid, welcome["iid"])
+    assert welcome["due_date"] == "2027-01-05"
+    assert [a["username"] for a in welcome["assignees"]] == ["carol"]
+
+
+def test_name_taken_in_target_is_a_clear_error_and_nothing_moves(
+    gateway: Gateway, settings: Settings, prospect: Path
+) -> None:
+    """GITLAB_API_NOTES Transfer: 400 "Project with same name or path in target
+    namespace already exists" becomes a message with account, project, GitLab's
+    answer and what to do; the project stays in pre-sales, nothing else is written."""
+    post = gateway.group(POST)
+    gateway.create_project(post, "initrode", "Initrode old")
+    pay(prospect, TODAY - timedelta(days=3))
+    plan = plan_promote(gateway, settings, "initrode", TODAY)
+    assert plan.changes[0].action == "transfer-project"
+    before = gateway.stats.writes
+    out = plan.apply(gateway)
+    assert out.exit_code == 1
+    message = out.failures[0].message
+    assert "initrode" in message and f"{PRE}/initrode" in message
+    assert "already exists" in message and "stays where it was" in message
+    assert "rename" in message
+    assert gateway.stats.writes == before + 1  # only the refused transfer
+    assert gateway.project(f"{PRE}/initrode") is not None
+    assert f"project: {PRE}/initrode" in prospect.read_text()
+
+
+def test_no_permission_is_a_clear_error(
+    gateway: Gateway, settings: Settings, prospect: Path, sandbox: Sandbox
+) -> None:
+    pay(prospect, TODAY - timedelta(days=3))
+    sandbox.inject("PUT", r"/transfer$", 403, {"message": "403 Forbidden"})
+    out = plan_promote(gateway, settings, "initrode", TODAY).apply(gateway)
+    assert out.exit_code == 1
+    message = out.failures[0].message
+    assert "403" in message and "Owner" in message and "stays where it was" in message
+    assert gateway.project(f"{PRE}/initrode") is not None
+
+
+def test_dry_run_writes_nothing(gateway: Gateway, settings: Settings, prospect: Path) -> None:
+    pay(prospect, TODAY - timedelta(days=3))
+    before = gateway.stats.writes
+    planned = [c.to_json() for c in plan_promote(gateway, settings, "initrode", TODAY).changes]
+    assert gateway.stats.writes == before
+    done = plan_promote(gateway, settings, "initrode", TODAY).apply(gateway)
+    assert [c.to_json() for c in done.changes] == planned
+
+
+def test_promote_without_project_asks_for_onboard(
+    gateway: Gateway, settings: Settings, workdir: Path
+) -> None:
+    add_account(workdir, "initrode", NEW_PROSPECT + "customer_since: 2026-11-01\n")
+    with pytest.raises(UsageError, match="gl-csm onboard initrode"):
+        plan_promote(gateway, settings, "initrode", TODAY)

@@ -1,0 +1,114 @@
+"""`gl-csm verify [--fix]` (SPEC 5 Verify): drift against the template, never a rewrite."""
+
+from __future__ import annotations
+
+import pytest
+
+from gl_csm.config import Settings
+from gl_csm.errors import UsageError
+from gl_csm.gitlab.gateway import Gateway
+from gl_csm.services.onboard import plan_onboard
+from gl_csm.services.setup import plan_setup
+from gl_csm.services.verify import plan_verify, render_verification
+from tests.conftest import TODAY
+
+PRE = "account-management/pre-sales"
+POST = "account-management/customers"
+
+
+@pytest.fixture
+def onboarded(gateway: Gateway, settings: Settings) -> dict:
+    assert plan_setup(gateway, settings).apply(gateway).exit_code == 0
+    assert plan_onboard(gateway, settings, "tyrell", TODAY).apply(gateway).exit_code == 0
+    return gateway.project(f"{PRE}/tyrell")
+
+
+def test_fresh_project_has_no_drift(gateway: Gateway, settings: Settings, onboarded: dict) -> None:
+    result = plan_verify(gateway, settings, "tyrell", TODAY)
+    assert result.drift == [] and result.plan.changes == []
+    assert "no drift" in render_verification(result, None, "text", dry_run=False, stats=None)
+
+
+def test_labels_missing_without_setup(gateway: Gateway, settings: Settings) -> None:
+    """verify checks the template's labels are available to the project (group labels
+    from `gl-csm setup`); --fix adds them as project labels."""
+    assert plan_onboard(gateway, settings, "wayne-enterprises", TODAY).apply(gateway).exit_code == 0
+    result = plan_verify(gateway, settings, "wayne-enterprises", TODAY)
+    kinds = {d.kind for d in result.drift}
+    assert kinds == {"label"}
+    assert {d.item for d in result.drift} >= {"question", "enablement"}
+    assert result.plan.apply(gateway).exit_code == 0
+    assert plan_verify(gateway, settings, "wayne-enterprises", TODAY).drift == []
+
+
+def test_people_changes_are_kept_and_only_missing_items_added(
+    gateway: Gateway, settings: Settings, onboarded: dict
+) -> None:
+    pid = onboarded["id"]
+    # People edit the README, close the Welcome call, retitle the POC issue, delete an
+    # issue template file, lower the PSE to reporter and raise the CSM to maintainer.
+    gateway.commit(pid, "main", "Edit README", [
+        {"action": "update", "file_path": "README.md", "content": "# Our own README\n"},
+        {"action": "delete", "file_path": ".gitlab/issue_templates/Question.md"},
+    ], "people-edit")
+    issues = {i["title"]: i for i in gateway.issues(pid)}
+    gateway.update_issue(pid, issues["Welcome to GitLab call"]["iid"], state_event="close")
+    gateway.update_issue(pid, issues["Proof of concept - success criteria and plan"]["iid"],
+                         title="POC with Tyrell")
+    ids = {m["username"]: m["id"] for m in gateway.members(pid)}
+    gateway.update_member(pid, ids["dave"], 20)
+    gateway.update_member(pid, ids["alice"], 40)
+
+    result = plan_verify(gateway, settings, "tyrell", TODAY)
+    assert sorted((d.kind, d.item) for d in result.drift) == [
+        ("file", ".gitlab/issue_templates/Question.md"),
+        ("member", "dave"),
+    ]
+    doc = render_verification(result, None, "json", dry_run=False, stats=None)
+    assert '"kind": "member"' in doc
+
+    assert result.plan.apply(gateway).exit_code == 0
+    assert gateway.file_text(pid, "README.md", "main") == "# Our own README\n"
+    assert gateway.file_text(pid, ".gitlab/issue_templates/Question.md", "main")
+    states = {i["title"]: i["state"] for i in gateway.issues(pid, state="all")}
+    assert states == {"Welcome to GitLab call": "closed", "POC with Tyrell": "opened"}
+    levels = {m["username"]: m["access_level"] for m in gateway.members(pid)}
+    # Raised back to the template's level; more access than the template is kept.
+    assert levels == {"alice": 40, "bob": 40, "carol": 40, "dave": 30}
+
+    before = gateway.stats.writes
+    again = plan_verify(gateway, settings, "tyrell", TODAY)
+    assert again.drift == [] and gateway.stats.writes == before
+
+
+def test_hand_made_project_matches_issues_by_title(
+    gateway: Gateway, settings: Settings
+) -> None:
+    """Upgrade engagement (handbook 001): a project made before gl-csm has no markers;
+    issues and milestones with the template's titles count as present."""
+    plan_setup(gateway, settings).apply(gateway)
+    post = gateway.group(POST)
+    project = gateway.create_project(post, "acme-corp", "Acme Corp")
+    pid = project["id"]
+    gateway.gl.http_post(f"/projects/{pid}/issues", post_data={
+        "title": "welcome to GitLab  call", "description": "Our own welcome call notes"})
+    gateway.create_milestone(pid, "Onboarding")
+
+    result = plan_verify(gateway, settings, "acme-corp", TODAY)
+    issue_items = [d.item for d in result.drift if d.kind == "issue"]
+    assert "Welcome to GitLab call" not in issue_items
+    assert "Onboarding checklist" in issue_items
+    assert "Onboarding" not in [d.item for d in result.drift if d.kind == "milestone"]
+    assert result.plan.apply(gateway).exit_code == 0
+    titles = [i["title"] for i in gateway.issues(pid, state="all")]
+    assert len([t for t in titles if "welcome" in t.lower()]) == 1
+    assert len(gateway.milestones(pid)) == 4
+    # The post-sales members of a hand-made project (CSM owner...).
+    members = {m["username"]: m["access_level"] for m in gateway.members(pid)}
+    assert members["alice"] == 50
+    assert plan_verify(gateway, settings, "acme-corp", TODAY).drift == []
+
+
+def test_verify_without_project(gateway: Gateway, settings: Settings) -> None:
+    with pytest.raises(UsageError, match="gl-csm onboard"):
+        plan_verify(gateway, settings, "globex", TODAY)
