@@ -331,11 +331,11 @@ def sandbox_serve(
     rate_limit: int,
 ) -> None:
     """Serve the sandbox over HTTP at http://HOST:PORT (any non-empty PRIVATE-TOKEN)."""
-    from gl_csm.runtime import seed_sandbox
-    from gl_csm.sandbox import Faults, Sandbox, serve
+    from gl_csm.runtime import load_sandbox, seed_sandbox
+    from gl_csm.sandbox import Faults, serve
 
     path = Path(state_path) if state_path else app.sandbox_path
-    sb = Sandbox.load(path)
+    sb = load_sandbox(path, app.today)
     settings = app.settings
     seed_sandbox(sb, settings)
     faults = Faults(latency_ms=latency_ms, error_rate=error_rate, rate_limit=rate_limit)

@@ -9,12 +9,13 @@ username in the config and the registry, as ``gl-csm sandbox serve`` does.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from gl_csm.config import Settings
+from gl_csm.errors import ConfigError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.sandbox import Sandbox, SandboxAdapter
 
@@ -67,6 +68,26 @@ def seed_sandbox(sandbox: Sandbox, settings: Settings, extra_users: Iterable[str
     sandbox.seed(groups=groups, projects=projects, users=sorted(users))
 
 
+def sandbox_clock(today: date) -> Callable[[], datetime]:
+    """The embedded sandbox's clock: `--today` at the current time of day, so notes and
+    issues it stamps agree with the date rules (an at-risk update written "today")."""
+
+    def now() -> datetime:
+        return datetime.combine(today, datetime.now(UTC).timetz())
+
+    return now
+
+
+def load_sandbox(path: Path, today: date) -> Sandbox:
+    try:
+        return Sandbox.load(path, clock=sandbox_clock(today))
+    except ValueError as exc:
+        raise ConfigError(
+            f"--sandbox {path}: not a gl-csm sandbox state file ({exc}); move it away to "
+            f"start an empty sandbox"
+        ) from None
+
+
 def open_runtime(
     settings: Settings,
     today: date,
@@ -86,7 +107,7 @@ def open_runtime(
             f"(set --gitlab-url or GITLAB_URL to use a real GitLab)",
             err=True,
         )
-    sandbox = Sandbox.load(sandbox_path)
+    sandbox = load_sandbox(sandbox_path, today)
     seed_sandbox(sandbox, settings)
     # The sandbox has no rate limit: pacing would only slow tests and demos down.
     gateway = Gateway.for_transport(SandboxAdapter(sandbox))

@@ -24,7 +24,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from gl_csm.errors import GlCsmError
@@ -101,10 +101,16 @@ def environment() -> SandboxedEnvironment:
 _ENV = environment()
 
 
+@cache
+def _compiled(source: str) -> Template:
+    """Compiling is most of the cost of a render: once per distinct text and run."""
+    return _ENV.from_string(source)
+
+
 def render(source: str, context: Mapping[str, Any], *, name: str = "<template>") -> str:
     """Render a template text; any template problem names the template."""
     try:
-        return _ENV.from_string(source).render(**context)
+        return _compiled(source).render(**context)
     except TemplateError as exc:
         line = getattr(exc, "lineno", None)
         where = f"{name}:{line}" if line else name
@@ -282,8 +288,9 @@ class _M:
             shown = shown[:57] + "..."
         return ManifestError(f"{self.source}: key '{key}': expected {expected}, got {shown}")
 
-    def mapping(self, key: str, value: object, allowed: tuple[str, ...],
-                required: tuple[str, ...] = ()) -> Mapping[str, Any]:
+    def mapping(
+        self, key: str, value: object, allowed: tuple[str, ...], required: tuple[str, ...] = ()
+    ) -> Mapping[str, Any]:
         if not isinstance(value, Mapping):
             raise self.fail(key, "a mapping", type(value).__name__ if value is not None else None)
         for k in value:
@@ -336,15 +343,23 @@ class _M:
         m = self.mapping(key, value, ("days", "months"))
         if len(m) != 1:
             raise self.fail(key, "'onboarding-window' or one of {days: N}, {months: N}", value)
-        (unit, amount), = m.items()
+        ((unit, amount),) = m.items()
         if type(amount) is not int or amount < 0:
             raise self.fail(f"{key}.{unit}", "a non-negative integer", amount)
         return Due(**{unit: amount})
 
 
 _MANIFEST_KEYS = (
-    "name", "title", "segments", "phases", "description", "files", "labels", "milestones",
-    "issues", "members",
+    "name",
+    "title",
+    "segments",
+    "phases",
+    "description",
+    "files",
+    "labels",
+    "milestones",
+    "issues",
+    "members",
 )
 
 
@@ -416,25 +431,38 @@ def load_manifest(root: Path) -> Manifest:
     milestones: list[MilestoneSpec] = []
     for i, item in enumerate(m.listing("milestones", data.get("milestones"))):
         key = f"milestones[{i}]"
-        ms = m.mapping(key, item, ("key", "title", "phase", "description", "due"),
-                       ("key", "title", "phase", "due"))
+        ms = m.mapping(
+            key,
+            item,
+            ("key", "title", "phase", "description", "due"),
+            ("key", "title", "phase", "due"),
+        )
         mkey = m.key_name(f"{key}.key", ms["key"])
         if any(x.key == mkey for x in milestones):
             raise m.fail(f"{key}.key", "a key no other milestone uses", mkey)
         phase = m.choice(f"{key}.phase", ms["phase"], PHASES)
         if phase != "any" and phase not in phases:
             raise m.fail(f"{key}.phase", "one of the template's phases " + ", ".join(phases), phase)
-        milestones.append(MilestoneSpec(
-            mkey, m.string(f"{key}.title", ms["title"]), phase,
-            str(ms.get("description") or ""), m.due(f"{key}.due", ms["due"]),
-        ))
+        milestones.append(
+            MilestoneSpec(
+                mkey,
+                m.string(f"{key}.title", ms["title"]),
+                phase,
+                str(ms.get("description") or ""),
+                m.due(f"{key}.due", ms["due"]),
+            )
+        )
     by_key = {ms.key: ms for ms in milestones}
 
     issues: list[IssueSpec] = []
     for i, item in enumerate(m.listing("issues", data.get("issues"))):
         key = f"issues[{i}]"
-        it = m.mapping(key, item, ("key", "title", "template", "phase", "milestone", "labels",
-                                   "assignee", "due"), ("key", "title", "template", "phase"))
+        it = m.mapping(
+            key,
+            item,
+            ("key", "title", "template", "phase", "milestone", "labels", "assignee", "due"),
+            ("key", "title", "template", "phase"),
+        )
         ikey = m.key_name(f"{key}.key", it["key"])
         if any(x.key == ikey for x in issues):
             raise m.fail(f"{key}.key", "a key no other issue uses", ikey)
@@ -466,11 +494,18 @@ def load_manifest(root: Path) -> Manifest:
         )
         assignee = tuple(m.choice(f"{key}.assignee", r, ROLES) for r in roles)
         due = m.due(f"{key}.due", it["due"]) if it.get("due") is not None else None
-        issues.append(IssueSpec(
-            ikey, m.string(f"{key}.title", it["title"]),
-            m.template_file(f"{key}.template", it["template"], root), phase, milestone,
-            issue_labels, assignee, due,
-        ))
+        issues.append(
+            IssueSpec(
+                ikey,
+                m.string(f"{key}.title", it["title"]),
+                m.template_file(f"{key}.template", it["template"], root),
+                phase,
+                milestone,
+                issue_labels,
+                assignee,
+                due,
+            )
+        )
 
     members: dict[str, tuple[MemberSpec, ...]] = {}
     raw_members = m.mapping("members", data.get("members") or {}, ("pre-sales", "post-sales"))

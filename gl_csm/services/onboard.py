@@ -89,8 +89,14 @@ def plan_onboard(gateway: Gateway, settings: Settings, slug: str, today: date) -
     tracking = gateway.find_issue_by_marker(projects.accounts, markers.token("tracking", slug))
     card_project = existing or collab.planned_project(gateway, path, desired.name)
     plan_tracking_issue(
-        plan, gateway, settings, account, today,
-        existing=tracking, project=card_project, users=_user_ids(users),
+        plan,
+        gateway,
+        settings,
+        account,
+        today,
+        existing=tracking,
+        project=card_project,
+        users=UserIds(users.ids),
     )
 
     if account.project != path and account.source:
@@ -107,11 +113,3 @@ def plan_onboard(gateway: Gateway, settings: Settings, slug: str, today: date) -
             f"pre-sales: run `gl-csm promote {slug}`"
         )
     return plan
-
-
-def _user_ids(users: collab.Users) -> UserIds:
-    """The tracking module's user cache, filled with the ids already resolved here
-    (the tracking issue's assignee costs no extra lookup)."""
-    ids = UserIds()
-    ids._ids.update(users.ids)  # noqa: SLF001 - same data, no public setter
-    return ids

@@ -34,8 +34,7 @@ from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
 from gl_csm.registry_writeback import write_project_path
 from gl_csm.services import collaboration as collab
-from gl_csm.services.onboard import _user_ids
-from gl_csm.services.tracking import plan_tracking_issue
+from gl_csm.services.tracking import UserIds, plan_tracking_issue
 from gl_csm.templates import manifest_for
 
 
@@ -105,8 +104,14 @@ def plan_promote(gateway: Gateway, settings: Settings, slug: str, today: date) -
     tracking = gateway.find_issue_by_marker(projects.accounts, markers.token("tracking", slug))
     card_project = {**project, "path_with_namespace": new_path, "web_url": web_url}
     plan_tracking_issue(
-        plan, gateway, settings, account, today,
-        existing=tracking, project=card_project, users=_user_ids(users),
+        plan,
+        gateway,
+        settings,
+        account,
+        today,
+        existing=tracking,
+        project=card_project,
+        users=UserIds(users.ids),
     )
     if account.project != new_path and account.source:
         plan.add(

@@ -23,8 +23,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import TemplateError
-
 from gl_csm import markers
 from gl_csm.config import Settings
 from gl_csm.domain.account import Account
@@ -33,7 +31,7 @@ from gl_csm.domain.taxonomy import Taxonomy
 from gl_csm.errors import GlCsmError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
-from gl_csm.templates import ZWSP, Trusted, environment, inline, render
+from gl_csm.templates import ZWSP, Trusted, inline, render
 
 ISSUE_TEMPLATES = Path(__file__).resolve().parents[2] / "issue_templates"
 KIND = "tracking"
@@ -43,7 +41,6 @@ _TITLE_MENTION = re.compile(r"@(?=[A-Za-z0-9_])")
 _DATA_RE = re.compile(r"<!-- gl-csm-data (\{.*?\}) -->")
 #: Scopes of the tracking issue the bot owns; every other label is left alone.
 BOT_SCOPES: tuple[str, ...] = ("priority", "health", "lifecycle", "segment")
-_ENV = environment()  # the same sandboxed, strict, neutralising environment as render()
 
 
 @cache
@@ -55,22 +52,8 @@ def template_text(name: str) -> str:
         raise GlCsmError(f"issue template {path} cannot be read: {exc.strerror}") from None
 
 
-@cache
-def _compiled(name: str) -> Any:
-    """The compiled template (compiling is most of the cost of a render: once per run)."""
-    try:
-        return _ENV.from_string(template_text(name))
-    except TemplateError:
-        return None  # render() reports the problem with the template's name
-
-
 def render_template(name: str, context: Mapping[str, Any]) -> str:
-    compiled = _compiled(name)
-    if compiled is not None:
-        try:
-            return compiled.render(**context)
-        except TemplateError:
-            pass  # fall through: render() names the template and the problem
+    """Render one of `issue_templates/` (compiled once per run by templates.render)."""
     return render(template_text(name), context, name=f"issue_templates/{name}")
 
 
@@ -346,8 +329,9 @@ class UserIds:
     """Usernames -> GitLab user ids, looked up lazily while a change runs and cached,
     so a plan with nothing to write makes no user lookups."""
 
-    def __init__(self) -> None:
-        self._ids: dict[str, int | None] = {}
+    def __init__(self, known: Mapping[str, int] | None = None) -> None:
+        # `known`: ids the caller already resolved (onboard), so none is looked up twice.
+        self._ids: dict[str, int | None] = dict(known or {})
 
     def ids(self, gateway: Gateway, usernames: Iterable[str | None]) -> list[int]:
         out = []
@@ -360,9 +344,6 @@ class UserIds:
             if self._ids[name] is not None:
                 out.append(self._ids[name])  # type: ignore[arg-type]
         return out
-
-
-_USERS = UserIds()
 
 
 def plan_tracking_issue(
@@ -392,7 +373,8 @@ def plan_tracking_issue(
     if extra is None:
         # Called outside triage (onboard): keep the hidden data triage recorded.
         extra = CardExtra(data=card_data((existing or {}).get("description")))
-    users = users or _USERS
+    # One cache per run: ids belong to one GitLab, never shared across gateways.
+    users = users or UserIds()
     slug = account.slug
     key = f"{KIND}:{slug}"
     marker_line = markers.marker(KIND, slug)

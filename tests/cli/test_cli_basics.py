@@ -105,3 +105,18 @@ def test_bad_registry_file_exit_1_others_assessed(workdir: Path) -> None:
 def test_unknown_account_is_exit_2(workdir: Path) -> None:
     code, _, err = run(workdir, "assess", "no-such-account")
     assert code == 2 and "no-such-account" in err
+
+
+def test_corrupt_sandbox_file_is_a_clear_error(workdir: Path) -> None:
+    (workdir / "sb.json").write_text("{not json")
+    code, _, err = run(workdir, "setup")
+    assert code == 2
+    assert "sb.json" in err and "Traceback" not in err
+
+
+def test_embedded_sandbox_stamps_the_today_date(workdir: Path) -> None:
+    """Date rules compare note dates with --today: the sandbox's clock follows it."""
+    code, _, err = run(workdir, "--today", "2027-03-01", "onboard", "acme-corp")
+    assert code == 0, err
+    state = json.loads((workdir / "sb.json").read_text())
+    assert "2027-03-01" in json.dumps(state) and "created_at" in json.dumps(state)
