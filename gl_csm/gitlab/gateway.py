@@ -560,15 +560,26 @@ class Gateway:
         return min(mine, key=lambda i: i["id"]) if mine else None
 
     def create_issue(
-        self, project: str | int, title: str, description: str, marker_token: str, **fields: Any
+        self,
+        project: str | int,
+        title: str,
+        description: str,
+        marker_token: str,
+        *,
+        reuses_marker: bool = False,
+        **fields: Any,
     ) -> dict:
+        """Marker-safe issue creation. ``reuses_marker``: the marker stands for one
+        episode at a time (triage, escalation issues of an account), so after a lost
+        answer only an *open* issue with it counts; a closed one is an earlier episode."""
         if marker_token not in description:
             raise ValueError("a bot issue must carry its marker in the description")
+        state = "opened" if reuses_marker else "all"
         return self.create(
             f"/projects/{enc(project)}/issues",
             f"create issue {title!r} in {project}",
             {"title": title, "description": description, **fields},
-            find=lambda: self.find_issue_by_marker(project, marker_token),
+            find=lambda: self.find_issue_by_marker(project, marker_token, state=state),
             pace="issues",
         )
 
@@ -644,22 +655,4 @@ class Gateway:
         return self.list(
             f"/projects/{enc(project)}/merge_requests/{iid}/diffs",
             f"list changes of merge request {project}!{iid}",
-        )
-
-    # -- triage ---------------------------------------------------------------------
-
-    def create_open_issue(
-        self, project: str | int, title: str, description: str, marker_token: str, **fields: Any
-    ) -> dict:
-        """Like :meth:`create_issue`, but after a lost answer only an *open* issue with the
-        marker counts: triage and escalation issues reuse their marker per account, and a
-        closed one is an earlier episode, not the issue this POST may have created."""
-        if marker_token not in description:
-            raise ValueError("a bot issue must carry its marker in the description")
-        return self.create(
-            f"/projects/{enc(project)}/issues",
-            f"create issue {title!r} in {project}",
-            {"title": title, "description": description, **fields},
-            find=lambda: self.find_issue_by_marker(project, marker_token, state="opened"),
-            pace="issues",
         )

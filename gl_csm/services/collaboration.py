@@ -35,6 +35,8 @@ from gl_csm.domain.account import Account
 from gl_csm.errors import GitLabError, UsageError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
+from gl_csm.registry_writeback import write_project_path
+from gl_csm.services.tracking import UserIds, plan_tracking_issue
 from gl_csm.templates import (
     IssueSpec,
     LabelSpec,
@@ -193,8 +195,9 @@ def desired_state(
     )
     # Every milestone key is defined (None when not in this phase): templates can test
     # `{% if dates.poc %}` under StrictUndefined.
-    context["dates"] = {m.key: (dates[m.key].isoformat() if m.key in dates else None)
-                        for m in manifest.milestones}
+    context["dates"] = {
+        m.key: (dates[m.key].isoformat() if m.key in dates else None) for m in manifest.milestones
+    }
     src = manifest.source
     files = {
         f.path: render(
@@ -335,7 +338,8 @@ def find_issue(actual: Actual, slug: str, spec_key: str, title: str) -> dict | N
     if found is not None:
         return found
     unmarked = [
-        i for i in actual.issues
+        i
+        for i in actual.issues
         if not markers.markers_in(i.get("description")) and _norm(i.get("title")) == _norm(title)
     ]
     return min(unmarked, key=lambda i: i["id"]) if unmarked else None
@@ -378,12 +382,11 @@ class Users:
                 self.ids[name] = int(user["id"])
         if missing:
             roles = {
-                getattr(self.account.team, r): r for r in ("csm", "sa", "ae", "pse")
+                getattr(self.account.team, r): r
+                for r in ("csm", "sa", "ae", "pse")
                 if getattr(self.account.team, r)
             }
-            named = ", ".join(
-                f"team.{roles[n]}: {n!r}" if n in roles else repr(n) for n in missing
-            )
+            named = ", ".join(f"team.{roles[n]}: {n!r}" if n in roles else repr(n) for n in missing)
             raise UsageError(
                 f"account {self.account.slug} ({self.account.source or 'registry'}): "
                 f"GitLab user {named} does not exist at {self.gateway.url}; fix the username "
@@ -453,9 +456,7 @@ def plan_missing(
     missing_members = [
         m for m in desired.members if actual.effective.get(m.username, 0) < m.access_level
     ]
-    missing_issues = [
-        w for w in desired.issues if find_issue(actual, slug, w.key, w.title) is None
-    ]
+    missing_issues = [w for w in desired.issues if find_issue(actual, slug, w.key, w.title) is None]
     needed = [m.username for m in missing_members]
     needed += [w.assignee for w in missing_issues if w.assignee]
     users.resolve(needed)
@@ -469,8 +470,7 @@ def plan_missing(
             f"Made by gl-csm from project_templates/{desired.manifest.name}.\n{token}\n"
         )
         actions = [
-            {"action": "create", "file_path": p, "content": desired.files[p]}
-            for p in missing_files
+            {"action": "create", "file_path": p, "content": desired.files[p]} for p in missing_files
         ]
         branch = actual.branch
         for p in missing_files:
@@ -513,8 +513,11 @@ def plan_missing(
             f"{target}",
             f"{m.title!r} {m.start_date.isoformat()} .. {m.due_date.isoformat()}",
             lambda gw, r, w=m: gw.create_milestone(
-                ref(r), w.title, description=w.description,
-                start_date=w.start_date.isoformat(), due_date=w.due_date.isoformat(),
+                ref(r),
+                w.title,
+                description=w.description,
+                start_date=w.start_date.isoformat(),
+                due_date=w.due_date.isoformat(),
             ),
             key=key,
             account=account,
@@ -541,13 +544,13 @@ def plan_missing(
             parts.append(f"milestone {w.milestone}")
         drift.append(Drift("issue", w.title, "missing"))
 
-        def create_issue(gw: Gateway, r: Results, w: WantedIssue = w,
-                         f: dict = fields, ms: Any = ms_ref) -> dict:
+        def create_issue(
+            gw: Gateway, r: Results, w: WantedIssue = w, f: dict = fields, ms: Any = ms_ref
+        ) -> dict:
             data = dict(f)
             if ms is not None:
                 data["milestone_id"] = r[ms]["id"] if isinstance(ms, str) else ms
-            return gw.create_issue(ref(r), w.title, w.description,
-                                   issue_token(slug, w.key), **data)
+            return gw.create_issue(ref(r), w.title, w.description, issue_token(slug, w.key), **data)
 
         plan.add(
             "create-issue",
@@ -657,3 +660,40 @@ def convert_transfer_error(
         f"account {account.slug}: could not move project {project} to {target}; GitLab "
         f"answered {answer}. The project stays where it was; {todo}"
     )
+
+
+def plan_tracking_and_registry(
+    plan: Plan,
+    gateway: Gateway,
+    settings: Settings,
+    account: Account,
+    today: date,
+    *,
+    path: str,
+    card_project: dict,
+    users: Users,
+) -> None:
+    """How onboard and promote both end: the account's tracking issue links the project
+    (user ids already resolved are reused), and the registry's `project:` names it."""
+    _, projects = settings.require_layout("onboard")
+    tracking = gateway.find_issue_by_marker(
+        projects.accounts, markers.token("tracking", account.slug)
+    )
+    plan_tracking_issue(
+        plan,
+        gateway,
+        settings,
+        account,
+        today,
+        existing=tracking,
+        project=card_project,
+        users=UserIds(users.ids),
+    )
+    if account.project != path and account.source:
+        plan.add(
+            "update-registry",
+            account.source,
+            f"project: {path}",
+            lambda _gw, _r: write_project_path(account.source, path),
+            account=account.slug,
+        )

@@ -18,14 +18,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from gl_csm import markers
 from gl_csm.config import Settings
 from gl_csm.errors import UsageError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan
-from gl_csm.registry_writeback import write_project_path
 from gl_csm.services import collaboration as collab
-from gl_csm.services.tracking import UserIds, plan_tracking_issue
 from gl_csm.templates import manifest_for
 
 
@@ -86,27 +83,10 @@ def plan_onboard(gateway: Gateway, settings: Settings, slug: str, today: date) -
         )
     collab.plan_missing(plan, desired, actual, users)
 
-    tracking = gateway.find_issue_by_marker(projects.accounts, markers.token("tracking", slug))
     card_project = existing or collab.planned_project(gateway, path, desired.name)
-    plan_tracking_issue(
-        plan,
-        gateway,
-        settings,
-        account,
-        today,
-        existing=tracking,
-        project=card_project,
-        users=UserIds(users.ids),
+    collab.plan_tracking_and_registry(
+        plan, gateway, settings, account, today, path=path, card_project=card_project, users=users
     )
-
-    if account.project != path and account.source:
-        plan.add(
-            "update-registry",
-            account.source,
-            f"project: {path}",
-            lambda _gw, _r: write_project_path(account.source, path),
-            account=slug,
-        )
     if phase == "pre-sales" and not account.pre_sales:
         plan.notes.append(
             f"{slug} has paid (customer_since {account.customer_since}) but its project is in "

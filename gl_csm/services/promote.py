@@ -27,14 +27,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from gl_csm import markers
 from gl_csm.config import Settings
 from gl_csm.errors import GitLabError, UsageError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
-from gl_csm.registry_writeback import write_project_path
 from gl_csm.services import collaboration as collab
-from gl_csm.services.tracking import UserIds, plan_tracking_issue
 from gl_csm.templates import manifest_for
 
 
@@ -101,26 +98,17 @@ def plan_promote(gateway: Gateway, settings: Settings, slug: str, today: date) -
     milestone_ids = collab.plan_missing(plan, desired, actual, users)
     _plan_scheduling(plan, desired, actual, users, milestone_ids)
 
-    tracking = gateway.find_issue_by_marker(projects.accounts, markers.token("tracking", slug))
     card_project = {**project, "path_with_namespace": new_path, "web_url": web_url}
-    plan_tracking_issue(
+    collab.plan_tracking_and_registry(
         plan,
         gateway,
         settings,
         account,
         today,
-        existing=tracking,
-        project=card_project,
-        users=UserIds(users.ids),
+        path=new_path,
+        card_project=card_project,
+        users=users,
     )
-    if account.project != new_path and account.source:
-        plan.add(
-            "update-registry",
-            account.source,
-            f"project: {new_path}",
-            lambda _gw, _r: write_project_path(account.source, new_path),
-            account=slug,
-        )
     return plan
 
 

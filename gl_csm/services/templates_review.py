@@ -119,7 +119,12 @@ def _check_one(
     path = f"group/{account.slug}"
     try:
         desired = collab.desired_state(
-            manifest, account, settings, today, phase=phase, path=path,
+            manifest,
+            account,
+            settings,
+            today,
+            phase=phase,
+            path=path,
             web_url=f"https://gitlab.example.com/{path}",
         )
     except GlCsmError as exc:
@@ -152,7 +157,12 @@ def preview(settings: Settings, slug: str, today: date, phase: str | None = None
     if phase is None:
         phase = collab.phase_of(manifest, account, groups, path.rpartition("/")[0])
     desired = collab.desired_state(
-        manifest, account, settings, today, phase=phase, path=path,
+        manifest,
+        account,
+        settings,
+        today,
+        phase=phase,
+        path=path,
         web_url=f"https://gitlab.example.com/{path}",
     )
     out = [
@@ -167,12 +177,14 @@ def preview(settings: Settings, slug: str, today: date, phase: str | None = None
     out += ["", "## Issues", ""]
     for w in desired.issues:
         extra = ", ".join(
-            x for x in (
+            x
+            for x in (
                 f"assignee {w.assignee}" if w.assignee else "",
                 f"due {w.due_date}" if w.due_date else "",
                 f"milestone {w.milestone}" if w.milestone else "",
                 f"labels {', '.join(w.labels)}" if w.labels else "",
-            ) if x
+            )
+            if x
         )
         out.append(f"- {w.title}" + (f" ({extra})" if extra else ""))
     for file_path, text in desired.files.items():

@@ -643,7 +643,7 @@ def _plan_triage_issue(
                 fields["assignee_ids"] = assignees
             if ms:
                 fields["milestone_id"] = ctx.milestones.id_for(gw, *ms)
-            made = gw.create_open_issue(project, title, description, token, **fields)
+            made = gw.create_issue(project, title, description, token, reuses_marker=True, **fields)
             ctx.created[key] = made
             return made
 
@@ -873,7 +873,7 @@ def _plan_escalation(
             assignees = ctx.users.ids(gw, [csm])
             if assignees:
                 fields["assignee_ids"] = assignees
-            made = gw.create_open_issue(project, title, description, token, **fields)
+            made = gw.create_issue(project, title, description, token, reuses_marker=True, **fields)
             ctx.created[key] = made
             return made
 

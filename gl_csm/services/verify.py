@@ -55,8 +55,12 @@ def plan_verify(gateway: Gateway, settings: Settings, slug: str, today: date) ->
     )
     result = Verification(slug, path, manifest.name, phase)
     collab.plan_missing(
-        result.plan, desired, actual, collab.Users(gateway, account, actual),
-        labels=True, drift=result.drift,
+        result.plan,
+        desired,
+        actual,
+        collab.Users(gateway, account, actual),
+        labels=True,
+        drift=result.drift,
     )
     return result
 
