@@ -25,6 +25,17 @@ Results = dict[str, Any]
 Runner = Callable[[Any, Results], Any]
 
 
+def failure_text(exc: Exception) -> str:
+    """What to tell the user about a failed account.
+
+    Our own errors already say what and where. Anything else is a gl-csm bug; it still
+    must not stop the other accounts of a 2,000-account run, so it is named plainly.
+    """
+    if isinstance(exc, GlCsmError):
+        return str(exc)
+    return f"unexpected error (a gl-csm bug, please report it): {type(exc).__name__}: {exc}"
+
+
 @dataclass(frozen=True)
 class Change:
     """One write: what it does, to what, and why; ``run`` performs it."""
@@ -102,8 +113,10 @@ class Plan:
                 continue
             try:
                 value = change.run(gateway, results) if change.run else None
-            except GlCsmError as exc:
-                failures.append(Failure(change.account, f"{change.action} {change.target}: {exc}"))
+            except Exception as exc:  # noqa: BLE001 - one account never stops the others
+                failures.append(
+                    Failure(change.account, f"{change.action} {change.target}: {failure_text(exc)}")
+                )
                 if change.account is None:
                     # A change that belongs to no account is shared by all: stop here.
                     break

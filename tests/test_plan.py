@@ -79,3 +79,19 @@ def test_json_shape_of_spec_7() -> None:
 def test_text_dry_run_says_nothing_written() -> None:
     text = dry_run_outcome(Plan()).render("text", dry_run=True)
     assert "nothing written" in text and "no changes" in text
+
+
+def test_unexpected_error_in_one_account_is_named_and_others_run() -> None:
+    """A bug hit by one account of a large run must not stop the rest (issue 5)."""
+    ran: list[str] = []
+
+    def bug(_gw: object, _r: dict) -> None:
+        raise KeyError("created_at")
+
+    plan = Plan()
+    plan.add("a1", "t", "d", bug, account="a")
+    plan.add("b1", "t", "d", lambda gw, r: ran.append("b1"), account="b")
+    outcome = plan.apply(None)
+    assert ran == ["b1"] and outcome.exit_code == 1
+    assert "unexpected error" in outcome.failures[0].message
+    assert "KeyError" in outcome.failures[0].message

@@ -62,9 +62,14 @@ def periodic_due(anchor: date, every_days: int | None, today: date) -> date | No
 def at_risk_interval_days(renewal: date | None, today: date, rules: Rules) -> int:
     """handbook 002 "Frequency of At Risk Timeline Entries": weekly when the renewal is
     this fiscal quarter or next, else monthly (fiscal year start from config)."""
+    return _at_risk_cadence(renewal, today, rules)[1]
+
+
+def _at_risk_cadence(renewal: date | None, today: date, rules: Rules) -> tuple[bool, int]:
+    """(renewal soon, days between at-risk updates)."""
     days = rules.cadence.at_risk_update_days
     soon = renewal_in_current_or_next_quarter(renewal, today, rules.fiscal_year_start_month)
-    return days.renewal_soon if soon else days.otherwise
+    return soon, days.renewal_soon if soon else days.otherwise
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +85,7 @@ def at_risk_update(
 ) -> AtRiskUpdate:
     """SPEC 5.2: due when the last note on the triage issue written by a person (or the
     issue's opening, when nobody wrote yet) is older than the cadence."""
-    soon = renewal_in_current_or_next_quarter(renewal, today, rules.fiscal_year_start_month)
-    days = rules.cadence.at_risk_update_days
-    every = days.renewal_soon if soon else days.otherwise
+    soon, every = _at_risk_cadence(renewal, today, rules)
     anchor = max(opened, last_person_note) if last_person_note else opened
     period = periodic_due(anchor, every, today)
     reminder = None

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -274,15 +274,6 @@ class Gateway:
             ),
         )
 
-    def post_idempotent(self, path: str, what: str, data: Mapping[str, Any]) -> dict:
-        """POST whose repeat GitLab rejects (labels: 409): plain retries are safe."""
-        return self._wrap(
-            what,
-            lambda: self.gl.http_post(  # type: ignore[return-value]
-                path, post_data=dict(data), max_retries=self.max_retries
-            ),
-        )
-
     def _retry_safe(
         self, what: str, send: Callable[[], dict], find: Callable[[], dict | None]
     ) -> dict:
@@ -338,10 +329,6 @@ class Gateway:
     def user(self, username: str) -> dict | None:
         found = self.list("/users", f"look up user {username!r}", username=username)
         return found[0] if found else None
-
-    def users(self, usernames: Iterable[str]) -> dict[str, dict | None]:
-        """One lookup per distinct username (GitLab has no bulk lookup by name)."""
-        return {name: self.user(name) for name in sorted(set(usernames))}
 
     def group(self, path: str | int) -> dict | None:
         return self.get(f"/groups/{enc(path)}", f"read group {path}")
@@ -586,12 +573,6 @@ class Gateway:
     def update_issue(self, project: str | int, iid: int, **fields: Any) -> dict:
         return self.put(
             f"/projects/{enc(project)}/issues/{iid}", f"update issue {project}#{iid}", fields
-        )
-
-    def label_events(self, project: str | int, iid: int) -> list[dict]:
-        return self.list(
-            f"/projects/{enc(project)}/issues/{iid}/resource_label_events",
-            f"list label events of {project}#{iid}",
         )
 
     # -- notes ----------------------------------------------------------------------

@@ -25,7 +25,7 @@ from gl_csm.errors import UsageError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
 from gl_csm.services.guards import require_internal_projects
-from gl_csm.services.tracking import render_template
+from gl_csm.services.tracking import money, render_template
 from gl_csm.templates import Trusted, inline
 
 KIND, KEY = "report", "portfolio"
@@ -58,6 +58,7 @@ def load_results(paths: Sequence[Path]) -> ReportInput:
             out.shards.append(str(doc["shard"]))
         for row in doc["accounts"]:
             if isinstance(row, dict) and isinstance(row.get("slug"), str):
+                _check_dates(path, row)
                 out.accounts[row["slug"]] = row
         for err in doc.get("errors") or []:
             if isinstance(err, dict):
@@ -68,14 +69,25 @@ def load_results(paths: Sequence[Path]) -> ReportInput:
     return out
 
 
+def _check_dates(path: Path, row: Mapping[str, Any]) -> None:
+    """The dates the report compares must be ISO dates (a hand-edited file names the row)."""
+    for key in ("renewal_date", "at_risk_due"):
+        value = row.get(key)
+        if value is None:
+            continue
+        try:
+            date.fromisoformat(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise UsageError(
+                f"--input {path}: account {row['slug']!r}: {key} must be a date "
+                f"like 2027-01-31, got {value!r}"
+            ) from None
+
+
 def _link(text: str, url: object) -> Trusted:
     if isinstance(url, str) and _URL.match(url):
         return Trusted(f"[{inline(text)}]({url})")
     return Trusted(inline(text))
-
-
-def _money(value: object) -> str:
-    return f"${value:,.0f}" if isinstance(value, int | float) else "-"
 
 
 def _count(values: Iterable[object], order: Sequence[object]) -> str:
@@ -149,7 +161,7 @@ def render_report(data: ReportInput, today: date, rules: Rules) -> str:
             renewals.append(
                 {
                     **r,
-                    "arr": _money(r.get("arr")),
+                    "arr": money(r.get("arr")),
                     "link": _link(r.get("name") or r["slug"], r.get("tracking")),
                     "health": r.get("health") or "-",
                     "priority": r.get("priority") or "-",

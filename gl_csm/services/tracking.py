@@ -182,11 +182,25 @@ def label_delta(
     return add, remove
 
 
+def label_fields(add: list[str], remove: list[str]) -> tuple[dict[str, str], list[str]]:
+    """The issue update fields of a :func:`label_delta`, and how the plan describes them."""
+    fields: dict[str, str] = {}
+    parts: list[str] = []
+    if add:
+        fields["add_labels"] = ",".join(add)
+        parts.append("add " + ", ".join(add))
+    if remove:
+        fields["remove_labels"] = ",".join(remove)
+        parts.append("remove " + ", ".join(remove))
+    return fields, parts
+
+
 # ---------------------------------------------------------------- the card
 
 
-def _money(value: float | None) -> str:
-    return "-" if value is None else f"${value:,.0f}"
+def money(value: object) -> str:
+    """An amount for issues and reports: ``$300,000``, or ``-`` when not a number."""
+    return f"${value:,.0f}" if isinstance(value, int | float) else "-"
 
 
 def _value(value: object) -> str:
@@ -263,7 +277,7 @@ def render_card(
         "account": a,
         "team": {k: getattr(team, k) or "-" for k in ("csm", "sa", "ae", "pse")},
         "lifecycle": assessment.lifecycle,
-        "arr": _money(a.arr),
+        "arr": money(a.arr),
         "seats": "-"
         if seats.licensed is None
         else f"{seats.active if seats.active is not None else '-'} active of {seats.licensed}",
@@ -345,6 +359,11 @@ class UserIds:
                 out.append(self._ids[name])  # type: ignore[arg-type]
         return out
 
+    def assignees(self, gateway: Gateway, usernames: Iterable[str | None]) -> dict[str, Any]:
+        """``{"assignee_ids": [...]}`` for an issue create, or ``{}`` when nobody is known."""
+        ids = self.ids(gateway, usernames)
+        return {"assignee_ids": ids} if ids else {}
+
 
 def plan_tracking_issue(
     plan: Plan,
@@ -390,16 +409,13 @@ def plan_tracking_issue(
     if existing is None:
 
         def create(gw: Gateway, results: Results) -> dict:
-            fields: dict[str, Any] = {"labels": ",".join(wanted)}
-            assignees = users.ids(gw, [account.team.csm])
-            if assignees:
-                fields["assignee_ids"] = assignees
             return gw.create_issue(
                 projects.accounts,
                 safe_title(account.name),
                 describe(results, None),
                 token,
-                **fields,
+                labels=",".join(wanted),
+                **users.assignees(gw, [account.team.csm]),
             )
 
         plan.add(
@@ -419,14 +435,7 @@ def plan_tracking_issue(
     changed_card = bool(extra.pending) or describe({}, old_description) != old_description
     if not add and not remove and not changed_card:
         return  # the issue already matches: nothing to write
-    fields: dict[str, Any] = {}
-    parts = []
-    if add:
-        fields["add_labels"] = ",".join(add)
-        parts.append("add " + ", ".join(add))
-    if remove:
-        fields["remove_labels"] = ",".join(remove)
-        parts.append("remove " + ", ".join(remove))
+    fields, parts = label_fields(add, remove)
     if changed_card:
         parts.append("refresh the account card")
     iid = existing["iid"]

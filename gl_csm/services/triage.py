@@ -22,11 +22,12 @@ fails to plan or apply is named and never stops the others (exit 1).
 
 from __future__ import annotations
 
+import re
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ from gl_csm.config import Settings
 from gl_csm.domain.account import Account
 from gl_csm.domain.assessment import Assessment, assess
 from gl_csm.domain.cadence import fiscal_quarter, milestone_name
-from gl_csm.domain.health import LabelSignals
+from gl_csm.domain.health import LabelSignals, worse_color
 from gl_csm.domain.notify import Notify, who_to_tell
 from gl_csm.domain.reminders import (
     Due,
@@ -54,7 +55,7 @@ from gl_csm.domain.reminders import (
 )
 from gl_csm.errors import GlCsmError, UsageError
 from gl_csm.gitlab.gateway import Gateway
-from gl_csm.plan import Plan, Results
+from gl_csm.plan import Plan, Results, failure_text
 from gl_csm.registry import load_registry
 from gl_csm.services.guards import require_internal_projects
 from gl_csm.services.tracking import (
@@ -64,6 +65,8 @@ from gl_csm.services.tracking import (
     card_data,
     issue_link,
     label_delta,
+    label_fields,
+    money,
     plan_tracking_issue,
     render_template,
     safe_title,
@@ -138,6 +141,8 @@ def playbooks() -> dict[str, Any]:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise GlCsmError(f"{path}: cannot read the playbooks: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("types"), dict):
+        raise GlCsmError(f"{path}: expected a mapping with 'types' (risk type -> playbook)")
     return data
 
 
@@ -226,7 +231,6 @@ class _Ctx:
     escalations: dict[str, dict]
     users: UserIds
     milestones: MilestoneIds
-    created: dict[str, dict] = field(default_factory=dict)
 
     @property
     def projects(self):  # type: ignore[no-untyped-def]
@@ -253,7 +257,10 @@ def plan_triage(
     *,
     shard: tuple[int, int] | None = None,
     users: UserIds | None = None,
+    only: str | None = None,
 ) -> TriageRun:
+    """``only``: plan that one account (`gl-csm react`, SPEC 5 React: "triage that
+    account now"); the per-CSM priority reviews are then left to the scheduled run."""
     _, projects = settings.require_layout("triage")
     # SPEC 1: refuse (exit 2, nothing written) when an internal project is public.
     require_internal_projects(gateway, projects)
@@ -261,7 +268,7 @@ def plan_triage(
     run = TriageRun(ResultsPlan(), shard=shard, today=today)
     for problem in registry.problems:
         stem = Path(problem.file).stem
-        if in_shard(stem, shard):
+        if in_shard(stem, shard) and only in (None, stem):
             run.plan.fail(stem, str(problem))
             run.accounts[stem] = {"slug": stem, "failed": True, "error": str(problem)}
 
@@ -285,28 +292,38 @@ def plan_triage(
         assessments[account.slug] = assess(account, settings.rules, today, signals)
 
     for account in registry.accounts:
-        if not in_shard(account.slug, shard):
+        if not in_shard(account.slug, shard) or only not in (None, account.slug):
             continue
         local = Plan()
         try:
             row = _plan_account(ctx, local, account, assessments[account.slug])
-        except GlCsmError as exc:
-            run.plan.fail(account.slug, str(exc))
-            run.accounts[account.slug] = {"slug": account.slug, "failed": True, "error": str(exc)}
+        except Exception as exc:  # noqa: BLE001 - one account never stops the others
+            message = failure_text(exc)
+            run.plan.fail(account.slug, message)
+            run.accounts[account.slug] = {"slug": account.slug, "failed": True, "error": message}
             continue
         run.plan.extend(local)
         run.accounts[account.slug] = row
 
-    _plan_priority_reviews(ctx, run.plan, registry.accounts, assessments, shard)
+    if only is None:
+        _plan_priority_reviews(ctx, run.plan, registry.accounts, assessments, shard)
     return run
 
 
 # ---------------------------------------------------------------- one account
 
 
+def _link_or_pending(
+    issue: Mapping[str, Any] | None, role_key: tuple[str, str], pending: list[tuple[str, str]]
+) -> str | None:
+    """The report's link to an open issue; one this run opens is linked after apply."""
+    if issue is not None:
+        return issue.get("web_url")
+    return "(opened in this run)" if role_key in pending else None
+
+
 def _plan_account(ctx: _Ctx, plan: Plan, account: Account, a: Assessment) -> dict[str, Any]:
     settings, today, gw = ctx.settings, ctx.today, ctx.gateway
-    projects = ctx.projects
     slug = account.slug
     tracking = ctx.tracking.get(slug)
     _, escalation_label = signals_of(tracking, settings)
@@ -330,7 +347,7 @@ def _plan_account(ctx: _Ctx, plan: Plan, account: Account, a: Assessment) -> dic
         "digital": account.digital,
         "priority": a.priority.priority,
         "health": None if h is None else h.color,
-        "score": None if h is None or h.score is None else round(h.score, 1),
+        "score": _score(a),
         "sentiment": sentiment,
         "color": notify.color,
         "needs_triage": a.needs_triage,
@@ -350,102 +367,35 @@ def _plan_account(ctx: _Ctx, plan: Plan, account: Account, a: Assessment) -> dic
 
     # 2. triage issue (SPEC 5.0, 5.1)
     triage_issue, at_risk_due = _plan_triage_issue(ctx, plan, account, a, notify, tracking, pending)
-    row["triage"] = (triage_issue or {}).get("web_url") or (
-        "(opened in this run)" if ("triage", f"{TRIAGE}:{slug}") in pending else None
-    )
+    row["triage"] = _link_or_pending(triage_issue, ("triage", f"{TRIAGE}:{slug}"), pending)
     row["at_risk_due"] = None if at_risk_due is None else at_risk_due.isoformat()
 
     # 3. escalation issue (SPEC 5.0)
     escalation_issue, severity = _plan_escalation(
         ctx, plan, account, a, escalation_label, tracking, triage_issue, pending
     )
-    row["escalation"] = (escalation_issue or {}).get("web_url") or (
-        "(opened in this run)" if severity and escalation_issue is None else None
+    # None when closed in this run (the report lists open escalations only).
+    row["escalation"] = _link_or_pending(
+        escalation_issue, ("escalation", f"{ESCALATION}:{slug}"), pending
     )
     row["escalation_severity"] = severity
 
     # 4. notes on the tracking issue (stale health, end of onboarding), recorded in the card
-    posted = {k for k in previous.get("posted", []) if isinstance(k, str)}
-    color = notify.color
-    due_notes: list[tuple[Due, str, dict[str, Any]]] = []
-    stale = stale_health(color, _day(since), today, settings.rules)
-    onboarding = onboarding_end_note(account, today, settings.rules)
-    relevant = {d.key for d in (stale, onboarding) if d is not None}
-    csm = mention(account.team.csm)
-    if stale is not None and stale.key not in posted:
-        due_notes.append(
-            (
-                stale,
-                "note_stale_health.md.j2",
-                {
-                    "csm": csm,
-                    "color": color,
-                    "sentiment": sentiment,
-                    "since": since,
-                    "days": settings.rules.cadence.stale_health_days,
-                },
-            )
-        )
-    if onboarding is not None and onboarding.key not in posted:
-        due_notes.append(
-            (
-                onboarding,
-                "note_onboarding_end.md.j2",
-                {
-                    "csm": csm,
-                    "ended": onboarding.due,
-                    "priority": a.priority.priority,
-                    "reasons": "; ".join(a.priority.reasons),
-                },
-            )
-        )
-    data: dict[str, Any] = {}
-    if sentiment is not None:
-        data = {"sentiment": sentiment, "since": since}
-    now_posted = sorted((posted | {d.key for d, _, _ in due_notes}) & relevant)
-    if now_posted:
-        data["posted"] = now_posted
+    due_notes, data = _tracking_notes(ctx, account, a, previous, notify.color, sentiment, since)
 
     # 5. the tracking issue itself: labels and card, linking what the run opened
-    next_dates: list[tuple[str, str]] = []
-    if account.renewal_date:
-        next_dates.append(("Renewal", account.renewal_date.isoformat()))
-    if at_risk_due is not None:
-        next_dates.append(("Next at-risk update", at_risk_due.isoformat()))
-    if not account.pre_sales and account.lifecycle != "churned":
-        review = next_renewal_review(account.renewal_date, today, settings.rules)
-        if review:
-            next_dates.append(("Next renewal review", review.isoformat()))
-        ebr = next_ebr(account.customer_since, today, settings.rules)
-        if ebr:
-            next_dates.append(("Next EBR", ebr.isoformat()))
-        if account.team.csm and a.priority.priority is not None:
-            next_dates.append(
-                ("Priority review", priority_review(today, settings.rules).due.isoformat())
-            )
     extra = CardExtra(
         triage=triage_issue,
         escalation=escalation_issue,
         reminders=tuple(reminders_open),
-        next_dates=tuple(next_dates),
+        next_dates=_next_dates(ctx, account, a, at_risk_due),
         data=data,
         pending=tuple(pending),
     )
-    tracking_key = f"tracking:{slug}"
+    # A note on an existing issue goes first, so the card records it only once it is
+    # posted; on a new issue it follows the create (it needs the issue).
     if tracking is not None:
-        for due, template, context in due_notes:
-            _plan_note(
-                plan,
-                projects.accounts,
-                tracking["iid"],
-                None,
-                TRACKING_NOTE,
-                f"{slug}:{due.key}",
-                template,
-                {"account": account, **context},
-                f"{due.detail} ({slug})",
-                slug,
-            )
+        _plan_tracking_notes(ctx, plan, account, tracking, due_notes)
     plan_tracking_issue(
         plan,
         gw,
@@ -459,20 +409,103 @@ def _plan_account(ctx: _Ctx, plan: Plan, account: Account, a: Assessment) -> dic
         users=ctx.users,
     )
     if tracking is None:
-        for due, template, context in due_notes:
-            _plan_note(
-                plan,
-                projects.accounts,
-                None,
-                tracking_key,
-                TRACKING_NOTE,
-                f"{slug}:{due.key}",
-                template,
-                {"account": account, **context},
-                f"{due.detail} ({slug})",
-                slug,
-            )
+        _plan_tracking_notes(ctx, plan, account, tracking, due_notes)
     return row
+
+
+_DueNote = tuple[Due, str, dict[str, Any]]
+
+
+def _tracking_notes(
+    ctx: _Ctx,
+    account: Account,
+    a: Assessment,
+    previous: Mapping[str, Any],
+    color: str | None,
+    sentiment: str | None,
+    since: str | None,
+) -> tuple[list[_DueNote], dict[str, Any]]:
+    """SPEC 5.2 stale health and end of onboarding: the notes due now on the tracking
+    issue (not yet recorded as posted in its card), and the card's new hidden data."""
+    settings, today = ctx.settings, ctx.today
+    posted = {k for k in previous.get("posted", []) if isinstance(k, str)}
+    stale = stale_health(color, _day(since), today, settings.rules)
+    onboarding = onboarding_end_note(account, today, settings.rules)
+    csm = mention(account.team.csm)
+    due_notes: list[_DueNote] = []
+    if stale is not None and stale.key not in posted:
+        context = {
+            "csm": csm,
+            "color": color,
+            "sentiment": sentiment,
+            "since": since,
+            "days": settings.rules.cadence.stale_health_days,
+        }
+        due_notes.append((stale, "note_stale_health.md.j2", context))
+    if onboarding is not None and onboarding.key not in posted:
+        context = {
+            "csm": csm,
+            "ended": onboarding.due,
+            "priority": a.priority.priority,
+            "reasons": "; ".join(a.priority.reasons),
+        }
+        due_notes.append((onboarding, "note_onboarding_end.md.j2", context))
+    data: dict[str, Any] = {}
+    if sentiment is not None:
+        data = {"sentiment": sentiment, "since": since}
+    # Only keys still relevant are kept, so the card does not grow forever.
+    relevant = {d.key for d in (stale, onboarding) if d is not None}
+    now_posted = sorted((posted | {d.key for d, _, _ in due_notes}) & relevant)
+    if now_posted:
+        data["posted"] = now_posted
+    return due_notes, data
+
+
+def _plan_tracking_notes(
+    ctx: _Ctx,
+    plan: Plan,
+    account: Account,
+    tracking: Mapping[str, Any] | None,
+    due_notes: list[_DueNote],
+) -> None:
+    """The notes on the tracking issue; a new one is taken from the plan results."""
+    slug = account.slug
+    for due, template, context in due_notes:
+        _plan_note(
+            plan,
+            ctx.projects.accounts,
+            None if tracking is None else tracking["iid"],
+            f"tracking:{slug}" if tracking is None else None,
+            TRACKING_NOTE,
+            f"{slug}:{due.key}",
+            template,
+            {"account": account, **context},
+            f"{due.detail} ({slug})",
+            slug,
+        )
+
+
+def _next_dates(
+    ctx: _Ctx, account: Account, a: Assessment, at_risk_due: date | None
+) -> tuple[tuple[str, str], ...]:
+    """The card's "next due dates" (SPEC 5.2 cadences)."""
+    rules, today = ctx.settings.rules, ctx.today
+    out: list[tuple[str, str]] = []
+    if account.renewal_date:
+        out.append(("Renewal", account.renewal_date.isoformat()))
+    if at_risk_due is not None:
+        out.append(("Next at-risk update", at_risk_due.isoformat()))
+    if account.pre_sales or account.lifecycle == "churned":
+        return tuple(out)
+    review = next_renewal_review(account.renewal_date, today, rules)
+    if review:
+        out.append(("Next renewal review", review.isoformat()))
+    ebr = next_ebr(account.customer_since, today, rules)
+    if ebr:
+        out.append(("Next EBR", ebr.isoformat()))
+    if account.team.csm and a.priority.priority is not None:
+        out.append(("Priority review", priority_review(today, rules).due.isoformat()))
+    return tuple(out)
 
 
 def _plan_note(
@@ -500,6 +533,123 @@ def _plan_note(
     plan.add("create-note", where, detail, post, account=slug)
 
 
+@dataclass
+class _OpenIssue:
+    """An open triage or escalation issue of one account, its notes read once: the
+    notes the bot posts on it (each once, found by marker) and its closing."""
+
+    plan: Plan
+    project: str
+    issue: Mapping[str, Any]
+    note_kind: str
+    what: str  # "triage issue", for the plan's text
+    slug: str
+    notes: list[dict]
+
+    @classmethod
+    def read(
+        cls,
+        ctx: _Ctx,
+        plan: Plan,
+        project: str,
+        issue: Mapping[str, Any],
+        note_kind: str,
+        what: str,
+        slug: str,
+    ) -> _OpenIssue:
+        return cls(
+            plan, project, issue, note_kind, what, slug, ctx.gateway.notes(project, issue["iid"])
+        )
+
+    @property
+    def iid(self) -> int:
+        return int(self.issue["iid"])
+
+    @property
+    def where(self) -> str:
+        return f"{self.project}#{self.iid} ({self.what} of {self.slug})"
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.issue.get("labels") or [])
+
+    @cached_property
+    def carried(self) -> set[tuple[str, str]]:
+        return _carried(self.notes)
+
+    def posted(self, key: str) -> bool:
+        return (self.note_kind, f"{self.slug}:{key}") in self.carried
+
+    def note(self, key: str, template: str, context: Mapping[str, Any], detail: str) -> None:
+        """A bot note keyed ``SLUG:key``, unless one of the notes already carries it."""
+        if not self.posted(key):
+            _plan_note(
+                self.plan,
+                self.project,
+                self.iid,
+                None,
+                self.note_kind,
+                f"{self.slug}:{key}",
+                template,
+                context,
+                detail,
+                self.slug,
+            )
+
+    def close(self, why: str) -> None:
+        project, iid = self.project, self.iid
+        self.plan.add(
+            "close-issue",
+            self.where,
+            why,
+            lambda gw, _r: gw.update_issue(project, iid, state_event="close"),
+            account=self.slug,
+        )
+
+
+def _plan_bot_issue(
+    ctx: _Ctx,
+    plan: Plan,
+    *,
+    project: str,
+    kind: str,
+    key: str,
+    title: str,
+    body: str | Callable[[Results], str],
+    fields: Mapping[str, Any],
+    assignee: str | None,
+    target: str,
+    detail: str,
+    account: str | None,
+    milestone: tuple[str, date, date] | None = None,
+    reuses_marker: bool = False,
+) -> str:
+    """Plan creating one bot issue carrying marker (kind, key), assigned to ``assignee``.
+
+    User and milestone ids are resolved while the change runs (a no-op run reads none);
+    ``body`` may depend on the results of earlier changes. Returns the results key.
+    """
+    token = markers.token(kind, key)
+    result_key = f"{kind}:{key}"
+
+    def create(gw: Gateway, results: Results) -> dict:
+        description = body(results) if callable(body) else body
+        data = {**fields, **ctx.users.assignees(gw, [assignee])}
+        if milestone:
+            data["milestone_id"] = ctx.milestones.id_for(gw, *milestone)
+        return gw.create_issue(
+            project, title, description, token, reuses_marker=reuses_marker, **data
+        )
+
+    plan.add("create-issue", target, detail, create, key=result_key, account=account)
+    return result_key
+
+
+def _score(a: Assessment) -> float | None:
+    h = a.health
+    return None if h is None or h.score is None else round(h.score, 1)
+
+
 def _risk_labels(account: Account, settings: Settings) -> list[str]:
     """Scoped labels hold one value per scope: the first (primary) of each list."""
     tax = settings.taxonomy
@@ -525,10 +675,6 @@ def _drivers(a: Assessment) -> list[str]:
             value = m.note or (m.value if m.value is not None else "")
             out.append(f"{m.name} is {m.color}: {value}")
     return out
-
-
-def _money(value: float | None) -> str:
-    return "-" if value is None else f"${value:,.0f}"
 
 
 def _triage_reasons(account: Account, a: Assessment) -> list[str]:
@@ -574,230 +720,206 @@ def _plan_triage_issue(
     Returns the open triage issue (None when there is none after this run) and the
     date the next at-risk update is due.
     """
-    settings, today, gw = ctx.settings, ctx.today, ctx.gateway
+    issue = ctx.triage.get(account.slug)
+    ms = _milestone(account, ctx.settings)
+    if issue is not None:
+        return _plan_open_triage_issue(ctx, plan, account, a, notify, tracking, issue, ms)
+    if not a.needs_triage:
+        return None, None
+    return None, _plan_new_triage_issue(ctx, plan, account, a, notify, tracking, pending, ms)
+
+
+def _plan_new_triage_issue(
+    ctx: _Ctx,
+    plan: Plan,
+    account: Account,
+    a: Assessment,
+    notify: Notify,
+    tracking: Mapping[str, Any] | None,
+    pending: list[tuple[str, str]],
+    ms: tuple[str, date, date] | None,
+) -> date:
+    """SPEC 5.0: open the triage issue with everything it carries and the people of
+    SPEC 5.1 mentioned; returns the date the first at-risk update is due."""
+    settings, today = ctx.settings, ctx.today
     tax = settings.taxonomy
     project = ctx.projects.triage
     slug = account.slug
-    issue = ctx.triage.get(slug)
-    rules = settings.rules
-    ms = _milestone(account, settings)
     csm = account.team.csm
     key = f"{TRIAGE}:{slug}"
+    at = at_risk_update(today, None, account.renewal_date, today, settings.rules)
+    h = a.health
+    cadence = "weekly" if at.weekly else "monthly"
+    labels = [tax.name("triage::open"), *_risk_labels(account, settings)]
+    multi = any(
+        len(v) > 1 for v in (account.risk.types, account.risk.reasons, account.risk.impacts)
+    )
+    types = [t for t in account.risk.types if t in playbooks()["types"]]
+    description = render_template(
+        "triage_issue.md.j2",
+        {
+            "marker": Trusted(markers.marker(TRIAGE, slug)),
+            "notified_marker": Trusted(_NOTIFIED.format(color=notify.color or "none")),
+            "account": account,
+            "project_link": account.project or "- (not onboarded yet)",
+            "tracking_link": issue_link(tracking, "")
+            if tracking
+            else "(the account's tracking issue)",
+            "milestone": ms[0] if ms else None,
+            "arr": money(account.arr),
+            "health": h.color if h else "-",
+            "score": _score(a),
+            "sentiment": h.sentiment if h else None,
+            "cadence": f"{cadence} (every {at.every_days} days)",
+            "next_due": at.next_due,
+            "csm": csm or "-",
+            "triage_reasons": _triage_reasons(account, a),
+            "drivers": _drivers(a),
+            "risk_types": ", ".join(account.risk.types),
+            "risk_reasons": ", ".join(account.risk.reasons),
+            "risk_impacts": ", ".join(account.risk.impacts),
+            "risk_labels_note": "Scoped labels hold one value per scope: this issue is "
+            "labelled with the first value of each list; all of them are listed above."
+            if multi
+            else "",
+            "color": notify.color or "none",
+            "people": _people_lines(notify),
+            "at_risk_format": at_risk_format(),
+            "common_discovery": playbooks().get("common_discovery", ""),
+            "playbooks": [playbooks()["types"][t] for t in types],
+        },
+    )
+    title = safe_title(f"Account triage: {account.name}")
+    _plan_bot_issue(
+        ctx,
+        plan,
+        project=project,
+        kind=TRIAGE,
+        key=slug,
+        title=title,
+        body=description,
+        fields={"labels": ",".join(labels), "due_date": at.next_due.isoformat()},
+        assignee=csm,
+        milestone=ms,
+        reuses_marker=True,
+        target=f"{project} triage issue of {slug}",
+        detail=f"{title!r}, mentioning {', '.join(notify.usernames) or 'nobody'}",
+        account=slug,
+    )
+    pending.append(("triage", key))
+    return at.next_due
 
-    if issue is None:
-        if not a.needs_triage:
-            return None, None
-        at = at_risk_update(today, None, account.renewal_date, today, rules)
-        h = a.health
-        assert h is not None
-        cadence = "weekly" if at.weekly else "monthly"
-        labels = [tax.name("triage::open"), *_risk_labels(account, settings)]
-        multi = any(
-            len(v) > 1 for v in (account.risk.types, account.risk.reasons, account.risk.impacts)
-        )
-        types = [t for t in account.risk.types if t in playbooks()["types"]]
-        description = render_template(
-            "triage_issue.md.j2",
-            {
-                "marker": Trusted(markers.marker(TRIAGE, slug)),
-                "notified_marker": Trusted(_NOTIFIED.format(color=notify.color or "none")),
-                "account": account,
-                "project_link": account.project or "- (not onboarded yet)",
-                "tracking_link": issue_link(tracking, "")
-                if tracking
-                else "(the account's tracking issue)",
-                "milestone": ms[0] if ms else None,
-                "arr": _money(account.arr),
-                "health": h.color,
-                "score": None if h.score is None else round(h.score, 1),
-                "sentiment": h.sentiment,
-                "cadence": f"{cadence} (every {at.every_days} days)",
-                "next_due": at.next_due,
-                "csm": csm or "-",
-                "triage_reasons": _triage_reasons(account, a),
-                "drivers": _drivers(a),
-                "risk_types": ", ".join(account.risk.types),
-                "risk_reasons": ", ".join(account.risk.reasons),
-                "risk_impacts": ", ".join(account.risk.impacts),
-                "risk_labels_note": "Scoped labels hold one value per scope: this issue is "
-                "labelled with the first value of each list; all of them are listed above."
-                if multi
-                else "",
-                "color": notify.color or "none",
-                "people": _people_lines(notify),
-                "at_risk_format": at_risk_format(),
-                "common_discovery": playbooks().get("common_discovery", ""),
-                "playbooks": [playbooks()["types"][t] for t in types],
-            },
-        )
-        token = markers.token(TRIAGE, slug)
-        title = safe_title(f"Account triage: {account.name}")
 
-        def create(gw: Gateway, _r: Results) -> dict:
-            fields: dict[str, Any] = {
-                "labels": ",".join(labels),
-                "due_date": at.next_due.isoformat(),
-            }
-            assignees = ctx.users.ids(gw, [csm])
-            if assignees:
-                fields["assignee_ids"] = assignees
-            if ms:
-                fields["milestone_id"] = ctx.milestones.id_for(gw, *ms)
-            made = gw.create_issue(project, title, description, token, reuses_marker=True, **fields)
-            ctx.created[key] = made
-            return made
-
-        plan.add(
-            "create-issue",
-            f"{project} triage issue of {slug}",
-            f"{title!r}, mentioning {', '.join(notify.usernames) or 'nobody'}",
-            create,
-            key=key,
-            account=slug,
-        )
-        pending.append(("triage", key))
-        return None, at.next_due
-
-    iid = issue["iid"]
-    notes = gw.notes(project, iid)
-    carried = _carried(notes)
-    labels = list(issue.get("labels") or [])
-    canon = {tax.canonical(label) for label in labels}
-    where = f"{project}#{iid} (triage issue of {slug})"
+def _plan_open_triage_issue(
+    ctx: _Ctx,
+    plan: Plan,
+    account: Account,
+    a: Assessment,
+    notify: Notify,
+    tracking: Mapping[str, Any] | None,
+    issue: dict,
+    ms: tuple[str, date, date] | None,
+) -> tuple[dict | None, date | None]:
+    """The account's open triage issue: close it on ``triage::resolved``, else propose
+    leaving (green) or remind and notify, and keep its labels, due date and milestone."""
+    settings, today = ctx.settings, ctx.today
+    tax = settings.taxonomy
+    project = ctx.projects.triage
+    slug = account.slug
+    open_issue = _OpenIssue.read(ctx, plan, project, issue, TRIAGE_NOTE, "triage issue", slug)
+    iid, labels, note = open_issue.iid, open_issue.labels, open_issue.note
     h = a.health
 
-    if "triage::resolved" in canon:
+    if tax.name("triage::resolved") in labels:
         # SPEC 5: close only when a person adds triage::resolved.
-        note_key = f"{slug}:closed"
-        if (TRIAGE_NOTE, note_key) not in carried:
-            _plan_note(
-                plan,
-                project,
-                iid,
-                None,
-                TRIAGE_NOTE,
-                note_key,
-                "triage_closed.md.j2",
-                {
-                    "health": h.color if h else "-",
-                    "score": None if h is None or h.score is None else round(h.score, 1),
-                    "sentiment": h.sentiment if h else None,
-                    "tracking_link": issue_link(tracking) if tracking else "-",
-                },
-                "closing note with the resolution format",
-                slug,
-            )
-        plan.add(
-            "close-issue",
-            where,
-            "triage::resolved was set by a person",
-            lambda gw, _r: gw.update_issue(project, iid, state_event="close"),
-            account=slug,
+        note(
+            "closed",
+            "triage_closed.md.j2",
+            {
+                "health": h.color if h else "-",
+                "score": _score(a),
+                "sentiment": h.sentiment if h else None,
+                "tracking_link": issue_link(tracking) if tracking else "-",
+            },
+            "closing note with the resolution format",
         )
+        open_issue.close("triage::resolved was set by a person")
         return None, None
 
     opened = _day(issue.get("created_at")) or today
-    at = at_risk_update(
-        opened, last_person_note(notes), account.renewal_date, today, ctx.settings.rules
-    )
+    last = last_person_note(open_issue.notes)
+    at = at_risk_update(opened, last, account.renewal_date, today, settings.rules)
     exit_ready = not a.needs_triage and notify.color == "green"
-    want = [tax.name("triage::exit-proposed" if exit_ready else "triage::open")]
-    want += _risk_labels(account, settings)
+    csm = mention(account.team.csm)
     if exit_ready:
-        note_key = f"{slug}:exit-proposal"
-        if (TRIAGE_NOTE, note_key) not in carried:
-            _plan_note(
-                plan,
-                project,
-                iid,
-                None,
-                TRIAGE_NOTE,
-                note_key,
-                "resolution_update.md.j2",
-                {
-                    "account": account,
-                    "csm": mention(csm),
-                    "score": None if h is None or h.score is None else round(h.score, 1),
-                },
-                "health back to green: propose leaving triage",
-                slug,
-            )
+        note(
+            "exit-proposal",
+            "resolution_update.md.j2",
+            {"account": account, "csm": csm, "score": _score(a)},
+            "health back to green: propose leaving triage",
+        )
     else:
         if at.reminder is not None:
-            note_key = f"{slug}:{at.reminder.key}"
-            if (TRIAGE_NOTE, note_key) not in carried:
-                last = last_person_note(notes)
-                _plan_note(
-                    plan,
-                    project,
-                    iid,
-                    None,
-                    TRIAGE_NOTE,
-                    note_key,
-                    "at_risk_reminder.md.j2",
-                    {
-                        "account": account,
-                        "csm": mention(csm),
-                        "weekly": at.weekly,
-                        "cadence": "weekly" if at.weekly else "monthly",
-                        "last_update": last.isoformat() if last else f"never (opened {opened})",
-                        "at_risk_format": at_risk_format(),
-                    },
-                    at.reminder.detail,
-                    slug,
-                )
-        notified = (
-            "red" if _NOTIFIED.format(color="red") in (issue.get("description") or "") else None
-        )
-        if notify.color == "red" and notified is None:
-            note_key = f"{slug}:red"
-            if (TRIAGE_NOTE, note_key) not in carried:
-                yellow = {
-                    name for _, name in who_to_tell(account, "yellow", None, settings.people).people
-                }
-                extra_people = Notify(
-                    "red", tuple((role, name) for role, name in notify.people if name not in yellow)
-                )
-                _plan_note(
-                    plan,
-                    project,
-                    iid,
-                    None,
-                    TRIAGE_NOTE,
-                    note_key,
-                    "triage_red.md.j2",
-                    {
-                        "people": _people_lines(extra_people),
-                    },
-                    "account turned red: notify the red-rating people",
-                    slug,
-                )
+            note(
+                at.reminder.key,
+                "at_risk_reminder.md.j2",
+                {
+                    "account": account,
+                    "csm": csm,
+                    "weekly": at.weekly,
+                    "cadence": "weekly" if at.weekly else "monthly",
+                    "last_update": last.isoformat() if last else f"never (opened {opened})",
+                    "at_risk_format": at_risk_format(),
+                },
+                at.reminder.detail,
+            )
+        _plan_newly_notified(ctx, account, notify, open_issue)
 
-    fields: dict[str, Any] = {}
-    parts = []
-    add, remove = label_delta(labels, want, TRIAGE_SCOPES, tax)
-    if add:
-        fields["add_labels"] = ",".join(add)
-        parts.append("add " + ", ".join(add))
-    if remove:
-        fields["remove_labels"] = ",".join(remove)
-        parts.append("remove " + ", ".join(remove))
+    want = [tax.name("triage::exit-proposed" if exit_ready else "triage::open")]
+    want += _risk_labels(account, settings)
+    fields, parts = label_fields(*label_delta(labels, want, TRIAGE_SCOPES, tax))
     if not exit_ready and issue.get("due_date") != at.next_due.isoformat():
         fields["due_date"] = at.next_due.isoformat()
         parts.append(f"due date {at.next_due} (next at-risk update)")
-    current_ms = (issue.get("milestone") or {}).get("title")
-    if ms and current_ms != ms[0]:
-        parts.append(f"milestone {ms[0]}")
+    move = ms if ms is not None and (issue.get("milestone") or {}).get("title") != ms[0] else None
+    if move:
+        parts.append(f"milestone {move[0]}")
     if parts:
 
         def update(gw: Gateway, _r: Results) -> dict:
-            data = dict(fields)
-            if ms and current_ms != ms[0]:
-                data["milestone_id"] = ctx.milestones.id_for(gw, *ms)
+            data: dict[str, Any] = dict(fields)
+            if move:
+                data["milestone_id"] = ctx.milestones.id_for(gw, *move)
             return gw.update_issue(project, iid, **data)
 
-        plan.add("update-issue", where, "; ".join(parts), update, account=slug)
+        plan.add("update-issue", open_issue.where, "; ".join(parts), update, account=slug)
     return issue, (None if exit_ready else at.next_due)
+
+
+_NOTIFIED_RE = re.compile(r"<!-- gl-csm-notified: ([a-z]+) -->")
+
+
+def _plan_newly_notified(ctx: _Ctx, account: Account, notify: Notify, issue: _OpenIssue) -> None:
+    """SPEC 5.1 when the color worsens on an open triage issue: one note mentioning the
+    people of the new color who were not told yet (the issue's description records the
+    color it was opened with; each later note carries its color in its marker)."""
+    if notify.color not in ("yellow", "red"):
+        return
+    found = _NOTIFIED_RE.search(issue.issue.get("description") or "")
+    told: str | None = found.group(1) if found else None
+    for color in ("yellow", "red"):
+        if issue.posted(color):
+            told = worse_color(told, color)
+    if worse_color(told, notify.color) == told:
+        return  # already told at this color or worse
+    known = {name for _, name in who_to_tell(account, told, None, ctx.settings.people).people}
+    new = Notify(notify.color, tuple((r, n) for r, n in notify.people if n not in known))
+    issue.note(
+        notify.color,
+        "triage_red.md.j2",
+        {"color": notify.color, "people": _people_lines(new)},
+        f"account turned {notify.color}: notify the {notify.color}-rating people",
+    )
 
 
 def _plan_escalation(
@@ -812,16 +934,9 @@ def _plan_escalation(
 ) -> tuple[dict | None, str | None]:
     """SPEC 5.0 escalation: open when red and requested; remind by severity; close on
     ``escalation::resolved`` asking the three closure questions."""
-    settings, today, gw = ctx.settings, ctx.today, ctx.gateway
-    tax = settings.taxonomy
-    project = ctx.projects.escalations
     slug = account.slug
     issue = ctx.escalations.get(slug)
-    h = a.health
-    red = h is not None and h.color == "red"
-    requested = account.risk.escalation_requested or escalation_label
-    csm = account.team.csm
-    key = f"{ESCALATION}:{slug}"
+    red = a.health is not None and a.health.color == "red"
     triage_link: Any = (
         issue_link(triage_issue)
         if triage_issue
@@ -832,142 +947,137 @@ def _plan_escalation(
         )
     )
 
-    if issue is None:
-        if not (red and requested):
-            return None, None
-        severity = "high"  # SPEC 5.0 default; people change the label
-        labels = [tax.name("escalation::open"), tax.name(f"escalation-severity::{severity}")]
-        by = " and ".join(
-            p
-            for p, on in (
-                ("risk.escalation_requested in the registry", account.risk.escalation_requested),
-                ("the escalation::requested label on the tracking issue", escalation_label),
-            )
-            if on
-        )
-        context = {
-            "marker": Trusted(markers.marker(ESCALATION, slug)),
-            "account": account,
-            "severity": severity,
-            "csm": csm or "-",
-            "tracking_link": issue_link(tracking) if tracking else "(the account's tracking issue)",
-            "arr": _money(account.arr),
-            "requested_by": by,
-            "drivers": _drivers(a),
-            "risk_types": ", ".join(account.risk.types),
-            "risk_reasons": ", ".join(account.risk.reasons),
-            "risk_impacts": ", ".join(account.risk.impacts),
-        }
-        token = markers.token(ESCALATION, slug)
-        title = safe_title(f"Account escalation: {account.name}")
+    if issue is not None:
+        return _plan_open_escalation(ctx, plan, account, a, issue, red, triage_link)
+    if not (red and (account.risk.escalation_requested or escalation_label)):
+        return None, None
+    return None, _plan_new_escalation(
+        ctx, plan, account, a, escalation_label, tracking, triage_link, pending
+    )
 
-        def create(gw: Gateway, results: Results) -> dict:
-            link = triage_link
-            made_triage = results.get(f"{TRIAGE}:{slug}")
-            if made_triage:
-                link = issue_link(made_triage)
-            description = render_template(
-                "escalation_issue.md.j2", {**context, "triage_link": link}
-            )
-            fields: dict[str, Any] = {"labels": ",".join(labels), "confidential": True}
-            assignees = ctx.users.ids(gw, [csm])
-            if assignees:
-                fields["assignee_ids"] = assignees
-            made = gw.create_issue(project, title, description, token, reuses_marker=True, **fields)
-            ctx.created[key] = made
-            return made
 
-        plan.add(
-            "create-issue",
-            f"{project} escalation issue of {slug}",
-            f"{title!r} (confidential, severity {severity})",
-            create,
-            key=key,
-            account=slug,
+def _plan_new_escalation(
+    ctx: _Ctx,
+    plan: Plan,
+    account: Account,
+    a: Assessment,
+    escalation_label: bool,
+    tracking: Mapping[str, Any] | None,
+    triage_link: Any,
+    pending: list[tuple[str, str]],
+) -> str:
+    """Open the confidential escalation issue (SPEC 5.0); returns its severity."""
+    tax = ctx.settings.taxonomy
+    project = ctx.projects.escalations
+    slug = account.slug
+    csm = account.team.csm
+    key = f"{ESCALATION}:{slug}"
+    severity = "high"  # SPEC 5.0 default; people change the label
+    labels = [tax.name("escalation::open"), tax.name(f"escalation-severity::{severity}")]
+    by = " and ".join(
+        p
+        for p, on in (
+            ("risk.escalation_requested in the registry", account.risk.escalation_requested),
+            ("the escalation::requested label on the tracking issue", escalation_label),
         )
-        pending.append(("escalation", key))
-        return None, severity
+        if on
+    )
+    context = {
+        "marker": Trusted(markers.marker(ESCALATION, slug)),
+        "account": account,
+        "severity": severity,
+        "csm": csm or "-",
+        "tracking_link": issue_link(tracking) if tracking else "(the account's tracking issue)",
+        "arr": money(account.arr),
+        "requested_by": by,
+        "drivers": _drivers(a),
+        "risk_types": ", ".join(account.risk.types),
+        "risk_reasons": ", ".join(account.risk.reasons),
+        "risk_impacts": ", ".join(account.risk.impacts),
+    }
+    title = safe_title(f"Account escalation: {account.name}")
 
-    iid = issue["iid"]
-    where = f"{project}#{iid} (escalation issue of {slug})"
-    labels = list(issue.get("labels") or [])
-    canon = {tax.canonical(label) for label in labels}
-    severity = tax.value_of(labels, "escalation-severity") or "high"
-    notes = gw.notes(project, iid)
-    carried = _carried(notes)
-    if "escalation::resolved" in canon:
-        note_key = f"{slug}:closed"
-        if (ESCALATION_NOTE, note_key) not in carried:
-            _plan_note(
-                plan,
-                project,
-                iid,
-                None,
-                ESCALATION_NOTE,
-                note_key,
-                "escalation_closure.md.j2",
-                {
-                    "closing": True,
-                    "csm": mention(csm),
-                    "health": h.color if h else "-",
-                    "triage_link": triage_link,
-                },
-                "closing note with the three closure questions",
-                slug,
-            )
-        plan.add(
-            "close-issue",
-            where,
-            "escalation::resolved was set by a person",
-            lambda gw, _r: gw.update_issue(project, iid, state_event="close"),
-            account=slug,
+    def describe(results: Results) -> str:
+        # Link the triage issue this run opened, when it did.
+        made_triage = results.get(f"{TRIAGE}:{slug}")
+        link = issue_link(made_triage) if made_triage else triage_link
+        return render_template("escalation_issue.md.j2", {**context, "triage_link": link})
+
+    _plan_bot_issue(
+        ctx,
+        plan,
+        project=project,
+        kind=ESCALATION,
+        key=slug,
+        title=title,
+        body=describe,
+        fields={"labels": ",".join(labels), "confidential": True},
+        assignee=csm,
+        reuses_marker=True,
+        target=f"{project} escalation issue of {slug}",
+        detail=f"{title!r} (confidential, severity {severity})",
+        account=slug,
+    )
+    pending.append(("escalation", key))
+    return severity
+
+
+def _plan_open_escalation(
+    ctx: _Ctx,
+    plan: Plan,
+    account: Account,
+    a: Assessment,
+    issue: Mapping[str, Any],
+    red: bool,
+    triage_link: Any,
+) -> tuple[dict | None, str | None]:
+    """The open escalation issue: close it on ``escalation::resolved``, ask the closure
+    questions once it is no longer red, else remind by severity."""
+    settings, today = ctx.settings, ctx.today
+    tax = settings.taxonomy
+    project = ctx.projects.escalations
+    slug = account.slug
+    csm = account.team.csm
+    h = a.health
+    open_issue = _OpenIssue.read(
+        ctx, plan, project, issue, ESCALATION_NOTE, "escalation issue", slug
+    )
+    note = open_issue.note
+    severity = tax.value_of(open_issue.labels, "escalation-severity") or "high"
+    closure = {"csm": mention(csm), "health": h.color if h else "-", "triage_link": triage_link}
+    if tax.name("escalation::resolved") in open_issue.labels:
+        note(
+            "closed",
+            "escalation_closure.md.j2",
+            {**closure, "closing": True},
+            "closing note with the three closure questions",
         )
+        open_issue.close("escalation::resolved was set by a person")
         return None, severity
     if not red:
-        note_key = f"{slug}:closure-proposal"
-        if (ESCALATION_NOTE, note_key) not in carried:
-            _plan_note(
-                plan,
-                project,
-                iid,
-                None,
-                ESCALATION_NOTE,
-                note_key,
-                "escalation_closure.md.j2",
-                {
-                    "closing": False,
-                    "csm": mention(csm),
-                    "health": h.color if h else "-",
-                    "triage_link": triage_link,
-                },
-                "account no longer red: ask the closure questions",
-                slug,
-            )
+        note(
+            "closure-proposal",
+            "escalation_closure.md.j2",
+            {**closure, "closing": False},
+            "account no longer red: ask the closure questions",
+        )
         return issue, severity
     opened = _day(issue.get("created_at")) or today
-    last = last_person_note(notes)
+    last = last_person_note(open_issue.notes)
     due = escalation_update(severity, opened, last, today, settings.rules)
     if due is not None:
-        note_key = f"{slug}:{due.key}"
-        if (ESCALATION_NOTE, note_key) not in carried:
-            _plan_note(
-                plan,
-                project,
-                iid,
-                None,
-                ESCALATION_NOTE,
-                note_key,
-                "escalation_update.md.j2",
-                {
-                    "account": account,
-                    "csm": mention(csm),
-                    "severity": severity,
-                    "every": escalation_update_days(severity, settings.rules),
-                    "last_update": last.isoformat() if last else f"never (opened {opened})",
-                },
-                due.detail,
-                slug,
-            )
+        note(
+            due.key,
+            "escalation_update.md.j2",
+            {
+                "account": account,
+                "csm": mention(csm),
+                "severity": severity,
+                "every": escalation_update_days(severity, settings.rules),
+                "last_update": last.isoformat() if last else f"never (opened {opened})",
+            },
+            due.detail,
+        )
     return issue, severity
 
 
@@ -997,7 +1107,7 @@ def _plan_reminder_issues(
     dues: list[tuple[Due, str, str, dict[str, Any]]] = []
     common = {
         "account": account,
-        "arr": _money(account.arr),
+        "arr": money(account.arr),
         "csm": mention(csm),
         "ae": mention(account.team.ae) or "-",
         "sa": mention(account.team.sa) or "-",
@@ -1050,27 +1160,18 @@ def _plan_reminder_issue(
 ) -> None:
     project = ctx.projects.accounts
     title = safe_title(title)
-    description = render_template(
-        template, {"marker": Trusted(markers.marker(kind, key)), **context}
-    )
-    token = markers.token(kind, key)
-    result_key = f"{kind}:{key}"
-
-    def create(gw: Gateway, _r: Results) -> dict:
-        fields: dict[str, Any] = {"due_date": due.isoformat()}
-        assignees = ctx.users.ids(gw, [csm])
-        if assignees:
-            fields["assignee_ids"] = assignees
-        made = gw.create_issue(project, title, description, token, **fields)
-        ctx.created[result_key] = made
-        return made
-
-    plan.add(
-        "create-issue",
-        f"{project} reminder",
-        f"{title!r} due {due}, assigned to {csm}",
-        create,
-        key=result_key,
+    _plan_bot_issue(
+        ctx,
+        plan,
+        project=project,
+        kind=kind,
+        key=key,
+        title=title,
+        body=render_template(template, {"marker": Trusted(markers.marker(kind, key)), **context}),
+        fields={"due_date": due.isoformat()},
+        assignee=csm,
+        target=f"{project} reminder",
+        detail=f"{title!r} due {due}, assigned to {csm}",
         account=account,
     )
 

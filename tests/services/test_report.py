@@ -89,6 +89,12 @@ def test_bad_input_is_a_usage_error(tmp_path: Path) -> None:
         load_results([path])
 
 
+def test_a_bad_date_names_the_file_and_the_account(tmp_path: Path) -> None:
+    path = _write(tmp_path, "1.json", [_row("acme", renewal_date="next year")])
+    with pytest.raises(UsageError, match=r"1\.json: account 'acme': renewal_date .*'next year'"):
+        load_results([path])
+
+
 def test_summary_issue_is_updated_in_place(
     gateway: Gateway, settings: Settings, tmp_path: Path
 ) -> None:

@@ -188,6 +188,26 @@ def test_turning_red_notifies_the_red_people_once(world: World) -> None:
     assert stats.writes == 0, [c.to_text() for c in outcome.changes]
 
 
+def test_worsening_from_green_tells_the_yellow_then_the_red_people_once(world: World) -> None:
+    # SPEC 5.1: a triage issue opened while green (the CSM asked) mentions nobody; when
+    # the account turns yellow the yellow people are told, when red the rest of red.
+    world.add("acme", "Acme")
+    world.run()
+    tracking_iid = _tracking(world, "acme")["iid"]
+    world.person().update_issue(ACCOUNTS, tracking_iid, add_labels="triage::needed")
+    world.run()
+    iid = _open(world, TRIAGE, "triage")["acme"]["iid"]
+    assert world.mentioned(TRIAGE, iid) == set()
+    world.person().update_issue(ACCOUNTS, tracking_iid, add_labels="sentiment::yellow")
+    world.run(D("2026-11-24"))
+    assert world.mentioned(TRIAGE, iid, "note") == YELLOW_NORAM
+    world.person().update_issue(ACCOUNTS, tracking_iid, add_labels="sentiment::red")
+    world.run(D("2026-11-25"))
+    assert world.mentioned(TRIAGE, iid, "note") == RED_NORAM
+    outcome, _, stats = world.run()
+    assert stats.writes == 0, [c.to_text() for c in outcome.changes]
+
+
 def test_triage_label_on_the_tracking_issue_is_an_input(world: World) -> None:
     world.add("acme", "Acme")
     world.run()
@@ -366,8 +386,10 @@ def test_escalation_requested_by_label_and_closed_with_the_closure_questions(wor
     ]
     assert len(asked) == 1 and "exit criteria met" in asked[0].lower().replace("were the ", "")
     world.person().update_issue(ESCALATIONS, esc["iid"], add_labels="escalation::resolved")
-    world.run(D("2026-11-25"))
+    _, run, _ = world.run(D("2026-11-25"))
     assert _open(world, ESCALATIONS, "escalation") == {}
+    # The report lists open escalations: the one closed in this run is not one.
+    assert run.extra()["accounts"][0]["escalation"] is None
     closing = [
         n["body"] for n in world.notes(ESCALATIONS, esc["iid"]) if "initech:closed" in n["body"]
     ]
