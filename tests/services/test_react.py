@@ -1,0 +1,279 @@
+"""`gl-csm react` (SPEC 5 React): label triggers of one Issue Hook, in-process against
+the sandbox. Payload shape: doc/user/project/integrations/webhook_events.md."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gl_csm import markers
+from gl_csm.config import Settings, load_settings
+from gl_csm.errors import UsageError
+from gl_csm.gitlab.gateway import Gateway
+from gl_csm.services.onboard import plan_onboard
+from gl_csm.services.react import PayloadError, parse_event, plan_react, react
+from gl_csm.services.setup import plan_setup
+from tests.conftest import CONFIG, TODAY
+from tests.services.onboarding_support import NEW_PROSPECT, add_account
+from tests.services.react_support import issue_hook
+from tests.services.triage_world import ACCOUNTS, ESCALATIONS, RED, TRIAGE, World
+
+D = date.fromisoformat
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> World:
+    return World(tmp_path)
+
+
+def _tracking(world: World, slug: str) -> dict:
+    return markers.index_by_marker(world.issues(ACCOUNTS), "tracking")[slug]
+
+
+def _open(world: World, project: str, kind: str) -> dict[str, dict]:
+    return markers.index_by_marker(world.issues(project, state="opened"), kind)
+
+
+def _react(world: World, payload: dict[str, Any], **kw: Any) -> tuple[Any, Any, int]:
+    """React once; returns (reaction, outcome, writes sent)."""
+    before = world.gateway.stats.writes
+    reaction, outcome = react(world.gateway, world.settings, world.today, payload, **kw)
+    return reaction, outcome, world.gateway.stats.writes - before
+
+
+def _person_adds(world: World, project: str, issue: dict, *labels: str, **kw: Any) -> dict:
+    """A person adds labels; GitLab then sends the Issue Hook returned here."""
+    world.person().update_issue(project, issue["iid"], add_labels=",".join(labels))
+    fresh = world.person().issue(project, issue["iid"])
+    assert fresh is not None
+    return issue_hook(project, fresh, added=labels, **kw)
+
+
+# ---------------------------------------------------------------- tracking issue triggers
+
+
+def test_triage_needed_triages_the_account_now_and_a_second_delivery_writes_nothing(
+    world: World,
+) -> None:
+    world.add("acme", "Acme")
+    world.add("globex", "Globex")
+    world.run()
+    payload = _person_adds(world, ACCOUNTS, _tracking(world, "acme"), "triage::needed")
+    reaction, outcome, writes = _react(world, payload)
+    assert reaction.status == "acted" and reaction.account == "acme"
+    assert outcome.exit_code == 0 and writes > 0
+    assert outcome.notes[0].startswith("trigger: triage::needed added on")
+    assert set(_open(world, TRIAGE, "triage")) == {"acme"}
+    # Only that account: nothing planned for globex.
+    assert {c.account for c in outcome.changes} == {"acme"}
+    # SPEC 5 React: a payload delivered twice acts once.
+    _, again, writes = _react(world, payload)
+    assert writes == 0 and again.changes == []
+    # ... and the scheduled run agrees with what react did.
+    _, _, stats = world.run()
+    assert stats.writes == 0
+
+
+def test_sentiment_label_triages_now(world: World) -> None:
+    world.add("acme", "Acme")
+    world.run()
+    payload = _person_adds(world, ACCOUNTS, _tracking(world, "acme"), "sentiment::red")
+    reaction, outcome, _ = _react(world, payload)
+    assert reaction.trigger == "sentiment::red" and outcome.exit_code == 0
+    assert "health::red" in _tracking(world, "acme")["labels"]
+    assert "acme" in _open(world, TRIAGE, "triage")
+
+
+def test_confidential_issue_hook_is_handled(world: World) -> None:
+    world.add("acme", "Acme")
+    world.run()
+    payload = _person_adds(
+        world, ACCOUNTS, _tracking(world, "acme"), "triage::needed", confidential=True
+    )
+    assert payload["event_type"] == "confidential_issue"
+    event = parse_event(payload)
+    assert event is not None and event.confidential
+    reaction, _, _ = _react(world, payload)
+    assert reaction.status == "acted" and "acme" in _open(world, TRIAGE, "triage")
+
+
+def test_renamed_labels_are_read_through_the_taxonomy(world: World) -> None:
+    (world.root / "gl-csm.yml").write_text(CONFIG + 'labels: {"triage::needed": "NeedsTriage"}\n')
+    world.settings = load_settings(world.root / "gl-csm.yml", environ={})
+    world.add("acme", "Acme")
+    world.run()
+    # The canonical name is not this team's label: it triggers nothing.
+    plain = issue_hook(ACCOUNTS, _tracking(world, "acme"), added=["triage::needed"])
+    assert plan_react(world.gateway, world.settings, world.today, plain).status == "ignored"
+    payload = _person_adds(world, ACCOUNTS, _tracking(world, "acme"), "NeedsTriage")
+    reaction, _, _ = _react(world, payload)
+    assert reaction.status == "acted" and reaction.trigger == "NeedsTriage"
+    assert "acme" in _open(world, TRIAGE, "triage")
+
+
+def test_a_label_that_was_already_there_is_not_a_trigger(world: World) -> None:
+    world.add("acme", "Acme")
+    world.run()
+    issue = _tracking(world, "acme")
+    world.person().update_issue(ACCOUNTS, issue["iid"], add_labels="triage::needed")
+    issue = world.person().issue(ACCOUNTS, issue["iid"])
+    # The title changed; triage::needed is in both previous and current.
+    payload = issue_hook(ACCOUNTS, issue, previous=issue["labels"])
+    reaction, outcome, writes = _react(world, payload)
+    assert reaction.status == "ignored" and "added no label" in reaction.reason
+    assert writes == 0 and outcome.notes[0].startswith("ignored: ")
+
+
+def test_escalation_requested_on_a_red_account_escalates_now(world: World) -> None:
+    world.add("initech", "Initech", **RED)
+    world.run()
+    payload = _person_adds(world, ACCOUNTS, _tracking(world, "initech"), "escalation::requested")
+    reaction, outcome, _ = _react(world, payload)
+    assert reaction.status == "acted" and "escalate now" in reaction.reason
+    esc = _open(world, ESCALATIONS, "escalation")["initech"]
+    assert esc["confidential"] is True
+    _, _, writes = _react(world, payload)
+    assert writes == 0 and len(_open(world, ESCALATIONS, "escalation")) == 1
+
+
+def test_escalation_requested_on_an_account_that_is_not_red_does_nothing(world: World) -> None:
+    world.add("acme", "Acme")
+    world.run()
+    payload = _person_adds(world, ACCOUNTS, _tracking(world, "acme"), "escalation::requested")
+    reaction, outcome, writes = _react(world, payload)
+    assert reaction.status == "ignored" and writes == 0 and outcome.changes == []
+    assert "green, not red: no escalation opened" in reaction.reason
+    assert _open(world, ESCALATIONS, "escalation") == {}
+
+
+# ---------------------------------------------------------------- triage issue: resolved
+
+
+def test_triage_resolved_closes_the_triage_issue_with_the_resolution_format(world: World) -> None:
+    world.add("initech", "Initech", **RED)
+    world.run()
+    issue = _open(world, TRIAGE, "triage")["initech"]
+    world.add("initech", "Initech")  # back to green
+    world.run(D("2026-11-30"))
+    payload = _person_adds(world, TRIAGE, issue, "triage::resolved")
+    reaction, outcome, _ = _react(world, payload)
+    assert reaction.status == "acted" and outcome.exit_code == 0
+    assert _open(world, TRIAGE, "triage") == {}
+    closing = [
+        n["body"] for n in world.notes(TRIAGE, issue["iid"]) if "initech:closed" in n["body"]
+    ]
+    assert len(closing) == 1 and "Key details about what mitigated the risk" in closing[0]
+    again, _, writes = _react(world, payload)
+    assert writes == 0 and again.status == "ignored" and "already closed" in again.reason
+
+
+def test_other_labels_on_a_triage_issue_are_ignored(world: World) -> None:
+    world.add("initech", "Initech", **RED)
+    world.run()
+    issue = _open(world, TRIAGE, "triage")["initech"]
+    payload = _person_adds(world, TRIAGE, issue, "risk-type::competitive")
+    reaction, _, writes = _react(world, payload)
+    assert reaction.status == "ignored" and "triggers nothing" in reaction.reason and writes == 0
+
+
+# ---------------------------------------------------------------- ignored payloads
+
+
+@pytest.mark.parametrize(
+    ("project", "description", "labels", "why"),
+    [
+        (ACCOUNTS, None, ["customer-note"], "none of them a gl-csm label"),
+        ("someone/else", None, ["triage::needed"], "not in customer-success/accounts"),
+        (ACCOUNTS, "A person's issue", ["triage::needed"], "no gl-csm:tracking marker"),
+        (ACCOUNTS, "<!-- gl-csm:tracking:nobody -->", ["triage::needed"], "not in the registry"),
+    ],
+    ids=["not-our-label", "other-project", "not-our-issue", "unknown-account"],
+)
+def test_ignored_with_a_reason(
+    world: World, project: str, description: str | None, labels: list[str], why: str
+) -> None:
+    world.add("acme", "Acme")
+    world.run()
+    issue = _tracking(world, "acme")
+    if description is not None:
+        # A person's issue (the gateway only checks a token is in the text).
+        issue = world.person().create_issue(ACCOUNTS, "Notes", description, description[:8])
+    world.person().update_issue(ACCOUNTS, issue["iid"], add_labels=",".join(labels))
+    fresh = world.person().issue(ACCOUNTS, issue["iid"])
+    payload = issue_hook(project, fresh, added=labels)
+    reaction, outcome, writes = _react(world, payload)
+    assert reaction.status == "ignored" and why in reaction.reason, reaction.reason
+    assert writes == 0 and outcome.exit_code == 0
+
+
+def test_other_hooks_are_ignored(world: World) -> None:
+    reaction = plan_react(
+        world.gateway, world.settings, world.today, {"object_kind": "note", "project": {}}
+    )
+    assert reaction.status == "ignored" and "'note' hook" in reaction.reason
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        ([], "a JSON object"),
+        ({"project": {}}, '"object_kind"'),
+        ({"object_kind": "issue", "object_attributes": {"iid": 1}}, "path_with_namespace"),
+        ({"object_kind": "issue", "project": {"path_with_namespace": "a/b"}}, "iid"),
+        (
+            {
+                "object_kind": "issue",
+                "project": {"path_with_namespace": "a/b"},
+                "object_attributes": {"iid": 1},
+                "changes": {"labels": ["bug"]},
+            },
+            "changes.labels",
+        ),
+    ],
+)
+def test_malformed_payloads_name_what_was_expected(payload: Any, expected: str) -> None:
+    with pytest.raises(PayloadError) as info:
+        parse_event(payload, "--payload hook.json")
+    assert "--payload hook.json" in str(info.value) and expected in str(info.value)
+    assert isinstance(info.value, UsageError)  # exit 2
+
+
+# ---------------------------------------------------------------- action::promote
+
+
+def test_action_promote_promotes_then_removes_the_label(
+    gateway: Gateway, settings: Settings, workdir: Path
+) -> None:
+    assert plan_setup(gateway, settings).apply(gateway).exit_code == 0
+    registry = add_account(workdir, "initrode", NEW_PROSPECT)
+    assert plan_onboard(gateway, settings, "initrode", TODAY).apply(gateway).exit_code == 0
+    registry.write_text(
+        registry.read_text() + f"customer_since: {(TODAY - timedelta(days=3)).isoformat()}\n"
+    )
+    tracking = gateway.find_issue_by_marker(ACCOUNTS, "gl-csm:tracking:initrode")
+    assert tracking is not None
+    gateway.update_issue(ACCOUNTS, tracking["iid"], add_labels="action::promote")
+    fresh = gateway.issue(ACCOUNTS, tracking["iid"])
+    payload = issue_hook(ACCOUNTS, fresh, added=["action::promote"])
+
+    reaction, outcome = react(gateway, settings, TODAY, payload)
+    assert reaction.status == "acted" and outcome.exit_code == 0, outcome.failures
+    assert gateway.project("account-management/customers/initrode") is not None
+    after = gateway.issue(ACCOUNTS, tracking["iid"])
+    assert "action::promote" not in after["labels"]
+    assert "lifecycle::onboarding" in after["labels"]
+    before = gateway.stats.writes
+    again, _ = react(gateway, settings, TODAY, payload)
+    assert gateway.stats.writes == before and again.status == "ignored"
+    assert "no longer on the issue" in again.reason
+
+
+def test_dry_run_writes_nothing(world: World) -> None:
+    world.add("acme", "Acme")
+    world.run()
+    payload = _person_adds(world, ACCOUNTS, _tracking(world, "acme"), "triage::needed")
+    _, outcome, writes = _react(world, payload, dry_run=True)
+    assert writes == 0 and outcome.changes and _open(world, TRIAGE, "triage") == {}
