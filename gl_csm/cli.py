@@ -246,19 +246,71 @@ def templates_check(app: AppContext, fmt: str) -> None:
 
 
 @templates.command("preview")
-@click.argument("account")
+@click.argument("account", required=False)
 @click.option(
     "--phase",
     type=click.Choice(["pre-sales", "post-sales"]),
     default=None,
     help="Default: the phase the project starts in.",
 )
+@click.option(
+    "--mr",
+    "mr_iid",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="IID",
+    help="Post the preview of a merge request's changed templates as one MR note "
+    "(default without ACCOUNT: CI_MERGE_REQUEST_IID).",
+)
+@click.option(
+    "--project",
+    default=None,
+    metavar="PATH",
+    help="Project of --mr (default CI_MERGE_REQUEST_PROJECT_PATH, else CI_PROJECT_PATH).",
+)
+@writing_command
 @click.pass_obj
-def templates_preview(app: AppContext, account: str, phase: str | None) -> None:
-    """Print what onboard would create for ACCOUNT (files, milestones, issues)."""
-    from gl_csm.services.templates_review import preview
+def templates_preview(
+    app: AppContext,
+    account: str | None,
+    phase: str | None,
+    mr_iid: int | None,
+    project: str | None,
+    dry_run: bool,
+    fmt: str,
+    stats: bool,
+) -> None:
+    """Print what onboard would create for ACCOUNT, or with --mr IID post the rendered
+    preview of the templates a merge request changes as one note (SPEC 5)."""
+    import os
 
-    click.echo(preview(app.settings, account, app.today, phase), nl=False)
+    from gl_csm.services.templates_review import plan_mr_preview, preview
+
+    if account is not None and mr_iid is not None:
+        raise click.UsageError("give ACCOUNT (local preview) or --mr IID, not both")
+    if account is not None:
+        click.echo(preview(app.settings, account, app.today, phase), nl=False)
+        return
+    env_iid = os.environ.get("CI_MERGE_REQUEST_IID", "")
+    if mr_iid is None and env_iid.isdigit():
+        mr_iid = int(env_iid)
+    if mr_iid is None:
+        raise click.UsageError("give ACCOUNT, or --mr IID (or run in a merge request pipeline)")
+    path = (
+        project
+        or os.environ.get("CI_MERGE_REQUEST_PROJECT_PATH")
+        or os.environ.get("CI_PROJECT_PATH")
+    )
+    if not path:
+        raise click.UsageError("--mr needs --project PATH (or CI_MERGE_REQUEST_PROJECT_PATH)")
+    iid = mr_iid
+    run_plan(
+        app,
+        lambda rt: plan_mr_preview(rt.gateway, rt.settings, rt.today, path, iid),
+        dry_run=dry_run,
+        fmt=fmt,
+        stats=stats,
+    )
 
 
 # -- assess ------------------------------------------------------------------------
@@ -450,6 +502,181 @@ def report(
     run_plan(
         app,
         lambda rt: plan_report_issue(rt.gateway, rt.settings, body, rt.today),
+        dry_run=dry_run,
+        fmt=fmt,
+        stats=stats,
+    )
+
+
+# -- react, serve (SPEC 5 React) ---------------------------------------------------
+
+
+@main.command()
+@click.option(
+    "--payload",
+    "payload_path",
+    required=True,
+    metavar="FILE",
+    help='GitLab Issue Hook JSON (in a trigger pipeline: "$TRIGGER_PAYLOAD").',
+)
+@writing_command
+@click.pass_obj
+def react(app: AppContext, payload_path: str, dry_run: bool, fmt: str, stats: bool) -> None:
+    """Act now on one GitLab Issue Hook: the trigger labels it added (SPEC 5 React)."""
+    from gl_csm.services.react import load_payload
+    from gl_csm.services.react import react as react_to
+
+    data = load_payload(Path(payload_path))
+    runtime = app.runtime()
+    try:
+        reaction, outcome = react_to(
+            runtime.gateway,
+            runtime.settings,
+            runtime.today,
+            data,
+            dry_run=dry_run,
+            source=f"--payload {payload_path}",
+        )
+    finally:
+        runtime.close()
+    counts = runtime.gateway.stats.to_json() if stats else None
+    click.echo(outcome.render(fmt, dry_run=dry_run, stats=counts, extra=reaction.to_json()))
+    if fmt != "json":
+        for failure in outcome.failures:
+            click.echo(f"gl-csm: error: {failure.to_text()}", err=True)
+    sys.exit(outcome.exit_code)
+
+
+@main.command()
+@click.option("--port", type=click.IntRange(0, 65535), required=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.pass_context
+def serve(ctx: click.Context, port: int, host: str) -> None:
+    """Serve `react` to a GitLab webhook at http://HOST:PORT (secret: GL_CSM_WEBHOOK_SECRET)."""
+    import os
+
+    from gl_csm.runtime import open_runtime
+    from gl_csm.services.react import react as react_to
+    from gl_csm.webhook_server import SECRET_ENV, WebhookApp, make_server
+
+    app: AppContext = ctx.obj
+    secret = os.environ.get(SECRET_ENV, "")
+    if not secret:
+        raise click.UsageError(
+            f"{SECRET_ENV} is not set: set it to the webhook's secret token (the "
+            f"X-Gitlab-Token GitLab sends); gl-csm serve refuses to accept unsigned payloads"
+        )
+    settings = app.settings  # config errors: exit 2 now, not on the first payload
+    fixed_today = (
+        ctx.find_root().get_parameter_source("today") != click.core.ParameterSource.DEFAULT
+    )
+
+    def handle(data: Any) -> str:
+        # A fresh runtime per payload, like a CLI run; the date follows the clock.
+        today = app.today if fixed_today else datetime.now(UTC).date()
+        runtime = open_runtime(settings, today, app.sandbox_path, notice=False)
+        try:
+            reaction, outcome = react_to(runtime.gateway, settings, today, data)
+        finally:
+            runtime.close()
+        if outcome.failures:
+            raise GlCsmError("; ".join(f.to_text() for f in outcome.failures))
+        return f"{reaction.line} ({len(outcome.changes)} change(s))"
+
+    if not settings.gitlab_url:
+        click.echo(
+            f"gl-csm: no GitLab configured; payloads act on the built-in sandbox at "
+            f"{app.sandbox_path} (set --gitlab-url or GITLAB_URL to use a real GitLab)",
+            err=True,
+        )
+    webhook = WebhookApp(handle, secret)
+    server = make_server(webhook, host, port)
+    webhook.start()
+    bound_host, bound_port = server.server_address[:2]
+    click.echo(
+        json.dumps({"url": f"http://{bound_host}:{bound_port}", "health": "/-/health"}), err=True
+    )
+
+    def _stop(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        webhook.stop()
+
+
+# -- accounts ----------------------------------------------------------------------
+
+
+@main.group()
+def accounts() -> None:
+    """The account registry (SPEC 2)."""
+
+
+@accounts.command("import")
+@click.argument("csv_file", metavar="FILE.csv", type=click.Path(dir_okay=False))
+@writing_command
+@click.pass_obj
+def accounts_import(app: AppContext, csv_file: str, dry_run: bool, fmt: str, stats: bool) -> None:
+    """Upsert registry files from a CRM export (columns: `crm_import.columns` of the config).
+
+    Only the mapped keys change; comments, other keys and their order stay. No GitLab.
+    """
+    from gl_csm.services.accounts_import import plan_import
+
+    plan = plan_import(app.settings, Path(csv_file))
+    outcome = dry_run_outcome(plan) if dry_run else plan.apply(None)
+    counts = {"reads": 0, "writes": 0} if stats else None  # files only, no API call
+    click.echo(outcome.render(fmt, dry_run=dry_run, stats=counts))
+    if fmt != "json":
+        for failure in outcome.failures:
+            click.echo(f"gl-csm: error: {failure.to_text()}", err=True)
+    sys.exit(outcome.exit_code)
+
+
+# -- handoff, disengage -------------------------------------------------------------
+
+
+@main.command()
+@click.argument("account")
+@click.argument("new_csm")
+@writing_command
+@click.pass_obj
+def handoff(
+    app: AppContext, account: str, new_csm: str, dry_run: bool, fmt: str, stats: bool
+) -> None:
+    """Move ACCOUNT to NEW_CSM: registry, project membership, bot issues' assignees,
+    handoff checklist (SPEC 5 Handoff, handbook 003)."""
+    from gl_csm.services.handoff import plan_handoff
+
+    run_plan(
+        app,
+        lambda rt: plan_handoff(rt.gateway, rt.settings, account, new_csm, rt.today),
+        dry_run=dry_run,
+        fmt=fmt,
+        stats=stats,
+    )
+
+
+@main.command()
+@click.argument("account")
+@click.option("--reason", default=None, metavar="TEXT", help="Why the CSM disengages.")
+@writing_command
+@click.pass_obj
+def disengage(
+    app: AppContext, account: str, reason: str | None, dry_run: bool, fmt: str, stats: bool
+) -> None:
+    """Open ACCOUNT's disengagement checklist issue (SPEC 5 Disengage, handbook 001)."""
+    from gl_csm.services.disengage import plan_disengage
+
+    run_plan(
+        app,
+        lambda rt: plan_disengage(rt.gateway, rt.settings, account, rt.today, reason),
         dry_run=dry_run,
         fmt=fmt,
         stats=stats,

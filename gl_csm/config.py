@@ -86,6 +86,8 @@ class Settings:
     rules: Rules
     # repr=False: the token must never be printed, logged or shown in a traceback.
     token: str | None = field(default=None, repr=False)
+    #: `crm_import.columns`: CSV column -> registry key (SPEC 2 `accounts import`).
+    crm_columns: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_CRM_COLUMNS))
 
     @property
     def where(self) -> str:
@@ -173,6 +175,52 @@ def _parse_section(raw: Any, cls: type, key: str, where: str) -> Any:
     return cls(**{name: _expect_path(data[name], f"{key}.{name}", where) for name in names})
 
 
+#: Registry keys the CRM owns (SPEC 2): `accounts import` may set only these, never a
+#: CSM's judgement (sentiment, risk, exception, ...).
+CRM_KEYS: tuple[str, ...] = (
+    "name", "slug", "segment", "region", "public_sector", "arr", "plan", "deployment",
+    "seats.licensed", "customer_since", "renewal_date",
+    "team.csm", "team.sa", "team.ae", "team.pse", "parent",
+)  # fmt: skip
+#: The mapping used when `crm_import.columns` is not set (README "CRM import").
+DEFAULT_CRM_COLUMNS: dict[str, str] = {
+    "Account Name": "name", "Account Slug": "slug", "Segment": "segment",
+    "Region": "region", "Public Sector": "public_sector", "ARR": "arr", "Plan": "plan",
+    "Deployment": "deployment", "Licensed Seats": "seats.licensed",
+    "Customer Since": "customer_since", "Renewal Date": "renewal_date",
+    "CSM": "team.csm", "SA": "team.sa", "AE": "team.ae", "PSE": "team.pse",
+    "Parent Account": "parent",
+}  # fmt: skip
+
+
+def _parse_crm_import(raw: Any, where: str) -> dict[str, str]:
+    """`crm_import: {columns: {CSV column: registry key}}`; each key at most once."""
+    data = _expect_mapping(raw, "crm_import", where)
+    _expect_keys(data, ("columns",), "crm_import", where)
+    if data.get("columns") is None:
+        return dict(DEFAULT_CRM_COLUMNS)
+    columns = _expect_mapping(data["columns"], "crm_import.columns", where)
+    out: dict[str, str] = {}
+    for column, target in columns.items():
+        key = f"crm_import.columns.{column}"
+        if not isinstance(column, str) or not column.strip():
+            raise ConfigError(f"{where}: key '{key}': expected a CSV column name")
+        if target not in CRM_KEYS:
+            raise ConfigError(
+                f"{where}: key '{key}': expected a registry key the CRM owns "
+                f"({', '.join(CRM_KEYS)}), got {target!r}"
+            )
+        if target in out.values():
+            raise ConfigError(f"{where}: key '{key}': registry key {target!r} is mapped twice")
+        out[column] = target
+    if not {"name", "slug"} & set(out.values()):
+        raise ConfigError(
+            f"{where}: key 'crm_import.columns': expected a column for 'name' or 'slug' "
+            f"(how rows find their account)"
+        )
+    return out
+
+
 _TOP_KEYS = (
     "gitlab_url",
     "accounts",
@@ -182,6 +230,7 @@ _TOP_KEYS = (
     "people",
     "labels",
     "rules",
+    "crm_import",
 )
 
 
@@ -275,4 +324,5 @@ def load_settings(
         taxonomy=taxonomy,
         rules=rules,
         token=token,
+        crm_columns=_parse_crm_import(raw.get("crm_import"), where),
     )

@@ -1,0 +1,553 @@
+"""`gl-csm accounts import FILE.csv`: upsert registry files from a CRM export (SPEC 2).
+
+The column mapping is ``crm_import.columns`` of the config (CSV column -> registry
+key; only keys the CRM owns, see ``config.CRM_KEYS``). Each row finds its account by
+slug, else by name (case-insensitive); an account no file has gets a new
+``<slug>.yml``.
+
+Registry files are edited by people through merge requests, so an existing file is
+changed line by line: only the values of the mapped keys change, and every other key,
+comment, blank line and the key order stay as they were. Top-level scalars are
+replaced on their line (a trailing comment is kept); a nested key (``team.csm``,
+``seats.licensed``) is replaced inside its flow mapping (``team: {csm: a, ae: b}``) or
+its block, or added to it. The edited text is then read back and must equal the
+intended data, and the whole file must pass ``parse_account`` - all before anything
+is written (plan, then apply; ARCHITECTURE rule 2). A bad row is reported with its CSV
+line, column and what was expected; the good rows still go and the run exits 1. Each
+file is replaced atomically. An empty cell means "no value from the CRM": the key is
+left as it is. Importing the same CSV twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import csv
+import os
+import re
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gl_csm.config import Settings
+from gl_csm.domain.account import RegistryError, parse_account
+from gl_csm.errors import GlCsmError, UsageError
+from gl_csm.plan import Plan, Results
+from gl_csm.registry import registry_files
+
+#: Key order of a new registry file (SPEC 2 schema order).
+NEW_FILE_ORDER: tuple[str, ...] = (
+    "name",
+    "slug",
+    "segment",
+    "region",
+    "public_sector",
+    "parent",
+    "arr",
+    "plan",
+    "deployment",
+    "seats",
+    "customer_since",
+    "renewal_date",
+    "team",
+)
+_CHOICE_KEYS = ("segment", "plan", "deployment")
+_DATE_KEYS = ("customer_since", "renewal_date")
+_TRUE = ("true", "yes", "y", "1")
+_FALSE = ("false", "no", "n", "0")
+_AMOUNT_RE = re.compile(r"^\$?\s*(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
+_COUNT_RE = re.compile(r"^(\d{1,3}(,\d{3})+|\d+)$")
+_DATE_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})([T ][0-9:.+\-Z]*)?$")
+# A top-level key line: key, value (quoted or plain) and an optional trailing comment.
+_VALUE = r"(?P<value>[ \t]*(?:\"[^\"\n]*\"|'[^'\n]*'|[^#\r\n]*?))"
+_COMMENT = r"(?P<comment>[ \t]+#[^\r\n]*)?"
+
+
+class CellError(GlCsmError):
+    """A CSV cell that is not what its registry key expects."""
+
+    def __init__(self, expected: str) -> None:
+        self.expected = expected
+        super().__init__(expected)
+
+
+class EditError(GlCsmError):
+    """The file's layout does not allow a safe line-level edit of a key."""
+
+
+# ---------------------------------------------------------------- CSV cells
+
+
+def convert(key: str, raw: str) -> Any:
+    """A CSV cell as the YAML value of registry key ``key`` (SPEC 2 types)."""
+    text = raw.strip()
+    if key in _CHOICE_KEYS:
+        return "-".join(text.lower().split())
+    if key == "public_sector":
+        if text.lower() in _TRUE + _FALSE:
+            return text.lower() in _TRUE
+        raise CellError("true or false (also yes/no, 1/0)")
+    if key == "arr":
+        if not _AMOUNT_RE.match(text):
+            raise CellError("an amount in USD like 250000 or 250,000.00")
+        number = float(text.lstrip("$").strip().replace(",", ""))
+        return int(number) if number.is_integer() else number
+    if key == "seats.licensed":
+        if not _COUNT_RE.match(text):
+            raise CellError("a whole number of seats like 1000")
+        return int(text.replace(",", ""))
+    if key in _DATE_KEYS:
+        found = _DATE_RE.match(text)
+        try:
+            return date.fromisoformat(found.group(1)) if found else _bad_date()
+        except ValueError:
+            return _bad_date()
+    return text
+
+
+def _bad_date() -> Any:
+    raise CellError("a date YYYY-MM-DD")
+
+
+def slugify(name: str) -> str:
+    """A registry slug (``[a-z0-9-]+``) from an account name."""
+    return "-".join(re.findall(r"[a-z0-9]+", name.lower()))
+
+
+# ---------------------------------------------------------------- nested data
+
+
+def get_path(data: Mapping[str, Any], key: str) -> Any:
+    head, _, tail = key.partition(".")
+    value = data.get(head)
+    if not tail:
+        return value
+    return value.get(tail) if isinstance(value, Mapping) else None
+
+
+def set_path(data: dict[str, Any], key: str, value: Any) -> None:
+    head, _, tail = key.partition(".")
+    if not tail:
+        data[head] = value
+        return
+    inner = data.get(head)
+    data[head] = {**(inner if isinstance(inner, Mapping) else {}), tail: value}
+
+
+def same(old: Any, new: Any) -> bool:
+    """Equal as registry values (250000 == 250000.0, but True != 1)."""
+    if isinstance(old, bool) or isinstance(new, bool):
+        return old is new
+    return old == new
+
+
+# ---------------------------------------------------------------- line-level YAML edit
+
+
+def scalar(value: Any) -> str:
+    """``value`` as YAML text safe in block and flow context (quoted when needed)."""
+    text = yaml.safe_dump([value], default_flow_style=True, width=1 << 30).strip()
+    return text[1:-1]
+
+
+def _newline(text: str) -> str:
+    return "\r\n" if "\r\n" in text else "\n"
+
+
+def _append(lines: list[str], line: str, nl: str) -> None:
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += nl
+    lines.append(line + nl)
+
+
+def _find(lines: list[str], key: str, indent: str = "") -> tuple[int, re.Match[str]] | None:
+    """The line of ``key`` (at ``indent``), split into value and comment."""
+    start = re.compile(rf"^{re.escape(indent)}{re.escape(key)}:(\s|$)")
+    pattern = re.compile(
+        rf"^{re.escape(indent)}{re.escape(key)}:{_VALUE}{_COMMENT}(?P<eol>\r?\n?)$"
+    )
+    for i, line in enumerate(lines):
+        if start.match(line):
+            found = pattern.match(line)
+            if found is None:
+                raise EditError(f"the line of key '{key}' has a layout this tool cannot edit")
+            return i, found
+    return None
+
+
+def _split_flow(inner: str) -> list[str]:
+    """Items of a one-line flow mapping's inside, split on commas outside quotes."""
+    items, current, quote = [], "", ""
+    for ch in inner:
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "{}[]":
+            raise EditError("a nested flow collection")
+        elif ch == ",":
+            items.append(current.strip())
+            current = ""
+            continue
+        current += ch
+    if current.strip():
+        items.append(current.strip())
+    return items
+
+
+def _set_flow(value: str, child: str, text: str) -> str:
+    items = _split_flow(value.strip()[1:-1])
+    names = [item.partition(":")[0].strip() for item in items]
+    if child in names:
+        items[names.index(child)] = f"{child}: {text}"
+    else:
+        items.append(f"{child}: {text}")
+    return "{" + ", ".join(items) + "}"
+
+
+def _block_lines(lines: list[str], start: int) -> list[int]:
+    """Indices of the indented lines of the block that follows ``lines[start]``."""
+    out = []
+    for i in range(start + 1, len(lines)):
+        line = lines[i]
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if not line[0].isspace():
+            break
+        out.append(i)
+    return out
+
+
+def _set_block(lines: list[str], start: int, child: str, text: str, nl: str) -> bool:
+    block = _block_lines(lines, start)
+    if not block:
+        return False
+    indent = re.match(r"^[ \t]*", lines[block[0]]).group(0)  # type: ignore[union-attr]
+    found = _find([lines[i] for i in block], child, indent)
+    if found is not None:
+        j, match = found
+        eol = match.group("eol")
+        lines[block[j]] = f"{indent}{child}: {text}{match.group('comment') or ''}{eol}"
+        return True
+    last = block[-1]
+    if not lines[last].endswith("\n"):
+        lines[last] += nl
+    lines.insert(last + 1, f"{indent}{child}: {text}{nl}")
+    return True
+
+
+def _set_key(lines: list[str], key: str, value: Any, nl: str) -> None:
+    head, _, child = key.partition(".")
+    text = scalar(value)
+    found = _find(lines, head)
+    if found is None:
+        _append(lines, f"{head}: {{{child}: {text}}}" if child else f"{head}: {text}", nl)
+        return
+    i, match = found
+    current = match.group("value").strip()
+    comment, eol = match.group("comment") or "", match.group("eol")
+    if not child:
+        lines[i] = f"{head}: {text}{comment}{eol}"
+    elif current.startswith("{") and current.endswith("}"):
+        lines[i] = f"{head}: {_set_flow(current, child, text)}{comment}{eol}"
+    elif current == "" and _set_block(lines, i, child, text, nl):
+        return
+    elif current in ("", "null", "~"):
+        lines[i] = f"{head}: {{{child}: {text}}}{comment}{eol}"
+    else:
+        raise EditError(f"key '{head}' is not a mapping this tool can edit")
+
+
+def edit_text(text: str, updates: Mapping[str, Any]) -> str:
+    """``text`` with each dotted key of ``updates`` set (see module docstring)."""
+    nl = _newline(text)
+    lines = text.splitlines(keepends=True)
+    for key, value in updates.items():
+        _set_key(lines, key, value, nl)
+    return "".join(lines)
+
+
+def new_file_text(data: Mapping[str, Any], csv_name: str) -> str:
+    """A new registry file in SPEC 2 order; nested keys in flow style like the samples."""
+    lines = [f"# Created by `gl-csm accounts import {csv_name}` (CRM export)."]
+    for key in NEW_FILE_ORDER:
+        if key not in data:
+            continue
+        value = data[key]
+        if isinstance(value, Mapping):
+            inner = ", ".join(f"{k}: {scalar(v)}" for k, v in value.items())
+            lines.append(f"{key}: {{{inner}}}")
+        else:
+            lines.append(f"{key}: {scalar(value)}")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- the registry
+
+
+@dataclass
+class RegistryFile:
+    path: Path
+    text: str
+    data: dict[str, Any]
+
+    @property
+    def slug(self) -> str:
+        value = self.data.get("slug")
+        return value if isinstance(value, str) else self.path.name.rsplit(".", 1)[0]
+
+
+@dataclass
+class Index:
+    by_slug: dict[str, RegistryFile]
+    by_name: dict[str, RegistryFile]
+    broken: dict[str, str]  # stem -> why the file could not be read
+
+
+def index_registry(accounts_dir: Path) -> Index:
+    index = Index({}, {}, {})
+    if not accounts_dir.is_dir():
+        raise UsageError(f"{accounts_dir}: account registry directory not found")
+    for name in registry_files(accounts_dir):
+        path = accounts_dir / name
+        try:
+            text = path.read_text(encoding="utf-8")
+            data = yaml.safe_load(text)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            index.broken[name.rsplit(".", 1)[0]] = str(exc).splitlines()[0]
+            continue
+        if not isinstance(data, dict):
+            index.broken[name.rsplit(".", 1)[0]] = "not a mapping"
+            continue
+        entry = RegistryFile(path, text, data)
+        index.by_slug.setdefault(entry.slug, entry)
+        if isinstance(data.get("name"), str):
+            index.by_name.setdefault(data["name"].casefold(), entry)
+    return index
+
+
+# ---------------------------------------------------------------- rows -> plan
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    cells: dict[str, str]  # registry key -> non-empty cell text
+    columns: dict[str, str]  # registry key -> CSV column name
+
+
+class RowError(GlCsmError):
+    def __init__(self, where: str, row: Row, key: str | None, expected: str, got: str) -> None:
+        column = row.columns.get(key or "")
+        at = f"column '{column}' ({key})" if column else (f"key '{key}'" if key else "row")
+        super().__init__(f"{where}:{row.line}: {at}: expected {expected}, got {got}")
+
+
+def read_rows(path: Path, columns: Mapping[str, str]) -> Iterator[Row]:
+    """The CSV's data rows with the mapped, non-empty cells (UTF-8, Excel BOM allowed)."""
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read the CSV file: {exc.strerror}") from None
+    with handle:
+        reader = csv.DictReader(handle)
+        header = reader.fieldnames or []
+        used = {c: k for c, k in columns.items() if c in header}
+        if not {"name", "slug"} & set(used.values()):
+            wanted = [c for c, k in columns.items() if k in ("name", "slug")]
+            raise UsageError(
+                f"{path}: expected a column {' or '.join(repr(c) for c in wanted)} "
+                f"(crm_import.columns), found columns {', '.join(header) or 'none'}"
+            )
+        line = reader.line_num + 1
+        for record in reader:
+            cells = {k: (record.get(c) or "") for c, k in used.items()}
+            yield Row(
+                line,
+                {k: v for k, v in cells.items() if v.strip()},
+                {k: c for c, k in used.items()},
+            )
+            line = reader.line_num + 1
+
+
+@dataclass
+class Upsert:
+    """One file to write: its new text and which keys changed."""
+
+    path: Path
+    old_text: str | None
+    new_text: str
+    changed: list[str]
+
+
+def _values(where: str, row: Row) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, raw in row.cells.items():
+        try:
+            values[key] = convert(key, raw)
+        except CellError as exc:
+            raise RowError(where, row, key, exc.expected, repr(raw)) from None
+    return values
+
+
+def _target(where: str, row: Row, values: dict[str, Any], index: Index) -> RegistryFile | str:
+    """The existing file of the row's account, or the slug of a new one."""
+    slug, name = values.get("slug"), values.get("name")
+    by_name = index.by_name.get(name.casefold()) if isinstance(name, str) else None
+    if isinstance(slug, str):
+        found = index.by_slug.get(slug)
+        if found is None and by_name is not None:
+            raise RowError(
+                where,
+                row,
+                "slug",
+                f"the slug of {by_name.path.name} ({by_name.slug!r}), which has the name {name!r}",
+                repr(slug),
+            )
+        return found or slug
+    if by_name is not None:
+        return by_name
+    new_slug = slugify(name or "")
+    if not new_slug:
+        raise RowError(where, row, "name", "a name with letters or digits", repr(name))
+    return new_slug
+
+
+def plan_row(where: str, row: Row, index: Index, accounts_dir: Path) -> Upsert | None:
+    """The file change one row asks for (None when the file already says it all)."""
+    if not row.cells.keys() & {"name", "slug"}:
+        raise RowError(where, row, None, "a value in the name or slug column", "empty cells")
+    values = _values(where, row)
+    target = _target(where, row, values, index)
+    if isinstance(target, str):
+        if target in index.broken:
+            raise RowError(where, row, None, f"a readable {target}.yml", index.broken[target])
+        path, old_text, old = accounts_dir / f"{target}.yml", None, {}
+        if path.exists():
+            # The file has another slug key, or the row's name differs from the file's.
+            key = "slug" if "slug" in values else "name"
+            expected = f"the {key} of the account in {path.name}, or a new one"
+            raise RowError(where, row, key, expected, repr(values[key]))
+    else:
+        path, old_text, old = target.path, target.text, target.data
+    updates = {k: v for k, v in values.items() if not same(get_path(old, k), v)}
+    if old_text is None:
+        updates.pop("slug", None)  # the file name is the slug
+    if not updates:
+        return None
+    data = copy.deepcopy(old)
+    for key, value in updates.items():
+        set_path(data, key, value)
+    new_text = _new_text(where, row, path, old_text, updates, data)
+    _validate(where, row, path, new_text)
+    return Upsert(path, old_text, new_text, sorted(updates))
+
+
+def _new_text(
+    where: str, row: Row, path: Path, old_text: str | None, updates: dict, data: dict
+) -> str:
+    if old_text is None:
+        return new_file_text(data, Path(where).name)
+    try:
+        text = edit_text(old_text, updates)
+    except EditError as exc:
+        raise RowError(where, row, None, f"{path.name} editable in place", str(exc)) from None
+    try:
+        readback = yaml.safe_load(text)
+    except yaml.YAMLError:
+        readback = None
+    if readback != data:
+        raise RowError(
+            where, row, None, f"{path.name} editable in place", "a layout this tool cannot edit"
+        )
+    return text
+
+
+def _validate(where: str, row: Row, path: Path, text: str) -> None:
+    """The resulting file must be a valid account (SPEC 2) before anything is written."""
+    try:
+        parse_account(yaml.safe_load(text), str(path), path.name.rsplit(".", 1)[0])
+    except RegistryError as exc:
+        if exc.key is not None and exc.key in row.columns:
+            raise RowError(where, row, exc.key, exc.expected, exc.got) from None
+        raise GlCsmError(f"{where}:{row.line}: the resulting file is not valid: {exc}") from None
+
+
+def write_atomically(path: Path, old_text: str | None, new_text: str) -> None:
+    """Replace ``path`` as a whole (temporary file + ``os.replace``), only if it still
+    has the text the plan was made from."""
+    current = path.read_text(encoding="utf-8") if path.exists() else None
+    if current != old_text:
+        raise GlCsmError(f"{path}: changed on disk since the plan was made; run the import again")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(new_text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise GlCsmError(f"{path}: cannot write the registry file: {exc.strerror}") from None
+
+
+def _display(path: Path) -> str:
+    with contextlib.suppress(ValueError):
+        return str(path.relative_to(Path.cwd()))
+    return str(path)
+
+
+def plan_import(settings: Settings, csv_path: Path) -> Plan:
+    """Plan the upserts of one CRM export (SPEC 2); bad rows become failures."""
+    plan = Plan()
+    index = index_registry(settings.accounts_dir)
+    where = str(csv_path)
+    seen: dict[Path, int] = {}
+    for row in read_rows(csv_path, settings.crm_columns):
+        try:
+            upsert = plan_row(where, row, index, settings.accounts_dir)
+        except GlCsmError as exc:
+            plan.fail(None, str(exc))
+            continue
+        if upsert is None:
+            continue
+        if upsert.path in seen:
+            plan.fail(
+                None,
+                f"{where}:{row.line}: account of {upsert.path.name} is already "
+                f"imported from line {seen[upsert.path]}",
+            )
+            continue
+        seen[upsert.path] = row.line
+        _add(plan, upsert)
+    return plan
+
+
+def _add(plan: Plan, upsert: Upsert) -> None:
+    def run(_gateway: Any, _results: Results) -> None:
+        write_atomically(upsert.path, upsert.old_text, upsert.new_text)
+
+    slug = upsert.path.name.rsplit(".", 1)[0]
+    if upsert.old_text is None:
+        plan.add(
+            "create-file",
+            _display(upsert.path),
+            f"new account ({', '.join(upsert.changed)})",
+            run,
+            account=slug,
+        )
+    else:
+        plan.add(
+            "update-file",
+            _display(upsert.path),
+            f"changed {', '.join(upsert.changed)}",
+            run,
+            account=slug,
+        )
