@@ -536,12 +536,21 @@ def load_manifest(root: Path) -> Manifest:
     )
 
 
+def shipped_dir(name: str) -> Path:
+    """A data folder shipped with gl-csm (`project_templates`, `issue_templates`): at
+    the top of a source checkout (editable install), else inside the installed
+    package, where the wheel puts it (pyproject `package-dir`)."""
+    here = Path(__file__).resolve().parent
+    checkout = here.parent / name
+    return checkout if checkout.is_dir() else here / name
+
+
 def templates_root(config_dir: Path | None = None) -> Path:
     """`project_templates/` next to the config file when it has one, else the one
-    shipped with gl-csm (the repository this package lives in)."""
+    shipped with gl-csm."""
     if config_dir is not None and (config_dir / "project_templates").is_dir():
         return config_dir / "project_templates"
-    return Path(__file__).resolve().parents[1] / "project_templates"
+    return shipped_dir("project_templates")
 
 
 def load_manifests(root: Path) -> dict[str, Manifest]:

@@ -20,7 +20,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from gl_csm import markers
@@ -31,9 +30,9 @@ from gl_csm.domain.taxonomy import Taxonomy
 from gl_csm.errors import GlCsmError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
-from gl_csm.templates import ZWSP, Trusted, inline, render
+from gl_csm.templates import ZWSP, Trusted, inline, render, shipped_dir
 
-ISSUE_TEMPLATES = Path(__file__).resolve().parents[2] / "issue_templates"
+ISSUE_TEMPLATES = shipped_dir("issue_templates")
 KIND = "tracking"
 CARD_BEGIN = "<!-- gl-csm card begin: generated, edits inside are replaced -->"
 CARD_END = "<!-- gl-csm card end: write your notes below -->"
