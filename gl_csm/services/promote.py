@@ -161,3 +161,25 @@ def _plan_scheduling(
             account=slug,
             customer_visible=True,
         )
+
+
+def plan_promote_on_label(
+    gateway: Gateway, settings: Settings, slug: str, today: date, tracking_iid: int, label: str
+) -> Plan:
+    """`action::promote` on the tracking issue (SPEC 5 React; caught up by the scheduled
+    triage when a webhook delivery was missed): promote, then remove the trigger label.
+    The removal shares the account, so a failed promote keeps the label for a retry."""
+    plan = plan_promote(gateway, settings, slug, today)
+    _, projects = settings.require_layout("promote")
+
+    def remove(gw: Gateway, _r: Results) -> dict:
+        return gw.update_issue(projects.accounts, tracking_iid, remove_labels=label)
+
+    plan.add(
+        "update-issue",
+        f"{projects.accounts}#{tracking_iid} (tracking issue of {slug})",
+        f"remove {label} (handled)",
+        remove,
+        account=slug,
+    )
+    return plan

@@ -37,7 +37,7 @@ from gl_csm import markers
 from gl_csm.config import Settings
 from gl_csm.errors import UsageError
 from gl_csm.gitlab.gateway import Gateway
-from gl_csm.plan import Outcome, Plan, Results, dry_run_outcome
+from gl_csm.plan import Outcome, Plan, dry_run_outcome
 from gl_csm.registry import load_registry
 
 TRIAGE_TRIGGERS = ("triage::needed",)
@@ -334,23 +334,10 @@ def _triage_now(gateway: Gateway, settings: Settings, today: date, slug: str) ->
 def _promote_now(
     gateway: Gateway, settings: Settings, today: date, slug: str, event: IssueEvent, label: str
 ) -> Reaction:
-    """`gl-csm promote` for the account, then the trigger label is removed (only when the
-    promote went through: its changes share the account, so a failure skips it)."""
-    from gl_csm.services.promote import plan_promote
+    """`gl-csm promote` for the account, then the trigger label is removed."""
+    from gl_csm.services.promote import plan_promote_on_label
 
-    plan = plan_promote(gateway, settings, slug, today)
-    project, iid = settings.projects.accounts, event.iid
-
-    def remove(gw: Gateway, _r: Results) -> dict:
-        return gw.update_issue(project, iid, remove_labels=label)
-
-    plan.add(
-        "update-issue",
-        f"{project}#{iid} (tracking issue of {slug})",
-        f"remove {label} (handled)",
-        remove,
-        account=slug,
-    )
+    plan = plan_promote_on_label(gateway, settings, slug, today, event.iid, label)
     return Reaction(plan=plan, status="acted", account=slug, trigger=label, event=event)
 
 

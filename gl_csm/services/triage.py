@@ -250,6 +250,28 @@ def signals_of(issue: Mapping[str, Any] | None, settings: Settings) -> tuple[Lab
     )
 
 
+def _catch_up_promote(ctx: _Ctx, run: TriageRun, slug: str) -> None:
+    """`action::promote` still on a tracking issue: its webhook was missed (or there is
+    none); the scheduled run does what `gl-csm react` would (ARCHITECTURE: the
+    scheduled run re-reads every trigger label). Planned after the account's triage, so
+    a refused promote (not paid yet) names itself and leaves the triage done."""
+    from gl_csm.services.promote import plan_promote_on_label
+
+    tracking = ctx.tracking.get(slug)
+    label = ctx.settings.taxonomy.name("action::promote")
+    if tracking is None or label not in (tracking.get("labels") or []):
+        return
+    try:
+        promote = plan_promote_on_label(
+            ctx.gateway, ctx.settings, slug, ctx.today, tracking["iid"], label
+        )
+    except Exception as exc:  # noqa: BLE001 - one account never stops the others
+        # No account on the failure: exit 1 naming it, without skipping the triage.
+        run.plan.fail(None, f"{slug}: {label} not done: {failure_text(exc)}")
+        return
+    run.plan.extend(promote)
+
+
 def plan_triage(
     gateway: Gateway,
     settings: Settings,
@@ -304,6 +326,8 @@ def plan_triage(
             continue
         run.plan.extend(local)
         run.accounts[account.slug] = row
+        if only is None:
+            _catch_up_promote(ctx, run, account.slug)
 
     if only is None:
         _plan_priority_reviews(ctx, run.plan, registry.accounts, assessments, shard)

@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 from gl_csm import markers
+from gl_csm.config import Settings
 from gl_csm.errors import ConfigError
+from gl_csm.gitlab.gateway import Gateway
 from gl_csm.sandbox import Faults
-from gl_csm.services.triage import in_shard, parse_shard
+from gl_csm.services.triage import in_shard, parse_shard, plan_triage
 from tests.services.triage_world import (
     ACCOUNTS,
     ESCALATIONS,
@@ -610,3 +612,40 @@ def test_evil_name_is_inert_in_every_issue_and_note(world: World) -> None:
         for issue in world.issues(project):
             assert issue["state"] == "opened"
             assert ("x", "y") not in markers.markers_in(issue["description"])
+
+
+# ---------------------------------------------------------------- action::promote catch-up
+
+
+def test_scheduled_run_catches_up_a_missed_promote_label(
+    gateway: Gateway, settings: Settings, workdir: Path
+) -> None:
+    """ARCHITECTURE (dead webhook receiver): the scheduled run re-reads every trigger
+    label, so `action::promote` whose webhook never arrived is still acted on."""
+    from datetime import timedelta
+
+    from gl_csm.services.onboard import plan_onboard
+    from gl_csm.services.setup import plan_setup
+    from tests.conftest import TODAY
+    from tests.services.onboarding_support import NEW_PROSPECT, add_account
+
+    assert plan_setup(gateway, settings).apply(gateway).exit_code == 0
+    registry = add_account(workdir, "initrode", NEW_PROSPECT)
+    assert plan_onboard(gateway, settings, "initrode", TODAY).apply(gateway).exit_code == 0
+    tracking = gateway.find_issue_by_marker(ACCOUNTS, "gl-csm:tracking:initrode")
+    assert tracking is not None
+    gateway.update_issue(ACCOUNTS, tracking["iid"], add_labels="action::promote")
+
+    # Not paid yet: the promote is refused and named, the label stays, triage still runs.
+    outcome = plan_triage(gateway, settings, TODAY).plan.apply(gateway)
+    assert outcome.exit_code == 1
+    assert any("initrode: action::promote not done" in f.message for f in outcome.failures)
+    assert "action::promote" in gateway.issue(ACCOUNTS, tracking["iid"])["labels"]
+
+    registry.write_text(
+        registry.read_text() + f"customer_since: {(TODAY - timedelta(days=3)).isoformat()}\n"
+    )
+    outcome = plan_triage(gateway, settings, TODAY).plan.apply(gateway)
+    assert outcome.exit_code == 0, outcome.failures
+    assert gateway.project("account-management/customers/initrode") is not None
+    assert "action::promote" not in gateway.issue(ACCOUNTS, tracking["iid"])["labels"]
