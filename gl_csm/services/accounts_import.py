@@ -7,12 +7,15 @@ slug, else by name (case-insensitive); an account no file has gets a new
 
 Registry files are edited by people through merge requests, so an existing file is
 changed line by line: only the values of the mapped keys change, and every other key,
-comment, blank line and the key order stay as they were. Top-level scalars are
-replaced on their line (a trailing comment is kept); a nested key (``team.csm``,
-``seats.licensed``) is replaced inside its flow mapping (``team: {csm: a, ae: b}``) or
-its block, or added to it. The edited text is then read back and must equal the
-intended data, and the whole file must pass ``parse_account`` - all before anything
-is written (plan, then apply; ARCHITECTURE rule 2). A bad row is reported with its CSV
+comment, blank line and the key order stay as they were. The line editor is the one
+every registry writer shares (``registry_writeback.edit_text``, so import, onboard and
+handoff cannot drift apart in how they quote or where they put keys): top-level
+scalars are replaced on their line (a trailing comment is kept); a nested key
+(``team.csm``, ``seats.licensed``) is replaced inside its flow mapping
+(``team: {csm: a, ae: b}``) or its block, or added to it. The edited text is then
+read back and must equal the intended data, and the whole file must pass
+``parse_account`` - all before anything is written (plan, then apply; ARCHITECTURE
+rule 2). A bad row is reported with its CSV
 line, column and what was expected; the good rows still go and the run exits 1. Each
 file is replaced atomically. An empty cell means "no value from the CRM": the key is
 left as it is. Importing the same CSV twice changes nothing the second time.
@@ -23,9 +26,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import csv
-import os
 import re
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -39,6 +40,7 @@ from gl_csm.domain.account import RegistryError, parse_account
 from gl_csm.errors import GlCsmError, UsageError
 from gl_csm.plan import Plan, Results
 from gl_csm.registry import registry_files
+from gl_csm.registry_writeback import RegistryEditError, edit_text, scalar, write_atomically
 
 #: Key order of a new registry file (SPEC 2 schema order).
 NEW_FILE_ORDER: tuple[str, ...] = (
@@ -63,9 +65,6 @@ _FALSE = ("false", "no", "n", "0")
 _AMOUNT_RE = re.compile(r"^\$?\s*(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
 _COUNT_RE = re.compile(r"^(\d{1,3}(,\d{3})+|\d+)$")
 _DATE_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})([T ][0-9:.+\-Z]*)?$")
-# A top-level key line: key, value (quoted or plain) and an optional trailing comment.
-_VALUE = r"(?P<value>[ \t]*(?:\"[^\"\n]*\"|'[^'\n]*'|[^#\r\n]*?))"
-_COMMENT = r"(?P<comment>[ \t]+#[^\r\n]*)?"
 
 
 class CellError(GlCsmError):
@@ -74,10 +73,6 @@ class CellError(GlCsmError):
     def __init__(self, expected: str) -> None:
         self.expected = expected
         super().__init__(expected)
-
-
-class EditError(GlCsmError):
-    """The file's layout does not allow a safe line-level edit of a key."""
 
 
 # ---------------------------------------------------------------- CSV cells
@@ -144,132 +139,6 @@ def same(old: Any, new: Any) -> bool:
     if isinstance(old, bool) or isinstance(new, bool):
         return old is new
     return old == new
-
-
-# ---------------------------------------------------------------- line-level YAML edit
-
-
-def scalar(value: Any) -> str:
-    """``value`` as YAML text safe in block and flow context (quoted when needed)."""
-    text = yaml.safe_dump([value], default_flow_style=True, width=1 << 30).strip()
-    return text[1:-1]
-
-
-def _newline(text: str) -> str:
-    return "\r\n" if "\r\n" in text else "\n"
-
-
-def _append(lines: list[str], line: str, nl: str) -> None:
-    if lines and not lines[-1].endswith("\n"):
-        lines[-1] += nl
-    lines.append(line + nl)
-
-
-def _find(lines: list[str], key: str, indent: str = "") -> tuple[int, re.Match[str]] | None:
-    """The line of ``key`` (at ``indent``), split into value and comment."""
-    start = re.compile(rf"^{re.escape(indent)}{re.escape(key)}:(\s|$)")
-    pattern = re.compile(
-        rf"^{re.escape(indent)}{re.escape(key)}:{_VALUE}{_COMMENT}(?P<eol>\r?\n?)$"
-    )
-    for i, line in enumerate(lines):
-        if start.match(line):
-            found = pattern.match(line)
-            if found is None:
-                raise EditError(f"the line of key '{key}' has a layout this tool cannot edit")
-            return i, found
-    return None
-
-
-def _split_flow(inner: str) -> list[str]:
-    """Items of a one-line flow mapping's inside, split on commas outside quotes."""
-    items, current, quote = [], "", ""
-    for ch in inner:
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "\"'":
-            quote = ch
-        elif ch in "{}[]":
-            raise EditError("a nested flow collection")
-        elif ch == ",":
-            items.append(current.strip())
-            current = ""
-            continue
-        current += ch
-    if current.strip():
-        items.append(current.strip())
-    return items
-
-
-def _set_flow(value: str, child: str, text: str) -> str:
-    items = _split_flow(value.strip()[1:-1])
-    names = [item.partition(":")[0].strip() for item in items]
-    if child in names:
-        items[names.index(child)] = f"{child}: {text}"
-    else:
-        items.append(f"{child}: {text}")
-    return "{" + ", ".join(items) + "}"
-
-
-def _block_lines(lines: list[str], start: int) -> list[int]:
-    """Indices of the indented lines of the block that follows ``lines[start]``."""
-    out = []
-    for i in range(start + 1, len(lines)):
-        line = lines[i]
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        if not line[0].isspace():
-            break
-        out.append(i)
-    return out
-
-
-def _set_block(lines: list[str], start: int, child: str, text: str, nl: str) -> bool:
-    block = _block_lines(lines, start)
-    if not block:
-        return False
-    indent = re.match(r"^[ \t]*", lines[block[0]]).group(0)  # type: ignore[union-attr]
-    found = _find([lines[i] for i in block], child, indent)
-    if found is not None:
-        j, match = found
-        eol = match.group("eol")
-        lines[block[j]] = f"{indent}{child}: {text}{match.group('comment') or ''}{eol}"
-        return True
-    last = block[-1]
-    if not lines[last].endswith("\n"):
-        lines[last] += nl
-    lines.insert(last + 1, f"{indent}{child}: {text}{nl}")
-    return True
-
-
-def _set_key(lines: list[str], key: str, value: Any, nl: str) -> None:
-    head, _, child = key.partition(".")
-    text = scalar(value)
-    found = _find(lines, head)
-    if found is None:
-        _append(lines, f"{head}: {{{child}: {text}}}" if child else f"{head}: {text}", nl)
-        return
-    i, match = found
-    current = match.group("value").strip()
-    comment, eol = match.group("comment") or "", match.group("eol")
-    if not child:
-        lines[i] = f"{head}: {text}{comment}{eol}"
-    elif current.startswith("{") and current.endswith("}"):
-        lines[i] = f"{head}: {_set_flow(current, child, text)}{comment}{eol}"
-    elif current == "" and _set_block(lines, i, child, text, nl):
-        return
-    elif current in ("", "null", "~"):
-        lines[i] = f"{head}: {{{child}: {text}}}{comment}{eol}"
-    else:
-        raise EditError(f"key '{head}' is not a mapping this tool can edit")
-
-
-def edit_text(text: str, updates: Mapping[str, Any]) -> str:
-    """``text`` with each dotted key of ``updates`` set (see module docstring)."""
-    nl = _newline(text)
-    lines = text.splitlines(keepends=True)
-    for key, value in updates.items():
-        _set_key(lines, key, value, nl)
-    return "".join(lines)
 
 
 def new_file_text(data: Mapping[str, Any], csv_name: str) -> str:
@@ -455,7 +324,7 @@ def _new_text(
         return new_file_text(data, Path(where).name)
     try:
         text = edit_text(old_text, updates)
-    except EditError as exc:
+    except RegistryEditError as exc:
         raise RowError(where, row, None, f"{path.name} editable in place", str(exc)) from None
     try:
         readback = yaml.safe_load(text)
@@ -476,26 +345,6 @@ def _validate(where: str, row: Row, path: Path, text: str) -> None:
         if exc.key is not None and exc.key in row.columns:
             raise RowError(where, row, exc.key, exc.expected, exc.got) from None
         raise GlCsmError(f"{where}:{row.line}: the resulting file is not valid: {exc}") from None
-
-
-def write_atomically(path: Path, old_text: str | None, new_text: str) -> None:
-    """Replace ``path`` as a whole (temporary file + ``os.replace``), only if it still
-    has the text the plan was made from."""
-    current = path.read_text(encoding="utf-8") if path.exists() else None
-    if current != old_text:
-        raise GlCsmError(f"{path}: changed on disk since the plan was made; run the import again")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(new_text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
-        os.replace(tmp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise GlCsmError(f"{path}: cannot write the registry file: {exc.strerror}") from None
 
 
 def _display(path: Path) -> str:
@@ -532,7 +381,9 @@ def plan_import(settings: Settings, csv_path: Path) -> Plan:
 
 def _add(plan: Plan, upsert: Upsert) -> None:
     def run(_gateway: Any, _results: Results) -> None:
-        write_atomically(upsert.path, upsert.old_text, upsert.new_text)
+        write_atomically(
+            upsert.path, upsert.new_text, check_unchanged=True, old_text=upsert.old_text
+        )
 
     slug = upsert.path.name.rsplit(".", 1)[0]
     if upsert.old_text is None:
