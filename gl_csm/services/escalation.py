@@ -1,0 +1,184 @@
+"""The confidential escalation issue of one account (SPEC 5.0): open it when red and
+requested, remind by severity, ask the closure questions, close on
+``escalation::resolved``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from gl_csm import markers
+from gl_csm.domain.account import Account
+from gl_csm.domain.assessment import Assessment
+from gl_csm.domain.reminders import escalation_update, escalation_update_days
+from gl_csm.plan import Plan, Results
+from gl_csm.services.bot_issues import OpenIssue, last_person_note, plan_bot_issue
+from gl_csm.services.tracking import issue_link, money, render_template, safe_title
+from gl_csm.services.triage_context import (
+    ESCALATION,
+    ESCALATION_NOTE,
+    TRIAGE,
+    TriageContext,
+    day_of,
+    drivers,
+)
+from gl_csm.templates import Trusted, mention
+
+
+def plan_escalation(
+    ctx: TriageContext,
+    plan: Plan,
+    account: Account,
+    a: Assessment,
+    escalation_label: bool,
+    tracking: Mapping[str, Any] | None,
+    triage_issue: Mapping[str, Any] | None,
+    pending: list[tuple[str, str]],
+) -> tuple[dict | None, str | None]:
+    """SPEC 5.0 escalation: open when red and requested; remind by severity; close on
+    ``escalation::resolved`` asking the three closure questions."""
+    slug = account.slug
+    issue = ctx.escalations.get(slug)
+    red = a.health is not None and a.health.color == "red"
+    triage_link: Any = (
+        issue_link(triage_issue)
+        if triage_issue
+        else (
+            "(the triage issue opened in this run)"
+            if ("triage", f"{TRIAGE}:{slug}") in pending
+            else "(no open triage issue)"
+        )
+    )
+
+    if issue is not None:
+        return _plan_open_escalation(ctx, plan, account, a, issue, red, triage_link)
+    if not (red and (account.risk.escalation_requested or escalation_label)):
+        return None, None
+    return None, _plan_new_escalation(
+        ctx, plan, account, a, escalation_label, tracking, triage_link, pending
+    )
+
+
+def _plan_new_escalation(
+    ctx: TriageContext,
+    plan: Plan,
+    account: Account,
+    a: Assessment,
+    escalation_label: bool,
+    tracking: Mapping[str, Any] | None,
+    triage_link: Any,
+    pending: list[tuple[str, str]],
+) -> str:
+    """Open the confidential escalation issue (SPEC 5.0); returns its severity."""
+    tax = ctx.settings.taxonomy
+    project = ctx.projects.escalations
+    slug = account.slug
+    csm = account.team.csm
+    key = f"{ESCALATION}:{slug}"
+    severity = "high"  # SPEC 5.0 default; people change the label
+    labels = [tax.name("escalation::open"), tax.name(f"escalation-severity::{severity}")]
+    by = " and ".join(
+        p
+        for p, on in (
+            ("risk.escalation_requested in the registry", account.risk.escalation_requested),
+            ("the escalation::requested label on the tracking issue", escalation_label),
+        )
+        if on
+    )
+    context = {
+        "marker": Trusted(markers.marker(ESCALATION, slug)),
+        "account": account,
+        "severity": severity,
+        "csm": csm or "-",
+        "tracking_link": issue_link(tracking) if tracking else "(the account's tracking issue)",
+        "arr": money(account.arr),
+        "requested_by": by,
+        "drivers": drivers(a),
+        "risk_types": ", ".join(account.risk.types),
+        "risk_reasons": ", ".join(account.risk.reasons),
+        "risk_impacts": ", ".join(account.risk.impacts),
+    }
+    title = safe_title(f"Account escalation: {account.name}")
+
+    def describe(results: Results) -> str:
+        # Link the triage issue this run opened, when it did.
+        made_triage = results.get(f"{TRIAGE}:{slug}")
+        link = issue_link(made_triage) if made_triage else triage_link
+        return render_template("escalation_issue.md.j2", {**context, "triage_link": link})
+
+    plan_bot_issue(
+        ctx,
+        plan,
+        project=project,
+        kind=ESCALATION,
+        key=slug,
+        title=title,
+        body=describe,
+        fields={"labels": ",".join(labels), "confidential": True},
+        assignee=csm,
+        reuses_marker=True,
+        target=f"{project} escalation issue of {slug}",
+        detail=f"{title!r} (confidential, severity {severity})",
+        account=slug,
+    )
+    pending.append(("escalation", key))
+    return severity
+
+
+def _plan_open_escalation(
+    ctx: TriageContext,
+    plan: Plan,
+    account: Account,
+    a: Assessment,
+    issue: Mapping[str, Any],
+    red: bool,
+    triage_link: Any,
+) -> tuple[dict | None, str | None]:
+    """The open escalation issue: close it on ``escalation::resolved``, ask the closure
+    questions once it is no longer red, else remind by severity."""
+    settings, today = ctx.settings, ctx.today
+    tax = settings.taxonomy
+    project = ctx.projects.escalations
+    slug = account.slug
+    csm = account.team.csm
+    h = a.health
+    open_issue = OpenIssue.read(
+        ctx, plan, project, issue, ESCALATION_NOTE, "escalation issue", slug
+    )
+    note = open_issue.note
+    severity = tax.value_of(open_issue.labels, "escalation-severity") or "high"
+    closure = {"csm": mention(csm), "health": h.color if h else "-", "triage_link": triage_link}
+    if tax.name("escalation::resolved") in open_issue.labels:
+        note(
+            "closed",
+            "escalation_closure.md.j2",
+            {**closure, "closing": True},
+            "closing note with the three closure questions",
+        )
+        open_issue.close("escalation::resolved was set by a person")
+        return None, severity
+    if not red:
+        note(
+            "closure-proposal",
+            "escalation_closure.md.j2",
+            {**closure, "closing": False},
+            "account no longer red: ask the closure questions",
+        )
+        return issue, severity
+    opened = day_of(issue.get("created_at")) or today
+    last = last_person_note(open_issue.notes)
+    due = escalation_update(severity, opened, last, today, settings.rules)
+    if due is not None:
+        note(
+            due.key,
+            "escalation_update.md.j2",
+            {
+                "account": account,
+                "csm": mention(csm),
+                "severity": severity,
+                "every": escalation_update_days(severity, settings.rules),
+                "last_update": last.isoformat() if last else f"never (opened {opened})",
+            },
+            due.detail,
+        )
+    return issue, severity

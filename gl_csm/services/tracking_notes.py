@@ -1,0 +1,86 @@
+"""Notes on the tracking issue (SPEC 5.2): stale health and end of onboarding, each
+posted once and recorded in the card's hidden data."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from gl_csm.domain.account import Account
+from gl_csm.domain.assessment import Assessment
+from gl_csm.domain.reminders import Due, onboarding_end_note, stale_health
+from gl_csm.plan import Plan
+from gl_csm.services.bot_issues import plan_note
+from gl_csm.services.triage_context import TRACKING_NOTE, TriageContext, day_of
+from gl_csm.templates import mention
+
+DueNote = tuple[Due, str, dict[str, Any]]
+
+
+def tracking_notes(
+    ctx: TriageContext,
+    account: Account,
+    a: Assessment,
+    previous: Mapping[str, Any],
+    color: str | None,
+    sentiment: str | None,
+    since: str | None,
+) -> tuple[list[DueNote], dict[str, Any]]:
+    """SPEC 5.2 stale health and end of onboarding: the notes due now on the tracking
+    issue (not yet recorded as posted in its card), and the card's new hidden data."""
+    settings, today = ctx.settings, ctx.today
+    posted = {k for k in previous.get("posted", []) if isinstance(k, str)}
+    stale = stale_health(color, day_of(since), today, settings.rules)
+    onboarding = onboarding_end_note(account, today, settings.rules)
+    csm = mention(account.team.csm)
+    due_notes: list[DueNote] = []
+    if stale is not None and stale.key not in posted:
+        context = {
+            "csm": csm,
+            "color": color,
+            "sentiment": sentiment,
+            "since": since,
+            "days": settings.rules.cadence.stale_health_days,
+        }
+        due_notes.append((stale, "note_stale_health.md.j2", context))
+    if onboarding is not None and onboarding.key not in posted:
+        context = {
+            "csm": csm,
+            "ended": onboarding.due,
+            "priority": a.priority.priority,
+            "reasons": "; ".join(a.priority.reasons),
+        }
+        due_notes.append((onboarding, "note_onboarding_end.md.j2", context))
+    data: dict[str, Any] = {}
+    if sentiment is not None:
+        data = {"sentiment": sentiment, "since": since}
+    # Only keys still relevant are kept, so the card does not grow forever.
+    relevant = {d.key for d in (stale, onboarding) if d is not None}
+    now_posted = sorted((posted | {d.key for d, _, _ in due_notes}) & relevant)
+    if now_posted:
+        data["posted"] = now_posted
+    return due_notes, data
+
+
+def plan_tracking_notes(
+    ctx: TriageContext,
+    plan: Plan,
+    account: Account,
+    tracking: Mapping[str, Any] | None,
+    due_notes: list[DueNote],
+) -> None:
+    """The notes on the tracking issue; a new one is taken from the plan results."""
+    slug = account.slug
+    for due, template, context in due_notes:
+        plan_note(
+            plan,
+            ctx.projects.accounts,
+            None if tracking is None else tracking["iid"],
+            f"tracking:{slug}" if tracking is None else None,
+            TRACKING_NOTE,
+            f"{slug}:{due.key}",
+            template,
+            {"account": account, **context},
+            f"{due.detail} ({slug})",
+            slug,
+        )

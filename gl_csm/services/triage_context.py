@@ -1,0 +1,79 @@
+"""What the modules of `gl-csm triage` share (SPEC 5 Triage): the marker kinds of the
+bot's issues and notes, the run's context (the issues listed once, lazy user and
+milestone ids), and the assessment figures the issues quote."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from gl_csm.config import Settings
+from gl_csm.domain.assessment import Assessment
+from gl_csm.gitlab.gateway import Gateway
+from gl_csm.services.tracking import UserIds
+
+TRIAGE, ESCALATION, REMINDER = "triage", "escalation", "reminder"
+TRIAGE_NOTE, ESCALATION_NOTE, TRACKING_NOTE = "triage-note", "escalation-note", "tracking-note"
+TRIAGE_SCOPES = ("triage", "risk-type", "risk-reason", "risk-impact")
+ESCALATION_SCOPES = ("escalation",)
+
+
+def day_of(iso: str | None) -> date | None:
+    return date.fromisoformat(iso[:10]) if iso else None
+
+
+class MilestoneIds:
+    """Milestone ids of one project by title, listed once and created when missing,
+    lazily inside the changes that need them (a no-op run reads none)."""
+
+    def __init__(self, project: str) -> None:
+        self.project = project
+        self._ids: dict[str, int] | None = None
+
+    def id_for(self, gateway: Gateway, title: str, start: date, due: date) -> int:
+        if self._ids is None:
+            self._ids = {m["title"]: int(m["id"]) for m in gateway.milestones(self.project)}
+        if title not in self._ids:
+            made = gateway.create_milestone(
+                self.project, title, start_date=start.isoformat(), due_date=due.isoformat()
+            )
+            self._ids[title] = int(made["id"])
+        return self._ids[title]
+
+
+@dataclass
+class TriageContext:
+    """What one triage run read once (the issues by marker) and resolves lazily (user
+    and milestone ids), shared by the planners of each account."""
+
+    gateway: Gateway
+    settings: Settings
+    today: date
+    tracking: dict[str, dict]
+    reminders: dict[str, dict]
+    triage: dict[str, dict]
+    escalations: dict[str, dict]
+    users: UserIds
+    milestones: MilestoneIds
+
+    @property
+    def projects(self):  # type: ignore[no-untyped-def]
+        return self.settings.projects
+
+
+def score_of(a: Assessment) -> float | None:
+    h = a.health
+    return None if h is None or h.score is None else round(h.score, 1)
+
+
+def drivers(a: Assessment) -> list[str]:
+    """What made the health: overrides and every yellow or red measure."""
+    h = a.health
+    if h is None:
+        return []
+    out = [f"override: {o}" for o in h.overrides]
+    for m in h.measures:
+        if m.color in ("yellow", "red"):
+            value = m.note or (m.value if m.value is not None else "")
+            out.append(f"{m.name} is {m.color}: {value}")
+    return out
