@@ -11,6 +11,7 @@ from gl_csm import markers
 from gl_csm.cli import main
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.sandbox import Sandbox, SandboxAdapter
+from tests.cli.test_cli_basics import run as run_cli
 from tests.services.react_support import issue_hook
 
 TODAY = "2026-11-23"
@@ -19,21 +20,7 @@ TRIAGE = "customer-success/account-triage"
 
 
 def run(workdir: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(
-        main,
-        [
-            "--config",
-            str(workdir / "gl-csm.yml"),
-            "--sandbox",
-            str(workdir / "sb.json"),
-            "--today",
-            TODAY,
-            *args,
-        ],
-        env={"GITLAB_URL": "", "CI_SERVER_URL": "", "GITLAB_TOKEN": ""},
-        catch_exceptions=False,
-    )
-    return result.exit_code, result.stdout, result.stderr
+    return run_cli(workdir, "--today", TODAY, *args)
 
 
 def person_adds_label(workdir: Path, slug: str, label: str) -> Path:

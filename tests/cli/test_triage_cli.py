@@ -5,30 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from click.testing import CliRunner
-
-from gl_csm.cli import main
 from gl_csm.sandbox import Sandbox
+from tests.cli.test_cli_basics import run as run_cli
 
 TODAY = "2026-11-23"
 
 
 def run(workdir: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(
-        main,
-        [
-            "--config",
-            str(workdir / "gl-csm.yml"),
-            "--sandbox",
-            str(workdir / "sb.json"),
-            "--today",
-            TODAY,
-            *args,
-        ],
-        env={"GITLAB_URL": "", "CI_SERVER_URL": "", "GITLAB_TOKEN": ""},
-        catch_exceptions=False,
-    )
-    return result.exit_code, result.stdout, result.stderr
+    return run_cli(workdir, "--today", TODAY, *args)
 
 
 def test_triage_json_then_a_rerun_writes_nothing(workdir: Path) -> None:
