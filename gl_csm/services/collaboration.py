@@ -599,25 +599,6 @@ def _level_name(level: int) -> str:
 # ---------------------------------------------------------------- shared checks
 
 
-def require_accounts_project(gateway: Gateway, settings: Settings) -> dict:
-    """The internal accounts project (tracking issues): must exist and not be public
-    (SPEC 1). One read; the other internal projects are not needed here."""
-    _, projects = settings.require_layout("onboard")
-    project = gateway.project(projects.accounts)
-    if project is None:
-        raise UsageError(
-            f"projects.accounts: project {projects.accounts!r} does not exist in GitLab at "
-            f"{gateway.url}; create it (private or internal) or fix the config"
-        )
-    if project.get("visibility") == "public":
-        raise UsageError(
-            f"projects.accounts: project {projects.accounts!r} is public; gl-csm writes "
-            f"internal account facts there and refuses to run until it is private or "
-            f"internal (nothing was written)"
-        )
-    return project
-
-
 def load_account(settings: Settings, slug: str) -> Account:
     from gl_csm.registry import load_registry
 

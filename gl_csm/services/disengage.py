@@ -25,6 +25,7 @@ from gl_csm.errors import UsageError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
 from gl_csm.services import collaboration as collab
+from gl_csm.services.guards import require_accounts_project
 from gl_csm.services.tracking import issue_link, render_template, safe_title
 from gl_csm.templates import Trusted, inline
 
@@ -41,7 +42,7 @@ def plan_disengage(
     checklist itself; it keeps the signature of the other services."""
     _, projects = settings.require_layout("disengage")
     account = collab.load_account(settings, slug)
-    collab.require_accounts_project(gateway, settings)  # SPEC 1: never a public project
+    require_accounts_project(gateway, settings, "disengage")  # SPEC 1: never a public project
     plan = Plan()
     token = markers.token(KIND, slug)
     existing = gateway.find_issue_by_marker(projects.accounts, token)

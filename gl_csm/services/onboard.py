@@ -23,6 +23,7 @@ from gl_csm.errors import UsageError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan
 from gl_csm.services import collaboration as collab
+from gl_csm.services.guards import require_accounts_project
 from gl_csm.templates import manifest_for
 
 
@@ -34,7 +35,7 @@ def plan_onboard(gateway: Gateway, settings: Settings, slug: str, today: date) -
     namespace_path, _, path_part = path.rpartition("/")
 
     existing = gateway.project(path)
-    collab.require_accounts_project(gateway, settings)
+    require_accounts_project(gateway, settings, "onboard")
     plan = Plan()
     if existing is None:
         if namespace_path not in (groups.pre_sales, groups.post_sales):

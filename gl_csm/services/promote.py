@@ -32,6 +32,7 @@ from gl_csm.errors import GitLabError, UsageError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
 from gl_csm.services import collaboration as collab
+from gl_csm.services.guards import require_accounts_project
 from gl_csm.templates import manifest_for
 
 
@@ -64,7 +65,7 @@ def plan_promote(gateway: Gateway, settings: Settings, slug: str, today: date) -
         )
     manifest = manifest_for(collab.manifests_for(settings), account.segment)
     project = find_project(gateway, settings, account)
-    collab.require_accounts_project(gateway, settings)
+    require_accounts_project(gateway, settings, "promote")
     actual = collab.read_actual(gateway, project)
     pid = project["id"]
     old_path = project["path_with_namespace"]
