@@ -10,6 +10,7 @@ from pathlib import Path
 
 from gl_csm.domain.account import RegistryError
 from gl_csm.domain.assessment import Assessment, assess
+from gl_csm.domain.book_balance import BookBalance, book_balances
 from gl_csm.domain.health import NO_SIGNALS, LabelSignals
 from gl_csm.domain.rules import Rules
 from gl_csm.registry import load_registry
@@ -117,49 +118,20 @@ def render_text(run: AssessRun, *, max_reasons: int = 2) -> str:
 # ---------------------------------------------------------------- book balance
 
 
-@dataclass(frozen=True, slots=True)
-class BookBalance:
-    """P1 share of one CSM's book in one segment against the handbook target."""
-
-    csm: str
-    segment: str
-    accounts: int
-    p1: int
-    p1_pct: float
-    target: str  # e.g. "25-45%", "<= 20%", "" (informational)
-    status: str  # ok | warn | info
-
-
 def book_balance(run: AssessRun, rules: Rules | None = None) -> list[BookBalance]:
     """SPEC 3 book balance per CSM (`team.csm`) and segment.
 
     Counts the CSM's prioritized accounts; pre-sales (no priority) and digital
     accounts (not CSM-assigned, handbook 001) are left out.
     """
-    bb = (rules or Rules()).book_balance
-    books: dict[tuple[str, str], list[int]] = {}
-    for a in run.assessments:
-        csm = a.account.team.csm
-        p = a.priority.priority
-        if csm is None or p is None or a.account.digital:
-            continue
-        books.setdefault((csm, a.account.segment), []).append(p)
-    result = []
-    for (csm, segment), prios in sorted(books.items()):
-        p1 = sum(1 for p in prios if p == 1)
-        pct = 100.0 * p1 / len(prios)
-        # handbook 001: strategic "roughly one third" P1; growth "no more than 20%".
-        if segment == "strategic":
-            target = f"{bb.strategic_p1_min_pct:g}-{bb.strategic_p1_max_pct:g}%"
-            ok = bb.strategic_p1_min_pct <= pct <= bb.strategic_p1_max_pct
-            status = "ok" if ok else "warn"
-        elif segment == "growth":
-            target = f"<= {bb.growth_p1_max_pct:g}%"
-            status = "ok" if pct <= bb.growth_p1_max_pct else "warn"
-        else:
-            target, status = "", "info"
-        result.append(BookBalance(csm, segment, len(prios), p1, pct, target, status))
-    return result
+    books = (
+        (a.account.team.csm, a.account.segment, a.priority.priority)
+        for a in run.assessments
+        if a.account.team.csm is not None
+        and a.priority.priority is not None
+        and not a.account.digital
+    )
+    return book_balances(books, (rules or Rules()).book_balance)  # type: ignore[arg-type]
 
 
 def render_book_balance(balances: Sequence[BookBalance], fmt: str = "text") -> str:

@@ -19,6 +19,7 @@ from typing import Any
 
 from gl_csm import markers
 from gl_csm.config import Settings
+from gl_csm.domain.book_balance import book_balances
 from gl_csm.domain.cadence import within_months
 from gl_csm.domain.rules import Rules
 from gl_csm.errors import UsageError
@@ -124,35 +125,23 @@ def render_report(data: ReportInput, today: date, rules: Rules) -> str:
         c[r["health"] if r.get("health") in ("green", "yellow", "red") else "unknown"] += 1
         if r.get("triage"):
             c["triage"] += 1
-    bb = rules.book_balance
-    books: dict[tuple[str, str], list[int]] = {}
-    for r in ok:
-        if r["csm"] != "-" and r.get("priority") is not None and not r.get("digital"):
-            books.setdefault((r["csm"], r.get("segment") or "-"), []).append(r["priority"])
-    balance = []
-    for (csm, segment), prios in sorted(books.items()):
-        p1 = sum(1 for p in prios if p == 1)
-        pct = 100.0 * p1 / len(prios)
-        # handbook 001: strategic "roughly one third" P1, growth "no more than 20%".
-        if segment == "strategic":
-            target = f"{bb.strategic_p1_min_pct:g}-{bb.strategic_p1_max_pct:g}%"
-            status = "ok" if bb.strategic_p1_min_pct <= pct <= bb.strategic_p1_max_pct else "WARN"
-        elif segment == "growth":
-            target = f"at most {bb.growth_p1_max_pct:g}%"
-            status = "ok" if pct <= bb.growth_p1_max_pct else "WARN"
-        else:
-            target, status = "", "info"
-        balance.append(
-            {
-                "csm": csm,
-                "segment": segment,
-                "accounts": len(prios),
-                "p1": p1,
-                "pct": f"{pct:.0f}",
-                "target": target,
-                "status": status,
-            }
-        )
+    books = (
+        (r["csm"], r.get("segment") or "-", r["priority"])
+        for r in ok
+        if r["csm"] != "-" and r.get("priority") is not None and not r.get("digital")
+    )
+    balance = [
+        {
+            "csm": b.csm,
+            "segment": b.segment,
+            "accounts": b.accounts,
+            "p1": b.p1,
+            "pct": f"{b.p1_pct:.0f}",
+            "target": b.target_words,
+            "status": "WARN" if b.status == "warn" else b.status,
+        }
+        for b in book_balances(books, rules.book_balance)
+    ]
     months = rules.cadence.renewal_review.window_months
     renewals = []
     for r in ok:
