@@ -16,7 +16,10 @@ as it is, so a second run writes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from gl_csm.config import Settings
+from gl_csm.domain.taxonomy import LabelDef
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan
 from gl_csm.services.guards import require_internal_projects
@@ -37,18 +40,7 @@ def plan_setup(gateway: Gateway, settings: Settings) -> Plan:
         p["namespace"]["full_path"] for p in internal.values() if p["namespace"]["kind"] == "group"
     }
     for group in _outermost(groups):
-        have = {label["name"] for label in gateway.group_labels(group)}
-        for label in wanted:
-            if label.name in have:
-                continue
-            plan.add(
-                "create-label",
-                f"group {group}",
-                f"{label.name} ({label.color})",
-                lambda gw, _r, g=group, d=label: gw.create_group_label(
-                    g, d.name, d.color, d.description
-                ),
-            )
+        _plan_missing(plan, gateway, "group", group, wanted)
 
     _plan_collaboration_labels(plan, gateway, settings)
 
@@ -56,19 +48,35 @@ def plan_setup(gateway: Gateway, settings: Settings) -> Plan:
         p["path_with_namespace"] for p in internal.values() if p["namespace"]["kind"] != "group"
     )
     for project in personal:
-        have = {label["name"] for label in gateway.project_labels(project)}
-        for label in wanted:
-            if label.name in have:
-                continue
-            plan.add(
-                "create-label",
-                f"project {project}",
-                f"{label.name} ({label.color})",
-                lambda gw, _r, p=project, d=label: gw.create_project_label(
-                    p, d.name, d.color, d.description
-                ),
-            )
+        _plan_missing(plan, gateway, "project", project, wanted)
     return plan
+
+
+def _plan_missing(
+    plan: Plan,
+    gateway: Gateway,
+    kind: str,
+    where: str,
+    wanted: Iterable[LabelDef],
+    *,
+    why: str = "",
+    customer_visible: bool = False,
+) -> None:
+    """A create-label change for each wanted label the group or project lacks (labels
+    inherited from ancestor groups count: GitLab answers 409 for them anyway)."""
+    listing = gateway.group_labels if kind == "group" else gateway.project_labels
+    create = f"create_{kind}_label"  # Gateway.create_group_label / create_project_label
+    have = {label["name"] for label in listing(where)}
+    for label in wanted:
+        if label.name in have:
+            continue
+        plan.add(
+            "create-label",
+            f"{kind} {where}",
+            f"{label.name} ({label.color}){why}",
+            lambda gw, _r, w=where, d=label: getattr(gw, create)(w, d.name, d.color, d.description),
+            customer_visible=customer_visible,
+        )
 
 
 def _plan_collaboration_labels(plan: Plan, gateway: Gateway, settings: Settings) -> None:
@@ -76,21 +84,17 @@ def _plan_collaboration_labels(plan: Plan, gateway: Gateway, settings: Settings)
     from gl_csm.services.collaboration import manifests_for
 
     groups, _ = settings.require_layout("setup")
-    wanted: dict[str, tuple[str, str]] = {}
+    wanted: dict[str, LabelDef] = {}
     for manifest in manifests_for(settings).values():
         for label in manifest.labels:
-            wanted.setdefault(label.name, (label.color, label.description))
+            wanted.setdefault(label.name, LabelDef(label.name, label.color, label.description))
     for group in _outermost({groups.pre_sales, groups.post_sales}):
-        have = {label["name"] for label in gateway.group_labels(group)}
-        for name, (color, description) in wanted.items():
-            if name in have:
-                continue
-            plan.add(
-                "create-label",
-                f"group {group}",
-                f"{name} ({color}) for collaboration projects",
-                lambda gw, _r, g=group, n=name, c=color, d=description: gw.create_group_label(
-                    g, n, c, d
-                ),
-                customer_visible=True,
-            )
+        _plan_missing(
+            plan,
+            gateway,
+            "group",
+            group,
+            wanted.values(),
+            why=" for collaboration projects",
+            customer_visible=True,
+        )
