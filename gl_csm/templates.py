@@ -64,6 +64,14 @@ def inline(value: object) -> str:
     return neutralise(" ".join(str(value).split())).replace("|", "\\|")
 
 
+def safe_title(text: str) -> str:
+    """An issue title from registry text: one line, no mention (GitLab notifies @names
+    in titles too: Issue ``attr_mentionable :title``), at most 255 characters. Titles
+    are not Markdown, so only mentions need breaking (no escaping of `<` or `/`)."""
+    one_line = " ".join(str(text).split())
+    return _MENTION.sub("@" + ZWSP, one_line)[:255]
+
+
 def mention(username: str | None) -> Trusted:
     """A real mention of a GitLab user (the bot decided to notify them)."""
     if not username:

@@ -41,3 +41,11 @@ def test_mentions_are_trusted_only_from_the_bot() -> None:
     assert render("{{ t }}", {"t": Trusted("@carol")}) == "@carol"
     with pytest.raises(TemplateRenderError):
         render("{{ mention('bad name') }}", {})
+
+
+def test_safe_title_one_line_no_mention_capped() -> None:
+    """GitLab notifies mentions in titles too; titles hold at most 255 characters."""
+    from gl_csm.templates import safe_title
+
+    assert safe_title("Evil Corp\n/close\n@all") == f"Evil Corp /close @{ZWSP}all"
+    assert len(safe_title("x" * 300)) == 255

@@ -34,9 +34,15 @@ class SandboxAdapter(BaseAdapter):
         self.faults = faults
         self.injector = FaultInjector(faults) if faults else None
 
-    def send(self, request: requests.PreparedRequest, stream: bool = False,
-             timeout: Any = None, verify: Any = True, cert: Any = None,
-             proxies: Any = None) -> requests.Response:
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: Any = True,
+        cert: Any = None,
+        proxies: Any = None,
+    ) -> requests.Response:
         parts = urlsplit(request.url or "")
         base = f"{parts.scheme}://{parts.netloc}"
         target = parts.path + (f"?{parts.query}" if parts.query else "")
@@ -45,27 +51,33 @@ class SandboxAdapter(BaseAdapter):
             self.injector.delay()
             decision = self.injector.decide(token_of(headers))
             if isinstance(decision, Drop):
-                raise requests.ConnectionError("sandbox: connection dropped (injected fault)",
-                                               request=request)
+                raise requests.ConnectionError(
+                    "sandbox: connection dropped (injected fault)", request=request
+                )
             if isinstance(decision, Answer):
-                return self._response(request, decision.status, decision.headers,
-                                      decision.body)
+                return self._response(request, decision.status, decision.headers, decision.body)
         status, out_headers, content = self.sandbox.handle(
-            request.method or "GET", target, headers, _body_bytes(request.body), base)
+            request.method or "GET", target, headers, _body_bytes(request.body), base
+        )
         return self._response(request, status, out_headers, content)
 
-    def _response(self, request: requests.PreparedRequest, status: int,
-                  headers: dict[str, str], content: bytes) -> requests.Response:
+    def _response(
+        self,
+        request: requests.PreparedRequest,
+        status: int,
+        headers: dict[str, str],
+        content: bytes,
+    ) -> requests.Response:
         response = requests.Response()
         response.status_code = status
-        response.headers = CaseInsensitiveDict(
-            {**headers, "Content-Length": str(len(content))})
+        response.headers = CaseInsensitiveDict({**headers, "Content-Length": str(len(content))})
         response._content = content
         response.raw = io.BytesIO(content)
         response.url = request.url or ""
         response.request = request
-        response.reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ \
-            else ""
+        response.reason = (
+            HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
+        )
         response.encoding = get_encoding_from_headers(response.headers)
         response.connection = self
         return response

@@ -55,9 +55,13 @@ class _Injection:
 class Sandbox:
     """In-memory GitLab; ``Sandbox()`` is empty and not persisted, ``Sandbox.load(p)`` is."""
 
-    def __init__(self, path: str | Path | None = None, *,
-                 clock: Callable[[], dt.datetime] = utc_now, _store: Store | None = None
-                 ) -> None:
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        clock: Callable[[], dt.datetime] = utc_now,
+        _store: Store | None = None,
+    ) -> None:
         self.path = Path(path) if path is not None else None
         self.store = _store or Store(clock)
         self.base_url = "http://localhost"  # used when a caller gives no base URL
@@ -69,8 +73,7 @@ class Sandbox:
 
     # -- persistence ----------------------------------------------------------------
     @classmethod
-    def load(cls, path: str | Path, *, clock: Callable[[], dt.datetime] = utc_now
-             ) -> Sandbox:
+    def load(cls, path: str | Path, *, clock: Callable[[], dt.datetime] = utc_now) -> Sandbox:
         """Load the JSON state at ``path``; a missing file gives an empty sandbox.
 
         Raises ValueError naming the file when it is not a valid state document.
@@ -106,8 +109,12 @@ class Sandbox:
         """Notified users: dicts with project, noteable_type, noteable_iid, username, source."""
         return self.store.mentions
 
-    def seed(self, groups: Iterable[str] = (), projects: Iterable[tuple[str, str]] = (),
-             users: Iterable[str] = ()) -> None:
+    def seed(
+        self,
+        groups: Iterable[str] = (),
+        projects: Iterable[tuple[str, str]] = (),
+        users: Iterable[str] = (),
+    ) -> None:
         """Create what is missing: groups (full paths, parents too), projects (full path,
         visibility; their namespace groups too) and users. Idempotent.
 
@@ -132,31 +139,57 @@ class Sandbox:
                 if not ns_path:
                     raise ValueError(f"seed project {full_path!r}: needs a group path")
                 group = ensure_group_path(self.store, ns_path, actor, "public")
-                create_project(self.store, name=path, path=path, namespace=group,
-                               actor_id=actor, visibility=visibility)
+                create_project(
+                    self.store,
+                    name=path,
+                    path=path,
+                    namespace=group,
+                    actor_id=actor,
+                    visibility=visibility,
+                )
             self.write_count += 1
 
-    def create_merge_request(self, project_path: str, iid: int | None = None, *,
-                             title: str = "Merge request", description: str = "",
-                             changes: Iterable[dict[str, Any]] = (),
-                             source_branch: str | None = None,
-                             target_branch: str | None = None) -> Record:
+    def create_merge_request(
+        self,
+        project_path: str,
+        iid: int | None = None,
+        *,
+        title: str = "Merge request",
+        description: str = "",
+        changes: Iterable[dict[str, Any]] = (),
+        source_branch: str | None = None,
+        target_branch: str | None = None,
+    ) -> Record:
         """Test helper: add a merge request with the given diff; returns its API JSON."""
         from gl_csm.sandbox.merge_requests import create_merge_request, render
 
         with self._lock:
             project = self.store.project(project_path)
-            mr = create_merge_request(self.store, project, title=title,
-                                      author_id=self.bot_user_id, changes=list(changes),
-                                      iid=iid, description=description,
-                                      source_branch=source_branch,
-                                      target_branch=target_branch)
+            mr = create_merge_request(
+                self.store,
+                project,
+                title=title,
+                author_id=self.bot_user_id,
+                changes=list(changes),
+                iid=iid,
+                description=description,
+                source_branch=source_branch,
+                target_branch=target_branch,
+            )
             self.write_count += 1
             return render(self.store, project, mr, self.base_url)
 
-    def inject(self, method: str, path_regex: str, status: int, body: Any = None,
-               times: int = 1, headers: dict[str, str] | None = None, *,
-               after_processing: bool = False) -> None:
+    def inject(
+        self,
+        method: str,
+        path_regex: str,
+        status: int,
+        body: Any = None,
+        times: int = 1,
+        headers: dict[str, str] | None = None,
+        *,
+        after_processing: bool = False,
+    ) -> None:
         """Answer the next ``times`` matching requests with ``status``.
 
         ``method`` is an HTTP method or ``"*"``; ``path_regex`` is searched in the URL
@@ -176,13 +209,27 @@ class Sandbox:
         else:
             raw = json.dumps(body).encode()
         with self._lock:
-            self._injections.append(_Injection(
-                method.upper(), re.compile(path_regex), status, raw,
-                {"Content-Type": ctype, **(headers or {})}, times, after_processing))
+            self._injections.append(
+                _Injection(
+                    method.upper(),
+                    re.compile(path_regex),
+                    status,
+                    raw,
+                    {"Content-Type": ctype, **(headers or {})},
+                    times,
+                    after_processing,
+                )
+            )
 
     # -- the core entry point -------------------------------------------------------------
-    def handle(self, method: str, url_path_with_query: str, headers: dict[str, str],
-               body: bytes | None, base_url: str | None = None) -> Response:
+    def handle(
+        self,
+        method: str,
+        url_path_with_query: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        base_url: str | None = None,
+    ) -> Response:
         """Answer one request. ``base_url`` (scheme://host) is used for links and web URLs."""
         method = method.upper()
         path, _, query = url_path_with_query.partition("?")
@@ -192,8 +239,7 @@ class Sandbox:
             if injection is not None and not injection.after_processing:
                 return injection.status, dict(injection.headers), injection.body
             self.request_log.append((method, path))
-            status, out_headers, out_body = self._process(method, path, query, headers, body,
-                                                          base)
+            status, out_headers, out_body = self._process(method, path, query, headers, body, base)
             if injection is not None:
                 return injection.status, dict(injection.headers), injection.body
         return status, out_headers, out_body
@@ -207,19 +253,33 @@ class Sandbox:
                 return injection
         return None
 
-    def _process(self, method: str, path: str, query: str, headers: dict[str, str],
-                 body: bytes | None, base: str) -> Response:
+    def _process(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        base: str,
+    ) -> Response:
         if path in HEALTH_PATHS:
             return 200, {"Content-Type": "text/plain"}, b"GitLab OK"
         try:
             if not path.startswith(API_PREFIX + "/"):
                 raise ApiError(404, {"error": "404 Not Found"})
             user_id, job_token = self._authenticate(headers)
-            found, args = routes.find(method, path[len(API_PREFIX):])
+            found, args = routes.find(method, path[len(API_PREFIX) :])
             params = parse_params(query, headers, body)
-            req = ApiRequest(method=method, path=path, query_string=query, headers=headers,
-                             params=params, base_url=base, user_id=user_id,
-                             job_token=job_token)
+            req = ApiRequest(
+                method=method,
+                path=path,
+                query_string=query,
+                headers=headers,
+                params=params,
+                base_url=base,
+                user_id=user_id,
+                job_token=job_token,
+            )
             reply = routes.call(self.store, found, args, req)
             if found.writes:
                 self.write_count += 1

@@ -19,18 +19,27 @@ def user_basic(store: Store, user_id: int | None, base: str) -> Record | None:
         return None
     user = store.users[user_id]
     return {
-        "id": user["id"], "username": user["username"], "name": user["name"],
-        "state": user["state"], "locked": False, "avatar_url": None,
+        "id": user["id"],
+        "username": user["username"],
+        "name": user["name"],
+        "state": user["state"],
+        "locked": False,
+        "avatar_url": None,
         "web_url": f"{base}/{user['username']}",
     }
 
 
 def user_full(store: Store, user: Record, base: str, *, current: bool = False) -> Record:
     out = user_basic(store, user["id"], base) or {}
-    out.update({
-        "created_at": user["created_at"], "bio": "", "public_email": None, "bot": False,
-        "is_admin": user["is_admin"] if current else None,
-    })
+    out.update(
+        {
+            "created_at": user["created_at"],
+            "bio": "",
+            "public_email": None,
+            "bot": False,
+            "is_admin": user["is_admin"] if current else None,
+        }
+    )
     if current:
         out["email"] = user["email"]
         out["can_create_group"] = True
@@ -44,7 +53,7 @@ def text_color(color: str) -> str:
     if len(hexa) == 3:
         hexa = "".join(c * 2 for c in hexa)
     try:
-        r, g, b = (int(hexa[i:i + 2], 16) for i in (0, 2, 4))
+        r, g, b = (int(hexa[i : i + 2], 16) for i in (0, 2, 4))
     except ValueError:
         return "#FFFFFF"
     luminance = 0.299 * r + 0.587 * g + 0.114 * b
@@ -54,8 +63,13 @@ def text_color(color: str) -> str:
 def namespace(store: Store, ns: Record, base: str) -> Record:
     full_path = store.full_path(ns)
     return {
-        "id": ns["id"], "name": ns["name"], "path": ns["path"], "kind": ns["kind"],
-        "full_path": full_path, "parent_id": ns.get("parent_id"), "avatar_url": None,
+        "id": ns["id"],
+        "name": ns["name"],
+        "path": ns["path"],
+        "kind": ns["kind"],
+        "full_path": full_path,
+        "parent_id": ns.get("parent_id"),
+        "avatar_url": None,
         "web_url": f"{base}/{'groups/' if ns['kind'] == 'group' else ''}{full_path}",
     }
 
@@ -63,12 +77,20 @@ def namespace(store: Store, ns: Record, base: str) -> Record:
 def group(store: Store, ns: Record, base: str) -> Record:
     full_path = store.full_path(ns)
     return {
-        "id": ns["id"], "web_url": f"{base}/groups/{full_path}", "name": ns["name"],
-        "path": ns["path"], "description": ns.get("description", ""),
-        "visibility": ns["visibility"], "full_name": store.full_name(ns),
-        "full_path": full_path, "parent_id": ns.get("parent_id"),
-        "created_at": ns["created_at"], "avatar_url": None, "lfs_enabled": True,
-        "request_access_enabled": True, "default_branch": None,
+        "id": ns["id"],
+        "web_url": f"{base}/groups/{full_path}",
+        "name": ns["name"],
+        "path": ns["path"],
+        "description": ns.get("description", ""),
+        "visibility": ns["visibility"],
+        "full_name": store.full_name(ns),
+        "full_path": full_path,
+        "parent_id": ns.get("parent_id"),
+        "created_at": ns["created_at"],
+        "avatar_url": None,
+        "lfs_enabled": True,
+        "request_access_enabled": True,
+        "default_branch": None,
     }
 
 
@@ -79,33 +101,55 @@ def project(store: Store, prj: Record, base: str) -> Record:
     open_issues = sum(1 for i in prj["issues"].values() if i["state"] == "opened")
     empty = not prj["repository"]["commits"]
     return {
-        "id": prj["id"], "description": prj["description"], "name": prj["name"],
+        "id": prj["id"],
+        "description": prj["description"],
+        "name": prj["name"],
         "name_with_namespace": f"{store.full_name(ns)} / {prj['name']}",
-        "path": prj["path"], "path_with_namespace": path_with_ns,
-        "created_at": prj["created_at"], "default_branch": prj["default_branch"],
-        "tag_list": list(prj["topics"]), "topics": list(prj["topics"]),
+        "path": prj["path"],
+        "path_with_namespace": path_with_ns,
+        "created_at": prj["created_at"],
+        "default_branch": prj["default_branch"],
+        "tag_list": list(prj["topics"]),
+        "topics": list(prj["topics"]),
         "ssh_url_to_repo": f"git@{host}:{path_with_ns}.git",
         "http_url_to_repo": f"{base}/{path_with_ns}.git",
         "web_url": f"{base}/{path_with_ns}",
         "readme_url": None if empty else f"{base}/{path_with_ns}/-/blob/main/README.md",
-        "avatar_url": None, "forks_count": 0, "star_count": 0,
+        "avatar_url": None,
+        "forks_count": 0,
+        "star_count": 0,
         "last_activity_at": prj["last_activity_at"],
         "namespace": namespace(store, ns, base),
-        "visibility": prj["visibility"], "archived": prj["archived"],
-        "empty_repo": empty, "issues_enabled": True, "merge_requests_enabled": True,
-        "open_issues_count": open_issues, "creator_id": prj.get("creator_id"),
-        "import_status": "none", "import_error": None,
+        "visibility": prj["visibility"],
+        "archived": prj["archived"],
+        "empty_repo": empty,
+        "issues_enabled": True,
+        "merge_requests_enabled": True,
+        "open_issues_count": open_issues,
+        "creator_id": prj.get("creator_id"),
+        "import_status": "none",
+        "import_error": None,
     }
 
 
-def label(store: Store, lbl: Record, base: str, *, for_project: Record | None = None,
-          with_counts: bool = False) -> Record:
+def label(
+    store: Store,
+    lbl: Record,
+    base: str,
+    *,
+    for_project: Record | None = None,
+    with_counts: bool = False,
+) -> Record:
     """Entities::ProjectLabel / GroupLabel; counts only with ``with_counts=true``
     (doc/api/labels.md, "List labels")."""
     out: Record = {
-        "id": lbl["id"], "name": lbl["name"], "color": lbl["color"],
-        "text_color": text_color(lbl["color"]), "description": lbl.get("description"),
-        "description_html": lbl.get("description") or "", "subscribed": False,
+        "id": lbl["id"],
+        "name": lbl["name"],
+        "color": lbl["color"],
+        "text_color": text_color(lbl["color"]),
+        "description": lbl.get("description"),
+        "description_html": lbl.get("description") or "",
+        "subscribed": False,
         "priority": lbl.get("priority"),
         "is_project_label": lbl.get("project_id") is not None,
     }
@@ -119,9 +163,13 @@ def label(store: Store, lbl: Record, base: str, *, for_project: Record | None = 
                         counts["opened" if item["state"] == "opened" else "closed"] += 1
                     elif item["state"] == "opened":
                         counts["mr"] += 1
-        out.update({"open_issues_count": counts["opened"],
-                    "closed_issues_count": counts["closed"],
-                    "open_merge_requests_count": counts["mr"]})
+        out.update(
+            {
+                "open_issues_count": counts["opened"],
+                "closed_issues_count": counts["closed"],
+                "open_merge_requests_count": counts["mr"],
+            }
+        )
     return out
 
 
@@ -129,23 +177,37 @@ def _label_projects(store: Store, lbl: Record) -> list[Record]:
     if lbl.get("project_id") is not None:
         prj = store.projects.get(lbl["project_id"])
         return [prj] if prj else []
-    return [p for p in store.projects.values()
-            if any(g["id"] == lbl.get("group_id") for g in store.project_groups(p))]
+    return [
+        p
+        for p in store.projects.values()
+        if any(g["id"] == lbl.get("group_id") for g in store.project_groups(p))
+    ]
 
 
 def label_basic(lbl: Record) -> Record:
-    return {"id": lbl["id"], "name": lbl["name"], "color": lbl["color"],
-            "description": lbl.get("description"), "text_color": text_color(lbl["color"]),
-            "description_html": lbl.get("description") or ""}
+    return {
+        "id": lbl["id"],
+        "name": lbl["name"],
+        "color": lbl["color"],
+        "description": lbl.get("description"),
+        "text_color": text_color(lbl["color"]),
+        "description_html": lbl.get("description") or "",
+    }
 
 
 def milestone(store: Store, prj: Record, ms: Record, base: str, today: dt.date) -> Record:
     expired = bool(ms.get("due_date")) and dt.date.fromisoformat(ms["due_date"]) < today
     return {
-        "id": ms["id"], "iid": ms["iid"], "project_id": prj["id"], "title": ms["title"],
-        "description": ms.get("description") or "", "state": ms["state"],
-        "created_at": ms["created_at"], "updated_at": ms["updated_at"],
-        "due_date": ms.get("due_date"), "start_date": ms.get("start_date"),
+        "id": ms["id"],
+        "iid": ms["iid"],
+        "project_id": prj["id"],
+        "title": ms["title"],
+        "description": ms.get("description") or "",
+        "state": ms["state"],
+        "created_at": ms["created_at"],
+        "updated_at": ms["updated_at"],
+        "due_date": ms.get("due_date"),
+        "start_date": ms.get("start_date"),
         "expired": expired,
         "web_url": f"{base}/{store.project_path(prj)}/-/milestones/{ms['iid']}",
     }
@@ -153,16 +215,21 @@ def milestone(store: Store, prj: Record, ms: Record, base: str, today: dt.date) 
 
 def member(store: Store, entry: Record, base: str) -> Record:
     out = user_basic(store, entry["user_id"], base) or {}
-    out.update({
-        "access_level": entry["access_level"], "created_at": entry["created_at"],
-        "expires_at": entry.get("expires_at"), "membership_state": "active",
-        "created_by": user_basic(store, entry.get("created_by_id"), base),
-    })
+    out.update(
+        {
+            "access_level": entry["access_level"],
+            "created_at": entry["created_at"],
+            "expires_at": entry.get("expires_at"),
+            "membership_state": "active",
+            "created_by": user_basic(store, entry.get("created_by_id"), base),
+        }
+    )
     return out
 
 
-def issuable(store: Store, prj: Record, kind: str, item: Record, base: str,
-             today: dt.date) -> Record:
+def issuable(
+    store: Store, prj: Record, kind: str, item: Record, base: str, today: dt.date
+) -> Record:
     path = store.project_path(prj)
     label_names = sorted(store.labels[i]["name"] for i in item["label_ids"] if i in store.labels)
     ms = next((m for m in prj["milestones"] if m["id"] == item.get("milestone_id")), None)
@@ -172,63 +239,113 @@ def issuable(store: Store, prj: Record, kind: str, item: Record, base: str,
     segment = "issues" if kind == "Issue" else "merge_requests"
     notes = sum(1 for n in item["notes"] if not n["system"])
     out: Record = {
-        "id": item["id"], "iid": item["iid"], "project_id": prj["id"],
-        "title": item["title"], "description": item["description"], "state": item["state"],
-        "created_at": item["created_at"], "updated_at": item["updated_at"],
+        "id": item["id"],
+        "iid": item["iid"],
+        "project_id": prj["id"],
+        "title": item["title"],
+        "description": item["description"],
+        "state": item["state"],
+        "created_at": item["created_at"],
+        "updated_at": item["updated_at"],
         "closed_at": item["closed_at"],
         "closed_by": user_basic(store, item.get("closed_by_id"), base),
         "labels": label_names,
         "milestone": milestone(store, prj, ms, base, today) if ms else None,
-        "assignees": assignees, "assignee": assignees[0] if assignees else None,
+        "assignees": assignees,
+        "assignee": assignees[0] if assignees else None,
         "author": user_basic(store, item["author_id"], base),
-        "user_notes_count": notes, "upvotes": 0, "downvotes": 0,
+        "user_notes_count": notes,
+        "upvotes": 0,
+        "downvotes": 0,
         "discussion_locked": item.get("discussion_locked"),
         "web_url": f"{base}/{path}/-/{segment}/{item['iid']}",
-        "references": {"short": f"{sigil}{item['iid']}", "relative": f"{sigil}{item['iid']}",
-                       "full": f"{path}{sigil}{item['iid']}"},
-        "time_stats": {"time_estimate": 0, "total_time_spent": 0,
-                       "human_time_estimate": None, "human_total_time_spent": None},
+        "references": {
+            "short": f"{sigil}{item['iid']}",
+            "relative": f"{sigil}{item['iid']}",
+            "full": f"{path}{sigil}{item['iid']}",
+        },
+        "time_stats": {
+            "time_estimate": 0,
+            "total_time_spent": 0,
+            "human_time_estimate": None,
+            "human_total_time_spent": None,
+        },
     }
     if kind == "Issue":
-        out.update({
-            "type": "ISSUE", "issue_type": "issue", "due_date": item.get("due_date"),
-            "confidential": item["confidential"], "merge_requests_count": 0,
-            "has_tasks": False, "severity": "UNKNOWN",
-            "task_completion_status": {"count": 0, "completed_count": 0},
-        })
+        out.update(
+            {
+                "type": "ISSUE",
+                "issue_type": "issue",
+                "due_date": item.get("due_date"),
+                "confidential": item["confidential"],
+                "merge_requests_count": 0,
+                "has_tasks": False,
+                "severity": "UNKNOWN",
+                "task_completion_status": {"count": 0, "completed_count": 0},
+            }
+        )
     else:
-        out.update({
-            "source_branch": item["source_branch"], "target_branch": item["target_branch"],
-            "source_project_id": prj["id"], "target_project_id": prj["id"],
-            "draft": False, "work_in_progress": False, "merge_status": "can_be_merged",
-            "detailed_merge_status": "mergeable", "sha": item.get("sha"),
-            "merged_at": None, "merged_by": None, "merge_user": None,
-            "reviewers": [], "squash": False,
-        })
+        out.update(
+            {
+                "source_branch": item["source_branch"],
+                "target_branch": item["target_branch"],
+                "source_project_id": prj["id"],
+                "target_project_id": prj["id"],
+                "draft": False,
+                "work_in_progress": False,
+                "merge_status": "can_be_merged",
+                "detailed_merge_status": "mergeable",
+                "sha": item.get("sha"),
+                "merged_at": None,
+                "merged_by": None,
+                "merge_user": None,
+                "reviewers": [],
+                "squash": False,
+            }
+        )
     return out
 
 
 def note(store: Store, prj: Record, kind: str, item: Record, nt: Record, base: str) -> Record:
     return {
-        "id": nt["id"], "type": None, "body": nt["body"], "attachment": None,
+        "id": nt["id"],
+        "type": None,
+        "body": nt["body"],
+        "attachment": None,
         "author": user_basic(store, nt["author_id"], base),
-        "created_at": nt["created_at"], "updated_at": nt["updated_at"],
-        "system": nt["system"], "noteable_id": item["id"], "noteable_type": kind,
-        "project_id": prj["id"], "resolvable": False, "confidential": nt["internal"],
-        "internal": nt["internal"], "imported": False, "imported_from": "none",
-        "noteable_iid": item["iid"], "commands_changes": nt.get("commands_changes", {}),
+        "created_at": nt["created_at"],
+        "updated_at": nt["updated_at"],
+        "system": nt["system"],
+        "noteable_id": item["id"],
+        "noteable_type": kind,
+        "project_id": prj["id"],
+        "resolvable": False,
+        "confidential": nt["internal"],
+        "internal": nt["internal"],
+        "imported": False,
+        "imported_from": "none",
+        "noteable_iid": item["iid"],
+        "commands_changes": nt.get("commands_changes", {}),
     }
 
 
 def commit(store: Store, prj: Record, sha: str, base: str, *, detail: bool = False) -> Record:
     c = prj["repository"]["commits"][sha]
     out: Record = {
-        "id": sha, "short_id": sha[:8], "title": c["message"].split("\n", 1)[0],
-        "message": c["message"], "author_name": c["author_name"],
-        "author_email": c["author_email"], "authored_date": c["created_at"],
-        "committer_name": c["author_name"], "committer_email": c["author_email"],
-        "committed_date": c["created_at"], "created_at": c["created_at"],
-        "parent_ids": list(c["parent_ids"]), "trailers": {}, "extended_trailers": {},
+        "id": sha,
+        "short_id": sha[:8],
+        "title": c["message"].split("\n", 1)[0],
+        "message": c["message"],
+        "author_name": c["author_name"],
+        "author_email": c["author_email"],
+        "authored_date": c["created_at"],
+        "committer_name": c["author_name"],
+        "committer_email": c["author_email"],
+        "committed_date": c["created_at"],
+        "created_at": c["created_at"],
+        "parent_ids": list(c["parent_ids"]),
+        "trailers": {},
+        "extended_trailers": {},
         "web_url": f"{base}/{store.project_path(prj)}/-/commit/{sha}",
     }
     if detail:

@@ -81,8 +81,11 @@ class FaultInjector:
                 return Drop()
             if error_roll < self.faults.error_rate:
                 self.injected["502"] += 1
-                return Answer(502, {"Content-Type": "text/html"},
-                              b"<html><body><h1>502 Bad Gateway</h1></body></html>\n")
+                return Answer(
+                    502,
+                    {"Content-Type": "text/html"},
+                    b"<html><body><h1>502 Bad Gateway</h1></body></html>\n",
+                )
             if self.faults.rate_limit:
                 throttled = self._throttle(token)
                 if throttled is not None:

@@ -21,13 +21,23 @@ def visibility_rank(level: str) -> int:
     return VISIBILITIES.index(level)
 
 
-def create_group(store: Store, *, name: str, path: str, parent: Record | None, actor_id: int,
-                 visibility: str = "private", description: str = "") -> Record:
+def create_group(
+    store: Store,
+    *,
+    name: str,
+    path: str,
+    parent: Record | None,
+    actor_id: int,
+    visibility: str = "private",
+    description: str = "",
+) -> Record:
     """Create a group; the creator becomes its Owner (doc/api/groups.md, "Create a group")."""
     errors: dict[str, list[str]] = {}
     if not _PATH.match(path) or path.endswith((".git", ".atom", ".")):
-        errors["path"] = ["can contain only letters, digits, '_', '-' and '.'. Cannot start "
-                          "with '-', end in '.git' or end in '.atom'"]
+        errors["path"] = [
+            "can contain only letters, digits, '_', '-' and '.'. Cannot start "
+            "with '-', end in '.git' or end in '.atom'"
+        ]
     parent_id = parent["id"] if parent else None
     for ns in store.namespaces.values():
         if ns.get("parent_id") == parent_id and ns["path"].lower() == path.lower():
@@ -40,9 +50,15 @@ def create_group(store: Store, *, name: str, path: str, parent: Record | None, a
     if errors:
         raise bad_request(f"Failed to save group {ruby_errors(errors)}")
     group = {
-        "id": store.next_id("namespace"), "kind": "group", "name": name, "path": path,
-        "parent_id": parent_id, "description": description, "visibility": visibility,
-        "members": [], "created_at": store.now(),
+        "id": store.next_id("namespace"),
+        "kind": "group",
+        "name": name,
+        "path": path,
+        "parent_id": parent_id,
+        "description": description,
+        "visibility": visibility,
+        "members": [],
+        "created_at": store.now(),
     }
     store.namespaces[group["id"]] = group
     add_member(store, group, actor_id, 50, actor_id)
@@ -60,7 +76,7 @@ def list_groups(store: Store, req: ApiRequest) -> Reply:
         groups = [g for g in groups if not g.get("parent_id")]
     order = req.choice("order_by", ("name", "path", "id", "similarity"), "name")
     key = "name" if order == "similarity" else order
-    groups.sort(key=lambda g: (store.full_name(g) if key == "name" else g[key]))
+    groups.sort(key=lambda g: store.full_name(g) if key == "name" else g[key])
     if req.choice("sort", ("asc", "desc"), "asc") == "desc":
         groups.reverse()
     return paginate(req, [entities.group(store, g, req.base_url) for g in groups])
@@ -74,8 +90,11 @@ def get_group(store: Store, req: ApiRequest, id: str) -> Any:
 @route("GET", "/groups/:id/subgroups")
 def list_subgroups(store: Store, req: ApiRequest, id: str) -> Reply:
     group = store.group(id)
-    children = [n for n in store.namespaces.values()
-                if n["kind"] == "group" and n.get("parent_id") == group["id"]]
+    children = [
+        n
+        for n in store.namespaces.values()
+        if n["kind"] == "group" and n.get("parent_id") == group["id"]
+    ]
     children.sort(key=lambda g: g["name"])
     return paginate(req, [entities.group(store, g, req.base_url) for g in children])
 
@@ -95,9 +114,15 @@ def post_group(store: Store, req: ApiRequest) -> Any:
             raise not_found("Group")
     visibility = req.choice("visibility", VISIBILITIES, "private")
     assert visibility is not None
-    group = create_group(store, name=req.required_str("name"), path=req.required_str("path"),
-                         parent=parent, actor_id=req.user_id, visibility=visibility,
-                         description=req.str("description", "") or "")
+    group = create_group(
+        store,
+        name=req.required_str("name"),
+        path=req.required_str("path"),
+        parent=parent,
+        actor_id=req.user_id,
+        visibility=visibility,
+        description=req.str("description", "") or "",
+    )
     return entities.group(store, group, req.base_url)
 
 
@@ -126,19 +151,21 @@ def group_projects(store: Store, req: ApiRequest, id: str) -> Reply:
     return paginate(req, [entities.project(store, p, req.base_url) for p in projects])
 
 
-def ensure_group_path(store: Store, full_path: str, actor_id: int,
-                      visibility: str = "private") -> Record:
+def ensure_group_path(
+    store: Store, full_path: str, actor_id: int, visibility: str = "private"
+) -> Record:
     """Create every missing group along ``a/b/c`` (used by ``Sandbox.seed``)."""
     parent: Record | None = None
     for depth, part in enumerate(full_path.strip("/").split("/")):
-        existing = store.namespace_by_path("/".join(full_path.strip("/").split("/")[:depth + 1]))
+        existing = store.namespace_by_path("/".join(full_path.strip("/").split("/")[: depth + 1]))
         if existing is not None:
             if existing["kind"] != "group":
                 raise ApiError(400, {"message": f"{full_path}: {part} is a user namespace"})
             parent = existing
             continue
         name = part.replace("-", " ").replace("_", " ").title()
-        parent = create_group(store, name=name, path=part, parent=parent, actor_id=actor_id,
-                              visibility=visibility)
+        parent = create_group(
+            store, name=name, path=part, parent=parent, actor_id=actor_id, visibility=visibility
+        )
     assert parent is not None
     return parent

@@ -24,8 +24,15 @@ MAX_DESCRIPTION = 1_048_576  # issues: app/models/concerns/issuable.rb
 MAX_TITLE = 255
 
 
-def new_issuable(store: Store, project: Record, kind: str, *, title: str, author_id: int,
-                 created_at: str | None = None) -> Record:
+def new_issuable(
+    store: Store,
+    project: Record,
+    kind: str,
+    *,
+    title: str,
+    author_id: int,
+    created_at: str | None = None,
+) -> Record:
     counter = "issue_iid" if kind == "Issue" else "mr_iid"
     counters = project["counters"]
     counters[counter] = counters.get(counter, 0) + 1
@@ -33,11 +40,23 @@ def new_issuable(store: Store, project: Record, kind: str, *, title: str, author
     now = created_at or store.now()
     item: Record = {
         "id": store.next_id("issue" if kind == "Issue" else "merge_request"),
-        "iid": iid, "title": title, "description": "", "state": "opened",
-        "author_id": author_id, "created_at": now, "updated_at": now,
-        "closed_at": None, "closed_by_id": None, "label_ids": [], "assignee_ids": [],
-        "milestone_id": None, "due_date": None, "confidential": False,
-        "discussion_locked": None, "notes": [], "label_events": [],
+        "iid": iid,
+        "title": title,
+        "description": "",
+        "state": "opened",
+        "author_id": author_id,
+        "created_at": now,
+        "updated_at": now,
+        "closed_at": None,
+        "closed_by_id": None,
+        "label_ids": [],
+        "assignee_ids": [],
+        "milestone_id": None,
+        "due_date": None,
+        "confidential": False,
+        "discussion_locked": None,
+        "notes": [],
+        "label_events": [],
     }
     if kind == "Issue":
         project["issues"][iid] = item
@@ -46,9 +65,16 @@ def new_issuable(store: Store, project: Record, kind: str, *, title: str, author
     return item
 
 
-def apply_update(store: Store, project: Record, kind: str, item: Record,
-                 params: dict[str, Any], actor_id: int, *, system_notes: bool = True
-                 ) -> bool:
+def apply_update(
+    store: Store,
+    project: Record,
+    kind: str,
+    item: Record,
+    params: dict[str, Any],
+    actor_id: int,
+    *,
+    system_notes: bool = True,
+) -> bool:
     """Apply update params; return whether anything changed (updated_at bumps only then)."""
     now = store.now()
     changed = False
@@ -94,24 +120,39 @@ def apply_update(store: Store, project: Record, kind: str, item: Record,
     if "due_date" in params and params["due_date"] != item.get("due_date") and kind == "Issue":
         item["due_date"] = params["due_date"]
         if system_notes:
-            notes.append(f"changed due date to {_long_date(params['due_date'])}"
-                         if params["due_date"] else "removed due date")
+            notes.append(
+                f"changed due date to {_long_date(params['due_date'])}"
+                if params["due_date"]
+                else "removed due date"
+            )
         changed = True
 
-    if "confidential" in params and kind == "Issue" and params["confidential"] is not None \
-            and bool(params["confidential"]) != item["confidential"]:
+    if (
+        "confidential" in params
+        and kind == "Issue"
+        and params["confidential"] is not None
+        and bool(params["confidential"]) != item["confidential"]
+    ):
         item["confidential"] = bool(params["confidential"])
         if system_notes:
-            notes.append("made the issue confidential" if item["confidential"]
-                         else "made the issue visible to everyone")
+            notes.append(
+                "made the issue confidential"
+                if item["confidential"]
+                else "made the issue visible to everyone"
+            )
         changed = True
 
-    if "discussion_locked" in params and params["discussion_locked"] is not None \
-            and bool(params["discussion_locked"]) != bool(item["discussion_locked"]):
+    if (
+        "discussion_locked" in params
+        and params["discussion_locked"] is not None
+        and bool(params["discussion_locked"]) != bool(item["discussion_locked"])
+    ):
         item["discussion_locked"] = bool(params["discussion_locked"])
         if system_notes:
-            notes.append(f"{'locked' if item['discussion_locked'] else 'unlocked'} "
-                         f"the discussion in this {noun}")
+            notes.append(
+                f"{'locked' if item['discussion_locked'] else 'unlocked'} "
+                f"the discussion in this {noun}"
+            )
         changed = True
 
     event = params.get("state_event")
@@ -123,8 +164,15 @@ def apply_update(store: Store, project: Record, kind: str, item: Record,
         changed = True
 
     if mentionable_text(item) != mentionable_before:
-        record_mentions(store, project, kind, item, mentionable_text(item), "description",
-                        previous=mentionable_before)
+        record_mentions(
+            store,
+            project,
+            kind,
+            item,
+            mentionable_text(item),
+            "description",
+            previous=mentionable_before,
+        )
     for text in notes:
         add_note(store, item, body=text, author_id=actor_id, system=True, created_at=now)
     if changed:
@@ -133,8 +181,9 @@ def apply_update(store: Store, project: Record, kind: str, item: Record,
     return changed
 
 
-def _apply_labels(store: Store, item: Record, params: dict[str, Any], actor_id: int,
-                  now: str) -> bool:
+def _apply_labels(
+    store: Store, item: Record, params: dict[str, Any], actor_id: int, now: str
+) -> bool:
     if not any(k in params for k in ("label_ids", "add_label_ids", "remove_label_ids")):
         return False
     old = list(item["label_ids"])
@@ -142,8 +191,11 @@ def _apply_labels(store: Store, item: Record, params: dict[str, Any], actor_id: 
     # as IssuableBaseService#process_label_ids does.
     start = apply_exclusive(store, [], params["label_ids"]) if "label_ids" in params else old
     remove = set(params.get("remove_label_ids", []))
-    new = apply_exclusive(store, [i for i in start if i not in remove],
-                          [i for i in params.get("add_label_ids", []) if i not in remove])
+    new = apply_exclusive(
+        store,
+        [i for i in start if i not in remove],
+        [i for i in params.get("add_label_ids", []) if i not in remove],
+    )
     if new == old:
         return False
     for label_id in old:
@@ -156,20 +208,39 @@ def _apply_labels(store: Store, item: Record, params: dict[str, Any], actor_id: 
     return True
 
 
-def _label_event(store: Store, item: Record, label_id: int, action: str, actor_id: int,
-                 now: str) -> None:
-    item["label_events"].append({
-        "id": store.next_id("label_event"), "user_id": actor_id, "created_at": now,
-        "label_id": label_id, "action": action,
-    })
+def _label_event(
+    store: Store, item: Record, label_id: int, action: str, actor_id: int, now: str
+) -> None:
+    item["label_events"].append(
+        {
+            "id": store.next_id("label_event"),
+            "user_id": actor_id,
+            "created_at": now,
+            "label_id": label_id,
+            "action": action,
+        }
+    )
 
 
-def add_note(store: Store, item: Record, *, body: str, author_id: int, system: bool = False,
-             internal: bool = False, created_at: str | None = None) -> Record:
+def add_note(
+    store: Store,
+    item: Record,
+    *,
+    body: str,
+    author_id: int,
+    system: bool = False,
+    internal: bool = False,
+    created_at: str | None = None,
+) -> Record:
     now = created_at or store.now()
     note = {
-        "id": store.next_id("note"), "body": body, "author_id": author_id,
-        "created_at": now, "updated_at": now, "system": system, "internal": internal,
+        "id": store.next_id("note"),
+        "body": body,
+        "author_id": author_id,
+        "created_at": now,
+        "updated_at": now,
+        "system": system,
+        "internal": internal,
     }
     item["notes"].append(note)
     return note
@@ -180,8 +251,16 @@ def mentionable_text(item: Record) -> str:
     return f"{item['title']}\n{item['description']}"
 
 
-def record_mentions(store: Store, project: Record, kind: str, item: Record, text: str,
-                    source: str, *, previous: str = "") -> None:
+def record_mentions(
+    store: Store,
+    project: Record,
+    kind: str,
+    item: Record,
+    text: str,
+    source: str,
+    *,
+    previous: str = "",
+) -> None:
     """Record users that GitLab would notify: mentions that are new in ``text``."""
     before = {n.lower() for n in mentioned_names(previous)}
     for name in mentioned_names(text):
@@ -190,11 +269,15 @@ def record_mentions(store: Store, project: Record, kind: str, item: Record, text
         user = store.user_by_username(name)
         if user is None and name.lower() != "all":
             continue
-        store.mentions.append({
-            "project": store.project_path(project), "noteable_type": kind,
-            "noteable_iid": item["iid"], "username": user["username"] if user else "all",
-            "source": source,
-        })
+        store.mentions.append(
+            {
+                "project": store.project_path(project),
+                "noteable_type": kind,
+                "noteable_iid": item["iid"],
+                "username": user["username"] if user else "all",
+                "source": source,
+            }
+        )
 
 
 def _and(items: list[str]) -> str:

@@ -31,22 +31,39 @@ from gl_csm.sandbox.request import ApiRequest, Reply
 from gl_csm.sandbox.router import route
 from gl_csm.sandbox.store import Record, Store, parse_iso
 
-_UPDATE_KEYS = ("title", "description", "labels", "add_labels", "remove_labels",
-                "state_event", "assignee_ids", "assignee_id", "milestone_id", "due_date",
-                "confidential", "discussion_locked", "updated_at", "issue_type", "weight")
+_UPDATE_KEYS = (
+    "title",
+    "description",
+    "labels",
+    "add_labels",
+    "remove_labels",
+    "state_event",
+    "assignee_ids",
+    "assignee_id",
+    "milestone_id",
+    "due_date",
+    "confidential",
+    "discussion_locked",
+    "updated_at",
+    "issue_type",
+    "weight",
+)
 
 
 def today(store: Store) -> dt.date:
     return store.clock().date()
 
 
-def render(store: Store, project: Record, issue: Record, base: str,
-           req: ApiRequest | None = None) -> Record:
+def render(
+    store: Store, project: Record, issue: Record, base: str, req: ApiRequest | None = None
+) -> Record:
     out = entities.issuable(store, project, "Issue", issue, base, today(store))
     if req is not None and req.bool("with_labels_details", False):
         # doc/api/issues.md: label objects instead of names, still sorted by title.
-        labels = sorted((store.labels[i] for i in issue["label_ids"] if i in store.labels),
-                        key=lambda lb: lb["name"])
+        labels = sorted(
+            (store.labels[i] for i in issue["label_ids"] if i in store.labels),
+            key=lambda lb: lb["name"],
+        )
         out["labels"] = [entities.label_basic(lb) for lb in labels]
     return out
 
@@ -74,14 +91,15 @@ def common_params(store: Store, project: Record, req: ApiRequest) -> dict[str, A
             raise bad_request({"title": [f"is too long (maximum is {MAX_TITLE} characters)"]})
         params["title"] = title
     if req.has("labels"):
-        params["label_ids"] = ids_for_names(store, project, req.list("labels") or [],
-                                            create=True)
+        params["label_ids"] = ids_for_names(store, project, req.list("labels") or [], create=True)
     if req.has("add_labels"):
-        params["add_label_ids"] = ids_for_names(store, project, req.list("add_labels") or [],
-                                                create=True)
+        params["add_label_ids"] = ids_for_names(
+            store, project, req.list("add_labels") or [], create=True
+        )
     if req.has("remove_labels"):
         params["remove_label_ids"] = ids_for_names(
-            store, project, req.list("remove_labels") or [], create=False)
+            store, project, req.list("remove_labels") or [], create=False
+        )
     if req.has("assignee_ids"):
         params["assignee_ids"] = [i for i in req.int_list("assignee_ids") or [] if i > 0]
     elif req.has("assignee_id"):
@@ -108,8 +126,9 @@ def _description(req: ApiRequest) -> str | None:
         return None
     text = req.str("description") or ""
     if len(text) > MAX_DESCRIPTION:
-        raise bad_request({"description": [
-            f"is too long (maximum is {MAX_DESCRIPTION} characters)"]})
+        raise bad_request(
+            {"description": [f"is too long (maximum is {MAX_DESCRIPTION} characters)"]}
+        )
     return text
 
 
@@ -122,11 +141,16 @@ def post_issue(store: Store, req: ApiRequest, id: str) -> Any:
     params.pop("state_event", None)
     description = _description(req)
     created_at = req.datetime("created_at")
-    issue = new_issuable(store, project, "Issue", title=title, author_id=req.user_id,
-                         created_at=None if created_at is None else _iso(created_at))
+    issue = new_issuable(
+        store,
+        project,
+        "Issue",
+        title=title,
+        author_id=req.user_id,
+        created_at=None if created_at is None else _iso(created_at),
+    )
     if description is not None:
-        outcome = interpret(store, project, "Issue", None, description, req.user_id,
-                            today(store))
+        outcome = interpret(store, project, "Issue", None, description, req.user_id, today(store))
         issue["description"] = outcome.text
         _merge(params, outcome.params)
     record_mentions(store, project, "Issue", issue, mentionable_text(issue), "description")
@@ -164,13 +188,17 @@ def put_issue(store: Store, req: ApiRequest, id: str, iid: str) -> Any:
     issue = find_issue(project, iid)
     writable(project, req)
     if not any(req.has(k) for k in _UPDATE_KEYS):
-        raise ApiError(400, {"error": ", ".join(_UPDATE_KEYS) + " are missing, at least one "
-                                      "parameter must be provided"})
+        raise ApiError(
+            400,
+            {
+                "error": ", ".join(_UPDATE_KEYS) + " are missing, at least one "
+                "parameter must be provided"
+            },
+        )
     params = common_params(store, project, req)
     description = _description(req)
     if description is not None:
-        outcome = interpret(store, project, "Issue", issue, description, req.user_id,
-                            today(store))
+        outcome = interpret(store, project, "Issue", issue, description, req.user_id, today(store))
         params["description"] = outcome.text
         _merge(params, outcome.params)
     apply_update(store, project, "Issue", issue, params, req.user_id)
@@ -179,13 +207,18 @@ def put_issue(store: Store, req: ApiRequest, id: str, iid: str) -> Any:
 
 # -- listing ----------------------------------------------------------------------
 
-def filter_issues(store: Store, req: ApiRequest, pairs: list[tuple[Record, Record]],
-                  *, default_scope: str = "all") -> list[tuple[Record, Record]]:
+
+def filter_issues(
+    store: Store, req: ApiRequest, pairs: list[tuple[Record, Record]], *, default_scope: str = "all"
+) -> list[tuple[Record, Record]]:
     state = req.choice("state", ("opened", "closed", "all"), "all")
     if state != "all":
         pairs = [(p, i) for p, i in pairs if i["state"] == state]
-    scope = req.choice("scope", ("created_by_me", "assigned_to_me", "all", "created-by-me",
-                                 "assigned-to-me"), default_scope)
+    scope = req.choice(
+        "scope",
+        ("created_by_me", "assigned_to_me", "all", "created-by-me", "assigned-to-me"),
+        default_scope,
+    )
     if scope in ("created_by_me", "created-by-me"):
         pairs = [(p, i) for p, i in pairs if i["author_id"] == req.user_id]
     elif scope in ("assigned_to_me", "assigned-to-me"):
@@ -196,8 +229,7 @@ def filter_issues(store: Store, req: ApiRequest, pairs: list[tuple[Record, Recor
         pairs = [(p, i) for p, i in pairs if _has_labels(store, i, labels)]
     not_labels = _not_param(req, "labels")
     if not_labels:
-        pairs = [(p, i) for p, i in pairs
-                 if not set(not_labels) & set(_names(store, i))]
+        pairs = [(p, i) for p, i in pairs if not set(not_labels) & set(_names(store, i))]
     iids = req.int_list("iids")
     if iids:
         pairs = [(p, i) for p, i in pairs if i["iid"] in iids]
@@ -208,8 +240,7 @@ def filter_issues(store: Store, req: ApiRequest, pairs: list[tuple[Record, Recor
     if search:
         fields = req.list("in") or ["title", "description"]
         s = search.lower()
-        pairs = [(p, i) for p, i in pairs
-                 if any(s in (i.get(f) or "").lower() for f in fields)]
+        pairs = [(p, i) for p, i in pairs if any(s in (i.get(f) or "").lower() for f in fields)]
     for key, field in (("author_username", "author_id"), ("assignee_username", "assignee_ids")):
         wanted = req.list(key)
         if wanted:
@@ -230,19 +261,36 @@ def filter_issues(store: Store, req: ApiRequest, pairs: list[tuple[Record, Recor
     confidential = req.bool("confidential")
     if confidential is not None:
         pairs = [(p, i) for p, i in pairs if i.get("confidential") == confidential]
-    for key, field, newer in (("created_after", "created_at", True),
-                              ("created_before", "created_at", False),
-                              ("updated_after", "updated_at", True),
-                              ("updated_before", "updated_at", False)):
+    for key, field, newer in (
+        ("created_after", "created_at", True),
+        ("created_before", "created_at", False),
+        ("updated_after", "updated_at", True),
+        ("updated_before", "updated_at", False),
+    ):
         moment = req.datetime(key)
         if moment is not None:
-            pairs = [(p, i) for p, i in pairs
-                     if (parse_iso(i[field]) >= moment) == newer
-                     or parse_iso(i[field]) == moment]
+            pairs = [
+                (p, i)
+                for p, i in pairs
+                if (parse_iso(i[field]) >= moment) == newer or parse_iso(i[field]) == moment
+            ]
 
-    order = req.choice("order_by", ("created_at", "updated_at", "priority", "due_date",
-                                    "relative_position", "label_priority", "milestone_due",
-                                    "popularity", "weight", "title"), "created_at")
+    order = req.choice(
+        "order_by",
+        (
+            "created_at",
+            "updated_at",
+            "priority",
+            "due_date",
+            "relative_position",
+            "label_priority",
+            "milestone_due",
+            "popularity",
+            "weight",
+            "title",
+        ),
+        "created_at",
+    )
     key = order if order in ("updated_at", "due_date", "title") else "created_at"
     pairs.sort(key=lambda pi: (pi[1].get(key) is None, pi[1].get(key) or "", pi[1]["id"]))
     if req.choice("sort", ("asc", "desc"), "desc") == "desc":
@@ -312,25 +360,30 @@ def list_all_issues(store: Store, req: ApiRequest) -> Reply:
 
 # -- resource label events ------------------------------------------------------------
 
+
 def label_event(store: Store, kind: str, item: Record, event: Record, base: str) -> Record:
     label = store.labels.get(event["label_id"])
     return {
-        "id": event["id"], "user": entities.user_basic(store, event["user_id"], base),
-        "created_at": event["created_at"], "resource_type": kind, "resource_id": item["id"],
-        "label": entities.label_basic(label) if label else None, "action": event["action"],
+        "id": event["id"],
+        "user": entities.user_basic(store, event["user_id"], base),
+        "created_at": event["created_at"],
+        "resource_type": kind,
+        "resource_id": item["id"],
+        "label": entities.label_basic(label) if label else None,
+        "action": event["action"],
     }
 
 
 @route("GET", "/projects/:id/issues/:iid/resource_label_events")
 def list_issue_label_events(store: Store, req: ApiRequest, id: str, iid: str) -> Reply:
     issue = find_issue(store.project(id), iid)
-    return paginate(req, [label_event(store, "Issue", issue, e, req.base_url)
-                          for e in issue["label_events"]])
+    return paginate(
+        req, [label_event(store, "Issue", issue, e, req.base_url) for e in issue["label_events"]]
+    )
 
 
 @route("GET", "/projects/:id/issues/:iid/resource_label_events/:event_id")
-def get_issue_label_event(store: Store, req: ApiRequest, id: str, iid: str,
-                          event_id: str) -> Any:
+def get_issue_label_event(store: Store, req: ApiRequest, id: str, iid: str, event_id: str) -> Any:
     issue = find_issue(store.project(id), iid)
     for event in issue["label_events"]:
         if str(event["id"]) == event_id:

@@ -31,15 +31,21 @@ def _check_title(name: str) -> None:
         raise bad_request({"title": ["is invalid"]})
 
 
-def _render(store: Store, req: ApiRequest, labels: list[Record],
-            project: Record | None = None) -> Reply:
+def _render(
+    store: Store, req: ApiRequest, labels: list[Record], project: Record | None = None
+) -> Reply:
     search = req.str("search")
     if search:
         labels = [lb for lb in labels if search.lower() in lb["name"].lower()]
     labels = sorted(labels, key=lambda lb: (lb["name"].lower(), lb["id"]))
     counts = bool(req.bool("with_counts", False))
-    return paginate(req, [entities.label(store, lb, req.base_url, for_project=project,
-                                         with_counts=counts) for lb in labels])
+    return paginate(
+        req,
+        [
+            entities.label(store, lb, req.base_url, for_project=project, with_counts=counts)
+            for lb in labels
+        ],
+    )
 
 
 def _find(labels: list[Record], ref: str) -> Record:
@@ -63,15 +69,25 @@ def _create(store: Store, req: ApiRequest, visible: list[Record], **owner: int) 
     _check_title(name)
     if any(lb["name"] == name for lb in visible):
         raise conflict("Label already exists")
-    return create_label(store, name=name, color=normalise_color(req.str("color")),
-                        description=req.str("description"), priority=req.int("priority"),
-                        **owner)
+    return create_label(
+        store,
+        name=name,
+        color=normalise_color(req.str("color")),
+        description=req.str("description"),
+        priority=req.int("priority"),
+        **owner,
+    )
 
 
 def _update(store: Store, req: ApiRequest, label: Record, siblings: list[Record]) -> Record:
     if not any(req.has(k) for k in _UPDATE_KEYS):
-        raise ApiError(400, {"error": "new_name, color, description, priority are missing, "
-                                      "at least one parameter must be provided"})
+        raise ApiError(
+            400,
+            {
+                "error": "new_name, color, description, priority are missing, "
+                "at least one parameter must be provided"
+            },
+        )
     if req.has("new_name"):
         new_name = req.required_str("new_name")
         _check_title(new_name)
@@ -89,12 +105,12 @@ def _update(store: Store, req: ApiRequest, label: Record, siblings: list[Record]
 
 # -- project labels -----------------------------------------------------------
 
+
 @route("GET", "/projects/:id/labels")
 def list_project_labels(store: Store, req: ApiRequest, id: str) -> Reply:
     project = store.project(id)
     include = bool(req.bool("include_ancestor_groups", True))
-    return _render(store, req, visible_labels(store, project, include_ancestors=include),
-                   project)
+    return _render(store, req, visible_labels(store, project, include_ancestors=include), project)
 
 
 @route("GET", "/projects/:id/labels/:label")
@@ -129,16 +145,19 @@ def put_project_label_by_param(store: Store, req: ApiRequest, id: str) -> Any:
     project = store.project(id)
     ref = req.str("label_id") or req.str("name")
     if not ref:
-        raise ApiError(400, {"error": "label_id, name are missing, exactly one parameter "
-                                      "must be provided"})
+        raise ApiError(
+            400, {"error": "label_id, name are missing, exactly one parameter must be provided"}
+        )
     return _put_project_label(store, req, project, ref)
 
 
 # -- group labels ---------------------------------------------------------------
 
+
 def _group_visible(store: Store, req: ApiRequest, group: Record) -> list[Record]:
-    labels = group_labels(store, group,
-                          include_ancestors=bool(req.bool("include_ancestor_groups", True)))
+    labels = group_labels(
+        store, group, include_ancestors=bool(req.bool("include_ancestor_groups", True))
+    )
     if req.bool("include_descendant_groups", False):
         for ns in store.descendants(group)[1:]:
             labels += [lb for lb in store.labels.values() if lb.get("group_id") == ns["id"]]
@@ -159,8 +178,9 @@ def get_group_label(store: Store, req: ApiRequest, id: str, label: str) -> Any:
 @route("POST", "/groups/:id/labels")
 def post_group_label(store: Store, req: ApiRequest, id: str) -> Any:
     group = store.group(id)
-    label = _create(store, req, group_labels(store, group, include_ancestors=True),
-                    group_id=group["id"])
+    label = _create(
+        store, req, group_labels(store, group, include_ancestors=True), group_id=group["id"]
+    )
     return entities.label(store, label, req.base_url)
 
 
@@ -180,6 +200,7 @@ def put_group_label_by_param(store: Store, req: ApiRequest, id: str) -> Any:
     group = store.group(id)
     ref = req.str("label_id") or req.str("name")
     if not ref:
-        raise ApiError(400, {"error": "label_id, name are missing, exactly one parameter "
-                                      "must be provided"})
+        raise ApiError(
+            400, {"error": "label_id, name are missing, exactly one parameter must be provided"}
+        )
     return _put_group_label(store, req, group, ref)

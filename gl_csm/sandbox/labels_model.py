@@ -20,9 +20,18 @@ DEFAULT_COLOR = "#6699cc"
 _HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 # CSS colour names GitLab accepts and stores as hex (a small, common subset).
 _NAMED = {
-    "red": "#ff0000", "green": "#008000", "blue": "#0000ff", "black": "#000000",
-    "white": "#ffffff", "gray": "#808080", "grey": "#808080", "orange": "#ffa500",
-    "yellow": "#ffff00", "purple": "#800080", "pink": "#ffc0cb", "brown": "#a52a2a",
+    "red": "#ff0000",
+    "green": "#008000",
+    "blue": "#0000ff",
+    "black": "#000000",
+    "white": "#ffffff",
+    "gray": "#808080",
+    "grey": "#808080",
+    "orange": "#ffa500",
+    "yellow": "#ffff00",
+    "purple": "#800080",
+    "pink": "#ffc0cb",
+    "brown": "#a52a2a",
 }
 
 
@@ -40,8 +49,9 @@ def normalise_color(color: str | None) -> str:
     raise ApiError(400, {"message": {"color": ["must be a valid color code"]}})
 
 
-def visible_labels(store: Store, project: Record, *, include_ancestors: bool = True
-                   ) -> list[Record]:
+def visible_labels(
+    store: Store, project: Record, *, include_ancestors: bool = True
+) -> list[Record]:
     """Project labels, then ancestor group labels (nearest group first)."""
     out = [lb for lb in store.labels.values() if lb.get("project_id") == project["id"]]
     if include_ancestors:
@@ -65,13 +75,25 @@ def find_visible(store: Store, project: Record, name: str) -> Record | None:
     return None
 
 
-def create_label(store: Store, *, name: str, color: str | None, description: str | None,
-                 priority: int | None, project_id: int | None = None,
-                 group_id: int | None = None) -> Record:
+def create_label(
+    store: Store,
+    *,
+    name: str,
+    color: str | None,
+    description: str | None,
+    priority: int | None,
+    project_id: int | None = None,
+    group_id: int | None = None,
+) -> Record:
     label = {
-        "id": store.next_id("label"), "name": name, "color": normalise_color(color),
-        "description": description, "priority": priority,
-        "project_id": project_id, "group_id": group_id, "created_at": store.now(),
+        "id": store.next_id("label"),
+        "name": name,
+        "color": normalise_color(color),
+        "description": description,
+        "priority": priority,
+        "project_id": project_id,
+        "group_id": group_id,
+        "created_at": store.now(),
     }
     store.labels[label["id"]] = label
     return label
@@ -83,8 +105,14 @@ def ids_for_names(store: Store, project: Record, names: list[str], *, create: bo
     for name in names:
         label = find_visible(store, project, name)
         if label is None and create:
-            label = create_label(store, name=name, color=None, description=None,
-                                 priority=None, project_id=project["id"])
+            label = create_label(
+                store,
+                name=name,
+                color=None,
+                description=None,
+                priority=None,
+                project_id=project["id"],
+            )
         if label is not None and label["id"] not in ids:
             ids.append(label["id"])
     return ids

@@ -36,19 +36,19 @@ def split_commands(text: str, names: frozenset[str]) -> tuple[str, list[tuple[st
     out: list[str] = []
     pos = 0
     for block in _SKIPPED_BLOCK.finditer(text):
-        out.append(_strip_commands(text[pos:block.start()], names, commands))
+        out.append(_strip_commands(text[pos : block.start()], names, commands))
         out.append(block.group(0))
         pos = block.end()
     out.append(_strip_commands(text[pos:], names, commands))
     return "".join(out).rstrip(), commands
 
 
-_COMMAND_LINE = re.compile(r"^/(?P<name>[A-Za-z_]+)(?:[ ](?P<arg>[^\n]*))?[ \t]*(?:\n|$)",
-                           re.MULTILINE)
+_COMMAND_LINE = re.compile(
+    r"^/(?P<name>[A-Za-z_]+)(?:[ ](?P<arg>[^\n]*))?[ \t]*(?:\n|$)", re.MULTILINE
+)
 
 
-def _strip_commands(chunk: str, names: frozenset[str],
-                    commands: list[tuple[str, str]]) -> str:
+def _strip_commands(chunk: str, names: frozenset[str], commands: list[tuple[str, str]]) -> str:
     def replace(match: re.Match[str]) -> str:
         name = match.group("name").lower()
         if name not in names:

@@ -19,10 +19,21 @@ from gl_csm.sandbox.store import Record, Store
 VALID_LEVELS = (5, 10, 15, 20, 30, 40, 50)
 
 
-def add_member(store: Store, holder: Record, user_id: int, level: int, actor_id: int,
-               expires_at: str | None = None) -> Record:
-    entry = {"user_id": user_id, "access_level": level, "created_at": store.now(),
-             "created_by_id": actor_id, "expires_at": expires_at}
+def add_member(
+    store: Store,
+    holder: Record,
+    user_id: int,
+    level: int,
+    actor_id: int,
+    expires_at: str | None = None,
+) -> Record:
+    entry = {
+        "user_id": user_id,
+        "access_level": level,
+        "created_at": store.now(),
+        "created_by_id": actor_id,
+        "expires_at": expires_at,
+    }
     holder["members"].append(entry)
     return entry
 
@@ -33,8 +44,7 @@ def _holder(store: Store, kind: str, ident: str) -> Record:
 
 def _inherited(store: Store, kind: str, holder: Record) -> list[Record]:
     """Direct members first, then ancestors'; each user once, highest level wins."""
-    chain = (store.ancestors(holder) if kind == "groups"
-             else [holder, *store.project_groups(holder)])
+    chain = store.ancestors(holder) if kind == "groups" else [holder, *store.project_groups(holder)]
     best: dict[int, Record] = {}
     for source in chain:
         for entry in source["members"]:
@@ -52,8 +62,11 @@ def _filter(store: Store, req: ApiRequest, entries: list[Record]) -> list[Record
         user = store.users.get(entry["user_id"])
         if user is None:
             continue
-        if query and query.lower() not in user["username"].lower() \
-                and query.lower() not in user["name"].lower():
+        if (
+            query
+            and query.lower() not in user["username"].lower()
+            and query.lower() not in user["name"].lower()
+        ):
             continue
         if user_ids and entry["user_id"] not in user_ids:
             continue
@@ -80,8 +93,9 @@ def _create(store: Store, req: ApiRequest, kind: str, ident: str) -> Any:
     holder = _holder(store, kind, ident)
     names = [n for n in ("access_level",) if not req.has(n)]
     if not req.has("user_id") and not req.has("username"):
-        raise ApiError(400, {"error": "user_id, username are missing, exactly one parameter "
-                                      "must be provided"})
+        raise ApiError(
+            400, {"error": "user_id, username are missing, exactly one parameter must be provided"}
+        )
     if names:
         raise missing(*names)
     level = _level(req)
@@ -100,8 +114,10 @@ def _create(store: Store, req: ApiRequest, kind: str, ident: str) -> Any:
     for uid in user_ids:
         if any(e["user_id"] == uid for e in holder["members"]):
             raise conflict("Member already exists")
-    entries = [add_member(store, holder, uid, level, req.user_id, req.str("expires_at"))
-               for uid in user_ids]
+    entries = [
+        add_member(store, holder, uid, level, req.user_id, req.str("expires_at"))
+        for uid in user_ids
+    ]
     return entities.member(store, entries[0], req.base_url)
 
 
@@ -116,8 +132,9 @@ def _update(store: Store, req: ApiRequest, kind: str, ident: str, user_id: str) 
     return entities.member(store, entry, req.base_url)
 
 
-def _get(store: Store, req: ApiRequest, kind: str, ident: str, user_id: str, *,
-         inherited: bool) -> Any:
+def _get(
+    store: Store, req: ApiRequest, kind: str, ident: str, user_id: str, *, inherited: bool
+) -> Any:
     holder = _holder(store, kind, ident)
     entries = _inherited(store, kind, holder) if inherited else holder["members"]
     entry = next((e for e in entries if str(e["user_id"]) == user_id), None)
@@ -127,6 +144,7 @@ def _get(store: Store, req: ApiRequest, kind: str, ident: str, user_id: str, *,
 
 
 for _kind in ("groups", "projects"):
+
     def _bind(kind: str) -> None:
         @route("GET", f"/{kind}/:id/members")
         def list_direct(store: Store, req: ApiRequest, id: str) -> Reply:

@@ -20,10 +20,18 @@ from gl_csm.sandbox.router import route
 from gl_csm.sandbox.store import Record, Store
 
 
-def create_merge_request(store: Store, project: Record, *, title: str, author_id: int,
-                         changes: list[dict[str, Any]], iid: int | None = None,
-                         description: str = "", source_branch: str | None = None,
-                         target_branch: str | None = None) -> Record:
+def create_merge_request(
+    store: Store,
+    project: Record,
+    *,
+    title: str,
+    author_id: int,
+    changes: list[dict[str, Any]],
+    iid: int | None = None,
+    description: str = "",
+    source_branch: str | None = None,
+    target_branch: str | None = None,
+) -> Record:
     if iid is not None:
         if iid in project["merge_requests"]:
             raise ValueError(f"merge request !{iid} already exists in {project['path']}")
@@ -43,11 +51,15 @@ def _change(change: dict[str, Any]) -> Record:
     old = change.get("old_path") or change.get("new_path") or ""
     new = change.get("new_path") or old
     return {
-        "old_path": old, "new_path": new, "a_mode": change.get("a_mode", "100644"),
-        "b_mode": change.get("b_mode", "100644"), "diff": change.get("diff", ""),
+        "old_path": old,
+        "new_path": new,
+        "a_mode": change.get("a_mode", "100644"),
+        "b_mode": change.get("b_mode", "100644"),
+        "diff": change.get("diff", ""),
         "new_file": bool(change.get("new_file", False)),
         "renamed_file": bool(change.get("renamed_file", old != new)),
-        "deleted_file": bool(change.get("deleted_file", False)), "generated_file": False,
+        "deleted_file": bool(change.get("deleted_file", False)),
+        "generated_file": False,
     }
 
 
@@ -101,5 +113,6 @@ def list_mr_diffs(store: Store, req: ApiRequest, id: str, iid: str) -> Reply:
 @route("GET", "/projects/:id/merge_requests/:iid/resource_label_events")
 def list_mr_label_events(store: Store, req: ApiRequest, id: str, iid: str) -> Reply:
     _, mr = _mr(store, id, iid)
-    return paginate(req, [label_event(store, "MergeRequest", mr, e, req.base_url)
-                          for e in mr["label_events"]])
+    return paginate(
+        req, [label_event(store, "MergeRequest", mr, e, req.base_url) for e in mr["label_events"]]
+    )

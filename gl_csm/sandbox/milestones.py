@@ -41,8 +41,9 @@ def list_milestones(store: Store, req: ApiRequest, id: str) -> Reply:
     search = req.str("search")
     if search:
         s = search.lower()
-        items = [m for m in items if s in m["title"].lower()
-                 or s in (m.get("description") or "").lower()]
+        items = [
+            m for m in items if s in m["title"].lower() or s in (m.get("description") or "").lower()
+        ]
     iids = req.int_list("iids")
     if iids:
         items = [m for m in items if m["iid"] in iids]
@@ -78,9 +79,15 @@ def post_milestone(store: Store, req: ApiRequest, id: str) -> Any:
     counters = project["counters"]
     counters["milestone_iid"] = counters.get("milestone_iid", 0) + 1
     ms = {
-        "id": store.next_id("milestone"), "iid": counters["milestone_iid"], "title": title,
-        "description": req.str("description", "") or "", "state": "active",
-        "due_date": due, "start_date": start, "created_at": now, "updated_at": now,
+        "id": store.next_id("milestone"),
+        "iid": counters["milestone_iid"],
+        "title": title,
+        "description": req.str("description", "") or "",
+        "state": "active",
+        "due_date": due,
+        "start_date": start,
+        "created_at": now,
+        "updated_at": now,
     }
     project["milestones"].append(ms)
     return _render(store, project, ms, req.base_url)
@@ -92,8 +99,13 @@ def put_milestone(store: Store, req: ApiRequest, id: str, milestone_id: str) -> 
     ms = _milestone(project, milestone_id)
     keys = ("title", "description", "start_date", "due_date", "state_event")
     if not any(req.has(k) for k in keys):
-        raise ApiError(400, {"error": "title, description, start_date, due_date, state_event "
-                                      "are missing, at least one parameter must be provided"})
+        raise ApiError(
+            400,
+            {
+                "error": "title, description, start_date, due_date, state_event "
+                "are missing, at least one parameter must be provided"
+            },
+        )
     if req.has("title"):
         title = req.required_str("title")
         if any(m["title"] == title and m is not ms for m in project["milestones"]):

@@ -51,8 +51,9 @@ def _too_long(body: str) -> None:
 def _list(store: Store, req: ApiRequest, segment: str, id: str, iid: str) -> Reply:
     project, item = _noteable(store, segment, id, iid)
     notes = list(item["notes"])
-    activity = req.choice("activity_filter", ("all_notes", "only_comments", "only_activity"),
-                          "all_notes")
+    activity = req.choice(
+        "activity_filter", ("all_notes", "only_comments", "only_activity"), "all_notes"
+    )
     if activity == "only_comments":
         notes = [n for n in notes if not n["system"]]
     elif activity == "only_activity":
@@ -63,14 +64,14 @@ def _list(store: Store, req: ApiRequest, segment: str, id: str, iid: str) -> Rep
     if req.choice("sort", ("asc", "desc"), "desc") == "desc":
         notes.reverse()
     kind = _KINDS[segment]
-    return paginate(req, [entities.note(store, project, kind, item, n, req.base_url)
-                          for n in notes])
+    return paginate(
+        req, [entities.note(store, project, kind, item, n, req.base_url) for n in notes]
+    )
 
 
 def _get(store: Store, req: ApiRequest, segment: str, id: str, iid: str, note_id: str) -> Any:
     project, item = _noteable(store, segment, id, iid)
-    return entities.note(store, project, _KINDS[segment], item, _note(item, note_id),
-                         req.base_url)
+    return entities.note(store, project, _KINDS[segment], item, _note(item, note_id), req.base_url)
 
 
 def _create(store: Store, req: ApiRequest, segment: str, id: str, iid: str) -> Any:
@@ -86,9 +87,14 @@ def _create(store: Store, req: ApiRequest, segment: str, id: str, iid: str) -> A
         apply_update(store, project, kind, item, outcome.params, req.user_id)
         return Reply(202, {"commands_changes": outcome.params, "summary": outcome.messages})
     created = req.datetime("created_at")
-    note = add_note(store, item, body=outcome.text, author_id=req.user_id,
-                    internal=bool(req.bool("internal", False) or req.bool("confidential", False)),
-                    created_at=iso(created) if created else None)
+    note = add_note(
+        store,
+        item,
+        body=outcome.text,
+        author_id=req.user_id,
+        internal=bool(req.bool("internal", False) or req.bool("confidential", False)),
+        created_at=iso(created) if created else None,
+    )
     record_mentions(store, project, kind, item, note["body"], "note")
     if outcome.params:
         note["commands_changes"] = outcome.params
@@ -100,8 +106,7 @@ def _create(store: Store, req: ApiRequest, segment: str, id: str, iid: str) -> A
     return rendered
 
 
-def _update(store: Store, req: ApiRequest, segment: str, id: str, iid: str,
-            note_id: str) -> Any:
+def _update(store: Store, req: ApiRequest, segment: str, id: str, iid: str, note_id: str) -> Any:
     project, item = _noteable(store, segment, id, iid)
     writable(project, req)
     kind = _KINDS[segment]
@@ -124,6 +129,7 @@ def _update(store: Store, req: ApiRequest, segment: str, id: str, iid: str,
 
 
 for _segment in _KINDS:
+
     def _bind(segment: str) -> None:
         @route("GET", f"/projects/:id/{segment}/:iid/notes")
         def list_notes(store: Store, req: ApiRequest, id: str, iid: str) -> Reply:

@@ -25,13 +25,16 @@ def paginate(req: ApiRequest, items: list[Any]) -> Reply:
     total = len(items)
     total_pages = max(1, -(-total // per_page))
     start = (page - 1) * per_page
-    chunk = items[start:start + per_page]
+    chunk = items[start : start + per_page]
     next_page = page + 1 if page < total_pages else None
     prev_page = page - 1 if 1 < page <= total_pages + 1 else None
 
     headers = {
-        "X-Total": str(total), "X-Total-Pages": str(total_pages), "X-Page": str(page),
-        "X-Per-Page": str(per_page), "X-Next-Page": str(next_page or ""),
+        "X-Total": str(total),
+        "X-Total-Pages": str(total_pages),
+        "X-Page": str(page),
+        "X-Per-Page": str(per_page),
+        "X-Next-Page": str(next_page or ""),
         "X-Prev-Page": str(prev_page or ""),
     }
     links = []
@@ -55,7 +58,10 @@ def _positive(req: ApiRequest, name: str, default: int) -> int:
 
 
 def _page_url(req: ApiRequest, page: int, per_page: int) -> str:
-    pairs = [(k, v) for k, v in parse_qsl(req.query_string, keep_blank_values=True)
-             if k not in ("page", "per_page")]
+    pairs = [
+        (k, v)
+        for k, v in parse_qsl(req.query_string, keep_blank_values=True)
+        if k not in ("page", "per_page")
+    ]
     pairs += [("page", str(page)), ("per_page", str(per_page))]
     return f"{req.base_url}{req.path}?{urlencode(pairs)}"

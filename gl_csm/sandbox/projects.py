@@ -22,9 +22,18 @@ def path_from_name(name: str) -> str:
     return re.sub(r"[^a-z0-9_.]+", "-", name.lower()).strip("-.") or "project"
 
 
-def create_project(store: Store, *, name: str, path: str, namespace: Record, actor_id: int,
-                   visibility: str = "private", description: str = "",
-                   topics: list[str] | None = None, readme: bool = False) -> Record:
+def create_project(
+    store: Store,
+    *,
+    name: str,
+    path: str,
+    namespace: Record,
+    actor_id: int,
+    visibility: str = "private",
+    description: str = "",
+    topics: list[str] | None = None,
+    readme: bool = False,
+) -> Record:
     errors: dict[str, list[str]] = {}
     for other in store.projects.values():
         if other["namespace_id"] != namespace["id"]:
@@ -36,22 +45,37 @@ def create_project(store: Store, *, name: str, path: str, namespace: Record, act
     if not _PATH.match(path) or path.endswith((".git", ".atom", ".")):
         errors.setdefault("path", []).append(
             "can contain only letters, digits, '_', '-' and '.'. Cannot start with '-', "
-            "end in '.git' or end in '.atom'")
-    if namespace["kind"] == "group" and \
-            visibility_rank(visibility) > visibility_rank(namespace["visibility"]):
+            "end in '.git' or end in '.atom'"
+        )
+    if namespace["kind"] == "group" and visibility_rank(visibility) > visibility_rank(
+        namespace["visibility"]
+    ):
         errors["visibility_level"] = [
-            f"{visibility} is not allowed in a {namespace['visibility']} group."]
+            f"{visibility} is not allowed in a {namespace['visibility']} group."
+        ]
     if errors:
         # Projects API renders model errors as a hash (render_validation_error!).
         raise bad_request(errors)
     now = store.now()
     project: Record = {
-        "id": store.next_id("project"), "name": name, "path": path,
-        "namespace_id": namespace["id"], "description": description,
-        "topics": list(topics or []), "visibility": visibility, "archived": False,
-        "default_branch": "main", "creator_id": actor_id, "created_at": now,
-        "last_activity_at": now, "members": [], "milestones": [], "counters": {},
-        "repository": {"branches": {}, "commits": {}}, "issues": {}, "merge_requests": {},
+        "id": store.next_id("project"),
+        "name": name,
+        "path": path,
+        "namespace_id": namespace["id"],
+        "description": description,
+        "topics": list(topics or []),
+        "visibility": visibility,
+        "archived": False,
+        "default_branch": "main",
+        "creator_id": actor_id,
+        "created_at": now,
+        "last_activity_at": now,
+        "members": [],
+        "milestones": [],
+        "counters": {},
+        "repository": {"branches": {}, "commits": {}},
+        "issues": {},
+        "merge_requests": {},
     }
     store.projects[project["id"]] = project
     if namespace["kind"] == "user":
@@ -61,9 +85,14 @@ def create_project(store: Store, *, name: str, path: str, namespace: Record, act
         add_member(store, project, namespace["owner_id"], 50, actor_id)
     if readme:
         text = f"# {name}\n\n{description}\n" if description else f"# {name}\n"
-        commit_files(store, project, branch="main", message="Initial commit",
-                     actions=[{"action": "create", "file_path": "README.md", "content": text}],
-                     author_id=actor_id)
+        commit_files(
+            store,
+            project,
+            branch="main",
+            message="Initial commit",
+            actions=[{"action": "create", "file_path": "README.md", "content": text}],
+            author_id=actor_id,
+        )
     return project
 
 
@@ -72,9 +101,14 @@ def filter_projects(store: Store, req: ApiRequest, projects: list[Record]) -> li
     if search:
         s = search.lower()
         in_ns = req.bool("search_namespaces", False)
-        projects = [p for p in projects if s in p["name"].lower() or s in p["path"].lower()
-                    or (in_ns and s in store.project_path(p).lower())
-                    or s in (p["description"] or "").lower()]
+        projects = [
+            p
+            for p in projects
+            if s in p["name"].lower()
+            or s in p["path"].lower()
+            or (in_ns and s in store.project_path(p).lower())
+            or s in (p["description"] or "").lower()
+        ]
     archived = req.bool("archived")
     if archived is not None:
         projects = [p for p in projects if p["archived"] == archived]
@@ -84,8 +118,11 @@ def filter_projects(store: Store, req: ApiRequest, projects: list[Record]) -> li
     topic = req.list("topic")
     if topic:
         projects = [p for p in projects if all(t in p["topics"] for t in topic)]
-    order = req.choice("order_by", ("id", "name", "path", "created_at", "updated_at",
-                                    "last_activity_at", "similarity"), "created_at")
+    order = req.choice(
+        "order_by",
+        ("id", "name", "path", "created_at", "updated_at", "last_activity_at", "similarity"),
+        "created_at",
+    )
     key = {"updated_at": "last_activity_at", "similarity": "id"}.get(order or "", order)
     projects = sorted(projects, key=lambda p: (p[key], p["id"]))
     if req.choice("sort", ("asc", "desc"), "desc") == "desc":
@@ -111,8 +148,9 @@ def post_project(store: Store, req: ApiRequest) -> Any:
     name = req.str("name")
     path = req.str("path")
     if not name and not path:
-        raise ApiError(400, {"error": "path, name are missing, at least one parameter must "
-                                      "be provided"})
+        raise ApiError(
+            400, {"error": "path, name are missing, at least one parameter must be provided"}
+        )
     name = name or path
     path = path or path_from_name(name or "")
     assert name is not None
@@ -128,9 +166,16 @@ def post_project(store: Store, req: ApiRequest) -> Any:
     assert visibility is not None
     topics = req.list("topics") if req.has("topics") else req.list("tag_list")
     project = create_project(
-        store, name=name, path=path, namespace=namespace, actor_id=req.user_id,
-        visibility=visibility, description=req.str("description", "") or "",
-        topics=topics, readme=bool(req.bool("initialize_with_readme", False)))
+        store,
+        name=name,
+        path=path,
+        namespace=namespace,
+        actor_id=req.user_id,
+        visibility=visibility,
+        description=req.str("description", "") or "",
+        topics=topics,
+        readme=bool(req.bool("initialize_with_readme", False)),
+    )
     return entities.project(store, project, req.base_url)
 
 
@@ -143,18 +188,25 @@ def put_project(store: Store, req: ApiRequest, id: str) -> Any:
     if req.has("description"):
         project["description"] = req.str("description") or ""
     if req.has("topics") or req.has("tag_list"):
-        project["topics"] = (req.list("topics") if req.has("topics")
-                             else req.list("tag_list")) or []
+        project["topics"] = (
+            req.list("topics") if req.has("topics") else req.list("tag_list")
+        ) or []
     if req.has("default_branch"):
         project["default_branch"] = req.required_str("default_branch")
     if req.has("visibility"):
         visibility = req.choice("visibility", VISIBILITIES)
         assert visibility is not None
         namespace = store.namespaces[project["namespace_id"]]
-        if namespace["kind"] == "group" and \
-                visibility_rank(visibility) > visibility_rank(namespace["visibility"]):
-            raise bad_request({"visibility_level": [
-                f"{visibility} is not allowed in a {namespace['visibility']} group."]})
+        if namespace["kind"] == "group" and visibility_rank(visibility) > visibility_rank(
+            namespace["visibility"]
+        ):
+            raise bad_request(
+                {
+                    "visibility_level": [
+                        f"{visibility} is not allowed in a {namespace['visibility']} group."
+                    ]
+                }
+            )
         project["visibility"] = visibility
     project["last_activity_at"] = store.now()
     return entities.project(store, project, req.base_url)
@@ -193,21 +245,25 @@ def transfer(store: Store, req: ApiRequest, id: str) -> Any:
 
     def fail(message: str) -> ApiError:
         return bad_request(
-            f"Failed to transfer project {ruby_errors({'new_namespace': [message]})}")
+            f"Failed to transfer project {ruby_errors({'new_namespace': [message]})}"
+        )
 
     if target["id"] == project["namespace_id"]:
         raise fail("Project is already in this namespace.")
     for other in store.projects.values():
         if other["namespace_id"] == target["id"] and (
-                other["path"].lower() == project["path"].lower()
-                or other["name"].lower() == project["name"].lower()):
+            other["path"].lower() == project["path"].lower()
+            or other["name"].lower() == project["name"].lower()
+        ):
             raise fail("Project with same name or path in target namespace already exists")
-    if target["kind"] == "group" and \
-            visibility_rank(project["visibility"]) > visibility_rank(target["visibility"]):
+    if target["kind"] == "group" and visibility_rank(project["visibility"]) > visibility_rank(
+        target["visibility"]
+    ):
         project["visibility"] = target["visibility"]
 
-    old_group_labels = {lb["id"]: lb for lb in visible_labels(store, project)
-                        if lb.get("group_id") is not None}
+    old_group_labels = {
+        lb["id"]: lb for lb in visible_labels(store, project) if lb.get("group_id") is not None
+    }
     project["namespace_id"] = target["id"]
     now_visible = {lb["name"]: lb for lb in visible_labels(store, project)}
     remap: dict[int, int] = {}
@@ -217,9 +273,14 @@ def transfer(store: Store, req: ApiRequest, id: str) -> Any:
             continue
         replacement = now_visible.get(label["name"])
         if replacement is None:
-            replacement = create_label(store, name=label["name"], color=label["color"],
-                                       description=label.get("description"), priority=None,
-                                       project_id=project["id"])
+            replacement = create_label(
+                store,
+                name=label["name"],
+                color=label["color"],
+                description=label.get("description"),
+                priority=None,
+                project_id=project["id"],
+            )
             now_visible[label["name"]] = replacement
         remap[label_id] = replacement["id"]
     if remap:

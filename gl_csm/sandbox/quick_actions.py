@@ -24,25 +24,96 @@ from gl_csm.sandbox.labels_model import visible_labels
 from gl_csm.sandbox.markdown import split_commands
 from gl_csm.sandbox.store import Record, Store
 
-_EFFECTIVE = frozenset({
-    "close", "reopen", "label", "labels", "unlabel", "remove_label", "relabel", "assign",
-    "unassign", "due", "remove_due_date", "confidential", "milestone", "remove_milestone",
-    "title", "lock", "unlock",
-})
+_EFFECTIVE = frozenset(
+    {
+        "close",
+        "reopen",
+        "label",
+        "labels",
+        "unlabel",
+        "remove_label",
+        "relabel",
+        "assign",
+        "unassign",
+        "due",
+        "remove_due_date",
+        "confidential",
+        "milestone",
+        "remove_milestone",
+        "title",
+        "lock",
+        "unlock",
+    }
+)
 # Commands GitLab knows that the sandbox only strips (no effect here).
-_INERT = frozenset({
-    "todo", "done", "subscribe", "unsubscribe", "award", "react", "estimate",
-    "remove_estimate", "spend", "spent", "remove_time_spent", "weight", "clear_weight",
-    "epic", "remove_epic", "iteration", "remove_iteration", "health_status",
-    "clear_health_status", "copy_metadata", "duplicate", "move", "clone", "relate",
-    "unrelate", "blocks", "blocked_by", "promote_to", "promote_to_incident", "severity",
-    "create_merge_request", "approve", "unapprove", "merge", "draft", "ready", "rebase",
-    "target_branch", "reviewer", "assign_reviewer", "request_review", "unassign_reviewer",
-    "remove_reviewer", "submit_review", "zoom", "remove_zoom", "page", "escalate",
-    "invite_email", "remove_email", "add_contacts", "remove_contacts", "type",
-    "set_parent", "remove_parent", "add_child", "remove_child", "timeline", "status",
-    "q", "board_move", "confidential_note", "checkin_reminder", "cc_email",
-})
+_INERT = frozenset(
+    {
+        "todo",
+        "done",
+        "subscribe",
+        "unsubscribe",
+        "award",
+        "react",
+        "estimate",
+        "remove_estimate",
+        "spend",
+        "spent",
+        "remove_time_spent",
+        "weight",
+        "clear_weight",
+        "epic",
+        "remove_epic",
+        "iteration",
+        "remove_iteration",
+        "health_status",
+        "clear_health_status",
+        "copy_metadata",
+        "duplicate",
+        "move",
+        "clone",
+        "relate",
+        "unrelate",
+        "blocks",
+        "blocked_by",
+        "promote_to",
+        "promote_to_incident",
+        "severity",
+        "create_merge_request",
+        "approve",
+        "unapprove",
+        "merge",
+        "draft",
+        "ready",
+        "rebase",
+        "target_branch",
+        "reviewer",
+        "assign_reviewer",
+        "request_review",
+        "unassign_reviewer",
+        "remove_reviewer",
+        "submit_review",
+        "zoom",
+        "remove_zoom",
+        "page",
+        "escalate",
+        "invite_email",
+        "remove_email",
+        "add_contacts",
+        "remove_contacts",
+        "type",
+        "set_parent",
+        "remove_parent",
+        "add_child",
+        "remove_child",
+        "timeline",
+        "status",
+        "q",
+        "board_move",
+        "confidential_note",
+        "checkin_reminder",
+        "cc_email",
+    }
+)
 COMMAND_NAMES = _EFFECTIVE | _INERT
 
 _LABEL_REF = re.compile(r'~"(?P<quoted>[^"]+)"|~(?P<plain>[^\s,~"]+)|(?P<bare>[^\s,~"]+)')
@@ -66,8 +137,15 @@ def extract(text: str) -> tuple[str, list[tuple[str, str]]]:
     return split_commands(text, COMMAND_NAMES)
 
 
-def interpret(store: Store, project: Record, kind: str, item: Record | None, text: str,
-              actor_id: int, today: dt.date) -> Outcome:
+def interpret(
+    store: Store,
+    project: Record,
+    kind: str,
+    item: Record | None,
+    text: str,
+    actor_id: int,
+    today: dt.date,
+) -> Outcome:
     """Extract and interpret commands; ``item`` is None while an issue is being created."""
     remaining, commands = extract(text)
     out = Outcome(text=remaining, commands=len(commands))
@@ -77,16 +155,27 @@ def interpret(store: Store, project: Record, kind: str, item: Record | None, tex
     for name, arg in commands:
         if name in _INERT:
             continue
-        ok = _one(store, project, kind, noun, state, current_labels, name, arg, actor_id,
-                  today, out)
+        ok = _one(
+            store, project, kind, noun, state, current_labels, name, arg, actor_id, today, out
+        )
         if not ok:
             out.errors.append(f"Could not apply {name} command.")
     return out
 
 
-def _one(store: Store, project: Record, kind: str, noun: str, state: str | None,
-         current_labels: list[int], name: str, arg: str, actor_id: int, today: dt.date,
-         out: Outcome) -> bool:
+def _one(
+    store: Store,
+    project: Record,
+    kind: str,
+    noun: str,
+    state: str | None,
+    current_labels: list[int],
+    name: str,
+    arg: str,
+    actor_id: int,
+    today: dt.date,
+    out: Outcome,
+) -> bool:
     p = out.params
     if name == "close":
         if state != "opened":
@@ -119,21 +208,26 @@ def _one(store: Store, project: Record, kind: str, noun: str, state: str | None,
         if not labels:
             return False
         p["label_ids"] = [lb["id"] for lb in labels]
-        out.messages.append(f"Replaced all labels with {_refs(labels)} "
-                            f"{_plural('label', labels)}.")
+        out.messages.append(f"Replaced all labels with {_refs(labels)} {_plural('label', labels)}.")
     elif name in ("assign", "unassign"):
         users = _users(store, arg, actor_id)
         if name == "assign":
             if not users:
                 return False
-            p["assignee_ids"] = list(dict.fromkeys(p.get("assignee_ids", []) +
-                                                   [u["id"] for u in users]))
-            out.messages.append("Assigned " + " and ".join("@" + u["username"] for u in users)
-                                + ".")
+            p["assignee_ids"] = list(
+                dict.fromkeys(p.get("assignee_ids", []) + [u["id"] for u in users])
+            )
+            out.messages.append(
+                "Assigned " + " and ".join("@" + u["username"] for u in users) + "."
+            )
         else:
-            p["assignee_ids"] = [] if not arg else [
-                uid for uid in p.get("assignee_ids", []) if uid not in {u["id"] for u in users}
-            ]
+            p["assignee_ids"] = (
+                []
+                if not arg
+                else [
+                    uid for uid in p.get("assignee_ids", []) if uid not in {u["id"] for u in users}
+                ]
+            )
             out.messages.append("Removed assignee(s).")
     elif name == "due":
         if kind != "Issue":

@@ -44,9 +44,16 @@ def resolve_ref(project: Record, ref: str | None) -> Record | None:
     return None
 
 
-def commit_files(store: Store, project: Record, *, branch: str, message: str,
-                 actions: list[dict[str, Any]], author_id: int,
-                 start_branch: str | None = None) -> str:
+def commit_files(
+    store: Store,
+    project: Record,
+    *,
+    branch: str,
+    message: str,
+    actions: list[dict[str, Any]],
+    author_id: int,
+    start_branch: str | None = None,
+) -> str:
     repo = project["repository"]
     if branch in repo["branches"]:
         base = repo["branches"][branch]
@@ -103,8 +110,7 @@ def commit_files(store: Store, project: Record, *, branch: str, message: str,
             if path in files and path != previous:
                 raise bad_request("A file with this name already exists")
             old = files.pop(previous)
-            files[path] = {"content": base64.b64encode(raw).decode()} if raw is not None \
-                else old
+            files[path] = {"content": base64.b64encode(raw).decode()} if raw is not None else old
         elif path not in files:  # chmod
             raise bad_request("A file with this name doesn't exist")
 
@@ -114,15 +120,17 @@ def commit_files(store: Store, project: Record, *, branch: str, message: str,
     sha = hashlib.sha1(seed).hexdigest()
     for path, entry in files.items():
         before = base["files"].get(path)
-        if before is None or before["content"] != entry["content"] \
-                or "last_commit_id" not in entry:
+        if before is None or before["content"] != entry["content"] or "last_commit_id" not in entry:
             entry["last_commit_id"] = sha
         entry["blob_id"] = blob_sha(file_bytes(entry))
     repo["commits"][sha] = {
-        "message": message, "author_name": user["name"], "author_email": user["email"],
-        "created_at": now, "parent_ids": [base["head"]] if base["head"] else [],
-        "tree": files, "stats": {"additions": additions, "deletions": deletions,
-                                 "total": additions + deletions},
+        "message": message,
+        "author_name": user["name"],
+        "author_email": user["email"],
+        "created_at": now,
+        "parent_ids": [base["head"]] if base["head"] else [],
+        "tree": files,
+        "stats": {"additions": additions, "deletions": deletions, "total": additions + deletions},
     }
     repo["branches"][branch] = {"head": sha, "files": files}
     project["last_activity_at"] = now
@@ -160,9 +168,15 @@ def post_commit(store: Store, req: ApiRequest, id: str) -> Any:
     actions = req.params["actions"]
     if not isinstance(actions, list) or not actions:
         raise ApiError(400, {"error": "actions is empty"})
-    sha = commit_files(store, project, branch=req.required_str("branch"),
-                       message=req.required_str("commit_message"), actions=actions,
-                       author_id=req.user_id, start_branch=req.str("start_branch"))
+    sha = commit_files(
+        store,
+        project,
+        branch=req.required_str("branch"),
+        message=req.required_str("commit_message"),
+        actions=actions,
+        author_id=req.user_id,
+        start_branch=req.str("start_branch"),
+    )
     return entities.commit(store, project, sha, req.base_url, detail=True)
 
 
@@ -200,8 +214,9 @@ def _touches(repo: Record, sha: str, path: str) -> bool:
     parent = repo["commits"][commit["parent_ids"][0]]["tree"] if commit["parent_ids"] else {}
     tree = commit["tree"]
     for name in set(tree) | set(parent):
-        if (name == path or name.startswith(path + "/")) and \
-                tree.get(name, {}).get("content") != parent.get(name, {}).get("content"):
+        if (name == path or name.startswith(path + "/")) and tree.get(name, {}).get(
+            "content"
+        ) != parent.get(name, {}).get("content"):
             return True
     return False
 
@@ -229,7 +244,7 @@ def tree(store: Store, req: ApiRequest, id: str) -> Reply:
     for path in ref["files"]:
         if base and not path.startswith(base + "/"):
             continue
-        rest = path[len(base) + 1:] if base else path
+        rest = path[len(base) + 1 :] if base else path
         parts = rest.split("/")
         prefix = base
         for depth, part in enumerate(parts):
@@ -240,15 +255,26 @@ def tree(store: Store, req: ApiRequest, id: str) -> Reply:
                 break
     out = []
     for path, kind in sorted(entries.items(), key=lambda e: (e[1] != "tree", e[0])):
-        sha = (ref["files"][path]["blob_id"] if kind == "blob"
-               else hashlib.sha1(f"tree:{ref['head']}:{path}".encode()).hexdigest())
-        out.append({"id": sha, "name": path.rsplit("/", 1)[-1], "type": kind, "path": path,
-                    "mode": "100644" if kind == "blob" else "040000"})
+        sha = (
+            ref["files"][path]["blob_id"]
+            if kind == "blob"
+            else hashlib.sha1(f"tree:{ref['head']}:{path}".encode()).hexdigest()
+        )
+        out.append(
+            {
+                "id": sha,
+                "name": path.rsplit("/", 1)[-1],
+                "type": kind,
+                "path": path,
+                "mode": "100644" if kind == "blob" else "040000",
+            }
+        )
     return paginate(req, out)
 
 
-def _file(store: Store, project: Record, file_path: str, ref_name: str | None
-          ) -> tuple[Record, Record, str]:
+def _file(
+    store: Store, project: Record, file_path: str, ref_name: str | None
+) -> tuple[Record, Record, str]:
     ref = resolve_ref(project, ref_name)
     if ref is None:
         raise not_found("Commit")
@@ -266,11 +292,17 @@ def get_file(store: Store, req: ApiRequest, id: str, file_path: str) -> Any:
     ref, entry, path = _file(store, project, file_path, ref_name)
     data = file_bytes(entry)
     return {
-        "file_name": path.rsplit("/", 1)[-1], "file_path": path, "size": len(data),
-        "encoding": "base64", "content": entry["content"],
-        "content_sha256": hashlib.sha256(data).hexdigest(), "ref": ref_name,
-        "blob_id": entry["blob_id"], "commit_id": ref["head"],
-        "last_commit_id": entry["last_commit_id"], "execute_filemode": False,
+        "file_name": path.rsplit("/", 1)[-1],
+        "file_path": path,
+        "size": len(data),
+        "encoding": "base64",
+        "content": entry["content"],
+        "content_sha256": hashlib.sha256(data).hexdigest(),
+        "ref": ref_name,
+        "blob_id": entry["blob_id"],
+        "commit_id": ref["head"],
+        "last_commit_id": entry["last_commit_id"],
+        "execute_filemode": False,
     }
 
 
@@ -278,17 +310,25 @@ def get_file(store: Store, req: ApiRequest, id: str, file_path: str) -> Any:
 def get_raw(store: Store, req: ApiRequest, id: str, file_path: str) -> Reply:
     project = store.project(id)
     _, entry, _ = _file(store, project, file_path, req.str("ref"))
-    return Reply(200, None, {"X-Gitlab-Blob-Id": entry["blob_id"],
-                             "X-Gitlab-Last-Commit-Id": entry["last_commit_id"]},
-                 raw=file_bytes(entry), content_type="text/plain; charset=utf-8")
+    return Reply(
+        200,
+        None,
+        {"X-Gitlab-Blob-Id": entry["blob_id"], "X-Gitlab-Last-Commit-Id": entry["last_commit_id"]},
+        raw=file_bytes(entry),
+        content_type="text/plain; charset=utf-8",
+    )
 
 
 def _branch(store: Store, project: Record, name: str, base: str) -> Record:
     branch = project["repository"]["branches"][name]
     return {
-        "name": name, "merged": False, "protected": name == project["default_branch"],
-        "default": name == project["default_branch"], "developers_can_push": False,
-        "developers_can_merge": False, "can_push": True,
+        "name": name,
+        "merged": False,
+        "protected": name == project["default_branch"],
+        "default": name == project["default_branch"],
+        "developers_can_push": False,
+        "developers_can_merge": False,
+        "can_push": True,
         "web_url": f"{base}/{store.project_path(project)}/-/tree/{name}",
         "commit": entities.commit(store, project, branch["head"], base),
     }

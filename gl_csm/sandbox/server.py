@@ -60,7 +60,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return
         host = self.headers.get("Host") or f"{owner.host}:{owner.port}"
         status, out_headers, content = owner.sandbox.handle(
-            self.command, self.path, headers, body, f"http://{host}")
+            self.command, self.path, headers, body, f"http://{host}"
+        )
         self._write(status, out_headers, content)
 
     def _write(self, status: int, headers: dict[str, str], content: bytes) -> None:
@@ -79,8 +80,9 @@ class _Handler(BaseHTTPRequestHandler):
 class SandboxServer:
     """A bound sandbox HTTP server; see the module docstring for start/serve_forever."""
 
-    def __init__(self, sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0,
-                 faults: Faults | None = None) -> None:
+    def __init__(
+        self, sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0, faults: Faults | None = None
+    ) -> None:
         self.sandbox = sandbox
         self.faults = faults
         self.injector = FaultInjector(faults) if faults else None
@@ -99,8 +101,9 @@ class SandboxServer:
         """Serve from a daemon thread; returns self. Idempotent."""
         if self._thread is None:
             self._start_saver()
-            self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                            name=f"sandbox-http-{self.port}", daemon=True)
+            self._thread = threading.Thread(
+                target=self._httpd.serve_forever, name=f"sandbox-http-{self.port}", daemon=True
+            )
             self._thread.start()
         return self
 
@@ -145,15 +148,20 @@ class SandboxServer:
     def __enter__(self) -> SandboxServer:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.shutdown()
 
     # -- persistence ------------------------------------------------------------------------
     def _start_saver(self) -> None:
         if self._saver is None and self.sandbox.path is not None:
-            self._saver = threading.Thread(target=self._save_loop, daemon=True,
-                                           name=f"sandbox-saver-{self.port}")
+            self._saver = threading.Thread(
+                target=self._save_loop, daemon=True, name=f"sandbox-saver-{self.port}"
+            )
             self._saver.start()
 
     def _save_loop(self) -> None:
@@ -165,7 +173,8 @@ class SandboxServer:
                 saved = current
 
 
-def serve(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0,
-          faults: Faults | None = None) -> SandboxServer:
+def serve(
+    sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0, faults: Faults | None = None
+) -> SandboxServer:
     """Bind a sandbox HTTP server (port 0 = any free port); call .start() or .serve_forever()."""
     return SandboxServer(sandbox, host, port, faults)

@@ -62,8 +62,14 @@ class Store:
         return iso(self.clock())
 
     # -- users -------------------------------------------------------------
-    def ensure_user(self, username: str, *, name: str | None = None, is_admin: bool = False,
-                    email: str | None = None) -> Record:
+    def ensure_user(
+        self,
+        username: str,
+        *,
+        name: str | None = None,
+        is_admin: bool = False,
+        email: str | None = None,
+    ) -> Record:
         existing = self.user_by_username(username)
         if existing:
             return existing
@@ -71,15 +77,27 @@ class Store:
         ns_id = self.next_id("namespace")
         now = self.now()
         user = {
-            "id": uid, "username": username, "name": name or username, "state": "active",
-            "email": email or f"{username}@sandbox.test", "is_admin": is_admin,
-            "namespace_id": ns_id, "created_at": now,
+            "id": uid,
+            "username": username,
+            "name": name or username,
+            "state": "active",
+            "email": email or f"{username}@sandbox.test",
+            "is_admin": is_admin,
+            "namespace_id": ns_id,
+            "created_at": now,
         }
         self.users[uid] = user
         self.namespaces[ns_id] = {
-            "id": ns_id, "kind": "user", "name": user["name"], "path": username,
-            "parent_id": None, "owner_id": uid, "description": "", "visibility": "public",
-            "members": [], "created_at": now,
+            "id": ns_id,
+            "kind": "user",
+            "name": user["name"],
+            "path": username,
+            "parent_id": None,
+            "owner_id": uid,
+            "description": "",
+            "visibility": "public",
+            "members": [],
+            "created_at": now,
         }
         return user
 
@@ -134,8 +152,7 @@ class Store:
         return None
 
     def find_namespace(self, ident: str, *, kind: str | None = None) -> Record | None:
-        ns = (self.namespaces.get(int(ident)) if ident.isdigit()
-              else self.namespace_by_path(ident))
+        ns = self.namespaces.get(int(ident)) if ident.isdigit() else self.namespace_by_path(ident)
         if ns is None or (kind and ns["kind"] != kind):
             return None
         return ns
@@ -195,8 +212,9 @@ class Store:
         }
 
     @classmethod
-    def from_document(cls, doc: Any, source: str, clock: Callable[[], dt.datetime] = utc_now
-                      ) -> Store:
+    def from_document(
+        cls, doc: Any, source: str, clock: Callable[[], dt.datetime] = utc_now
+    ) -> Store:
         if not isinstance(doc, dict):
             raise ValueError(f"sandbox state file {source}: expected a JSON object")
         version = doc.get("version", 1)
@@ -241,8 +259,12 @@ class Store:
                     ns_id = self.next_id("namespace")
                 user["namespace_id"] = ns_id
                 self.namespaces[ns_id] = {
-                    "id": ns_id, "kind": "user", "name": user["name"],
-                    "path": user["username"], "parent_id": None, "owner_id": user["id"],
+                    "id": ns_id,
+                    "kind": "user",
+                    "name": user["name"],
+                    "path": user["username"],
+                    "parent_id": None,
+                    "owner_id": user["id"],
                 }
         for ns in self.namespaces.values():
             ns.setdefault("kind", "group")
@@ -302,15 +324,19 @@ class Store:
         self._raise_counter("label", self.labels)
         for project in self.projects.values():
             counters = project["counters"]
-            for key, records in (("issue_iid", project["issues"]),
-                                 ("mr_iid", project["merge_requests"])):
+            for key, records in (
+                ("issue_iid", project["issues"]),
+                ("mr_iid", project["merge_requests"]),
+            ):
                 counters[key] = max([counters.get(key, 0), *records])
             counters["milestone_iid"] = max(
-                [counters.get("milestone_iid", 0), *(m["iid"] for m in project["milestones"])])
+                [counters.get("milestone_iid", 0), *(m["iid"] for m in project["milestones"])]
+            )
             self._raise_counter("milestone", {m["id"]: m for m in project["milestones"]})
             self._raise_counter("issue", {i["id"]: i for i in project["issues"].values()})
-            self._raise_counter("merge_request",
-                                {m["id"]: m for m in project["merge_requests"].values()})
+            self._raise_counter(
+                "merge_request", {m["id"]: m for m in project["merge_requests"].values()}
+            )
             for _, item in self.iter_issuables(project):
                 self._raise_counter("note", {n["id"]: n for n in item["notes"]})
                 self._raise_counter("label_event", {e["id"]: e for e in item["label_events"]})

@@ -26,8 +26,11 @@ def list_users(store: Store, req: ApiRequest) -> Reply:
     search = req.str("search")
     if search:
         s = search.lower()
-        users = [u for u in users if s in u["username"].lower() or s in u["name"].lower()
-                 or s == u["email"].lower()]
+        users = [
+            u
+            for u in users
+            if s in u["username"].lower() or s in u["name"].lower() or s == u["email"].lower()
+        ]
     return paginate(req, [entities.user_basic(store, u["id"], req.base_url) for u in users])
 
 
@@ -49,8 +52,12 @@ def create_user(store: Store, req: ApiRequest) -> Any:
     username = req.required_str("username")
     if store.user_by_username(username):
         raise ApiError(409, {"message": "Username has already been taken"})
-    user = store.ensure_user(username, name=req.str("name"), email=req.str("email"),
-                             is_admin=bool(req.bool("admin", False)))
+    user = store.ensure_user(
+        username,
+        name=req.str("name"),
+        email=req.str("email"),
+        is_admin=bool(req.bool("admin", False)),
+    )
     return entities.user_full(store, user, req.base_url)
 
 
@@ -78,5 +85,9 @@ def version(store: Store, req: ApiRequest) -> Any:
 
 @route("GET", "/metadata")
 def metadata(store: Store, req: ApiRequest) -> Any:
-    return {"version": "17.0.0-sandbox", "revision": "sandbox", "kas": {"enabled": False},
-            "enterprise": True}
+    return {
+        "version": "17.0.0-sandbox",
+        "revision": "sandbox",
+        "kas": {"enabled": False},
+        "enterprise": True,
+    }

@@ -26,8 +26,8 @@ from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
 from gl_csm.services import collaboration as collab
 from gl_csm.services.guards import require_accounts_project
-from gl_csm.services.tracking import issue_link, render_template, safe_title
-from gl_csm.templates import Trusted, inline
+from gl_csm.services.tracking import issue_link, render_template
+from gl_csm.templates import Trusted, inline, safe_title
 
 KIND = "disengage"
 TEMPLATE = "disengage_checklist.md.j2"

@@ -13,7 +13,7 @@ from gl_csm.domain.assessment import Assessment
 from gl_csm.domain.reminders import escalation_update, escalation_update_days
 from gl_csm.plan import Plan, Results
 from gl_csm.services.bot_issues import OpenIssue, last_person_note, plan_bot_issue
-from gl_csm.services.tracking import issue_link, money, render_template, safe_title
+from gl_csm.services.tracking import issue_link, money, render_template
 from gl_csm.services.triage_context import (
     ESCALATION,
     ESCALATION_NOTE,
@@ -22,7 +22,7 @@ from gl_csm.services.triage_context import (
     day_of,
     drivers,
 )
-from gl_csm.templates import Trusted, mention
+from gl_csm.templates import Trusted, mention, safe_title
 
 
 def plan_escalation(

@@ -43,8 +43,8 @@ from gl_csm.plan import Plan, Results
 from gl_csm.registry_writeback import RegistryEditError, with_csm, write_csm
 from gl_csm.services import collaboration as collab
 from gl_csm.services.guards import require_internal_projects
-from gl_csm.services.tracking import UserIds, issue_link, render_template, safe_title
-from gl_csm.templates import Trusted, inline, manifest_for
+from gl_csm.services.tracking import UserIds, issue_link, render_template
+from gl_csm.templates import Trusted, inline, manifest_for, safe_title
 
 KIND = "handoff"
 TEMPLATE = "handoff_checklist.md.j2"

@@ -23,9 +23,9 @@ from gl_csm.domain.reminders import (
 from gl_csm.plan import Plan
 from gl_csm.services.bot_issues import plan_bot_issue
 from gl_csm.services.shards import in_shard
-from gl_csm.services.tracking import issue_link, money, render_template, safe_title
+from gl_csm.services.tracking import issue_link, money, render_template
 from gl_csm.services.triage_context import REMINDER, TriageContext
-from gl_csm.templates import Trusted, mention
+from gl_csm.templates import Trusted, mention, safe_title
 
 
 def _key_name(username: str) -> str:

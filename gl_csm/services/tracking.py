@@ -30,13 +30,12 @@ from gl_csm.domain.taxonomy import Taxonomy
 from gl_csm.errors import GlCsmError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
-from gl_csm.templates import ZWSP, Trusted, inline, render, shipped_dir
+from gl_csm.templates import Trusted, inline, render, safe_title, shipped_dir
 
 ISSUE_TEMPLATES = shipped_dir("issue_templates")
 KIND = "tracking"
 CARD_BEGIN = "<!-- gl-csm card begin: generated, edits inside are replaced -->"
 CARD_END = "<!-- gl-csm card end: write your notes below -->"
-_TITLE_MENTION = re.compile(r"@(?=[A-Za-z0-9_])")
 _DATA_RE = re.compile(r"<!-- gl-csm-data (\{.*?\}) -->")
 #: Scopes of the tracking issue the bot owns; every other label is left alone.
 BOT_SCOPES: tuple[str, ...] = ("priority", "health", "lifecycle", "segment")
@@ -65,13 +64,6 @@ def issue_link(issue: Mapping[str, Any] | None, what: str = "") -> Trusted:
     prefix = f"{what}: " if what else ""
     ref = f" #{issue.get('iid')}" if issue.get("iid") is not None else ""
     return Trusted(f"{prefix}[{title}{ref}]({url})" if url else f"{prefix}{title}{ref}")
-
-
-def safe_title(text: str) -> str:
-    """An issue title from registry text: one line, no mention (GitLab notifies @names
-    in titles too: Issue ``attr_mentionable :title``), at most 255 characters."""
-    one_line = " ".join(str(text).split())
-    return _TITLE_MENTION.sub("@" + ZWSP, one_line)[:255]
 
 
 # ---------------------------------------------------------------- hidden data

@@ -31,7 +31,6 @@ from gl_csm.services.tracking import (
     label_fields,
     money,
     render_template,
-    safe_title,
 )
 from gl_csm.services.triage_context import (
     TRIAGE,
@@ -42,7 +41,7 @@ from gl_csm.services.triage_context import (
     drivers,
     score_of,
 )
-from gl_csm.templates import Trusted, mention
+from gl_csm.templates import Trusted, mention, safe_title
 
 _NOTIFIED = "<!-- gl-csm-notified: {color} -->"
 
