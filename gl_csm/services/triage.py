@@ -167,7 +167,7 @@ def plan_triage(
     _, projects = settings.require_layout("triage")
     # SPEC 1: refuse (exit 2, nothing written) when an internal project is public.
     require_internal_projects(gateway, projects)
-    registry = load_registry(settings.accounts_dir)
+    registry = load_registry(settings.accounts_dir, [only] if only else ())
     run = TriageRun(ResultsPlan(), shard=shard, today=today)
     for problem in registry.problems:
         stem = Path(problem.file).stem
@@ -175,16 +175,22 @@ def plan_triage(
             run.plan.fail(stem, str(problem))
             run.accounts[stem] = {"slug": stem, "failed": True, "error": str(problem)}
 
-    account_issues = gateway.issues(projects.accounts, state="all")
+    # One account (react): GitLab's description search on the slug narrows each listing
+    # to about one page instead of the whole portfolio; the marker index below still
+    # keeps exactly this account's issues (the search may also match `acme-corp-labs`).
+    narrow: dict[str, str] = {"search": only, "in": "description"} if only else {}
+    account_issues = gateway.issues(projects.accounts, state="all", **narrow)
     ctx = TriageContext(
         gateway=gateway,
         settings=settings,
         today=today,
         tracking=markers.index_by_marker(account_issues, "tracking"),
         reminders=markers.index_by_marker(account_issues, REMINDER),
-        triage=markers.index_by_marker(gateway.issues(projects.triage, state="opened"), TRIAGE),
+        triage=markers.index_by_marker(
+            gateway.issues(projects.triage, state="opened", **narrow), TRIAGE
+        ),
         escalations=markers.index_by_marker(
-            gateway.issues(projects.escalations, state="opened"), ESCALATION
+            gateway.issues(projects.escalations, state="opened", **narrow), ESCALATION
         ),
         users=users or UserIds(),
         milestones=MilestoneIds(projects.triage),

@@ -277,3 +277,19 @@ def test_dry_run_writes_nothing(world: World) -> None:
     payload = _person_adds(world, ACCOUNTS, _tracking(world, "acme"), "triage::needed")
     _, outcome, writes = _react(world, payload, dry_run=True)
     assert writes == 0 and outcome.changes and _open(world, TRIAGE, "triage") == {}
+
+
+def test_one_account_reaction_does_not_list_the_whole_portfolio(world: World) -> None:
+    """A webhook for one account reads about one page per internal project, not
+    ceil(N/100) pages of every tracking issue (issue 5: 2,000-account portfolios)."""
+    for i in range(250):
+        world.add(f"acct-{i:04d}", f"Account {i}")
+    world.add("acme", "Acme")
+    world.run()
+    payload = _person_adds(world, ACCOUNTS, _tracking(world, "acme"), "triage::needed")
+    before = world.gateway.stats.reads
+    reaction, outcome, _ = _react(world, payload)
+    assert reaction.status == "acted" and outcome.exit_code == 0
+    # 3 internal-project checks + the issue read back + 3 one-page listings (+ notes).
+    assert world.gateway.stats.reads - before <= 9
+    assert set(_open(world, TRIAGE, "triage")) == {"acme"}
