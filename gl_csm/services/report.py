@@ -231,7 +231,3 @@ def plan_report_issue(gateway: Gateway, settings: Settings, body: str, today: da
             update,
         )
     return plan
-
-
-def report_summary(data: ReportInput) -> Mapping[str, Any]:
-    return {"accounts": len(data.accounts), "failures": len(data.failures)}
