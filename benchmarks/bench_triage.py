@@ -36,23 +36,33 @@ from gl_csm.config import load_settings  # noqa: E402
 from gl_csm.gitlab.gateway import Gateway  # noqa: E402
 from gl_csm.runtime import pace_limits, seed_sandbox  # noqa: E402
 from gl_csm.sandbox import Faults, Sandbox, serve  # noqa: E402
-from gl_csm.services.triage import plan_triage  # noqa: E402
+from gl_csm.services.triage.run import plan_triage  # noqa: E402
 
 TODAY = date(2026, 11, 23)
 REGIONS = ("NORAM", "EMEA", "APAC", "PUBSEC")
 CONFIG = {
     "accounts": "accounts/",
-    "groups": {"pre_sales": "account-management/pre-sales",
-               "post_sales": "account-management/customers"},
-    "projects": {"accounts": "customer-success/accounts",
-                 "triage": "customer-success/account-triage",
-                 "escalations": "customer-success/escalations"},
+    "groups": {
+        "pre_sales": "account-management/pre-sales",
+        "post_sales": "account-management/customers",
+    },
+    "projects": {
+        "accounts": "customer-success/accounts",
+        "triage": "customer-success/account-triage",
+        "escalations": "customer-success/escalations",
+    },
     "people": {
         "vp_customer_success": "vp-cs",
         "public_sector_cs_director": "ps-director",
-        "regions": {r: {"csm_manager": f"{r.lower()}-mgr", "csm_director": f"{r.lower()}-dir",
-                        "area_sales_manager": f"{r.lower()}-asm",
-                        "regional_director": f"{r.lower()}-rd"} for r in REGIONS},
+        "regions": {
+            r: {
+                "csm_manager": f"{r.lower()}-mgr",
+                "csm_director": f"{r.lower()}-dir",
+                "area_sales_manager": f"{r.lower()}-asm",
+                "regional_director": f"{r.lower()}-rd",
+            }
+            for r in REGIONS
+        },
     },
     "rules": {"pacing": {"issues_per_minute": 0, "notes_per_minute": 0}},
 }
@@ -76,24 +86,42 @@ def generate(directory: Path, n: int, seed: int = 1) -> None:
             "onboarding_completed": since + timedelta(days=40),
             "renewal_date": TODAY + timedelta(days=rng.randint(1, 730)),
             "seats": {"licensed": 100, "active": rng.randint(40, 100)},
-            "usage": {"as_of": TODAY - timedelta(days=10), "monthly_active": 0.7, "scm": 0.7,
-                      "ci": 0.5, "devsecops": 0.3, "cd": 0.3},
+            "usage": {
+                "as_of": TODAY - timedelta(days=10),
+                "monthly_active": 0.7,
+                "scm": 0.7,
+                "ci": 0.5,
+                "devsecops": 0.3,
+                "cd": 0.3,
+            },
             "success_plan": {"objectives": rng.randint(1, 5)},
-            "engagement": {"last_call": TODAY - timedelta(days=rng.randint(1, 50)),
-                           "contacts": 3, "personas_last_90_days": ["development-lead"]},
-            "support": {"as_of": TODAY - timedelta(days=3),
-                        "tickets_last_30_days": rng.randint(0, 8)},
+            "engagement": {
+                "last_call": TODAY - timedelta(days=rng.randint(1, 50)),
+                "contacts": 3,
+                "personas_last_90_days": ["development-lead"],
+            },
+            "support": {
+                "as_of": TODAY - timedelta(days=3),
+                "tickets_last_30_days": rng.randint(0, 8),
+            },
             "sentiment": {"health": "green", "updated": TODAY - timedelta(days=10)},
             "team": {"csm": f"csm{i % 25:02d}", "sa": f"sa{i % 10}", "ae": f"ae{i % 15}"},
         }
         if roll < 0.08:
             data["sentiment"] = {"health": "red", "updated": TODAY - timedelta(days=5)}
-            data["risk"] = {"contraction": True, "types": ["cost-budget"],
-                            "reasons": ["loss-of-budget"], "impacts": ["seat-churn"],
-                            "escalation_requested": roll < 0.027}
+            data["risk"] = {
+                "contraction": True,
+                "types": ["cost-budget"],
+                "reasons": ["loss-of-budget"],
+                "impacts": ["seat-churn"],
+                "escalation_requested": roll < 0.027,
+            }
         elif roll < 0.13:
-            data["sentiment"] = {"health": "yellow", "needs_triage": True,
-                                 "updated": TODAY - timedelta(days=5)}
+            data["sentiment"] = {
+                "health": "yellow",
+                "needs_triage": True,
+                "updated": TODAY - timedelta(days=5),
+            }
         (directory / f"acct-{i:05d}.yml").write_text(yaml.safe_dump(data, sort_keys=False))
 
 
@@ -127,10 +155,16 @@ def bench(n: int, latency_ms: float) -> dict:
             }
             gateway.close()
         check = Gateway.connect(server.url, "bench-token")
-        triage_open = len(markers.index_by_marker(
-            check.issues("customer-success/account-triage", state="opened"), "triage"))
-        escalations_open = len(markers.index_by_marker(
-            check.issues("customer-success/escalations", state="opened"), "escalation"))
+        triage_open = len(
+            markers.index_by_marker(
+                check.issues("customer-success/account-triage", state="opened"), "triage"
+            )
+        )
+        escalations_open = len(
+            markers.index_by_marker(
+                check.issues("customer-success/escalations", state="opened"), "escalation"
+            )
+        )
         budget = math.ceil(n / 100) * 3 + triage_open + escalations_open
         result["open_triage"] = triage_open
         result["open_escalations"] = escalations_open

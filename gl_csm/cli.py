@@ -170,7 +170,7 @@ def setup(app: AppContext, dry_run: bool, fmt: str, stats: bool) -> None:
 @click.pass_obj
 def onboard(app: AppContext, account: str, dry_run: bool, fmt: str, stats: bool) -> None:
     """Create ACCOUNT's collaboration project from its segment's template (SPEC 5)."""
-    from gl_csm.services.onboard import plan_onboard
+    from gl_csm.services.collaboration.onboard import plan_onboard
 
     run_plan(
         app,
@@ -187,7 +187,7 @@ def onboard(app: AppContext, account: str, dry_run: bool, fmt: str, stats: bool)
 @click.pass_obj
 def promote(app: AppContext, account: str, dry_run: bool, fmt: str, stats: bool) -> None:
     """The customer paid: move ACCOUNT's project to post-sales and start onboarding."""
-    from gl_csm.services.promote import plan_promote
+    from gl_csm.services.collaboration.promote import plan_promote
 
     run_plan(
         app,
@@ -206,7 +206,7 @@ def promote(app: AppContext, account: str, dry_run: bool, fmt: str, stats: bool)
 def verify(app: AppContext, account: str, fix: bool, dry_run: bool, fmt: str, stats: bool) -> None:
     """List what ACCOUNT's project lacks compared with its template; --fix adds it."""
     from gl_csm.plan import dry_run_outcome
-    from gl_csm.services.verify import plan_verify, render_verification
+    from gl_csm.services.collaboration.verify import plan_verify, render_verification
 
     runtime = app.runtime()
     try:
@@ -425,7 +425,7 @@ def sandbox_serve(
 @click.pass_obj
 def triage(app: AppContext, shard: str | None, dry_run: bool, fmt: str, stats: bool) -> None:
     """Assess every account; tracking, triage and escalation issues; reminders (SPEC 5)."""
-    from gl_csm.services.triage import parse_shard, plan_triage
+    from gl_csm.services.triage.run import parse_shard, plan_triage
 
     part = parse_shard(shard)
     runs: list[Any] = []
@@ -472,7 +472,7 @@ def report(
     stats: bool,
 ) -> None:
     """Merge the triage shards' results into one portfolio report (Markdown)."""
-    from gl_csm.services.report import load_results, plan_report_issue, render_report
+    from gl_csm.services.triage.report import load_results, plan_report_issue, render_report
 
     data = load_results([Path(p) for p in (*inputs, *more)])
     body = render_report(data, app.today, app.settings.rules)
@@ -627,7 +627,7 @@ def accounts_import(app: AppContext, csv_file: str, dry_run: bool, fmt: str, sta
 
     Only the mapped keys change; comments, other keys and their order stay. No GitLab.
     """
-    from gl_csm.services.accounts_import import plan_import
+    from gl_csm.services.moves.accounts_import import plan_import
 
     plan = plan_import(app.settings, Path(csv_file))
     outcome = dry_run_outcome(plan) if dry_run else plan.apply(None)
@@ -652,7 +652,7 @@ def handoff(
 ) -> None:
     """Move ACCOUNT to NEW_CSM: registry, project membership, bot issues' assignees,
     handoff checklist (SPEC 5 Handoff, handbook 003)."""
-    from gl_csm.services.handoff import plan_handoff
+    from gl_csm.services.moves.handoff import plan_handoff
 
     run_plan(
         app,
@@ -672,7 +672,7 @@ def disengage(
     app: AppContext, account: str, reason: str | None, dry_run: bool, fmt: str, stats: bool
 ) -> None:
     """Open ACCOUNT's disengagement checklist issue (SPEC 5 Disengage, handbook 001)."""
-    from gl_csm.services.disengage import plan_disengage
+    from gl_csm.services.moves.disengage import plan_disengage
 
     run_plan(
         app,

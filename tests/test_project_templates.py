@@ -14,7 +14,7 @@ from gl_csm.config import Settings
 from gl_csm.domain.account import SEGMENTS
 from gl_csm.registry import load_registry
 from gl_csm.registry_writeback import current_value, with_project, write_project_path
-from gl_csm.services.collaboration import desired_state
+from gl_csm.services.collaboration.project_state import desired_state
 from gl_csm.services.templates_review import check_templates, preview
 from gl_csm.templates import (
     COLLABORATION_FIELDS,

@@ -324,7 +324,7 @@ def _on_tracking_issue(
 def _triage_now(gateway: Gateway, settings: Settings, today: date, slug: str) -> Reaction:
     """The account's part of the daily triage: one code path, so react does early
     exactly what the scheduled run would do (ARCHITECTURE rule 2)."""
-    from gl_csm.services.triage import plan_triage
+    from gl_csm.services.triage.run import plan_triage
 
     run = plan_triage(gateway, settings, today, only=slug)
     health = (run.accounts.get(slug) or {}).get("health")
@@ -335,7 +335,7 @@ def _promote_now(
     gateway: Gateway, settings: Settings, today: date, slug: str, event: IssueEvent, label: str
 ) -> Reaction:
     """`gl-csm promote` for the account, then the trigger label is removed."""
-    from gl_csm.services.promote import plan_promote_on_label
+    from gl_csm.services.collaboration.promote import plan_promote_on_label
 
     plan = plan_promote_on_label(gateway, settings, slug, today, event.iid, label)
     return Reaction(plan=plan, status="acted", account=slug, trigger=label, event=event)

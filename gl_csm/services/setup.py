@@ -81,7 +81,7 @@ def _plan_missing(
 
 def _plan_collaboration_labels(plan: Plan, gateway: Gateway, settings: Settings) -> None:
     """The project templates' labels on both collaboration groups (module docstring)."""
-    from gl_csm.services.collaboration import manifests_for
+    from gl_csm.services.collaboration.project_state import manifests_for
 
     groups, _ = settings.require_layout("setup")
     wanted: dict[str, LabelDef] = {}

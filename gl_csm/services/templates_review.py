@@ -35,7 +35,7 @@ from gl_csm.domain.account import SEGMENTS, Account
 from gl_csm.errors import GlCsmError, UsageError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan
-from gl_csm.services import collaboration as collab
+from gl_csm.services.collaboration import project_state as collab
 from gl_csm.templates import INTERNAL_LABEL_PREFIXES, Manifest, inline, manifest_for
 
 # `/label ~name` or `/label ~"two words"` in an issue template (doc/user/project/quick_actions.md).

@@ -15,7 +15,7 @@ import pytest
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.runtime import seed_sandbox
 from gl_csm.sandbox import Sandbox
-from gl_csm.services.onboard import plan_onboard
+from gl_csm.services.collaboration.onboard import plan_onboard
 from tests.cli.test_cli_basics import run
 from tests.cli.test_sandbox_serve import start_server
 from tests.conftest import TODAY
@@ -26,16 +26,18 @@ DAY = TODAY.isoformat()
 
 def test_onboard_dry_run_then_apply_then_rerun(workdir: Path) -> None:
     assert run(workdir, "setup")[0] == 0
-    code, out, err = run(workdir, "--today", DAY, "onboard", "tyrell", "--dry-run",
-                         "--format", "json", "--stats")
+    code, out, err = run(
+        workdir, "--today", DAY, "onboard", "tyrell", "--dry-run", "--format", "json", "--stats"
+    )
     assert code == 0, err
     planned = json.loads(out)
     assert planned["stats"]["writes"] == 0
     assert planned["changes"][0]["action"] == "create-project"
     assert "[customer-visible]" in planned["changes"][0]["detail"]
 
-    code, out, err = run(workdir, "--today", DAY, "onboard", "tyrell", "--format", "json",
-                         "--stats")
+    code, out, err = run(
+        workdir, "--today", DAY, "onboard", "tyrell", "--format", "json", "--stats"
+    )
     assert code == 0, err
     done = json.loads(out)
     assert done["changes"] == planned["changes"]
@@ -55,9 +57,7 @@ def test_unknown_user_exit_2_naming_account_and_user(
     import gl_csm.runtime
 
     real = gl_csm.runtime.registry_usernames
-    monkeypatch.setattr(
-        gl_csm.runtime, "registry_usernames", lambda d: real(d) - {"ghost-user"}
-    )
+    monkeypatch.setattr(gl_csm.runtime, "registry_usernames", lambda d: real(d) - {"ghost-user"})
     add_account(workdir, "initrode", NEW_PROSPECT.replace("pse: dave", "pse: ghost-user"))
     code, out, err = run(workdir, "--today", DAY, "onboard", "initrode", "--stats")
     assert code == 2
@@ -96,13 +96,15 @@ def test_onboard_promote_verify_flow(workdir: Path) -> None:
     registry = add_account(workdir, "initrode", NEW_PROSPECT)
     assert run(workdir, "--today", DAY, "onboard", "initrode")[0] == 0
     registry.write_text(registry.read_text() + "customer_since: 2026-11-20\n")
-    code, out, err = run(workdir, "--today", DAY, "promote", "initrode", "--format", "json",
-                         "--stats")
+    code, out, err = run(
+        workdir, "--today", DAY, "promote", "initrode", "--format", "json", "--stats"
+    )
     assert code == 0, err
     doc = json.loads(out)
     assert doc["changes"][0]["action"] == "transfer-project"
-    code, out, _ = run(workdir, "--today", DAY, "promote", "initrode", "--format", "json",
-                       "--stats")
+    code, out, _ = run(
+        workdir, "--today", DAY, "promote", "initrode", "--format", "json", "--stats"
+    )
     doc = json.loads(out)
     assert code == 0 and doc["changes"] == [] and doc["stats"]["writes"] == 0
 
@@ -130,7 +132,11 @@ def _gl_csm(workdir: Path, url: str, *args: str) -> subprocess.Popen[str]:
     env["GITLAB_TOKEN"] = "any"
     return subprocess.Popen(
         [sys.executable, "-m", "gl_csm", "--gitlab-url", url, "--today", DAY, *args],
-        cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 

@@ -18,8 +18,18 @@ DAY = "2026-11-23"
 
 
 def _gl(url: str, workdir: Path, *args: str) -> dict:
-    run = _cli("--gitlab-url", url, "--today", DAY, *args, "--format", "json", "--stats",
-               cwd=workdir, env={"GITLAB_TOKEN": "any"})
+    run = _cli(
+        "--gitlab-url",
+        url,
+        "--today",
+        DAY,
+        *args,
+        "--format",
+        "json",
+        "--stats",
+        cwd=workdir,
+        env={"GITLAB_TOKEN": "any"},
+    )
     return json.loads(run.stdout)
 
 
@@ -35,8 +45,9 @@ def test_enterprise_onboard_promote_then_commercial(workdir: Path) -> None:
         assert _gl(url, workdir, "onboard", "tyrell")["stats"]["writes"] == 0
 
         h = {"PRIVATE-TOKEN": "any"}
-        pre = requests.get(f"{url}/api/v4/projects/account-management%2Fpre-sales%2Ftyrell",
-                           headers=h, timeout=10).json()
+        pre = requests.get(
+            f"{url}/api/v4/projects/account-management%2Fpre-sales%2Ftyrell", headers=h, timeout=10
+        ).json()
         assert pre["visibility"] == "private"
 
         registry = workdir / "accounts" / "tyrell.yml"
@@ -52,7 +63,9 @@ def test_enterprise_onboard_promote_then_commercial(workdir: Path) -> None:
             assert report["drift"] == [], report["drift"]
             tree = requests.get(
                 f"{url}/api/v4/projects/account-management%2Fcustomers%2F{slug}/repository/tree",
-                params={"recursive": "true", "per_page": 100}, headers=h, timeout=10,
+                params={"recursive": "true", "per_page": 100},
+                headers=h,
+                timeout=10,
             ).json()
             paths = {t["path"] for t in tree}
             assert {"README.md", "PLEASE-READ-THESE-INSTRUCTIONS.md"} <= paths

@@ -22,8 +22,9 @@ class Http:
         self.session = requests.Session()
         self.session.mount(BASE, SandboxAdapter(sandbox))
 
-    def request(self, method: str, path: str, *, token: bool = True,
-                **kwargs: Any) -> requests.Response:
+    def request(
+        self, method: str, path: str, *, token: bool = True, **kwargs: Any
+    ) -> requests.Response:
         headers = dict(TOKEN) if token else {}
         headers.update(kwargs.pop("headers", {}))
         return self.session.request(method, API + path, headers=headers, **kwargs)

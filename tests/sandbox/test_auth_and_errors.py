@@ -18,9 +18,10 @@ def test_401_without_token(http: Http) -> None:
     assert http.get("/projects", token=False, headers={"PRIVATE-TOKEN": ""}).status_code == 401
 
 
-@pytest.mark.parametrize("header", [{"PRIVATE-TOKEN": "anything"},
-                                    {"Authorization": "Bearer oauth"},
-                                    {"JOB-TOKEN": "ci"}])
+@pytest.mark.parametrize(
+    "header",
+    [{"PRIVATE-TOKEN": "anything"}, {"Authorization": "Bearer oauth"}, {"JOB-TOKEN": "ci"}],
+)
 def test_any_token_is_the_bot_admin(http: Http, header: dict[str, str]) -> None:
     """doc/api/rest/authentication.md: private, OAuth and job tokens are accepted."""
     r = http.get("/user", token=False, headers=header)
@@ -31,22 +32,29 @@ def test_any_token_is_the_bot_admin(http: Http, header: dict[str, str]) -> None:
 
 def test_job_token_cannot_write(http: Http) -> None:
     """doc/ci/jobs/ci_job_token.md: CI_JOB_TOKEN cannot create issues -> 403."""
-    r = http.post("/projects/customer-success%2Faccounts/issues", token=False,
-                  headers={"JOB-TOKEN": "ci"}, json={"title": "x"})
+    r = http.post(
+        "/projects/customer-success%2Faccounts/issues",
+        token=False,
+        headers={"JOB-TOKEN": "ci"},
+        json={"title": "x"},
+    )
     assert r.status_code == 403
     assert r.json() == {"message": "403 Forbidden"}
 
 
-@pytest.mark.parametrize(("path", "message"), [
-    ("/projects/nope%2Fnope", "404 Project Not Found"),
-    ("/projects/99999", "404 Project Not Found"),
-    ("/groups/nope", "404 Group Not Found"),
-    ("/users/999", "404 User Not Found"),
-    ("/projects/customer-success%2Faccounts/issues/42", "404 Issue Not Found"),
-    ("/projects/customer-success%2Faccounts/labels/nope", "404 Label Not Found"),
-    ("/projects/customer-success%2Faccounts/milestones/77", "404 Milestone Not Found"),
-    ("/projects/customer-success%2Faccounts/merge_requests/5", "404 Merge Request Not Found"),
-])
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("/projects/nope%2Fnope", "404 Project Not Found"),
+        ("/projects/99999", "404 Project Not Found"),
+        ("/groups/nope", "404 Group Not Found"),
+        ("/users/999", "404 User Not Found"),
+        ("/projects/customer-success%2Faccounts/issues/42", "404 Issue Not Found"),
+        ("/projects/customer-success%2Faccounts/labels/nope", "404 Label Not Found"),
+        ("/projects/customer-success%2Faccounts/milestones/77", "404 Milestone Not Found"),
+        ("/projects/customer-success%2Faccounts/merge_requests/5", "404 Merge Request Not Found"),
+    ],
+)
 def test_404_bodies_name_the_resource(http: Http, path: str, message: str) -> None:
     """lib/api/helpers.rb not_found!: ``{"message": "404 <Resource> Not Found"}``."""
     r = http.get(path)
@@ -57,11 +65,17 @@ def test_404_bodies_name_the_resource(http: Http, path: str, message: str) -> No
 def test_404_file_and_note(http: Http, project: object) -> None:
     """doc/api/repository_files.md and doc/api/notes.md: unknown file / note -> 404."""
     path = "/projects/customer-success%2Faccounts"
-    http.post(f"{path}/repository/commits", json={
-        "branch": "main", "commit_message": "init",
-        "actions": [{"action": "create", "file_path": "a.md", "content": "a"}]})
+    http.post(
+        f"{path}/repository/commits",
+        json={
+            "branch": "main",
+            "commit_message": "init",
+            "actions": [{"action": "create", "file_path": "a.md", "content": "a"}],
+        },
+    )
     assert http.get(f"{path}/repository/files/b.md", params={"ref": "main"}).json() == {
-        "message": "404 File Not Found"}
+        "message": "404 File Not Found"
+    }
     http.post(f"{path}/issues", json={"title": "t"})
     assert http.get(f"{path}/issues/1/notes/999").json() == {"message": "404 Note Not Found"}
 

@@ -38,10 +38,13 @@ def test_latency_is_added(sb: Sandbox) -> None:
 
 def test_error_rate_share_is_seeded(sb: Sandbox) -> None:
     """502s at roughly ``error_rate``, the same sequence for the same seed, not processed."""
+
     def statuses(seed: int) -> list[int]:
         session = _session(sb, Faults(error_rate=0.3, seed=seed))
-        return [session.get(f"{API}/user", headers={"PRIVATE-TOKEN": "t"}).status_code
-                for _ in range(400)]
+        return [
+            session.get(f"{API}/user", headers={"PRIVATE-TOKEN": "t"}).status_code
+            for _ in range(400)
+        ]
 
     before = len(sb.request_log)
     first = statuses(7)
@@ -55,8 +58,9 @@ def test_error_rate_share_is_seeded(sb: Sandbox) -> None:
 def test_rate_limit_429_with_retry_after(sb: Sandbox) -> None:
     """Rate limit per token: then 429 ``Retry later`` with Retry-After and RateLimit-*."""
     session = _session(sb, Faults(rate_limit=3, window_s=60))
-    codes = [session.get(f"{API}/user", headers={"PRIVATE-TOKEN": "a"}).status_code
-             for _ in range(4)]
+    codes = [
+        session.get(f"{API}/user", headers={"PRIVATE-TOKEN": "a"}).status_code for _ in range(4)
+    ]
     assert codes == [200, 200, 200, 429]
     r = session.get(f"{API}/user", headers={"PRIVATE-TOKEN": "a"})
     assert r.status_code == 429
@@ -117,8 +121,13 @@ class TestInject:
 
     def test_after_processing_loses_the_answer(self, sb: Sandbox, http: Http) -> None:
         """A POST that reached GitLab but whose answer was lost: the write happened."""
-        sb.inject("POST", r"customer-success/accounts/issues", 502,
-                  body="bad gateway", after_processing=True)
+        sb.inject(
+            "POST",
+            r"customer-success/accounts/issues",
+            502,
+            body="bad gateway",
+            after_processing=True,
+        )
         r = http.post(f"{P}/issues", json={"title": "ghost"})
         assert (r.status_code, r.text) == (502, "bad gateway")
         assert [i["title"] for i in http.get(f"{P}/issues").json()] == ["ghost"]

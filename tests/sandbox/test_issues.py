@@ -24,9 +24,16 @@ def test_issue_json_shape(http: Http) -> None:
     """doc/api/issues.md "New issue": the answer fields."""
     alice = http.get("/users", params={"username": "alice"}).json()[0]
     ms = http.post(f"{P}/milestones", json={"title": "Q1"}).json()
-    issue = _new(http, title="Kickoff", description="agenda", labels="a,b",
-                 assignee_ids=[alice["id"]], milestone_id=ms["id"], due_date="2026-12-01",
-                 confidential=True)
+    issue = _new(
+        http,
+        title="Kickoff",
+        description="agenda",
+        labels="a,b",
+        assignee_ids=[alice["id"]],
+        milestone_id=ms["id"],
+        due_date="2026-12-01",
+        confidential=True,
+    )
     assert issue["iid"] == 1 and issue["id"] >= 1
     assert issue["state"] == "opened"
     assert issue["labels"] == ["a", "b"]
@@ -95,10 +102,15 @@ def test_resource_label_events(gl: gitlab.Gitlab) -> None:
     issue = project.issues.create({"title": "t", "labels": ["health::green"]})
     issue.labels = ["health::green", "health::red"]
     issue.save()
-    events = [(e.action, e.label["name"], e.resource_type)
-              for e in issue.resourcelabelevents.list(get_all=True)]
-    assert events == [("add", "health::green", "Issue"), ("remove", "health::green", "Issue"),
-                      ("add", "health::red", "Issue")]
+    events = [
+        (e.action, e.label["name"], e.resource_type)
+        for e in issue.resourcelabelevents.list(get_all=True)
+    ]
+    assert events == [
+        ("add", "health::green", "Issue"),
+        ("remove", "health::green", "Issue"),
+        ("add", "health::red", "Issue"),
+    ]
     event = issue.resourcelabelevents.list()[0]
     assert event.resource_id == issue.id
     assert event.user["username"] == "gl-csm-bot"
@@ -129,7 +141,9 @@ def test_system_notes_for_assignees_and_due_date(http: Http) -> None:
     http.put(f"{P}/issues/1", json={"assignee_ids": [bob["id"]], "due_date": "2026-01-31"})
     notes = http.get(f"{P}/issues/1/notes", params={"sort": "asc"}).json()
     assert [(n["body"], n["system"]) for n in notes] == [
-        ("assigned to @bob", True), ("changed due date to January 31, 2026", True)]
+        ("assigned to @bob", True),
+        ("changed due date to January 31, 2026", True),
+    ]
     assert http.get(f"{P}/issues/1").json()["user_notes_count"] == 0
 
 
@@ -188,8 +202,12 @@ def test_order_and_updated_after(sb: Sandbox, http: Http) -> None:
 
 def test_group_and_global_issue_listing(sb: Sandbox, http: Http) -> None:
     """doc/api/issues.md "List group issues" and "List issues" (scope created_by_me)."""
-    sb.seed(projects=[("customer-success/escalations", "private"),
-                      ("account-management/customers/acme", "private")])
+    sb.seed(
+        projects=[
+            ("customer-success/escalations", "private"),
+            ("account-management/customers/acme", "private"),
+        ]
+    )
     _new(http, title="in accounts")
     http.post("/projects/customer-success%2Fescalations/issues", json={"title": "in esc"})
     http.post("/projects/account-management%2Fcustomers%2Facme/issues", json={"title": "acme"})

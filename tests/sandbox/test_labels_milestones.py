@@ -15,8 +15,15 @@ G = "/groups/customer-success"
 
 def test_create_and_list_project_label(http: Http) -> None:
     """doc/api/labels.md "Create a new label" and "List labels"."""
-    r = http.post(f"{P}/labels", json={"name": "triage::needed", "color": "#FF0000",
-                                       "description": "needs triage", "priority": 2})
+    r = http.post(
+        f"{P}/labels",
+        json={
+            "name": "triage::needed",
+            "color": "#FF0000",
+            "description": "needs triage",
+            "priority": 2,
+        },
+    )
     assert r.status_code == 201
     body = r.json()
     assert (body["name"], body["color"], body["priority"]) == ("triage::needed", "#FF0000", 2)
@@ -52,8 +59,9 @@ def test_include_ancestor_groups(http: Http) -> None:
 def test_group_label_listing_with_ancestors(http: Http) -> None:
     """doc/api/group_labels.md: ``include_ancestor_groups`` (default true)."""
     http.post("/groups/account-management/labels", json={"name": "top", "color": "#111111"})
-    http.post("/groups/account-management%2Fcustomers/labels",
-              json={"name": "sub", "color": "#222222"})
+    http.post(
+        "/groups/account-management%2Fcustomers/labels", json={"name": "sub", "color": "#222222"}
+    )
     sub = "/groups/account-management%2Fcustomers/labels"
     assert {lb["name"] for lb in http.get(sub).json()} == {"top", "sub"}
     only = http.get(sub, params={"include_ancestor_groups": "false"}).json()
@@ -104,8 +112,9 @@ def test_label_counts_only_with_counts(http: Http) -> None:
 class TestMilestones:
     def test_create_list_update(self, project: Any) -> None:
         """doc/api/milestones.md: create, list with state/title/search/iids, close."""
-        m1 = project.milestones.create({"title": "FY27-Q1", "due_date": "2026-04-30",
-                                        "start_date": "2026-02-01"})
+        m1 = project.milestones.create(
+            {"title": "FY27-Q1", "due_date": "2026-04-30", "start_date": "2026-02-01"}
+        )
         m2 = project.milestones.create({"title": "FY27-Q2", "description": "second"})
         assert (m1.iid, m2.iid) == (1, 2)
         assert m1.state == "active"
@@ -125,8 +134,10 @@ class TestMilestones:
         http.post(f"{P}/milestones", json={"title": "Q1"})
         r = http.post(f"{P}/milestones", json={"title": "Q1"})
         assert r.status_code == 400
-        assert r.json() == {"message": 'Failed to create milestone {:title=>["already being '
-                                       'used for another group or project milestone."]}'}
+        assert r.json() == {
+            "message": 'Failed to create milestone {:title=>["already being '
+            'used for another group or project milestone."]}'
+        }
 
     @pytest.mark.parametrize("event", ["bogus"])
     def test_bad_state_event(self, http: Http, event: str) -> None:

@@ -69,8 +69,9 @@ def test_note_touches_issue_updated_at(sb: Sandbox, http: Http, issue: dict[str,
 
 
 class TestQuickActions:
-    def test_commands_only_note_is_202_and_not_stored(self, http: Http,
-                                                      issue: dict[str, Any]) -> None:
+    def test_commands_only_note_is_202_and_not_stored(
+        self, http: Http, issue: dict[str, Any]
+    ) -> None:
         """doc/api/notes.md: a note made only of quick actions answers 202 with
         ``commands_changes`` and ``summary`` and creates no note."""
         r = _note(http, "/label ~triage::needed\n/close")
@@ -83,8 +84,9 @@ class TestQuickActions:
         assert (state["state"], state["labels"]) == ("closed", ["triage::needed"])
         assert [n for n in http.get(f"{P}/issues/1/notes").json() if not n["system"]] == []
 
-    def test_mixed_note_keeps_text_and_runs_commands(self, http: Http,
-                                                     issue: dict[str, Any]) -> None:
+    def test_mixed_note_keeps_text_and_runs_commands(
+        self, http: Http, issue: dict[str, Any]
+    ) -> None:
         """doc/user/project/quick_actions.md: command lines are removed, the rest stays."""
         r = _note(http, 'Please look.\n/label ~"two words"\n/assign @alice\nThanks')
         assert r.status_code == 201
@@ -104,18 +106,19 @@ class TestQuickActions:
     def test_description_quick_actions_on_create_and_update(self, http: Http) -> None:
         """doc/user/project/quick_actions.md: descriptions run commands on create/update."""
         http.post(f"{P}/labels", json={"name": "x", "color": "#111111"})
-        created = http.post(f"{P}/issues", json={
-            "title": "t", "description": "Body\n/label ~x\n/due 2026-02-03\n/confidential"
-        }).json()
+        created = http.post(
+            f"{P}/issues",
+            json={"title": "t", "description": "Body\n/label ~x\n/due 2026-02-03\n/confidential"},
+        ).json()
         assert created["description"] == "Body"
         assert created["labels"] == ["x"]
         assert created["due_date"] == "2026-02-03"
         assert created["confidential"] is True
-        updated = http.put(f"{P}/issues/{created['iid']}",
-                           json={"description": "New\n/close"}).json()
+        updated = http.put(
+            f"{P}/issues/{created['iid']}", json={"description": "New\n/close"}
+        ).json()
         assert (updated["description"], updated["state"]) == ("New", "closed")
-        reopened = http.put(f"{P}/issues/{created['iid']}",
-                            json={"description": "/reopen"}).json()
+        reopened = http.put(f"{P}/issues/{created['iid']}", json={"description": "/reopen"}).json()
         assert (reopened["description"], reopened["state"]) == ("", "opened")
 
     def test_close_on_create_has_no_effect(self, http: Http) -> None:
@@ -123,17 +126,19 @@ class TestQuickActions:
         created = http.post(f"{P}/issues", json={"title": "t", "description": "/close"}).json()
         assert (created["state"], created["description"]) == ("opened", "")
 
-    @pytest.mark.parametrize("body", [
-        "```\n/close\n```",
-        ">>>\n/close\n>>>",
-        " /close",
-        "`/close`",
-        "text /close",
-        "/closed",
-        "<details>\n/close\n</details>",
-    ])
-    def test_text_that_is_not_a_command(self, http: Http, issue: dict[str, Any],
-                                        body: str) -> None:
+    @pytest.mark.parametrize(
+        "body",
+        [
+            "```\n/close\n```",
+            ">>>\n/close\n>>>",
+            " /close",
+            "`/close`",
+            "text /close",
+            "/closed",
+            "<details>\n/close\n</details>",
+        ],
+    )
+    def test_text_that_is_not_a_command(self, http: Http, issue: dict[str, Any], body: str) -> None:
         """doc/user/project/quick_actions.md: only a line starting with a known command,
         outside code blocks, quotes and HTML blocks, is a command."""
         r = _note(http, body)
@@ -152,22 +157,26 @@ class TestQuickActions:
         assert "Could not apply assign command." in r.json()["message"]
 
     def test_extract_unit(self) -> None:
-        text, commands = extract("a\n/LABEL ~x ~\"y z\"\n/unknown thing\n/close\n")
+        text, commands = extract('a\n/LABEL ~x ~"y z"\n/unknown thing\n/close\n')
         assert commands == [("label", '~x ~"y z"'), ("close", "")]
         assert text == "a\n/unknown thing"
 
 
 class TestMentions:
-    def test_mentions_recorded_for_existing_users(self, sb: Sandbox, http: Http,
-                                                  issue: dict[str, Any]) -> None:
+    def test_mentions_recorded_for_existing_users(
+        self, sb: Sandbox, http: Http, issue: dict[str, Any]
+    ) -> None:
         """doc/user/discussions/_index.md "Mentions": @user and @all notify."""
         _note(http, "Hi @alice and @nobody, also @all. Mail bob@example.com")
         assert [(m["username"], m["noteable_iid"], m["source"]) for m in sb.mentions] == [
-            ("alice", 1, "note"), ("all", 1, "note")]
+            ("alice", 1, "note"),
+            ("all", 1, "note"),
+        ]
         assert sb.mentions[0]["project"] == "customer-success/accounts"
 
-    def test_code_and_comments_do_not_mention(self, sb: Sandbox, http: Http,
-                                              issue: dict[str, Any]) -> None:
+    def test_code_and_comments_do_not_mention(
+        self, sb: Sandbox, http: Http, issue: dict[str, Any]
+    ) -> None:
         _note(http, "`@alice`\n```\n@bob\n```\n<!-- @carol -->\n    @alice indented")
         assert sb.mentions == []
 
@@ -186,12 +195,16 @@ class TestMentions:
 
 
 class TestMergeRequests:
-    def test_helper_changes_diffs_and_notes(self, sb: Sandbox, gl: gitlab.Gitlab,
-                                            http: Http) -> None:
+    def test_helper_changes_diffs_and_notes(
+        self, sb: Sandbox, gl: gitlab.Gitlab, http: Http
+    ) -> None:
         """doc/api/merge_requests.md: get, /changes, /diffs; doc/api/notes.md MR notes."""
         created = sb.create_merge_request(
-            "customer-success/accounts", iid=7, title="Template update",
-            changes=[{"old_path": "t.md", "new_path": "t.md", "diff": "@@ -1 +1 @@\n-a\n+b\n"}])
+            "customer-success/accounts",
+            iid=7,
+            title="Template update",
+            changes=[{"old_path": "t.md", "new_path": "t.md", "diff": "@@ -1 +1 @@\n-a\n+b\n"}],
+        )
         assert created["iid"] == 7
         project = gl.projects.get("customer-success/accounts")
         mr = project.mergerequests.get(7)

@@ -13,19 +13,30 @@ from .conftest import Http
 P = "/projects/customer-success%2Faccounts"
 
 
-def _commit(http: Http, actions: list[dict[str, Any]], branch: str = "main",
-            message: str = "change") -> Any:
-    return http.post(f"{P}/repository/commits",
-                     json={"branch": branch, "commit_message": message, "actions": actions})
+def _commit(
+    http: Http, actions: list[dict[str, Any]], branch: str = "main", message: str = "change"
+) -> Any:
+    return http.post(
+        f"{P}/repository/commits",
+        json={"branch": branch, "commit_message": message, "actions": actions},
+    )
 
 
 def _seed_files(http: Http) -> dict[str, Any]:
-    r = _commit(http, [
-        {"action": "create", "file_path": "README.md", "content": "# Accounts\n"},
-        {"action": "create", "file_path": "docs/guide.md", "content": "guide\n"},
-        {"action": "create", "file_path": "docs/deep/x.bin",
-         "content": base64.b64encode(b"\x00\x01").decode(), "encoding": "base64"},
-    ], message="Initial files")
+    r = _commit(
+        http,
+        [
+            {"action": "create", "file_path": "README.md", "content": "# Accounts\n"},
+            {"action": "create", "file_path": "docs/guide.md", "content": "guide\n"},
+            {
+                "action": "create",
+                "file_path": "docs/deep/x.bin",
+                "content": base64.b64encode(b"\x00\x01").decode(),
+                "encoding": "base64",
+            },
+        ],
+        message="Initial files",
+    )
     assert r.status_code == 201, r.text
     return dict(r.json())
 
@@ -36,32 +47,46 @@ def test_commit_with_several_actions(http: Http) -> None:
     assert first["title"] == "Initial files"
     assert first["parent_ids"] == []
     assert first["stats"]["additions"] == 3
-    second = _commit(http, [
-        {"action": "update", "file_path": "README.md", "content": "# Accounts v2\n"},
-        {"action": "move", "file_path": "docs/manual.md", "previous_path": "docs/guide.md"},
-        {"action": "delete", "file_path": "docs/deep/x.bin"},
-    ]).json()
+    second = _commit(
+        http,
+        [
+            {"action": "update", "file_path": "README.md", "content": "# Accounts v2\n"},
+            {"action": "move", "file_path": "docs/manual.md", "previous_path": "docs/guide.md"},
+            {"action": "delete", "file_path": "docs/deep/x.bin"},
+        ],
+    ).json()
     assert second["parent_ids"] == [first["id"]]
     tree = http.get(f"{P}/repository/tree", params={"recursive": "true"}).json()
     assert [(e["path"], e["type"]) for e in tree] == [
-        ("docs", "tree"), ("README.md", "blob"), ("docs/manual.md", "blob")]
+        ("docs", "tree"),
+        ("README.md", "blob"),
+        ("docs/manual.md", "blob"),
+    ]
     moved = http.get(f"{P}/repository/files/docs%2Fmanual.md/raw", params={"ref": "main"})
     assert moved.text == "guide\n"
     commits = http.get(f"{P}/repository/commits").json()
     assert [c["id"] for c in commits] == [second["id"], first["id"]]
 
 
-@pytest.mark.parametrize(("action", "message"), [
-    ({"action": "create", "file_path": "README.md", "content": "x"},
-     "A file with this name already exists"),
-    ({"action": "update", "file_path": "missing.md", "content": "x"},
-     "A file with this name doesn't exist"),
-    ({"action": "delete", "file_path": "missing.md"}, "A file with this name doesn't exist"),
-    ({"action": "move", "file_path": "new.md", "previous_path": "missing.md"},
-     "A file with this name doesn't exist"),
-])
-def test_commit_errors_and_all_or_nothing(http: Http, action: dict[str, Any],
-                                          message: str) -> None:
+@pytest.mark.parametrize(
+    ("action", "message"),
+    [
+        (
+            {"action": "create", "file_path": "README.md", "content": "x"},
+            "A file with this name already exists",
+        ),
+        (
+            {"action": "update", "file_path": "missing.md", "content": "x"},
+            "A file with this name doesn't exist",
+        ),
+        ({"action": "delete", "file_path": "missing.md"}, "A file with this name doesn't exist"),
+        (
+            {"action": "move", "file_path": "new.md", "previous_path": "missing.md"},
+            "A file with this name doesn't exist",
+        ),
+    ],
+)
+def test_commit_errors_and_all_or_nothing(http: Http, action: dict[str, Any], message: str) -> None:
     """doc/api/commits.md: a failing action fails the whole commit (400), nothing stored."""
     _seed_files(http)
     before = http.get(f"{P}/repository/commits").json()
@@ -84,12 +109,17 @@ def test_commit_parameter_validation(http: Http) -> None:
 def test_new_branch_needs_start_branch(http: Http) -> None:
     """doc/api/commits.md: ``start_branch`` to create a branch from another one."""
     _seed_files(http)
-    r = _commit(http, [{"action": "create", "file_path": "b.md", "content": "b"}],
-                branch="feature")
+    r = _commit(http, [{"action": "create", "file_path": "b.md", "content": "b"}], branch="feature")
     assert r.status_code == 400
-    r = http.post(f"{P}/repository/commits", json={
-        "branch": "feature", "start_branch": "main", "commit_message": "b",
-        "actions": [{"action": "create", "file_path": "b.md", "content": "b"}]})
+    r = http.post(
+        f"{P}/repository/commits",
+        json={
+            "branch": "feature",
+            "start_branch": "main",
+            "commit_message": "b",
+            "actions": [{"action": "create", "file_path": "b.md", "content": "b"}],
+        },
+    )
     assert r.status_code == 201
     assert http.get(f"{P}/repository/files/b.md", params={"ref": "feature"}).status_code == 200
     assert http.get(f"{P}/repository/files/b.md", params={"ref": "main"}).status_code == 404
@@ -145,8 +175,13 @@ def test_tree_path_and_pagination(http: Http) -> None:
 
 def test_python_gitlab_commit_and_files(project: Any) -> None:
     """python-gitlab's commits.create / files.get / repository_tree on the sandbox."""
-    project.commits.create({"branch": "main", "commit_message": "init", "actions": [
-        {"action": "create", "file_path": "a/b.txt", "content": "hello"}]})
+    project.commits.create(
+        {
+            "branch": "main",
+            "commit_message": "init",
+            "actions": [{"action": "create", "file_path": "a/b.txt", "content": "hello"}],
+        }
+    )
     assert project.files.get("a/b.txt", ref="main").decode() == b"hello"
     assert project.files.raw("a/b.txt", ref="main") == b"hello"
     names = [e["path"] for e in project.repository_tree(recursive=True, get_all=True)]

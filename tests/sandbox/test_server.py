@@ -30,8 +30,12 @@ def test_python_gitlab_over_http(seeded: Sandbox) -> None:
         for i in range(5):
             project.issues.create({"title": f"i{i}"})
         assert len(project.issues.list(get_all=True, per_page=2)) == 5
-        r = requests.get(f"{server.url}/api/v4/projects/customer-success%2Faccounts/issues",
-                         params={"per_page": 2}, headers={"PRIVATE-TOKEN": "t"}, timeout=5)
+        r = requests.get(
+            f"{server.url}/api/v4/projects/customer-success%2Faccounts/issues",
+            params={"per_page": 2},
+            headers={"PRIVATE-TOKEN": "t"},
+            timeout=5,
+        )
         assert r.links["next"]["url"].startswith(f"{server.url}/api/v4/projects/")
         assert requests.get(f"{server.url}/api/v4/user", timeout=5).status_code == 401
         assert requests.get(f"{server.url}/-/health", timeout=5).text == "GitLab OK"
@@ -42,32 +46,44 @@ def test_state_saved_after_writes_and_on_shutdown(seeded: Sandbox) -> None:
     assert seeded.path is not None
     server = serve(seeded).start()
     try:
-        requests.post(f"{server.url}/api/v4/projects/customer-success%2Faccounts/issues",
-                      json={"title": "persisted"}, headers={"PRIVATE-TOKEN": "t"}, timeout=5)
+        requests.post(
+            f"{server.url}/api/v4/projects/customer-success%2Faccounts/issues",
+            json={"title": "persisted"},
+            headers={"PRIVATE-TOKEN": "t"},
+            timeout=5,
+        )
         deadline = time.monotonic() + 3
         while time.monotonic() < deadline:
             if seeded.path.exists() and "persisted" in seeded.path.read_text():
                 break
             time.sleep(0.1)
         assert "persisted" in seeded.path.read_text()
-        requests.post(f"{server.url}/api/v4/projects/customer-success%2Faccounts/issues",
-                      json={"title": "at-exit"}, headers={"PRIVATE-TOKEN": "t"}, timeout=5)
+        requests.post(
+            f"{server.url}/api/v4/projects/customer-success%2Faccounts/issues",
+            json={"title": "at-exit"},
+            headers={"PRIVATE-TOKEN": "t"},
+            timeout=5,
+        )
     finally:
         server.shutdown()
-    titles = [i["title"] for p in json.loads(seeded.path.read_text())["projects"]
-              for i in p["issues"]]
+    titles = [
+        i["title"] for p in json.loads(seeded.path.read_text())["projects"] for i in p["issues"]
+    ]
     assert titles == ["persisted", "at-exit"]
 
 
 def test_faults_over_http(seeded: Sandbox) -> None:
     """Dropped connections surface as ConnectionError; 429 carries Retry-After."""
-    with serve(seeded, faults=Faults(drop_rate=1.0)) as server, \
-            pytest.raises(requests.ConnectionError):
+    with (
+        serve(seeded, faults=Faults(drop_rate=1.0)) as server,
+        pytest.raises(requests.ConnectionError),
+    ):
         requests.get(f"{server.url}/api/v4/user", headers={"PRIVATE-TOKEN": "t"}, timeout=5)
     with serve(seeded, faults=Faults(rate_limit=1, window_s=30)) as server:
         ok = requests.get(f"{server.url}/api/v4/user", headers={"PRIVATE-TOKEN": "t"}, timeout=5)
-        limited = requests.get(f"{server.url}/api/v4/user", headers={"PRIVATE-TOKEN": "t"},
-                               timeout=5)
+        limited = requests.get(
+            f"{server.url}/api/v4/user", headers={"PRIVATE-TOKEN": "t"}, timeout=5
+        )
         assert (ok.status_code, limited.status_code) == (200, 429)
         assert int(limited.headers["Retry-After"]) >= 1
 

@@ -82,8 +82,12 @@ class KillingAdapter(BaseAdapter):
         self.inner.close()
 
 
-def snapshot(gw: Gateway, project_path: str, tracking_slug: str | None = None,
-             accounts_project: str = "customer-success/accounts") -> dict[str, Any]:
+def snapshot(
+    gw: Gateway,
+    project_path: str,
+    tracking_slug: str | None = None,
+    accounts_project: str = "customer-success/accounts",
+) -> dict[str, Any]:
     """Everything a person would see of a collaboration project (and the account's
     tracking issue), without ids and timestamps, for comparing two runs."""
     base = gw.url.rstrip("/")
@@ -101,16 +105,24 @@ def snapshot(gw: Gateway, project_path: str, tracking_slug: str | None = None,
                 files[entry["path"]] = gw.file_text(pid, entry["path"], "main")
     commits = gw.commits(pid) if not project.get("empty_repo") else []
     milestones = sorted(
-        (m["title"], clean(m.get("description")), m.get("start_date"), m.get("due_date"),
-         m.get("state"))
+        (
+            m["title"],
+            clean(m.get("description")),
+            m.get("start_date"),
+            m.get("due_date"),
+            m.get("state"),
+        )
         for m in gw.milestones(pid)
     )
     issues = sorted(
         (
-            i["title"], clean(i.get("description")), tuple(sorted(i.get("labels") or [])),
+            i["title"],
+            clean(i.get("description")),
+            tuple(sorted(i.get("labels") or [])),
             (i.get("milestone") or {}).get("title"),
             tuple(sorted(a["username"] for a in i.get("assignees") or [])),
-            i.get("due_date"), i.get("state"),
+            i.get("due_date"),
+            i.get("state"),
         )
         for i in gw.issues(pid, state="all")
     )
@@ -127,8 +139,13 @@ def snapshot(gw: Gateway, project_path: str, tracking_slug: str | None = None,
     }
     if tracking_slug:
         tracking = [
-            (i["title"], clean(i.get("description")), tuple(sorted(i.get("labels") or [])),
-             tuple(sorted(a["username"] for a in i.get("assignees") or [])), i["state"])
+            (
+                i["title"],
+                clean(i.get("description")),
+                tuple(sorted(i.get("labels") or [])),
+                tuple(sorted(a["username"] for a in i.get("assignees") or [])),
+                i["state"],
+            )
             for i in gw.issues(accounts_project, state="all")
             if f"gl-csm:tracking:{tracking_slug} " in (i.get("description") or "")
         ]

@@ -12,7 +12,7 @@ import yaml
 from gl_csm.config import Settings, load_settings
 from gl_csm.errors import ConfigError
 from gl_csm.registry import load_registry
-from gl_csm.services.accounts_import import (
+from gl_csm.services.moves.accounts_import import (
     CellError,
     convert,
     edit_text,

@@ -10,7 +10,7 @@ from gl_csm.config import Settings
 from gl_csm.errors import UsageError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, dry_run_outcome
-from gl_csm.services.disengage import plan_disengage
+from gl_csm.services.moves.disengage import plan_disengage
 from gl_csm.templates import ZWSP
 from tests.conftest import TODAY
 from tests.services.onboarding_support import add_account

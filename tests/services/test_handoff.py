@@ -14,8 +14,8 @@ from gl_csm.errors import UsageError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, dry_run_outcome
 from gl_csm.registry_writeback import RegistryEditError, with_csm, write_csm
-from gl_csm.services.handoff import plan_handoff
-from gl_csm.services.onboard import plan_onboard
+from gl_csm.services.collaboration.onboard import plan_onboard
+from gl_csm.services.moves.handoff import plan_handoff
 from gl_csm.services.setup import plan_setup
 from tests.conftest import TODAY
 
@@ -309,7 +309,7 @@ def test_account_without_a_csm_gets_one(gateway: Gateway, settings: Settings) ->
 def test_issues_opened_by_triage_follow_the_new_csm(gateway: Gateway, settings: Settings) -> None:
     """The markers triage really writes (not hand-made ones): initech is red with an
     escalation requested, so triage opens its triage and escalation issues."""
-    from gl_csm.services.triage import plan_triage
+    from gl_csm.services.triage.run import plan_triage
 
     assert plan_setup(gateway, settings).apply(gateway).exit_code == 0
     assert plan_onboard(gateway, settings, "initech", TODAY).apply(gateway).exit_code == 0

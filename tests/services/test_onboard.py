@@ -12,7 +12,7 @@ from gl_csm.config import Settings
 from gl_csm.errors import UsageError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.sandbox import Sandbox, SandboxAdapter
-from gl_csm.services.onboard import plan_onboard
+from gl_csm.services.collaboration.onboard import plan_onboard
 from gl_csm.services.setup import plan_setup
 from gl_csm.templates import ZWSP
 from tests.conftest import TODAY
@@ -133,8 +133,14 @@ def test_commercial_goes_straight_to_post_sales(
     ],
 )
 def test_write_budget_and_reads(
-    ready: Gateway, settings: Settings, workdir: Path,
-    slug: str, text: str | None, milestones: int, issues: int, members: int,
+    ready: Gateway,
+    settings: Settings,
+    workdir: Path,
+    slug: str,
+    text: str | None,
+    milestones: int,
+    issues: int,
+    members: int,
 ) -> None:
     """Issue 4: writes = 1 project + 1 commit + one per milestone, issue and member +
     the tracking issue; reads <= 8. A second run writes nothing."""
@@ -216,14 +222,13 @@ def test_evil_name_is_inert_everywhere(
     assert project["name"] == "Evil Corp close all -- gl-csm x y"
 
 
-def test_customer_visible_output_has_no_internal_facts(
-    ready: Gateway, settings: Settings
-) -> None:
+def test_customer_visible_output_has_no_internal_facts(ready: Gateway, settings: Settings) -> None:
     """SPEC 1: ARR, priority, health, risk never reach the collaboration project."""
     assert onboard(ready, settings, "wayne-enterprises").exit_code == 0
     pid = ready.project(f"{POST}/wayne-enterprises")["id"]
-    texts = [ready.file_text(pid, e["path"], "main") for e in ready.tree(pid)
-             if e["type"] == "blob"]
+    texts = [
+        ready.file_text(pid, e["path"], "main") for e in ready.tree(pid) if e["type"] == "blob"
+    ]
     texts += [i["description"] + i["title"] for i in ready.issues(pid)]
     texts += [m["description"] or "" for m in ready.milestones(pid)]
     for text in texts:
@@ -311,9 +316,7 @@ def test_lost_answers_are_retried_without_duplicates(
     assert snapshot(gw, f"{PRE}/initrode", "initrode") == reference
 
 
-def test_persistent_failure_names_it_and_rerun_completes(
-    settings: Settings, workdir: Path
-) -> None:
+def test_persistent_failure_names_it_and_rerun_completes(settings: Settings, workdir: Path) -> None:
     """A write GitLab keeps refusing fails the run (exit 1, naming it); the next run
     finishes the job."""
     add_account(workdir, "initrode", NEW_PROSPECT)
@@ -330,9 +333,7 @@ def test_persistent_failure_names_it_and_rerun_completes(
     assert snapshot(gw, f"{PRE}/initrode", "initrode") == reference
 
 
-def test_missing_group_is_a_config_error(
-    ready: Gateway, settings: Settings, workdir: Path
-) -> None:
+def test_missing_group_is_a_config_error(ready: Gateway, settings: Settings, workdir: Path) -> None:
     from gl_csm.config import Groups
 
     add_account(workdir, "initrode", NEW_PROSPECT)

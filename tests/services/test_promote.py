@@ -11,8 +11,8 @@ from gl_csm.config import Settings
 from gl_csm.errors import UsageError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.sandbox import Sandbox
-from gl_csm.services.onboard import plan_onboard
-from gl_csm.services.promote import plan_promote
+from gl_csm.services.collaboration.onboard import plan_onboard
+from gl_csm.services.collaboration.promote import plan_promote
 from gl_csm.services.setup import plan_setup
 from tests.conftest import TODAY
 from tests.services.onboarding_support import NEW_PROSPECT, add_account
@@ -69,10 +69,15 @@ def test_promote_moves_the_project_and_starts_onboarding(
     assert "Proof of concept - success criteria and plan" in issues
     assert "Onboarding checklist" in issues
     titles = [m["title"] for m in gateway.milestones(pid)]
-    assert sorted(titles) == sorted([
-        "Proof of concept", "Onboarding", "Implementation - infrastructure ready",
-        "First value", "Executive Business Review (month 6)",
-    ])
+    assert sorted(titles) == sorted(
+        [
+            "Proof of concept",
+            "Onboarding",
+            "Implementation - infrastructure ready",
+            "First value",
+            "Executive Business Review (month 6)",
+        ]
+    )
     onboarding = next(m for m in gateway.milestones(pid) if m["title"] == "Onboarding")
     assert onboarding["due_date"] == (paid + timedelta(days=60)).isoformat()
     tracking = gateway.find_issue_by_marker("customer-success/accounts", "gl-csm:tracking:initrode")

@@ -13,7 +13,7 @@ from gl_csm import markers
 from gl_csm.config import Settings, load_settings
 from gl_csm.errors import UsageError
 from gl_csm.gitlab.gateway import Gateway
-from gl_csm.services.onboard import plan_onboard
+from gl_csm.services.collaboration.onboard import plan_onboard
 from gl_csm.services.react import PayloadError, parse_event, plan_react, react
 from gl_csm.services.setup import plan_setup
 from tests.conftest import CONFIG, TODAY

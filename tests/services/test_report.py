@@ -12,7 +12,7 @@ from gl_csm.config import Settings
 from gl_csm.domain.rules import DEFAULT_RULES
 from gl_csm.errors import UsageError
 from gl_csm.gitlab.gateway import Gateway
-from gl_csm.services.report import load_results, plan_report_issue, render_report
+from gl_csm.services.triage.report import load_results, plan_report_issue, render_report
 
 TODAY = date(2026, 11, 23)
 

@@ -13,7 +13,7 @@ from gl_csm.config import Settings
 from gl_csm.errors import ConfigError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.sandbox import Faults
-from gl_csm.services.triage import in_shard, parse_shard, plan_triage
+from gl_csm.services.triage.run import in_shard, parse_shard, plan_triage
 from tests.services.triage_world import (
     ACCOUNTS,
     ESCALATIONS,
@@ -624,7 +624,7 @@ def test_scheduled_run_catches_up_a_missed_promote_label(
     label, so `action::promote` whose webhook never arrived is still acted on."""
     from datetime import timedelta
 
-    from gl_csm.services.onboard import plan_onboard
+    from gl_csm.services.collaboration.onboard import plan_onboard
     from gl_csm.services.setup import plan_setup
     from tests.conftest import TODAY
     from tests.services.onboarding_support import NEW_PROSPECT, add_account

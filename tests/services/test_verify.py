@@ -7,9 +7,9 @@ import pytest
 from gl_csm.config import Settings
 from gl_csm.errors import UsageError
 from gl_csm.gitlab.gateway import Gateway
-from gl_csm.services.onboard import plan_onboard
+from gl_csm.services.collaboration.onboard import plan_onboard
+from gl_csm.services.collaboration.verify import plan_verify, render_verification
 from gl_csm.services.setup import plan_setup
-from gl_csm.services.verify import plan_verify, render_verification
 from tests.conftest import TODAY
 
 PRE = "account-management/pre-sales"
@@ -47,14 +47,21 @@ def test_people_changes_are_kept_and_only_missing_items_added(
     pid = onboarded["id"]
     # People edit the README, close the Welcome call, retitle the POC issue, delete an
     # issue template file, lower the PSE to reporter and raise the CSM to maintainer.
-    gateway.commit(pid, "main", "Edit README", [
-        {"action": "update", "file_path": "README.md", "content": "# Our own README\n"},
-        {"action": "delete", "file_path": ".gitlab/issue_templates/Question.md"},
-    ], "people-edit")
+    gateway.commit(
+        pid,
+        "main",
+        "Edit README",
+        [
+            {"action": "update", "file_path": "README.md", "content": "# Our own README\n"},
+            {"action": "delete", "file_path": ".gitlab/issue_templates/Question.md"},
+        ],
+        "people-edit",
+    )
     issues = {i["title"]: i for i in gateway.issues(pid)}
     gateway.update_issue(pid, issues["Welcome to GitLab call"]["iid"], state_event="close")
-    gateway.update_issue(pid, issues["Proof of concept - success criteria and plan"]["iid"],
-                         title="POC with Tyrell")
+    gateway.update_issue(
+        pid, issues["Proof of concept - success criteria and plan"]["iid"], title="POC with Tyrell"
+    )
     ids = {m["username"]: m["id"] for m in gateway.members(pid)}
     gateway.update_member(pid, ids["dave"], 20)
     gateway.update_member(pid, ids["alice"], 40)
@@ -81,17 +88,17 @@ def test_people_changes_are_kept_and_only_missing_items_added(
     assert again.drift == [] and gateway.stats.writes == before
 
 
-def test_hand_made_project_matches_issues_by_title(
-    gateway: Gateway, settings: Settings
-) -> None:
+def test_hand_made_project_matches_issues_by_title(gateway: Gateway, settings: Settings) -> None:
     """Upgrade engagement (handbook 001): a project made before gl-csm has no markers;
     issues and milestones with the template's titles count as present."""
     plan_setup(gateway, settings).apply(gateway)
     post = gateway.group(POST)
     project = gateway.create_project(post, "acme-corp", "Acme Corp")
     pid = project["id"]
-    gateway.gl.http_post(f"/projects/{pid}/issues", post_data={
-        "title": "welcome to GitLab  call", "description": "Our own welcome call notes"})
+    gateway.gl.http_post(
+        f"/projects/{pid}/issues",
+        post_data={"title": "welcome to GitLab  call", "description": "Our own welcome call notes"},
+    )
     gateway.create_milestone(pid, "Onboarding")
 
     result = plan_verify(gateway, settings, "acme-corp", TODAY)

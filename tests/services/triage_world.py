@@ -16,7 +16,7 @@ from gl_csm.gitlab.gateway import Gateway, Stats
 from gl_csm.plan import Outcome
 from gl_csm.runtime import seed_sandbox
 from gl_csm.sandbox import Faults, Sandbox, SandboxAdapter
-from gl_csm.services.triage import TriageRun, plan_triage
+from gl_csm.services.triage.run import TriageRun, plan_triage
 from tests.conftest import CONFIG
 
 ACCOUNTS = "customer-success/accounts"

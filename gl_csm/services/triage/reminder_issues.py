@@ -21,10 +21,10 @@ from gl_csm.domain.reminders import (
     renewal_reviews,
 )
 from gl_csm.plan import Plan
-from gl_csm.services.bot_issues import plan_bot_issue
-from gl_csm.services.shards import in_shard
-from gl_csm.services.tracking import issue_link, money, render_template
-from gl_csm.services.triage_context import REMINDER, TriageContext
+from gl_csm.services.triage.bot_issues import plan_bot_issue
+from gl_csm.services.triage.context import REMINDER, TriageContext
+from gl_csm.services.triage.shards import in_shard
+from gl_csm.services.triage.tracking import issue_link, money, render_template
 from gl_csm.templates import Trusted, mention, safe_title
 
 

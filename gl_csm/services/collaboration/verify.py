@@ -27,8 +27,8 @@ from typing import Any
 from gl_csm.config import Settings
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Outcome, Plan
-from gl_csm.services import collaboration as collab
-from gl_csm.services.promote import find_project
+from gl_csm.services.collaboration import project_state as collab
+from gl_csm.services.collaboration.promote import find_project
 from gl_csm.templates import manifest_for
 
 

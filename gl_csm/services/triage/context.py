@@ -10,7 +10,7 @@ from datetime import date
 from gl_csm.config import Settings
 from gl_csm.domain.assessment import Assessment
 from gl_csm.gitlab.gateway import Gateway
-from gl_csm.services.tracking import UserIds
+from gl_csm.services.triage.tracking import UserIds
 
 TRIAGE, ESCALATION, REMINDER = "triage", "escalation", "reminder"
 TRIAGE_NOTE, ESCALATION_NOTE, TRACKING_NOTE = "triage-note", "escalation-note", "tracking-note"

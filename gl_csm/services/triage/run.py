@@ -19,11 +19,11 @@ open triage and escalation issue:
 first saw the current sentiment. Everything runs as one :class:`Plan`; an account that
 fails to plan or apply is named and never stops the others (exit 1).
 This module is the orchestration (the run, its accounts, the report payload); each
-part lives in its own module: :mod:`~gl_csm.services.triage_issue`,
-:mod:`~gl_csm.services.escalation`, :mod:`~gl_csm.services.reminder_issues`,
-:mod:`~gl_csm.services.tracking_notes`, on top of :mod:`~gl_csm.services.bot_issues`
-(issues and notes planned once, by marker), :mod:`~gl_csm.services.triage_context`
-(what they share) and :mod:`~gl_csm.services.shards`.
+part lives in its own module: :mod:`~gl_csm.services.triage.triage_issue`,
+:mod:`~gl_csm.services.triage.escalation`, :mod:`~gl_csm.services.triage.reminder_issues`,
+:mod:`~gl_csm.services.triage.tracking_notes`, on top of :mod:`~gl_csm.services.triage.bot_issues`
+(issues and notes planned once, by marker), :mod:`~gl_csm.services.triage.context`
+(what they share) and :mod:`~gl_csm.services.triage.shards`.
 """
 
 from __future__ import annotations
@@ -43,19 +43,8 @@ from gl_csm.domain.notify import who_to_tell
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results, failure_text
 from gl_csm.registry import load_registry
-from gl_csm.services.escalation import plan_escalation
 from gl_csm.services.guards import require_internal_projects
-from gl_csm.services.reminder_issues import next_dates, plan_priority_reviews, plan_reminder_issues
-from gl_csm.services.shards import in_shard, parse_shard
-from gl_csm.services.tracking import (
-    CardExtra,
-    UserIds,
-    card_data,
-    plan_tracking_issue,
-    sentiment_since,
-)
-from gl_csm.services.tracking_notes import plan_tracking_notes, tracking_notes
-from gl_csm.services.triage_context import (
+from gl_csm.services.triage.context import (
     ESCALATION,
     REMINDER,
     TRIAGE,
@@ -63,7 +52,22 @@ from gl_csm.services.triage_context import (
     TriageContext,
     score_of,
 )
-from gl_csm.services.triage_issue import plan_triage_issue
+from gl_csm.services.triage.escalation import plan_escalation
+from gl_csm.services.triage.reminder_issues import (
+    next_dates,
+    plan_priority_reviews,
+    plan_reminder_issues,
+)
+from gl_csm.services.triage.shards import in_shard, parse_shard
+from gl_csm.services.triage.tracking import (
+    CardExtra,
+    UserIds,
+    card_data,
+    plan_tracking_issue,
+    sentiment_since,
+)
+from gl_csm.services.triage.tracking_notes import plan_tracking_notes, tracking_notes
+from gl_csm.services.triage.triage_issue import plan_triage_issue
 
 __all__ = ["TriageRun", "in_shard", "parse_shard", "plan_triage", "signals_of"]
 
@@ -136,7 +140,7 @@ def _catch_up_promote(ctx: TriageContext, run: TriageRun, slug: str) -> None:
     none); the scheduled run does what `gl-csm react` would (ARCHITECTURE: the
     scheduled run re-reads every trigger label). Planned after the account's triage, so
     a refused promote (not paid yet) names itself and leaves the triage done."""
-    from gl_csm.services.promote import plan_promote_on_label
+    from gl_csm.services.collaboration.promote import plan_promote_on_label
 
     tracking = ctx.tracking.get(slug)
     label = ctx.settings.taxonomy.name("action::promote")

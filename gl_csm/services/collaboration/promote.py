@@ -31,7 +31,7 @@ from gl_csm.config import Settings
 from gl_csm.errors import GitLabError, UsageError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
-from gl_csm.services import collaboration as collab
+from gl_csm.services.collaboration import project_state as collab
 from gl_csm.services.guards import require_accounts_project
 from gl_csm.templates import manifest_for
 

@@ -24,9 +24,9 @@ from gl_csm.domain.account import Account
 from gl_csm.errors import UsageError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
-from gl_csm.services import collaboration as collab
+from gl_csm.services.collaboration import project_state as collab
 from gl_csm.services.guards import require_accounts_project
-from gl_csm.services.tracking import issue_link, render_template
+from gl_csm.services.triage.tracking import issue_link, render_template
 from gl_csm.templates import Trusted, inline, safe_title
 
 KIND = "disengage"

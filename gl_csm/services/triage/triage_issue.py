@@ -23,16 +23,8 @@ from gl_csm.domain.reminders import at_risk_update
 from gl_csm.errors import GlCsmError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
-from gl_csm.services.bot_issues import OpenIssue, last_person_note, plan_bot_issue
-from gl_csm.services.tracking import (
-    ISSUE_TEMPLATES,
-    issue_link,
-    label_delta,
-    label_fields,
-    money,
-    render_template,
-)
-from gl_csm.services.triage_context import (
+from gl_csm.services.triage.bot_issues import OpenIssue, last_person_note, plan_bot_issue
+from gl_csm.services.triage.context import (
     TRIAGE,
     TRIAGE_NOTE,
     TRIAGE_SCOPES,
@@ -40,6 +32,14 @@ from gl_csm.services.triage_context import (
     day_of,
     drivers,
     score_of,
+)
+from gl_csm.services.triage.tracking import (
+    ISSUE_TEMPLATES,
+    issue_link,
+    label_delta,
+    label_fields,
+    money,
+    render_template,
 )
 from gl_csm.templates import Trusted, mention, safe_title
 

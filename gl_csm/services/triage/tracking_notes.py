@@ -10,8 +10,8 @@ from gl_csm.domain.account import Account
 from gl_csm.domain.assessment import Assessment
 from gl_csm.domain.reminders import Due, onboarding_end_note, stale_health
 from gl_csm.plan import Plan
-from gl_csm.services.bot_issues import plan_note
-from gl_csm.services.triage_context import TRACKING_NOTE, TriageContext, day_of
+from gl_csm.services.triage.bot_issues import plan_note
+from gl_csm.services.triage.context import TRACKING_NOTE, TriageContext, day_of
 from gl_csm.templates import mention
 
 DueNote = tuple[Due, str, dict[str, Any]]

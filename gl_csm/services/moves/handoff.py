@@ -41,9 +41,9 @@ from gl_csm.errors import UsageError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
 from gl_csm.registry_writeback import RegistryEditError, with_csm, write_csm
-from gl_csm.services import collaboration as collab
+from gl_csm.services.collaboration import project_state as collab
 from gl_csm.services.guards import require_internal_projects
-from gl_csm.services.tracking import UserIds, issue_link, render_template
+from gl_csm.services.triage.tracking import UserIds, issue_link, render_template
 from gl_csm.templates import Trusted, inline, manifest_for, safe_title
 
 KIND = "handoff"

@@ -13,8 +13,8 @@ from typing import Any
 from gl_csm import markers
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
-from gl_csm.services.tracking import render_template
-from gl_csm.services.triage_context import TriageContext, day_of
+from gl_csm.services.triage.context import TriageContext, day_of
+from gl_csm.services.triage.tracking import render_template
 from gl_csm.templates import Trusted
 
 

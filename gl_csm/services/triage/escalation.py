@@ -12,9 +12,8 @@ from gl_csm.domain.account import Account
 from gl_csm.domain.assessment import Assessment
 from gl_csm.domain.reminders import escalation_update, escalation_update_days
 from gl_csm.plan import Plan, Results
-from gl_csm.services.bot_issues import OpenIssue, last_person_note, plan_bot_issue
-from gl_csm.services.tracking import issue_link, money, render_template
-from gl_csm.services.triage_context import (
+from gl_csm.services.triage.bot_issues import OpenIssue, last_person_note, plan_bot_issue
+from gl_csm.services.triage.context import (
     ESCALATION,
     ESCALATION_NOTE,
     TRIAGE,
@@ -22,6 +21,7 @@ from gl_csm.services.triage_context import (
     day_of,
     drivers,
 )
+from gl_csm.services.triage.tracking import issue_link, money, render_template
 from gl_csm.templates import Trusted, mention, safe_title
 
 

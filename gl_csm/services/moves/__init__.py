@@ -1,0 +1,1 @@
+"""Moving accounts: handoff, disengage, accounts import."""

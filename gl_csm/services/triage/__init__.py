@@ -1,0 +1,1 @@
+"""The daily run: tracking card, triage issue, escalation, reminders, shards, report."""
