@@ -88,6 +88,14 @@ class Settings:
     token: str | None = field(default=None, repr=False)
     #: `crm_import.columns`: CSV column -> registry key (SPEC 2 `accounts import`).
     crm_columns: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_CRM_COLUMNS))
+    #: `gitlab_edition` (SPEC 7.1): what the GitLab tier allows. ``free`` (the default)
+    #: is the strictest: one assignee per issue, scoped labels not exclusive.
+    gitlab_edition: str = "free"
+
+    @property
+    def premium(self) -> bool:
+        """Premium or Ultimate: several assignees, GitLab's own scoped-label exclusivity."""
+        return self.gitlab_edition in ("premium", "ultimate")
 
     @property
     def where(self) -> str:
@@ -231,7 +239,9 @@ _TOP_KEYS = (
     "labels",
     "rules",
     "crm_import",
+    "gitlab_edition",
 )
+EDITIONS = ("free", "premium", "ultimate")
 
 
 def load_settings(
@@ -312,6 +322,12 @@ def load_settings(
             f"from flags or files)"
         )
 
+    edition = raw.get("gitlab_edition", "free")
+    if edition not in EDITIONS:
+        raise ConfigError(
+            f"{where}: key 'gitlab_edition': expected one of {', '.join(EDITIONS)}, got {edition!r}"
+        )
+
     return Settings(
         config_path=found,
         accounts_dir=(base / accounts).resolve()
@@ -325,4 +341,5 @@ def load_settings(
         rules=rules,
         token=token,
         crm_columns=_parse_crm_import(raw.get("crm_import"), where),
+        gitlab_edition=edition,
     )

@@ -140,3 +140,15 @@ def test_no_config_file_means_accounts_in_cwd(
 def test_explicit_missing_config_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not found"):
         load_settings(tmp_path / "nope.yml", explicit=True, environ={})
+
+
+def test_gitlab_edition_defaults_to_free_and_is_validated(tmp_path: Path) -> None:
+    """SPEC 7.1: `gitlab_edition: free|premium|ultimate`, default free."""
+    assert load_settings(None, environ={}).gitlab_edition == "free"
+    cfg = tmp_path / "gl-csm.yml"
+    cfg.write_text("gitlab_edition: premium\n")
+    settings = load_settings(cfg, environ={})
+    assert settings.gitlab_edition == "premium" and settings.premium
+    cfg.write_text("gitlab_edition: gold\n")
+    with pytest.raises(ConfigError, match="gitlab_edition.*free, premium, ultimate.*gold"):
+        load_settings(cfg, environ={})
