@@ -27,3 +27,12 @@ class GitLabError(GlCsmError):
     """GitLab answered something the bot cannot work around (names object and answer)."""
 
     exit_code = 1
+
+
+class PartialWrite(GitLabError):
+    """A write GitLab took only in part (an issue created with fewer assignees than asked):
+    the object exists (``value``), and the run names what did not take (exit 1)."""
+
+    def __init__(self, value: object, message: str) -> None:
+        super().__init__(message)
+        self.value = value

@@ -66,6 +66,29 @@ def seed_sandbox(sandbox: Sandbox, settings: Settings, extra_users: Iterable[str
     users = set(settings.people.usernames()) | registry_usernames(settings.accounts_dir)
     users.update(extra_users)
     sandbox.seed(groups=groups, projects=projects, users=sorted(users))
+    if settings.projects:
+        seed_readers(sandbox, [path for _, path in settings.projects.items()], users)
+
+
+def seed_readers(sandbox: Sandbox, internal_projects: Iterable[str], users: Iterable[str]) -> None:
+    """People of the config and the registry can read the internal projects, as in a
+    Customer Success org on GitLab: Reporters of the internal projects' group. GitLab
+    drops an assignee who cannot read a project (app/services/issuable_base_service.rb),
+    so without this a CSM could not be assigned their tracking issue."""
+    from gl_csm.sandbox.members import add_member
+
+    store = sandbox.store
+    with sandbox._lock:
+        for path in internal_projects:
+            group = store.namespace_by_path(path.strip("/").rpartition("/")[0])
+            if group is None:
+                continue
+            held = {e["user_id"] for e in group["members"]}
+            for name in sorted(set(users)):
+                user = store.user_by_username(name)
+                if user is not None and user["id"] not in held:
+                    add_member(store, group, int(user["id"]), 20, sandbox.bot_user_id)
+                    held.add(user["id"])
 
 
 def sandbox_clock(today: date) -> Callable[[], datetime]:
