@@ -252,7 +252,8 @@ def _plan_open_triage_issue(
                     "csm": csm,
                     "weekly": at.weekly,
                     "cadence": "weekly" if at.weekly else "monthly",
-                    "last_update": last.isoformat() if last else f"never (opened {opened})",
+                    "last_update": last.isoformat() if last else None,
+                    "opened": opened.isoformat(),
                     "at_risk_format": at_risk_format(),
                 },
                 at.reminder.detail,
@@ -267,6 +268,7 @@ def _plan_open_triage_issue(
         parts.append(f"due date {at.next_due} (next at-risk update)")
     move = ms if ms is not None and (issue.get("milestone") or {}).get("title") != ms[0] else None
     if move:
+        ctx.milestones.plan_missing(plan, ctx.gateway, *move, slug)
         parts.append(f"milestone {move[0]}")
     if parts:
 
