@@ -448,6 +448,34 @@ class Gateway:
             {"name": name, "color": color, "description": description},
         )
 
+    def own_group_labels(self, group: str | int) -> list[dict]:
+        """The labels of the group itself, without those inherited from its ancestors."""
+        return self.list(
+            f"/groups/{enc(group)}/labels",
+            f"list own labels of group {group}",
+            include_ancestor_groups="false",
+        )
+
+    def update_group_label(
+        self, group: str | int, label_id: int, color: str, description: str
+    ) -> dict:
+        """PUT /groups/:id/labels/:label_id (doc/api/group_labels.md, "Update a group label")."""
+        return self.put(
+            f"/groups/{enc(group)}/labels/{label_id}",
+            f"update label {label_id} in group {group}",
+            {"color": color, "description": description},
+        )
+
+    def update_project_label(
+        self, project: str | int, label_id: int, color: str, description: str
+    ) -> dict:
+        """PUT /projects/:id/labels/:label_id (doc/api/labels.md, "Edit an existing label")."""
+        return self.put(
+            f"/projects/{enc(project)}/labels/{label_id}",
+            f"update label {label_id} in project {project}",
+            {"color": color, "description": description},
+        )
+
     # -- issue boards (doc/api/boards.md) ------------------------------------------
 
     def project_boards(self, project: str | int) -> list[dict]:
