@@ -25,6 +25,7 @@ from gl_csm.config import Settings
 from gl_csm.domain.taxonomy import LabelDef
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan
+from gl_csm.services.boards import plan_boards
 from gl_csm.services.guards import require_internal_projects
 
 
@@ -52,6 +53,7 @@ def plan_setup(gateway: Gateway, settings: Settings) -> Plan:
     )
     for project in personal:
         _plan_missing(plan, gateway, "project", project, wanted)
+    plan_boards(plan, gateway, settings)
     return plan
 
 

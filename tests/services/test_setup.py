@@ -65,6 +65,57 @@ def test_missing_internal_project_is_a_config_error(gateway: Gateway, settings: 
         plan_setup(gateway, bad)
 
 
+def test_boards_created_once_with_their_lists(gateway: Gateway, settings: Settings) -> None:
+    """SPEC 5 Portfolio view: doc/api/boards.md. The health board in the accounts project,
+    the triage board in the triage project; a second setup writes nothing."""
+    plan = plan_setup(gateway, settings)
+    kinds = [c.action for c in plan.changes]
+    assert kinds.count("create-board") == 2 and kinds.count("create-board-list") == 8
+    assert plan.apply(gateway).exit_code == 0
+
+    def lists(project: str) -> dict[str, list[str]]:
+        return {
+            b["name"]: [x["label"]["name"] for x in b["lists"]]
+            for b in gateway.project_boards(project)
+        }
+
+    assert lists("customer-success/accounts") == {
+        "Portfolio health": ["health::red", "health::yellow", "health::green", "health::unknown"]
+    }
+    assert lists("customer-success/account-triage") == {
+        "Triage status": [
+            "triage::needed",
+            "triage::open",
+            "triage::exit-proposed",
+            "triage::resolved",
+        ]
+    }
+    before = gateway.stats.writes
+    assert plan_setup(gateway, settings).changes == []
+    assert gateway.stats.writes == before
+
+
+def test_missing_board_list_is_restored(gateway: Gateway, settings: Settings) -> None:
+    """A board someone made by hand with one list gets only the missing lists."""
+    plan = plan_setup(gateway, settings)
+    plan.changes[:] = [c for c in plan.changes if c.action == "create-label"]
+    plan.apply(gateway)
+    board = gateway.create_project_board("customer-success/accounts", "Portfolio health")
+    red = next(
+        lb["id"]
+        for lb in gateway.project_labels("customer-success/accounts")
+        if lb["name"] == "health::red"
+    )
+    gateway.create_board_list("customer-success/accounts", board["id"], red)
+    again = plan_setup(gateway, settings)
+    accounts = [c for c in again.changes if c.target == "project customer-success/accounts"]
+    assert [c.detail for c in accounts] == [
+        "list health::yellow on board 'Portfolio health'",
+        "list health::green on board 'Portfolio health'",
+        "list health::unknown on board 'Portfolio health'",
+    ]
+
+
 def _label(gateway: Gateway, group: str, name: str) -> dict:
     return next(lb for lb in gateway.group_labels(group) if lb["name"] == name)
 

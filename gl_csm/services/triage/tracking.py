@@ -166,7 +166,7 @@ def bot_labels(assessment: Assessment, taxonomy: Taxonomy) -> list[str]:
     if assessment.priority.priority is not None:
         wanted.insert(0, f"priority::{assessment.priority.priority}")
     color = assessment.health_color
-    if color in ("green", "yellow", "red"):
+    if color in ("green", "yellow", "red", "unknown"):
         wanted.insert(1, f"health::{color}")
     return [taxonomy.name(c) for c in wanted]
 
