@@ -170,5 +170,7 @@ def plan_bot_issue(
             project, title, description, token, reuses_marker=reuses_marker, **data
         )
 
+    if milestone:
+        ctx.milestones.plan_missing(plan, ctx.gateway, *milestone, account or key)
     plan.add("create-issue", target, detail, create, key=result_key, account=account)
     return result_key

@@ -177,7 +177,8 @@ def _plan_open_escalation(
                 "csm": mention(csm),
                 "severity": severity,
                 "every": escalation_update_days(severity, settings.rules),
-                "last_update": last.isoformat() if last else f"never (opened {opened})",
+                "last_update": last.isoformat() if last else None,
+                "opened": opened.isoformat(),
             },
             due.detail,
         )

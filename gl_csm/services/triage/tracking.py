@@ -92,11 +92,15 @@ def sentiment_since(
 ) -> str | None:
     """When the current sentiment was first seen (SPEC 5.2 stale health, no label events read).
 
-    Unchanged sentiment keeps the recorded date; a new one starts today. A registry
-    sentiment (no label) counts from its own `updated` date when that is later.
+    A registry sentiment (no label) counts from its own ``sentiment.updated``: the
+    registry says when the CSM set it, so the stale-health clock does not restart the
+    day the bot first sees it (issue 9 item 11). A label's sentiment keeps the recorded
+    date while unchanged; a new one starts today.
     """
     if sentiment is None:
         return None
+    if registry_updated is not None:
+        return min(registry_updated, today).isoformat()
     since = previous.get("since") if previous.get("sentiment") == sentiment else None
     if not isinstance(since, str):
         since = today.isoformat()
