@@ -4,8 +4,9 @@ milestone ids), and the assessment figures the issues quote."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from gl_csm.config import Settings
 from gl_csm.domain.assessment import Assessment
@@ -79,6 +80,9 @@ class TriageContext:
     escalations: dict[str, dict]
     users: UserIds
     milestones: MilestoneIds
+    #: slug -> role ("triage", "escalation") -> the OpenIssue planned this run, whose
+    #: note facts the account's card records (bot_issues.note_records).
+    open_issues: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def projects(self):  # type: ignore[no-untyped-def]

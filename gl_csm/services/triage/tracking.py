@@ -36,6 +36,9 @@ ISSUE_TEMPLATES = shipped_dir("issue_templates")
 KIND = "tracking"
 CARD_BEGIN = "<!-- gl-csm card begin: generated, edits inside are replaced -->"
 CARD_END = "<!-- gl-csm card end: write your notes below -->"
+#: Key of the card's hidden data recording, per open triage / escalation issue, what the
+#: bot needs from its notes (services/triage/bot_issues.py, issue 13).
+NOTES_KEY = "notes"
 _DATA_RE = re.compile(r"<!-- gl-csm-data (\{.*?\}) -->")
 #: Scopes of the tracking issue the bot owns; every other label is left alone.
 BOT_SCOPES: tuple[str, ...] = ("priority", "health", "lifecycle", "segment")
@@ -125,14 +128,23 @@ class CardExtra:
     #: role "triage", "escalation" or "reminder". The card is then rendered while the
     #: change runs, with their links.
     pending: tuple[tuple[str, str], ...] = ()
+    #: Text placed below the card when the issue is created: the notes due on an issue
+    #: this run creates go in its create (one request per object, issue 13).
+    below: str = ""
 
     def resolved(self, results: Results) -> CardExtra:
         """This extra with the pending issues taken from the plan results."""
         triage, escalation, reminders = self.triage, self.escalation, list(self.reminders)
+        data = dict(self.data)
+        records = dict(data.get(NOTES_KEY) or {})
         for role, key in self.pending:
             issue = results.get(key)
             if not isinstance(issue, Mapping):
                 continue
+            if role in records and records[role].get("iid") is None:
+                # The record of an issue opened in this run: now its iid is known.
+                records[role] = {**records[role], "iid": issue.get("iid")}
+                data[NOTES_KEY] = records
             if role == "triage":
                 triage = issue
             elif role == "escalation":
@@ -140,7 +152,12 @@ class CardExtra:
             else:
                 reminders.append(issue)
         return replace(
-            self, triage=triage, escalation=escalation, reminders=tuple(reminders), pending=()
+            self,
+            triage=triage,
+            escalation=escalation,
+            reminders=tuple(reminders),
+            pending=(),
+            data=data,
         )
 
 
@@ -407,7 +424,7 @@ def plan_tracking_issue(
             return gw.create_issue(
                 projects.accounts,
                 safe_title(account.name),
-                describe(results, None),
+                describe(results, extra.below or None),
                 token,
                 labels=",".join(wanted),
                 **users.assignees(gw, [account.team.csm]),

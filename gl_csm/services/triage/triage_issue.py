@@ -19,7 +19,7 @@ from gl_csm.domain.notify import Notify, who_to_tell
 from gl_csm.domain.reminders import at_risk_update
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
-from gl_csm.services.triage.bot_issues import OpenIssue, last_person_note, plan_bot_issue
+from gl_csm.services.triage.bot_issues import OpenIssue, plan_bot_issue
 from gl_csm.services.triage.context import (
     TRIAGE,
     TRIAGE_NOTE,
@@ -231,7 +231,7 @@ def _plan_open_triage_issue(
         return None, None
 
     opened = day_of(issue.get("created_at")) or today
-    last = last_person_note(open_issue.notes)
+    last = open_issue.last_person
     at = at_risk_update(opened, last, account.renewal_date, today, settings.rules)
     exit_ready = not a.needs_triage and notify.color == "green"
     csm = mention(account.team.csm)
