@@ -36,3 +36,8 @@ class PartialWrite(GitLabError):
     def __init__(self, value: object, message: str) -> None:
         super().__init__(message)
         self.value = value
+
+
+class GitLabUnreachable(UsageError):
+    """GitLab could not be reached, or refused the token, before anything was done:
+    exit code 2 (SPEC 7), like a configuration problem."""
