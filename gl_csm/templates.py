@@ -59,6 +59,21 @@ def neutralise(value: object) -> str:
     return "\n".join(lines)
 
 
+# GitLab deletes every "\r" before it looks for commands (extractor.rb, perform_regex), so
+# "\r/close" at a line start is a command too.
+_COMMAND_START = re.compile(r"^(?=\r*/)", re.MULTILINE)
+
+
+def inert_commands(text: str) -> str:
+    """``text`` with no line GitLab could run as a quick action: a zero-width space goes
+    before every line that starts with ``/``. GitLab's extractor only runs a command at
+    the very start of a line (lib/gitlab/quick_actions/extractor.rb), so this holds in
+    every context (prose, a fence of any length, a table, HTML), and the reader still
+    sees ``/close``. Idempotent; applied by the gateway to every description and note
+    the bot writes, and by whoever compares such a text with what GitLab stored."""
+    return _COMMAND_START.sub(ZWSP, text)
+
+
 def inline(value: object) -> str:
     """A value that must stay on one line (a name in a title or a table cell)."""
     return neutralise(" ".join(str(value).split())).replace("|", "\\|")

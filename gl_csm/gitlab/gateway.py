@@ -39,6 +39,7 @@ from tenacity import (
 
 from gl_csm import markers
 from gl_csm.errors import ConfigError, GitLabError
+from gl_csm.templates import inert_commands
 
 T = TypeVar("T")
 SANDBOX_URL = "https://sandbox.gl-csm.invalid"
@@ -561,6 +562,7 @@ class Gateway:
         answer only an *open* issue with it counts; a closed one is an earlier episode."""
         if marker_token not in description:
             raise ValueError("a bot issue must carry its marker in the description")
+        description = inert_commands(description)  # issue 10: no quick action runs
         state = "opened" if reuses_marker else "all"
         return self.create(
             f"/projects/{enc(project)}/issues",
@@ -571,6 +573,8 @@ class Gateway:
         )
 
     def update_issue(self, project: str | int, iid: int, **fields: Any) -> dict:
+        if isinstance(fields.get("description"), str):
+            fields["description"] = inert_commands(fields["description"])
         return self.put(
             f"/projects/{enc(project)}/issues/{iid}", f"update issue {project}#{iid}", fields
         )
@@ -598,6 +602,7 @@ class Gateway:
     ) -> dict:
         if marker_token not in body:
             raise ValueError("a bot note must carry its marker")
+        body = inert_commands(body)  # issue 10: no quick action runs as the bot
 
         def find() -> dict | None:
             for note in self.notes(project, iid, kind=kind):
@@ -622,7 +627,7 @@ class Gateway:
         return self.put(
             f"/projects/{enc(project)}/{kind}/{iid}/notes/{note_id}",
             f"update note {note_id} on {project}#{iid}",
-            {"body": body},
+            {"body": inert_commands(body)},
         )
 
     # -- merge requests -------------------------------------------------------------
