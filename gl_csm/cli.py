@@ -20,6 +20,7 @@ import click
 
 from gl_csm.config import DEFAULT_CONFIG, Settings, load_settings
 from gl_csm.errors import GlCsmError
+from gl_csm.urls import redact_url
 from gl_csm.plan import Outcome, Plan, dry_run_outcome
 from gl_csm.runtime import DEFAULT_SANDBOX, Runtime, open_runtime
 
@@ -31,7 +32,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except GlCsmError as exc:
-            click.echo(f"gl-csm: error: {exc}", err=True)
+            click.echo(f"gl-csm: error: {redact_url(str(exc))}", err=True)
             ctx.exit(exc.exit_code)
 
 

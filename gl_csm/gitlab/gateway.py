@@ -40,6 +40,7 @@ from tenacity import (
 from gl_csm import markers
 from gl_csm.errors import ConfigError, GitLabError
 from gl_csm.templates import inert_commands
+from gl_csm.urls import redact_url
 
 T = TypeVar("T")
 SANDBOX_URL = "https://sandbox.gl-csm.invalid"
@@ -213,7 +214,8 @@ class Gateway:
 
     @property
     def url(self) -> str:
-        return self.gl.url
+        """GitLab's URL as it may be shown or posted: without credentials (issue 10)."""
+        return redact_url(self.gl.url)
 
     def close(self) -> None:
         self.gl.session.close()
