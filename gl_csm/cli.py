@@ -20,9 +20,9 @@ import click
 
 from gl_csm.config import DEFAULT_CONFIG, Settings, load_settings
 from gl_csm.errors import GlCsmError
-from gl_csm.urls import redact_url
 from gl_csm.plan import Outcome, Plan, dry_run_outcome
 from gl_csm.runtime import DEFAULT_SANDBOX, Runtime, open_runtime
+from gl_csm.urls import redact_url
 
 
 class _Group(click.Group):

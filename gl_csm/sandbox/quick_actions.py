@@ -140,20 +140,20 @@ class Outcome:
 # three backticks ends a code block (a ```` fence protects nothing by itself); a ~~~
 # fence protects nothing; "inline code" runs from a line start, across lines, to the
 # last backtick that ends a line after another backtick. Ruby's ``\s`` is ASCII.
+_NAMES = "|".join(re.escape(n) for n in sorted(COMMAND_NAMES, key=lambda n: (-len(n), n)))
 _EXTRACTOR = re.compile(
-    r"""
+    rf"""
       (?P<code>  ^```  .+?  \n```$ )
     | (?P<inline_code>  ^.*`\n*  .+?  \n*`$ )
     | (?P<html>  ^<[^>]+?>\n  .+?  \n<\/[^>]+?>$ )
     | (?P<quote>  ^>>>  .+?  \n>>>$ )
     | (?:
         ^\/
-        (?P<cmd>%s)
+        (?P<cmd>{_NAMES})
         (?: [ ] (?P<arg>[^\n]*) )?
         (?: [ \t\r\n\f\v]*\n | $ )
       )
-    """
-    % "|".join(re.escape(n) for n in sorted(COMMAND_NAMES, key=lambda n: (-len(n), n))),
+    """,
     re.MULTILINE | re.DOTALL | re.IGNORECASE | re.VERBOSE,
 )
 
