@@ -41,9 +41,10 @@ _USERNAME_SUFFIXES = (".git", ".atom")
 USERNAME_MAX = 255
 # An account name is an issue title ("Account triage: <name>"; GitLab titles hold at most
 # 255 characters, app/models/concerns/issuable.rb) and a project name (255): refused at
-# load rather than cut mid-run. One line, no control characters.
+# load rather than cut mid-run. No control characters but line breaks and tabs (those
+# the templates neutralise, like every other character a person may paste).
 NAME_MAX = 200
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _VERSION_RE = re.compile(r"(\d+)(\.\d+)*")
 
@@ -346,7 +347,10 @@ class _Ctx:
         text = self.string(key, value)
         if _CONTROL_RE.search(text) or len(text) > NAME_MAX:
             raise self.fail(
-                key, f"a one-line name of at most {NAME_MAX} characters (GitLab's limits)", value
+                key,
+                f"a name of at most {NAME_MAX} characters without control characters "
+                f"(GitLab's limits)",
+                value,
             )
         return text
 

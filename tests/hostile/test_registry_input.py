@@ -117,7 +117,7 @@ def test_triage_leaves_a_contested_account_untouched(workdir: Path) -> None:
         ("name: X\nsegment: growth\nteam: {csm: ca..rol}\n", "team.csm"),
         ("name: X\nsegment: growth\nteam: {csm: carol.git}\n", "team.csm"),
         (f"name: {'X' * 201}\nsegment: growth\n", "name"),
-        ('name: "Evil\\nCorp"\nsegment: growth\n', "name"),
+        ('name: "Evil\\x00Corp"\nsegment: growth\n', "name"),
     ],
 )
 def test_refused_at_load(tmp_path: Path, text: str, key: str) -> None:
