@@ -247,8 +247,8 @@ class Due:
         if self.onboarding_window:
             return "end of the onboarding window"
         if self.months:
-            return f"{self.months} month(s)"
-        return f"{self.days} day(s)"
+            return f"{self.months} month" + ("s" if self.months != 1 else "")
+        return f"{self.days} day" + ("s" if self.days != 1 else "")
 
 
 @dataclass(frozen=True)

@@ -541,7 +541,8 @@ def plan_missing(
         if w.due_date:
             parts.append(f"due {w.due_date.isoformat()}")
         if w.milestone:
-            parts.append(f"milestone {w.milestone}")
+            ms_spec = desired.manifest.milestone(w.milestone)
+            parts.append(f"milestone {(ms_spec.title if ms_spec else w.milestone)!r}")
         drift.append(Drift("issue", w.title, "missing"))
 
         def create_issue(
