@@ -337,6 +337,36 @@ class Gateway:
                 f"or run `gl-csm doctor`)"
             ) from None
 
+    # -- instance and token (gl-csm doctor) ----------------------------------------
+
+    def version(self) -> Any:
+        """GET /version (doc/api/version.md): a dict with ``version`` on GitLab."""
+        return self.get("/version", "read GitLab's version")
+
+    def metadata(self) -> dict | None:
+        """GET /metadata (doc/api/metadata.md): ``enterprise`` says EE or CE."""
+        found = self.get("/metadata", "read GitLab's metadata")
+        return found if isinstance(found, dict) else None
+
+    def token_self(self) -> dict | None:
+        """GET /personal_access_tokens/self (doc/api/personal_access_tokens.md)."""
+        found = self.get("/personal_access_tokens/self", "read the token's scopes and expiry")
+        return found if isinstance(found, dict) else None
+
+    def license(self) -> dict | None:
+        """GET /license (doc/api/license.md): administrators only (403 otherwise)."""
+        found = self.get("/license", "read the instance's license")
+        return found if isinstance(found, dict) else None
+
+    def member_access(self, kind: str, path: str | int, user_id: int) -> int | None:
+        """The user's effective access level on a group or project (inherited included,
+        doc/api/members.md "members/all/:user_id"); None when not a member."""
+        assert kind in ("groups", "projects")
+        found = self.get(
+            f"/{kind}/{enc(path)}/members/all/{user_id}", f"read {user_id}'s access to {path}"
+        )
+        return int(found["access_level"]) if isinstance(found, dict) else None
+
     def current_user(self) -> dict:
         user = self.get("/user", "read the token's user")
         assert user is not None
