@@ -160,16 +160,27 @@ def find_recorded(
 # ---------------------------------------------------------------- collaboration projects
 
 
-def find_project(gateway: Gateway, settings: Settings, account: Account) -> dict | None:
-    """The account's collaboration project, wherever it moved (see module docstring)."""
-    groups, _ = settings.require_layout("collaboration project")
+def find_project(
+    gateway: Gateway, settings: Settings, account: Account, command: str = "collaboration"
+) -> dict | None:
+    """The account's collaboration project, wherever it moved (see module docstring).
+    Only a project in a collaboration group counts, before and after GitLab's redirect
+    (services/guards.require_collaboration_path: never an internal project)."""
+    from gl_csm.services.guards import require_collaboration_path
+
+    groups, _ = settings.require_layout(command)
     tried: set[str] = set()
+
+    def checked(found: dict) -> dict:
+        require_collaboration_path(settings, account.slug, found["path_with_namespace"], command)
+        return found
+
     if account.project:
-        path = account.project.strip("/")
+        path = require_collaboration_path(settings, account.slug, account.project, command)
         tried.add(path.lower())
         found = gateway.project(path)
         if found is not None:
-            return found
+            return checked(found)
     names = [account.slug]
     if account.project:
         names.insert(0, account.project.strip("/").rpartition("/")[2])
@@ -181,7 +192,7 @@ def find_project(gateway: Gateway, settings: Settings, account: Account) -> dict
             tried.add(path.lower())
             found = gateway.project(path)
             if found is not None:
-                return found
+                return checked(found)
     return None
 
 

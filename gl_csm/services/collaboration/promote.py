@@ -44,7 +44,7 @@ def find_project(gateway: Gateway, settings: Settings, account: Any) -> dict:
     registry's ``project:`` through GitLab's redirect, else the account's path in the
     pre-sales and post-sales groups); a UsageError when there is none."""
     groups, _ = settings.require_layout("promote")
-    project = lookup.find_project(gateway, settings, account)
+    project = lookup.find_project(gateway, settings, account, "promote")
     if project is not None:
         return project
     where = account.project or f"{groups.pre_sales}/{account.slug}"

@@ -55,7 +55,7 @@ from gl_csm.services.triage.tracking import (
     plan_record_in_card,
     render_template,
 )
-from gl_csm.templates import Trusted, inline, manifest_for, safe_title
+from gl_csm.templates import ACCESS_LEVELS, Trusted, inline, manifest_for, safe_title
 
 KIND = "handoff"
 TEMPLATE = "handoff_checklist.md.j2"
@@ -211,7 +211,7 @@ def _plan_membership(
     manifest = manifest_for(collab.manifests_for(settings), account.segment)
     path = collab.project_path(manifest, account, groups)
     # Wherever it moved (a transfer whose registry write-back was never committed).
-    project = lookup.find_project(gateway, settings, account)
+    project = lookup.find_project(gateway, settings, account, "handoff")
     if project is None:
         plan.notes.append(
             f"{account.slug}: no collaboration project at {path} yet; `gl-csm onboard "
@@ -360,7 +360,10 @@ def _plan_checklist(
         "old_csm": old_csm,
         "new_csm": new_csm,
         "ae": account.team.ae,
-        "access": access,
+        # Only what is true (issue 9 item 8): membership only when a project exists.
+        "access": access if project is not None and access in ACCESS_LEVELS else None,
+        "project_exists": project is not None,
+        "tracking_exists": tracking is not None,
         "registry_file": Path(account.source).name if account.source else "-",
         "project_link": _project_link(project, account),
         "tracking_link": issue_link(tracking, "Tracking issue")
