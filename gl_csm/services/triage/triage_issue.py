@@ -215,13 +215,18 @@ def _plan_open_triage_issue(
     iid, labels, note = open_issue.iid, open_issue.labels, open_issue.note
     h = a.health
 
-    if tax.name("triage::resolved") in labels:
-        # SPEC 5: close only when a person adds triage::resolved.
+    lost = account.lifecycle in ("will-churn", "churned")
+    if tax.name("triage::resolved") in labels and (notify.color != "red" or lost):
+        # SPEC 5: close only when a person adds triage::resolved; handbook 002 "At-Risk
+        # Conclusion": the customer is won back (no longer red) or lost (will churn).
         note(
             "closed",
             "triage_closed.md.j2",
             {
                 "health": h.color if h else "-",
+                "color": notify.color,
+                "lost": lost,
+                "lifecycle": account.lifecycle,
                 "score": score_of(a),
                 "sentiment": h.sentiment if h else None,
                 "tracking_link": issue_link(tracking) if tracking else "-",
@@ -230,6 +235,22 @@ def _plan_open_triage_issue(
         )
         open_issue.close("triage::resolved was set by a person")
         return None, None
+    if tax.name("triage::resolved") in labels:
+        # Issue 9 item 4: closing a still-red account would say "no longer at risk"
+        # while it is: refused with a note saying why; the label goes (below).
+        note(
+            f"resolve-refused:{today.isoformat()}",
+            "triage_resolve_refused.md.j2",
+            {
+                "account": account,
+                "csm": mention(account.team.csm),
+                "health": h.color if h else "-",
+                "score": score_of(a),
+                "sentiment": h.sentiment if h else None,
+                "drivers": [d for d in drivers(a) if d.startswith("override") or " is red" in d],
+            },
+            "triage::resolved on a still-red account: refused, with why",
+        )
 
     opened = day_of(issue.get("created_at")) or today
     last = open_issue.last_person
