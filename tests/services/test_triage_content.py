@@ -108,7 +108,7 @@ def test_a_region_missing_from_the_config_is_said_not_silent(
     assert f"warning: initech: {why}" in text
     assert "area sales manager, regional director cannot be told" in text
     body = _by_marker(world, TRIAGE, "triage")["initech"]["description"]
-    assert f"**Not told:** {why}" in body
+    assert f"**Not told:** {why}" in body.replace("\\`", "`")  # (code spans are escaped)
     # A configured region: no warning.
     world.add("globex", "Globex", region="EMEA", **RED)
     outcome, _, _ = world.run()
@@ -163,3 +163,32 @@ def test_resolved_on_a_green_account_closes_saying_no_longer_at_risk(world: Worl
     assert issue["state"] == "closed"
     bodies = [n["body"] for n in world.notes(TRIAGE, issue["iid"])]
     assert any("The customer is no longer at risk: health **green**" in b for b in bodies)
+
+
+def test_issues_opened_with_the_tracking_issue_link_it_from_the_first_run(world: World) -> None:
+    """Issue 9 item 2: triage, escalation and reminder issues opened in the run that
+    creates the tracking issue link it (they said "(the account's tracking issue)"
+    forever); the card links them; a rerun writes nothing."""
+    world.add(
+        "initech",
+        "Initech",
+        renewal_date=D("2027-03-31"),
+        **{**RED, "risk": {**RED["risk"], "escalation_requested": True}},
+    )
+    outcome, _, _ = world.run(D("2026-11-23"))
+    assert outcome.exit_code == 0, outcome.failures
+    tracking = _by_marker(world, ACCOUNTS, "tracking")["initech"]
+    link = f"[Initech #{tracking['iid']}]({tracking['web_url']})"
+    triage = _by_marker(world, TRIAGE, "triage")["initech"]
+    escalation = _by_marker(world, "customer-success/escalations", "escalation")["initech"]
+    reviews = [i for k, i in _reminders(world).items() if k.startswith("initech:renewal-review")]
+    assert len(reviews) == 2
+    for issue in (triage, escalation, *reviews):
+        assert link in issue["description"], issue["title"]
+        assert "(the account's tracking issue)" not in issue["description"]
+    card = tracking["description"]
+    assert f"Triage: [Account triage: Initech #{triage['iid']}]" in card
+    assert f"Escalation: [Account escalation: Initech #{escalation['iid']}]" in card
+    assert card.count("Reminder: [Renewal review") == 2
+    _, _, stats = world.run(D("2026-11-23"))
+    assert stats.writes == 0
