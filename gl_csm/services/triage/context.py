@@ -4,11 +4,12 @@ milestone ids), and the assessment figures the issues quote."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from gl_csm.config import Settings
 from gl_csm.domain.assessment import Assessment
+from gl_csm.domain.history import HistoryRow
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.services.triage.tracking import UserIds
 
@@ -55,6 +56,8 @@ class TriageContext:
     escalations: dict[str, dict]
     users: UserIds
     milestones: MilestoneIds
+    #: The portfolio history by account, oldest row first (services/triage/history.py).
+    history: dict[str, list[HistoryRow]] = field(default_factory=dict)
 
     @property
     def projects(self):  # type: ignore[no-untyped-def]
