@@ -137,9 +137,9 @@ def score_trend(rows: Sequence[HistoryRow], today: date, days: int = TREND_DAYS)
 
 
 def trend_words(trend: Trend | None) -> str | None:
-    """The card's trend: "score 41 → 63 in 30 days", or "... since 2026-11-10" when the history is younger
-    than the window: words that stay the same from one day to the next, so the card is
-    not rewritten daily."""
+    """The card's trend: "score 41 → 63 in 30 days", or "... since 2026-11-10" when the
+    history is younger than the window: words that stay the same from one day to the
+    next, so the card is not rewritten daily."""
     if trend is None or trend.days <= 0 or trend.delta == 0:
         return None  # an unchanged score says nothing (and costs no card rewrite)
     span = f"in {trend.days} days" if trend.full_window else f"since {trend.since.isoformat()}"

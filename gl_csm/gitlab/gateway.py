@@ -38,7 +38,7 @@ from tenacity import (
 )
 
 from gl_csm import markers
-from gl_csm.errors import ConfigError, GitLabError
+from gl_csm.errors import ConfigError, GitLabError, GitLabUnreachable
 
 T = TypeVar("T")
 SANDBOX_URL = "https://sandbox.gl-csm.invalid"
@@ -320,6 +320,19 @@ class Gateway:
         return self._retry_safe(what, send, find)
 
     # -- users, groups, projects ----------------------------------------------------
+
+    def check_connection(self) -> dict:
+        """The token's user, or GitLabUnreachable (exit 2, nothing done) when GitLab
+        cannot be reached or refuses the token (SPEC 7 exit codes)."""
+        try:
+            return self.current_user()
+        except ConfigError as exc:  # 401: the token
+            raise GitLabUnreachable(str(exc)) from None
+        except GitLabError as exc:
+            raise GitLabUnreachable(
+                f"{exc}; nothing was done (check the URL, the network and GITLAB_TOKEN, "
+                f"or run `gl-csm doctor`)"
+            ) from None
 
     def current_user(self) -> dict:
         user = self.get("/user", "read the token's user")

@@ -13,12 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.golden.render import GOLDEN_DIR, all_texts
-
-
-@pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    return all_texts(tmp_path_factory.mktemp("golden"))
+from tests.golden.render import GOLDEN_DIR
 
 
 def _on_disk() -> dict[str, Path]:
