@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gl_csm import markers
-from tests.services.triage_world import ACCOUNTS, RED, World
+from tests.services.triage_world import ACCOUNTS, RED, TRIAGE, World
 
 D = date.fromisoformat
 
@@ -82,7 +82,34 @@ def test_the_card_dates_the_sentiment_from_the_registry(world: World) -> None:
     card = _by_marker(world, ACCOUNTS, "tracking")["acme"]["description"]
     assert "unchanged since 2026-10-01" in card
     assert "unchanged since 2026-11-23" not in card  # ("green since": the health history)
-    # 30 days after the registry's date: the stale-health note is already due; on a
-    # tracking issue this run creates it goes in the create, below the card (issue 13).
-    below = card.split("write your notes below -->", 1)[1]
-    assert "has not changed since 2026-10-01" in below
+    # 30 days after the registry's date: the stale-health reminder is already due (on a
+    # new tracking issue it is part of the issue's first description).
+    tracking = _by_marker(world, ACCOUNTS, "tracking")["acme"]
+    texts = [tracking["description"]] + [n["body"] for n in world.notes(ACCOUNTS, tracking["iid"])]
+    assert any("has not changed since 2026-10-01" in (t or "") for t in texts)
+
+
+@pytest.mark.parametrize(
+    ("region", "why"),
+    [
+        ("LATAM", "region 'LATAM' is not in the config's people.regions"),
+        (None, "the account has no `region` in the registry"),
+    ],
+)
+def test_a_region_missing_from_the_config_is_said_not_silent(
+    world: World, region: str | None, why: str
+) -> None:
+    """Issue 9 item 9: a red account whose region the config lacks: the run output
+    and the triage issue say who could not be told, and why."""
+    world.add("initech", "Initech", region=region, **RED)
+    outcome, _, _ = world.run()
+    assert outcome.exit_code == 0, outcome.failures
+    text = outcome.render("text", dry_run=False)
+    assert f"warning: initech: {why}" in text
+    assert "area sales manager, regional director cannot be told" in text
+    body = _by_marker(world, TRIAGE, "triage")["initech"]["description"]
+    assert f"**Not told:** {why}" in body
+    # A configured region: no warning.
+    world.add("globex", "Globex", region="EMEA", **RED)
+    outcome, _, _ = world.run()
+    assert "warning: globex" not in outcome.render("text", dry_run=False)
