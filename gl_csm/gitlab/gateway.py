@@ -641,6 +641,26 @@ class Gateway:
             f"/projects/{enc(project)}/repository/tree", f"list files of {project}", **query
         )
 
+    def folder(self, project: str | int, path: str, ref: str) -> list[dict]:
+        """The entries of one folder (not recursive); [] for an empty repository or a
+        folder that does not exist (doc/api/repositories.md: 404 ``Tree Not Found``)."""
+
+        def call() -> list[dict]:
+            try:
+                pages = self.gl.http_list(
+                    f"/projects/{enc(project)}/repository/tree",
+                    query_data={"path": path, "ref": ref, "per_page": PER_PAGE},
+                    iterator=True,
+                    max_retries=self.max_retries,
+                )
+                return list(pages)  # type: ignore[arg-type]
+            except gitlab.GitlabHttpError as exc:
+                if exc.response_code == 404:
+                    return []
+                raise
+
+        return self._wrap(f"list {path}/ of {project}", call)
+
     def file_text(self, project: str | int, file_path: str, ref: str) -> str | None:
         def call() -> str | None:
             try:
