@@ -60,6 +60,11 @@ class MilestoneIds:
         self._known(gateway)
         assert self._ids is not None
         if title not in self._ids:
+            # Re-read before creating: another run (a concurrent reaction) may have made
+            # it since this run listed them (issue 10); GitLab refuses a second one.
+            fresh = {m["title"]: int(m["id"]) for m in gateway.milestones(self.project)}
+            self._ids.update(fresh)
+        if title not in self._ids:
             made = gateway.create_milestone(
                 self.project, title, start_date=start.isoformat(), due_date=due.isoformat()
             )

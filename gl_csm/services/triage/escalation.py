@@ -21,7 +21,7 @@ from gl_csm.services.triage.context import (
     day_of,
     drivers,
 )
-from gl_csm.services.triage.tracking import issue_link, money, render_template
+from gl_csm.services.triage.tracking import issue_link, money, render_template, tracking_link
 from gl_csm.templates import Trusted, mention, safe_title
 
 
@@ -90,7 +90,6 @@ def _plan_new_escalation(
         "account": account,
         "severity": severity,
         "csm": csm or "-",
-        "tracking_link": issue_link(tracking) if tracking else "(the account's tracking issue)",
         "arr": money(account.arr),
         "requested_by": by,
         "drivers": drivers(a),
@@ -104,7 +103,15 @@ def _plan_new_escalation(
         # Link the triage issue this run opened, when it did.
         made_triage = results.get(f"{TRIAGE}:{slug}")
         link = issue_link(made_triage) if made_triage else triage_link
-        return render_template("escalation_issue.md.j2", {**context, "triage_link": link})
+        return render_template(
+            "escalation_issue.md.j2",
+            {
+                **context,
+                "triage_link": link,
+                # Listed, or created earlier in this run (issue 9 item 2).
+                "tracking_link": tracking_link(tracking, slug, results),
+            },
+        )
 
     plan_bot_issue(
         ctx,

@@ -36,6 +36,7 @@ from gl_csm.services.triage.tracking import (
     label_fields,
     money,
     render_template,
+    tracking_link,
 )
 from gl_csm.templates import Trusted, mention, safe_title
 
@@ -139,41 +140,41 @@ def _plan_new_triage_issue(
         len(v) > 1 for v in (account.risk.types, account.risk.reasons, account.risk.impacts)
     )
     types = [t for t in account.risk.types if t in playbooks()["types"]]
-    description = render_template(
-        "triage_issue.md.j2",
-        {
-            "marker": Trusted(markers.marker(TRIAGE, slug)),
-            "notified_marker": Trusted(_NOTIFIED.format(color=notify.color or "none")),
-            "account": account,
-            "project_link": account.project or "- (not onboarded yet)",
-            "tracking_link": issue_link(tracking, "")
-            if tracking
-            else "(the account's tracking issue)",
-            "milestone": ms[0] if ms else None,
-            "arr": money(account.arr),
-            "health": h.color if h else "-",
-            "score": score_of(a),
-            "sentiment": h.sentiment if h else None,
-            "cadence": f"{cadence} (every {at.every_days} days)",
-            "next_due": at.next_due,
-            "csm": csm or "-",
-            "triage_reasons": _triage_reasons(account, a),
-            "drivers": drivers(a),
-            "risk_types": ", ".join(account.risk.types),
-            "risk_reasons": ", ".join(account.risk.reasons),
-            "risk_impacts": ", ".join(account.risk.impacts),
-            "risk_labels_note": "Scoped labels hold one value per scope: this issue is "
-            "labelled with the first value of each list; all of them are listed above."
-            if multi
-            else "",
-            "color": notify.color or "none",
-            "people": _people_lines(notify),
-            "region_warning": region_problem(account, notify.color, settings.people),
-            "at_risk_format": at_risk_format(),
-            "common_discovery": playbooks().get("common_discovery", ""),
-            "playbooks": [playbooks()["types"][t] for t in types],
-        },
-    )
+    context = {
+        "marker": Trusted(markers.marker(TRIAGE, slug)),
+        "notified_marker": Trusted(_NOTIFIED.format(color=notify.color or "none")),
+        "account": account,
+        "project_link": account.project or "- (not onboarded yet)",
+        "milestone": ms[0] if ms else None,
+        "arr": money(account.arr),
+        "health": h.color if h else "-",
+        "score": score_of(a),
+        "sentiment": h.sentiment if h else None,
+        "cadence": f"{cadence} (every {at.every_days} days)",
+        "next_due": at.next_due,
+        "csm": csm or "-",
+        "triage_reasons": _triage_reasons(account, a),
+        "drivers": drivers(a),
+        "risk_types": ", ".join(account.risk.types),
+        "risk_reasons": ", ".join(account.risk.reasons),
+        "risk_impacts": ", ".join(account.risk.impacts),
+        "risk_labels_note": "Scoped labels hold one value per scope: this issue is "
+        "labelled with the first value of each list; all of them are listed above."
+        if multi
+        else "",
+        "color": notify.color or "none",
+        "people": _people_lines(notify),
+        "region_warning": region_problem(account, notify.color, settings.people),
+        "at_risk_format": at_risk_format(),
+        "common_discovery": playbooks().get("common_discovery", ""),
+        "playbooks": [playbooks()["types"][t] for t in types],
+    }
+
+    def description(results: Results) -> str:
+        # The tracking issue listed, or created earlier in this run (issue 9 item 2).
+        link = tracking_link(tracking, slug, results)
+        return render_template("triage_issue.md.j2", {**context, "tracking_link": link})
+
     title = safe_title(f"Account triage: {account.name}")
     plan_bot_issue(
         ctx,
@@ -215,13 +216,18 @@ def _plan_open_triage_issue(
     iid, labels, note = open_issue.iid, open_issue.labels, open_issue.note
     h = a.health
 
-    if tax.name("triage::resolved") in labels:
-        # SPEC 5: close only when a person adds triage::resolved.
+    lost = account.lifecycle in ("will-churn", "churned")
+    if tax.name("triage::resolved") in labels and (notify.color != "red" or lost):
+        # SPEC 5: close only when a person adds triage::resolved; handbook 002 "At-Risk
+        # Conclusion": the customer is won back (no longer red) or lost (will churn).
         note(
             "closed",
             "triage_closed.md.j2",
             {
                 "health": h.color if h else "-",
+                "color": notify.color,
+                "lost": lost,
+                "lifecycle": account.lifecycle,
                 "score": score_of(a),
                 "sentiment": h.sentiment if h else None,
                 "tracking_link": issue_link(tracking) if tracking else "-",
@@ -230,6 +236,22 @@ def _plan_open_triage_issue(
         )
         open_issue.close("triage::resolved was set by a person")
         return None, None
+    if tax.name("triage::resolved") in labels:
+        # Issue 9 item 4: closing a still-red account would say "no longer at risk"
+        # while it is: refused with a note saying why; the label goes (below).
+        note(
+            f"resolve-refused:{today.isoformat()}",
+            "triage_resolve_refused.md.j2",
+            {
+                "account": account,
+                "csm": mention(account.team.csm),
+                "health": h.color if h else "-",
+                "score": score_of(a),
+                "sentiment": h.sentiment if h else None,
+                "drivers": [d for d in drivers(a) if d.startswith("override") or " is red" in d],
+            },
+            "triage::resolved on a still-red account: refused, with why",
+        )
 
     opened = day_of(issue.get("created_at")) or today
     last = open_issue.last_person
