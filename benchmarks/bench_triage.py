@@ -213,12 +213,15 @@ def minimal_run(url: str, settings: Settings) -> dict[str, Any]:
 
 
 def objects_in(url: str, settings: Settings) -> int:
-    """Issues of the three internal projects and milestones of the triage project
-    (read with a separate, uncounted gateway)."""
+    """Issues and commits of the three internal projects and milestones of the triage
+    project (read with a separate, uncounted gateway)."""
     gateway = Gateway.connect(url, "bench-token")
     projects = settings.projects
     assert projects is not None
-    total = sum(len(gateway.issues(p, state="all")) for _, p in projects.items())
+    total = 0
+    for _, project in projects.items():
+        total += len(gateway.issues(project, state="all"))
+        total += len(gateway.commits(project))
     total += len(gateway.milestones(projects.triage))
     gateway.close()
     return total
@@ -236,9 +239,10 @@ def bench(n: int, latency_ms: float, rounds: int) -> dict[str, Any]:
     ours, floor = Server(work, "gl-csm", latency_ms), Server(work, "minimal", latency_ms)
     result: dict[str, Any] = {"accounts": n, "latency_ms": latency_ms, "rounds": rounds}
     try:
+        before = objects_in(ours.url, settings)
         first = {"gl_csm": gl_csm_run(ours.url, settings)}
         first["minimal"] = minimal_run(floor.url, settings)
-        objects = objects_in(ours.url, settings)
+        objects = objects_in(ours.url, settings) - before
         first["gl_csm_objects_created"] = objects  # type: ignore[assignment]
         first["gl_csm_writes_equal_objects"] = first["gl_csm"]["writes"] == objects  # type: ignore[assignment]
         first["wall_ratio"] = round(  # type: ignore[assignment]
