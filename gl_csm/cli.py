@@ -24,10 +24,11 @@ from gl_csm.plan import Outcome, Plan, dry_run_outcome
 from gl_csm.runtime import DEFAULT_SANDBOX, Runtime, open_runtime
 
 #: Commands that never open a GitLab connection (SPEC 7): no URL, no token needed.
-NO_GITLAB = frozenset({"assess", "templates check", "accounts import", "sandbox serve"})
+NO_GITLAB = frozenset({"assess", "templates check", "accounts import", "sandbox serve", "demo"})
 #: The README section that documents each command (default: "Commands").
 README_SECTION = {
     "doctor": "Preflight: gl-csm doctor",
+    "demo": "Quick start",
     "triage": "In CI",
     "report": "In CI",
     "react": "In CI",
@@ -243,6 +244,30 @@ def commit_registry_edits(app: AppContext, runtime: Runtime, before: Any) -> int
         return 1
     click.echo(f"gl-csm: {line}", err=True)
     return 0
+
+
+# -- demo --------------------------------------------------------------------------
+
+
+@main.command()
+@click.option(
+    "--dir",
+    "folder",
+    default=".gl-csm/demo",
+    show_default=True,
+    metavar="PATH",
+    help="Where the demo copies the registry and keeps its sandbox and report.",
+)
+@click.pass_obj
+def demo(app: AppContext, folder: str) -> None:
+    """Run the daily job on the built-in sandbox with the sample registry: setup,
+    onboard every account, triage, report; print what was created and where the
+    report is. Writes only under --dir; never a real GitLab."""
+    from gl_csm.demo import run_demo
+
+    result = run_demo(app.config_path, Path(folder), app.today)
+    click.echo(result.to_text())
+    sys.exit(1 if result.failures else 0)
 
 
 # -- doctor ------------------------------------------------------------------------
