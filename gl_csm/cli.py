@@ -22,6 +22,7 @@ from gl_csm.config import DEFAULT_CONFIG, Settings, load_settings
 from gl_csm.errors import GlCsmError
 from gl_csm.plan import Outcome, Plan, dry_run_outcome
 from gl_csm.runtime import DEFAULT_SANDBOX, Runtime, open_runtime
+from gl_csm.urls import redact_url
 
 #: Commands that never open a GitLab connection (SPEC 7): no URL, no token needed.
 NO_GITLAB = frozenset({"assess", "templates check", "accounts import", "sandbox serve", "demo"})
@@ -80,7 +81,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except GlCsmError as exc:
-            click.echo(f"gl-csm: error: {exc}", err=True)
+            click.echo(f"gl-csm: error: {redact_url(str(exc))}", err=True)
             ctx.exit(exc.exit_code)
 
 

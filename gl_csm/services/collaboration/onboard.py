@@ -23,7 +23,7 @@ from gl_csm.errors import UsageError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan
 from gl_csm.services.collaboration import project_state as collab
-from gl_csm.services.guards import require_accounts_project
+from gl_csm.services.guards import require_accounts_project, require_collaboration_path
 from gl_csm.templates import manifest_for
 
 
@@ -43,9 +43,14 @@ def plan_onboard(gateway: Gateway, settings: Settings, slug: str, today: date) -
         )
     manifest = manifest_for(collab.manifests_for(settings), account.segment)
     path = collab.project_path(manifest, account, groups)
+    require_collaboration_path(settings, account.slug, path, "onboard")
     namespace_path, _, path_part = path.rpartition("/")
 
     existing = gateway.project(path)
+    if existing is not None:  # GitLab follows a moved project's redirect
+        require_collaboration_path(
+            settings, account.slug, existing["path_with_namespace"], "onboard"
+        )
     require_accounts_project(gateway, settings, "onboard")
     plan = Plan()
     if existing is None:

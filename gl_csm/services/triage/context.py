@@ -10,6 +10,7 @@ from typing import Any
 
 from gl_csm.config import Settings
 from gl_csm.domain.assessment import Assessment
+from gl_csm.domain.history import HistoryRow
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan
 from gl_csm.services.triage.tracking import UserIds
@@ -83,6 +84,8 @@ class TriageContext:
     #: slug -> role ("triage", "escalation") -> the OpenIssue planned this run, whose
     #: note facts the account's card records (bot_issues.note_records).
     open_issues: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: The portfolio history by account, oldest row first (services/triage/history.py).
+    history: dict[str, list[HistoryRow]] = field(default_factory=dict)
 
     @property
     def projects(self):  # type: ignore[no-untyped-def]

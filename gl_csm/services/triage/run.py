@@ -44,6 +44,7 @@ from gl_csm.config import Settings
 from gl_csm.domain.account import Account
 from gl_csm.domain.assessment import Assessment, assess
 from gl_csm.domain.health import LabelSignals
+from gl_csm.domain.history import changes, row_of
 from gl_csm.domain.notify import region_problem, who_to_tell
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results, failure_text
@@ -59,6 +60,7 @@ from gl_csm.services.triage.context import (
     score_of,
 )
 from gl_csm.services.triage.escalation import plan_escalation
+from gl_csm.services.triage.history import history_data, load_history, plan_history
 from gl_csm.services.triage.reminder_issues import (
     next_dates,
     plan_priority_reviews,
@@ -177,7 +179,8 @@ def plan_triage(
     account now"); the per-CSM priority reviews are then left to the scheduled run."""
     _, projects = settings.require_layout("triage")
     # SPEC 1: refuse (exit 2, nothing written) when an internal project is public.
-    require_internal_projects(gateway, projects)
+    internal = require_internal_projects(gateway, projects)
+    history = load_history(gateway, internal["accounts"])
     registry = load_registry(settings.accounts_dir, [only] if only else ())
     run = TriageRun(ResultsPlan(), shard=shard, today=today)
     for problem in registry.problems:
@@ -205,6 +208,7 @@ def plan_triage(
         ),
         users=users or UserIds(),
         milestones=MilestoneIds(projects.triage),
+        history=history.grouped(),
     )
     assessments: dict[str, Assessment] = {}
     for account in registry.accounts:
@@ -229,6 +233,12 @@ def plan_triage(
 
     if only is None:
         plan_priority_reviews(ctx, run.plan, registry.accounts, assessments, shard)
+    # Last, once per scheduled run: the accounts whose health, score, priority or
+    # lifecycle changed (a one-account reaction leaves it to the scheduled run, which
+    # compares with the history, so the change is recorded that day all the same).
+    if only is None:
+        done = [row_of(today, slug, r) for slug, r in run.accounts.items() if not r.get("failed")]
+        plan_history(run.plan, history, changes(history.latest(), done), today, shard)
     return run
 
 
@@ -313,6 +323,7 @@ def _plan_account(
 
     # 4. notes on the tracking issue (stale health, end of onboarding), recorded in the card
     due_notes, data = tracking_notes(ctx, account, a, previous, notify.color, sentiment, since)
+    data = {**data, **history_data(ctx.history.get(slug, []), row_of(today, slug, row), today)}
 
     # What the bot needs from the notes of its open triage / escalation issues, so a
     # rerun reads none of them while nothing changed (bot_issues.py).

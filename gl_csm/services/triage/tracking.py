@@ -250,6 +250,18 @@ def _r(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
+def _history_line(h: Any, data: Mapping[str, Any]) -> str | None:
+    """ "red since 2026-10-02; score 41 → 63 in 30 days" from the portfolio history
+    (services/triage/history.py); dates, not day counts, so the card stays the same."""
+    parts = []
+    since = data.get("health_since")
+    if h is not None and isinstance(since, str):
+        parts.append(f"{h.color} since {since}")
+    if isinstance(data.get("score_trend"), str):
+        parts.append(data["score_trend"])
+    return "; ".join(parts) or None
+
+
 def render_card(
     assessment: Assessment,
     settings: Settings,
@@ -304,6 +316,7 @@ def render_card(
         "sentiment_from_label": h is not None and h.sentiment_from_label,
         "sentiment_stale": h is not None and h.sentiment_stale,
         "sentiment_since": extra.data.get("since"),
+        "history": _history_line(h, extra.data),
         "needs_triage": assessment.needs_triage,
         "measures": []
         if h is None
