@@ -30,6 +30,7 @@ NO_GITLAB = frozenset({"assess", "templates check", "accounts import", "sandbox 
 README_SECTION = {
     "doctor": "Preflight: gl-csm doctor",
     "demo": "Quick start",
+    "accounts import": "Registry changes",
     "triage": "In CI",
     "report": "In CI",
     "react": "In CI",
