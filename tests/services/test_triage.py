@@ -132,8 +132,12 @@ def test_first_run_writes_one_request_per_object(world: World) -> None:
     objects = sum(len(world.issues(p)) for p in (ACCOUNTS, TRIAGE, ESCALATIONS))
     objects += len(world.person().milestones(TRIAGE))
     objects += 1  # the portfolio history commit (services/triage/history.py)
-    assert first.writes == objects
-    assert len(outcome.changes) == objects  # one change per object, each one request
+    # Issue 9 item 2: a new tracking issue is created before the issues the run opens
+    # (they link it), then its card links them: one more write per such account.
+    links = [c for c in outcome.changes if "link the issues opened in this run" in c.detail]
+    assert {c.account for c in links} == {"initech", "acme"}
+    assert first.writes == objects + len(links)
+    assert len(outcome.changes) == objects + len(links)  # one change per request
     newco = _tracking(world, "newco")
     assert world.notes(ACCOUNTS, newco["iid"]) == []
     assert "onboarding of **New Co** ended on" in newco["description"]

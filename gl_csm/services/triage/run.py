@@ -72,6 +72,7 @@ from gl_csm.services.triage.tracking import (
     CardExtra,
     UserIds,
     card_data,
+    plan_card_links,
     plan_tracking_issue,
     sentiment_since,
 )
@@ -302,6 +303,9 @@ def _plan_account(
         "tracking": (tracking or {}).get("web_url"),
     }
     pending: list[tuple[str, str]] = []
+    # Issue 9 item 2: a new tracking issue is created first (below), so the issues this
+    # run opens link it; their changes are collected here and follow it.
+    outer, plan = plan, (plan if tracking is not None else Plan())
 
     # 1. reminder issues in the accounts project (SPEC 5.2)
     reminders_open = plan_reminder_issues(ctx, plan, account, a, pending)
@@ -347,7 +351,7 @@ def _plan_account(
     if tracking is not None:
         plan_tracking_notes(ctx, plan, account, tracking, due_notes)
     plan_tracking_issue(
-        plan,
+        outer,
         gw,
         settings,
         account,
@@ -358,4 +362,8 @@ def _plan_account(
         extra=extra,
         users=ctx.users,
     )
+    if tracking is None:
+        outer.extend(plan)
+        if pending:
+            plan_card_links(outer, settings, account, a, extra)
     return row

@@ -479,3 +479,41 @@ def plan_tracking_issue(
         key=key,
         account=slug,
     )
+
+
+def tracking_link(
+    tracking: Mapping[str, Any] | None, slug: str, results: Results, what: str = ""
+) -> Trusted:
+    """The link to the account's tracking issue: the listed one, or the one this run
+    created before (issue 9 item 2: the issues a run opens link it from the start)."""
+    issue = tracking or results.get(f"{KIND}:{slug}")
+    if isinstance(issue, Mapping):
+        return issue_link(issue, what)
+    return Trusted(f"{what}: none yet" if what else "none yet")
+
+
+def plan_card_links(
+    plan: Plan, settings: Settings, account: Account, assessment: Assessment, extra: CardExtra
+) -> None:
+    """Link, from the card of a tracking issue this run created first, the issues the
+    run opened after it (they link the tracking issue, so it is created before them)."""
+    _, projects = settings.require_layout("tracking issue")
+    slug = account.slug
+    key = f"{KIND}:{slug}"
+    marker_line = markers.marker(KIND, slug)
+
+    def update(gw: Gateway, results: Results) -> dict:
+        made = results[key]
+        old = made.get("description") or ""
+        card = render_card(assessment, settings, project=None, extra=extra.resolved(results))
+        return gw.update_issue(
+            projects.accounts, made["iid"], description=compose_description(marker_line, card, old)
+        )
+
+    plan.add(
+        "update-issue",
+        f"{projects.accounts} tracking issue of {slug} (opened in this run)",
+        "link the issues opened in this run from the account card",
+        update,
+        account=slug,
+    )
