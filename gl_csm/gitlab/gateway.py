@@ -720,9 +720,13 @@ class Gateway:
         message: str,
         actions: list[dict],
         marker_token: str,
+        *,
+        start_branch: str | None = None,
+        force: bool = False,
     ) -> dict:
         """One commit with many file actions (doc/api/commits.md); the marker token in
-        the message finds it again after a lost answer."""
+        the message finds it again after a lost answer. ``start_branch`` creates
+        ``branch`` from it; with ``force`` an existing ``branch`` is reset onto it."""
 
         def find() -> dict | None:
             recent = self.get(
@@ -739,8 +743,50 @@ class Gateway:
         return self.create(
             f"/projects/{enc(project)}/repository/commits",
             f"commit {len(actions)} files to {project}",
-            {"branch": branch, "commit_message": message, "actions": actions},
+            {
+                "branch": branch,
+                "commit_message": message,
+                "actions": actions,
+                **({"start_branch": start_branch} if start_branch else {}),
+                **({"force": True} if force else {}),
+            },
             find=find,
+        )
+
+    def branch(self, project: str | int, name: str) -> dict | None:
+        """doc/api/branches.md "Get single repository branch"; None when absent."""
+        return self.get(
+            f"/projects/{enc(project)}/repository/branches/{quote(name, safe='')}",
+            f"read branch {name} of {project}",
+        )
+
+    def merge_requests(self, project: str | int, **query: Any) -> list[dict]:
+        return self.list(
+            f"/projects/{enc(project)}/merge_requests", f"list merge requests of {project}", **query
+        )
+
+    def create_merge_request(
+        self, project: str | int, source: str, target: str, title: str, **fields: Any
+    ) -> dict:
+        """doc/api/merge_requests.md "Create MR"; after a lost answer, the open MR of
+        the same source branch is the one that was created."""
+
+        def find() -> dict | None:
+            found = self.merge_requests(project, state="opened", source_branch=source)
+            return found[0] if found else None
+
+        return self.create(
+            f"/projects/{enc(project)}/merge_requests",
+            f"open a merge request from {source} in {project}",
+            {"source_branch": source, "target_branch": target, "title": title, **fields},
+            find=find,
+        )
+
+    def update_merge_request(self, project: str | int, iid: int, **fields: Any) -> dict:
+        return self.put(
+            f"/projects/{enc(project)}/merge_requests/{iid}",
+            f"update merge request {project}!{iid}",
+            fields,
         )
 
     # -- milestones -----------------------------------------------------------------

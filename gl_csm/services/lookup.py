@@ -117,6 +117,10 @@ class MarkerIndex(Mapping[str, dict]):
                 if mine is None or int(issue["id"]) < int(mine["id"]):
                     self._known[key] = issue
 
+    def known(self, key: str) -> dict | None:
+        """What the hints (or an earlier full read) hold for ``key``, reading nothing."""
+        return self._known.get(key)
+
     def __getitem__(self, key: str) -> dict:
         if key not in self._known:
             self._load()
@@ -127,6 +131,14 @@ class MarkerIndex(Mapping[str, dict]):
 
     def __len__(self) -> int:
         return len(self._known)
+
+
+def get_known(index: Mapping[str, dict], key: str, *, authoritative: bool) -> dict | None:
+    """``index.get(key)``; for a :class:`MarkerIndex` not ``authoritative`` (nothing would
+    be created on a miss) only what its hints hold, without the full read."""
+    if isinstance(index, MarkerIndex) and not authoritative:
+        return index.known(key)
+    return index.get(key)
 
 
 def hinted_index(
