@@ -90,6 +90,13 @@ def load_sandbox(path: Path, today: date) -> Sandbox:
         ) from None
 
 
+def _stderr_notice(message: str) -> None:
+    """Retries and waits said on stderr as they happen (stdout stays the result)."""
+    import click
+
+    click.echo(f"gl-csm: {message}", err=True)
+
+
 def open_runtime(
     settings: Settings,
     today: date,
@@ -109,6 +116,7 @@ def open_runtime(
             pace=pace_limits(settings),
             read_workers=settings.rules.pacing.read_workers,
         )
+        gateway.retry_notices.notify = _stderr_notice
         if probe:
             try:
                 gateway.check_connection()
