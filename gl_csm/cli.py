@@ -23,9 +23,56 @@ from gl_csm.errors import GlCsmError
 from gl_csm.plan import Outcome, Plan, dry_run_outcome
 from gl_csm.runtime import DEFAULT_SANDBOX, Runtime, open_runtime
 
+#: Commands that never open a GitLab connection (SPEC 7): no URL, no token needed.
+NO_GITLAB = frozenset({"assess", "templates check", "accounts import", "sandbox serve"})
+#: The README section that documents each command (default: "Commands").
+README_SECTION = {
+    "triage": "In CI",
+    "report": "In CI",
+    "react": "In CI",
+    "serve": "In CI",
+}
+EXIT_CODES = (
+    "Exit codes: 0 done; 1 some accounts failed (the rest done, each failure named); "
+    "2 bad usage or config, or GitLab unreachable or refusing the token (nothing done)."
+)
+
+
+def _help_epilog(ctx: click.Context, formatter: click.HelpFormatter) -> None:
+    """The token, the exit codes and the README section, at the end of every --help."""
+    name = ctx.command_path.split(" ", 1)[1] if " " in ctx.command_path else ""
+    if name in NO_GITLAB:
+        token = "Needs no GitLab: no URL and no GITLAB_TOKEN."
+    elif name == "templates preview":
+        token = "ACCOUNT needs no GitLab; --mr needs GITLAB_TOKEN (environment only)."
+    else:
+        token = (
+            "GitLab: --gitlab-url / GITLAB_URL / CI_SERVER_URL, token from the "
+            "GITLAB_TOKEN environment variable only (never a flag, never printed); "
+            "none set: the built-in sandbox (--sandbox)."
+        )
+    section = README_SECTION.get(name, "Commands")
+    for text in (token, EXIT_CODES, f'Documentation: README.md, section "{section}".'):
+        formatter.write_paragraph()
+        with formatter.indentation():
+            formatter.write_text(text)
+
+
+class _Command(click.Command):
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        _help_epilog(ctx, formatter)
+
 
 class _Group(click.Group):
     """Turns our errors into one clear message and the SPEC's exit code."""
+
+    command_class = _Command
+    group_class = type  # subgroups are _Group too, so their commands get the epilog
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        _help_epilog(ctx, formatter)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -52,8 +99,9 @@ class AppContext:
             )
         return self._settings
 
-    def runtime(self) -> Runtime:
-        return open_runtime(self.settings, self.today, self.sandbox_path)
+    def runtime(self, *, dry_run: bool = False) -> Runtime:
+        # A dry run writes nothing, not even a new sandbox state file.
+        return open_runtime(self.settings, self.today, self.sandbox_path, persist=not dry_run)
 
 
 def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date:
@@ -127,7 +175,7 @@ def run_plan(
     after: Callable[[Runtime, Outcome], dict[str, Any] | None] | None = None,
 ) -> None:
     """Open the runtime, build the plan, apply it unless --dry-run, print, exit."""
-    runtime = app.runtime()
+    runtime = app.runtime(dry_run=dry_run)
     try:
         plan = build(runtime)
         outcome = dry_run_outcome(plan) if dry_run else plan.apply(runtime.gateway)
@@ -149,7 +197,7 @@ def run_plan(
 @writing_command
 @click.pass_obj
 def setup(app: AppContext, dry_run: bool, fmt: str, stats: bool) -> None:
-    """Create the label taxonomy (SPEC 6) where the internal projects live."""
+    """Create the label taxonomy where the internal projects live."""
     from gl_csm.services.setup import plan_setup
 
     run_plan(
@@ -169,7 +217,7 @@ def setup(app: AppContext, dry_run: bool, fmt: str, stats: bool) -> None:
 @writing_command
 @click.pass_obj
 def onboard(app: AppContext, account: str, dry_run: bool, fmt: str, stats: bool) -> None:
-    """Create ACCOUNT's collaboration project from its segment's template (SPEC 5)."""
+    """Create ACCOUNT's collaboration project from its segment's template."""
     from gl_csm.services.collaboration.onboard import plan_onboard
 
     run_plan(
@@ -208,7 +256,7 @@ def verify(app: AppContext, account: str, fix: bool, dry_run: bool, fmt: str, st
     from gl_csm.plan import dry_run_outcome
     from gl_csm.services.collaboration.verify import plan_verify, render_verification
 
-    runtime = app.runtime()
+    runtime = app.runtime(dry_run=dry_run or not fix)
     try:
         result = plan_verify(runtime.gateway, runtime.settings, account, runtime.today)
         outcome = None
@@ -228,7 +276,7 @@ def verify(app: AppContext, account: str, fix: bool, dry_run: bool, fmt: str, st
 
 @main.group()
 def templates() -> None:
-    """Check and preview the project templates (SPEC 5 Template review)."""
+    """Check and preview the project templates."""
 
 
 @templates.command("check")
@@ -281,7 +329,7 @@ def templates_preview(
     stats: bool,
 ) -> None:
     """Print what onboard would create for ACCOUNT, or with --mr IID post the rendered
-    preview of the templates a merge request changes as one note (SPEC 5)."""
+    preview of the templates a merge request changes as one note."""
     import os
 
     from gl_csm.services.templates_review import plan_mr_preview, preview
@@ -450,7 +498,7 @@ def sandbox_serve(
 @writing_command
 @click.pass_obj
 def triage(app: AppContext, shard: str | None, dry_run: bool, fmt: str, stats: bool) -> None:
-    """Assess every account; tracking, triage and escalation issues; reminders (SPEC 5)."""
+    """Assess every account; tracking, triage and escalation issues; reminders."""
     from gl_csm.services.triage.run import parse_shard, plan_triage
 
     part = parse_shard(shard)
@@ -543,17 +591,17 @@ def report(
     "payload_path",
     required=True,
     metavar="FILE",
-    help='GitLab Issue Hook JSON (in a trigger pipeline: "$TRIGGER_PAYLOAD").',
+    help='GitLab Issue Hook JSON file, or - for stdin (in a trigger pipeline: "$TRIGGER_PAYLOAD").',
 )
 @writing_command
 @click.pass_obj
 def react(app: AppContext, payload_path: str, dry_run: bool, fmt: str, stats: bool) -> None:
-    """Act now on one GitLab Issue Hook: the trigger labels it added (SPEC 5 React)."""
+    """Act now on one GitLab Issue Hook: the trigger labels it added."""
     from gl_csm.services.react import load_payload
     from gl_csm.services.react import react as react_to
 
-    data = load_payload(Path(payload_path))
-    runtime = app.runtime()
+    data = load_payload(None if payload_path == "-" else Path(payload_path))
+    runtime = app.runtime(dry_run=dry_run)
     try:
         reaction, outcome = react_to(
             runtime.gateway,
@@ -600,7 +648,7 @@ def serve(ctx: click.Context, port: int, host: str) -> None:
     def handle(data: Any) -> str:
         # A fresh runtime per payload, like a CLI run; the date follows the clock.
         today = app.today if fixed_today else datetime.now(UTC).date()
-        runtime = open_runtime(settings, today, app.sandbox_path, notice=False)
+        runtime = open_runtime(settings, today, app.sandbox_path, notice=False, probe=False)
         try:
             reaction, outcome = react_to(runtime.gateway, settings, today, data)
         finally:
@@ -641,7 +689,7 @@ def serve(ctx: click.Context, port: int, host: str) -> None:
 
 @main.group()
 def accounts() -> None:
-    """The account registry (SPEC 2)."""
+    """The account registry (accounts/*.yml)."""
 
 
 @accounts.command("import")
@@ -677,7 +725,7 @@ def handoff(
     app: AppContext, account: str, new_csm: str, dry_run: bool, fmt: str, stats: bool
 ) -> None:
     """Move ACCOUNT to NEW_CSM: registry, project membership, bot issues' assignees,
-    handoff checklist (SPEC 5 Handoff, handbook 003)."""
+    handoff checklist (handbook 003)."""
     from gl_csm.services.moves.handoff import plan_handoff
 
     run_plan(
@@ -697,7 +745,7 @@ def handoff(
 def disengage(
     app: AppContext, account: str, reason: str | None, dry_run: bool, fmt: str, stats: bool
 ) -> None:
-    """Open ACCOUNT's disengagement checklist issue (SPEC 5 Disengage, handbook 001)."""
+    """Open ACCOUNT's disengagement checklist issue (handbook 001)."""
     from gl_csm.services.moves.disengage import plan_disengage
 
     run_plan(

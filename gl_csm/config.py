@@ -101,6 +101,16 @@ class Settings:
     def where(self) -> str:
         return str(self.config_path) if self.config_path else "(no config file)"
 
+    def require_token(self) -> str:
+        """The token, or a clear error: asked only when a GitLab connection is opened."""
+        if self.token is None:
+            raise ConfigError(
+                f"GITLAB_TOKEN is not set: gl-csm needs a GitLab access token (api scope) in "
+                f"the GITLAB_TOKEN environment variable to talk to {self.gitlab_url} (tokens "
+                f"are never taken from flags or files)"
+            )
+        return self.token
+
     def require_layout(self, command: str) -> tuple[Groups, Projects]:
         """Groups and projects, or a clear error: only ``assess`` works without them."""
         if self.groups is None or self.projects is None:
@@ -314,13 +324,10 @@ def load_settings(
                 f"CI_SERVER_URL or key 'gitlab_url'), got {url!r}"
             )
         url = url.rstrip("/")
+    # Checked when a GitLab connection is opened (Settings.require_token), not here:
+    # `assess`, `templates check` and `accounts import` need no GitLab (SPEC 7), and in
+    # CI a URL (CI_SERVER_URL) is always known.
     token = env.get("GITLAB_TOKEN") or None
-    if url is not None and token is None:
-        raise ConfigError(
-            f"GITLAB_TOKEN is not set: gl-csm needs a GitLab access token (api scope) in the "
-            f"GITLAB_TOKEN environment variable to talk to {url} (tokens are never taken "
-            f"from flags or files)"
-        )
 
     edition = raw.get("gitlab_edition", "free")
     if edition not in EDITIONS:

@@ -27,3 +27,8 @@ class GitLabError(GlCsmError):
     """GitLab answered something the bot cannot work around (names object and answer)."""
 
     exit_code = 1
+
+
+class GitLabUnreachable(UsageError):
+    """GitLab could not be reached, or refused the token, before anything was done:
+    exit code 2 (SPEC 7), like a configuration problem."""

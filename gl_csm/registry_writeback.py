@@ -1,20 +1,14 @@
-"""Edit account registry files (``accounts/*.yml``) as text, and write them back.
+"""Edit account registry files (``accounts/*.yml``) and write them back.
 
 The registry is edited by people through merge requests (SPEC 2), so the bot never
-re-dumps a file: it changes only the lines of the keys it sets, and every other line,
-comment, blank line and the key order stay as they were. One line editor,
-:func:`edit_text`, serves every writer: onboard/promote set the top-level ``project:``
-(:func:`with_project`), handoff sets ``team.csm`` (:func:`with_csm`), and
-``accounts import`` sets the CRM-owned keys (``services/accounts_import``).
-
-What :func:`edit_text` can edit: a top-level scalar is replaced on its line (a
-trailing comment is kept), or ``key: VALUE`` is appended when there is none; a
-one-level nested key (``team.csm``, ``seats.licensed``) is replaced inside its
-one-line flow mapping (``team: {csm: a, ae: b}``) or its indented block, or added to
-it; ``team: null`` / ``{}`` / no ``team`` at all become ``team: {csm: NAME}``. Any
-other layout (anchors, nested flow collections, a scalar where a mapping should be,
-a key line it cannot split) raises :class:`RegistryEditError` rather than guess: a
-person must edit that file. Values go through one quoting rule, :func:`scalar`.
+re-formats a file: :func:`edit_text` is a round-trip YAML edit (ruamel.yaml) that keeps
+comments, blank lines, key order, flow or block style, quoting, anchors and merge keys,
+and changes only the keys it sets. It serves every writer: onboard/promote set the
+top-level ``project:`` (:func:`with_project`), handoff sets ``team.csm``
+(:func:`with_csm`), and ``accounts import`` sets the CRM-owned keys
+(``services/moves/accounts_import``). A layout it cannot edit to mean exactly "the old
+file with these keys set" (a scalar where a mapping should be) raises
+:class:`RegistryEditError`: a person must edit that file.
 
 The new file replaces the old one atomically (:func:`write_atomically`: temporary
 file in the same folder, then ``os.replace``), so a reader, or a kill at the wrong
@@ -24,6 +18,8 @@ moment, never sees half a file.
 from __future__ import annotations
 
 import contextlib
+import difflib
+import io
 import os
 import re
 import tempfile
@@ -32,6 +28,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 
 from gl_csm.errors import GlCsmError
 
@@ -42,11 +42,11 @@ class RegistryEditError(GlCsmError):
     exit_code = 2
 
 
-# ---------------------------------------------------------------- the line editor
+# ---------------------------------------------------------------- the round-trip editor
 
-# A key's value (quoted or plain) and an optional trailing comment on its line.
-_VALUE = r"(?P<value>[ \t]*(?:\"[^\"\n]*\"|'[^'\n]*'|[^#\r\n]*?))"
-_COMMENT = r"(?P<comment>[ \t]+#[^\r\n]*)?"
+#: Indentations tried, most common first (mapping, sequence, offset of the dash): the
+#: one that reads and writes the untouched file back byte for byte is the file's own.
+_LAYOUTS = ((2, 2, 0), (2, 4, 2), (4, 4, 0), (4, 6, 2), (2, 3, 1), (4, 4, 2))
 
 
 def scalar(value: Any, quote: str = "'") -> str:
@@ -66,116 +66,150 @@ def scalar(value: Any, quote: str = "'") -> str:
     return text
 
 
-def _newline(text: str) -> str:
-    return "\r\n" if "\r\n" in text else "\n"
+def _yaml(layout: tuple[int, int, int]) -> YAML:
+    rt = YAML(typ="rt")
+    rt.preserve_quotes = True  # "17.3" stays double-quoted, 'yes' single-quoted
+    rt.width = 1 << 16  # never fold a long line the person wrote on one line
+    mapping, sequence, offset = layout
+    rt.indent(mapping=mapping, sequence=sequence, offset=offset)
+    return rt
 
 
-def _append(lines: list[str], line: str, nl: str) -> None:
-    if lines and not lines[-1].endswith("\n"):
-        lines[-1] += nl
-    lines.append(line + nl)
+def _dump(rt: YAML, data: Any) -> str:
+    out = io.StringIO()
+    rt.dump(data, out)
+    return out.getvalue()
 
 
-def _find(lines: list[str], key: str, indent: str = "") -> tuple[int, re.Match[str]] | None:
-    """The line of ``key`` (at ``indent``), split into value and comment."""
-    start = re.compile(rf"^{re.escape(indent)}{re.escape(key)}:(\s|$)")
-    pattern = re.compile(
-        rf"^{re.escape(indent)}{re.escape(key)}:{_VALUE}{_COMMENT}(?P<eol>\r?\n?)$"
-    )
-    for i, line in enumerate(lines):
-        if start.match(line):
-            found = pattern.match(line)
-            if found is None:
-                raise RegistryEditError(
-                    f"the line of key '{key}' has a layout this tool cannot edit"
-                )
-            return i, found
-    return None
+def _load(text: str) -> tuple[YAML, Any]:
+    """The file's data as round-trip nodes, and a dumper with the file's own layout."""
+    best: tuple[int, YAML, Any] | None = None
+    for layout in _LAYOUTS:
+        rt = _yaml(layout)
+        try:
+            data = rt.load(text)
+        except YAMLError as exc:
+            raise RegistryEditError(f"not valid YAML ({exc})") from None
+        if data is None:
+            return rt, CommentedMap()
+        _keep_anchors(data)
+        out = _dump(rt, data)
+        if out == text:
+            return rt, data
+        lines = text.splitlines()
+        misses = sum(a != b for a, b in zip(lines, out.splitlines(), strict=False))
+        misses += abs(len(lines) - len(out.splitlines()))
+        if best is None or misses < best[0]:
+            best = (misses, rt, data)
+    assert best is not None
+    return best[1], best[2]
 
 
-def _split_flow(inner: str) -> list[str]:
-    """Items of a one-line flow mapping's inside, split on commas outside quotes."""
-    items, current, quote = [], "", ""
-    for ch in inner:
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "\"'":
-            quote = ch
-        elif ch in "{}[]":
-            raise RegistryEditError("a nested flow collection")
-        elif ch == ",":
-            items.append(current.strip())
-            current = ""
-            continue
-        current += ch
-    if current.strip():
-        items.append(current.strip())
-    return items
+def _keep_anchors(node: Any) -> None:
+    """Anchors a person wrote stay, even when no alias uses them (ruamel drops those)."""
+    if isinstance(node, CommentedMap | CommentedSeq):
+        if node.anchor.value:
+            node.yaml_set_anchor(node.anchor.value, always_dump=True)
+        for child in node.values() if isinstance(node, CommentedMap) else node:
+            _keep_anchors(child)
 
 
-def _set_flow(value: str, child: str, text: str, first: bool) -> str:
-    items = _split_flow(value.strip()[1:-1])
-    names = [item.partition(":")[0].strip() for item in items]
-    if child in names:
-        items[names.index(child)] = f"{child}: {text}"
-    else:
-        items.insert(0 if first else len(items), f"{child}: {text}")
-    return "{" + ", ".join(items) + "}"
+def _styled(value: Any, quote: str) -> Any:
+    """A new string quoted only when YAML would misread it plain (:func:`scalar`'s
+    rule), in ``quote`` marks; other values as they are."""
+    if not isinstance(value, str):
+        return value
+    if scalar(value).startswith("'"):
+        return DoubleQuotedScalarString(value) if quote == '"' else SingleQuotedScalarString(value)
+    return value
 
 
-def _block_lines(lines: list[str], start: int) -> list[int]:
-    """Indices of the indented lines of the block that follows ``lines[start]``."""
-    out = []
-    for i in range(start + 1, len(lines)):
-        line = lines[i]
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        if not line[0].isspace():
-            break
-        out.append(i)
-    return out
+def _flow_map(**items: Any) -> CommentedMap:
+    new = CommentedMap(items)
+    new.fa.set_flow_style()  # `team: {csm: x}`, like the sample registry
+    return new
 
 
-def _set_block(lines: list[str], start: int, child: str, text: str, nl: str, first: bool) -> bool:
-    block = _block_lines(lines, start)
-    if not block:
-        return False
-    indent = re.match(r"^[ \t]*", lines[block[0]]).group(0)  # type: ignore[union-attr]
-    found = _find([lines[i] for i in block], child, indent)
-    if found is not None:
-        j, match = found
-        eol = match.group("eol")
-        lines[block[j]] = f"{indent}{child}: {text}{match.group('comment') or ''}{eol}"
-        return True
-    if first:  # right after the parent's line, before any comment inside the block
-        lines.insert(start + 1, f"{indent}{child}: {text}{nl}")
-        return True
-    last = block[-1]
-    if not lines[last].endswith("\n"):
-        lines[last] += nl
-    lines.insert(last + 1, f"{indent}{child}: {text}{nl}")
-    return True
+def _containers(node: Any, seen: dict[int, int]) -> None:
+    if isinstance(node, dict | list):
+        seen[id(node)] = seen.get(id(node), 0) + 1
+        if seen[id(node)] == 1:
+            for child in node.values() if isinstance(node, dict) else node:
+                _containers(child, seen)
 
 
-def _set_key(lines: list[str], key: str, text: str, nl: str, first: bool) -> None:
+def _set_key(data: CommentedMap, key: str, value: Any, first: bool, quote: str) -> None:
     head, _, child = key.partition(".")
-    found = _find(lines, head)
-    if found is None:
-        _append(lines, f"{head}: {{{child}: {text}}}" if child else f"{head}: {text}", nl)
-        return
-    i, match = found
-    current = match.group("value").strip()
-    comment, eol = match.group("comment") or "", match.group("eol")
     if not child:
-        lines[i] = f"{head}: {text}{comment}{eol}"
-    elif current.startswith("{") and current.endswith("}"):
-        lines[i] = f"{head}: {_set_flow(current, child, text, first)}{comment}{eol}"
-    elif current == "" and _set_block(lines, i, child, text, nl, first):
+        data[head] = _styled(value, quote)
         return
-    elif current in ("", "null", "~"):
-        lines[i] = f"{head}: {{{child}: {text}}}{comment}{eol}"
+    parent = data.get(head)
+    if parent is None:
+        data[head] = _flow_map(**{child: _styled(value, quote)})
+        return
+    if not isinstance(parent, CommentedMap):
+        raise RegistryEditError(f"key '{head}' is not a mapping ({type(parent).__name__})")
+    seen: dict[int, int] = {}
+    _containers(data, seen)
+    if seen.get(id(parent), 0) > 1:
+        # An anchored mapping used elsewhere (`*alias`): edit this place's own copy,
+        # never the other accounts' or keys' shared values.
+        copy = CommentedMap(parent.items())
+        if parent.fa.flow_style():
+            copy.fa.set_flow_style()
+        data[head] = parent = copy
+    if not parent:
+        parent.fa.set_flow_style()  # `team: {}` becomes `team: {csm: x}`
+    new = _styled(value, quote)
+    if child in parent or not first:
+        parent[child] = new
     else:
-        raise RegistryEditError(f"key '{head}' is not a mapping this tool can edit")
+        parent.insert(0, child, new)
+
+
+def _plain(node: Any) -> Any:
+    """Plain data, every container its own (an alias's target is copied, not shared)."""
+    if isinstance(node, dict):
+        return {k: _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
+
+
+def _expected(before: Any, updates: Mapping[str, Any]) -> dict:
+    data = _plain(before) if isinstance(before, dict) else {}
+    for key, value in updates.items():
+        head, _, child = key.partition(".")
+        if child:
+            inner = data.get(head)
+            data[head] = {**(inner if isinstance(inner, dict) else {}), child: value}
+        else:
+            data[head] = value
+    return data
+
+
+_COMMENT_RE = re.compile(r"^(.*?\S)(\s+)(#.*)$")
+
+
+def _regap(old: str, new: str) -> str:
+    """``new`` with the spaces before its trailing comment as ``old`` had them: ruamel
+    keeps a comment's column, so a shorter value would otherwise move it."""
+    found = _COMMENT_RE.match(old)
+    if found is None or not new.endswith(found.group(3)):
+        return new
+    code = new[: -len(found.group(3))].rstrip()
+    return f"{code}{found.group(2)}{found.group(3)}"
+
+
+def _keep_comment_gaps(old: str, new: str) -> str:
+    """Lines that changed keep their comment's spacing (the diff shows the value only)."""
+    old_lines, new_lines = old.split("\n"), new.split("\n")
+    matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "replace" and i2 - i1 == j2 - j1:
+            for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
+                new_lines[j] = _regap(old_lines[i], new_lines[j])
+    return "\n".join(new_lines)
 
 
 def edit_text(
@@ -183,16 +217,34 @@ def edit_text(
 ) -> str:
     """``text`` with each key of ``updates`` (``key`` or ``parent.child``) set.
 
-    See the module docstring for the layouts it edits. A nested key the mapping does
-    not have yet is added last, or first with ``first=True`` (handoff keeps the CSM at
-    the head of ``team``, where people read it). ``quote`` is passed to :func:`scalar`.
-    Raises :class:`RegistryEditError` for a layout it will not edit.
+    A round-trip YAML edit (ruamel.yaml): comments, blank lines, key order, flow or
+    block style, quoting, anchors and merge keys stay; only the keys set change. A
+    nested key the mapping does not have yet is added last, or first with
+    ``first=True`` (handoff keeps the CSM at the head of ``team``, where people read
+    it); a missing or null parent becomes ``parent: {child: value}``. New strings are
+    quoted by :func:`scalar`'s rule, in ``quote`` marks. The result is read back: it
+    must mean the old file with exactly these keys set, else :class:`RegistryEditError`
+    (nothing written).
     """
-    nl = _newline(text)
-    lines = text.splitlines(keepends=True)
+    nl = "\r\n" if "\r\n" in text else "\n"
+    source = text.replace("\r\n", "\n")
+    rt, data = _load(source)
+    if not isinstance(data, CommentedMap):
+        raise RegistryEditError(f"the file is not a mapping ({type(data).__name__})")
+    try:
+        before = yaml.safe_load(source)
+    except yaml.YAMLError as exc:
+        raise RegistryEditError(f"not valid YAML ({exc})") from None
     for key, value in updates.items():
-        _set_key(lines, key, scalar(value, quote), nl, first)
-    return "".join(lines)
+        _set_key(data, key, value, first, quote)
+    out = _keep_comment_gaps(source, _dump(rt, data))
+    try:
+        after = yaml.safe_load(out)
+    except yaml.YAMLError as exc:  # pragma: no cover - ruamel writes valid YAML
+        raise RegistryEditError(f"the edited file does not parse ({exc})") from None
+    if after != _expected(before, updates):
+        raise RegistryEditError("the edit would change more than the keys it sets")
+    return out.replace("\n", nl) if nl != "\n" else out
 
 
 def write_atomically(
@@ -233,8 +285,6 @@ def _read(path: Path) -> str:
 
 # ---------------------------------------------------------------- project (onboard, promote)
 
-# A top-level `project:` key (no indentation), its value and an optional comment.
-_LINE = re.compile(rf"^project:{_VALUE}{_COMMENT}(?P<eol>\r?)$", re.MULTILINE)
 _SAFE = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9_./-]*$")
 
 
@@ -261,12 +311,14 @@ def write_project_path(file: str | Path, project_path: str) -> bool:
 
 
 def current_value(text: str) -> str | None:
-    """The ``project:`` value of a registry file's text, unquoted (None when absent/null)."""
-    found = _LINE.search(text)
-    if found is None:
+    """The ``project:`` value of a registry file's text (None when absent, null or the
+    file does not parse)."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
         return None
-    value = found.group("value").strip().strip("\"'")
-    return None if value in ("", "null", "~") else value
+    value = data.get("project") if isinstance(data, dict) else None
+    return None if value is None else str(value)
 
 
 # ---------------------------------------------------------------- team.csm (handoff)

@@ -33,10 +33,12 @@ class Runtime:
     today: date
     gateway: Gateway
     sandbox: Sandbox | None = None
+    #: False for a dry run: the embedded sandbox file is not written (not even created).
+    persist: bool = True
 
     def close(self) -> None:
         self.gateway.close()
-        if self.sandbox is not None:
+        if self.sandbox is not None and self.persist:
             self.sandbox.save()
 
 
@@ -104,10 +106,20 @@ def open_runtime(
     sandbox_path: Path,
     *,
     notice: bool = True,
+    persist: bool = True,
+    probe: bool = True,
 ) -> Runtime:
+    """``persist=False`` (dry runs) never writes the sandbox file; ``probe`` checks once
+    that GitLab answers and takes the token before anything is done (exit 2 if not)."""
     if settings.gitlab_url:
-        assert settings.token is not None  # config refuses a URL without a token
-        gateway = Gateway.connect(settings.gitlab_url, settings.token, pace=pace_limits(settings))
+        token = settings.require_token()
+        gateway = Gateway.connect(settings.gitlab_url, token, pace=pace_limits(settings))
+        if probe:
+            try:
+                gateway.check_connection()
+            except BaseException:
+                gateway.close()
+                raise
         return Runtime(settings, today, gateway)
     if notice:
         import click
@@ -128,4 +140,4 @@ def open_runtime(
     seed_sandbox(sandbox, settings)
     # The sandbox has no rate limit: pacing would only slow tests and demos down.
     gateway = Gateway.for_transport(SandboxAdapter(sandbox))
-    return Runtime(settings, today, gateway, sandbox)
+    return Runtime(settings, today, gateway, sandbox, persist=persist)

@@ -28,6 +28,7 @@ from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from gl_csm.errors import GlCsmError
+from gl_csm.services.collaboration import phase_sections
 
 ZWSP = "\u200b"  # breaks a mention or a quick action without changing what a reader sees
 _USERNAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
@@ -191,8 +192,8 @@ class Due:
         if self.onboarding_window:
             return "end of the onboarding window"
         if self.months:
-            return f"{self.months} month(s)"
-        return f"{self.days} day(s)"
+            return f"{self.months} month" + ("s" if self.months != 1 else "")
+        return f"{self.days} day" + ("s" if self.days != 1 else "")
 
 
 @dataclass(frozen=True)
@@ -631,6 +632,9 @@ def collaboration_context(
         "template_title": manifest.title,
         "phase": phase,
         "pre_sales": phase == "pre-sales",
+        # The bot's own part of a file, replaced when the phase changes (promote).
+        "phase_begin": Trusted(phase_sections.begin(phase)),
+        "phase_end": Trusted(phase_sections.END),
         "project": {"path": project_path, "url": Trusted(project_url)},
         "start": start.isoformat(),
         "dates": {k: v.isoformat() for k, v in dates.items()},

@@ -39,6 +39,14 @@ for _region in ("NORAM", "EMEA", "APAC", "PUBSEC"):
     )
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        help="Rewrite tests/golden/files/ from what gl-csm renders now (review the diff).",
+    )
+
+
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     """A copy of the sample registry and a config, as a CS-ops repository would have."""

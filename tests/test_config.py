@@ -119,10 +119,14 @@ def test_bad_config_names_the_key(tmp_path: Path, text: str, needle: str) -> Non
     assert info.value.exit_code == 2
 
 
-def test_missing_token_with_gitlab_is_an_error(tmp_path: Path) -> None:
+def test_missing_token_with_gitlab_is_an_error_when_gitlab_is_needed(tmp_path: Path) -> None:
+    """SPEC 7: commands that need no GitLab never ask for a token, even with a URL set;
+    the token is asked for only when a GitLab connection is opened."""
+    settings = load_settings(_write(tmp_path, GOOD), environ={"CI_SERVER_URL": "https://g.x"})
+    assert settings.gitlab_url == "https://g.x" and settings.token is None
     with pytest.raises(ConfigError) as info:
-        load_settings(_write(tmp_path, GOOD), environ={})
-    assert "GITLAB_TOKEN" in str(info.value)
+        settings.require_token()
+    assert "GITLAB_TOKEN" in str(info.value) and info.value.exit_code == 2
 
 
 def test_no_config_file_means_accounts_in_cwd(

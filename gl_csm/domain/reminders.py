@@ -240,5 +240,6 @@ def escalation_update(
         "escalation-update",
         f"escalation-update:{period.isoformat()}",
         period,
-        f"{severity} escalation: update due every {every} day(s)",
+        f"{severity} escalation: update due "
+        + ("every day" if every == 1 else f"every {every} days"),
     )

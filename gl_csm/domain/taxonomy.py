@@ -49,6 +49,9 @@ def _defs() -> tuple[LabelDef, ...]:
     # SPEC 4 / handbook 002: health by scorecard; sentiment is the CSM's own call.
     for color_name, color in (("green", _GREEN), ("yellow", _YELLOW), ("red", _RED)):
         add(f"health::{color_name}", color, f"Account health {color_name} (set by gl-csm)")
+    # A customer with no health data yet gets its own list on the portfolio board
+    # instead of falling off it.
+    add("health::unknown", _GREY, "Account health unknown: no scorecard data yet (set by gl-csm)")
     for color_name, color in (("green", _GREEN), ("yellow", _YELLOW), ("red", _RED)):
         add(
             f"sentiment::{color_name}",

@@ -38,7 +38,7 @@ from tenacity import (
 )
 
 from gl_csm import markers
-from gl_csm.errors import ConfigError, GitLabError
+from gl_csm.errors import ConfigError, GitLabError, GitLabUnreachable
 
 T = TypeVar("T")
 SANDBOX_URL = "https://sandbox.gl-csm.invalid"
@@ -321,6 +321,19 @@ class Gateway:
 
     # -- users, groups, projects ----------------------------------------------------
 
+    def check_connection(self) -> dict:
+        """The token's user, or GitLabUnreachable (exit 2, nothing done) when GitLab
+        cannot be reached or refuses the token (SPEC 7 exit codes)."""
+        try:
+            return self.current_user()
+        except ConfigError as exc:  # 401: the token
+            raise GitLabUnreachable(str(exc)) from None
+        except GitLabError as exc:
+            raise GitLabUnreachable(
+                f"{exc}; nothing was done (check the URL, the network and GITLAB_TOKEN, "
+                f"or run `gl-csm doctor`)"
+            ) from None
+
     def current_user(self) -> dict:
         user = self.get("/user", "read the token's user")
         assert user is not None
@@ -446,6 +459,70 @@ class Gateway:
             f"/projects/{enc(project)}/labels",
             f"create label {name!r} in project {project}",
             {"name": name, "color": color, "description": description},
+        )
+
+    def own_group_labels(self, group: str | int) -> list[dict]:
+        """The labels of the group itself, without those inherited from its ancestors."""
+        return self.list(
+            f"/groups/{enc(group)}/labels",
+            f"list own labels of group {group}",
+            include_ancestor_groups="false",
+        )
+
+    def update_group_label(
+        self, group: str | int, label_id: int, color: str, description: str
+    ) -> dict:
+        """PUT /groups/:id/labels/:label_id (doc/api/group_labels.md, "Update a group label")."""
+        return self.put(
+            f"/groups/{enc(group)}/labels/{label_id}",
+            f"update label {label_id} in group {group}",
+            {"color": color, "description": description},
+        )
+
+    def update_project_label(
+        self, project: str | int, label_id: int, color: str, description: str
+    ) -> dict:
+        """PUT /projects/:id/labels/:label_id (doc/api/labels.md, "Edit an existing label")."""
+        return self.put(
+            f"/projects/{enc(project)}/labels/{label_id}",
+            f"update label {label_id} in project {project}",
+            {"color": color, "description": description},
+        )
+
+    # -- issue boards (doc/api/boards.md) ------------------------------------------
+
+    def project_boards(self, project: str | int) -> list[dict]:
+        return self.list(f"/projects/{enc(project)}/boards", f"list boards of {project}")
+
+    def create_project_board(self, project: str | int, name: str) -> dict:
+        """A board, found again by name after a lost answer (boards carry no marker)."""
+
+        def find() -> dict | None:
+            same = [b for b in self.project_boards(project) if b.get("name") == name]
+            return same[0] if same else None
+
+        return self.create(
+            f"/projects/{enc(project)}/boards",
+            f"create board {name!r} in {project}",
+            {"name": name},
+            find=find,
+        )
+
+    def create_board_list(self, project: str | int, board_id: int, label_id: int) -> dict:
+        """A label list; GitLab refuses a second list of one label, so a retry is safe."""
+        path = f"/projects/{enc(project)}/boards/{board_id}/lists"
+
+        def find() -> dict | None:
+            for item in self.list(path, f"list lists of board {board_id} of {project}"):
+                if (item.get("label") or {}).get("id") == label_id:
+                    return item
+            return None
+
+        return self.create(
+            path,
+            f"add list {label_id} to board {board_id} of {project}",
+            {"label_id": label_id},
+            find=find,
         )
 
     # -- repository -----------------------------------------------------------------

@@ -27,6 +27,7 @@ closed) or `action::promote` (label already removed) is ignored.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -156,11 +157,12 @@ def parse_event(data: Any, source: str = "payload") -> IssueEvent | None:
     )
 
 
-def load_payload(path: Path) -> Any:
-    """The decoded payload file (GitLab's TRIGGER_PAYLOAD file variable)."""
-    source = f"--payload {path}"
+def load_payload(path: Path | None) -> Any:
+    """The decoded payload file (GitLab's TRIGGER_PAYLOAD file variable); ``None``
+    reads standard input (`--payload -`)."""
+    source = f"--payload {path if path is not None else '-'}"
     try:
-        text = path.read_text(encoding="utf-8")
+        text = sys.stdin.read() if path is None else path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise PayloadError(f"{source}: cannot read the payload file: {exc}") from None
     try:
@@ -286,6 +288,8 @@ def _on_tracking_issue(
     where = f"{event.ref}, the tracking issue of {slug}"
     if PROMOTE in added:
         reaction = _promote_now(gateway, settings, today, slug, event, added[PROMOTE])
+        if reaction.status == "ignored":
+            return reaction
         others = [n for c, n in added.items() if c != PROMOTE]
         if others:
             reaction.plan.notes.append(
@@ -337,7 +341,12 @@ def _promote_now(
     """`gl-csm promote` for the account, then the trigger label is removed."""
     from gl_csm.services.collaboration.promote import plan_promote_on_label
 
-    plan = plan_promote_on_label(gateway, settings, slug, today, event.iid, label)
+    try:
+        plan = plan_promote_on_label(gateway, settings, slug, today, event.iid, label)
+    except UsageError as exc:
+        # A reason not to act (not paid yet, no project): ignored with the reason, exit 0
+        # (SPEC 7: 2 is for bad usage or config); the label stays for a later run.
+        return _ignored(f"{label} on the tracking issue of {slug}: {exc}", event, slug)
     return Reaction(plan=plan, status="acted", account=slug, trigger=label, event=event)
 
 

@@ -10,8 +10,11 @@ meeting, question, onboarding...) are created once as group labels on the two
 collaboration groups (``groups.pre_sales``, ``groups.post_sales``), so that onboarding
 a project spends no write on labels and a project keeps them when it is transferred.
 
-Only missing labels are created; a label a person recolored or re-described is left
-as it is, so a second run writes nothing.
+Missing labels are created. The taxonomy is configuration: a label setup owns (one of
+its names, on the very group or project where setup puts it) that a person recolored or
+re-described is restored with one PUT, and the plan says what drifted (a dry run shows
+the difference). Labels inherited from an ancestor group are not setup's: left alone.
+A second run writes nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from gl_csm.config import Settings
 from gl_csm.domain.taxonomy import LabelDef
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan
+from gl_csm.services.boards import plan_boards
 from gl_csm.services.guards import require_internal_projects
 
 
@@ -49,6 +53,7 @@ def plan_setup(gateway: Gateway, settings: Settings) -> Plan:
     )
     for project in personal:
         _plan_missing(plan, gateway, "project", project, wanted)
+    plan_boards(plan, gateway, settings)
     return plan
 
 
@@ -66,7 +71,9 @@ def _plan_missing(
     inherited from ancestor groups count: GitLab answers 409 for them anyway)."""
     listing = gateway.group_labels if kind == "group" else gateway.project_labels
     create = f"create_{kind}_label"  # Gateway.create_group_label / create_project_label
-    have = {label["name"] for label in listing(where)}
+    labels = listing(where)
+    have = {label["name"] for label in labels}
+    _plan_drift(plan, gateway, kind, where, wanted, labels, customer_visible=customer_visible)
     for label in wanted:
         if label.name in have:
             continue
@@ -75,6 +82,60 @@ def _plan_missing(
             f"{kind} {where}",
             f"{label.name} ({label.color}){why}",
             lambda gw, _r, w=where, d=label: getattr(gw, create)(w, d.name, d.color, d.description),
+            customer_visible=customer_visible,
+        )
+
+
+def label_drift(wanted: LabelDef, actual: dict) -> list[str]:
+    """What differs between a wanted label and GitLab's, as "field: was -> wanted" texts.
+
+    Colors compare case-insensitively: GitLab keeps the case it was given.
+    """
+    out = []
+    color = actual.get("color") or ""
+    if color.lower() != wanted.color.lower():
+        out.append(f"color {color or '(none)'} -> {wanted.color}")
+    description = actual.get("description") or ""
+    if description != wanted.description:
+        out.append(f"description {description!r} -> {wanted.description!r}")
+    return out
+
+
+def _plan_drift(
+    plan: Plan,
+    gateway: Gateway,
+    kind: str,
+    where: str,
+    wanted: Iterable[LabelDef],
+    labels: list[dict],
+    *,
+    customer_visible: bool,
+) -> None:
+    """An update-label change for each wanted label, owned here, that a person changed."""
+    by_name = {label.name: label for label in wanted}
+    drifted = [
+        lb for lb in labels if lb["name"] in by_name and label_drift(by_name[lb["name"]], lb)
+    ]
+    if not drifted:
+        return
+    # The listing includes ancestor labels; only the group's (or project's) own are setup's.
+    # One more read, and only when something drifted.
+    if kind == "group":
+        own = {lb["id"] for lb in gateway.own_group_labels(where)}
+    else:
+        own = {lb["id"] for lb in labels if lb.get("is_project_label")}
+    update = f"update_{kind}_label"  # Gateway.update_group_label / update_project_label
+    for actual in drifted:
+        if actual["id"] not in own:
+            continue
+        want = by_name[actual["name"]]
+        plan.add(
+            "update-label",
+            f"{kind} {where}",
+            f"{want.name}: " + "; ".join(label_drift(want, actual)) + " (restored)",
+            lambda gw, _r, w=where, i=actual["id"], d=want: getattr(gw, update)(
+                w, i, d.color, d.description
+            ),
             customer_visible=customer_visible,
         )
 

@@ -36,6 +36,8 @@ from gl_csm.errors import GlCsmError, UsageError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan
 from gl_csm.services.collaboration import project_state as collab
+from gl_csm.services.triage.playbooks import PLAYBOOKS
+from gl_csm.services.triage.playbooks import check_file as check_playbooks
 from gl_csm.templates import INTERNAL_LABEL_PREFIXES, Manifest, inline, manifest_for
 
 # `/label ~name` or `/label ~"two words"` in an issue template (doc/user/project/quick_actions.md).
@@ -351,7 +353,8 @@ def _internal_section(root: Path, path: str) -> Section:
 
 
 def check_internal_templates(root: Path) -> list[str]:
-    """Jinja2 syntax of every `issue_templates/*.j2` and YAML of its `*.yml` files."""
+    """Jinja2 syntax of every `issue_templates/*.j2`, YAML of its `*.yml` files, and
+    `playbooks.yml` against its schema (every text a string)."""
     from jinja2 import TemplateSyntaxError
 
     from gl_csm.templates import environment
@@ -366,6 +369,8 @@ def check_internal_templates(root: Path) -> list[str]:
         try:
             if file.suffix == ".j2":
                 env.parse(file.read_text(encoding="utf-8"))
+            elif file.name == PLAYBOOKS:
+                problems += check_playbooks(file)
             elif file.suffix in (".yml", ".yaml"):
                 yaml.safe_load(file.read_text(encoding="utf-8"))
         except TemplateSyntaxError as exc:

@@ -94,7 +94,7 @@ def test_bad_shard_is_a_usage_error(workdir: Path) -> None:
 
 
 def test_public_internal_project_refused_with_exit_2(workdir: Path) -> None:
-    run(workdir, "triage", "--dry-run")  # creates the sandbox state
+    run(workdir, "setup")  # creates the sandbox state (a dry run writes no file)
     sb = Sandbox.load(workdir / "sb.json")
     sb.store.project("customer-success/escalations")["visibility"] = "public"
     sb.save()

@@ -101,3 +101,23 @@ def test_serve_forever_blocks_until_shutdown(seeded: Sandbox) -> None:
     runner.join(timeout=5)
     assert not runner.is_alive()
     server.shutdown()  # idempotent after serve_forever returned
+
+
+def test_kept_alive_requests_do_not_stall(seeded: Sandbox) -> None:
+    """100 kept-alive requests at latency 0 take well under a second on loopback.
+
+    Follows RFC 9112 §9.3 (persistent connections) and the classic Nagle/delayed-ACK
+    interaction (RFC 896, RFC 1122 §4.2.3.2): a response written as two small sends
+    on a socket without TCP_NODELAY waits ~40 ms for the client's delayed ACK. Each
+    response must leave in one send, on a socket with TCP_NODELAY, as GitLab's Puma
+    (puma/lib/puma/server.rb sets TCP_NODELAY) does.
+    """
+    with serve(seeded, faults=Faults(latency_ms=0)) as server, requests.Session() as session:
+        session.headers["PRIVATE-TOKEN"] = "t"
+        url = f"{server.url}/api/v4/projects/customer-success%2Faccounts/issues"
+        session.get(url, timeout=5).raise_for_status()  # open the connection
+        started = time.perf_counter()
+        for _ in range(100):
+            assert session.get(url, timeout=5).status_code == 200
+        elapsed = time.perf_counter() - started
+    assert elapsed < 1.0, f"100 kept-alive requests took {elapsed:.2f} s"

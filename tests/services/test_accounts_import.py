@@ -228,3 +228,22 @@ def test_mapping_errors_are_config_errors(workdir: Path, section: str, message: 
     with pytest.raises(ConfigError, match="crm_import") as info:
         load_settings(config, environ={})
     assert message in str(info.value)
+
+
+def test_import_adds_no_key_that_only_repeats_a_default(settings: Settings, workdir: Path) -> None:
+    """The slug is the file name and public_sector defaults to false (SPEC 2): a CRM
+    export repeating them adds no `slug:` / `public_sector: false` lines to the MR diff."""
+    acme = workdir / "accounts" / "acme-corp.yml"
+    before = acme.read_text()
+    assert "slug:" not in before and "public_sector" not in before
+    path = _csv(
+        workdir,
+        "Acme Corp,acme-corp,No,650000,strategic",
+        "New Co,new-co,No,1000,scale",
+        header="Account Name,Account Slug,Public Sector,ARR,Segment\n",
+    )
+    changes, failures = _apply(settings, path)
+    assert failures == [] and changes == ["create-file new-co.yml"]
+    assert acme.read_text() == before
+    created = (workdir / "accounts" / "new-co.yml").read_text()
+    assert "slug:" not in created and "public_sector" not in created and "arr: 1000" in created

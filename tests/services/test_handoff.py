@@ -225,16 +225,15 @@ def test_account_not_onboarded_still_hands_off(gateway: Gateway, settings: Setti
     assert out.apply(gateway).exit_code == 0
 
 
-def test_registry_layout_the_bot_cannot_edit_stops_before_writes(
+def test_an_anchored_team_is_handed_off_and_keeps_its_anchor(
     world: dict[str, dict], gateway: Gateway, settings: Settings
 ) -> None:
+    """Registry files may use YAML anchors (issue 11: round-trip edits)."""
     file = settings.accounts_dir / "acme-corp.yml"
     file.write_text(file.read_text().replace("team: {", "team: &t {"))
-    before = gateway.stats.writes
-    with pytest.raises(RegistryEditError) as info:
-        handoff(gateway, settings, "acme-corp", "erin")
-    assert info.value.exit_code == 2 and "by hand" in str(info.value)
-    assert gateway.stats.writes == before
+    out = handoff(gateway, settings, "acme-corp", "erin")
+    assert out.apply(gateway).exit_code == 0
+    assert "team: &t {csm: erin, " in file.read_text()
 
 
 # ---------------------------------------------------------------- team.csm text edit
@@ -265,7 +264,7 @@ project: x/y
         ("name: A", "name: A\nteam: {csm: erin}\n"),
         (BLOCK, BLOCK.replace("csm: alice", "csm: erin")),
         ("team:\n  sa: bob\nname: A\n", "team:\n  csm: erin\n  sa: bob\nname: A\n"),
-        ("name: A\r\nteam: {csm: 'alice'}\r\n", "name: A\r\nteam: {csm: erin}\r\n"),
+        ("name: A\r\nteam: {csm: 'alice'}\r\n", "name: A\r\nteam: {csm: 'erin'}\r\n"),
     ],
 )
 def test_with_csm_changes_only_team_csm(text: str, expected: str) -> None:
@@ -279,7 +278,9 @@ def test_with_csm_quotes_a_username_yaml_would_read_as_another_type() -> None:
 
 def test_with_csm_refuses_a_layout_it_cannot_edit_safely() -> None:
     with pytest.raises(RegistryEditError):
-        with_csm("team: &a {csm: x}\n", "erin")
+        with_csm("team: [alice]\n", "erin")
+    # An anchored team is edited in place (ruamel.yaml round trip), its anchor kept.
+    assert with_csm("team: &a {csm: x}\n", "erin") == "team: &a {csm: erin}\n"
     with pytest.raises(ValueError):
         with_csm("team: {csm: x}\n", "a b")
 

@@ -205,3 +205,37 @@ def test_check_cli_fails_on_a_broken_internal_template(workdir: Path) -> None:
     (workdir / "issue_templates" / "playbooks.yml").write_text("a: [\n")
     code, out, _ = run(workdir, "templates", "check")
     assert code == 1 and "issue_templates/playbooks.yml: not valid YAML" in out
+
+
+def test_shipped_playbooks_follow_their_schema() -> None:
+    """Issue 9 item 3: every playbook text is a string (an unquoted ': ' in a list item
+    is a YAML mapping, which a triage issue printed as a Python dict)."""
+    from gl_csm.services.triage.playbooks import check_file, playbooks
+    from gl_csm.services.triage.tracking import ISSUE_TEMPLATES
+
+    assert check_file(ISSUE_TEMPLATES / "playbooks.yml") == []
+    for playbook in playbooks()["types"].values():
+        assert all(isinstance(m, str) for m in playbook["mitigations"])
+
+
+def test_check_validates_playbooks_against_the_schema(workdir: Path) -> None:
+    """Issue 9 item 3: `templates check` names the file and key of a non-string entry,
+    and an unknown risk type."""
+
+    from gl_csm.services.triage.tracking import ISSUE_TEMPLATES
+
+    shutil.copytree(ISSUE_TEMPLATES, workdir / "issue_templates", dirs_exist_ok=True)
+    path = workdir / "issue_templates" / "playbooks.yml"
+    text = path.read_text()
+    bad = text.replace(
+        '      - "For a loss of champion, the CSM and their sales counterpart proactively seek '
+        "out and establish new champions: identify who is replacing the champion and "
+        'cultivate that relationship."',
+        "      - For a loss of champion, seek out new champions: identify who replaces them.",
+    ).replace("  roi:\n", "  return-on-investment:\n")
+    assert bad != text
+    path.write_text(bad)
+    code, out, _ = run(workdir, "templates", "check")
+    assert code == 1
+    assert "key 'types.engagement-champion.mitigations[1]': expected a string" in out
+    assert "expected a risk type of SPEC 6.1; got 'return-on-investment'" in out

@@ -26,7 +26,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from gl_csm import markers
@@ -36,6 +36,7 @@ from gl_csm.errors import GitLabError, UsageError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
 from gl_csm.registry_writeback import write_project_path
+from gl_csm.services.collaboration import phase_sections
 from gl_csm.services.triage.tracking import UserIds, plan_tracking_issue
 from gl_csm.templates import (
     IssueSpec,
@@ -153,12 +154,19 @@ class Desired:
         return self.account.slug
 
 
-def phase_start(phase: str, account: Account, today: date) -> date:
+def phase_start(phase: str, account: Account, today: date, window_days: int) -> date:
     """Due dates count from the start of the phase: the customer's first paid day in
-    post-sales (today for a commercial account not marked paid yet), today in pre-sales."""
-    if phase == "post-sales" and account.customer_since is not None:
-        return account.customer_since
-    return today
+    post-sales (today for a commercial account not marked paid yet), today in pre-sales.
+
+    An upgrade engagement (handbook 001: a project for a customer who is past
+    onboarding, or an onboarding window that ended before the project was made) plans
+    from today: milestones dated years ago would be late on the day they are created."""
+    since = account.customer_since
+    if phase != "post-sales" or since is None:
+        return today
+    if account.onboarding_completed is not None or today >= since + timedelta(days=window_days):
+        return today
+    return since
 
 
 def issue_due(start: date, days_due: date, today: date) -> date:
@@ -181,7 +189,7 @@ def desired_state(
     web_url: str,
 ) -> Desired:
     window = getattr(settings.rules.onboarding_window_days, account.segment)
-    start = phase_start(phase, account, today)
+    start = phase_start(phase, account, today, window)
     milestone_specs = manifest.milestones_for(phase)
     dates = {m.key: m.due.resolve(start, window) for m in milestone_specs}
     context = collaboration_context(
@@ -541,7 +549,8 @@ def plan_missing(
         if w.due_date:
             parts.append(f"due {w.due_date.isoformat()}")
         if w.milestone:
-            parts.append(f"milestone {w.milestone}")
+            ms_spec = desired.manifest.milestone(w.milestone)
+            parts.append(f"milestone {(ms_spec.title if ms_spec else w.milestone)!r}")
         drift.append(Drift("issue", w.title, "missing"))
 
         def create_issue(
@@ -585,6 +594,64 @@ def plan_missing(
                 account=account,
             )
     return milestone_ids
+
+
+def plan_phase_sections(
+    plan: Plan,
+    gateway: Gateway,
+    desired: Desired,
+    actual: Actual,
+    drift: list[Drift] | None = None,
+) -> None:
+    """The files that say another phase than the project is in (issue 9 item 5: after
+    promote the README still said "Where we are: evaluation"): their phase sections,
+    and only those, are replaced in ONE commit. Files people took over (markers
+    removed) and files the project lacks (plan_missing adds them) are left out."""
+    if not actual.exists or not actual.files:
+        return
+    assert actual.project is not None
+    pid = actual.project["id"]
+    updates: dict[str, str] = {}
+    for path, wanted in desired.files.items():
+        if path not in actual.files or not phase_sections.phases_in(wanted):
+            continue
+        text = gateway.file_text(pid, path, actual.branch)
+        said = phase_sections.phases_in(text or "")
+        if not said or set(said) == {desired.phase}:
+            continue
+        if drift is not None:
+            drift.append(
+                Drift(
+                    "file",
+                    path,
+                    f"says phase {', '.join(dict.fromkeys(said))}; the project is in "
+                    f"{desired.phase} (phase mismatch)",
+                )
+            )
+        new = phase_sections.with_phase_of(text or "", wanted)
+        if new is not None:
+            updates[path] = new
+    if not updates:
+        return
+    digest = hashlib.sha1("\n".join(f"{p}\n{t}" for p, t in sorted(updates.items())).encode())
+    token = markers.token("project-phase", f"{desired.slug}/{digest.hexdigest()[:10]}")
+    message = (
+        f"Say where the project stands: {desired.phase}\n\nMade by gl-csm: only the parts "
+        f"of the files that change with the phase.\n{token}\n"
+    )
+    actions = [
+        {"action": "update", "file_path": p, "content": t} for p, t in sorted(updates.items())
+    ]
+    branch = actual.branch
+    plan.add(
+        "commit",
+        desired.path,
+        f"{len(actions)} file(s) in one commit: the {desired.phase} passages of "
+        f"{', '.join(sorted(updates))}",
+        lambda gw, _r: gw.commit(pid, branch, message, actions, token),
+        account=desired.slug,
+        customer_visible=True,
+    )
 
 
 def _level_name(level: int) -> str:

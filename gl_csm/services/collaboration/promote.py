@@ -14,7 +14,9 @@ it, and the account executive sets up the "Welcome to GitLab" call. So the plan 
    days, or today + 7 days when that is already past (a late promote still gives the
    AE a week), and put in the Onboarding milestone; fields a person already set are
    left alone, and a closed Welcome call issue is not touched;
-5. the post-sales milestones and issues of the template that are not there yet;
+5. the post-sales milestones and issues of the template that are not there yet, and the
+   phase passages of the README and the instructions (the bot's own sections, one
+   commit; what people wrote around them stays);
 6. the tracking issue: lifecycle onboarding, priority 1 for a new customer (from the
    assessment, SPEC 3);
 7. the new project path written back to the registry file.
@@ -97,6 +99,8 @@ def plan_promote(gateway: Gateway, settings: Settings, slug: str, today: date) -
     )
     users = collab.Users(gateway, account, actual)
     milestone_ids = collab.plan_missing(plan, desired, actual, users)
+    # The README and instructions say where the project stands: now post-sales.
+    collab.plan_phase_sections(plan, gateway, desired, actual)
     _plan_scheduling(plan, desired, actual, users, milestone_ids)
 
     card_project = {**project, "path_with_namespace": new_path, "web_url": web_url}

@@ -7,9 +7,11 @@ milestones, issues, members (missing, or with less access than the template's ro
 ``--fix`` adds exactly those through the same plan machinery as onboard.
 
 It never deletes or rewrites what people changed: a file that exists is not compared
-(an edited README stays edited), an issue that exists in any state is left alone (a
-closed preloaded issue is not reopened), a member with more access keeps it, and
-labels and issues people added are not looked at.
+(an edited README stays edited) except for its phase passages, the bot's own sections
+between hidden markers ("Where we are"): one that says another phase than the
+project's is a phase mismatch, which `--fix` replaces (only those sections); an issue
+that exists in any state is left alone (a closed preloaded issue is not reopened), a
+member with more access keeps it, and labels and issues people added are not looked at.
 
 Upgrade engagements (handbook 001 "Start a customer upgrade engagement"): a project
 created by hand before gl-csm has no markers; an issue or milestone whose title is the
@@ -62,6 +64,7 @@ def plan_verify(gateway: Gateway, settings: Settings, slug: str, today: date) ->
         labels=True,
         drift=result.drift,
     )
+    collab.plan_phase_sections(result.plan, gateway, desired, actual, result.drift)
     return result
 
 

@@ -304,9 +304,15 @@ def plan_row(where: str, row: Row, index: Index, accounts_dir: Path) -> Upsert |
             raise RowError(where, row, key, expected, repr(values[key]))
     else:
         path, old_text, old = target.path, target.text, target.data
-    updates = {k: v for k, v in values.items() if not same(get_path(old, k), v)}
-    if old_text is None:
-        updates.pop("slug", None)  # the file name is the slug
+    # A key the file leaves out means its default (SPEC 2: the slug is the file name,
+    # public_sector false): a CRM value equal to it is no change, so no noisy line.
+    implied = {"slug": path.name.rsplit(".", 1)[0], "public_sector": False}
+    updates = {
+        k: v
+        for k, v in values.items()
+        if not same(get_path(old, k), v)
+        and not (get_path(old, k) is None and k in implied and same(implied[k], v))
+    }
     if not updates:
         return None
     data = copy.deepcopy(old)

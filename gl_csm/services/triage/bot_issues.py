@@ -1,28 +1,40 @@
 """The bot's issues and notes of `gl-csm triage`, each planned once (found by marker):
 creating a bot issue, posting a bot note, and an open triage / escalation issue with
-its notes read once."""
+what the bot needs from its notes.
+
+What the bot needs from the notes of an open triage or escalation issue (the date of
+the last note by a person, the bot notes already posted) is recorded in the tracking
+card's hidden data (issue 13), with the issue's ``user_notes_count`` it holds for. A
+rerun reads the notes again only when the listing's count differs: a note added or
+deleted by anyone changes it. ``updated_at`` is no such signal: it moves with every
+label change, every system note (cross-references included,
+app/services/system_notes/base_service.rb touches the noteable) and every write of the
+bot itself, so comparing it would re-read, and rewrite the card, after each of them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
 from typing import Any
 
 from gl_csm import markers
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
 from gl_csm.services.triage.context import TriageContext, day_of
-from gl_csm.services.triage.tracking import render_template
+from gl_csm.services.triage.tracking import NOTES_KEY, card_data, render_template
 from gl_csm.templates import Trusted
 
 
-def _carried(notes: Iterable[Mapping[str, Any]]) -> set[tuple[str, str]]:
-    """Every (kind, key) marker carried by the notes."""
-    out: set[tuple[str, str]] = set()
+def _posted_keys(notes: Iterable[Mapping[str, Any]], kind: str, slug: str) -> set[str]:
+    """The keys of the bot notes of ``kind`` about ``slug`` carried by the notes."""
+    prefix = f"{slug}:"
+    out: set[str] = set()
     for note in notes:
-        out.update(markers.markers_in(note.get("body")))
+        for found_kind, key in markers.markers_in(note.get("body")):
+            if found_kind == kind and key.startswith(prefix):
+                out.add(key[len(prefix) :])
     return out
 
 
@@ -35,6 +47,11 @@ def last_person_note(notes: Iterable[Mapping[str, Any]]) -> date | None:
     ]
     found = [d for d in days if d is not None]
     return max(found) if found else None
+
+
+def note_body(kind: str, key: str, template: str, context: Mapping[str, Any]) -> str:
+    """The text of a bot note carrying marker (kind, key)."""
+    return render_template(template, {"marker": Trusted(markers.marker(kind, key)), **context})
 
 
 def plan_note(
@@ -51,7 +68,7 @@ def plan_note(
 ) -> None:
     """A bot note carrying marker (kind, key); ``iid_from`` takes the issue from the
     results of an earlier change (an issue created in this run)."""
-    body = render_template(template, {"marker": Trusted(markers.marker(kind, key)), **context})
+    body = note_body(kind, key, template, context)
     token = markers.token(kind, key)
 
     def post(gw: Gateway, results: Results) -> dict:
@@ -62,10 +79,49 @@ def plan_note(
     plan.add("create-note", where, detail, post, account=slug)
 
 
+@dataclass(frozen=True)
+class NoteFacts:
+    """What the bot needs from an issue's notes, and the ``user_notes_count`` it holds for."""
+
+    iid: int | None
+    count: int
+    last_person: date | None = None
+    posted: frozenset[str] = frozenset()
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"iid": self.iid, "count": self.count}
+        if self.last_person is not None:
+            out["last"] = self.last_person.isoformat()
+        if self.posted:
+            out["posted"] = sorted(self.posted)
+        return out
+
+    @classmethod
+    def from_json(cls, data: Any) -> NoteFacts | None:
+        """The recorded facts, or None when the record is missing or unreadable."""
+        if not isinstance(data, Mapping):
+            return None
+        iid, count, posted = data.get("iid"), data.get("count"), data.get("posted", [])
+        if not isinstance(iid, int) or not isinstance(count, int) or not isinstance(posted, list):
+            return None
+        try:
+            last = date.fromisoformat(data["last"]) if data.get("last") else None
+        except (TypeError, ValueError):
+            return None
+        return cls(iid, count, last, frozenset(k for k in posted if isinstance(k, str)))
+
+
+def recorded_facts(tracking: Mapping[str, Any] | None, role: str) -> NoteFacts | None:
+    """The facts the tracking card records for the account's open issue of ``role``."""
+    records = card_data((tracking or {}).get("description")).get(NOTES_KEY)
+    return NoteFacts.from_json(records.get(role)) if isinstance(records, Mapping) else None
+
+
 @dataclass
 class OpenIssue:
-    """An open triage or escalation issue of one account, its notes read once: the
-    notes the bot posts on it (each once, found by marker) and its closing."""
+    """An open triage or escalation issue of one account, with what the bot needs from
+    its notes (recorded in the card, or read once): the notes the bot posts on it (each
+    once, found by marker) and its closing."""
 
     plan: Plan
     project: str
@@ -73,7 +129,9 @@ class OpenIssue:
     note_kind: str
     what: str  # "triage issue", for the plan's text
     slug: str
-    notes: list[dict]
+    facts: NoteFacts
+    planned: list[str] = field(default_factory=list)
+    closing: bool = False
 
     @classmethod
     def read(
@@ -86,9 +144,19 @@ class OpenIssue:
         what: str,
         slug: str,
     ) -> OpenIssue:
-        return cls(
-            plan, project, issue, note_kind, what, slug, ctx.gateway.notes(project, issue["iid"])
-        )
+        """The issue with its note facts: recorded ones while the listing's
+        ``user_notes_count`` still matches them, else from its notes (one listing)."""
+        role = note_kind.removesuffix("-note")
+        iid, count = int(issue["iid"]), int(issue.get("user_notes_count") or 0)
+        facts = recorded_facts(ctx.tracking.get(slug), role)
+        if facts is None or facts.iid != iid or facts.count != count:
+            notes = ctx.gateway.notes(project, iid)
+            facts = NoteFacts(
+                iid, count, last_person_note(notes), frozenset(_posted_keys(notes, note_kind, slug))
+            )
+        found = cls(plan, project, issue, note_kind, what, slug, facts)
+        ctx.open_issues.setdefault(slug, {})[role] = found
+        return found
 
     @property
     def iid(self) -> int:
@@ -102,16 +170,29 @@ class OpenIssue:
     def labels(self) -> list[str]:
         return list(self.issue.get("labels") or [])
 
-    @cached_property
-    def carried(self) -> set[tuple[str, str]]:
-        return _carried(self.notes)
+    @property
+    def last_person(self) -> date | None:
+        """The date of the last note a person wrote on the issue."""
+        return self.facts.last_person
 
     def posted(self, key: str) -> bool:
-        return (self.note_kind, f"{self.slug}:{key}") in self.carried
+        return key in self.facts.posted or key in self.planned
+
+    def after(self) -> NoteFacts | None:
+        """The facts once this run's notes are posted (None when the run closes it)."""
+        if self.closing:
+            return None
+        return NoteFacts(
+            self.iid,
+            self.facts.count + len(self.planned),
+            self.facts.last_person,
+            self.facts.posted | frozenset(self.planned),
+        )
 
     def note(self, key: str, template: str, context: Mapping[str, Any], detail: str) -> None:
         """A bot note keyed ``SLUG:key``, unless one of the notes already carries it."""
         if not self.posted(key):
+            self.planned.append(key)
             plan_note(
                 self.plan,
                 self.project,
@@ -126,6 +207,7 @@ class OpenIssue:
             )
 
     def close(self, why: str) -> None:
+        self.closing = True
         project, iid = self.project, self.iid
         self.plan.add(
             "close-issue",
@@ -170,5 +252,23 @@ def plan_bot_issue(
             project, title, description, token, reuses_marker=reuses_marker, **data
         )
 
+    if milestone:
+        ctx.milestones.plan_missing(plan, ctx.gateway, *milestone, account or key)
     plan.add("create-issue", target, detail, create, key=result_key, account=account)
     return result_key
+
+
+def note_records(ctx: TriageContext, slug: str, pending: Iterable[tuple[str, str]]) -> dict:
+    """The card's record of the account's open triage / escalation issues after this
+    run (:data:`~gl_csm.services.triage.tracking.NOTES_KEY`). An issue this run opens
+    has no notes; its iid is filled in from the plan results when the card is written
+    (:meth:`~gl_csm.services.triage.tracking.CardExtra.resolved`)."""
+    out: dict[str, Any] = {}
+    for role, found in ctx.open_issues.get(slug, {}).items():
+        facts = found.after()
+        if facts is not None:
+            out[role] = facts.to_json()
+    for role, _key in pending:
+        if role in ("triage", "escalation") and role not in out:
+            out[role] = NoteFacts(None, 0).to_json()
+    return out

@@ -4,12 +4,14 @@ milestone ids), and the assessment figures the issues quote."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from gl_csm.config import Settings
 from gl_csm.domain.assessment import Assessment
 from gl_csm.gitlab.gateway import Gateway
+from gl_csm.plan import Plan
 from gl_csm.services.triage.tracking import UserIds
 
 TRIAGE, ESCALATION, REMINDER = "triage", "escalation", "reminder"
@@ -29,10 +31,33 @@ class MilestoneIds:
     def __init__(self, project: str) -> None:
         self.project = project
         self._ids: dict[str, int] | None = None
+        self._planned: set[str] = set()
 
-    def id_for(self, gateway: Gateway, title: str, start: date, due: date) -> int:
+    def _known(self, gateway: Gateway) -> dict[str, int]:
         if self._ids is None:
             self._ids = {m["title"]: int(m["id"]) for m in gateway.milestones(self.project)}
+        return self._ids
+
+    def plan_missing(
+        self, plan: Plan, gateway: Gateway, title: str, start: date, due: date, account: str
+    ) -> None:
+        """A change creating the milestone when the project lacks it, so the printed plan
+        names every write (issue 9: "31 change(s)" next to "writes 32"). Read only when
+        an issue needs the milestone, never on a run with nothing to write."""
+        if title in self._known(gateway) or title in self._planned:
+            return
+        self._planned.add(title)
+        plan.add(
+            "create-milestone",
+            self.project,
+            f"{title!r} {start.isoformat()} .. {due.isoformat()} (fiscal quarter of the renewal)",
+            lambda gw, _r: self.id_for(gw, title, start, due),
+            account=account,
+        )
+
+    def id_for(self, gateway: Gateway, title: str, start: date, due: date) -> int:
+        self._known(gateway)
+        assert self._ids is not None
         if title not in self._ids:
             made = gateway.create_milestone(
                 self.project, title, start_date=start.isoformat(), due_date=due.isoformat()
@@ -55,6 +80,9 @@ class TriageContext:
     escalations: dict[str, dict]
     users: UserIds
     milestones: MilestoneIds
+    #: slug -> role ("triage", "escalation") -> the OpenIssue planned this run, whose
+    #: note facts the account's card records (bot_issues.note_records).
+    open_issues: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def projects(self):  # type: ignore[no-untyped-def]

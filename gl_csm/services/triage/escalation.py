@@ -12,7 +12,7 @@ from gl_csm.domain.account import Account
 from gl_csm.domain.assessment import Assessment
 from gl_csm.domain.reminders import escalation_update, escalation_update_days
 from gl_csm.plan import Plan, Results
-from gl_csm.services.triage.bot_issues import OpenIssue, last_person_note, plan_bot_issue
+from gl_csm.services.triage.bot_issues import OpenIssue, plan_bot_issue
 from gl_csm.services.triage.context import (
     ESCALATION,
     ESCALATION_NOTE,
@@ -166,7 +166,7 @@ def _plan_open_escalation(
         )
         return issue, severity
     opened = day_of(issue.get("created_at")) or today
-    last = last_person_note(open_issue.notes)
+    last = open_issue.last_person
     due = escalation_update(severity, opened, last, today, settings.rules)
     if due is not None:
         note(
@@ -177,7 +177,8 @@ def _plan_open_escalation(
                 "csm": mention(csm),
                 "severity": severity,
                 "every": escalation_update_days(severity, settings.rules),
-                "last_update": last.isoformat() if last else f"never (opened {opened})",
+                "last_update": last.isoformat() if last else None,
+                "opened": opened.isoformat(),
             },
             due.detail,
         )

@@ -28,6 +28,13 @@ from gl_csm.services.triage.tracking import issue_link, money, render_template
 from gl_csm.templates import Trusted, mention, safe_title
 
 
+def not_managed_on_its_own(account: Account) -> bool:
+    """handbook 001: priority 3 is "a child account that is not actively managed outside
+    of its parent account": its EBRs and renewal reviews are the parent's CSM's, held
+    with the parent's, so the child gets no reminder issue of its own."""
+    return bool(account.parent) and not account.managed
+
+
 def _key_name(username: str) -> str:
     """A username as a marker key part (keys allow [a-z0-9._/:-])."""
     return username.lower().replace("_", ".")
@@ -52,6 +59,8 @@ def plan_reminder_issues(
     csm = account.team.csm
     if account.pre_sales or csm is None or account.lifecycle == "churned":
         return open_ones
+    if not_managed_on_its_own(account):
+        return open_ones
     rules, today = ctx.settings.rules, ctx.today
     dues: list[tuple[Due, str, str, dict[str, Any]]] = []
     common = {
@@ -71,7 +80,8 @@ def plan_reminder_issues(
                 due,
                 "reminder_renewal_review.md.j2",
                 f"Renewal review ({months} months out): {account.name}",
-                {**common, "months": months, "due": due.due},
+                # One date, the issue's (a review found late is due today, not in the past).
+                {**common, "months": months, "due": max(due.due, today)},
             )
         )
     ebr = ebr_reminder(account.customer_since, today, rules)
@@ -81,7 +91,7 @@ def plan_reminder_issues(
                 ebr,
                 "reminder_ebr.md.j2",
                 f"Executive Business Review: {account.name}",
-                {**common, "due": ebr.due},
+                {**common, "due": max(ebr.due, today)},
             )
         )
     for due, template, title, context in dues:
@@ -183,6 +193,8 @@ def next_dates(
     if at_risk_due is not None:
         out.append(("Next at-risk update", at_risk_due.isoformat()))
     if account.pre_sales or account.lifecycle == "churned":
+        return tuple(out)
+    if not_managed_on_its_own(account):
         return tuple(out)
     review = next_renewal_review(account.renewal_date, today, rules)
     if review:

@@ -5,15 +5,20 @@ make the tracking issue match (labels, card), open / keep / propose to leave / c
 its triage issue, open / remind / close its confidential escalation issue, mention the
 people of SPEC 5.1, and post the reminders of SPEC 5.2, each once (found by marker).
 
-Reads are bounded so a no-op rerun costs about ceil(N/100) x 3 + one notes listing per
-open triage and escalation issue:
+Reads are bounded so a no-op rerun costs at most ceil(N/100) x 3 + 3, however many
+accounts are at risk (issue 13):
 
+* the three internal projects (the guard: none may be public);
 * every issue of ``projects.accounts`` in one listing (tracking issues and reminder
   issues, found by their markers; the labels people set are inputs);
 * the open issues of ``projects.triage`` and of ``projects.escalations``, once each;
-* the notes of each open triage / escalation issue (last note by a person, reminders
-  already posted);
+* the notes of an open triage / escalation issue only when its ``user_notes_count``
+  differs from the one its tracking card records with the facts the bot needs (last
+  note by a person, bot notes posted; bot_issues.py);
 * user ids and milestone ids are looked up lazily inside the changes that need them.
+
+A first run sends one write per object it creates: notes due on a tracking issue it
+creates go in the create.
 
 "Stale health" needs no label events: the card's hidden data records when the bot
 first saw the current sentiment. Everything runs as one :class:`Plan`; an account that
@@ -44,6 +49,7 @@ from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results, failure_text
 from gl_csm.registry import load_registry
 from gl_csm.services.guards import require_internal_projects
+from gl_csm.services.triage.bot_issues import note_records
 from gl_csm.services.triage.context import (
     ESCALATION,
     REMINDER,
@@ -60,13 +66,14 @@ from gl_csm.services.triage.reminder_issues import (
 )
 from gl_csm.services.triage.shards import in_shard, parse_shard
 from gl_csm.services.triage.tracking import (
+    NOTES_KEY,
     CardExtra,
     UserIds,
     card_data,
     plan_tracking_issue,
     sentiment_since,
 )
-from gl_csm.services.triage.tracking_notes import plan_tracking_notes, tracking_notes
+from gl_csm.services.triage.tracking_notes import notes_text, plan_tracking_notes, tracking_notes
 from gl_csm.services.triage.triage_issue import plan_triage_issue
 
 __all__ = ["TriageRun", "in_shard", "parse_shard", "plan_triage", "signals_of"]
@@ -300,6 +307,12 @@ def _plan_account(
     # 4. notes on the tracking issue (stale health, end of onboarding), recorded in the card
     due_notes, data = tracking_notes(ctx, account, a, previous, notify.color, sentiment, since)
 
+    # What the bot needs from the notes of its open triage / escalation issues, so a
+    # rerun reads none of them while nothing changed (bot_issues.py).
+    records = note_records(ctx, slug, pending)
+    if records:
+        data[NOTES_KEY] = records
+
     # 5. the tracking issue itself: labels and card, linking what the run opened
     extra = CardExtra(
         triage=triage_issue,
@@ -308,9 +321,11 @@ def _plan_account(
         next_dates=next_dates(ctx, account, a, at_risk_due),
         data=data,
         pending=tuple(pending),
+        # On a new issue the notes go in its create: one request per object.
+        below="" if tracking is not None else notes_text(account, due_notes),
     )
     # A note on an existing issue goes first, so the card records it only once it is
-    # posted; on a new issue it follows the create (it needs the issue).
+    # posted.
     if tracking is not None:
         plan_tracking_notes(ctx, plan, account, tracking, due_notes)
     plan_tracking_issue(
@@ -325,6 +340,4 @@ def _plan_account(
         extra=extra,
         users=ctx.users,
     )
-    if tracking is None:
-        plan_tracking_notes(ctx, plan, account, tracking, due_notes)
     return row

@@ -36,6 +36,9 @@ ISSUE_TEMPLATES = shipped_dir("issue_templates")
 KIND = "tracking"
 CARD_BEGIN = "<!-- gl-csm card begin: generated, edits inside are replaced -->"
 CARD_END = "<!-- gl-csm card end: write your notes below -->"
+#: Key of the card's hidden data recording, per open triage / escalation issue, what the
+#: bot needs from its notes (services/triage/bot_issues.py, issue 13).
+NOTES_KEY = "notes"
 _DATA_RE = re.compile(r"<!-- gl-csm-data (\{.*?\}) -->")
 #: Scopes of the tracking issue the bot owns; every other label is left alone.
 BOT_SCOPES: tuple[str, ...] = ("priority", "health", "lifecycle", "segment")
@@ -92,11 +95,15 @@ def sentiment_since(
 ) -> str | None:
     """When the current sentiment was first seen (SPEC 5.2 stale health, no label events read).
 
-    Unchanged sentiment keeps the recorded date; a new one starts today. A registry
-    sentiment (no label) counts from its own `updated` date when that is later.
+    A registry sentiment (no label) counts from its own ``sentiment.updated``: the
+    registry says when the CSM set it, so the stale-health clock does not restart the
+    day the bot first sees it (issue 9 item 11). A label's sentiment keeps the recorded
+    date while unchanged; a new one starts today.
     """
     if sentiment is None:
         return None
+    if registry_updated is not None:
+        return min(registry_updated, today).isoformat()
     since = previous.get("since") if previous.get("sentiment") == sentiment else None
     if not isinstance(since, str):
         since = today.isoformat()
@@ -121,14 +128,23 @@ class CardExtra:
     #: role "triage", "escalation" or "reminder". The card is then rendered while the
     #: change runs, with their links.
     pending: tuple[tuple[str, str], ...] = ()
+    #: Text placed below the card when the issue is created: the notes due on an issue
+    #: this run creates go in its create (one request per object, issue 13).
+    below: str = ""
 
     def resolved(self, results: Results) -> CardExtra:
         """This extra with the pending issues taken from the plan results."""
         triage, escalation, reminders = self.triage, self.escalation, list(self.reminders)
+        data = dict(self.data)
+        records = dict(data.get(NOTES_KEY) or {})
         for role, key in self.pending:
             issue = results.get(key)
             if not isinstance(issue, Mapping):
                 continue
+            if role in records and records[role].get("iid") is None:
+                # The record of an issue opened in this run: now its iid is known.
+                records[role] = {**records[role], "iid": issue.get("iid")}
+                data[NOTES_KEY] = records
             if role == "triage":
                 triage = issue
             elif role == "escalation":
@@ -136,7 +152,12 @@ class CardExtra:
             else:
                 reminders.append(issue)
         return replace(
-            self, triage=triage, escalation=escalation, reminders=tuple(reminders), pending=()
+            self,
+            triage=triage,
+            escalation=escalation,
+            reminders=tuple(reminders),
+            pending=(),
+            data=data,
         )
 
 
@@ -149,7 +170,7 @@ def bot_labels(assessment: Assessment, taxonomy: Taxonomy) -> list[str]:
     if assessment.priority.priority is not None:
         wanted.insert(0, f"priority::{assessment.priority.priority}")
     color = assessment.health_color
-    if color in ("green", "yellow", "red"):
+    if color in ("green", "yellow", "red", "unknown"):
         wanted.insert(1, f"health::{color}")
     return [taxonomy.name(c) for c in wanted]
 
@@ -403,7 +424,7 @@ def plan_tracking_issue(
             return gw.create_issue(
                 projects.accounts,
                 safe_title(account.name),
-                describe(results, None),
+                describe(results, extra.below or None),
                 token,
                 labels=",".join(wanted),
                 **users.assignees(gw, [account.team.csm]),

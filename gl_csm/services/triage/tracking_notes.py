@@ -1,5 +1,7 @@
 """Notes on the tracking issue (SPEC 5.2): stale health and end of onboarding, each
-posted once and recorded in the card's hidden data."""
+posted once and recorded in the card's hidden data. On a tracking issue the run
+creates, their text goes below the card in its create instead (one request per object,
+issue 13)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from gl_csm.domain.account import Account
 from gl_csm.domain.assessment import Assessment
 from gl_csm.domain.reminders import Due, onboarding_end_note, stale_health
 from gl_csm.plan import Plan
-from gl_csm.services.triage.bot_issues import plan_note
+from gl_csm.services.triage.bot_issues import note_body, plan_note
 from gl_csm.services.triage.context import TRACKING_NOTE, TriageContext, day_of
 from gl_csm.templates import mention
 
@@ -66,17 +68,17 @@ def plan_tracking_notes(
     ctx: TriageContext,
     plan: Plan,
     account: Account,
-    tracking: Mapping[str, Any] | None,
+    tracking: Mapping[str, Any],
     due_notes: list[DueNote],
 ) -> None:
-    """The notes on the tracking issue; a new one is taken from the plan results."""
+    """The notes on an existing tracking issue."""
     slug = account.slug
     for due, template, context in due_notes:
         plan_note(
             plan,
             ctx.projects.accounts,
-            None if tracking is None else tracking["iid"],
-            f"tracking:{slug}" if tracking is None else None,
+            tracking["iid"],
+            None,
             TRACKING_NOTE,
             f"{slug}:{due.key}",
             template,
@@ -84,3 +86,14 @@ def plan_tracking_notes(
             f"{due.detail} ({slug})",
             slug,
         )
+
+
+def notes_text(account: Account, due_notes: list[DueNote]) -> str:
+    """The notes due on a tracking issue this run creates, as the text of its create
+    (each with its marker, as the note would carry it)."""
+    return "\n\n".join(
+        note_body(
+            TRACKING_NOTE, f"{account.slug}:{due.key}", template, {"account": account, **ctx}
+        ).strip()
+        for due, template, ctx in due_notes
+    )

@@ -7,10 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date
-from functools import cache
 from typing import Any
-
-import yaml
 
 from gl_csm import markers
 from gl_csm.config import Settings
@@ -20,10 +17,9 @@ from gl_csm.domain.cadence import fiscal_quarter, milestone_name
 from gl_csm.domain.health import worse_color
 from gl_csm.domain.notify import Notify, who_to_tell
 from gl_csm.domain.reminders import at_risk_update
-from gl_csm.errors import GlCsmError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
-from gl_csm.services.triage.bot_issues import OpenIssue, last_person_note, plan_bot_issue
+from gl_csm.services.triage.bot_issues import OpenIssue, plan_bot_issue
 from gl_csm.services.triage.context import (
     TRIAGE,
     TRIAGE_NOTE,
@@ -33,8 +29,8 @@ from gl_csm.services.triage.context import (
     drivers,
     score_of,
 )
+from gl_csm.services.triage.playbooks import playbooks
 from gl_csm.services.triage.tracking import (
-    ISSUE_TEMPLATES,
     issue_link,
     label_delta,
     label_fields,
@@ -44,19 +40,6 @@ from gl_csm.services.triage.tracking import (
 from gl_csm.templates import Trusted, mention, safe_title
 
 _NOTIFIED = "<!-- gl-csm-notified: {color} -->"
-
-
-@cache
-def playbooks() -> dict[str, Any]:
-    """Risk-type playbooks of handbook 000, kept as data in issue_templates/playbooks.yml."""
-    path = ISSUE_TEMPLATES / "playbooks.yml"
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise GlCsmError(f"{path}: cannot read the playbooks: {exc}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("types"), dict):
-        raise GlCsmError(f"{path}: expected a mapping with 'types' (risk type -> playbook)")
-    return data
 
 
 def at_risk_format() -> Trusted:
@@ -248,7 +231,7 @@ def _plan_open_triage_issue(
         return None, None
 
     opened = day_of(issue.get("created_at")) or today
-    last = last_person_note(open_issue.notes)
+    last = open_issue.last_person
     at = at_risk_update(opened, last, account.renewal_date, today, settings.rules)
     exit_ready = not a.needs_triage and notify.color == "green"
     csm = mention(account.team.csm)
@@ -269,7 +252,8 @@ def _plan_open_triage_issue(
                     "csm": csm,
                     "weekly": at.weekly,
                     "cadence": "weekly" if at.weekly else "monthly",
-                    "last_update": last.isoformat() if last else f"never (opened {opened})",
+                    "last_update": last.isoformat() if last else None,
+                    "opened": opened.isoformat(),
                     "at_risk_format": at_risk_format(),
                 },
                 at.reminder.detail,
@@ -284,6 +268,7 @@ def _plan_open_triage_issue(
         parts.append(f"due date {at.next_due} (next at-risk update)")
     move = ms if ms is not None and (issue.get("milestone") or {}).get("title") != ms[0] else None
     if move:
+        ctx.milestones.plan_missing(plan, ctx.gateway, *move, slug)
         parts.append(f"milestone {move[0]}")
     if parts:
 

@@ -1,0 +1,104 @@
+"""Risk-type playbooks (SPEC 6.1, handbook 000), kept as data in
+``issue_templates/playbooks.yml`` and validated against a JSON schema: every text a
+triage issue shows is a string. (An unquoted ``: `` in a YAML list item makes a
+mapping, which a triage issue would print as a Python dict.)"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+
+from gl_csm.domain.taxonomy import RISK_TYPES
+from gl_csm.errors import GlCsmError
+from gl_csm.services.triage.tracking import ISSUE_TEMPLATES
+
+PLAYBOOKS = "playbooks.yml"
+_TEXT = {"type": "string", "minLength": 1}
+_TEXTS = {"type": "array", "items": _TEXT, "minItems": 1}
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["types"],
+    "properties": {
+        "common_discovery": _TEXT,
+        "types": {
+            "type": "object",
+            "minProperties": 1,
+            "propertyNames": {"enum": list(RISK_TYPES)},
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["title", "summary", "discovery", "mitigations"],
+                "properties": {
+                    "title": _TEXT,
+                    "summary": _TEXT,
+                    "discovery": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": ["topic", "questions"],
+                            "properties": {"topic": _TEXT, "questions": _TEXTS},
+                        },
+                    },
+                    "mitigations": _TEXTS,
+                },
+            },
+        },
+    },
+}
+
+
+def _where(path: Any) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top)"
+
+
+def problems_of(data: Any, source: str) -> list[str]:
+    """Every schema violation of a playbooks document, naming the file and the key."""
+    validator = Draft202012Validator(SCHEMA)
+    out = []
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):
+        shown = repr(error.instance)
+        if len(shown) > 70:
+            shown = shown[:67] + "..."
+        expected = {
+            "type": f"expected a {error.validator_value}",
+            "minLength": "expected a non-empty string",
+            "minItems": "expected a non-empty list",
+            "required": "a required key is missing",
+            "additionalProperties": "unknown key",
+            "enum": "expected a risk type of SPEC 6.1",
+        }.get(str(error.validator), error.message)
+        if error.validator == "type" and error.validator_value == "string":
+            expected += " (quote a text that contains ': ')"
+        out.append(f"{source}: key '{_where(error.path)}': {expected}; got {shown}")
+    return out
+
+
+def check_file(path: Path) -> list[str]:
+    """The problems of one playbooks file (unreadable, not YAML, or not the schema)."""
+    name = f"issue_templates/{path.name}"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        return [f"{name}: cannot be read: {exc.strerror}"]
+    except yaml.YAMLError as exc:
+        return [f"{name}: not valid YAML: {getattr(exc, 'problem', exc)}"]
+    return problems_of(data, name)
+
+
+@cache
+def playbooks() -> dict[str, Any]:
+    """The validated playbooks (a bad file stops the run before anything is written)."""
+    path = ISSUE_TEMPLATES / PLAYBOOKS
+    problems = check_file(path)
+    if problems:
+        raise GlCsmError("; ".join(problems))
+    return yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -1,0 +1,223 @@
+"""Every text gl-csm renders for people, produced the way the bot produces it.
+
+* ``projects/<template>/<segment>-<phase>/``: each file and preloaded issue of the
+  collaboration project (customer-visible), for one sample account of every segment in
+  every phase of its template (``desired_state``, what onboard / promote commit).
+* ``bot/``: what the internal projects hold after real runs of the services against
+  the in-process sandbox with a fixed date: tracking issues (the card), triage,
+  escalation, reminder, handoff and disengage issues with their notes, and the
+  printed plans and ``report.md``.
+
+Everything is deterministic: the sandbox clock follows the scenario's date, the sample
+registry is the repository's ``accounts/``, and the sandbox URL is replaced by
+``https://gitlab.example.com``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from gl_csm import markers
+from gl_csm.config import Settings, load_settings
+from gl_csm.gitlab.gateway import Gateway
+from gl_csm.plan import Plan, dry_run_outcome
+from gl_csm.registry import load_registry
+from gl_csm.runtime import seed_sandbox
+from gl_csm.sandbox import Sandbox, SandboxAdapter
+from gl_csm.services.collaboration import project_state as collab
+from gl_csm.services.collaboration.onboard import plan_onboard
+from gl_csm.services.moves.disengage import plan_disengage
+from gl_csm.services.moves.handoff import plan_handoff
+from gl_csm.services.setup import plan_setup
+from gl_csm.services.triage.report import load_results, render_report
+from gl_csm.services.triage.run import plan_triage
+from gl_csm.templates import manifest_for
+from tests.conftest import CONFIG, ROOT
+
+GOLDEN_DIR = Path(__file__).resolve().parent / "files"
+TODAY = date(2026, 11, 23)
+BASE = "https://gitlab.example.com"
+#: One sample account of every segment (SPEC 2), from the repository's `accounts/`.
+SAMPLES = {
+    "strategic": "acme-corp",
+    "growth": "hooli",
+    "scale": "wayne-enterprises",
+    "commercial": "soylent",
+}
+INTERNAL = {
+    "accounts": "customer-success/accounts",
+    "triage": "customer-success/account-triage",
+    "escalations": "customer-success/escalations",
+}
+
+
+class Scenario:
+    """The sample registry, a sandbox whose clock is the scenario's date, a gateway."""
+
+    def __init__(self, root: Path, today: date = TODAY) -> None:
+        self.root = root
+        self.today = today
+        shutil.copytree(ROOT / "accounts", root / "accounts")
+        (root / "gl-csm.yml").write_text(CONFIG)
+        self.settings: Settings = load_settings(root / "gl-csm.yml", environ={})
+        self.sandbox = Sandbox(clock=lambda: dt.datetime.combine(self.today, dt.time(9), dt.UTC))
+        seed_sandbox(
+            self.sandbox,
+            self.settings,
+            extra_users=["alice", "bob", "carol", "dave", "erin", "frank"],
+        )
+        self.gateway = Gateway.for_transport(SandboxAdapter(self.sandbox))
+        self.gateway._create_wait_max = 0.0
+
+    def clean(self, text: str) -> str:
+        text = text.replace(self.gateway.url.rstrip("/"), BASE)
+        return text.replace(f"{self.root}/", "")
+
+    def apply(self, build: Callable[[], Plan]) -> str:
+        """Plan, print it as `--dry-run` would, apply it; the printed plan is returned."""
+        plan = build()
+        printed = dry_run_outcome(plan).render("text", dry_run=True) + "\n"
+        outcome = plan.apply(self.gateway)
+        assert not outcome.failures, [f.to_text() for f in outcome.failures]
+        return self.clean(printed)
+
+
+def project_texts(settings: Settings, today: date) -> dict[str, str]:
+    """Every customer-visible text of a collaboration project, per segment and phase."""
+    out: dict[str, str] = {}
+    registry = load_registry(settings.accounts_dir).by_slug()
+    manifests = collab.manifests_for(settings)
+    for segment, slug in SAMPLES.items():
+        account = registry[slug]
+        manifest = manifest_for(manifests, segment)
+        for phase in manifest.phases:
+            group = "pre-sales" if phase == "pre-sales" else "customers"
+            path = f"account-management/{group}/{slug}"
+            desired = collab.desired_state(
+                manifest,
+                account,
+                settings,
+                today,
+                phase=phase,
+                path=path,
+                web_url=f"{BASE}/{path}",
+            )
+            where = f"projects/{manifest.name}/{segment}-{phase}"
+            for file_path, text in desired.files.items():
+                out[f"{where}/files/{file_path}"] = text
+            for w in desired.issues:
+                head = [f"title: {w.title}"]
+                if w.labels:
+                    head.append(f"labels: {', '.join(w.labels)}")
+                if w.assignee:
+                    head.append(f"assignee: {w.assignee}")
+                if w.due_date:
+                    head.append(f"due: {w.due_date.isoformat()}")
+                if w.milestone:
+                    head.append(f"milestone: {manifest.milestone(w.milestone).title}")
+                out[f"{where}/issues/{w.key}.md"] = "\n".join(head) + "\n---\n" + w.description
+            milestones = [
+                f"## {m.title} ({m.start_date.isoformat()} .. {m.due_date.isoformat()})\n\n"
+                + m.description
+                for m in desired.milestones
+            ]
+            out[f"{where}/milestones.md"] = "\n".join(milestones)
+            out[f"{where}/project-description.txt"] = desired.description + "\n"
+    return out
+
+
+def _issue_text(scenario: Scenario, project: str, issue: dict) -> str:
+    """An issue as its reader sees it: title, labels, people, dates, body, notes."""
+    head = [f"title: {issue['title']}"]
+    if issue.get("confidential"):
+        head.append("confidential: true")
+    head.append(f"state: {issue['state']}")
+    if issue.get("labels"):
+        head.append(f"labels: {', '.join(sorted(issue['labels']))}")
+    assignees = [a["username"] for a in issue.get("assignees") or []]
+    if assignees:
+        head.append(f"assignees: {', '.join(assignees)}")
+    if issue.get("due_date"):
+        head.append(f"due: {issue['due_date']}")
+    if issue.get("milestone"):
+        head.append(f"milestone: {issue['milestone']['title']}")
+    parts = ["\n".join(head), issue.get("description") or ""]
+    for note in scenario.gateway.notes(project, issue["iid"]):
+        if note.get("system"):
+            continue
+        parts.append(f"note by {note['author']['username']}:\n\n{note['body']}")
+    return scenario.clean("\n\n--------\n\n".join(p.rstrip("\n") for p in parts) + "\n")
+
+
+def _snapshot(scenario: Scenario, stage: str) -> dict[str, str]:
+    """Each bot issue of the internal projects, named by its marker."""
+    out: dict[str, str] = {}
+    for short, project in INTERNAL.items():
+        for issue in scenario.gateway.issues(project, state="all"):
+            found = markers.markers_in(issue.get("description"))
+            if not found:
+                continue
+            kind, key = found[0]
+            name = f"{kind}--{key.replace('/', '--').replace(':', '--')}"
+            out[f"bot/{stage}/{short}/{name}.md"] = _issue_text(scenario, project, issue)
+    return out
+
+
+def bot_texts(workdir: Path) -> dict[str, str]:
+    """The internal texts, through the real services against the sandbox."""
+    s = Scenario(workdir)
+    out: dict[str, str] = {}
+    s.apply(lambda: plan_setup(s.gateway, s.settings))
+    out["bot/plans/onboard-tyrell.txt"] = s.apply(
+        lambda: plan_onboard(s.gateway, s.settings, "tyrell", s.today)
+    )
+    run = plan_triage(s.gateway, s.settings, s.today)
+    out["bot/plans/triage-day1.txt"] = s.clean(
+        dry_run_outcome(run.plan).render("text", dry_run=True) + "\n"
+    )
+    outcome = run.plan.apply(s.gateway)
+    assert not outcome.failures, [f.to_text() for f in outcome.failures]
+    results = workdir / "triage.json"
+    results.write_text(json.dumps(run.extra()))
+    out["bot/report.md"] = s.clean(
+        render_report(load_results([results]), s.today, s.settings.rules)
+    )
+    out["bot/plans/handoff-globex-erin.txt"] = s.apply(
+        lambda: plan_handoff(s.gateway, s.settings, "globex", "erin", s.today)
+    )
+    out["bot/plans/disengage-soylent.txt"] = s.apply(
+        lambda: plan_disengage(
+            s.gateway, s.settings, "soylent", s.today, reason="Moving to a competitor's suite"
+        )
+    )
+    out.update(_snapshot(s, "day1"))
+    # Two weeks on: at-risk and escalation update reminders, stale health.
+    s.today = date(2026, 12, 9)
+    run = plan_triage(s.gateway, s.settings, s.today)
+    out["bot/plans/triage-day2.txt"] = s.clean(
+        dry_run_outcome(run.plan).render("text", dry_run=True) + "\n"
+    )
+    outcome = run.plan.apply(s.gateway)
+    assert not outcome.failures, [f.to_text() for f in outcome.failures]
+    # Only what changed since day 1 (a rerun that changes nothing adds no file).
+    day1 = {n.replace("/day1/", "/day2/"): t for n, t in out.items() if "/day1/" in n}
+    out.update({n: t for n, t in _snapshot(s, "day2").items() if day1.get(n) != t})
+    return out
+
+
+def all_texts(workdir: Path) -> dict[str, str]:
+    scenario_root = workdir / "bot"
+    scenario_root.mkdir()
+    projects_root = workdir / "projects"
+    projects_root.mkdir()
+    shutil.copytree(ROOT / "accounts", projects_root / "accounts")
+    (projects_root / "gl-csm.yml").write_text(CONFIG)
+    settings = load_settings(projects_root / "gl-csm.yml", environ={})
+    out = project_texts(settings, TODAY)
+    out.update(bot_texts(scenario_root))
+    return dict(sorted(out.items()))
