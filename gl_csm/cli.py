@@ -22,11 +22,13 @@ from gl_csm.config import DEFAULT_CONFIG, Settings, load_settings
 from gl_csm.errors import GlCsmError
 from gl_csm.plan import Outcome, Plan, dry_run_outcome
 from gl_csm.runtime import DEFAULT_SANDBOX, Runtime, open_runtime
+from gl_csm.urls import redact_url
 
 #: Commands that never open a GitLab connection (SPEC 7): no URL, no token needed.
 NO_GITLAB = frozenset({"assess", "templates check", "accounts import", "sandbox serve"})
 #: The README section that documents each command (default: "Commands").
 README_SECTION = {
+    "doctor": "Preflight: gl-csm doctor",
     "triage": "In CI",
     "report": "In CI",
     "react": "In CI",
@@ -78,7 +80,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except GlCsmError as exc:
-            click.echo(f"gl-csm: error: {exc}", err=True)
+            click.echo(f"gl-csm: error: {redact_url(str(exc))}", err=True)
             ctx.exit(exc.exit_code)
 
 
@@ -188,6 +190,31 @@ def run_plan(
         for failure in outcome.failures:
             click.echo(f"gl-csm: error: {failure.to_text()}", err=True)
     sys.exit(outcome.exit_code)
+
+
+# -- doctor ------------------------------------------------------------------------
+
+
+@main.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.pass_obj
+def doctor(app: AppContext, fmt: str) -> None:
+    """Read-only preflight: is it GitLab, is the token valid (scopes, expiry), does its
+    user have Owner on the collaboration groups and Maintainer on the internal projects,
+    are those private, is the taxonomy there, is every registry user a GitLab user,
+    which edition. One line per check with the fix; exit 0 when all hold, 2 otherwise."""
+    from gl_csm.services.doctor import run_doctor
+
+    # No probe: an unreachable GitLab or a refused token is a check that fails, here.
+    runtime = open_runtime(app.settings, app.today, app.sandbox_path, persist=False, probe=False)
+    try:
+        report = run_doctor(runtime.gateway, runtime.settings, runtime.today)
+    finally:
+        runtime.close()
+    click.echo(report.render(fmt))
+    sys.exit(0 if report.ok else 2)
 
 
 # -- setup -------------------------------------------------------------------------

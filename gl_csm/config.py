@@ -19,6 +19,7 @@ import yaml
 from gl_csm.domain.rules import Rules, rules_from_mapping
 from gl_csm.domain.taxonomy import Taxonomy
 from gl_csm.errors import ConfigError
+from gl_csm.urls import redact_url
 
 DEFAULT_CONFIG = "gl-csm.yml"
 _PATH_RE = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9_.-]*(/[A-Za-z0-9_.][A-Za-z0-9_.-]*)*$")
@@ -321,7 +322,7 @@ def load_settings(
         if not isinstance(url, str) or not re.match(r"^https?://[^\s/]+", url):
             raise ConfigError(
                 f"GitLab URL: expected http(s)://host[/path] (from --gitlab-url, GITLAB_URL, "
-                f"CI_SERVER_URL or key 'gitlab_url'), got {url!r}"
+                f"CI_SERVER_URL or key 'gitlab_url'), got {redact_url(str(url))!r}"
             )
         url = url.rstrip("/")
     # Checked when a GitLab connection is opened (Settings.require_token), not here:

@@ -13,11 +13,64 @@ from pathlib import Path
 
 import yaml
 
-from gl_csm.domain.account import Account, RegistryError, parse_account
+from gl_csm.domain.account import Account, RegistryError, RegistryErrors, parse_account
 from gl_csm.errors import UsageError
 
 # libyaml's loader is several times faster; PyYAML without libyaml lacks it.
-_Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: A registry file is a few dozen lines; anything far larger is a mistake or an attack.
+MAX_FILE_BYTES = 256 * 1024
+
+
+class _Loader(_Base):  # type: ignore[misc,valid-type]
+    """The safe loader, except that an impossible date (unquoted ``2026-02-30``) stays
+    the text it was, so validation names the file, key and value instead of the YAML
+    constructor crashing every command (issue 10)."""
+
+
+def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> object:
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
+def load_yaml(raw: bytes, source: str) -> object:
+    """One registry file's YAML, refusing what a person never writes in one but an
+    attacker might: more than MAX_FILE_BYTES, text that is not UTF-8, and aliases
+    (``*name``: a "billion laughs" file expands to gigabytes, and a shared node is no
+    registry construct). Raises RegistryError naming the file."""
+    if len(raw) > MAX_FILE_BYTES:
+        raise RegistryError(
+            source,
+            None,
+            f"a registry file of at most {MAX_FILE_BYTES // 1024} KiB",
+            f"{len(raw):,} bytes",
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise RegistryError(
+            source, None, "UTF-8 text", f"byte 0x{raw[exc.start]:02x} at offset {exc.start}"
+        ) from None
+    if "*" in text:  # no alias without its indicator: skip the event scan otherwise
+        for event in yaml.parse(text, Loader=_Base):
+            if isinstance(event, yaml.AliasEvent):
+                mark = event.start_mark
+                raise RegistryError(
+                    source,
+                    None,
+                    "no YAML aliases (write the value out)",
+                    f"alias *{event.anchor} at line {mark.line + 1}",
+                )
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except (RecursionError, ValueError, OverflowError) as exc:
+        raise RegistryError(source, None, "valid YAML", exc.__class__.__name__) from None
+
 
 SUFFIXES = (".yml", ".yaml")
 
@@ -61,9 +114,8 @@ def load_registry(path: Path, slugs: Sequence[str] = ()) -> Registry:
     if not path.is_dir():
         raise UsageError(f"{path}: account registry directory not found")
     wanted = set(slugs)
-    accounts: list[Account] = []
+    parsed: list[Account] = []
     problems: list[RegistryError] = []
-    seen: dict[str, str] = {}
     problem_stems: set[str] = set()
     base = str(path)
     for name in registry_files(path):
@@ -72,7 +124,8 @@ def load_registry(path: Path, slugs: Sequence[str] = ()) -> Registry:
         data: object = None
         try:
             with open(source, "rb") as handle:
-                data = yaml.load(handle.read(), Loader=_Loader)
+                raw = handle.read(MAX_FILE_BYTES + 1)
+            data = load_yaml(raw, source)
             account = parse_account(data, source, stem)
         except (yaml.YAMLError, RegistryError, OSError) as exc:
             # A bad file may be the account asked for: by stem or by its own slug key.
@@ -80,22 +133,37 @@ def load_registry(path: Path, slugs: Sequence[str] = ()) -> Registry:
             names = {stem, declared} if isinstance(declared, str) else {stem}
             problem_stems |= names
             if not wanted or names & wanted:
-                problems.append(_problem(source, exc))
+                if isinstance(exc, RegistryErrors):
+                    problems.extend(exc.errors)
+                else:
+                    problems.append(_problem(source, exc))
             continue
-        if account.slug in seen:
-            if not wanted or account.slug in wanted:
-                problems.append(
-                    RegistryError(
-                        source,
-                        "slug",
-                        f"a slug no other file uses ({seen[account.slug]} has it)",
-                        repr(account.slug),
+        parsed.append(account)
+    # Two files claiming one slug: neither is the account (issue 10: the one that sorts
+    # first used to take it over); both are named, and the account is left untouched.
+    claims: dict[str, list[Account]] = {}
+    for account in parsed:
+        claims.setdefault(account.slug, []).append(account)
+    accounts: list[Account] = []
+    seen: set[str] = set(claims)
+    for slug, owners in claims.items():
+        if len(owners) > 1:
+            problem_stems.add(slug)
+            if not wanted or slug in wanted:
+                for owner in owners:
+                    others = ", ".join(o.source for o in owners if o is not owner)
+                    problems.append(
+                        RegistryError(
+                            owner.source,
+                            "slug",
+                            f"a slug no other file uses ({others} claims it too; "
+                            f"neither file is used until one is fixed)",
+                            repr(slug),
+                        )
                     )
-                )
-            continue
-        seen[account.slug] = source
-        if not wanted or account.slug in wanted:
-            accounts.append(account)
+        elif not wanted or slug in wanted:
+            accounts.append(owners[0])
+    problems.sort(key=lambda p: p.file)  # by file, each file's problems in key order
     missing = [s for s in slugs if s not in seen and s not in problem_stems]
     if missing:
         raise UsageError(

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import StrictUndefined, Template, TemplateError
+from jinja2.ext import Extension
 from jinja2.sandbox import SandboxedEnvironment
 
 from gl_csm.errors import GlCsmError
@@ -45,9 +46,19 @@ class TemplateRenderError(GlCsmError):
     exit_code = 2
 
 
+# Markdown punctuation that lets text reach beyond itself: ` opens a code span or a fence
+# (everything up to its closing twin, mentions included, stops being text), ~~~ a fence,
+# [ ] a link (GitLab's reference filter skips link text), | a table cell, \ escapes the
+# next character (the template's own). A backslash makes each a literal character
+# (CommonMark "Backslash escapes": any ASCII punctuation).
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`~\[\]|])")
+
+
 def neutralise(value: object) -> str:
-    """Make registry or user text inert in GitLab Markdown (see module docstring)."""
-    text = str(value)
+    """Make registry or user text inert in GitLab Markdown (see module docstring): it
+    shows as written but opens no code span, fence, link, HTML element or comment,
+    mentions nobody and runs no quick action, whatever surrounds it."""
+    text = _MARKDOWN_PUNCTUATION.sub(r"\\\1", str(value))
     # A bot marker is an HTML comment: escaping `<` stops any comment or tag.
     text = text.replace("<", "&lt;")
     text = _MENTION.sub("@" + ZWSP, text)
@@ -60,9 +71,52 @@ def neutralise(value: object) -> str:
     return "\n".join(lines)
 
 
+# GitLab deletes every "\r" before it looks for commands (extractor.rb, perform_regex), so
+# "\r/close" at a line start is a command too.
+_COMMAND_START = re.compile(r"^(?=\r*/)", re.MULTILINE)
+
+
+def inert_commands(text: str) -> str:
+    """``text`` with no line GitLab could run as a quick action: a zero-width space goes
+    before every line that starts with ``/``. GitLab's extractor only runs a command at
+    the very start of a line (lib/gitlab/quick_actions/extractor.rb), so this holds in
+    every context (prose, a fence of any length, a table, HTML), and the reader still
+    sees ``/close``. Idempotent; applied by the gateway to every description and note
+    the bot writes, and by whoever compares such a text with what GitLab stored."""
+    return _COMMAND_START.sub(ZWSP, text)
+
+
 def inline(value: object) -> str:
-    """A value that must stay on one line (a name in a title or a table cell)."""
-    return neutralise(" ".join(str(value).split())).replace("|", "\\|")
+    """A value that must stay on one line (a name in a title or a table cell): its
+    line breaks would end a table row or start a block."""
+    return neutralise(" ".join(str(value).split()))
+
+
+def cell(value: object) -> object:
+    """A value in a Markdown table row: one line, ``|`` escaped. Text the bot trusts
+    (a mention, a link) keeps its meaning but not its line breaks."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, Trusted):
+        return Trusted(" ".join(value.split()))
+    return Trusted(inline(value))
+
+
+class _TableCells(Extension):
+    """Every ``{{ value }}`` on a template line that is a table row (starts with ``|``)
+    goes through :func:`cell`, so a template author cannot forget that a newline in a
+    registry value ends the row and lets the rest of the value start a block."""
+
+    def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+        return "\n".join(
+            _EXPRESSION.sub(r"{{\1 (\2) | cell \3}}", line)
+            if line.lstrip().startswith("|")
+            else line
+            for line in source.split("\n")
+        )
+
+
+_EXPRESSION = re.compile(r"\{\{(-?)\s*(.+?)\s*(-?)\}\}")
 
 
 def safe_title(text: str) -> str:
@@ -100,8 +154,10 @@ def environment() -> SandboxedEnvironment:
         trim_blocks=True,
         lstrip_blocks=True,
         finalize=_finalize,
+        extensions=[_TableCells],
     )
     env.filters["inline"] = lambda v: Trusted(inline(v))
+    env.filters["cell"] = cell
     env.filters["mention"] = mention
     env.globals["mention"] = mention
     return env

@@ -28,9 +28,23 @@ COLORS: tuple[str, ...] = ("green", "yellow", "red")
 # SPEC 2: only these may be set by hand; the others are computed (SPEC 4 Lifecycle).
 MANUAL_LIFECYCLES: tuple[str, ...] = ("will-churn", "churned")
 
-SLUG_RE = re.compile(r"[a-z0-9-]+")
+# A slug is a file name and a GitLab path part: it must not climb out of accounts/
+# ("../x"), start with a dash (an option to git and shells) or be empty (issue 10).
+SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
+SLUG_MAX = 100
 _STAGE_RE = re.compile(r"[a-z][a-z0-9-]*")
-_USERNAME_RE = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.-]*")
+# doc/user/reserved_names.md "Rules for usernames": letters, digits, "_", "." and "-";
+# starts and ends with a letter or digit; no two special characters in a row; not
+# ending in .git or .atom; at most 255 characters (Namespace::URL_MAX_LENGTH).
+_USERNAME_RE = re.compile(r"[A-Za-z0-9](?:[_.-]?[A-Za-z0-9])*")
+_USERNAME_SUFFIXES = (".git", ".atom")
+USERNAME_MAX = 255
+# An account name is an issue title ("Account triage: <name>"; GitLab titles hold at most
+# 255 characters, app/models/concerns/issuable.rb) and a project name (255): refused at
+# load rather than cut mid-run. No control characters but line breaks and tabs (those
+# the templates neutralise, like every other character a person may paste).
+NAME_MAX = 200
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _VERSION_RE = re.compile(r"(\d+)(\.\d+)*")
 
@@ -311,16 +325,34 @@ class _Ctx:
         return tuple(self.choice(f"{key}[{i}]", v, allowed) for i, v in enumerate(value))
 
     def slug(self, key: str, value: object) -> str:
-        if not isinstance(value, str) or not SLUG_RE.fullmatch(value):
-            raise self.fail(key, "a slug of lowercase letters, digits and dashes", value)
+        if not is_slug(value):
+            raise self.fail(key, SLUG_EXPECTED, value)
+        assert isinstance(value, str)
         return value
 
     def username(self, key: str, value: object) -> str | None:
         if value is None:
             return None
-        if not isinstance(value, str) or not _USERNAME_RE.fullmatch(value):
-            raise self.fail(key, "a GitLab username", value)
+        if not is_username(value):
+            raise self.fail(
+                key,
+                "a GitLab username (letters, digits, '_', '.', '-'; starting and ending "
+                "with a letter or digit; no two of '_.-' in a row)",
+                value,
+            )
+        assert isinstance(value, str)
         return value
+
+    def name(self, key: str, value: object) -> str:
+        text = self.string(key, value)
+        if _CONTROL_RE.search(text) or len(text) > NAME_MAX:
+            raise self.fail(
+                key,
+                f"a name of at most {NAME_MAX} characters without control characters "
+                f"(GitLab's limits)",
+                value,
+            )
+        return text
 
     def version(self, key: str, value: object) -> str | None:
         if value is None:
@@ -331,6 +363,27 @@ class _Ctx:
         if not isinstance(value, str) or not _VERSION_RE.fullmatch(value.strip()):
             raise self.fail(key, "a version like '17.5'", value)
         return value.strip()
+
+
+SLUG_EXPECTED = (
+    f"a slug of lowercase letters, digits and dashes, starting with a letter or digit "
+    f"(at most {SLUG_MAX} characters)"
+)
+
+
+def is_slug(value: object) -> bool:
+    """A registry slug: ``[a-z0-9][a-z0-9-]*`` (also a safe file name in accounts/)."""
+    return isinstance(value, str) and len(value) <= SLUG_MAX and bool(SLUG_RE.fullmatch(value))
+
+
+def is_username(value: object) -> bool:
+    """A username GitLab accepts (doc/user/reserved_names.md)."""
+    return (
+        isinstance(value, str)
+        and len(value) <= USERNAME_MAX
+        and bool(_USERNAME_RE.fullmatch(value))
+        and not value.lower().endswith(_USERNAME_SUFFIXES)
+    )
 
 
 def _keys(*names: str) -> frozenset[str]:
@@ -530,37 +583,66 @@ _FLAGS = (
 _TOP_KEYS = frozenset(_SECTIONS) | frozenset(_FLAGS) | {"name", "slug", "segment", "managed"}
 
 
+class RegistryErrors(RegistryError):
+    """Every problem of one registry file (issue 10: report them all, not the first)."""
+
+    def __init__(self, errors: list[RegistryError]) -> None:
+        first = errors[0]
+        self.errors = tuple(errors)
+        GlCsmError.__init__(self, "; ".join(str(e) for e in errors))
+        self.file, self.key, self.expected, self.got = (
+            first.file,
+            first.key,
+            first.expected,
+            first.got,
+        )
+
+
 def parse_account(data: object, source: str, stem: str) -> Account:
     """Validate one registry file's YAML data (SPEC 2) into an Account.
 
     `source` is the file path shown in errors; `stem` the file name without its
-    extension, the default slug. Raises RegistryError for the first problem found.
+    extension, the default slug. Raises RegistryError for a single problem and
+    RegistryErrors (with ``errors``) when the file has several: every key is checked.
     """
     c = _Ctx(source)
     if not isinstance(data, dict):
         raise c.fail(None, "a mapping of account keys (SPEC 2)", data)
-    extra = data.keys() - _TOP_KEYS
-    if extra:
-        name = sorted(str(k) for k in extra)[0]
-        raise RegistryError(source, name, "a known account key", "an unknown key")
+    errors: list[RegistryError] = []
+    missing = object()
+
+    def check(fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except RegistryError as exc:
+            errors.append(exc)
+            return missing
+
+    for extra in sorted(str(k) for k in data.keys() - _TOP_KEYS):
+        errors.append(RegistryError(source, extra, "a known account key", "an unknown key"))
     if "name" not in data:
-        raise c.fail("name", "the account name (required)", None)
-    name = c.string("name", data["name"])
+        errors.append(c.fail("name", "the account name (required)", None))
+        name = missing
+    else:
+        name = check(lambda: c.name("name", data["name"]))
     if "segment" not in data:
-        raise c.fail("segment", "one of " + ", ".join(SEGMENTS) + " (required)", None)
-    segment = c.choice("segment", data["segment"], SEGMENTS)
+        errors.append(c.fail("segment", "one of " + ", ".join(SEGMENTS) + " (required)", None))
+        segment = missing
+    else:
+        segment = check(lambda: c.choice("segment", data["segment"], SEGMENTS))
     slug_value = data.get("slug")
     if slug_value is None:
         slug = stem
-        if not SLUG_RE.fullmatch(stem):
-            raise c.fail(
-                "slug",
-                "a slug of lowercase letters, digits and dashes "
-                "(the file name is not one; set `slug:`)",
-                stem,
+        if not is_slug(stem):
+            errors.append(
+                c.fail(
+                    "slug",
+                    SLUG_EXPECTED + " (the file name is not one; set `slug:`)",
+                    stem,
+                )
             )
     else:
-        slug = c.slug("slug", slug_value)
+        slug = check(lambda: c.slug("slug", slug_value))
 
     fields: dict[str, Any] = {}
     for key, value in data.items():
@@ -568,12 +650,20 @@ def parse_account(data: object, source: str, stem: str) -> Account:
             continue
         parser = _SECTIONS.get(key)
         if parser is not None:
-            fields[key] = parser(c, value)
+            parsed = check(lambda p=parser, v=value: p(c, v))
+            if parsed is not missing:
+                fields[key] = parsed
     for flag in _FLAGS:
         if flag in data:
-            fields[flag] = c.boolean(flag, data[flag])
+            parsed = check(lambda f=flag: c.boolean(f, data[f]))
+            if parsed is not missing:
+                fields[flag] = parsed
     if "managed" in data and data["managed"] is not None:
-        fields["managed"] = c.boolean("managed", data["managed"])
+        parsed = check(lambda: c.boolean("managed", data["managed"]))
+        if parsed is not missing:
+            fields["managed"] = parsed
+    if errors:
+        raise errors[0] if len(errors) == 1 else RegistryErrors(errors)
     if "engagement" in fields:
         fields["has_engagement"] = True
     return Account(name=name, segment=segment, slug=slug, source=source, **fields)

@@ -69,3 +69,26 @@ def who_to_tell(account: Account, health: str | None, sentiment: str | None, peo
             ("VP of Customer Success", people.vp_customer_success),
         ]
     return Notify(color, tuple((role, name) for role, name in out if name))
+
+
+def region_problem(account: Account, color: str | None, people: Any) -> str | None:
+    """Why the regional people of SPEC 5.1 are left out for this color (the account has
+    no region, or one the config's ``people.regions`` lacks), naming who; None when
+    nobody regional is missing. Said in the run output and on the triage issue
+    (issue 9 item 9: they were left out silently)."""
+    if color not in ("yellow", "red"):
+        return None
+    if account.region and account.region in people.regions:
+        return None
+    roles = ["regional CSM manager"]
+    if not account.public_sector:
+        roles.append("CSM director")
+    if color == "red":
+        roles += ["area sales manager", "regional director"]
+    why = (
+        f"region {account.region!r} is not in the config's people.regions"
+        + (f" (known: {', '.join(sorted(people.regions))})" if people.regions else "")
+        if account.region
+        else "the account has no `region` in the registry"
+    )
+    return f"{why}: the {', '.join(roles)} cannot be told"

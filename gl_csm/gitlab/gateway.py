@@ -39,6 +39,8 @@ from tenacity import (
 
 from gl_csm import markers
 from gl_csm.errors import ConfigError, GitLabError, GitLabUnreachable
+from gl_csm.templates import inert_commands
+from gl_csm.urls import redact_url
 
 T = TypeVar("T")
 SANDBOX_URL = "https://sandbox.gl-csm.invalid"
@@ -212,7 +214,8 @@ class Gateway:
 
     @property
     def url(self) -> str:
-        return self.gl.url
+        """GitLab's URL as it may be shown or posted: without credentials (issue 10)."""
+        return redact_url(self.gl.url)
 
     def close(self) -> None:
         self.gl.session.close()
@@ -333,6 +336,36 @@ class Gateway:
                 f"{exc}; nothing was done (check the URL, the network and GITLAB_TOKEN, "
                 f"or run `gl-csm doctor`)"
             ) from None
+
+    # -- instance and token (gl-csm doctor) ----------------------------------------
+
+    def version(self) -> Any:
+        """GET /version (doc/api/version.md): a dict with ``version`` on GitLab."""
+        return self.get("/version", "read GitLab's version")
+
+    def metadata(self) -> dict | None:
+        """GET /metadata (doc/api/metadata.md): ``enterprise`` says EE or CE."""
+        found = self.get("/metadata", "read GitLab's metadata")
+        return found if isinstance(found, dict) else None
+
+    def token_self(self) -> dict | None:
+        """GET /personal_access_tokens/self (doc/api/personal_access_tokens.md)."""
+        found = self.get("/personal_access_tokens/self", "read the token's scopes and expiry")
+        return found if isinstance(found, dict) else None
+
+    def license(self) -> dict | None:
+        """GET /license (doc/api/license.md): administrators only (403 otherwise)."""
+        found = self.get("/license", "read the instance's license")
+        return found if isinstance(found, dict) else None
+
+    def member_access(self, kind: str, path: str | int, user_id: int) -> int | None:
+        """The user's effective access level on a group or project (inherited included,
+        doc/api/members.md "members/all/:user_id"); None when not a member."""
+        assert kind in ("groups", "projects")
+        found = self.get(
+            f"/{kind}/{enc(path)}/members/all/{user_id}", f"read {user_id}'s access to {path}"
+        )
+        return int(found["access_level"]) if isinstance(found, dict) else None
 
     def current_user(self) -> dict:
         user = self.get("/user", "read the token's user")
@@ -638,6 +671,7 @@ class Gateway:
         answer only an *open* issue with it counts; a closed one is an earlier episode."""
         if marker_token not in description:
             raise ValueError("a bot issue must carry its marker in the description")
+        description = inert_commands(description)  # issue 10: no quick action runs
         state = "opened" if reuses_marker else "all"
         return self.create(
             f"/projects/{enc(project)}/issues",
@@ -648,6 +682,8 @@ class Gateway:
         )
 
     def update_issue(self, project: str | int, iid: int, **fields: Any) -> dict:
+        if isinstance(fields.get("description"), str):
+            fields["description"] = inert_commands(fields["description"])
         return self.put(
             f"/projects/{enc(project)}/issues/{iid}", f"update issue {project}#{iid}", fields
         )
@@ -675,6 +711,7 @@ class Gateway:
     ) -> dict:
         if marker_token not in body:
             raise ValueError("a bot note must carry its marker")
+        body = inert_commands(body)  # issue 10: no quick action runs as the bot
 
         def find() -> dict | None:
             for note in self.notes(project, iid, kind=kind):
@@ -699,7 +736,7 @@ class Gateway:
         return self.put(
             f"/projects/{enc(project)}/{kind}/{iid}/notes/{note_id}",
             f"update note {note_id} on {project}#{iid}",
-            {"body": body},
+            {"body": inert_commands(body)},
         )
 
     # -- merge requests -------------------------------------------------------------

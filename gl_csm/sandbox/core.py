@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from gl_csm.sandbox import editions, routes
+from gl_csm.sandbox import editions, meta, routes
 from gl_csm.sandbox.errors import ApiError, unauthorized
 from gl_csm.sandbox.request import ApiRequest, Reply, parse_params
 from gl_csm.sandbox.store import (
@@ -300,6 +300,7 @@ class Sandbox:
             if not path.startswith(API_PREFIX + "/"):
                 raise ApiError(404, {"error": "404 Not Found"})
             user_id, job_token = self._authenticate(headers)
+            meta.check_token(self.store, meta.header_token(headers), method)  # expiry, scopes
             found, args = routes.find(method, path[len(API_PREFIX) :])
             params = parse_params(query, headers, body)
             req = ApiRequest(

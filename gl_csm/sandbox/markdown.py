@@ -72,9 +72,14 @@ _NOT_RENDERED = re.compile(
 _MENTION = re.compile(r"(?<![\w@/.+\-\\`])@(?P<name>[A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_])?)")
 
 
+_ESCAPED_CODE = re.compile(r"\\[`~]")
+
+
 def mentioned_names(text: str) -> list[str]:
     """``@names`` in rendered text, in order of first appearance, without duplicates."""
-    visible = _NOT_RENDERED.sub(" ", text or "")
+    # CommonMark "Backslash escapes": an escaped ` or ~ is a literal character, it opens
+    # no code span or fence (so it must not hide the mentions after it).
+    visible = _NOT_RENDERED.sub(" ", _ESCAPED_CODE.sub("'", text or ""))
     seen: list[str] = []
     for match in _MENTION.finditer(visible):
         name = match.group("name")

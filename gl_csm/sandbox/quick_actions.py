@@ -1,6 +1,7 @@
 """Quick actions in issue descriptions and notes (doc/user/project/quick_actions.md).
 
-Commands are extracted by ``markdown.split_commands`` and interpreted here into
+Commands are extracted by :func:`extract`, a port of GitLab's own extractor
+(lib/gitlab/quick_actions/extractor.rb, ``commands_regex``), and interpreted here into
 the same update parameters the REST API takes; the caller applies them with
 ``issuables.apply_update``. ``commands_changes`` in a note answer uses these
 parameter names (doc/api/notes.md, "Create new issue note": a note made only of
@@ -21,7 +22,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gl_csm.sandbox.labels_model import visible_labels
-from gl_csm.sandbox.markdown import split_commands
 from gl_csm.sandbox.store import Record, Store
 
 _EFFECTIVE = frozenset(
@@ -133,8 +133,44 @@ class Outcome:
         return self.commands > 0 and self.text.strip() == ""
 
 
+# lib/gitlab/quick_actions/extractor.rb, ``commands_regex``, flags ``mix``: Ruby's ``m`` is
+# Python's DOTALL (``^``/``$`` are always line anchors in Ruby, hence MULTILINE). The
+# alternatives are tried in this order at each position, so a block that starts first
+# wins. Quirks kept on purpose, because GitLab has them: only a *closing* line of exactly
+# three backticks ends a code block (a ```` fence protects nothing by itself); a ~~~
+# fence protects nothing; "inline code" runs from a line start, across lines, to the
+# last backtick that ends a line after another backtick. Ruby's ``\s`` is ASCII.
+_NAMES = "|".join(re.escape(n) for n in sorted(COMMAND_NAMES, key=lambda n: (-len(n), n)))
+_EXTRACTOR = re.compile(
+    rf"""
+      (?P<code>  ^```  .+?  \n```$ )
+    | (?P<inline_code>  ^.*`\n*  .+?  \n*`$ )
+    | (?P<html>  ^<[^>]+?>\n  .+?  \n<\/[^>]+?>$ )
+    | (?P<quote>  ^>>>  .+?  \n>>>$ )
+    | (?:
+        ^\/
+        (?P<cmd>{_NAMES})
+        (?: [ ] (?P<arg>[^\n]*) )?
+        (?: [ \t\r\n\f\v]*\n | $ )
+      )
+    """,
+    re.MULTILINE | re.DOTALL | re.IGNORECASE | re.VERBOSE,
+)
+
+
 def extract(text: str) -> tuple[str, list[tuple[str, str]]]:
-    return split_commands(text, COMMAND_NAMES)
+    """(text without its command lines, [(command, argument)]), as GitLab's
+    ``Extractor#extract_commands``: ``\r`` deleted first, the result right-stripped."""
+    commands: list[tuple[str, str]] = []
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group("cmd") is None:
+            return match.group(0)
+        commands.append((match.group("cmd").lower(), (match.group("arg") or "").strip()))
+        return ""
+
+    remaining = _EXTRACTOR.sub(replace, text.replace("\r", ""))
+    return remaining.rstrip(), commands
 
 
 def interpret(

@@ -9,6 +9,7 @@ from gl_csm.sandbox import (  # noqa: F401  (imported for their @route registrat
     labels,
     members,
     merge_requests,
+    meta,
     milestones,
     notes,
     projects,

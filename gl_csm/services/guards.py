@@ -38,3 +38,32 @@ def require_accounts_project(gateway: Gateway, settings: Settings, command: str)
     nothing to the triage or escalation projects (onboard, promote, disengage)."""
     _, projects = settings.require_layout(command)
     return require_internal_project(gateway, "accounts", projects.accounts)
+
+
+def _under(path: str, group: str) -> bool:
+    return path.lower().startswith(group.strip("/").lower() + "/")
+
+
+def require_collaboration_path(settings: Settings, slug: str, path: str, command: str) -> str:
+    """A collaboration project path (the registry's ``project:`` or what GitLab says a
+    project's path is) that the bot may move, make a CSM owner of, or write customer
+    files into: inside ``groups.pre_sales`` or ``groups.post_sales`` and never one of
+    the internal projects (SPEC 1: ARR and health stay internal). Refused with exit 2
+    before anything is written (issue 10: a ``project:`` naming the triage project
+    moved it into the customer group)."""
+    groups, projects = settings.require_layout(command)
+    clean = path.strip().strip("/")
+    internal = {p.strip("/").lower(): role for role, p in projects.items()}
+    if clean.lower() in internal:
+        raise ConfigError(
+            f"account {slug}: project {clean!r} is the internal projects.{internal[clean.lower()]}"
+            f"; a collaboration project must be in {groups.pre_sales} or {groups.post_sales}. "
+            f"Fix `project:` in the registry file (nothing was written)"
+        )
+    if not (_under(clean, groups.pre_sales) or _under(clean, groups.post_sales)):
+        raise ConfigError(
+            f"account {slug}: project {clean!r} is outside the collaboration groups "
+            f"({groups.pre_sales}, {groups.post_sales}); gl-csm only moves and writes "
+            f"collaboration projects. Fix `project:` in the registry file (nothing was written)"
+        )
+    return clean

@@ -36,7 +36,7 @@ from typing import Any
 
 from gl_csm import markers
 from gl_csm.config import Settings
-from gl_csm.errors import UsageError
+from gl_csm.errors import ConfigError, UsageError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Outcome, Plan, dry_run_outcome
 from gl_csm.registry import load_registry
@@ -343,6 +343,8 @@ def _promote_now(
 
     try:
         plan = plan_promote_on_label(gateway, settings, slug, today, event.iid, label)
+    except ConfigError:
+        raise  # a bad registry or config (e.g. `project:` naming an internal project): exit 2
     except UsageError as exc:
         # A reason not to act (not paid yet, no project): ignored with the reason, exit 0
         # (SPEC 7: 2 is for bad usage or config); the label stays for a later run.

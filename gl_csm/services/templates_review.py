@@ -38,7 +38,13 @@ from gl_csm.plan import Plan
 from gl_csm.services.collaboration import project_state as collab
 from gl_csm.services.triage.playbooks import PLAYBOOKS
 from gl_csm.services.triage.playbooks import check_file as check_playbooks
-from gl_csm.templates import INTERNAL_LABEL_PREFIXES, Manifest, inline, manifest_for
+from gl_csm.templates import (
+    INTERNAL_LABEL_PREFIXES,
+    Manifest,
+    inert_commands,
+    inline,
+    manifest_for,
+)
 
 # `/label ~name` or `/label ~"two words"` in an issue template (doc/user/project/quick_actions.md).
 _LABEL_ACTION = re.compile(r'~"([^"]+)"|~([^\s~"]+)')
@@ -258,9 +264,11 @@ def sample_accounts(accounts: tuple[Account, ...]) -> dict[str, Account]:
 
 
 def _fenced(text: str) -> str:
-    """A Markdown code block that nothing in ``text`` can close; no marker, mention
-    or quick action inside it takes effect (ARCHITECTURE rule 5)."""
-    text = _MARKER_TEXT.sub("gl-csm\u200b:", text)
+    """A Markdown code block that nothing in ``text`` can close; no marker or mention
+    inside it takes effect (ARCHITECTURE rule 5). Quick actions are *not* stopped by
+    the fence (GitLab's extractor only knows exact ``` fences, and an issue template
+    holds ``/label`` lines): every command line is made inert (issue 10)."""
+    text = inert_commands(_MARKER_TEXT.sub("gl-csm\u200b:", text))
     longest = max((len(m) for m in _BACKTICKS.findall(text)), default=0)
     fence = "`" * max(4, longest + 1)
     return f"{fence}markdown\n{text.rstrip()}\n{fence}"
@@ -416,7 +424,9 @@ def note_body(iid: int, check: CheckResult, sections: list[Section], changed: in
         head.append("This merge request changes no template: nothing to preview.")
     text = "\n".join(head)
     if len(text) > NOTE_LIMIT:
-        return text[: NOTE_LIMIT - 200] + "\n\n**Truncated**: too many problems to list."
+        return inert_commands(
+            text[: NOTE_LIMIT - 200] + "\n\n**Truncated**: too many problems to list."
+        )
     for shown, section in enumerate(sections):
         block = "\n\n" + section.to_markdown()
         if len(text) + len(block) + 300 > NOTE_LIMIT:
@@ -427,7 +437,8 @@ def note_body(iid: int, check: CheckResult, sections: list[Section], changed: in
             )
             break
         text += block
-    return text + "\n"
+    # The note compared with the stored one must be what the gateway sends.
+    return inert_commands(text + "\n")
 
 
 def plan_mr_preview(

@@ -29,9 +29,16 @@ def registry_dir(tmp_path: Path) -> Path:
 
 def test_bad_files_are_problems_and_the_others_load(registry_dir: Path) -> None:
     reg = load_registry(registry_dir)
-    assert [a.slug for a in reg.accounts] == ["alpha", "beta"]
-    assert [Path(p.file).name for p in reg.problems] == ["broken.yml", "negative.yml", "zeta.yml"]
-    broken, negative, duplicate = reg.problems
+    # Issue 10: two files claiming "alpha" are both refused, the account untouched.
+    assert [a.slug for a in reg.accounts] == ["beta"]
+    assert [Path(p.file).name for p in reg.problems] == [
+        "alpha.yml",
+        "broken.yml",
+        "negative.yml",
+        "zeta.yml",
+    ]
+    first, broken, negative, duplicate = reg.problems
+    assert first.key == "slug" and "zeta.yml" in first.expected
     assert broken.expected == "valid YAML" and "line" in broken.got
     assert str(negative) == (
         f"{registry_dir}/negative.yml: key 'seats.active': expected a non-negative integer, got -3"
@@ -41,7 +48,7 @@ def test_bad_files_are_problems_and_the_others_load(registry_dir: Path) -> None:
 
 def test_source_is_the_file_path(registry_dir: Path) -> None:
     reg = load_registry(registry_dir)
-    assert reg.accounts[0].source == str(registry_dir / "alpha.yml")
+    assert reg.accounts[0].source == str(registry_dir / "beta.yaml")
 
 
 def test_requested_slugs_only(registry_dir: Path) -> None:

@@ -194,6 +194,9 @@ def bot_texts(workdir: Path) -> dict[str, str]:
     out["bot/plans/handoff-globex-erin.txt"] = s.apply(
         lambda: plan_handoff(s.gateway, s.settings, "globex", "erin", s.today)
     )
+    out["bot/plans/handoff-tyrell-frank.txt"] = s.apply(
+        lambda: plan_handoff(s.gateway, s.settings, "tyrell", "frank", s.today)
+    )
     out["bot/plans/disengage-soylent.txt"] = s.apply(
         lambda: plan_disengage(
             s.gateway, s.settings, "soylent", s.today, reason="Moving to a competitor's suite"

@@ -131,7 +131,7 @@ def test_first_run_writes_one_request_per_object(world: World) -> None:
     objects = sum(len(world.issues(p)) for p in (ACCOUNTS, TRIAGE, ESCALATIONS))
     objects += len(world.person().milestones(TRIAGE))
     assert first.writes == objects
-    assert len(outcome.changes) == objects  # the milestone is a plan line too (issue 9)
+    assert len(outcome.changes) == objects  # one change per object, each one request
     newco = _tracking(world, "newco")
     assert world.notes(ACCOUNTS, newco["iid"]) == []
     assert "onboarding of **New Co** ended on" in newco["description"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gl_csm import markers
-from tests.services.triage_world import ACCOUNTS, RED, World
+from tests.services.triage_world import ACCOUNTS, RED, TRIAGE, World
 
 D = date.fromisoformat
 
@@ -87,3 +87,29 @@ def test_the_card_dates_the_sentiment_from_the_registry(world: World) -> None:
     tracking = _by_marker(world, ACCOUNTS, "tracking")["acme"]
     texts = [tracking["description"]] + [n["body"] for n in world.notes(ACCOUNTS, tracking["iid"])]
     assert any("has not changed since 2026-10-01" in (t or "") for t in texts)
+
+
+@pytest.mark.parametrize(
+    ("region", "why"),
+    [
+        ("LATAM", "region 'LATAM' is not in the config's people.regions"),
+        (None, "the account has no `region` in the registry"),
+    ],
+)
+def test_a_region_missing_from_the_config_is_said_not_silent(
+    world: World, region: str | None, why: str
+) -> None:
+    """Issue 9 item 9: a red account whose region the config lacks: the run output
+    and the triage issue say who could not be told, and why."""
+    world.add("initech", "Initech", region=region, **RED)
+    outcome, _, _ = world.run()
+    assert outcome.exit_code == 0, outcome.failures
+    text = outcome.render("text", dry_run=False)
+    assert f"warning: initech: {why}" in text
+    assert "area sales manager, regional director cannot be told" in text
+    body = _by_marker(world, TRIAGE, "triage")["initech"]["description"]
+    assert f"**Not told:** {why}" in body
+    # A configured region: no warning.
+    world.add("globex", "Globex", region="EMEA", **RED)
+    outcome, _, _ = world.run()
+    assert "warning: globex" not in outcome.render("text", dry_run=False)

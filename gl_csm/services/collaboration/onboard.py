@@ -23,18 +23,34 @@ from gl_csm.errors import UsageError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan
 from gl_csm.services.collaboration import project_state as collab
-from gl_csm.services.guards import require_accounts_project
+from gl_csm.services.guards import require_accounts_project, require_collaboration_path
 from gl_csm.templates import manifest_for
 
 
 def plan_onboard(gateway: Gateway, settings: Settings, slug: str, today: date) -> Plan:
     groups, projects = settings.require_layout("onboard")
     account = collab.load_account(settings, slug)
+    if account.digital:
+        # Issue 9 item 6: a collaboration project promises a CSM-led relationship
+        # ("Your Customer Success Manager leads this project"); a digital customer has
+        # no CSM (SPEC 2, handbook 001: priority 4, served by the digital programs).
+        raise UsageError(
+            f"account {slug}: `digital: true` in {account.source or 'the registry'}: a "
+            f"digital customer is not CSM-assigned, so gl-csm makes no collaboration "
+            f"project for it (its README would promise a CSM who does not exist); when a "
+            f"CSM takes the account, remove `digital: true`, set team.csm and run "
+            f"`gl-csm onboard {slug}` again. Nothing was written"
+        )
     manifest = manifest_for(collab.manifests_for(settings), account.segment)
     path = collab.project_path(manifest, account, groups)
+    require_collaboration_path(settings, account.slug, path, "onboard")
     namespace_path, _, path_part = path.rpartition("/")
 
     existing = gateway.project(path)
+    if existing is not None:  # GitLab follows a moved project's redirect
+        require_collaboration_path(
+            settings, account.slug, existing["path_with_namespace"], "onboard"
+        )
     require_accounts_project(gateway, settings, "onboard")
     plan = Plan()
     if existing is None:

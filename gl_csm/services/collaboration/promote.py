@@ -34,7 +34,7 @@ from gl_csm.errors import GitLabError, UsageError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
 from gl_csm.services.collaboration import project_state as collab
-from gl_csm.services.guards import require_accounts_project
+from gl_csm.services.guards import require_accounts_project, require_collaboration_path
 from gl_csm.templates import manifest_for
 
 
@@ -43,12 +43,18 @@ def find_project(gateway: Gateway, settings: Settings, account: Any) -> dict:
     ``<pre-sales>/<slug>`` or ``<post-sales>/<slug>``."""
     groups, _ = settings.require_layout("promote")
     if account.project:
-        candidates = [account.project.strip("/")]
+        candidates = [
+            require_collaboration_path(settings, account.slug, account.project, "promote")
+        ]
     else:
         candidates = [f"{groups.pre_sales}/{account.slug}", f"{groups.post_sales}/{account.slug}"]
     for path in candidates:
         project = gateway.project(path)
         if project is not None:
+            # GitLab follows the redirect of a moved project: check where it really is.
+            require_collaboration_path(
+                settings, account.slug, project["path_with_namespace"], "promote"
+            )
             return project
     raise UsageError(
         f"account {account.slug}: no collaboration project at {' or '.join(candidates)}; "

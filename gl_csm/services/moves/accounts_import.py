@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import csv
+import io
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -36,10 +37,10 @@ from typing import Any
 import yaml
 
 from gl_csm.config import Settings
-from gl_csm.domain.account import RegistryError, parse_account
+from gl_csm.domain.account import SLUG_EXPECTED, SLUG_MAX, RegistryError, is_slug, parse_account
 from gl_csm.errors import GlCsmError, UsageError
 from gl_csm.plan import Plan, Results
-from gl_csm.registry import registry_files
+from gl_csm.registry import MAX_FILE_BYTES, load_yaml, registry_files
 from gl_csm.registry_writeback import RegistryEditError, edit_text, scalar, write_atomically
 
 #: Key order of a new registry file (SPEC 2 schema order).
@@ -96,6 +97,11 @@ def convert(key: str, raw: str) -> Any:
         if not _COUNT_RE.match(text):
             raise CellError("a whole number of seats like 1000")
         return int(text.replace(",", ""))
+    if key == "slug":
+        # A slug becomes a file name: "../outside/pwned" or "/etc/x" must never be one.
+        if not is_slug(text):
+            raise CellError(SLUG_EXPECTED)
+        return text
     if key in _DATE_KEYS:
         found = _DATE_RE.match(text)
         try:
@@ -111,7 +117,7 @@ def _bad_date() -> Any:
 
 def slugify(name: str) -> str:
     """A registry slug (``[a-z0-9-]+``) from an account name."""
-    return "-".join(re.findall(r"[a-z0-9]+", name.lower()))
+    return "-".join(re.findall(r"[a-z0-9]+", name.lower()))[:SLUG_MAX].rstrip("-")
 
 
 # ---------------------------------------------------------------- nested data
@@ -185,9 +191,16 @@ def index_registry(accounts_dir: Path) -> Index:
     for name in registry_files(accounts_dir):
         path = accounts_dir / name
         try:
-            text = path.read_text(encoding="utf-8")
-            data = yaml.safe_load(text)
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            # The registry loader's own limits (size, UTF-8, no aliases): a YAML bomb in
+            # a registry file is a broken file here too, not minutes of CPU (issue 10).
+            with path.open("rb") as handle:
+                raw = handle.read(MAX_FILE_BYTES + 1)
+            data = load_yaml(raw, str(path))
+            text = raw.decode("utf-8-sig")
+        except RegistryError as exc:
+            index.broken[name.rsplit(".", 1)[0]] = f"expected {exc.expected}, got {exc.got}"
+            continue
+        except (OSError, yaml.YAMLError) as exc:
             index.broken[name.rsplit(".", 1)[0]] = str(exc).splitlines()[0]
             continue
         if not isinstance(data, dict):
@@ -208,6 +221,13 @@ class Row:
     line: int
     cells: dict[str, str]  # registry key -> non-empty cell text
     columns: dict[str, str]  # registry key -> CSV column name
+    problem: str | None = None  # a row the CSV reader could not read as text
+
+
+#: Python's csv module refuses longer fields (csv.field_size_limit); no registry value
+#: comes near it.
+CELL_LIMIT = csv.field_size_limit()
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
 
 
 class RowError(GlCsmError):
@@ -218,30 +238,63 @@ class RowError(GlCsmError):
 
 
 def read_rows(path: Path, columns: Mapping[str, str]) -> Iterator[Row]:
-    """The CSV's data rows with the mapped, non-empty cells (UTF-8, Excel BOM allowed)."""
+    """The CSV's data rows with the mapped, non-empty cells (UTF-8, Excel BOM allowed).
+
+    A row the reader cannot take (a cell that is not UTF-8, e.g. a latin-1 export; a
+    cell over CELL_LIMIT characters) comes back with its ``problem``; the rows after it
+    are still read (issue 10)."""
     try:
-        handle = path.open(encoding="utf-8-sig", newline="")
+        raw = path.read_bytes()
     except OSError as exc:
         raise UsageError(f"{path}: cannot read the CSV file: {exc.strerror}") from None
-    with handle:
-        reader = csv.DictReader(handle)
+    # Undecodable bytes become lone surrogates: the row that holds them is refused.
+    text = raw.decode("utf-8-sig", errors="surrogateescape")
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
         header = reader.fieldnames or []
-        used = {c: k for c, k in columns.items() if c in header}
-        if not {"name", "slug"} & set(used.values()):
-            wanted = [c for c, k in columns.items() if k in ("name", "slug")]
-            raise UsageError(
-                f"{path}: expected a column {' or '.join(repr(c) for c in wanted)} "
-                f"(crm_import.columns), found columns {', '.join(header) or 'none'}"
+    except csv.Error as exc:
+        raise UsageError(f"{path}: line 1: cannot read the CSV header: {exc}") from None
+    if any(_NOT_UTF8.search(h) for h in header):
+        raise UsageError(
+            f"{path}: line 1: expected UTF-8 text (save the export as CSV UTF-8), got other bytes"
+        )
+    used = {c: k for c, k in columns.items() if c in header}
+    if not {"name", "slug"} & set(used.values()):
+        wanted = [c for c, k in columns.items() if k in ("name", "slug")]
+        raise UsageError(
+            f"{path}: expected a column {' or '.join(repr(c) for c in wanted)} "
+            f"(crm_import.columns), found columns {', '.join(header) or 'none'}"
+        )
+    by_key = {k: c for c, k in used.items()}
+    line = reader.line_num + 1
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            too_long = "field larger than field limit" in str(exc)
+            problem = (
+                f"expected cells of at most {CELL_LIMIT:,} characters, got a longer one"
+                if too_long
+                else f"expected a CSV row, got {exc}"
             )
-        line = reader.line_num + 1
-        for record in reader:
-            cells = {k: (record.get(c) or "") for c, k in used.items()}
+            yield Row(line, {}, by_key, problem)
+            line = reader.line_num + 1
+            continue
+        cells = {k: (record.get(c) or "") for c, k in used.items()}
+        bad = [k for k, v in cells.items() if _NOT_UTF8.search(v)]
+        if bad:
             yield Row(
                 line,
-                {k: v for k, v in cells.items() if v.strip()},
-                {k: c for c, k in used.items()},
+                {},
+                by_key,
+                f"column '{by_key[bad[0]]}' ({bad[0]}): expected UTF-8 text (save the export "
+                f"as CSV UTF-8), got bytes that are not (latin-1?)",
             )
-            line = reader.line_num + 1
+        else:
+            yield Row(line, {k: v for k, v in cells.items() if v.strip()}, by_key)
+        line = reader.line_num + 1
 
 
 @dataclass
@@ -294,6 +347,8 @@ def plan_row(where: str, row: Row, index: Index, accounts_dir: Path) -> Upsert |
     values = _values(where, row)
     target = _target(where, row, values, index)
     if isinstance(target, str):
+        if not is_slug(target):  # never a path outside accounts/ (issue 10)
+            raise RowError(where, row, "slug", SLUG_EXPECTED, repr(target))
         if target in index.broken:
             raise RowError(where, row, None, f"a readable {target}.yml", index.broken[target])
         path, old_text, old = accounts_dir / f"{target}.yml", None, {}
@@ -366,6 +421,9 @@ def plan_import(settings: Settings, csv_path: Path) -> Plan:
     where = str(csv_path)
     seen: dict[Path, int] = {}
     for row in read_rows(csv_path, settings.crm_columns):
+        if row.problem is not None:
+            plan.fail(None, f"{where}:{row.line}: {row.problem}")
+            continue
         try:
             upsert = plan_row(where, row, index, settings.accounts_dir)
         except GlCsmError as exc:

@@ -44,7 +44,7 @@ from gl_csm.registry_writeback import RegistryEditError, with_csm, write_csm
 from gl_csm.services.collaboration import project_state as collab
 from gl_csm.services.guards import require_internal_projects
 from gl_csm.services.triage.tracking import UserIds, issue_link, render_template
-from gl_csm.templates import Trusted, inline, manifest_for, safe_title
+from gl_csm.templates import ACCESS_LEVELS, Trusted, inline, manifest_for, safe_title
 
 KIND = "handoff"
 TEMPLATE = "handoff_checklist.md.j2"
@@ -292,7 +292,10 @@ def _plan_checklist(
         "old_csm": old_csm,
         "new_csm": new_csm,
         "ae": account.team.ae,
-        "access": access,
+        # Only what is true (issue 9 item 8): membership only when a project exists.
+        "access": access if project is not None and access in ACCESS_LEVELS else None,
+        "project_exists": project is not None,
+        "tracking_exists": tracking is not None,
         "registry_file": Path(account.source).name if account.source else "-",
         "project_link": _project_link(project, account),
         "tracking_link": issue_link(tracking, "Tracking issue")

@@ -44,7 +44,7 @@ from gl_csm.config import Settings
 from gl_csm.domain.account import Account
 from gl_csm.domain.assessment import Assessment, assess
 from gl_csm.domain.health import LabelSignals
-from gl_csm.domain.notify import who_to_tell
+from gl_csm.domain.notify import region_problem, who_to_tell
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results, failure_text
 from gl_csm.registry import load_registry
@@ -261,6 +261,13 @@ def _plan_account(
         None if h is None or h.sentiment_from_label else account.sentiment.updated,
     )
     notify = who_to_tell(account, h.color if h else None, sentiment, settings.people)
+    missing_region = region_problem(account, notify.color, settings.people)
+    if missing_region and (a.needs_triage or slug in ctx.triage):
+        plan.notes.append(
+            f"warning: {slug}: {missing_region}; fix `region` in "
+            f"{account.source or 'its registry file'} or add the region under "
+            f"people.regions in the config"
+        )
 
     row: dict[str, Any] = {
         "slug": slug,

@@ -15,7 +15,7 @@ from gl_csm.domain.account import Account
 from gl_csm.domain.assessment import Assessment
 from gl_csm.domain.cadence import fiscal_quarter, milestone_name
 from gl_csm.domain.health import worse_color
-from gl_csm.domain.notify import Notify, who_to_tell
+from gl_csm.domain.notify import Notify, region_problem, who_to_tell
 from gl_csm.domain.reminders import at_risk_update
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
@@ -168,6 +168,7 @@ def _plan_new_triage_issue(
             else "",
             "color": notify.color or "none",
             "people": _people_lines(notify),
+            "region_warning": region_problem(account, notify.color, settings.people),
             "at_risk_format": at_risk_format(),
             "common_discovery": playbooks().get("common_discovery", ""),
             "playbooks": [playbooks()["types"][t] for t in types],
