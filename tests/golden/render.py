@@ -66,9 +66,12 @@ class Scenario:
         (root / "gl-csm.yml").write_text(CONFIG)
         self.settings: Settings = load_settings(root / "gl-csm.yml", environ={})
         # i8-bot: the bot still finds its issues by a marker search, which GitLab's full-text
-        # search never answers; back to the default (full text) once it does not.
+        # search never answers, and assigns several people (Premium); back to the defaults
+        # (full text, Free) once it does not need them.
         self.sandbox = Sandbox(
-            clock=lambda: dt.datetime.combine(self.today, dt.time(9), dt.UTC), search="ilike"
+            clock=lambda: dt.datetime.combine(self.today, dt.time(9), dt.UTC),
+            search="ilike",
+            edition="premium",
         )
         seed_sandbox(
             self.sandbox,
