@@ -25,10 +25,12 @@ from gl_csm.runtime import DEFAULT_SANDBOX, Runtime, open_runtime
 from gl_csm.urls import redact_url
 
 #: Commands that never open a GitLab connection (SPEC 7): no URL, no token needed.
-NO_GITLAB = frozenset({"assess", "templates check", "accounts import", "sandbox serve"})
+NO_GITLAB = frozenset({"assess", "templates check", "accounts import", "sandbox serve", "demo"})
 #: The README section that documents each command (default: "Commands").
 README_SECTION = {
     "doctor": "Preflight: gl-csm doctor",
+    "demo": "Quick start",
+    "accounts import": "Registry changes",
     "triage": "In CI",
     "report": "In CI",
     "react": "In CI",
@@ -92,6 +94,7 @@ class AppContext:
     sandbox_path: Path
     today: date
     _settings: Settings | None = None
+    commit_registry: bool = False
 
     @property
     def settings(self) -> Settings:
@@ -157,8 +160,22 @@ def main(
     )
 
 
+def _set_commit_registry(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    app = ctx.find_object(AppContext)
+    if app is not None and value:
+        app.commit_registry = True
+
+
 def writing_command(fn: Callable[..., Any]) -> Callable[..., Any]:
     """The options every writing command takes (SPEC 7)."""
+    fn = click.option(
+        "--commit-registry",
+        is_flag=True,
+        expose_value=False,
+        callback=_set_commit_registry,
+        help="Commit registry edits to the branch gl-csm/registry-updates of the ops project "
+        "and open/update its merge request (automatic in CI against a GitLab).",
+    )(fn)
     fn = click.option("--stats", is_flag=True, help="Print API calls made (reads, writes).")(fn)
     fn = click.option(
         "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
@@ -179,9 +196,11 @@ def run_plan(
     """Open the runtime, build the plan, apply it unless --dry-run, print, exit."""
     runtime = app.runtime(dry_run=dry_run)
     try:
+        before = registry_snapshot(app, dry_run)
         plan = build(runtime)
         outcome = dry_run_outcome(plan) if dry_run else plan.apply(runtime.gateway)
         extra = after(runtime, outcome) if after and not dry_run else None
+        committed = commit_registry_edits(app, runtime, before)
     finally:
         runtime.close()
     counts = runtime.gateway.stats.to_json() if stats else None
@@ -189,7 +208,68 @@ def run_plan(
     if fmt != "json":
         for failure in outcome.failures:
             click.echo(f"gl-csm: error: {failure.to_text()}", err=True)
-    sys.exit(outcome.exit_code)
+    sys.exit(max(outcome.exit_code, committed))
+
+
+def registry_snapshot(app: AppContext, dry_run: bool) -> Any:
+    """The registry files before a command, when its edits are to be committed
+    (README "Registry changes"); None otherwise."""
+    from gl_csm.services import registry_commit
+
+    if dry_run or not registry_commit.wanted(app.settings, app.commit_registry):
+        return None
+    registry_commit.ops_project(app.settings)  # no ops project: exit 2 before any write
+    return registry_commit.snapshot(app.settings)
+
+
+def commit_registry_edits(app: AppContext, runtime: Runtime, before: Any) -> int:
+    """Commit what the command changed in the registry; the exit code it adds (1 when
+    the commit failed: the edits are then only in this checkout, and it says so)."""
+    from gl_csm.services import registry_commit
+
+    if before is None:
+        return 0
+    files = registry_commit.changed(before)
+    if not files:
+        return 0
+    job = click.get_current_context().command_path.partition(" ")[2] or "gl-csm"
+    try:
+        line = registry_commit.commit_registry(
+            runtime.gateway, registry_commit.ops_project(app.settings), files, job
+        )
+    except GlCsmError as exc:
+        click.echo(
+            f"gl-csm: error: registry edits of {', '.join(sorted(files))} were not committed "
+            f"(they are only in this checkout): {exc}",
+            err=True,
+        )
+        return 1
+    click.echo(f"gl-csm: {line}", err=True)
+    return 0
+
+
+# -- demo --------------------------------------------------------------------------
+
+
+@main.command()
+@click.option(
+    "--dir",
+    "folder",
+    default=".gl-csm/demo",
+    show_default=True,
+    metavar="PATH",
+    help="Where the demo copies the registry and keeps its sandbox and report.",
+)
+@click.pass_obj
+def demo(app: AppContext, folder: str) -> None:
+    """Run the daily job on the built-in sandbox with the sample registry: setup,
+    onboard every account, triage, report; print what was created and where the
+    report is. Writes only under --dir; never a real GitLab."""
+    from gl_csm.demo import run_demo
+
+    result = run_demo(app.config_path, Path(folder), app.today)
+    click.echo(result.to_text())
+    sys.exit(1 if result.failures else 0)
 
 
 # -- doctor ------------------------------------------------------------------------
@@ -630,6 +710,7 @@ def react(app: AppContext, payload_path: str, dry_run: bool, fmt: str, stats: bo
     data = load_payload(None if payload_path == "-" else Path(payload_path))
     runtime = app.runtime(dry_run=dry_run)
     try:
+        before = registry_snapshot(app, dry_run)
         reaction, outcome = react_to(
             runtime.gateway,
             runtime.settings,
@@ -638,6 +719,7 @@ def react(app: AppContext, payload_path: str, dry_run: bool, fmt: str, stats: bo
             dry_run=dry_run,
             source=f"--payload {payload_path}",
         )
+        committed = commit_registry_edits(app, runtime, before)
     finally:
         runtime.close()
     counts = runtime.gateway.stats.to_json() if stats else None
@@ -645,7 +727,7 @@ def react(app: AppContext, payload_path: str, dry_run: bool, fmt: str, stats: bo
     if fmt != "json":
         for failure in outcome.failures:
             click.echo(f"gl-csm: error: {failure.to_text()}", err=True)
-    sys.exit(outcome.exit_code)
+    sys.exit(max(outcome.exit_code, committed))
 
 
 @main.command()
@@ -730,14 +812,23 @@ def accounts_import(app: AppContext, csv_file: str, dry_run: bool, fmt: str, sta
     """
     from gl_csm.services.moves.accounts_import import plan_import
 
+    # Needs no GitLab; only an explicit --commit-registry commits the edits (then it does).
+    before = registry_snapshot(app, dry_run) if app.commit_registry else None
     plan = plan_import(app.settings, Path(csv_file))
     outcome = dry_run_outcome(plan) if dry_run else plan.apply(None)
-    counts = {"reads": 0, "writes": 0} if stats else None  # files only, no API call
-    click.echo(outcome.render(fmt, dry_run=dry_run, stats=counts))
+    committed, counts = 0, {"reads": 0, "writes": 0}  # files only, no API call
+    if before is not None:
+        runtime = app.runtime()
+        try:
+            committed = commit_registry_edits(app, runtime, before)
+        finally:
+            runtime.close()
+        counts = runtime.gateway.stats.to_json()
+    click.echo(outcome.render(fmt, dry_run=dry_run, stats=counts if stats else None))
     if fmt != "json":
         for failure in outcome.failures:
             click.echo(f"gl-csm: error: {failure.to_text()}", err=True)
-    sys.exit(outcome.exit_code)
+    sys.exit(max(outcome.exit_code, committed))
 
 
 # -- handoff, disengage -------------------------------------------------------------

@@ -113,7 +113,12 @@ def open_runtime(
     that GitLab answers and takes the token before anything is done (exit 2 if not)."""
     if settings.gitlab_url:
         token = settings.require_token()
-        gateway = Gateway.connect(settings.gitlab_url, token, pace=pace_limits(settings))
+        gateway = Gateway.connect(
+            settings.gitlab_url,
+            token,
+            pace=pace_limits(settings),
+            read_workers=settings.rules.pacing.read_workers,
+        )
         if probe:
             try:
                 gateway.check_connection()

@@ -46,12 +46,28 @@ class TemplateRenderError(GlCsmError):
     exit_code = 2
 
 
-# Markdown punctuation that lets text reach beyond itself: ` opens a code span or a fence
-# (everything up to its closing twin, mentions included, stops being text), ~~~ a fence,
-# [ ] a link (GitLab's reference filter skips link text), | a table cell, \ escapes the
-# next character (the template's own). A backslash makes each a literal character
-# (CommonMark "Backslash escapes": any ASCII punctuation).
-_MARKDOWN_PUNCTUATION = re.compile(r"([\\`~\[\]|])")
+# Markdown punctuation that lets text reach beyond itself: [ ] a link (GitLab's
+# reference filter skips link text, so a mention inside it is dead), | a table cell,
+# \ escapes the next character (the template's own). A backslash makes each a literal
+# character (CommonMark "Backslash escapes": any ASCII punctuation).
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\\[\]|])")
+_BACKTICKS = re.compile(r"`+")
+_FENCE_LINE = re.compile(r"^[ \t]*(```|~~~)", re.MULTILINE)
+
+
+def _code_stays_inside(text: str) -> bool:
+    """Whether every code span of ``text`` opens and closes inside it (CommonMark: a run
+    of N backticks closes at the next run of exactly N) and it has no fence line: then
+    its backticks can hide nothing around it and are left as written (`region`)."""
+    if _FENCE_LINE.search(text):
+        return False
+    open_run = 0
+    for run in _BACKTICKS.findall(text):
+        if not open_run:
+            open_run = len(run)
+        elif len(run) == open_run:
+            open_run = 0
+    return open_run == 0
 
 
 def neutralise(value: object) -> str:
@@ -59,6 +75,9 @@ def neutralise(value: object) -> str:
     shows as written but opens no code span, fence, link, HTML element or comment,
     mentions nobody and runs no quick action, whatever surrounds it."""
     text = _MARKDOWN_PUNCTUATION.sub(r"\\\1", str(value))
+    if not _code_stays_inside(text):
+        # A code span or fence that would run past the value: every ` and ~ literal.
+        text = text.replace("`", "\\`").replace("~", "\\~")
     # A bot marker is an HTML comment: escaping `<` stops any comment or tag.
     text = text.replace("<", "&lt;")
     text = _MENTION.sub("@" + ZWSP, text)

@@ -22,7 +22,7 @@ def test_inline_collapses_lines_and_table_pipes() -> None:
 
 
 def test_indented_quick_action_escaped() -> None:
-    assert neutralise("  /label ~x") == "  \\/label \\~x"
+    assert neutralise("  /label ~x") == "  \\/label ~x"
 
 
 def test_undefined_variable_is_an_error_naming_the_template() -> None:

@@ -342,6 +342,11 @@ class CadenceRules:
 class PacingRules:
     issues_per_minute: int = _f(200, "at most this many issues created a minute (0 = no pacing)")
     notes_per_minute: int = _f(60, "at most this many notes created a minute (0 = no pacing)")
+    # issue 13: GitLab.com allows 2,000 API requests a minute per user
+    # (doc/user/gitlab_com/rate_limits.md); a few readers stay far below it.
+    read_workers: int = _f(
+        4, "listing pages read at once (1 = one at a time); writes stay in order", lo=1, hi=16
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -46,6 +47,8 @@ T = TypeVar("T")
 SANDBOX_URL = "https://sandbox.gl-csm.invalid"
 PER_PAGE = 100  # the maximum GitLab allows (doc/api/rest/_index.md)
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: Listing pages read at once by default (rules.pacing.read_workers).
+READ_WORKERS = 4
 # python-gitlab backs off 0.1 s * 2**n between retries (Retry-After wins on 429): 8
 # retries ride out about 25 s of outage; its default of 10 keeps a user waiting ~100 s
 # before "could not reach GitLab".
@@ -170,8 +173,10 @@ class Gateway:
         pacer: Pacer | None = None,
         create_attempts: int = 6,
         create_wait_max: float = 8.0,
+        read_workers: int = READ_WORKERS,
     ) -> None:
         self.gl = gl
+        self.read_workers = read_workers
         self.counter = counter
         self.max_retries = MAX_RETRIES
         self.pacer = pacer or Pacer({})
@@ -189,8 +194,10 @@ class Gateway:
         pace: Mapping[str, int] | None = None,
         timeout: float = 30.0,
         transport: BaseAdapter | None = None,
+        read_workers: int = READ_WORKERS,
     ) -> Gateway:
-        """A gateway to a real GitLab (or ``gl-csm sandbox serve``) at ``url``."""
+        """A gateway to a real GitLab (or ``gl-csm sandbox serve``) at ``url``;
+        ``read_workers``: listing pages read at once."""
         counter = CallCounter()
         gl = gitlab.Gitlab(
             url,
@@ -200,8 +207,10 @@ class Gateway:
             retry_transient_errors=True,
             keep_base_url=True,
         )
-        gl.session.mount(url, CountingAdapter(transport or HTTPAdapter(), counter))
-        return cls(gl, counter, pacer=Pacer(pace or {}))
+        # One kept-alive connection per reading thread (urllib3's pool keeps 10).
+        inner = transport or HTTPAdapter(pool_maxsize=max(10, read_workers))
+        gl.session.mount(url, CountingAdapter(inner, counter))
+        return cls(gl, counter, pacer=Pacer(pace or {}), read_workers=read_workers)
 
     @classmethod
     def for_transport(cls, transport: BaseAdapter, url: str = SANDBOX_URL) -> Gateway:
@@ -257,16 +266,80 @@ class Gateway:
         return self._wrap(what, call)
 
     def list(self, path: str, what: str, **query: Any) -> list[dict]:
-        """Every page of a listing, 100 at a time."""
+        """Every page of a listing, 100 at a time, in page order.
+
+        With ``read_workers`` > 1 the pages after the first are read by that many
+        threads at once (issue 13: a 5,000-account portfolio lists ~100 pages; one at a
+        time its wall time is pages x latency). Each request still obeys 429
+        Retry-After and retries transient errors (python-gitlab), and is counted once.
+        """
         query.setdefault("per_page", PER_PAGE)
 
         def call() -> list[dict]:
-            pages = self.gl.http_list(
-                path, query_data=query, iterator=True, max_retries=self.max_retries
-            )
-            return list(pages)  # type: ignore[arg-type]
+            if self.read_workers <= 1:
+                pages = self.gl.http_list(
+                    path, query_data=query, iterator=True, max_retries=self.max_retries
+                )
+                return list(pages)  # type: ignore[arg-type]
+            return self._read_pages(path, query)
 
         return self._wrap(what, call)
+
+    def _page(
+        self, path: str, query: Mapping[str, Any], number: int
+    ) -> tuple[list[dict], bool, int | None]:
+        """One page of a listing, whether another follows, and x-total-pages if sent."""
+        # Page 1 is asked as the sequential reader asks it: without `page`.
+        data = {**query, "page": number} if number > 1 else dict(query)
+        response = self.gl.http_request("get", path, query_data=data, max_retries=self.max_retries)
+        try:
+            items = response.json()
+        except ValueError as exc:
+            raise gitlab.GitlabParsingError(
+                error_message="Failed to parse the server message"
+            ) from exc
+        if not isinstance(items, list):
+            raise gitlab.GitlabParsingError(error_message="expected a JSON list of objects")
+        headers = response.headers
+        if "X-Next-Page" in headers:
+            more = bool(headers["X-Next-Page"])
+        else:
+            more = "next" in response.links
+        pages, rows = headers.get("X-Total-Pages", ""), headers.get("X-Total", "")
+        total = None
+        if pages.isdigit():
+            total = int(pages)
+        elif rows.isdigit():
+            total = -(-int(rows) // int(query["per_page"]))
+        return items, more and bool(items), total
+
+    def _read_pages(self, path: str, query: Mapping[str, Any]) -> list[dict]:
+        """Page 1, then pages 2..x-total-pages by ``read_workers`` threads. Above 10,000
+        rows GitLab sends no x-total-pages (doc/api/rest/_index.md, "Pagination response
+        headers"): then waves of ``read_workers`` pages until one says it is the last
+        (at most read_workers - 1 pages past the end are read, each an empty list)."""
+        items, more, total = self._page(path, query, 1)
+        if not more:
+            return items
+
+        def read(number: int) -> tuple[list[dict], bool, int | None]:
+            return self._page(path, query, number)
+
+        with ThreadPoolExecutor(self.read_workers, thread_name_prefix="gl-csm-read") as pool:
+            if total is not None:
+                for page_items, _, _ in pool.map(read, range(2, total + 1)):
+                    items.extend(page_items)
+                return items
+            start = 2
+            while more:
+                # Every page of the wave is awaited (none cancelled): the count is exact.
+                wave = list(pool.map(read, range(start, start + self.read_workers)))
+                for page_items, more, _ in wave:
+                    items.extend(page_items)
+                    if not more:
+                        break
+                start += self.read_workers
+        return items
 
     def put(self, path: str, what: str, data: Mapping[str, Any]) -> dict:
         """PUT is idempotent here (set labels, fields): python-gitlab may retry it."""
@@ -568,6 +641,26 @@ class Gateway:
             f"/projects/{enc(project)}/repository/tree", f"list files of {project}", **query
         )
 
+    def folder(self, project: str | int, path: str, ref: str) -> list[dict]:
+        """The entries of one folder (not recursive); [] for an empty repository or a
+        folder that does not exist (doc/api/repositories.md: 404 ``Tree Not Found``)."""
+
+        def call() -> list[dict]:
+            try:
+                pages = self.gl.http_list(
+                    f"/projects/{enc(project)}/repository/tree",
+                    query_data={"path": path, "ref": ref, "per_page": PER_PAGE},
+                    iterator=True,
+                    max_retries=self.max_retries,
+                )
+                return list(pages)  # type: ignore[arg-type]
+            except gitlab.GitlabHttpError as exc:
+                if exc.response_code == 404:
+                    return []
+                raise
+
+        return self._wrap(f"list {path}/ of {project}", call)
+
     def file_text(self, project: str | int, file_path: str, ref: str) -> str | None:
         def call() -> str | None:
             try:
@@ -597,9 +690,13 @@ class Gateway:
         message: str,
         actions: list[dict],
         marker_token: str,
+        *,
+        start_branch: str | None = None,
+        force: bool = False,
     ) -> dict:
         """One commit with many file actions (doc/api/commits.md); the marker token in
-        the message finds it again after a lost answer."""
+        the message finds it again after a lost answer. ``start_branch`` creates
+        ``branch`` from it; with ``force`` an existing ``branch`` is reset onto it."""
 
         def find() -> dict | None:
             recent = self.get(
@@ -616,8 +713,50 @@ class Gateway:
         return self.create(
             f"/projects/{enc(project)}/repository/commits",
             f"commit {len(actions)} files to {project}",
-            {"branch": branch, "commit_message": message, "actions": actions},
+            {
+                "branch": branch,
+                "commit_message": message,
+                "actions": actions,
+                **({"start_branch": start_branch} if start_branch else {}),
+                **({"force": True} if force else {}),
+            },
             find=find,
+        )
+
+    def branch(self, project: str | int, name: str) -> dict | None:
+        """doc/api/branches.md "Get single repository branch"; None when absent."""
+        return self.get(
+            f"/projects/{enc(project)}/repository/branches/{quote(name, safe='')}",
+            f"read branch {name} of {project}",
+        )
+
+    def merge_requests(self, project: str | int, **query: Any) -> list[dict]:
+        return self.list(
+            f"/projects/{enc(project)}/merge_requests", f"list merge requests of {project}", **query
+        )
+
+    def create_merge_request(
+        self, project: str | int, source: str, target: str, title: str, **fields: Any
+    ) -> dict:
+        """doc/api/merge_requests.md "Create MR"; after a lost answer, the open MR of
+        the same source branch is the one that was created."""
+
+        def find() -> dict | None:
+            found = self.merge_requests(project, state="opened", source_branch=source)
+            return found[0] if found else None
+
+        return self.create(
+            f"/projects/{enc(project)}/merge_requests",
+            f"open a merge request from {source} in {project}",
+            {"source_branch": source, "target_branch": target, "title": title, **fields},
+            find=find,
+        )
+
+    def update_merge_request(self, project: str | int, iid: int, **fields: Any) -> dict:
+        return self.put(
+            f"/projects/{enc(project)}/merge_requests/{iid}",
+            f"update merge request {project}!{iid}",
+            fields,
         )
 
     # -- milestones -----------------------------------------------------------------

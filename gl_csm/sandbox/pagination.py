@@ -17,6 +17,10 @@ from gl_csm.sandbox.request import ApiRequest, Reply
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
+#: Above this many rows GitLab counts no further: no x-total, x-total-pages nor
+#: rel="last" (doc/api/rest/_index.md "Pagination response headers";
+#: lib/gitlab/pagination/offset_header_builder.rb ``data_without_counts``).
+COUNT_LIMIT = 10_000
 
 
 def paginate(req: ApiRequest, items: list[Any]) -> Reply:
@@ -44,6 +48,9 @@ def paginate(req: ApiRequest, items: list[Any]) -> Reply:
         links.append(f'<{_page_url(req, next_page, per_page)}>; rel="next"')
     links.append(f'<{_page_url(req, 1, per_page)}>; rel="first"')
     links.append(f'<{_page_url(req, total_pages, per_page)}>; rel="last"')
+    if total > COUNT_LIMIT:
+        del headers["X-Total"], headers["X-Total-Pages"]
+        links.pop()  # rel="last"
     headers["Link"] = ", ".join(links)
     return Reply(200, chunk, headers)
 

@@ -206,8 +206,13 @@ def bot_texts(workdir: Path) -> dict[str, str]:
         )
     )
     out.update(_snapshot(s, "day1"))
-    # Two weeks on: at-risk and escalation update reminders, stale health.
+    # Two weeks on: at-risk and escalation update reminders, stale health; a person adds
+    # triage::resolved on the still-red initech (refused, with why).
     s.today = date(2026, 12, 9)
+    triage = markers.index_by_marker(s.gateway.issues(INTERNAL["triage"]), "triage")
+    s.gateway.update_issue(
+        INTERNAL["triage"], triage["initech"]["iid"], add_labels="triage::resolved"
+    )
     run = plan_triage(s.gateway, s.settings, s.today)
     out["bot/plans/triage-day2.txt"] = s.clean(
         dry_run_outcome(run.plan).render("text", dry_run=True) + "\n"

@@ -81,7 +81,7 @@ def test_the_card_dates_the_sentiment_from_the_registry(world: World) -> None:
     world.run(D("2026-11-23"))
     card = _by_marker(world, ACCOUNTS, "tracking")["acme"]["description"]
     assert "unchanged since 2026-10-01" in card
-    assert "since 2026-11-23" not in card
+    assert "unchanged since 2026-11-23" not in card  # ("green since": the health history)
     # 30 days after the registry's date: the stale-health reminder is already due (on a
     # new tracking issue it is part of the issue's first description).
     tracking = _by_marker(world, ACCOUNTS, "tracking")["acme"]
@@ -108,8 +108,159 @@ def test_a_region_missing_from_the_config_is_said_not_silent(
     assert f"warning: initech: {why}" in text
     assert "area sales manager, regional director cannot be told" in text
     body = _by_marker(world, TRIAGE, "triage")["initech"]["description"]
-    assert f"**Not told:** {why}" in body
+    assert f"**Not told:** {why}" in body.replace("\\`", "`")  # (code spans are escaped)
     # A configured region: no warning.
     world.add("globex", "Globex", region="EMEA", **RED)
     outcome, _, _ = world.run()
     assert "warning: globex" not in outcome.render("text", dry_run=False)
+
+
+def _add_label(world: World, project: str, iid: int, label: str) -> None:
+    world.person().update_issue(project, iid, add_labels=label)
+
+
+def test_resolved_on_a_still_red_account_is_refused_with_why(world: World) -> None:
+    """Issue 9 item 4: `triage::resolved` on a red account does not close the issue with
+    "no longer at risk: health red"; a note says why and the label is removed. The
+    handbook's other conclusion, the customer is lost (will-churn), closes it truly."""
+    world.add("initech", "Initech", **RED)
+    world.run(D("2026-11-23"))
+    issue = _by_marker(world, TRIAGE, "triage")["initech"]
+    _add_label(world, TRIAGE, issue["iid"], "triage::resolved")
+    outcome, _, _ = world.run(D("2026-11-24"))
+    assert outcome.exit_code == 0, outcome.failures
+    issue = _by_marker(world, TRIAGE, "triage")["initech"]
+    assert issue["state"] == "opened"
+    assert "triage::resolved" not in issue["labels"] and "triage::open" in issue["labels"]
+    notes = [n["body"] for n in world.notes(TRIAGE, issue["iid"])]
+    refused = [b for b in notes if "resolve-refused" in b]
+    assert len(refused) == 1
+    assert "`triage::resolved` was removed: **Initech** is still **red**" in refused[0]
+    assert not any("Closing:" in b for b in notes)
+    _, _, stats = world.run(D("2026-11-24"))
+    assert stats.writes == 0
+
+    # The customer is lost: lifecycle will-churn in the registry, then resolved again.
+    world.add("initech", "Initech", lifecycle="will-churn", **RED)
+    _add_label(world, TRIAGE, issue["iid"], "triage::resolved")
+    world.run(D("2026-11-25"))
+    issue = _by_marker(world, TRIAGE, "triage")["initech"]
+    assert issue["state"] == "closed"
+    closing = [n["body"] for n in world.notes(TRIAGE, issue["iid"]) if "Closing:" in n["body"]]
+    assert len(closing) == 1
+    assert any("the customer is lost (lifecycle will-churn)" in b for b in closing)
+    assert not any("no longer at risk" in b for b in closing)
+
+
+def test_resolved_on_a_green_account_closes_saying_no_longer_at_risk(world: World) -> None:
+    world.add("initech", "Initech", **RED)
+    world.run(D("2026-11-23"))
+    issue = _by_marker(world, TRIAGE, "triage")["initech"]
+    world.add("initech", "Initech")  # back to green
+    _add_label(world, TRIAGE, issue["iid"], "triage::resolved")
+    world.run(D("2026-11-30"))
+    issue = _by_marker(world, TRIAGE, "triage")["initech"]
+    assert issue["state"] == "closed"
+    bodies = [n["body"] for n in world.notes(TRIAGE, issue["iid"])]
+    assert any("The customer is no longer at risk: health **green**" in b for b in bodies)
+
+
+def test_issues_opened_with_the_tracking_issue_link_it_from_the_first_run(world: World) -> None:
+    """Issue 9 item 2: triage, escalation and reminder issues opened in the run that
+    creates the tracking issue link it (they said "(the account's tracking issue)"
+    forever); the card links them; a rerun writes nothing."""
+    world.add(
+        "initech",
+        "Initech",
+        renewal_date=D("2027-03-31"),
+        **{**RED, "risk": {**RED["risk"], "escalation_requested": True}},
+    )
+    outcome, _, _ = world.run(D("2026-11-23"))
+    assert outcome.exit_code == 0, outcome.failures
+    tracking = _by_marker(world, ACCOUNTS, "tracking")["initech"]
+    link = f"[Initech #{tracking['iid']}]({tracking['web_url']})"
+    triage = _by_marker(world, TRIAGE, "triage")["initech"]
+    escalation = _by_marker(world, "customer-success/escalations", "escalation")["initech"]
+    reviews = [i for k, i in _reminders(world).items() if k.startswith("initech:renewal-review")]
+    assert len(reviews) == 2
+    for issue in (triage, escalation, *reviews):
+        assert link in issue["description"], issue["title"]
+        assert "(the account's tracking issue)" not in issue["description"]
+    card = tracking["description"]
+    assert f"Triage: [Account triage: Initech #{triage['iid']}]" in card
+    assert f"Escalation: [Account escalation: Initech #{escalation['iid']}]" in card
+    assert card.count("Reminder: [Renewal review") == 2
+    _, _, stats = world.run(D("2026-11-23"))
+    assert stats.writes == 0
+
+
+def test_the_bots_part_of_a_triage_issue_follows_the_account(world: World) -> None:
+    """Issue 9 item 1: a triage issue opened before `risk.types` was recorded gets the
+    risk types and the playbook once they are; a person's text below the bot's part and
+    a box they ticked stay; an unchanged account rewrites nothing."""
+    red_no_types = {
+        "sentiment": {"health": "red", "updated": D("2026-11-20")},
+        "risk": {"contraction": True},
+    }
+    world.add("initech", "Initech", **red_no_types)
+    world.run(D("2026-11-23"))
+    issue = _by_marker(world, TRIAGE, "triage")["initech"]
+    assert "Risk types: not recorded yet" in issue["description"]
+    assert "### Cost/Budget" not in issue["description"]
+    person_text = "\n\nOur notes: the EB call is on Friday.\n"
+    world.person().update_issue(
+        TRIAGE, issue["iid"], description=issue["description"] + person_text
+    )
+
+    world.add(
+        "initech",
+        "Initech",
+        **{**red_no_types, "risk": {"contraction": True, "types": ["cost-budget"]}},
+    )
+    outcome, _, _ = world.run(D("2026-11-24"))
+    assert outcome.exit_code == 0, outcome.failures
+    issue = _by_marker(world, TRIAGE, "triage")["initech"]
+    body = issue["description"]
+    assert "Risk types: cost-budget" in body and "not recorded yet (set" not in body
+    assert "### Cost/Budget" in body and "**Mitigations**" in body
+    assert body.rstrip().endswith(person_text.rstrip())
+    assert "risk-type::cost-budget" in issue["labels"]
+
+    # A person ticks a mitigation: a later rewrite keeps it ticked.
+    task = "- [ ] Explore cloud provider retiring spend"
+    assert task in body
+    world.person().update_issue(
+        TRIAGE, issue["iid"], description=body.replace(task, task.replace("[ ]", "[x]"))
+    )
+    world.add(
+        "initech",
+        "Initech",
+        arr=999000,
+        **{**red_no_types, "risk": {"contraction": True, "types": ["cost-budget"]}},
+    )
+    world.run(D("2026-11-25"))
+    body = _by_marker(world, TRIAGE, "triage")["initech"]["description"]
+    assert "$999,000" in body
+    assert task.replace("[ ]", "[x]") in body and body.rstrip().endswith(person_text.rstrip())
+    _, _, stats = world.run(D("2026-11-25"))
+    assert stats.writes == 0
+
+
+def test_the_bots_part_of_an_escalation_follows_the_account(world: World) -> None:
+    """Issue 9 item 1: the escalation's facts follow the account; the owners table
+    people fill in (below the bot's part) stays as they wrote it."""
+    requested = {**RED, "risk": {**RED["risk"], "escalation_requested": True}}
+    world.add("initech", "Initech", **requested)
+    world.run(D("2026-11-23"))
+    project = "customer-success/escalations"
+    issue = _by_marker(world, project, "escalation")["initech"]
+    named = issue["description"].replace(
+        "| Product DRI | _to be named_ |", "| Product DRI | pm-jo |"
+    )
+    world.person().update_issue(project, issue["iid"], description=named)
+    world.add("initech", "Initech", arr=777000, **requested)
+    world.run(D("2026-11-24"))
+    body = _by_marker(world, project, "escalation")["initech"]["description"]
+    assert "/ $777,000 |" in body and "| Product DRI | pm-jo |" in body
+    _, _, stats = world.run(D("2026-11-24"))
+    assert stats.writes == 0

@@ -244,6 +244,13 @@ def plan_bot_issue(
     result_key = f"{kind}:{key}"
 
     def create(gw: Gateway, results: Results) -> dict:
+        if reuses_marker:
+            # Re-read just before creating (issue 10: two reactions a second apart both
+            # planned "no open triage issue" and opened two): one GET, only when a
+            # triage or escalation issue is about to be opened, which is rare.
+            found = gw.find_issue_by_marker(project, token, state="opened")
+            if found is not None:
+                return found
         description = body(results) if callable(body) else body
         data = {**fields, **ctx.users.assignees(gw, [assignee])}
         if milestone:

@@ -10,6 +10,7 @@ from typing import Any
 
 from gl_csm.config import Settings
 from gl_csm.domain.assessment import Assessment
+from gl_csm.domain.history import HistoryRow
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan
 from gl_csm.services.triage.tracking import UserIds
@@ -59,6 +60,11 @@ class MilestoneIds:
         self._known(gateway)
         assert self._ids is not None
         if title not in self._ids:
+            # Re-read before creating: another run (a concurrent reaction) may have made
+            # it since this run listed them (issue 10); GitLab refuses a second one.
+            fresh = {m["title"]: int(m["id"]) for m in gateway.milestones(self.project)}
+            self._ids.update(fresh)
+        if title not in self._ids:
             made = gateway.create_milestone(
                 self.project, title, start_date=start.isoformat(), due_date=due.isoformat()
             )
@@ -83,6 +89,8 @@ class TriageContext:
     #: slug -> role ("triage", "escalation") -> the OpenIssue planned this run, whose
     #: note facts the account's card records (bot_issues.note_records).
     open_issues: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: The portfolio history by account, oldest row first (services/triage/history.py).
+    history: dict[str, list[HistoryRow]] = field(default_factory=dict)
 
     @property
     def projects(self):  # type: ignore[no-untyped-def]
@@ -100,8 +108,15 @@ def drivers(a: Assessment) -> list[str]:
     if h is None:
         return []
     out = [f"override: {o}" for o in h.overrides]
+    account = a.account
     for m in h.measures:
         if m.color in ("yellow", "red"):
             value = m.note or (m.value if m.value is not None else "")
+            # Day counts become the date they count from, so the bot's part of an issue
+            # quoting them does not change every day (generated.py).
+            if m.name == "meeting_cadence" and account.engagement.last_call is not None:
+                value = f"last call on {account.engagement.last_call.isoformat()}"
+            elif m.name == "sentiment" and account.sentiment.updated is not None and m.note:
+                value = f"{m.value}, not updated since {account.sentiment.updated.isoformat()}"
             out.append(f"{m.name} is {m.color}: {value}")
     return out

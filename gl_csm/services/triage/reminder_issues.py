@@ -24,7 +24,7 @@ from gl_csm.plan import Plan
 from gl_csm.services.triage.bot_issues import plan_bot_issue
 from gl_csm.services.triage.context import REMINDER, TriageContext
 from gl_csm.services.triage.shards import in_shard
-from gl_csm.services.triage.tracking import issue_link, money, render_template
+from gl_csm.services.triage.tracking import money, render_template, tracking_link
 from gl_csm.templates import Trusted, mention, safe_title
 
 
@@ -69,9 +69,6 @@ def plan_reminder_issues(
         "csm": mention(csm),
         "ae": mention(account.team.ae) or "-",
         "sa": mention(account.team.sa) or "-",
-        "tracking_link": issue_link(ctx.tracking.get(slug))
-        if ctx.tracking.get(slug)
-        else "(the account's tracking issue)",
     }
     for due in renewal_reviews(account.renewal_date, today, rules):
         months = due.key.rsplit(":", 1)[1]
@@ -99,7 +96,7 @@ def plan_reminder_issues(
         if key in ctx.reminders:
             continue
         _plan_reminder_issue(
-            ctx, plan, kind, key, title, template, context, csm, max(due.due, today), slug
+            ctx, plan, kind, key, title, template, context, csm, max(due.due, today), slug, slug
         )
         pending.append(("reminder", f"{kind}:{key}"))
     return open_ones
@@ -116,8 +113,10 @@ def _plan_reminder_issue(
     csm: str,
     due: date,
     account: str | None,
+    slug: str | None = None,
 ) -> None:
     project = ctx.projects.accounts
+    tracking = ctx.tracking.get(slug) if slug else None
     title = safe_title(title)
     plan_bot_issue(
         ctx,
@@ -126,7 +125,15 @@ def _plan_reminder_issue(
         kind=kind,
         key=key,
         title=title,
-        body=render_template(template, {"marker": Trusted(markers.marker(kind, key)), **context}),
+        body=lambda results: render_template(
+            template,
+            {
+                "marker": Trusted(markers.marker(kind, key)),
+                # Listed, or created earlier in this run (issue 9 item 2).
+                "tracking_link": tracking_link(tracking, slug, results),
+                **context,
+            },
+        ),
         fields={"due_date": due.isoformat()},
         assignee=csm,
         target=f"{project} reminder",

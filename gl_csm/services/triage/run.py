@@ -44,6 +44,7 @@ from gl_csm.config import Settings
 from gl_csm.domain.account import Account
 from gl_csm.domain.assessment import Assessment, assess
 from gl_csm.domain.health import LabelSignals
+from gl_csm.domain.history import changes, row_of
 from gl_csm.domain.notify import region_problem, who_to_tell
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results, failure_text
@@ -59,6 +60,7 @@ from gl_csm.services.triage.context import (
     score_of,
 )
 from gl_csm.services.triage.escalation import plan_escalation
+from gl_csm.services.triage.history import history_data, load_history, plan_history
 from gl_csm.services.triage.reminder_issues import (
     next_dates,
     plan_priority_reviews,
@@ -70,6 +72,7 @@ from gl_csm.services.triage.tracking import (
     CardExtra,
     UserIds,
     card_data,
+    plan_card_links,
     plan_tracking_issue,
     sentiment_since,
 )
@@ -177,7 +180,8 @@ def plan_triage(
     account now"); the per-CSM priority reviews are then left to the scheduled run."""
     _, projects = settings.require_layout("triage")
     # SPEC 1: refuse (exit 2, nothing written) when an internal project is public.
-    require_internal_projects(gateway, projects)
+    internal = require_internal_projects(gateway, projects)
+    history = load_history(gateway, internal["accounts"])
     registry = load_registry(settings.accounts_dir, [only] if only else ())
     run = TriageRun(ResultsPlan(), shard=shard, today=today)
     for problem in registry.problems:
@@ -205,6 +209,7 @@ def plan_triage(
         ),
         users=users or UserIds(),
         milestones=MilestoneIds(projects.triage),
+        history=history.grouped(),
     )
     assessments: dict[str, Assessment] = {}
     for account in registry.accounts:
@@ -229,6 +234,12 @@ def plan_triage(
 
     if only is None:
         plan_priority_reviews(ctx, run.plan, registry.accounts, assessments, shard)
+    # Last, once per scheduled run: the accounts whose health, score, priority or
+    # lifecycle changed (a one-account reaction leaves it to the scheduled run, which
+    # compares with the history, so the change is recorded that day all the same).
+    if only is None:
+        done = [row_of(today, slug, r) for slug, r in run.accounts.items() if not r.get("failed")]
+        plan_history(run.plan, history, changes(history.latest(), done), today, shard)
     return run
 
 
@@ -292,6 +303,9 @@ def _plan_account(
         "tracking": (tracking or {}).get("web_url"),
     }
     pending: list[tuple[str, str]] = []
+    # Issue 9 item 2: a new tracking issue is created first (below), so the issues this
+    # run opens link it; their changes are collected here and follow it.
+    outer, plan = plan, (plan if tracking is not None else Plan())
 
     # 1. reminder issues in the accounts project (SPEC 5.2)
     reminders_open = plan_reminder_issues(ctx, plan, account, a, pending)
@@ -313,6 +327,7 @@ def _plan_account(
 
     # 4. notes on the tracking issue (stale health, end of onboarding), recorded in the card
     due_notes, data = tracking_notes(ctx, account, a, previous, notify.color, sentiment, since)
+    data = {**data, **history_data(ctx.history.get(slug, []), row_of(today, slug, row), today)}
 
     # What the bot needs from the notes of its open triage / escalation issues, so a
     # rerun reads none of them while nothing changed (bot_issues.py).
@@ -336,7 +351,7 @@ def _plan_account(
     if tracking is not None:
         plan_tracking_notes(ctx, plan, account, tracking, due_notes)
     plan_tracking_issue(
-        plan,
+        outer,
         gw,
         settings,
         account,
@@ -347,4 +362,8 @@ def _plan_account(
         extra=extra,
         users=ctx.users,
     )
+    if tracking is None:
+        outer.extend(plan)
+        if pending:
+            plan_card_links(outer, settings, account, a, extra)
     return row

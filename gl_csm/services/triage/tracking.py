@@ -250,6 +250,18 @@ def _r(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
+def _history_line(h: Any, data: Mapping[str, Any]) -> str | None:
+    """ "red since 2026-10-02; score 41 → 63 in 30 days" from the portfolio history
+    (services/triage/history.py); dates, not day counts, so the card stays the same."""
+    parts = []
+    since = data.get("health_since")
+    if h is not None and isinstance(since, str):
+        parts.append(f"{h.color} since {since}")
+    if isinstance(data.get("score_trend"), str):
+        parts.append(data["score_trend"])
+    return "; ".join(parts) or None
+
+
 def render_card(
     assessment: Assessment,
     settings: Settings,
@@ -304,6 +316,7 @@ def render_card(
         "sentiment_from_label": h is not None and h.sentiment_from_label,
         "sentiment_stale": h is not None and h.sentiment_stale,
         "sentiment_since": extra.data.get("since"),
+        "history": _history_line(h, extra.data),
         "needs_triage": assessment.needs_triage,
         "measures": []
         if h is None
@@ -464,5 +477,43 @@ def plan_tracking_issue(
         "; ".join(parts),
         update,
         key=key,
+        account=slug,
+    )
+
+
+def tracking_link(
+    tracking: Mapping[str, Any] | None, slug: str, results: Results, what: str = ""
+) -> Trusted:
+    """The link to the account's tracking issue: the listed one, or the one this run
+    created before (issue 9 item 2: the issues a run opens link it from the start)."""
+    issue = tracking or results.get(f"{KIND}:{slug}")
+    if isinstance(issue, Mapping):
+        return issue_link(issue, what)
+    return Trusted(f"{what}: none yet" if what else "none yet")
+
+
+def plan_card_links(
+    plan: Plan, settings: Settings, account: Account, assessment: Assessment, extra: CardExtra
+) -> None:
+    """Link, from the card of a tracking issue this run created first, the issues the
+    run opened after it (they link the tracking issue, so it is created before them)."""
+    _, projects = settings.require_layout("tracking issue")
+    slug = account.slug
+    key = f"{KIND}:{slug}"
+    marker_line = markers.marker(KIND, slug)
+
+    def update(gw: Gateway, results: Results) -> dict:
+        made = results[key]
+        old = made.get("description") or ""
+        card = render_card(assessment, settings, project=None, extra=extra.resolved(results))
+        return gw.update_issue(
+            projects.accounts, made["iid"], description=compose_description(marker_line, card, old)
+        )
+
+    plan.add(
+        "update-issue",
+        f"{projects.accounts} tracking issue of {slug} (opened in this run)",
+        "link the issues opened in this run from the account card",
+        update,
         account=slug,
     )

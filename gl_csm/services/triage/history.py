@@ -1,0 +1,128 @@
+"""The portfolio history in GitLab: CSV files in the accounts project's repository.
+
+Each triage run appends the rows of the accounts whose health, score, priority or
+lifecycle changed (:mod:`gl_csm.domain.history`) to its own file, in one commit:
+``history/portfolio.csv`` for a whole-portfolio run, ``history/portfolio-shard-I-of-N.csv``
+for a CI shard, so parallel shards never write the same file (the commits API would
+let the last writer win). Reading merges every ``history/*.csv``, so changing the
+number of shards loses nothing.
+
+Why a file and not the summary issue: an issue description is limited to 1,048,576
+characters (doc/user/markdown.md) and is re-sent whole on every update, while the
+history of 5,000 accounts over 3 years is several MB; the repository keeps every
+version (git log is the audit trail) and the file is read with one raw request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from gl_csm import markers
+from gl_csm.domain.history import (
+    HistoryError,
+    HistoryRow,
+    by_account,
+    health_since,
+    latest,
+    parse_csv,
+    score_trend,
+    to_csv,
+    trend_words,
+)
+from gl_csm.errors import GlCsmError
+from gl_csm.gitlab.gateway import Gateway
+from gl_csm.plan import Plan
+
+FOLDER = "history"
+
+
+def file_for(shard: tuple[int, int] | None) -> str:
+    if shard is None:
+        return f"{FOLDER}/portfolio.csv"
+    return f"{FOLDER}/portfolio-shard-{shard[0]}-of-{shard[1]}.csv"
+
+
+@dataclass
+class History:
+    """Every row read, the text of each file (to append to), and the branch they are on."""
+
+    project: str
+    branch: str
+    texts: dict[str, str] = field(default_factory=dict)
+    rows: list[HistoryRow] = field(default_factory=list)
+
+    def grouped(self) -> dict[str, list[HistoryRow]]:
+        return by_account(self.rows)
+
+    def latest(self) -> dict[str, HistoryRow]:
+        return latest(self.rows)
+
+
+def load_history(gateway: Gateway, project: dict) -> History:
+    """Read ``history/*.csv`` of the project's default branch (1 listing + 1 read a file)."""
+    path = project["path_with_namespace"]
+    branch = project.get("default_branch") or "main"
+    found = History(path, branch)
+    for entry in gateway.folder(path, FOLDER, branch):
+        name = entry.get("path") or ""
+        if entry.get("type") != "blob" or not name.endswith(".csv"):
+            continue
+        text = gateway.file_text(path, name, branch) or ""
+        try:
+            found.rows.extend(parse_csv(text, f"{path}:{name}"))
+        except HistoryError as exc:
+            raise GlCsmError(
+                f"portfolio history {exc}; fix or remove the line (the file is in the "
+                f"repository of {path}, history kept in git)"
+            ) from None
+        found.texts[name] = text
+    return found
+
+
+def plan_history(
+    plan: Plan,
+    history: History,
+    rows: Iterable[HistoryRow],
+    today: date,
+    shard: tuple[int, int] | None,
+) -> None:
+    """One commit appending ``rows`` (already only the changes) to this run's file."""
+    rows = sorted(rows, key=lambda r: r.account)
+    if not rows:
+        return
+    name = file_for(shard)
+    existing = history.texts.get(name)
+    content = (existing or "") + to_csv(rows, header=existing is None or not existing.strip())
+    # The content's digest keys the commit: a retry after a lost answer finds it, and a
+    # second run of the same day with other changes is a commit of its own.
+    digest = hashlib.sha1(content.encode("utf-8")).hexdigest()[:12]
+    token = markers.token("history", f"{today.isoformat()}:{digest}")
+    message = f"Portfolio history {today.isoformat()}: {len(rows)} account(s) changed\n\n{token}"
+    action = {
+        "action": "update" if existing is not None else "create",
+        "file_path": name,
+        "content": content,
+    }
+    plan.add(
+        "commit-history",
+        f"project {history.project} {name}",
+        f"append {len(rows)} changed account(s) of {today.isoformat()}",
+        lambda gw, _r: gw.commit(history.project, history.branch, message, [action], token),
+    )
+
+
+def history_data(past: list[HistoryRow], now: HistoryRow, today: date) -> dict[str, object]:
+    """What the card shows of the history, as hidden card data: since when the account
+    has its health, and its score trend (both stable from one day to the next)."""
+    rows = past if past and past[-1].state == now.state else [*past, now]
+    out: dict[str, object] = {}
+    since = health_since(rows)
+    if now.health is not None and since is not None:
+        out["health_since"] = since.isoformat()
+    words = trend_words(score_trend(rows, today))
+    if words:
+        out["score_trend"] = words
+    return out
