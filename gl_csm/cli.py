@@ -873,3 +873,21 @@ def disengage(
         fmt=fmt,
         stats=stats,
     )
+
+
+@main.command("will-churn")
+@click.argument("account")
+@writing_command
+@click.pass_obj
+def will_churn(app: AppContext, account: str, dry_run: bool, fmt: str, stats: bool) -> None:
+    """Open ACCOUNT's will-churn checklist issue (handbook 002's four steps); triage sets
+    lifecycle::will-churn once every box is ticked."""
+    from gl_csm.services.moves.will_churn import plan_will_churn
+
+    run_plan(
+        app,
+        lambda rt: plan_will_churn(rt.gateway, rt.settings, account, rt.today),
+        dry_run=dry_run,
+        fmt=fmt,
+        stats=stats,
+    )

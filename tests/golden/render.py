@@ -33,6 +33,7 @@ from gl_csm.services.collaboration import project_state as collab
 from gl_csm.services.collaboration.onboard import plan_onboard
 from gl_csm.services.moves.disengage import plan_disengage
 from gl_csm.services.moves.handoff import plan_handoff
+from gl_csm.services.moves.will_churn import STEPS, plan_will_churn
 from gl_csm.services.setup import plan_setup
 from gl_csm.services.triage.report import load_results, render_report
 from gl_csm.services.triage.run import plan_triage
@@ -205,10 +206,18 @@ def bot_texts(workdir: Path) -> dict[str, str]:
             s.gateway, s.settings, "soylent", s.today, reason="Moving to a competitor's suite"
         )
     )
+    out["bot/plans/will-churn-umbrella.txt"] = s.apply(
+        lambda: plan_will_churn(s.gateway, s.settings, "umbrella", s.today)
+    )
     out.update(_snapshot(s, "day1"))
     # Two weeks on: at-risk and escalation update reminders, stale health; a person adds
     # triage::resolved on the still-red initech (refused, with why).
     s.today = date(2026, 12, 9)
+    checklist = markers.index_by_marker(s.gateway.issues(INTERNAL["accounts"]), "will-churn")
+    body = checklist["umbrella"]["description"]
+    for step in STEPS[:2]:  # a person ticks the first two steps
+        body = body.replace(f"- [ ] {step}", f"- [x] {step}")
+    s.gateway.update_issue(INTERNAL["accounts"], checklist["umbrella"]["iid"], description=body)
     triage = markers.index_by_marker(s.gateway.issues(INTERNAL["triage"]), "triage")
     s.gateway.update_issue(
         INTERNAL["triage"], triage["initech"]["iid"], add_labels="triage::resolved"
