@@ -192,22 +192,32 @@ def run_plan(
     fmt: str,
     stats: bool,
     after: Callable[[Runtime, Outcome], dict[str, Any] | None] | None = None,
+    progress: Any = None,
 ) -> None:
-    """Open the runtime, build the plan, apply it unless --dry-run, print, exit."""
+    """Open the runtime, build the plan, apply it unless --dry-run, print, exit.
+    ``progress`` (gl_csm.progress.Progress) shows the changes being applied."""
     runtime = app.runtime(dry_run=dry_run)
     try:
         before = registry_snapshot(app, dry_run)
         plan = build(runtime)
-        outcome = dry_run_outcome(plan) if dry_run else plan.apply(runtime.gateway)
+        if dry_run:
+            outcome = dry_run_outcome(plan)
+        elif progress is not None:
+            progress.start("triage: applied", len(plan.changes), "changes")
+            outcome = plan.apply(runtime.gateway, on_change=progress.advance)
+        else:
+            outcome = plan.apply(runtime.gateway)
+        if progress is not None:
+            progress.finish()
         extra = after(runtime, outcome) if after and not dry_run else None
         committed = commit_registry_edits(app, runtime, before)
     finally:
         runtime.close()
     counts = runtime.gateway.stats.to_json() if stats else None
     click.echo(outcome.render(fmt, dry_run=dry_run, stats=counts, extra=extra))
-    if fmt != "json":
-        for failure in outcome.failures:
-            click.echo(f"gl-csm: error: {failure.to_text()}", err=True)
+    # Also with --format json: a failing CI shard's log says which accounts and why.
+    for failure in outcome.failures:
+        click.echo(f"gl-csm: error: {failure.to_text()}", err=True)
     sys.exit(max(outcome.exit_code, committed))
 
 
@@ -606,13 +616,18 @@ def sandbox_serve(
 @click.pass_obj
 def triage(app: AppContext, shard: str | None, dry_run: bool, fmt: str, stats: bool) -> None:
     """Assess every account; tracking, triage and escalation issues; reminders."""
+    from gl_csm.progress import Progress, pacing_note
+    from gl_csm.runtime import pace_limits
     from gl_csm.services.triage.run import parse_shard, plan_triage
 
     part = parse_shard(shard)
     runs: list[Any] = []
+    progress = Progress(sys.stderr)
 
     def build(rt: Runtime) -> Plan:
-        run = plan_triage(rt.gateway, rt.settings, rt.today, shard=part)
+        progress.writes = lambda: rt.gateway.stats.writes
+        progress.note = pacing_note(pace_limits(rt.settings), rt.sandbox is None)
+        run = plan_triage(rt.gateway, rt.settings, rt.today, shard=part, progress=progress)
         runs.append(run)
         return run.plan
 
@@ -622,7 +637,7 @@ def triage(app: AppContext, shard: str | None, dry_run: bool, fmt: str, stats: b
             return None
         return runs[0].extra(f.account for f in outcome.failures)
 
-    run_plan(app, build, dry_run=dry_run, fmt=fmt, stats=stats, after=after)
+    run_plan(app, build, dry_run=dry_run, fmt=fmt, stats=stats, after=after, progress=progress)
 
 
 # -- report ------------------------------------------------------------------------

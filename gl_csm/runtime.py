@@ -100,6 +100,13 @@ def load_sandbox(
         ) from None
 
 
+def _stderr_notice(message: str) -> None:
+    """Retries and waits said on stderr as they happen (stdout stays the result)."""
+    import click
+
+    click.echo(f"gl-csm: {message}", err=True)
+
+
 def open_runtime(
     settings: Settings,
     today: date,
@@ -119,6 +126,7 @@ def open_runtime(
             pace=pace_limits(settings),
             read_workers=settings.rules.pacing.read_workers,
         )
+        gateway.retry_notices.notify = _stderr_notice
         if probe:
             try:
                 gateway.check_connection()
