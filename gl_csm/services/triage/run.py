@@ -96,8 +96,8 @@ class ResultsPlan(Plan):
         super().__init__()
         self.results: Results = {}
 
-    def apply(self, gateway: Any, results: Results | None = None):  # type: ignore[no-untyped-def]
-        return super().apply(gateway, self.results if results is None else results)
+    def apply(self, gateway: Any, results: Results | None = None, **kwargs: Any):  # type: ignore[no-untyped-def]
+        return super().apply(gateway, self.results if results is None else results, **kwargs)
 
 
 @dataclass
@@ -179,6 +179,7 @@ def plan_triage(
     users: UserIds | None = None,
     only: str | None = None,
     tracking_iid: int | None = None,
+    progress: Any | None = None,
 ) -> TriageRun:
     """``only``: plan that one account (`gl-csm react`, SPEC 5 React: "triage that
     account now"); the per-CSM priority reviews are then left to the scheduled run.
@@ -220,9 +221,12 @@ def plan_triage(
         signals, _ = signals_of(ctx.tracking.get(account.slug), settings)
         assessments[account.slug] = assess(account, settings.rules, today, signals)
 
-    for account in registry.accounts:
-        if not in_shard(account.slug, shard) or only not in (None, account.slug):
-            continue
+    mine = [a for a in registry.accounts if in_shard(a.slug, shard) and only in (None, a.slug)]
+    if progress is not None:  # gl_csm.progress.Progress: the CLI's bar or CI lines
+        progress.start("triage: planned", len(mine), "accounts")
+    for account in mine:
+        if progress is not None:
+            progress.advance()
         local = Plan()
         try:
             row = _plan_account(ctx, local, account, assessments[account.slug])
