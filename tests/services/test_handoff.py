@@ -15,6 +15,7 @@ from gl_csm.errors import UsageError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, dry_run_outcome
 from gl_csm.registry_writeback import RegistryEditError, with_csm, write_csm
+from gl_csm.runtime import seed_sandbox
 from gl_csm.sandbox import Sandbox
 from gl_csm.services.collaboration.onboard import plan_onboard
 from gl_csm.services.moves.handoff import plan_handoff
@@ -66,6 +67,19 @@ def level(gw: Gateway, project_path: str, username: str) -> int | None:
 CS_TEAM = ("alice", "bob", "carol", "dave", "erin")
 
 
+@pytest.fixture
+def edition() -> str:
+    return "free"
+
+
+@pytest.fixture
+def sandbox(settings: Settings, edition: str) -> Sandbox:
+    """The GitLab edition under test (SPEC 7.1): Free keeps one assignee per issue."""
+    sb = Sandbox(edition=edition)
+    seed_sandbox(sb, settings)
+    return sb
+
+
 @pytest.fixture(autouse=True)
 def cs_org(request: pytest.FixtureRequest) -> None:
     """As in a real Customer Success org, the team can read the internal projects: they
@@ -87,14 +101,21 @@ def cs_org(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture
-def world(gateway: Gateway, settings: Settings) -> dict[str, dict]:
+def world(gateway: Gateway, settings: Settings, edition: str) -> dict[str, dict]:
     """Setup and onboard have run for acme-corp (post-sales, CSM alice) and tyrell
     (pre-sales); triage left bot issues of acme-corp and of acme-corp-labs."""
     assert plan_setup(gateway, settings).apply(gateway).exit_code == 0
     for slug in ("acme-corp", "tyrell"):
         assert plan_onboard(gateway, settings, slug, TODAY).apply(gateway).exit_code == 0
     return {
-        "triage": bot_issue(gateway, TRIAGE, "triage", "acme-corp", ["alice", "bob"]),
+        # Two assignees only where GitLab keeps them (Premium).
+        "triage": bot_issue(
+            gateway,
+            TRIAGE,
+            "triage",
+            "acme-corp",
+            ["alice", "bob"][: 2 if edition != "free" else 1],
+        ),
         "escalation": bot_issue(gateway, ESCALATIONS, "escalation", "acme-corp", ["alice"]),
         "reminder": bot_issue(gateway, ACCOUNTS, "reminder", "acme-corp:ebr.2026q4", ["alice"]),
         "closed": bot_issue(gateway, ACCOUNTS, "reminder", "acme-corp:ebr.2025q4", ["alice"]),
@@ -159,6 +180,7 @@ def test_post_sales_handoff_does_every_part(
     assert registry["team"] == {"csm": "erin", "sa": "bob", "ae": "carol", "pse": "dave"}
 
 
+@pytest.mark.parametrize("edition", ["premium"])
 def test_premium_keeps_the_other_assignees_and_assigns_both_csms(
     world: dict[str, dict], gateway: Gateway, settings: Settings
 ) -> None:
