@@ -108,6 +108,7 @@ def open_runtime(
             token,
             pace=pace_limits(settings),
             read_workers=settings.rules.pacing.read_workers,
+            deadline=settings.rules.pacing.request_deadline_seconds,
         )
         if probe:
             try:
