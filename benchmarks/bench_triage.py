@@ -1,41 +1,50 @@
-"""Benchmark `gl-csm triage` against the sandbox over HTTP (issue 5; a script, not a test).
+"""Benchmark `gl-csm triage` side by side with the floor (issue 13; a script, not a test).
 
-Starts the sandbox HTTP server in a thread with 20 ms latency per request (as
-`gl-csm sandbox serve --latency-ms 20`), generates N accounts, runs triage twice on the
-same day and reports requests per account (reads / writes) on the first run and on the
-no-op rerun, the wall time, and the rerun read budget of issue 5:
-ceil(N/100) x 3 + open triage issues + open escalation issues, writes 0.
+For each N, generates N accounts and starts two sandboxes, each a separate
+`gl-csm sandbox serve --latency-ms 20` process: one for gl-csm, one for the minimal
+python-gitlab client of ``minimal_client.py`` (same data, same labels and issues, no
+reminders). Both run their first run, then ``--rounds`` no-op reruns interleaved (the
+side that goes first alternates), all in this one process, so the ratio is measured
+in one run under the same machine load. Reported: requests (reads / writes) and wall
+time of each side, the median rerun wall times and the median of the per-round
+ratios; gl-csm's first-run writes against the objects it created (issues and
+milestones in its sandbox); its rerun reads against the budget ceil(N/100) x 3 + 3.
 
-    python benchmarks/bench_triage.py --accounts 1000 5000 [--latency-ms 20]
+    python benchmarks/bench_triage.py --accounts 1000 5000 [--latency-ms 20] [--rounds 5]
 
 Pacing is off (``rules: {pacing: {issues_per_minute: 0, notes_per_minute: 0}}``): the
-sandbox has no rate limit, and paced writes would only measure the pacer.
+sandbox has no rate limit, and paced writes would only measure the pacer. Listings
+are read with the default ``pacing.read_workers`` (4).
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import math
 import random
+import signal
+import statistics
+import subprocess
 import sys
 import tempfile
-import threading
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from gl_csm import markers  # noqa: E402
-from gl_csm.config import load_settings  # noqa: E402
+import minimal_client  # noqa: E402
+
+from gl_csm.config import Settings, load_settings  # noqa: E402
 from gl_csm.gitlab.gateway import Gateway  # noqa: E402
-from gl_csm.runtime import pace_limits, seed_sandbox  # noqa: E402
-from gl_csm.sandbox import Faults, Sandbox, serve  # noqa: E402
+from gl_csm.runtime import pace_limits  # noqa: E402
 from gl_csm.services.triage.run import plan_triage  # noqa: E402
 
 TODAY = date(2026, 11, 23)
@@ -125,55 +134,155 @@ def generate(directory: Path, n: int, seed: int = 1) -> None:
         (directory / f"acct-{i:05d}.yml").write_text(yaml.safe_dump(data, sort_keys=False))
 
 
-def bench(n: int, latency_ms: float) -> dict:
+class Server:
+    """`gl-csm sandbox serve` in its own process, with its own state file."""
+
+    def __init__(self, work: Path, name: str, latency_ms: float) -> None:
+        gl_csm = Path(sys.executable).with_name("gl-csm")
+        command = [str(gl_csm)] if gl_csm.exists() else [sys.executable, "-m", "gl_csm"]
+        self.proc = subprocess.Popen(
+            [
+                *command,
+                "--config",
+                str(work / "gl-csm.yml"),
+                "--today",
+                TODAY.isoformat(),
+                "sandbox",
+                "serve",
+                "--port",
+                "0",
+                "--state",
+                str(work / f"{name}.json"),
+                "--latency-ms",
+                str(int(latency_ms)),
+            ],
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+            cwd=work,
+        )
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            if line.startswith("{"):
+                self.url = json.loads(line)["url"]
+                break
+        else:
+            raise RuntimeError(f"sandbox server {name} did not start")
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def gl_csm_run(url: str, settings: Settings) -> dict[str, Any]:
+    gateway = Gateway.connect(
+        url,
+        "bench-token",
+        pace=pace_limits(settings),
+        read_workers=settings.rules.pacing.read_workers,
+    )
+    start = time.perf_counter()
+    run = plan_triage(gateway, settings, TODAY)
+    outcome = run.plan.apply(gateway)
+    wall = time.perf_counter() - start
+    stats = gateway.stats
+    gateway.close()
+    return {
+        "wall_s": round(wall, 2),
+        "reads": stats.reads,
+        "writes": stats.writes,
+        "changes": len(outcome.changes),
+        "failures": len(outcome.failures),
+    }
+
+
+def minimal_run(url: str, settings: Settings) -> dict[str, Any]:
+    start = time.perf_counter()
+    result = minimal_client.run(url, "bench-token", settings, TODAY)
+    wall = time.perf_counter() - start
+    return {
+        "wall_s": round(wall, 2),
+        "reads": result.reads,
+        "writes": result.writes,
+        "created": result.created,
+    }
+
+
+def objects_in(url: str, settings: Settings) -> int:
+    """Issues and commits of the three internal projects and milestones of the triage
+    project (read with a separate, uncounted gateway)."""
+    gateway = Gateway.connect(url, "bench-token")
+    projects = settings.projects
+    assert projects is not None
+    total = 0
+    for _, project in projects.items():
+        total += len(gateway.issues(project, state="all"))
+        total += len(gateway.commits(project))
+    total += len(gateway.milestones(projects.triage))
+    gateway.close()
+    return total
+
+
+def _median_ratio(ours: list[float], floor: list[float]) -> float:
+    return round(statistics.median(a / b for a, b in zip(ours, floor, strict=True)), 2)
+
+
+def bench(n: int, latency_ms: float, rounds: int) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix=f"bench-triage-{n}-"))
     (work / "gl-csm.yml").write_text(yaml.safe_dump(CONFIG))
     generate(work / "accounts", n)
     settings = load_settings(work / "gl-csm.yml", environ={})
-    sandbox = Sandbox(clock=lambda: dt.datetime.combine(TODAY, dt.time(9), tzinfo=dt.UTC))
-    seed_sandbox(sandbox, settings)
-    server = serve(sandbox, faults=Faults(latency_ms=latency_ms))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    result: dict = {"accounts": n, "latency_ms": latency_ms}
+    ours, floor = Server(work, "gl-csm", latency_ms), Server(work, "minimal", latency_ms)
+    result: dict[str, Any] = {"accounts": n, "latency_ms": latency_ms, "rounds": rounds}
     try:
-        for label in ("first", "rerun"):
-            gateway = Gateway.connect(server.url, "bench-token", pace=pace_limits(settings))
-            start = time.monotonic()
-            run = plan_triage(gateway, settings, TODAY)
-            outcome = run.plan.apply(gateway)
-            wall = time.monotonic() - start
-            stats = gateway.stats
-            result[label] = {
-                "wall_s": round(wall, 1),
-                "reads": stats.reads,
-                "writes": stats.writes,
-                "changes": len(outcome.changes),
-                "failures": len(outcome.failures),
-                "reads_per_account": round(stats.reads / n, 3),
-                "writes_per_account": round(stats.writes / n, 3),
+        before = objects_in(ours.url, settings)
+        first = {"gl_csm": gl_csm_run(ours.url, settings)}
+        first["minimal"] = minimal_run(floor.url, settings)
+        objects = objects_in(ours.url, settings) - before
+        first["gl_csm_objects_created"] = objects  # type: ignore[assignment]
+        first["gl_csm_writes_equal_objects"] = first["gl_csm"]["writes"] == objects  # type: ignore[assignment]
+        first["wall_ratio"] = round(  # type: ignore[assignment]
+            first["gl_csm"]["wall_s"] / first["minimal"]["wall_s"], 2
+        )
+        result["first"] = first
+
+        sides: dict[str, tuple[Callable[[], dict[str, Any]], list[dict[str, Any]]]] = {
+            "gl_csm": (lambda: gl_csm_run(ours.url, settings), []),
+            "minimal": (lambda: minimal_run(floor.url, settings), []),
+        }
+        for round_no in range(rounds):
+            order = ("gl_csm", "minimal") if round_no % 2 == 0 else ("minimal", "gl_csm")
+            for side in order:
+                runner, runs = sides[side]
+                runs.append(runner())
+        rerun: dict[str, Any] = {}
+        for side, (_, runs) in sides.items():
+            walls = [r["wall_s"] for r in runs]
+            rerun[side] = {
+                "reads": max(r["reads"] for r in runs),
+                "writes": max(r["writes"] for r in runs),
+                "wall_s_median": round(statistics.median(walls), 2),
+                "wall_s": walls,
             }
-            gateway.close()
-        check = Gateway.connect(server.url, "bench-token")
-        triage_open = len(
-            markers.index_by_marker(
-                check.issues("customer-success/account-triage", state="opened"), "triage"
-            )
+        rerun["wall_ratio_median"] = _median_ratio(
+            rerun["gl_csm"]["wall_s"], rerun["minimal"]["wall_s"]
         )
-        escalations_open = len(
-            markers.index_by_marker(
-                check.issues("customer-success/escalations", state="opened"), "escalation"
-            )
-        )
-        budget = math.ceil(n / 100) * 3 + triage_open + escalations_open
-        result["open_triage"] = triage_open
-        result["open_escalations"] = escalations_open
+        result["rerun"] = rerun
+        budget = math.ceil(n / 100) * 3 + 3
         result["rerun_read_budget"] = budget
-        result["rerun_within_budget"] = (
-            result["rerun"]["reads"] <= budget and result["rerun"]["writes"] == 0
-        )
+        result["done_when"] = {
+            "rerun_reads_within_budget": rerun["gl_csm"]["reads"] <= budget,
+            "rerun_writes_0": rerun["gl_csm"]["writes"] == 0,
+            "rerun_wall_within_1.5x_floor": rerun["wall_ratio_median"] <= 1.5,
+            "first_run_writes_equal_objects": first["gl_csm_writes_equal_objects"],
+        }
     finally:
-        server.shutdown()
+        ours.stop()
+        floor.stop()
     return result
 
 
@@ -181,9 +290,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, nargs="+", default=[1000, 5000])
     parser.add_argument("--latency-ms", type=float, default=20)
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved no-op reruns")
     args = parser.parse_args()
     for n in args.accounts:
-        print(json.dumps(bench(n, args.latency_ms)), flush=True)
+        print(json.dumps(bench(n, args.latency_ms, args.rounds)), flush=True)
 
 
 if __name__ == "__main__":

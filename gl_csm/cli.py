@@ -25,10 +25,12 @@ from gl_csm.runtime import DEFAULT_SANDBOX, Runtime, open_runtime
 from gl_csm.urls import redact_url
 
 #: Commands that never open a GitLab connection (SPEC 7): no URL, no token needed.
-NO_GITLAB = frozenset({"assess", "templates check", "accounts import", "sandbox serve"})
+NO_GITLAB = frozenset({"assess", "templates check", "accounts import", "sandbox serve", "demo"})
 #: The README section that documents each command (default: "Commands").
 README_SECTION = {
     "doctor": "Preflight: gl-csm doctor",
+    "demo": "Quick start",
+    "accounts import": "Registry changes",
     "triage": "In CI",
     "report": "In CI",
     "react": "In CI",
@@ -92,6 +94,7 @@ class AppContext:
     sandbox_path: Path
     today: date
     _settings: Settings | None = None
+    commit_registry: bool = False
 
     @property
     def settings(self) -> Settings:
@@ -157,8 +160,22 @@ def main(
     )
 
 
+def _set_commit_registry(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    app = ctx.find_object(AppContext)
+    if app is not None and value:
+        app.commit_registry = True
+
+
 def writing_command(fn: Callable[..., Any]) -> Callable[..., Any]:
     """The options every writing command takes (SPEC 7)."""
+    fn = click.option(
+        "--commit-registry",
+        is_flag=True,
+        expose_value=False,
+        callback=_set_commit_registry,
+        help="Commit registry edits to the branch gl-csm/registry-updates of the ops project "
+        "and open/update its merge request (automatic in CI against a GitLab).",
+    )(fn)
     fn = click.option("--stats", is_flag=True, help="Print API calls made (reads, writes).")(fn)
     fn = click.option(
         "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
@@ -175,21 +192,94 @@ def run_plan(
     fmt: str,
     stats: bool,
     after: Callable[[Runtime, Outcome], dict[str, Any] | None] | None = None,
+    progress: Any = None,
 ) -> None:
-    """Open the runtime, build the plan, apply it unless --dry-run, print, exit."""
+    """Open the runtime, build the plan, apply it unless --dry-run, print, exit.
+    ``progress`` (gl_csm.progress.Progress) shows the changes being applied."""
     runtime = app.runtime(dry_run=dry_run)
     try:
+        before = registry_snapshot(app, dry_run)
         plan = build(runtime)
-        outcome = dry_run_outcome(plan) if dry_run else plan.apply(runtime.gateway)
+        if dry_run:
+            outcome = dry_run_outcome(plan)
+        elif progress is not None:
+            progress.start("triage: applied", len(plan.changes), "changes")
+            outcome = plan.apply(runtime.gateway, on_change=progress.advance)
+        else:
+            outcome = plan.apply(runtime.gateway)
+        if progress is not None:
+            progress.finish()
         extra = after(runtime, outcome) if after and not dry_run else None
+        committed = commit_registry_edits(app, runtime, before)
     finally:
         runtime.close()
     counts = runtime.gateway.stats.to_json() if stats else None
     click.echo(outcome.render(fmt, dry_run=dry_run, stats=counts, extra=extra))
-    if fmt != "json":
-        for failure in outcome.failures:
-            click.echo(f"gl-csm: error: {failure.to_text()}", err=True)
-    sys.exit(outcome.exit_code)
+    # Also with --format json: a failing CI shard's log says which accounts and why.
+    for failure in outcome.failures:
+        click.echo(f"gl-csm: error: {failure.to_text()}", err=True)
+    sys.exit(max(outcome.exit_code, committed))
+
+
+def registry_snapshot(app: AppContext, dry_run: bool) -> Any:
+    """The registry files before a command, when its edits are to be committed
+    (README "Registry changes"); None otherwise."""
+    from gl_csm.services import registry_commit
+
+    if dry_run or not registry_commit.wanted(app.settings, app.commit_registry):
+        return None
+    registry_commit.ops_project(app.settings)  # no ops project: exit 2 before any write
+    return registry_commit.snapshot(app.settings)
+
+
+def commit_registry_edits(app: AppContext, runtime: Runtime, before: Any) -> int:
+    """Commit what the command changed in the registry; the exit code it adds (1 when
+    the commit failed: the edits are then only in this checkout, and it says so)."""
+    from gl_csm.services import registry_commit
+
+    if before is None:
+        return 0
+    files = registry_commit.changed(before)
+    if not files:
+        return 0
+    job = click.get_current_context().command_path.partition(" ")[2] or "gl-csm"
+    try:
+        line = registry_commit.commit_registry(
+            runtime.gateway, registry_commit.ops_project(app.settings), files, job
+        )
+    except GlCsmError as exc:
+        click.echo(
+            f"gl-csm: error: registry edits of {', '.join(sorted(files))} were not committed "
+            f"(they are only in this checkout): {exc}",
+            err=True,
+        )
+        return 1
+    click.echo(f"gl-csm: {line}", err=True)
+    return 0
+
+
+# -- demo --------------------------------------------------------------------------
+
+
+@main.command()
+@click.option(
+    "--dir",
+    "folder",
+    default=".gl-csm/demo",
+    show_default=True,
+    metavar="PATH",
+    help="Where the demo copies the registry and keeps its sandbox and report.",
+)
+@click.pass_obj
+def demo(app: AppContext, folder: str) -> None:
+    """Run the daily job on the built-in sandbox with the sample registry: setup,
+    onboard every account, triage, report; print what was created and where the
+    report is. Writes only under --dir; never a real GitLab."""
+    from gl_csm.demo import run_demo
+
+    result = run_demo(app.config_path, Path(folder), app.today)
+    click.echo(result.to_text())
+    sys.exit(1 if result.failures else 0)
 
 
 # -- doctor ------------------------------------------------------------------------
@@ -447,6 +537,22 @@ def sandbox() -> None:
     default=0,
     help="Requests per minute per token, then 429 with Retry-After (0 = none).",
 )
+@click.option(
+    "--edition",
+    type=click.Choice(["free", "premium", "ultimate"]),
+    default="free",
+    show_default=True,
+    help="GitLab tier to emulate: Free keeps one assignee and scoped labels are not exclusive.",
+)
+@click.option(
+    "--search",
+    type=click.Choice(["fulltext", "ilike", "none"]),
+    default="fulltext",
+    envvar="GL_CSM_SANDBOX_SEARCH",
+    show_default=True,
+    help="Issue search: GitLab's full-text search, the older substring (ilike) search, "
+    "or none (every search finds nothing).",
+)
 @click.pass_obj
 def sandbox_serve(
     app: AppContext,
@@ -456,19 +562,29 @@ def sandbox_serve(
     latency_ms: int,
     error_rate: float,
     rate_limit: int,
+    edition: str,
+    search: str,
 ) -> None:
     """Serve the sandbox over HTTP at http://HOST:PORT (any non-empty PRIVATE-TOKEN)."""
     from gl_csm.runtime import load_sandbox, seed_sandbox
     from gl_csm.sandbox import Faults, serve
 
     path = Path(state_path) if state_path else app.sandbox_path
-    sb = load_sandbox(path, app.today)
+    sb = load_sandbox(path, app.today, edition=edition, search=search)
     settings = app.settings
     seed_sandbox(sb, settings)
     faults = Faults(latency_ms=latency_ms, error_rate=error_rate, rate_limit=rate_limit)
     server = serve(sb, host=host, port=port, faults=faults)
     click.echo(
-        json.dumps({"url": server.url, "state": str(path), "bot_user": sb.bot_username}),
+        json.dumps(
+            {
+                "url": server.url,
+                "state": str(path),
+                "bot_user": sb.bot_username,
+                "edition": edition,
+                "search": search,
+            }
+        ),
         err=True,
     )
 
@@ -500,13 +616,18 @@ def sandbox_serve(
 @click.pass_obj
 def triage(app: AppContext, shard: str | None, dry_run: bool, fmt: str, stats: bool) -> None:
     """Assess every account; tracking, triage and escalation issues; reminders."""
+    from gl_csm.progress import Progress, pacing_note
+    from gl_csm.runtime import pace_limits
     from gl_csm.services.triage.run import parse_shard, plan_triage
 
     part = parse_shard(shard)
     runs: list[Any] = []
+    progress = Progress(sys.stderr)
 
     def build(rt: Runtime) -> Plan:
-        run = plan_triage(rt.gateway, rt.settings, rt.today, shard=part)
+        progress.writes = lambda: rt.gateway.stats.writes
+        progress.note = pacing_note(pace_limits(rt.settings), rt.sandbox is None)
+        run = plan_triage(rt.gateway, rt.settings, rt.today, shard=part, progress=progress)
         runs.append(run)
         return run.plan
 
@@ -516,7 +637,7 @@ def triage(app: AppContext, shard: str | None, dry_run: bool, fmt: str, stats: b
             return None
         return runs[0].extra(f.account for f in outcome.failures)
 
-    run_plan(app, build, dry_run=dry_run, fmt=fmt, stats=stats, after=after)
+    run_plan(app, build, dry_run=dry_run, fmt=fmt, stats=stats, after=after, progress=progress)
 
 
 # -- report ------------------------------------------------------------------------
@@ -604,6 +725,7 @@ def react(app: AppContext, payload_path: str, dry_run: bool, fmt: str, stats: bo
     data = load_payload(None if payload_path == "-" else Path(payload_path))
     runtime = app.runtime(dry_run=dry_run)
     try:
+        before = registry_snapshot(app, dry_run)
         reaction, outcome = react_to(
             runtime.gateway,
             runtime.settings,
@@ -612,6 +734,7 @@ def react(app: AppContext, payload_path: str, dry_run: bool, fmt: str, stats: bo
             dry_run=dry_run,
             source=f"--payload {payload_path}",
         )
+        committed = commit_registry_edits(app, runtime, before)
     finally:
         runtime.close()
     counts = runtime.gateway.stats.to_json() if stats else None
@@ -619,7 +742,7 @@ def react(app: AppContext, payload_path: str, dry_run: bool, fmt: str, stats: bo
     if fmt != "json":
         for failure in outcome.failures:
             click.echo(f"gl-csm: error: {failure.to_text()}", err=True)
-    sys.exit(outcome.exit_code)
+    sys.exit(max(outcome.exit_code, committed))
 
 
 @main.command()
@@ -704,14 +827,23 @@ def accounts_import(app: AppContext, csv_file: str, dry_run: bool, fmt: str, sta
     """
     from gl_csm.services.moves.accounts_import import plan_import
 
+    # Needs no GitLab; only an explicit --commit-registry commits the edits (then it does).
+    before = registry_snapshot(app, dry_run) if app.commit_registry else None
     plan = plan_import(app.settings, Path(csv_file))
     outcome = dry_run_outcome(plan) if dry_run else plan.apply(None)
-    counts = {"reads": 0, "writes": 0} if stats else None  # files only, no API call
-    click.echo(outcome.render(fmt, dry_run=dry_run, stats=counts))
+    committed, counts = 0, {"reads": 0, "writes": 0}  # files only, no API call
+    if before is not None:
+        runtime = app.runtime()
+        try:
+            committed = commit_registry_edits(app, runtime, before)
+        finally:
+            runtime.close()
+        counts = runtime.gateway.stats.to_json()
+    click.echo(outcome.render(fmt, dry_run=dry_run, stats=counts if stats else None))
     if fmt != "json":
         for failure in outcome.failures:
             click.echo(f"gl-csm: error: {failure.to_text()}", err=True)
-    sys.exit(outcome.exit_code)
+    sys.exit(max(outcome.exit_code, committed))
 
 
 # -- handoff, disengage -------------------------------------------------------------
@@ -752,6 +884,24 @@ def disengage(
     run_plan(
         app,
         lambda rt: plan_disengage(rt.gateway, rt.settings, account, rt.today, reason),
+        dry_run=dry_run,
+        fmt=fmt,
+        stats=stats,
+    )
+
+
+@main.command("will-churn")
+@click.argument("account")
+@writing_command
+@click.pass_obj
+def will_churn(app: AppContext, account: str, dry_run: bool, fmt: str, stats: bool) -> None:
+    """Open ACCOUNT's will-churn checklist issue (handbook 002's four steps); triage sets
+    lifecycle::will-churn once every box is ticked."""
+    from gl_csm.services.moves.will_churn import plan_will_churn
+
+    run_plan(
+        app,
+        lambda rt: plan_will_churn(rt.gateway, rt.settings, account, rt.today),
         dry_run=dry_run,
         fmt=fmt,
         stats=stats,

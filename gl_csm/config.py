@@ -92,6 +92,10 @@ class Settings:
     #: `gitlab_edition` (SPEC 7.1): what the GitLab tier allows. ``free`` (the default)
     #: is the strictest: one assignee per issue, scoped labels not exclusive.
     gitlab_edition: str = "free"
+    #: `ops_project`: the project holding this repository (gl-csm.yml and accounts/),
+    #: where registry edits are committed (README "Registry changes"); in CI
+    #: CI_PROJECT_PATH wins.
+    ops_project: str | None = None
 
     @property
     def premium(self) -> bool:
@@ -251,6 +255,7 @@ _TOP_KEYS = (
     "rules",
     "crm_import",
     "gitlab_edition",
+    "ops_project",
 )
 EDITIONS = ("free", "premium", "ultimate")
 
@@ -350,4 +355,9 @@ def load_settings(
         token=token,
         crm_columns=_parse_crm_import(raw.get("crm_import"), where),
         gitlab_edition=edition,
+        ops_project=(
+            _expect_path(raw["ops_project"], "ops_project", where)
+            if raw.get("ops_project") is not None
+            else None
+        ),
     )

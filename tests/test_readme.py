@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import re
+import shlex
+import shutil
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
+from gl_csm.cli import main
 from gl_csm.domain.rules import describe_rules
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-CI_RUN = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text(encoding="utf-8")
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+CI_RUN = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
 
 
 def test_every_rule_name_is_documented() -> None:
@@ -16,10 +24,70 @@ def test_every_rule_name_is_documented() -> None:
     assert missing == []
 
 
-def test_ci_runs_the_readme_commands() -> None:
-    """.ci/run must call the README's install and test commands."""
+def _section(title: str) -> str:
+    start = README.index(f"\n## {title}\n")
+    end = README.find("\n## ", start + 1)
+    return README[start : end if end != -1 else None]
+
+
+def _bash_blocks(text: str) -> list[list[str]]:
+    """The command lines of each ```bash block (comments dropped)."""
+    blocks = re.findall(r"```bash\n(.*?)```", text, re.S)
+    return [
+        [line.split("  #")[0].strip() for line in block.splitlines() if line.strip()]
+        for block in blocks
+    ]
+
+
+def test_quick_start_is_two_commands_and_ci_runs_the_second() -> None:
+    """Issue 11: the quick start is exactly two commands on a fresh machine: one installs
+    and runs the main job on the sandbox, one installs and runs the tests (.ci/run)."""
+    blocks = _bash_blocks(_section("Quick start"))
+    demo, tests = blocks[0], blocks[1]
+    assert len(demo) == 1 and len(tests) == 1
     install = "python3.11 -m venv .venv && .venv/bin/pip install -e '.[test]'"
-    assert install in README
-    assert ".venv/bin/pytest" in README
-    assert "python3.11 -m venv .venv && .venv/bin/pip install" in CI_RUN
-    assert ".venv/bin/pytest" in CI_RUN
+    assert demo[0] == f"{install} && .venv/bin/gl-csm demo"
+    assert tests[0] == f"{install} && .venv/bin/pytest"
+    commands = [
+        line
+        for line in CI_RUN.splitlines()
+        if line.strip() and not line.startswith(("#", "set ", "cd ", "sudo ", "apt"))
+    ]
+    assert commands[-1] == tests[0]
+
+
+def test_the_first_command_prints_the_main_jobs_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`gl-csm demo` as a fresh clone runs it (the install part is the test command's)."""
+    shutil.copytree(ROOT / "accounts", tmp_path / "accounts")
+    shutil.copy(ROOT / "gl-csm.yml", tmp_path / "gl-csm.yml")
+    monkeypatch.chdir(tmp_path)
+    before = {p.name: p.read_text() for p in (tmp_path / "accounts").glob("*.yml")}
+    result = CliRunner().invoke(
+        main, ["demo"], env={"GITLAB_URL": "https://gitlab.example.com", "GITLAB_TOKEN": ""}
+    )
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "collaboration projects" in out and "triage issues" in out
+    assert "Report:  .gl-csm/demo/report.md" in out
+    report = (tmp_path / ".gl-csm" / "demo" / "report.md").read_text()
+    assert "# Customer Success portfolio report" in report
+    assert before == {p.name: p.read_text() for p in (tmp_path / "accounts").glob("*.yml")}
+
+
+@pytest.mark.parametrize("marker", ["gl-csm assess --by-csm", "gl-csm verify tyrell"])
+def test_examples_work_as_printed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, marker: str
+) -> None:
+    """Every line of the README's sandbox examples exits 0 in a fresh clone."""
+    block = next(b for b in _bash_blocks(README) if marker in b)
+    shutil.copytree(ROOT / "accounts", tmp_path / "accounts")
+    shutil.copy(ROOT / "gl-csm.yml", tmp_path / "gl-csm.yml")
+    monkeypatch.chdir(tmp_path)
+    env = {"GITLAB_URL": "", "CI_SERVER_URL": "", "GITLAB_TOKEN": ""}
+    for line in block:
+        argv = shlex.split(line)
+        assert argv[0] == "gl-csm", line
+        result = CliRunner().invoke(main, argv[1:], env=env)
+        assert result.exit_code == 0, (line, result.output)

@@ -53,9 +53,13 @@ def commit_files(
     actions: list[dict[str, Any]],
     author_id: int,
     start_branch: str | None = None,
+    force: bool = False,
 ) -> str:
     repo = project["repository"]
-    if branch in repo["branches"]:
+    if force and start_branch and start_branch in repo["branches"]:
+        # doc/api/commits.md `force`: overwrite the branch with a commit on start_branch.
+        base = repo["branches"][start_branch]
+    elif branch in repo["branches"]:
         base = repo["branches"][branch]
     elif start_branch:
         start = repo["branches"].get(start_branch)
@@ -176,6 +180,7 @@ def post_commit(store: Store, req: ApiRequest, id: str) -> Any:
         actions=actions,
         author_id=req.user_id,
         start_branch=req.str("start_branch"),
+        force=bool(req.bool("force", False)),
     )
     return entities.commit(store, project, sha, req.base_url, detail=True)
 

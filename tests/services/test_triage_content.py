@@ -192,3 +192,96 @@ def test_issues_opened_with_the_tracking_issue_link_it_from_the_first_run(world:
     assert card.count("Reminder: [Renewal review") == 2
     _, _, stats = world.run(D("2026-11-23"))
     assert stats.writes == 0
+
+
+def test_the_bots_part_of_a_triage_issue_follows_the_account(world: World) -> None:
+    """Issue 9 item 1: a triage issue opened before `risk.types` was recorded gets the
+    risk types and the playbook once they are; a person's text below the bot's part and
+    a box they ticked stay; an unchanged account rewrites nothing."""
+    red_no_types = {
+        "sentiment": {"health": "red", "updated": D("2026-11-20")},
+        "risk": {"contraction": True},
+    }
+    world.add("initech", "Initech", **red_no_types)
+    world.run(D("2026-11-23"))
+    issue = _by_marker(world, TRIAGE, "triage")["initech"]
+    assert "Risk types: not recorded yet" in issue["description"]
+    assert "### Cost/Budget" not in issue["description"]
+    person_text = "\n\nOur notes: the EB call is on Friday.\n"
+    world.person().update_issue(
+        TRIAGE, issue["iid"], description=issue["description"] + person_text
+    )
+
+    world.add(
+        "initech",
+        "Initech",
+        **{**red_no_types, "risk": {"contraction": True, "types": ["cost-budget"]}},
+    )
+    outcome, _, _ = world.run(D("2026-11-24"))
+    assert outcome.exit_code == 0, outcome.failures
+    issue = _by_marker(world, TRIAGE, "triage")["initech"]
+    body = issue["description"]
+    assert "Risk types: cost-budget" in body and "not recorded yet (set" not in body
+    assert "### Cost/Budget" in body and "**Mitigations**" in body
+    assert body.rstrip().endswith(person_text.rstrip())
+    assert "risk-type::cost-budget" in issue["labels"]
+
+    # A person ticks a mitigation: a later rewrite keeps it ticked.
+    task = "- [ ] Explore cloud provider retiring spend"
+    assert task in body
+    world.person().update_issue(
+        TRIAGE, issue["iid"], description=body.replace(task, task.replace("[ ]", "[x]"))
+    )
+    world.add(
+        "initech",
+        "Initech",
+        arr=999000,
+        **{**red_no_types, "risk": {"contraction": True, "types": ["cost-budget"]}},
+    )
+    world.run(D("2026-11-25"))
+    body = _by_marker(world, TRIAGE, "triage")["initech"]["description"]
+    assert "$999,000" in body
+    assert task.replace("[ ]", "[x]") in body and body.rstrip().endswith(person_text.rstrip())
+    _, _, stats = world.run(D("2026-11-25"))
+    assert stats.writes == 0
+
+
+def test_the_bots_part_of_an_escalation_follows_the_account(world: World) -> None:
+    """Issue 9 item 1: the escalation's facts follow the account; the owners table
+    people fill in (below the bot's part) stays as they wrote it."""
+    requested = {**RED, "risk": {**RED["risk"], "escalation_requested": True}}
+    world.add("initech", "Initech", **requested)
+    world.run(D("2026-11-23"))
+    project = "customer-success/escalations"
+    issue = _by_marker(world, project, "escalation")["initech"]
+    named = issue["description"].replace(
+        "| Product DRI | _to be named_ |", "| Product DRI | pm-jo |"
+    )
+    world.person().update_issue(project, issue["iid"], description=named)
+    world.add("initech", "Initech", arr=777000, **requested)
+    world.run(D("2026-11-24"))
+    body = _by_marker(world, project, "escalation")["initech"]["description"]
+    assert "/ $777,000 |" in body and "| Product DRI | pm-jo |" in body
+    _, _, stats = world.run(D("2026-11-24"))
+    assert stats.writes == 0
+
+
+def test_the_bots_part_of_a_reminder_follows_the_account(world: World) -> None:
+    """Issue 9 item 1, reminder issues: a new ARR shows in the open renewal review; a
+    box the CSM ticked and their text below stay; the date stays the issue's."""
+    world.add("acme", "Acme", renewal_date=D("2027-03-31"))
+    world.run(D("2026-11-29"))
+    review = _reminders(world)["acme:renewal-review:2027-03-31:3"]
+    task = "- [ ] Schedule the renewal review meeting with the AE and SA"
+    body = (
+        review["description"].replace(task, task.replace("[ ]", "[x]")) + "\n\nBooked for Dec 12."
+    )
+    world.person().update_issue(ACCOUNTS, review["iid"], description=body)
+    world.add("acme", "Acme", renewal_date=D("2027-03-31"), arr=640000)
+    world.run(D("2026-11-30"))
+    body = _reminders(world)["acme:renewal-review:2027-03-31:3"]["description"]
+    assert "(ARR $640,000)" in body
+    assert task.replace("[ ]", "[x]") in body and body.rstrip().endswith("Booked for Dec 12.")
+    assert "This one is due **2026-12-31**" in body
+    _, _, stats = world.run(D("2026-11-30"))
+    assert stats.writes == 0

@@ -89,6 +89,8 @@ class TriageContext:
     #: slug -> role ("triage", "escalation") -> the OpenIssue planned this run, whose
     #: note facts the account's card records (bot_issues.note_records).
     open_issues: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: The will-churn checklists by account (services/moves/will_churn.py).
+    will_churn: dict[str, dict] = field(default_factory=dict)
     #: The portfolio history by account, oldest row first (services/triage/history.py).
     history: dict[str, list[HistoryRow]] = field(default_factory=dict)
 
@@ -108,8 +110,15 @@ def drivers(a: Assessment) -> list[str]:
     if h is None:
         return []
     out = [f"override: {o}" for o in h.overrides]
+    account = a.account
     for m in h.measures:
         if m.color in ("yellow", "red"):
             value = m.note or (m.value if m.value is not None else "")
+            # Day counts become the date they count from, so the bot's part of an issue
+            # quoting them does not change every day (generated.py).
+            if m.name == "meeting_cadence" and account.engagement.last_call is not None:
+                value = f"last call on {account.engagement.last_call.isoformat()}"
+            elif m.name == "sentiment" and account.sentiment.updated is not None and m.note:
+                value = f"{m.value}, not updated since {account.sentiment.updated.isoformat()}"
             out.append(f"{m.name} is {m.color}: {value}")
     return out

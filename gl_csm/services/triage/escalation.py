@@ -12,6 +12,7 @@ from gl_csm.domain.account import Account
 from gl_csm.domain.assessment import Assessment
 from gl_csm.domain.reminders import escalation_update, escalation_update_days
 from gl_csm.plan import Plan, Results
+from gl_csm.services.triage import generated
 from gl_csm.services.triage.bot_issues import OpenIssue, plan_bot_issue
 from gl_csm.services.triage.context import (
     ESCALATION,
@@ -51,12 +52,44 @@ def plan_escalation(
     )
 
     if issue is not None:
-        return _plan_open_escalation(ctx, plan, account, a, issue, red, triage_link)
+        return _plan_open_escalation(
+            ctx, plan, account, a, issue, red, triage_link, escalation_label, tracking
+        )
     if not (red and (account.risk.escalation_requested or escalation_label)):
         return None, None
     return None, _plan_new_escalation(
         ctx, plan, account, a, escalation_label, tracking, triage_link, pending
     )
+
+
+def _context(
+    account: Account, a: Assessment, severity: str, escalation_label: bool
+) -> dict[str, Any]:
+    """What escalation_issue.md.j2 shows from the account's current data (also when the
+    bot rewrites its part of an open issue, issue 9 item 1)."""
+    by = " and ".join(
+        p
+        for p, on in (
+            ("risk.escalation_requested in the registry", account.risk.escalation_requested),
+            ("the escalation::requested label on the tracking issue", escalation_label),
+        )
+        if on
+    )
+    h = a.health
+    return {
+        "marker": Trusted(markers.marker(ESCALATION, account.slug)),
+        **generated.markers_context(),
+        "account": account,
+        "severity": severity,
+        "color": h.color if h else "unknown",
+        "csm": account.team.csm or "-",
+        "arr": money(account.arr),
+        "requested_by": by,
+        "drivers": drivers(a),
+        "risk_types": ", ".join(account.risk.types),
+        "risk_reasons": ", ".join(account.risk.reasons),
+        "risk_impacts": ", ".join(account.risk.impacts),
+    }
 
 
 def _plan_new_escalation(
@@ -77,26 +110,7 @@ def _plan_new_escalation(
     key = f"{ESCALATION}:{slug}"
     severity = "high"  # SPEC 5.0 default; people change the label
     labels = [tax.name("escalation::open"), tax.name(f"escalation-severity::{severity}")]
-    by = " and ".join(
-        p
-        for p, on in (
-            ("risk.escalation_requested in the registry", account.risk.escalation_requested),
-            ("the escalation::requested label on the tracking issue", escalation_label),
-        )
-        if on
-    )
-    context = {
-        "marker": Trusted(markers.marker(ESCALATION, slug)),
-        "account": account,
-        "severity": severity,
-        "csm": csm or "-",
-        "arr": money(account.arr),
-        "requested_by": by,
-        "drivers": drivers(a),
-        "risk_types": ", ".join(account.risk.types),
-        "risk_reasons": ", ".join(account.risk.reasons),
-        "risk_impacts": ", ".join(account.risk.impacts),
-    }
+    context = _context(account, a, severity, escalation_label)
     title = safe_title(f"Account escalation: {account.name}")
 
     def describe(results: Results) -> str:
@@ -140,6 +154,8 @@ def _plan_open_escalation(
     issue: Mapping[str, Any],
     red: bool,
     triage_link: Any,
+    escalation_label: bool = False,
+    tracking: Mapping[str, Any] | None = None,
 ) -> tuple[dict | None, str | None]:
     """The open escalation issue: close it on ``escalation::resolved``, ask the closure
     questions once it is no longer red, else remind by severity."""
@@ -154,6 +170,9 @@ def _plan_open_escalation(
     )
     note = open_issue.note
     severity = tax.value_of(open_issue.labels, "escalation-severity") or "high"
+    _plan_refresh(
+        ctx, plan, account, a, open_issue, severity, escalation_label, tracking, triage_link
+    )
     closure = {"csm": mention(csm), "health": h.color if h else "-", "triage_link": triage_link}
     if tax.name("escalation::resolved") in open_issue.labels:
         note(
@@ -190,3 +209,37 @@ def _plan_open_escalation(
             due.detail,
         )
     return issue, severity
+
+
+def _plan_refresh(
+    ctx: TriageContext,
+    plan: Plan,
+    account: Account,
+    a: Assessment,
+    open_issue: OpenIssue,
+    severity: str,
+    escalation_label: bool,
+    tracking: Mapping[str, Any] | None,
+    triage_link: Any,
+) -> None:
+    """Issue 9 item 1: the bot's part of the escalation issue follows the account's
+    data; the owners, asks and exit criteria below it are people's."""
+    rendered = render_template(
+        "escalation_issue.md.j2",
+        {
+            **_context(account, a, severity, escalation_label),
+            "triage_link": triage_link,
+            "tracking_link": tracking_link(tracking, account.slug, {}),
+        },
+    )
+    description = generated.refreshed(open_issue.issue.get("description"), rendered)
+    if description is None:
+        return
+    project, iid = open_issue.project, open_issue.iid
+    plan.add(
+        "update-issue",
+        open_issue.where,
+        "bring the bot's part of the description up to date with the account",
+        lambda gw, _r: gw.update_issue(project, iid, description=description),
+        account=account.slug,
+    )

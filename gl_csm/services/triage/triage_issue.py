@@ -19,6 +19,7 @@ from gl_csm.domain.notify import Notify, region_problem, who_to_tell
 from gl_csm.domain.reminders import at_risk_update
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
+from gl_csm.services.triage import generated
 from gl_csm.services.triage.bot_issues import OpenIssue, plan_bot_issue
 from gl_csm.services.triage.context import (
     TRIAGE,
@@ -114,6 +115,57 @@ def plan_triage_issue(
     return None, _plan_new_triage_issue(ctx, plan, account, a, notify, tracking, pending, ms)
 
 
+def _context(
+    ctx: TriageContext,
+    account: Account,
+    a: Assessment,
+    told: Notify,
+    at: Any,
+    ms: tuple[str, date, date] | None,
+) -> dict[str, Any]:
+    """What triage_issue.md.j2 shows, from the account's current data (also when the bot
+    rewrites its part of an open issue, issue 9 item 1). ``told``: the people the issue
+    mentioned when it opened (a rewrite must not mention anyone new: GitLab would notify
+    them; people added when the color worsens are told in a note)."""
+    settings = ctx.settings
+    h = a.health
+    slug = account.slug
+    cadence = "weekly" if at.weekly else "monthly"
+    multi = any(
+        len(v) > 1 for v in (account.risk.types, account.risk.reasons, account.risk.impacts)
+    )
+    types = [t for t in account.risk.types if t in playbooks()["types"]]
+    return {
+        "marker": Trusted(markers.marker(TRIAGE, slug)),
+        "notified_marker": Trusted(_NOTIFIED.format(color=told.color or "none")),
+        **generated.markers_context(),
+        "account": account,
+        "project_link": account.project or "- (not onboarded yet)",
+        "milestone": ms[0] if ms else None,
+        "arr": money(account.arr),
+        "health": h.color if h else "-",
+        "score": score_of(a),
+        "sentiment": h.sentiment if h else None,
+        "cadence": f"{cadence} (every {at.every_days} days)",
+        "csm": account.team.csm or "-",
+        "triage_reasons": _triage_reasons(account, a),
+        "drivers": drivers(a),
+        "risk_types": ", ".join(account.risk.types),
+        "risk_reasons": ", ".join(account.risk.reasons),
+        "risk_impacts": ", ".join(account.risk.impacts),
+        "risk_labels_note": "Scoped labels hold one value per scope: this issue is "
+        "labelled with the first value of each list; all of them are listed above."
+        if multi
+        else "",
+        "color": told.color or "none",
+        "people": _people_lines(told),
+        "region_warning": region_problem(account, told.color, settings.people),
+        "at_risk_format": at_risk_format(),
+        "common_discovery": playbooks().get("common_discovery", ""),
+        "playbooks": [playbooks()["types"][t] for t in types],
+    }
+
+
 def _plan_new_triage_issue(
     ctx: TriageContext,
     plan: Plan,
@@ -133,42 +185,8 @@ def _plan_new_triage_issue(
     csm = account.team.csm
     key = f"{TRIAGE}:{slug}"
     at = at_risk_update(today, None, account.renewal_date, today, settings.rules)
-    h = a.health
-    cadence = "weekly" if at.weekly else "monthly"
     labels = [tax.name("triage::open"), *_risk_labels(account, settings)]
-    multi = any(
-        len(v) > 1 for v in (account.risk.types, account.risk.reasons, account.risk.impacts)
-    )
-    types = [t for t in account.risk.types if t in playbooks()["types"]]
-    context = {
-        "marker": Trusted(markers.marker(TRIAGE, slug)),
-        "notified_marker": Trusted(_NOTIFIED.format(color=notify.color or "none")),
-        "account": account,
-        "project_link": account.project or "- (not onboarded yet)",
-        "milestone": ms[0] if ms else None,
-        "arr": money(account.arr),
-        "health": h.color if h else "-",
-        "score": score_of(a),
-        "sentiment": h.sentiment if h else None,
-        "cadence": f"{cadence} (every {at.every_days} days)",
-        "next_due": at.next_due,
-        "csm": csm or "-",
-        "triage_reasons": _triage_reasons(account, a),
-        "drivers": drivers(a),
-        "risk_types": ", ".join(account.risk.types),
-        "risk_reasons": ", ".join(account.risk.reasons),
-        "risk_impacts": ", ".join(account.risk.impacts),
-        "risk_labels_note": "Scoped labels hold one value per scope: this issue is "
-        "labelled with the first value of each list; all of them are listed above."
-        if multi
-        else "",
-        "color": notify.color or "none",
-        "people": _people_lines(notify),
-        "region_warning": region_problem(account, notify.color, settings.people),
-        "at_risk_format": at_risk_format(),
-        "common_discovery": playbooks().get("common_discovery", ""),
-        "playbooks": [playbooks()["types"][t] for t in types],
-    }
+    context = _context(ctx, account, a, notify, at, ms)
 
     def description(results: Results) -> str:
         # The tracking issue listed, or created earlier in this run (issue 9 item 2).
@@ -293,6 +311,21 @@ def _plan_open_triage_issue(
     if move:
         ctx.milestones.plan_missing(plan, ctx.gateway, *move, slug)
         parts.append(f"milestone {move[0]}")
+    # Issue 9 item 1: the bot's part of the description follows the account's data.
+    found = _NOTIFIED_RE.search(issue.get("description") or "")
+    told_color = found.group(1) if found and found.group(1) != "none" else None
+    told = who_to_tell(account, told_color, None, settings.people)
+    rendered = render_template(
+        "triage_issue.md.j2",
+        {
+            **_context(ctx, account, a, told, at, ms),
+            "tracking_link": tracking_link(tracking, slug, {}),
+        },
+    )
+    description = generated.refreshed(issue.get("description"), rendered)
+    if description is not None:
+        fields["description"] = description
+        parts.append("bring the bot's part of the description up to date with the account")
     if parts:
 
         def update(gw: Gateway, _r: Results) -> dict:
