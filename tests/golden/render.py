@@ -33,6 +33,7 @@ from gl_csm.services.collaboration import project_state as collab
 from gl_csm.services.collaboration.onboard import plan_onboard
 from gl_csm.services.moves.disengage import plan_disengage
 from gl_csm.services.moves.handoff import plan_handoff
+from gl_csm.services.moves.will_churn import STEPS, plan_will_churn
 from gl_csm.services.setup import plan_setup
 from gl_csm.services.triage.report import build_report, load_results, plan_report_issue
 from gl_csm.services.triage.run import plan_triage
@@ -65,7 +66,14 @@ class Scenario:
         shutil.copytree(ROOT / "accounts", root / "accounts")
         (root / "gl-csm.yml").write_text(CONFIG)
         self.settings: Settings = load_settings(root / "gl-csm.yml", environ={})
-        self.sandbox = Sandbox(clock=lambda: dt.datetime.combine(self.today, dt.time(9), dt.UTC))
+        # i8-bot: the bot still finds its issues by a marker search, which GitLab's full-text
+        # search never answers, and assigns several people (Premium); back to the defaults
+        # (full text, Free) once it does not need them.
+        self.sandbox = Sandbox(
+            clock=lambda: dt.datetime.combine(self.today, dt.time(9), dt.UTC),
+            search="ilike",
+            edition="premium",
+        )
         seed_sandbox(
             self.sandbox,
             self.settings,
@@ -147,7 +155,8 @@ def _issue_text(scenario: Scenario, project: str, issue: dict) -> str:
     if issue.get("milestone"):
         head.append(f"milestone: {issue['milestone']['title']}")
     parts = ["\n".join(head), issue.get("description") or ""]
-    for note in scenario.gateway.notes(project, issue["iid"]):
+    # Oldest first, as a reader scrolls the issue (the API lists newest first).
+    for note in sorted(scenario.gateway.notes(project, issue["iid"]), key=lambda n: n["id"]):
         if note.get("system"):
             continue
         parts.append(f"note by {note['author']['username']}:\n\n{note['body']}")
@@ -199,10 +208,18 @@ def bot_texts(workdir: Path) -> dict[str, str]:
             s.gateway, s.settings, "soylent", s.today, reason="Moving to a competitor's suite"
         )
     )
+    out["bot/plans/will-churn-umbrella.txt"] = s.apply(
+        lambda: plan_will_churn(s.gateway, s.settings, "umbrella", s.today)
+    )
     out.update(_snapshot(s, "day1"))
     # Two weeks on: at-risk and escalation update reminders, stale health; a person adds
     # triage::resolved on the still-red initech (refused, with why).
     s.today = date(2026, 12, 9)
+    checklist = markers.index_by_marker(s.gateway.issues(INTERNAL["accounts"]), "will-churn")
+    body = checklist["umbrella"]["description"]
+    for step in STEPS[:2]:  # a person ticks the first two steps
+        body = body.replace(f"- [ ] {step}", f"- [x] {step}")
+    s.gateway.update_issue(INTERNAL["accounts"], checklist["umbrella"]["iid"], description=body)
     triage = markers.index_by_marker(s.gateway.issues(INTERNAL["triage"]), "triage")
     s.gateway.update_issue(
         INTERNAL["triage"], triage["initech"]["iid"], add_labels="triage::resolved"
@@ -217,10 +234,62 @@ def bot_texts(workdir: Path) -> dict[str, str]:
     out["bot/report-day2.md"] = s.clean(
         build_report(s.gateway, s.settings, load_results([results]), s.today)
     )
-    # Only what changed since day 1 (a rerun that changes nothing adds no file).
-    day1 = {n.replace("/day1/", "/day2/"): t for n, t in out.items() if "/day1/" in n}
-    out.update({n: t for n, t in _snapshot(s, "day2").items() if day1.get(n) != t})
+    # Only what changed since the day before (a rerun that changes nothing adds no file).
+    seen = _snapshot_changes(out, _snapshot(s, "day2"), "day1", "day2")
+
+    # Initech is won back (green, no risk): exit proposal and closure questions; wayne's
+    # onboarding window ends (note on its tracking issue).
+    # (Initech's registry file now holds the healthy figures of acme-corp's.)
+    healthy = (s.root / "accounts" / "acme-corp.yml").read_text()
+    (s.root / "accounts" / "initech.yml").write_text(
+        healthy.replace("name: Acme Corp", "name: Initech").replace("/acme-corp", "/initech")
+    )
+    s.today = date(2026, 12, 20)
+    _triage_day(s, out, "triage-day3")
+    seen = _snapshot_changes(out, _snapshot(s, "day3"), "day2", "day3", seen)
+
+    # A person resolves both: the closing notes.
+    for short, kind, label in (
+        ("triage", "triage", "triage::resolved"),
+        ("escalations", "escalation", "escalation::resolved"),
+    ):
+        found = markers.index_by_marker(s.gateway.issues(INTERNAL[short]), kind)
+        s.gateway.update_issue(INTERNAL[short], found["initech"]["iid"], add_labels=label)
+    s.today = date(2026, 12, 21)
+    _triage_day(s, out, "triage-day4")
+    _snapshot_changes(out, _snapshot(s, "day4"), "day3", "day4", seen)
     return out
+
+
+def _triage_day(s: Scenario, out: dict[str, str], name: str) -> None:
+    run = plan_triage(s.gateway, s.settings, s.today)
+    out[f"bot/plans/{name}.txt"] = s.clean(
+        dry_run_outcome(run.plan).render("text", dry_run=True) + "\n"
+    )
+    outcome = run.plan.apply(s.gateway)
+    assert not outcome.failures, [f.to_text() for f in outcome.failures]
+
+
+def _snapshot_changes(
+    out: dict[str, str],
+    now: dict[str, str],
+    before: str,
+    day: str,
+    seen: dict[str, str] | None = None,
+) -> dict[str, str]:
+    """Add the issues of ``now`` that differ from their last version; returns the
+    latest version of every issue (by its name without the day)."""
+    latest = dict(seen or {})
+    if seen is None:
+        for name, text in out.items():
+            if f"/{before}/" in name:
+                latest[name.replace(f"/{before}/", "/")] = text
+    for name, text in now.items():
+        key = name.replace(f"/{day}/", "/")
+        if latest.get(key) != text:
+            out[name] = text
+            latest[key] = text
+    return latest
 
 
 def all_texts(workdir: Path) -> dict[str, str]:
