@@ -537,6 +537,22 @@ def sandbox() -> None:
     default=0,
     help="Requests per minute per token, then 429 with Retry-After (0 = none).",
 )
+@click.option(
+    "--edition",
+    type=click.Choice(["free", "premium", "ultimate"]),
+    default="free",
+    show_default=True,
+    help="GitLab tier to emulate: Free keeps one assignee and scoped labels are not exclusive.",
+)
+@click.option(
+    "--search",
+    type=click.Choice(["fulltext", "ilike", "none"]),
+    default="fulltext",
+    envvar="GL_CSM_SANDBOX_SEARCH",
+    show_default=True,
+    help="Issue search: GitLab's full-text search, the older substring (ilike) search, "
+    "or none (every search finds nothing).",
+)
 @click.pass_obj
 def sandbox_serve(
     app: AppContext,
@@ -546,6 +562,8 @@ def sandbox_serve(
     latency_ms: int,
     error_rate: float,
     rate_limit: int,
+    edition: str,
+    search: str,
 ) -> None:
     """Serve the sandbox over HTTP at http://HOST:PORT (any non-empty PRIVATE-TOKEN)."""
     from gl_csm.runtime import load_sandbox, lock_state, seed_sandbox
@@ -554,13 +572,21 @@ def sandbox_serve(
     path = Path(state_path) if state_path else app.sandbox_path
     # Held while serving; the kernel releases it if the process dies (state_lock.py).
     lock = lock_state(path)
-    sb = load_sandbox(path, app.today)
+    sb = load_sandbox(path, app.today, edition=edition, search=search)
     settings = app.settings
     seed_sandbox(sb, settings)
     faults = Faults(latency_ms=latency_ms, error_rate=error_rate, rate_limit=rate_limit)
     server = serve(sb, host=host, port=port, faults=faults)
     click.echo(
-        json.dumps({"url": server.url, "state": str(path), "bot_user": sb.bot_username}),
+        json.dumps(
+            {
+                "url": server.url,
+                "state": str(path),
+                "bot_user": sb.bot_username,
+                "edition": edition,
+                "search": search,
+            }
+        ),
         err=True,
     )
 

@@ -9,6 +9,7 @@ username in the config and the registry, as ``gl-csm sandbox serve`` does.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -18,9 +19,11 @@ from gl_csm.config import Settings
 from gl_csm.errors import ConfigError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.sandbox import Sandbox, SandboxAdapter
+from gl_csm.sandbox.editions import SEARCH_MODES
 from gl_csm.state_lock import StateLock
 
 DEFAULT_SANDBOX = Path(".gl-csm/sandbox.json")
+INTERNAL_MEMBER_LEVEL = 30  # Developer
 
 
 @dataclass
@@ -74,7 +77,11 @@ def seed_sandbox(sandbox: Sandbox, settings: Settings, extra_users: Iterable[str
     )
     users = set(settings.people.usernames()) | registry_usernames(settings.accounts_dir)
     users.update(extra_users)
-    sandbox.seed(groups=groups, projects=projects, users=sorted(users))
+    # The CS team works in the internal projects, as an administrator would have set up
+    # on GitLab: the private projects are readable by them, so the bot may assign them
+    # (GitLab drops assignees who cannot read the project).
+    members = [(path, name, INTERNAL_MEMBER_LEVEL) for path, _ in projects for name in users]
+    sandbox.seed(groups=groups, projects=projects, users=sorted(users), members=members)
 
 
 def sandbox_clock(today: date) -> Callable[[], datetime]:
@@ -87,9 +94,12 @@ def sandbox_clock(today: date) -> Callable[[], datetime]:
     return now
 
 
-def load_sandbox(path: Path, today: date) -> Sandbox:
+def load_sandbox(
+    path: Path, today: date, *, edition: str = "free", search: str = "fulltext"
+) -> Sandbox:
+    """The sandbox at ``path``, as strict as GitLab ``edition`` (Free by default)."""
     try:
-        return Sandbox.load(path, clock=sandbox_clock(today))
+        return Sandbox.load(path, clock=sandbox_clock(today), edition=edition, search=search)
     except ValueError as exc:
         raise ConfigError(
             f"--sandbox {path}: not a gl-csm sandbox state file ({exc}); move it away to "
@@ -139,11 +149,18 @@ def open_runtime(
             f"(set --gitlab-url or GITLAB_URL to use a real GitLab)",
             err=True,
         )
+    # The embedded sandbox is the GitLab tier the config says the bot runs on;
+    # GL_CSM_SANDBOX_SEARCH=none|ilike changes its issue search (`sandbox serve --search`).
+    search = os.environ.get("GL_CSM_SANDBOX_SEARCH", "fulltext")
+    if search not in SEARCH_MODES:
+        raise ConfigError(
+            f"GL_CSM_SANDBOX_SEARCH: expected one of {', '.join(SEARCH_MODES)}, got {search!r}"
+        )
     # One writer per state file; a dry run on a file that does not exist yet touches
     # nothing, not even a lock file.
     lock = lock_state(sandbox_path) if persist or sandbox_path.exists() else None
     try:
-        sandbox = load_sandbox(sandbox_path, today)
+        sandbox = load_sandbox(sandbox_path, today, edition=settings.gitlab_edition, search=search)
         seed_sandbox(sandbox, settings)
     except BaseException:
         if lock is not None:
