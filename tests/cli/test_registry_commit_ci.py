@@ -18,7 +18,6 @@ from gl_csm.services.registry_commit import BRANCH, TITLE
 from tests.cli.test_sandbox_serve import _cli, start_server
 from tests.services.react_support import issue_hook
 
-
 pytestmark = pytest.mark.slow
 DAY = "2026-11-23"
 OPS = "ops/cs-ops"
