@@ -566,10 +566,12 @@ def sandbox_serve(
     search: str,
 ) -> None:
     """Serve the sandbox over HTTP at http://HOST:PORT (any non-empty PRIVATE-TOKEN)."""
-    from gl_csm.runtime import load_sandbox, seed_sandbox
+    from gl_csm.runtime import load_sandbox, lock_state, seed_sandbox
     from gl_csm.sandbox import Faults, serve
 
     path = Path(state_path) if state_path else app.sandbox_path
+    # Held while serving; the kernel releases it if the process dies (state_lock.py).
+    lock = lock_state(path)
     sb = load_sandbox(path, app.today, edition=edition, search=search)
     settings = app.settings
     seed_sandbox(sb, settings)
@@ -600,6 +602,7 @@ def sandbox_serve(
     finally:
         server.shutdown()
         sb.save()
+        lock.release()
 
 
 # -- triage ------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from gl_csm.runtime import seed_sandbox
 from gl_csm.sandbox import Sandbox, SandboxAdapter
 from gl_csm.services.collaboration import project_state as collab
 from gl_csm.services.collaboration.onboard import plan_onboard
+from gl_csm.services.collaboration.promote import plan_promote
 from gl_csm.services.moves.disengage import plan_disengage
 from gl_csm.services.moves.handoff import plan_handoff
 from gl_csm.services.moves.will_churn import STEPS, plan_will_churn
@@ -258,6 +259,19 @@ def bot_texts(workdir: Path) -> dict[str, str]:
     s.today = date(2026, 12, 21)
     _triage_day(s, out, "triage-day4")
     _snapshot_changes(out, _snapshot(s, "day4"), "day3", "day4", seen)
+
+    # Tyrell pays: promote moves its project to post-sales and rewrites the phase
+    # passages of its files (what the customer reads after promote, from GitLab).
+    tyrell = s.root / "accounts" / "tyrell.yml"
+    tyrell.write_text(tyrell.read_text() + f"customer_since: {s.today.isoformat()}\n")
+    out["bot/plans/promote-tyrell.txt"] = s.apply(
+        lambda: plan_promote(s.gateway, s.settings, "tyrell", s.today)
+    )
+    project = s.gateway.project("account-management/customers/tyrell")
+    assert project is not None
+    for name in ("README.md", "PLEASE-READ-THESE-INSTRUCTIONS.md"):
+        text = s.gateway.file_text(project["id"], name, "main") or ""
+        out[f"bot/projects/tyrell-after-promote/{name}"] = s.clean(text)
     return out
 
 
