@@ -566,10 +566,12 @@ def sandbox_serve(
     search: str,
 ) -> None:
     """Serve the sandbox over HTTP at http://HOST:PORT (any non-empty PRIVATE-TOKEN)."""
-    from gl_csm.runtime import load_sandbox, seed_sandbox
+    from gl_csm.runtime import load_sandbox, lock_state, seed_sandbox
     from gl_csm.sandbox import Faults, serve
 
     path = Path(state_path) if state_path else app.sandbox_path
+    # Held while serving; the kernel releases it if the process dies (state_lock.py).
+    lock = lock_state(path)
     sb = load_sandbox(path, app.today, edition=edition, search=search)
     settings = app.settings
     seed_sandbox(sb, settings)
@@ -600,6 +602,7 @@ def sandbox_serve(
     finally:
         server.shutdown()
         sb.save()
+        lock.release()
 
 
 # -- triage ------------------------------------------------------------------------
@@ -668,10 +671,15 @@ def report(
     stats: bool,
 ) -> None:
     """Merge the triage shards' results into one portfolio report (Markdown)."""
-    from gl_csm.services.triage.report import load_results, plan_report_issue, render_report
+    from gl_csm.services.triage.report import build_report, load_results, plan_report_issue
 
     data = load_results([Path(p) for p in (*inputs, *more)])
-    body = render_report(data, app.today, app.settings.rules)
+    # The history charts and trends read the portfolio history kept in GitLab.
+    runtime = app.runtime(dry_run=True)
+    try:
+        body = build_report(runtime.gateway, app.settings, data, app.today)
+    finally:
+        runtime.close()
     if not dry_run:
         try:
             Path(output).write_text(body, encoding="utf-8")

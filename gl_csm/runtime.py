@@ -20,6 +20,7 @@ from gl_csm.errors import ConfigError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.sandbox import Sandbox, SandboxAdapter
 from gl_csm.sandbox.editions import SEARCH_MODES
+from gl_csm.state_lock import StateLock
 
 DEFAULT_SANDBOX = Path(".gl-csm/sandbox.json")
 INTERNAL_MEMBER_LEVEL = 30  # Developer
@@ -35,11 +36,17 @@ class Runtime:
     sandbox: Sandbox | None = None
     #: False for a dry run: the embedded sandbox file is not written (not even created).
     persist: bool = True
+    #: The embedded sandbox's state-file lock, held until close (gl_csm/state_lock.py).
+    lock: StateLock | None = None
 
     def close(self) -> None:
         self.gateway.close()
-        if self.sandbox is not None and self.persist:
-            self.sandbox.save()
+        try:
+            if self.sandbox is not None and self.persist:
+                self.sandbox.save()
+        finally:
+            if self.lock is not None:
+                self.lock.release()
 
 
 def pace_limits(settings: Settings) -> dict[str, int]:
@@ -125,6 +132,7 @@ def open_runtime(
             token,
             pace=pace_limits(settings),
             read_workers=settings.rules.pacing.read_workers,
+            deadline=settings.rules.pacing.request_deadline_seconds,
         )
         gateway.retry_notices.notify = _stderr_notice
         if probe:
@@ -149,8 +157,28 @@ def open_runtime(
         raise ConfigError(
             f"GL_CSM_SANDBOX_SEARCH: expected one of {', '.join(SEARCH_MODES)}, got {search!r}"
         )
-    sandbox = load_sandbox(sandbox_path, today, edition=settings.gitlab_edition, search=search)
-    seed_sandbox(sandbox, settings)
+    # One writer per state file; a dry run on a file that does not exist yet touches
+    # nothing, not even a lock file.
+    lock = lock_state(sandbox_path) if persist or sandbox_path.exists() else None
+    try:
+        sandbox = load_sandbox(sandbox_path, today, edition=settings.gitlab_edition, search=search)
+        seed_sandbox(sandbox, settings)
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
     # The sandbox has no rate limit: pacing would only slow tests and demos down.
     gateway = Gateway.for_transport(SandboxAdapter(sandbox))
-    return Runtime(settings, today, gateway, sandbox, persist=persist)
+    return Runtime(settings, today, gateway, sandbox, persist=persist, lock=lock)
+
+
+def lock_state(path: Path) -> StateLock:
+    """Hold ``path``'s lock, or refuse (exit 2) naming the process that holds it."""
+    import click
+
+    names: list[str] = []
+    ctx = click.get_current_context(silent=True)
+    while ctx is not None and ctx.parent is not None:  # `python -m gl_csm` names itself
+        names.insert(0, ctx.info_name or "")
+        ctx = ctx.parent
+    return StateLock(path, f"`gl-csm {' '.join(names)}`".replace(" `", "`")).acquire()

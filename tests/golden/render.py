@@ -31,11 +31,12 @@ from gl_csm.runtime import seed_sandbox
 from gl_csm.sandbox import Sandbox, SandboxAdapter
 from gl_csm.services.collaboration import project_state as collab
 from gl_csm.services.collaboration.onboard import plan_onboard
+from gl_csm.services.collaboration.promote import plan_promote
 from gl_csm.services.moves.disengage import plan_disengage
 from gl_csm.services.moves.handoff import plan_handoff
 from gl_csm.services.moves.will_churn import STEPS, plan_will_churn
 from gl_csm.services.setup import plan_setup
-from gl_csm.services.triage.report import load_results, render_report
+from gl_csm.services.triage.report import build_report, load_results, plan_report_issue
 from gl_csm.services.triage.run import plan_triage
 from gl_csm.templates import manifest_for
 from tests.conftest import CONFIG, ROOT
@@ -193,9 +194,10 @@ def bot_texts(workdir: Path) -> dict[str, str]:
     assert not outcome.failures, [f.to_text() for f in outcome.failures]
     results = workdir / "triage.json"
     results.write_text(json.dumps(run.extra()))
-    out["bot/report.md"] = s.clean(
-        render_report(load_results([results]), s.today, s.settings.rules)
-    )
+    report = build_report(s.gateway, s.settings, load_results([results]), s.today)
+    out["bot/report.md"] = s.clean(report)
+    # The summary issue holds it: the next report compares with its date.
+    plan_report_issue(s.gateway, s.settings, report, s.today).apply(s.gateway)
     out["bot/plans/handoff-globex-erin.txt"] = s.apply(
         lambda: plan_handoff(s.gateway, s.settings, "globex", "erin", s.today)
     )
@@ -229,6 +231,10 @@ def bot_texts(workdir: Path) -> dict[str, str]:
     )
     outcome = run.plan.apply(s.gateway)
     assert not outcome.failures, [f.to_text() for f in outcome.failures]
+    results.write_text(json.dumps(run.extra()))
+    out["bot/report-day2.md"] = s.clean(
+        build_report(s.gateway, s.settings, load_results([results]), s.today)
+    )
     # Only what changed since the day before (a rerun that changes nothing adds no file).
     seen = _snapshot_changes(out, _snapshot(s, "day2"), "day1", "day2")
 
@@ -253,6 +259,19 @@ def bot_texts(workdir: Path) -> dict[str, str]:
     s.today = date(2026, 12, 21)
     _triage_day(s, out, "triage-day4")
     _snapshot_changes(out, _snapshot(s, "day4"), "day3", "day4", seen)
+
+    # Tyrell pays: promote moves its project to post-sales and rewrites the phase
+    # passages of its files (what the customer reads after promote, from GitLab).
+    tyrell = s.root / "accounts" / "tyrell.yml"
+    tyrell.write_text(tyrell.read_text() + f"customer_since: {s.today.isoformat()}\n")
+    out["bot/plans/promote-tyrell.txt"] = s.apply(
+        lambda: plan_promote(s.gateway, s.settings, "tyrell", s.today)
+    )
+    project = s.gateway.project("account-management/customers/tyrell")
+    assert project is not None
+    for name in ("README.md", "PLEASE-READ-THESE-INSTRUCTIONS.md"):
+        text = s.gateway.file_text(project["id"], name, "main") or ""
+        out[f"bot/projects/tyrell-after-promote/{name}"] = s.clean(text)
     return out
 
 
