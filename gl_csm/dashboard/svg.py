@@ -81,9 +81,9 @@ def lines(
         f'<text x="4" y="{top + 10}" font-size="11">{peak:g}</text>',
         f'<text x="4" y="{top + plot_h}" font-size="11">0</text>',
     ]
-    for i in (0, n - 1) if labels else ():
+    for i, anchor in ((0, "start"), (n - 1, "end")) if labels else ():
         body.append(
-            f'<text x="{x(i):.1f}" y="{height - 12}" font-size="11" text-anchor="middle">'
+            f'<text x="{x(i):.1f}" y="{height - 12}" font-size="11" text-anchor="{anchor}">'
             f"{escape(labels[i])}</text>"
         )
     for name, vs in series.items():
