@@ -69,7 +69,8 @@ def test_a_url_that_is_not_gitlab(settings: Settings) -> None:
     responses.get("https://intranet.example.com/api/v4/version", body="<html>Login</html>")
     gw = Gateway.connect("https://intranet.example.com", "t")
     failed = _failed(run_doctor(gw, settings, TODAY))
-    assert "did not answer GitLab's version JSON" in failed["gitlab"]
+    # The gateway refuses a 2xx API answer that is not JSON (issue 10).
+    assert "not the JSON of GitLab's API" in failed["gitlab"]
 
 
 def test_refused_token(ready: Gateway, sandbox: Sandbox, settings: Settings) -> None:
