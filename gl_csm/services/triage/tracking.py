@@ -465,8 +465,13 @@ def plan_tracking_issue(
     assessment: Assessment | None = None,
     extra: CardExtra | None = None,
     users: UserIds | None = None,
+    card: bool = True,
 ) -> None:
     """Add the create-or-update change of the account's tracking issue to ``plan``.
+
+    ``card=False`` (onboard, promote on an existing issue): only the labels of the
+    bot's scopes; the card text is the daily triage's, which renders it with everything
+    it knows (links, due dates), so the two never rewrite each other's card.
 
     ``existing`` is the tracking issue as listed (found by marker), or None;
     ``project`` the collaboration project (for its link), or None. An update is
@@ -521,7 +526,9 @@ def plan_tracking_issue(
     add, remove = label_delta(current_labels, wanted, BOT_SCOPES, taxonomy)
     old_description = existing.get("description") or ""
     # With pending issues the card will link what this run opens: it changes.
-    changed_card = bool(extra.pending) or describe({}, old_description) != old_description
+    changed_card = card and (
+        bool(extra.pending) or describe({}, old_description) != old_description
+    )
     if not add and not remove and not changed_card:
         return  # the issue already matches: nothing to write
     fields, parts = label_fields(add, remove)
