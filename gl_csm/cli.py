@@ -685,10 +685,15 @@ def report(
     stats: bool,
 ) -> None:
     """Merge the triage shards' results into one portfolio report (Markdown)."""
-    from gl_csm.services.triage.report import load_results, plan_report_issue, render_report
+    from gl_csm.services.triage.report import build_report, load_results, plan_report_issue
 
     data = load_results([Path(p) for p in (*inputs, *more)])
-    body = render_report(data, app.today, app.settings.rules)
+    # The history charts and trends read the portfolio history kept in GitLab.
+    runtime = app.runtime(dry_run=True)
+    try:
+        body = build_report(runtime.gateway, app.settings, data, app.today)
+    finally:
+        runtime.close()
     if not dry_run:
         try:
             Path(output).write_text(body, encoding="utf-8")

@@ -36,7 +36,7 @@ from gl_csm.services.moves.disengage import plan_disengage
 from gl_csm.services.moves.handoff import plan_handoff
 from gl_csm.services.moves.will_churn import STEPS, plan_will_churn
 from gl_csm.services.setup import plan_setup
-from gl_csm.services.triage.report import load_results, render_report
+from gl_csm.services.triage.report import build_report, load_results, plan_report_issue
 from gl_csm.services.triage.run import plan_triage
 from gl_csm.templates import manifest_for
 from tests.conftest import CONFIG, ROOT
@@ -194,9 +194,10 @@ def bot_texts(workdir: Path) -> dict[str, str]:
     assert not outcome.failures, [f.to_text() for f in outcome.failures]
     results = workdir / "triage.json"
     results.write_text(json.dumps(run.extra()))
-    out["bot/report.md"] = s.clean(
-        render_report(load_results([results]), s.today, s.settings.rules)
-    )
+    report = build_report(s.gateway, s.settings, load_results([results]), s.today)
+    out["bot/report.md"] = s.clean(report)
+    # The summary issue holds it: the next report compares with its date.
+    plan_report_issue(s.gateway, s.settings, report, s.today).apply(s.gateway)
     out["bot/plans/handoff-globex-erin.txt"] = s.apply(
         lambda: plan_handoff(s.gateway, s.settings, "globex", "erin", s.today)
     )
@@ -230,6 +231,10 @@ def bot_texts(workdir: Path) -> dict[str, str]:
     )
     outcome = run.plan.apply(s.gateway)
     assert not outcome.failures, [f.to_text() for f in outcome.failures]
+    results.write_text(json.dumps(run.extra()))
+    out["bot/report-day2.md"] = s.clean(
+        build_report(s.gateway, s.settings, load_results([results]), s.today)
+    )
     # Only what changed since the day before (a rerun that changes nothing adds no file).
     seen = _snapshot_changes(out, _snapshot(s, "day2"), "day1", "day2")
 

@@ -335,6 +335,9 @@ def _plan_account(
     triage_issue, at_risk_due = plan_triage_issue(ctx, plan, account, a, notify, tracking, pending)
     row["triage"] = _link_or_pending(triage_issue, ("triage", f"{TRIAGE}:{slug}"), pending)
     row["at_risk_due"] = None if at_risk_due is None else at_risk_due.isoformat()
+    # Since when the account is in triage (the report's "days in triage").
+    opened = (triage_issue or {}).get("created_at")
+    row["triage_since"] = opened[:10] if opened else (today.isoformat() if row["triage"] else None)
 
     # 3. escalation issue (SPEC 5.0)
     escalation_issue, severity = plan_escalation(
