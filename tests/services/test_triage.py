@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -583,7 +584,10 @@ def _state(world: World) -> list:
                     issue["state"],
                     sorted(issue["labels"]),
                     issue["due_date"],
-                    issue["description"].replace(str(issue["iid"]), "#"),
+                    # The card's digests hash its links, iids included (issue 13).
+                    re.sub(r'"(card|text)":"\w+"', "", issue["description"]).replace(
+                        str(issue["iid"]), "#"
+                    ),
                     len(notes),
                 )
             )
