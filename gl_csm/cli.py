@@ -192,22 +192,32 @@ def run_plan(
     fmt: str,
     stats: bool,
     after: Callable[[Runtime, Outcome], dict[str, Any] | None] | None = None,
+    progress: Any = None,
 ) -> None:
-    """Open the runtime, build the plan, apply it unless --dry-run, print, exit."""
+    """Open the runtime, build the plan, apply it unless --dry-run, print, exit.
+    ``progress`` (gl_csm.progress.Progress) shows the changes being applied."""
     runtime = app.runtime(dry_run=dry_run)
     try:
         before = registry_snapshot(app, dry_run)
         plan = build(runtime)
-        outcome = dry_run_outcome(plan) if dry_run else plan.apply(runtime.gateway)
+        if dry_run:
+            outcome = dry_run_outcome(plan)
+        elif progress is not None:
+            progress.start("triage: applied", len(plan.changes), "changes")
+            outcome = plan.apply(runtime.gateway, on_change=progress.advance)
+        else:
+            outcome = plan.apply(runtime.gateway)
+        if progress is not None:
+            progress.finish()
         extra = after(runtime, outcome) if after and not dry_run else None
         committed = commit_registry_edits(app, runtime, before)
     finally:
         runtime.close()
     counts = runtime.gateway.stats.to_json() if stats else None
     click.echo(outcome.render(fmt, dry_run=dry_run, stats=counts, extra=extra))
-    if fmt != "json":
-        for failure in outcome.failures:
-            click.echo(f"gl-csm: error: {failure.to_text()}", err=True)
+    # Also with --format json: a failing CI shard's log says which accounts and why.
+    for failure in outcome.failures:
+        click.echo(f"gl-csm: error: {failure.to_text()}", err=True)
     sys.exit(max(outcome.exit_code, committed))
 
 
@@ -527,6 +537,22 @@ def sandbox() -> None:
     default=0,
     help="Requests per minute per token, then 429 with Retry-After (0 = none).",
 )
+@click.option(
+    "--edition",
+    type=click.Choice(["free", "premium", "ultimate"]),
+    default="free",
+    show_default=True,
+    help="GitLab tier to emulate: Free keeps one assignee and scoped labels are not exclusive.",
+)
+@click.option(
+    "--search",
+    type=click.Choice(["fulltext", "ilike", "none"]),
+    default="fulltext",
+    envvar="GL_CSM_SANDBOX_SEARCH",
+    show_default=True,
+    help="Issue search: GitLab's full-text search, the older substring (ilike) search, "
+    "or none (every search finds nothing).",
+)
 @click.pass_obj
 def sandbox_serve(
     app: AppContext,
@@ -536,19 +562,31 @@ def sandbox_serve(
     latency_ms: int,
     error_rate: float,
     rate_limit: int,
+    edition: str,
+    search: str,
 ) -> None:
     """Serve the sandbox over HTTP at http://HOST:PORT (any non-empty PRIVATE-TOKEN)."""
-    from gl_csm.runtime import load_sandbox, seed_sandbox
+    from gl_csm.runtime import load_sandbox, lock_state, seed_sandbox
     from gl_csm.sandbox import Faults, serve
 
     path = Path(state_path) if state_path else app.sandbox_path
-    sb = load_sandbox(path, app.today)
+    # Held while serving; the kernel releases it if the process dies (state_lock.py).
+    lock = lock_state(path)
+    sb = load_sandbox(path, app.today, edition=edition, search=search)
     settings = app.settings
     seed_sandbox(sb, settings)
     faults = Faults(latency_ms=latency_ms, error_rate=error_rate, rate_limit=rate_limit)
     server = serve(sb, host=host, port=port, faults=faults)
     click.echo(
-        json.dumps({"url": server.url, "state": str(path), "bot_user": sb.bot_username}),
+        json.dumps(
+            {
+                "url": server.url,
+                "state": str(path),
+                "bot_user": sb.bot_username,
+                "edition": edition,
+                "search": search,
+            }
+        ),
         err=True,
     )
 
@@ -564,6 +602,7 @@ def sandbox_serve(
     finally:
         server.shutdown()
         sb.save()
+        lock.release()
 
 
 # -- triage ------------------------------------------------------------------------
@@ -580,13 +619,18 @@ def sandbox_serve(
 @click.pass_obj
 def triage(app: AppContext, shard: str | None, dry_run: bool, fmt: str, stats: bool) -> None:
     """Assess every account; tracking, triage and escalation issues; reminders."""
+    from gl_csm.progress import Progress, pacing_note
+    from gl_csm.runtime import pace_limits
     from gl_csm.services.triage.run import parse_shard, plan_triage
 
     part = parse_shard(shard)
     runs: list[Any] = []
+    progress = Progress(sys.stderr)
 
     def build(rt: Runtime) -> Plan:
-        run = plan_triage(rt.gateway, rt.settings, rt.today, shard=part)
+        progress.writes = lambda: rt.gateway.stats.writes
+        progress.note = pacing_note(pace_limits(rt.settings), rt.sandbox is None)
+        run = plan_triage(rt.gateway, rt.settings, rt.today, shard=part, progress=progress)
         runs.append(run)
         return run.plan
 
@@ -596,7 +640,7 @@ def triage(app: AppContext, shard: str | None, dry_run: bool, fmt: str, stats: b
             return None
         return runs[0].extra(f.account for f in outcome.failures)
 
-    run_plan(app, build, dry_run=dry_run, fmt=fmt, stats=stats, after=after)
+    run_plan(app, build, dry_run=dry_run, fmt=fmt, stats=stats, after=after, progress=progress)
 
 
 # -- report ------------------------------------------------------------------------
@@ -627,10 +671,15 @@ def report(
     stats: bool,
 ) -> None:
     """Merge the triage shards' results into one portfolio report (Markdown)."""
-    from gl_csm.services.triage.report import load_results, plan_report_issue, render_report
+    from gl_csm.services.triage.report import build_report, load_results, plan_report_issue
 
     data = load_results([Path(p) for p in (*inputs, *more)])
-    body = render_report(data, app.today, app.settings.rules)
+    # The history charts and trends read the portfolio history kept in GitLab.
+    runtime = app.runtime(dry_run=True)
+    try:
+        body = build_report(runtime.gateway, app.settings, data, app.today)
+    finally:
+        runtime.close()
     if not dry_run:
         try:
             Path(output).write_text(body, encoding="utf-8")
@@ -843,6 +892,24 @@ def disengage(
     run_plan(
         app,
         lambda rt: plan_disengage(rt.gateway, rt.settings, account, rt.today, reason),
+        dry_run=dry_run,
+        fmt=fmt,
+        stats=stats,
+    )
+
+
+@main.command("will-churn")
+@click.argument("account")
+@writing_command
+@click.pass_obj
+def will_churn(app: AppContext, account: str, dry_run: bool, fmt: str, stats: bool) -> None:
+    """Open ACCOUNT's will-churn checklist issue (handbook 002's four steps); triage sets
+    lifecycle::will-churn once every box is ticked."""
+    from gl_csm.services.moves.will_churn import plan_will_churn
+
+    run_plan(
+        app,
+        lambda rt: plan_will_churn(rt.gateway, rt.settings, account, rt.today),
         dry_run=dry_run,
         fmt=fmt,
         stats=stats,

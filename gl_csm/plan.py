@@ -102,13 +102,22 @@ class Plan:
         self.failures.extend(other.failures)
         self.notes.extend(other.notes)
 
-    def apply(self, gateway: Any, results: Results | None = None) -> Outcome:
-        """Run every change in order; a failure skips the rest of its account."""
+    def apply(
+        self,
+        gateway: Any,
+        results: Results | None = None,
+        *,
+        on_change: Callable[[], None] | None = None,
+    ) -> Outcome:
+        """Run every change in order; a failure skips the rest of its account.
+        ``on_change`` is called once per change (done, failed or skipped): progress."""
         results = {} if results is None else results
         done: list[Change] = []
         failures = list(self.failures)
         broken: set[str | None] = {f.account for f in self.failures if f.account}
         for change in self.changes:
+            if on_change is not None:
+                on_change()
             if change.account in broken and change.account is not None:
                 continue
             try:

@@ -9,6 +9,7 @@ username in the config and the registry, as ``gl-csm sandbox serve`` does.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -18,8 +19,11 @@ from gl_csm.config import Settings
 from gl_csm.errors import ConfigError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.sandbox import Sandbox, SandboxAdapter
+from gl_csm.sandbox.editions import SEARCH_MODES
+from gl_csm.state_lock import StateLock
 
 DEFAULT_SANDBOX = Path(".gl-csm/sandbox.json")
+INTERNAL_MEMBER_LEVEL = 30  # Developer
 
 
 @dataclass
@@ -32,11 +36,17 @@ class Runtime:
     sandbox: Sandbox | None = None
     #: False for a dry run: the embedded sandbox file is not written (not even created).
     persist: bool = True
+    #: The embedded sandbox's state-file lock, held until close (gl_csm/state_lock.py).
+    lock: StateLock | None = None
 
     def close(self) -> None:
         self.gateway.close()
-        if self.sandbox is not None and self.persist:
-            self.sandbox.save()
+        try:
+            if self.sandbox is not None and self.persist:
+                self.sandbox.save()
+        finally:
+            if self.lock is not None:
+                self.lock.release()
 
 
 def pace_limits(settings: Settings) -> dict[str, int]:
@@ -67,7 +77,11 @@ def seed_sandbox(sandbox: Sandbox, settings: Settings, extra_users: Iterable[str
     )
     users = set(settings.people.usernames()) | registry_usernames(settings.accounts_dir)
     users.update(extra_users)
-    sandbox.seed(groups=groups, projects=projects, users=sorted(users))
+    # The CS team works in the internal projects, as an administrator would have set up
+    # on GitLab: the private projects are readable by them, so the bot may assign them
+    # (GitLab drops assignees who cannot read the project).
+    members = [(path, name, INTERNAL_MEMBER_LEVEL) for path, _ in projects for name in users]
+    sandbox.seed(groups=groups, projects=projects, users=sorted(users), members=members)
 
 
 def sandbox_clock(today: date) -> Callable[[], datetime]:
@@ -80,14 +94,24 @@ def sandbox_clock(today: date) -> Callable[[], datetime]:
     return now
 
 
-def load_sandbox(path: Path, today: date) -> Sandbox:
+def load_sandbox(
+    path: Path, today: date, *, edition: str = "free", search: str = "fulltext"
+) -> Sandbox:
+    """The sandbox at ``path``, as strict as GitLab ``edition`` (Free by default)."""
     try:
-        return Sandbox.load(path, clock=sandbox_clock(today))
+        return Sandbox.load(path, clock=sandbox_clock(today), edition=edition, search=search)
     except ValueError as exc:
         raise ConfigError(
             f"--sandbox {path}: not a gl-csm sandbox state file ({exc}); move it away to "
             f"start an empty sandbox"
         ) from None
+
+
+def _stderr_notice(message: str) -> None:
+    """Retries and waits said on stderr as they happen (stdout stays the result)."""
+    import click
+
+    click.echo(f"gl-csm: {message}", err=True)
 
 
 def open_runtime(
@@ -109,6 +133,7 @@ def open_runtime(
             pace=pace_limits(settings),
             read_workers=settings.rules.pacing.read_workers,
         )
+        gateway.retry_notices.notify = _stderr_notice
         if probe:
             try:
                 gateway.check_connection()
@@ -124,8 +149,35 @@ def open_runtime(
             f"(set --gitlab-url or GITLAB_URL to use a real GitLab)",
             err=True,
         )
-    sandbox = load_sandbox(sandbox_path, today)
-    seed_sandbox(sandbox, settings)
+    # The embedded sandbox is the GitLab tier the config says the bot runs on;
+    # GL_CSM_SANDBOX_SEARCH=none|ilike changes its issue search (`sandbox serve --search`).
+    search = os.environ.get("GL_CSM_SANDBOX_SEARCH", "fulltext")
+    if search not in SEARCH_MODES:
+        raise ConfigError(
+            f"GL_CSM_SANDBOX_SEARCH: expected one of {', '.join(SEARCH_MODES)}, got {search!r}"
+        )
+    # One writer per state file; a dry run on a file that does not exist yet touches
+    # nothing, not even a lock file.
+    lock = lock_state(sandbox_path) if persist or sandbox_path.exists() else None
+    try:
+        sandbox = load_sandbox(sandbox_path, today, edition=settings.gitlab_edition, search=search)
+        seed_sandbox(sandbox, settings)
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
     # The sandbox has no rate limit: pacing would only slow tests and demos down.
     gateway = Gateway.for_transport(SandboxAdapter(sandbox))
-    return Runtime(settings, today, gateway, sandbox, persist=persist)
+    return Runtime(settings, today, gateway, sandbox, persist=persist, lock=lock)
+
+
+def lock_state(path: Path) -> StateLock:
+    """Hold ``path``'s lock, or refuse (exit 2) naming the process that holds it."""
+    import click
+
+    names: list[str] = []
+    ctx = click.get_current_context(silent=True)
+    while ctx is not None and ctx.parent is not None:  # `python -m gl_csm` names itself
+        names.insert(0, ctx.info_name or "")
+        ctx = ctx.parent
+    return StateLock(path, f"`gl-csm {' '.join(names)}`".replace(" `", "`")).acquire()

@@ -87,17 +87,72 @@ class CallCounter:
             return Stats(self.reads, self.writes)
 
 
+#: Answers python-gitlab retries (429 always; 5xx with retry_transient_errors).
+RETRY_STATUSES = frozenset({429, *gitlab.const.RETRYABLE_TRANSIENT_ERROR_CODES})
+
+
+class RetryNotices:
+    """Says when a request is retried and how long it waits ("GitLab answered 502,
+    retry 2/8 in 0.4 s"), so an outage or a rate limit is not silence (issue 11).
+
+    python-gitlab retries inside its own loop without a hook, so the transport reports
+    each failed answer and this predicts python-gitlab's next step as it computes it
+    (gitlab/utils.py ``Retry``: ``Retry-After`` when sent, else 0.1 s * 2**n). POSTs
+    are retried by :meth:`Gateway._retry_safe` (tenacity), which reports its own.
+    ``notify`` None: silent (library use, tests)."""
+
+    def __init__(self) -> None:
+        self.notify: Callable[[str], None] | None = None
+        self.limit: Callable[[], int] = lambda: MAX_RETRIES
+        self._local = threading.local()
+
+    def _counts(self) -> dict[tuple[str, str], int]:
+        if not hasattr(self._local, "counts"):
+            self._local.counts = {}
+        return self._local.counts  # type: ignore[no-any-return]
+
+    def answered(self, method: str, url: str, status: int | None, headers: Any, error: str) -> None:
+        key = (method, url.split("?")[0])
+        counts = self._counts()
+        if status is not None and status not in RETRY_STATUSES:
+            counts.pop(key, None)
+            return
+        if self.notify is None or (method == "POST" and status != 429):
+            return
+        n = counts.get(key, 0) + 1
+        if n > self.limit():
+            counts.pop(key, None)  # python-gitlab gives up: the error is reported
+            return
+        counts[key] = n
+        wait = 0.1 * 2 ** (n - 1)
+        after = (headers or {}).get("Retry-After")
+        if after is not None and str(after).isdigit():
+            wait = float(after)
+        what = f"GitLab answered {status}" if status else f"could not reach GitLab ({error})"
+        self.notify(f"{what}, retry {n}/{self.limit()} in {wait:g} s")
+
+
 class CountingAdapter(BaseAdapter):
     """Counts each request as it leaves, then hands it to the real transport."""
 
-    def __init__(self, inner: BaseAdapter, counter: CallCounter) -> None:
+    def __init__(
+        self, inner: BaseAdapter, counter: CallCounter, notices: RetryNotices | None = None
+    ) -> None:
         super().__init__()
         self.inner = inner
         self.counter = counter
+        self.notices = notices or RetryNotices()
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        self.counter.count(request.method or "GET")
-        return self.inner.send(request, **kwargs)
+        method = request.method or "GET"
+        self.counter.count(method)
+        try:
+            response = self.inner.send(request, **kwargs)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            self.notices.answered(method, request.url or "", None, None, type(exc).__name__)
+            raise
+        self.notices.answered(method, request.url or "", response.status_code, response.headers, "")
+        return response
 
     def close(self) -> None:
         self.inner.close()
@@ -174,8 +229,11 @@ class Gateway:
         create_attempts: int = 6,
         create_wait_max: float = 8.0,
         read_workers: int = READ_WORKERS,
+        notices: RetryNotices | None = None,
     ) -> None:
         self.gl = gl
+        self.retry_notices = notices or RetryNotices()
+        self.retry_notices.limit = lambda: self.max_retries
         self.read_workers = read_workers
         self.counter = counter
         self.max_retries = MAX_RETRIES
@@ -209,8 +267,9 @@ class Gateway:
         )
         # One kept-alive connection per reading thread (urllib3's pool keeps 10).
         inner = transport or HTTPAdapter(pool_maxsize=max(10, read_workers))
-        gl.session.mount(url, CountingAdapter(inner, counter))
-        return cls(gl, counter, pacer=Pacer(pace or {}), read_workers=read_workers)
+        notices = RetryNotices()
+        gl.session.mount(url, CountingAdapter(inner, counter, notices))
+        return cls(gl, counter, pacer=Pacer(pace or {}), read_workers=read_workers, notices=notices)
 
     @classmethod
     def for_transport(cls, transport: BaseAdapter, url: str = SANDBOX_URL) -> Gateway:
@@ -362,6 +421,7 @@ class Gateway:
                 wait=wait_exponential(multiplier=0.2, max=self._create_wait_max),
                 retry=retry_if_exception(_is_transient),
                 reraise=True,
+                before_sleep=self._notice_create_retry,
             )
             for attempt in retrying:
                 with attempt:
@@ -373,6 +433,20 @@ class Gateway:
             raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
         return self._wrap(what, call)
+
+    def _notice_create_retry(self, state: Any) -> None:
+        notify = self.retry_notices.notify
+        if notify is None or state.outcome is None or state.next_action is None:
+            return
+        exc = state.outcome.exception()
+        code = _status(exc)
+        what = (
+            f"GitLab answered {code}" if code else f"could not reach GitLab ({type(exc).__name__})"
+        )
+        notify(
+            f"{what}, retry {state.attempt_number}/{self._create_attempts - 1} in "
+            f"{state.next_action.sleep:.1f} s (looked up first: no duplicate)"
+        )
 
     def create(
         self,

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from gl_csm.sandbox import meta, routes
+from gl_csm.sandbox import editions, meta, routes
 from gl_csm.sandbox.errors import ApiError, unauthorized
 from gl_csm.sandbox.request import ApiRequest, Reply, parse_params
 from gl_csm.sandbox.store import (
@@ -53,17 +53,26 @@ class _Injection:
 
 
 class Sandbox:
-    """In-memory GitLab; ``Sandbox()`` is empty and not persisted, ``Sandbox.load(p)`` is."""
+    """In-memory GitLab; ``Sandbox()`` is empty and not persisted, ``Sandbox.load(p)`` is.
+
+    ``edition``: ``"free"`` (default, the strictest), ``"premium"`` or ``"ultimate"``:
+    what the tier allows (editions.py). ``search``: ``"fulltext"`` (default, GitLab's
+    issue search, fulltext.py) or ``"none"`` (every issue search finds nothing).
+    """
 
     def __init__(
         self,
         path: str | Path | None = None,
         *,
         clock: Callable[[], dt.datetime] = utc_now,
+        edition: str = "free",
+        search: str = "fulltext",
         _store: Store | None = None,
     ) -> None:
+        editions.check(edition, search)
         self.path = Path(path) if path is not None else None
         self.store = _store or Store(clock)
+        self.store._set_mode(edition, search)
         self.base_url = "http://localhost"  # used when a caller gives no base URL
         self.request_log: list[tuple[str, str]] = []
         self.write_count = 0  # processed write requests; the HTTP server saves on change
@@ -73,16 +82,31 @@ class Sandbox:
 
     # -- persistence ----------------------------------------------------------------
     @classmethod
-    def load(cls, path: str | Path, *, clock: Callable[[], dt.datetime] = utc_now) -> Sandbox:
+    def load(
+        cls,
+        path: str | Path,
+        *,
+        clock: Callable[[], dt.datetime] = utc_now,
+        edition: str = "free",
+        search: str = "fulltext",
+    ) -> Sandbox:
         """Load the JSON state at ``path``; a missing file gives an empty sandbox.
 
         Raises ValueError naming the file when it is not a valid state document.
         """
         path = Path(path)
         if not path.exists():
-            return cls(path, clock=clock)
+            return cls(path, clock=clock, edition=edition, search=search)
         store = Store.from_document(load_document(path), str(path), clock)
-        return cls(path, clock=clock, _store=store)
+        return cls(path, clock=clock, edition=edition, search=search, _store=store)
+
+    @property
+    def edition(self) -> str:
+        return str(self.store.edition)
+
+    @property
+    def search(self) -> str:
+        return str(self.store.search_mode)
 
     def save(self) -> None:
         """Write the state atomically (temp file + os.replace); no-op without a path."""
@@ -114,9 +138,11 @@ class Sandbox:
         groups: Iterable[str] = (),
         projects: Iterable[tuple[str, str]] = (),
         users: Iterable[str] = (),
+        members: Iterable[tuple[str, str, int]] = (),
     ) -> None:
         """Create what is missing: groups (full paths, parents too), projects (full path,
-        visibility; their namespace groups too) and users. Idempotent.
+        visibility; their namespace groups too), users and direct project memberships
+        ``(project path, username, access level)``. Idempotent.
 
         Seeded groups are ``public``: GitLab forbids a project more visible than its
         group, and a seeded group stands for one an administrator made, so it should
@@ -124,6 +150,7 @@ class Sandbox:
         created through ``POST /groups`` default to ``private``, as on GitLab.
         """
         from gl_csm.sandbox.groups import ensure_group_path
+        from gl_csm.sandbox.members import add_member
         from gl_csm.sandbox.projects import create_project
 
         with self._lock:
@@ -147,6 +174,11 @@ class Sandbox:
                     actor_id=actor,
                     visibility=visibility,
                 )
+            for project_path, username, level in members:
+                project = self.store.project(project_path)
+                user = self.store.ensure_user(username)
+                if not any(e["user_id"] == user["id"] for e in project["members"]):
+                    add_member(self.store, project, user["id"], level, actor)
             self.write_count += 1
 
     def create_merge_request(

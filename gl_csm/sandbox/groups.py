@@ -61,6 +61,7 @@ def create_group(
         "created_at": store.now(),
     }
     store.namespaces[group["id"]] = group
+    store.claim_path(store.full_path(group))
     add_member(store, group, actor_id, 50, actor_id)
     return group
 

@@ -7,7 +7,8 @@ produce, see ``quick_actions.py``) and records what GitLab records:
   never as notes;
 - assignee, title, description, due date, confidentiality and lock changes as
   system notes (``system: true``, doc/api/notes.md);
-- new ``@mentions`` in text, so tests can see who would be notified.
+- new ``@mentions`` in text, so tests can see who would be notified;
+- assignees filtered as GitLab filters them (``filter_assignees``).
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from gl_csm.sandbox.editions import is_paid
 from gl_csm.sandbox.labels_model import apply_exclusive
 from gl_csm.sandbox.markdown import mentioned_names
+from gl_csm.sandbox.permissions import can_read_project
 from gl_csm.sandbox.store import Record, Store
 
 MAX_BODY = 1_000_000  # notes: doc/api/notes.md
@@ -97,8 +100,13 @@ def apply_update(
     if _apply_labels(store, item, params, actor_id, now):
         changed = True
 
-    if "assignee_ids" in params:
-        new = [uid for uid in dict.fromkeys(params["assignee_ids"]) if uid in store.users]
+    assignees = (
+        filter_assignees(store, project, params["assignee_ids"])
+        if "assignee_ids" in params
+        else None
+    )
+    if assignees is not None:
+        new = assignees
         old = item["assignee_ids"]
         if new != old:
             added = [store.users[u]["username"] for u in new if u not in old]
@@ -179,6 +187,24 @@ def apply_update(
         item["updated_at"] = now
         project["last_activity_at"] = now
     return changed
+
+
+def filter_assignees(store: Store, project: Record, wanted: list[int]) -> list[int] | None:
+    """IssuableBaseService#filter_assignees_using_checks: the assignees GitLab keeps, or
+    ``None`` when the parameter is dropped (the issue keeps its assignees).
+
+    An empty list unassigns. Without Premium only the first id is kept
+    (``Issue#allows_multiple_assignees?``), and that before the check; users who cannot
+    read the project (permissions.py) are dropped silently; if none is left the
+    parameter is ignored: on create the issue has no assignee, on update the old stay.
+    """
+    ids = list(dict.fromkeys(wanted))
+    if not ids:
+        return []
+    if not is_paid(store.edition):
+        ids = ids[:1]
+    readable = [uid for uid in ids if can_read_project(store, project, uid)]
+    return readable or None
 
 
 def _apply_labels(

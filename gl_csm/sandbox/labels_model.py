@@ -3,8 +3,9 @@
 - A project sees its own labels plus the labels of every ancestor group
   (doc/user/project/labels.md, "Project labels and group labels").
 - Scoped labels ``key::value``: the key is everything before the *last* ``::``,
-  and an issue or merge request holds at most one label per key; adding one
-  removes the other (doc/user/project/labels.md, "Scoped labels").
+  and on Premium/Ultimate an issue or merge request holds at most one label per
+  key; adding one removes the other (doc/user/project/labels.md, "Scoped labels").
+  On Free they are ordinary labels.
 - Issue create/update silently creates unknown label names as project labels
   (doc/api/issues.md, ``labels``/``add_labels``).
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from gl_csm.sandbox.editions import is_paid
 from gl_csm.sandbox.errors import ApiError
 from gl_csm.sandbox.store import Record, Store
 
@@ -119,13 +121,18 @@ def ids_for_names(store: Store, project: Record, names: list[str], *, create: bo
 
 
 def apply_exclusive(store: Store, current: list[int], added: list[int]) -> list[int]:
-    """Add labels in order, each one replacing a held label of the same scope key."""
+    """Add labels in order; on Premium/Ultimate each one replaces a held label of the same
+    scope key. On Free scoped labels are ordinary labels: an issue keeps
+    ``sentiment::red`` and ``sentiment::green`` both (ee/app/services/ee/
+    issuable_base_service.rb ``filter_mutually_exclusive_labels`` returns the ids
+    unchanged unless ``feature_available?(:scoped_labels)``, a Premium feature)."""
+    exclusive = is_paid(store.edition)
     result = list(current)
     for label_id in added:
         if label_id in result:
             continue
         key = scope_key(store.labels[label_id]["name"])
-        if key is not None:
+        if key is not None and exclusive:
             result = [i for i in result if scope_key(store.labels[i]["name"]) != key]
         result.append(label_id)
     return result

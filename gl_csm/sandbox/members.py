@@ -2,7 +2,8 @@
 
 ``/members`` lists direct members only; ``/members/all`` adds members inherited
 from ancestor groups, each user once with the highest access level. Adding an
-existing member answers 409 ``Member already exists``.
+existing member answers 409 ``Member already exists``; a level below the user's
+inherited group level answers 400 (``Member#higher_access_level_than_group``).
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from gl_csm.sandbox import entities
-from gl_csm.sandbox.errors import ApiError, conflict, invalid, missing, not_found
+from gl_csm.sandbox.errors import ApiError, bad_request, conflict, invalid, missing, not_found
 from gl_csm.sandbox.pagination import paginate
+from gl_csm.sandbox.permissions import HUMAN_ACCESS, highest_group_member
 from gl_csm.sandbox.request import ApiRequest, Reply
 from gl_csm.sandbox.router import route
 from gl_csm.sandbox.store import Record, Store
@@ -89,6 +91,24 @@ def _level(req: ApiRequest) -> int:
     return level
 
 
+def _check_inherited(store: Store, kind: str, holder: Record, user_id: int, level: int) -> None:
+    """Member#higher_access_level_than_group: a membership below the user's highest
+    inherited group level is invalid; the API renders it with render_validation_error!
+    (400 ``{"message": {"access_level": [...]}}``, lib/api/members.rb)."""
+    found = highest_group_member(store, holder, user_id, project=kind == "projects")
+    if found is None or found[0]["access_level"] <= level:
+        return
+    entry, group = found
+    raise bad_request(
+        {
+            "access_level": [
+                f"should be greater than or equal to {HUMAN_ACCESS[entry['access_level']]} "
+                f"inherited membership from group {group['name']}"
+            ]
+        }
+    )
+
+
 def _create(store: Store, req: ApiRequest, kind: str, ident: str) -> Any:
     holder = _holder(store, kind, ident)
     names = [n for n in ("access_level",) if not req.has(n)]
@@ -114,6 +134,8 @@ def _create(store: Store, req: ApiRequest, kind: str, ident: str) -> Any:
     for uid in user_ids:
         if any(e["user_id"] == uid for e in holder["members"]):
             raise conflict("Member already exists")
+    for uid in user_ids:
+        _check_inherited(store, kind, holder, uid, level)
     entries = [
         add_member(store, holder, uid, level, req.user_id, req.str("expires_at"))
         for uid in user_ids
@@ -126,7 +148,9 @@ def _update(store: Store, req: ApiRequest, kind: str, ident: str, user_id: str) 
     entry = next((e for e in holder["members"] if str(e["user_id"]) == user_id), None)
     if entry is None:
         raise not_found("Member")
-    entry["access_level"] = _level(req)
+    level = _level(req)
+    _check_inherited(store, kind, holder, entry["user_id"], level)
+    entry["access_level"] = level
     if req.has("expires_at"):
         entry["expires_at"] = req.str("expires_at") or None
     return entities.member(store, entry, req.base_url)

@@ -2,7 +2,8 @@
 
 A duplicate title answers 400 ``Failed to create milestone {:title=>[...]}``
 (lib/api/milestone_responses.rb with the Milestone model's title uniqueness
-validation, which also covers the parent group's milestones).
+validation, which also covers the parent group's milestones); so does a due date not
+after the start date.
 """
 
 from __future__ import annotations
@@ -26,6 +27,15 @@ def _today(store: Store) -> dt.date:
 
 def _render(store: Store, project: Record, ms: Record, base: str) -> Record:
     return entities.milestone(store, project, ms, base, _today(store))
+
+
+def _check_dates(start: str | None, due: str | None, action: str) -> None:
+    """Timebox#start_date_should_be_less_than_due_date: with both dates set, the due date
+    must be after the start date, equal dates are refused too
+    (app/models/concerns/timebox.rb); rendered by lib/api/milestone_responses.rb."""
+    if start and due and due <= start:
+        errors = {"due_date": ["must be greater than start date"]}
+        raise bad_request(f"Failed to {action} milestone {ruby_errors(errors)}")
 
 
 @route("GET", "/projects/:id/milestones")
@@ -75,6 +85,7 @@ def post_milestone(store: Store, req: ApiRequest, id: str) -> Any:
         raise bad_request(f"Failed to create milestone {ruby_errors({'title': [_TAKEN]})}")
     _, due = req.date("due_date")
     _, start = req.date("start_date")
+    _check_dates(start, due, "create")
     now = store.now()
     counters = project["counters"]
     counters["milestone_iid"] = counters.get("milestone_iid", 0) + 1
@@ -113,10 +124,13 @@ def put_milestone(store: Store, req: ApiRequest, id: str, milestone_id: str) -> 
         ms["title"] = title
     if req.has("description"):
         ms["description"] = req.str("description") or ""
-    for key in ("due_date", "start_date"):
+    dates = {k: ms.get(k) for k in ("due_date", "start_date")}
+    for key in dates:
         given, value = req.date(key)
         if given:
-            ms[key] = value
+            dates[key] = value
+    _check_dates(dates["start_date"], dates["due_date"], "update")
+    ms.update(dates)
     event = req.choice("state_event", ("close", "activate"))
     if event:
         ms["state"] = "closed" if event == "close" else "active"

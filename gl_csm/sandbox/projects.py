@@ -78,6 +78,7 @@ def create_project(
         "merge_requests": {},
     }
     store.projects[project["id"]] = project
+    store.claim_path(store.project_path(project))
     if namespace["kind"] == "user":
         # Personal projects: the owner is a direct member (doc/user/permissions.md).
         from gl_csm.sandbox.members import add_member
@@ -179,10 +180,40 @@ def post_project(store: Store, req: ApiRequest) -> Any:
     return entities.project(store, project, req.base_url)
 
 
+def _moved(store: Store, project: Record, old_path: str) -> None:
+    """The old full path keeps finding the project until another takes it (routable.rb)."""
+    new_path = store.project_path(project)
+    if new_path.lower() != old_path.lower():
+        store.add_redirect(old_path, project)
+        store.claim_path(new_path)
+
+
 @route("PUT", "/projects/:id")
 def put_project(store: Store, req: ApiRequest, id: str) -> Any:
-    """Edit; ``topics`` replaces the whole list (doc/api/projects.md, "Edit a project")."""
+    """Edit; ``topics`` replaces the whole list (doc/api/projects.md, "Edit a project");
+    a new ``path`` leaves a redirect from the old one."""
     project = store.project(id)
+    if req.has("path"):
+        path = req.required_str("path")
+        if not _PATH.match(path) or path.endswith((".git", ".atom", ".")):
+            raise bad_request(
+                {
+                    "path": [
+                        "can contain only letters, digits, '_', '-' and '.'. Cannot start "
+                        "with '-', end in '.git' or end in '.atom'"
+                    ]
+                }
+            )
+        if any(
+            o is not project
+            and o["namespace_id"] == project["namespace_id"]
+            and o["path"].lower() == path.lower()
+            for o in store.projects.values()
+        ):
+            raise bad_request({"path": ["has already been taken"]})
+        old_path = store.project_path(project)
+        project["path"] = path
+        _moved(store, project, old_path)
     if req.has("name"):
         project["name"] = req.required_str("name")
     if req.has("description"):
@@ -264,7 +295,9 @@ def transfer(store: Store, req: ApiRequest, id: str) -> Any:
     old_group_labels = {
         lb["id"]: lb for lb in visible_labels(store, project) if lb.get("group_id") is not None
     }
+    old_path = store.project_path(project)
     project["namespace_id"] = target["id"]
+    _moved(store, project, old_path)
     now_visible = {lb["name"]: lb for lb in visible_labels(store, project)}
     remap: dict[int, int] = {}
     for label_id, label in old_group_labels.items():

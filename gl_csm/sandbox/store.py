@@ -51,7 +51,16 @@ class Store:
         self.projects: dict[int, Record] = {}
         self.labels: dict[int, Record] = {}
         self.mentions: list[Record] = []
+        # Old full path (lowercase) -> project id: routable.rb redirect routes.
+        self.redirects: dict[str, int] = {}
+        self._set_mode()
         self.ensure_user(BOT_USERNAME, name="gl-csm bot", is_admin=True)
+
+    def _set_mode(self, edition: str = "free", search: str = "fulltext") -> None:
+        """How strict the emulated GitLab is (editions.py); not persisted: a state file
+        can be served as Free one day and Premium the next."""
+        self.edition = edition
+        self.search_mode = search
 
     # -- ids and time ------------------------------------------------------
     def next_id(self, kind: str) -> int:
@@ -167,20 +176,36 @@ class Store:
     def project_path(self, project: Record) -> str:
         return self.full_path(self.namespaces[project["namespace_id"]]) + "/" + project["path"]
 
-    def find_project(self, ident: str) -> Record | None:
+    def find_project(self, ident: str, *, follow_redirects: bool = False) -> Record | None:
         if ident.isdigit():
             return self.projects.get(int(ident))
         wanted = ident.strip("/").lower()
         for project in self.projects.values():
             if self.project_path(project).lower() == wanted:
                 return project
+        if follow_redirects and wanted in self.redirects:
+            return self.projects.get(self.redirects[wanted])
         return None
 
     def project(self, ident: str) -> Record:
-        project = self.find_project(ident)
+        """The project for an API ``:id``: an id, or a full path that may be an old one
+        (lib/api/helpers.rb ``find_project``: ``find_by_full_path(id, follow_redirects:
+        true)``, so a transferred or renamed project is still found by its old path)."""
+        project = self.find_project(ident, follow_redirects=True)
         if project is None:
             raise not_found("Project")
         return project
+
+    def add_redirect(self, old_full_path: str, project: Record) -> None:
+        """Route#create_redirect_for_old_path after a transfer or path change."""
+        self.redirects[old_full_path.lower()] = project["id"]
+
+    def claim_path(self, full_path: str) -> None:
+        """Route#delete_conflicting_redirects: a new route takes over redirects at its path
+        and below (RedirectRoute.matching_path_and_descendants)."""
+        wanted = full_path.lower()
+        for old in [p for p in self.redirects if p == wanted or p.startswith(wanted + "/")]:
+            del self.redirects[old]
 
     def project_groups(self, project: Record) -> list[Record]:
         """The project's group ancestors (nearest first); empty for personal projects."""
@@ -209,6 +234,9 @@ class Store:
             "projects": projects,
             "labels": list(self.labels.values()),
             "mentions": list(self.mentions),
+            "redirect_routes": [
+                {"path": path, "project_id": pid} for path, pid in sorted(self.redirects.items())
+            ],
         }
 
     @classmethod
@@ -225,12 +253,16 @@ class Store:
             )
         store = cls.__new__(cls)
         store.clock = clock
+        store._set_mode()
         try:
             store.counters = {str(k): int(v) for k, v in doc.get("counters", {}).items()}
             store.users = {int(u["id"]): u for u in doc.get("users", [])}
             store.namespaces = {int(n["id"]): n for n in doc.get("namespaces", [])}
             store.labels = {int(lb["id"]): lb for lb in doc.get("labels", [])}
             store.mentions = list(doc.get("mentions", []))
+            store.redirects = {
+                str(r["path"]).lower(): int(r["project_id"]) for r in doc.get("redirect_routes", [])
+            }
             store.projects = {}
             for project in doc.get("projects", []):
                 project = dict(project)

@@ -41,7 +41,8 @@ from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Outcome, Plan, dry_run_outcome
 from gl_csm.registry import load_registry
 
-TRIAGE_TRIGGERS = ("triage::needed",)
+# lifecycle::will-churn added by a person: triage opens the checklist (moves/will_churn.py).
+TRIAGE_TRIGGERS = ("triage::needed", "lifecycle::will-churn")
 TRIAGE_SCOPE = "sentiment::"
 ESCALATE = "escalation::requested"
 RESOLVED = "triage::resolved"

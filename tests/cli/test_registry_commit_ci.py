@@ -18,21 +18,7 @@ from gl_csm.services.registry_commit import BRANCH, TITLE
 from tests.cli.test_sandbox_serve import _cli, start_server
 from tests.services.react_support import issue_hook
 
-
-def _sandbox_opens_merge_requests() -> bool:
-    from gl_csm.sandbox.routes import ROUTES
-
-    return any(
-        r.method == "POST" and r.regex.pattern == "^/projects/(?P<id>[^/]+)/merge_requests/?$"
-        for r in ROUTES
-    )
-
-
-pytestmark = [
-    pytest.mark.slow,
-    # POST /projects/:id/merge_requests comes with issue 8's sandbox work (i8-sandbox).
-    pytest.mark.skipif(not _sandbox_opens_merge_requests(), reason="sandbox lacks MR create"),
-]
+pytestmark = pytest.mark.slow
 DAY = "2026-11-23"
 OPS = "ops/cs-ops"
 ACCOUNTS = "customer-success/accounts"

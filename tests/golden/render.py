@@ -31,10 +31,12 @@ from gl_csm.runtime import seed_sandbox
 from gl_csm.sandbox import Sandbox, SandboxAdapter
 from gl_csm.services.collaboration import project_state as collab
 from gl_csm.services.collaboration.onboard import plan_onboard
+from gl_csm.services.collaboration.promote import plan_promote
 from gl_csm.services.moves.disengage import plan_disengage
 from gl_csm.services.moves.handoff import plan_handoff
+from gl_csm.services.moves.will_churn import STEPS, plan_will_churn
 from gl_csm.services.setup import plan_setup
-from gl_csm.services.triage.report import load_results, render_report
+from gl_csm.services.triage.report import build_report, load_results, plan_report_issue
 from gl_csm.services.triage.run import plan_triage
 from gl_csm.templates import manifest_for
 from tests.conftest import CONFIG, ROOT
@@ -65,7 +67,14 @@ class Scenario:
         shutil.copytree(ROOT / "accounts", root / "accounts")
         (root / "gl-csm.yml").write_text(CONFIG)
         self.settings: Settings = load_settings(root / "gl-csm.yml", environ={})
-        self.sandbox = Sandbox(clock=lambda: dt.datetime.combine(self.today, dt.time(9), dt.UTC))
+        # i8-bot: the bot still finds its issues by a marker search, which GitLab's full-text
+        # search never answers, and assigns several people (Premium); back to the defaults
+        # (full text, Free) once it does not need them.
+        self.sandbox = Sandbox(
+            clock=lambda: dt.datetime.combine(self.today, dt.time(9), dt.UTC),
+            search="ilike",
+            edition="premium",
+        )
         seed_sandbox(
             self.sandbox,
             self.settings,
@@ -147,7 +156,8 @@ def _issue_text(scenario: Scenario, project: str, issue: dict) -> str:
     if issue.get("milestone"):
         head.append(f"milestone: {issue['milestone']['title']}")
     parts = ["\n".join(head), issue.get("description") or ""]
-    for note in scenario.gateway.notes(project, issue["iid"]):
+    # Oldest first, as a reader scrolls the issue (the API lists newest first).
+    for note in sorted(scenario.gateway.notes(project, issue["iid"]), key=lambda n: n["id"]):
         if note.get("system"):
             continue
         parts.append(f"note by {note['author']['username']}:\n\n{note['body']}")
@@ -184,9 +194,10 @@ def bot_texts(workdir: Path) -> dict[str, str]:
     assert not outcome.failures, [f.to_text() for f in outcome.failures]
     results = workdir / "triage.json"
     results.write_text(json.dumps(run.extra()))
-    out["bot/report.md"] = s.clean(
-        render_report(load_results([results]), s.today, s.settings.rules)
-    )
+    report = build_report(s.gateway, s.settings, load_results([results]), s.today)
+    out["bot/report.md"] = s.clean(report)
+    # The summary issue holds it: the next report compares with its date.
+    plan_report_issue(s.gateway, s.settings, report, s.today).apply(s.gateway)
     out["bot/plans/handoff-globex-erin.txt"] = s.apply(
         lambda: plan_handoff(s.gateway, s.settings, "globex", "erin", s.today)
     )
@@ -198,10 +209,18 @@ def bot_texts(workdir: Path) -> dict[str, str]:
             s.gateway, s.settings, "soylent", s.today, reason="Moving to a competitor's suite"
         )
     )
+    out["bot/plans/will-churn-umbrella.txt"] = s.apply(
+        lambda: plan_will_churn(s.gateway, s.settings, "umbrella", s.today)
+    )
     out.update(_snapshot(s, "day1"))
     # Two weeks on: at-risk and escalation update reminders, stale health; a person adds
     # triage::resolved on the still-red initech (refused, with why).
     s.today = date(2026, 12, 9)
+    checklist = markers.index_by_marker(s.gateway.issues(INTERNAL["accounts"]), "will-churn")
+    body = checklist["umbrella"]["description"]
+    for step in STEPS[:2]:  # a person ticks the first two steps
+        body = body.replace(f"- [ ] {step}", f"- [x] {step}")
+    s.gateway.update_issue(INTERNAL["accounts"], checklist["umbrella"]["iid"], description=body)
     triage = markers.index_by_marker(s.gateway.issues(INTERNAL["triage"]), "triage")
     s.gateway.update_issue(
         INTERNAL["triage"], triage["initech"]["iid"], add_labels="triage::resolved"
@@ -212,10 +231,79 @@ def bot_texts(workdir: Path) -> dict[str, str]:
     )
     outcome = run.plan.apply(s.gateway)
     assert not outcome.failures, [f.to_text() for f in outcome.failures]
-    # Only what changed since day 1 (a rerun that changes nothing adds no file).
-    day1 = {n.replace("/day1/", "/day2/"): t for n, t in out.items() if "/day1/" in n}
-    out.update({n: t for n, t in _snapshot(s, "day2").items() if day1.get(n) != t})
+    results.write_text(json.dumps(run.extra()))
+    out["bot/report-day2.md"] = s.clean(
+        build_report(s.gateway, s.settings, load_results([results]), s.today)
+    )
+    # Only what changed since the day before (a rerun that changes nothing adds no file).
+    seen = _snapshot_changes(out, _snapshot(s, "day2"), "day1", "day2")
+
+    # Initech is won back (green, no risk): exit proposal and closure questions; wayne's
+    # onboarding window ends (note on its tracking issue).
+    # (Initech's registry file now holds the healthy figures of acme-corp's.)
+    healthy = (s.root / "accounts" / "acme-corp.yml").read_text()
+    (s.root / "accounts" / "initech.yml").write_text(
+        healthy.replace("name: Acme Corp", "name: Initech").replace("/acme-corp", "/initech")
+    )
+    s.today = date(2026, 12, 20)
+    _triage_day(s, out, "triage-day3")
+    seen = _snapshot_changes(out, _snapshot(s, "day3"), "day2", "day3", seen)
+
+    # A person resolves both: the closing notes.
+    for short, kind, label in (
+        ("triage", "triage", "triage::resolved"),
+        ("escalations", "escalation", "escalation::resolved"),
+    ):
+        found = markers.index_by_marker(s.gateway.issues(INTERNAL[short]), kind)
+        s.gateway.update_issue(INTERNAL[short], found["initech"]["iid"], add_labels=label)
+    s.today = date(2026, 12, 21)
+    _triage_day(s, out, "triage-day4")
+    _snapshot_changes(out, _snapshot(s, "day4"), "day3", "day4", seen)
+
+    # Tyrell pays: promote moves its project to post-sales and rewrites the phase
+    # passages of its files (what the customer reads after promote, from GitLab).
+    tyrell = s.root / "accounts" / "tyrell.yml"
+    tyrell.write_text(tyrell.read_text() + f"customer_since: {s.today.isoformat()}\n")
+    out["bot/plans/promote-tyrell.txt"] = s.apply(
+        lambda: plan_promote(s.gateway, s.settings, "tyrell", s.today)
+    )
+    project = s.gateway.project("account-management/customers/tyrell")
+    assert project is not None
+    for name in ("README.md", "PLEASE-READ-THESE-INSTRUCTIONS.md"):
+        text = s.gateway.file_text(project["id"], name, "main") or ""
+        out[f"bot/projects/tyrell-after-promote/{name}"] = s.clean(text)
     return out
+
+
+def _triage_day(s: Scenario, out: dict[str, str], name: str) -> None:
+    run = plan_triage(s.gateway, s.settings, s.today)
+    out[f"bot/plans/{name}.txt"] = s.clean(
+        dry_run_outcome(run.plan).render("text", dry_run=True) + "\n"
+    )
+    outcome = run.plan.apply(s.gateway)
+    assert not outcome.failures, [f.to_text() for f in outcome.failures]
+
+
+def _snapshot_changes(
+    out: dict[str, str],
+    now: dict[str, str],
+    before: str,
+    day: str,
+    seen: dict[str, str] | None = None,
+) -> dict[str, str]:
+    """Add the issues of ``now`` that differ from their last version; returns the
+    latest version of every issue (by its name without the day)."""
+    latest = dict(seen or {})
+    if seen is None:
+        for name, text in out.items():
+            if f"/{before}/" in name:
+                latest[name.replace(f"/{before}/", "/")] = text
+    for name, text in now.items():
+        key = name.replace(f"/{day}/", "/")
+        if latest.get(key) != text:
+            out[name] = text
+            latest[key] = text
+    return latest
 
 
 def all_texts(workdir: Path) -> dict[str, str]:

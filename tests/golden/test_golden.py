@@ -57,6 +57,7 @@ def test_every_kind_of_text_has_goldens(rendered: dict[str, str]) -> None:
         "bot/day1/escalations/escalation--initech.md",
         "bot/day1/accounts/handoff--globex--erin.md",
         "bot/day1/accounts/disengage--soylent.md",
+        "bot/day1/accounts/will-churn--umbrella.md",
         "bot/report.md",
     ):
         assert expected in names, expected

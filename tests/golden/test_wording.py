@@ -22,6 +22,8 @@ def test_plan_lines_name_milestones_by_title(rendered: dict[str, str]) -> None:
     plan = rendered["bot/plans/onboard-tyrell.txt"]
     assert "milestone 'Proof of concept'" in plan
     assert "milestone poc" not in plan
+    promote = rendered["bot/plans/promote-tyrell.txt"]
+    assert "milestone 'Onboarding'" in promote and "milestone onboarding" not in promote
 
 
 def test_headings_have_a_blank_line_before_them(rendered: dict[str, str]) -> None:

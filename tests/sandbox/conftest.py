@@ -40,14 +40,30 @@ class Http:
 
 
 @pytest.fixture
-def sb() -> Sandbox:
-    sandbox = Sandbox()
+def sb(request: pytest.FixtureRequest) -> Sandbox:
+    """Free by default (the strictest); ``@pytest.mark.edition("premium")`` for a tier."""
+    marker = request.node.get_closest_marker("edition")
+    sandbox = Sandbox(edition=marker.args[0] if marker else "free")
     sandbox.seed(
         groups=["account-management/pre-sales", "account-management/customers"],
         projects=[("customer-success/accounts", "private")],
         users=["alice", "bob", "carol"],
     )
     return sandbox
+
+
+@pytest.fixture
+def members(sb: Sandbox) -> Sandbox:
+    """alice, bob and carol are Developers of the private project, so they can be
+    assigned its issues (IssuableBaseService#filter_assignees_using_checks)."""
+    from gl_csm.sandbox.members import add_member
+
+    project = sb.store.project("customer-success/accounts")
+    for name in ("alice", "bob", "carol"):
+        user = sb.store.user_by_username(name)
+        assert user is not None
+        add_member(sb.store, project, user["id"], 30, sb.bot_user_id)
+    return sb
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import gitlab
+import pytest
 
 from gl_csm.sandbox import Sandbox
 
@@ -20,6 +21,7 @@ def _new(http: Http, **fields: Any) -> dict[str, Any]:
     return dict(r.json())
 
 
+@pytest.mark.usefixtures("members")
 def test_issue_json_shape(http: Http) -> None:
     """doc/api/issues.md "New issue": the answer fields."""
     alice = http.get("/users", params={"username": "alice"}).json()[0]
@@ -79,9 +81,10 @@ def test_update_labels_replace_add_remove(http: Http) -> None:
     assert r.json()["labels"] == []
 
 
+@pytest.mark.edition("premium")
 def test_scoped_labels_are_exclusive(http: Http) -> None:
-    """doc/user/project/labels.md "Scoped labels": one label per key; key is before the
-    last ``::``."""
+    """doc/user/project/labels.md "Scoped labels" (Premium): one label per key; key is
+    before the last ``::``."""
     issue = _new(http, labels="health::green,priority::1")
     assert issue["labels"] == ["health::green", "priority::1"]
     r = http.put(f"{P}/issues/1", json={"add_labels": "health::red"})
@@ -96,8 +99,10 @@ def test_scoped_labels_are_exclusive(http: Http) -> None:
     assert r.json()["labels"] == ["a::2"]
 
 
+@pytest.mark.edition("premium")
 def test_resource_label_events(gl: gitlab.Gitlab) -> None:
-    """doc/api/resource_label_events.md: add/remove events, incl. scoped replacement."""
+    """doc/api/resource_label_events.md: add/remove events, incl. scoped replacement
+    (Premium: scoped labels are exclusive)."""
     project = gl.projects.get("customer-success/accounts")
     issue = project.issues.create({"title": "t", "labels": ["health::green"]})
     issue.labels = ["health::green", "health::red"]
@@ -134,6 +139,7 @@ def test_update_needs_a_parameter(http: Http) -> None:
     assert "at least one parameter must be provided" in r.json()["error"]
 
 
+@pytest.mark.usefixtures("members")
 def test_system_notes_for_assignees_and_due_date(http: Http) -> None:
     """doc/api/notes.md: system notes (``system: true``) record changes."""
     bob = http.get("/users", params={"username": "bob"}).json()[0]
@@ -147,6 +153,7 @@ def test_system_notes_for_assignees_and_due_date(http: Http) -> None:
     assert http.get(f"{P}/issues/1").json()["user_notes_count"] == 0
 
 
+@pytest.mark.usefixtures("members")
 def test_list_filters(http: Http) -> None:
     """doc/api/issues.md "List project issues": labels (all must match, None/Any),
     not[labels], state, search+in, iids[], assignee_username, milestone, confidential."""

@@ -84,6 +84,7 @@ class TestQuickActions:
         assert (state["state"], state["labels"]) == ("closed", ["triage::needed"])
         assert [n for n in http.get(f"{P}/issues/1/notes").json() if not n["system"]] == []
 
+    @pytest.mark.usefixtures("members")
     def test_mixed_note_keeps_text_and_runs_commands(
         self, http: Http, issue: dict[str, Any]
     ) -> None:
@@ -95,8 +96,9 @@ class TestQuickActions:
         assert state["labels"] == ["two words"]
         assert [a["username"] for a in state["assignees"]] == ["alice"]
 
+    @pytest.mark.edition("premium")
     def test_scoped_label_via_quick_action(self, http: Http, issue: dict[str, Any]) -> None:
-        """doc/user/project/labels.md: the scoped rule applies to /label too."""
+        """doc/user/project/labels.md (Premium): the scoped rule applies to /label too."""
         _note(http, "/label ~triage::needed")
         _note(http, "/label ~triage::open")
         assert http.get(f"{P}/issues/1").json()["labels"] == ["triage::open"]

@@ -51,9 +51,11 @@ def test_promote_moves_the_project_and_starts_onboarding(
     pay(prospect, paid)
     out = plan_promote(gateway, settings, "initrode", TODAY).apply(gateway)
     assert out.exit_code == 0, out.failures
-    assert gateway.project(f"{PRE}/initrode") is None
     project = gateway.project(f"{POST}/initrode")
     assert project is not None
+    # Moved: the old path only redirects to it (GitLab's routable.rb redirect routes).
+    old = gateway.project(f"{PRE}/initrode")
+    assert old is not None and old["path_with_namespace"] == f"{POST}/initrode"
     pid = project["id"]
     members = {m["username"]: m["access_level"] for m in gateway.members(pid)}
     assert members["alice"] == 50  # CSM owner (was reporter)

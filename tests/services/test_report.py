@@ -113,3 +113,69 @@ def test_summary_issue_is_updated_in_place(
         if "gl-csm:report:portfolio" in i["description"]
     ]
     assert len(found) == 1 and "Globex" in found[0]["description"]
+
+
+def test_summary_shows_charts_triage_table_and_worse_accounts() -> None:
+    """Issue 12 item 3: Mermaid charts (health per CSM, 12 weeks from the history,
+    renewals by month and health), accounts in triage with days and trend, accounts
+    worse since the last report, and a priority x health table instead of counts."""
+    from gl_csm.domain.history import HistoryRow, by_account
+    from gl_csm.services.triage.report import ReportInput
+
+    def h(day: str, slug: str, health: str, score: int) -> HistoryRow:
+        return HistoryRow(date.fromisoformat(day), slug, health, score, 2, "adopting")
+
+    history = by_account(
+        [
+            h("2026-09-01", "acme", "green", 80),
+            h("2026-09-01", "initech", "green", 70),
+            h("2026-11-10", "initech", "red", 30),
+            h("2026-09-01", "hooli", "yellow", 60),
+        ]
+    )
+    data = ReportInput(
+        accounts={
+            "acme": _row("acme", renewal_date="2026-12-15", score=80.2),
+            "initech": _row(
+                "initech",
+                health="red",
+                score=30.0,
+                priority=1,
+                csm="erin",
+                renewal_date="2027-01-20",
+                triage="https://gl.example/t/1",
+                triage_since="2026-11-10",
+                at_risk_due="2026-11-30",
+            ),
+            "hooli": _row("hooli", health="yellow", score=60.0),
+        }
+    )
+    text = render_report(data, TODAY, DEFAULT_RULES, history=history, previous=date(2026, 11, 1))
+    assert "Priority:" not in text
+    assert "| P1 | 0 | 0 | 1 | 0 | 1 |" in text and "| P2 | 1 | 1 | 0 | 0 | 2 |" in text
+    assert text.count("```mermaid") == 3
+    assert 'x-axis ["alice", "erin"]' in text
+    assert "bar [2, 1]\n    bar [1, 1]\n    bar [0, 1]" in text  # totals, red+yellow, red
+    weeks = text.split("```mermaid")[2]
+    assert "line [2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1]" in weeks  # green: initech red since 11-10
+    assert "line [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1]" in weeks  # red
+    assert 'x-axis ["2026-11", "2026-12", "2027-01", "2027-02", "2027-03", "2027-04"]' in text
+    assert "bar [0, 1, 1, 0, 0, 0]" in text  # acme renews in December, initech in January
+    row = "| [Initech](https://gl.example/-/issues/initech) | erin | red | 13 | "
+    assert row + "score 70 → 30 in 30 days | 2026-11-30 |" in text
+    worse = text.split("## Worse since the last report (2026-11-01)", 1)[1].split("##", 1)[0]
+    assert "| erin | green | red | 70 | 30 |" in worse and "Hooli" not in worse
+    first = render_report(data, TODAY, DEFAULT_RULES, history=history)
+    assert "This is the first report" in first
+
+
+def test_previous_report_date_carries_over_a_same_day_rerun() -> None:
+    from gl_csm.services.triage.report import previous_report
+
+    def issue(data: str) -> dict:
+        return {"description": f"x\n<!-- gl-csm-data {data} -->"}
+
+    assert previous_report(None, TODAY) is None
+    assert previous_report(issue('{"date":"2026-11-16"}'), TODAY) == date(2026, 11, 16)
+    same_day = issue('{"date":"2026-11-23","compared_with":"2026-11-16"}')
+    assert previous_report(same_day, TODAY) == date(2026, 11, 16)

@@ -264,3 +264,24 @@ def test_the_bots_part_of_an_escalation_follows_the_account(world: World) -> Non
     assert "/ $777,000 |" in body and "| Product DRI | pm-jo |" in body
     _, _, stats = world.run(D("2026-11-24"))
     assert stats.writes == 0
+
+
+def test_the_bots_part_of_a_reminder_follows_the_account(world: World) -> None:
+    """Issue 9 item 1, reminder issues: a new ARR shows in the open renewal review; a
+    box the CSM ticked and their text below stay; the date stays the issue's."""
+    world.add("acme", "Acme", renewal_date=D("2027-03-31"))
+    world.run(D("2026-11-29"))
+    review = _reminders(world)["acme:renewal-review:2027-03-31:3"]
+    task = "- [ ] Schedule the renewal review meeting with the AE and SA"
+    body = (
+        review["description"].replace(task, task.replace("[ ]", "[x]")) + "\n\nBooked for Dec 12."
+    )
+    world.person().update_issue(ACCOUNTS, review["iid"], description=body)
+    world.add("acme", "Acme", renewal_date=D("2027-03-31"), arr=640000)
+    world.run(D("2026-11-30"))
+    body = _reminders(world)["acme:renewal-review:2027-03-31:3"]["description"]
+    assert "(ARR $640,000)" in body
+    assert task.replace("[ ]", "[x]") in body and body.rstrip().endswith("Booked for Dec 12.")
+    assert "This one is due **2026-12-31**" in body
+    _, _, stats = world.run(D("2026-11-30"))
+    assert stats.writes == 0

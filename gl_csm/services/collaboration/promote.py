@@ -151,7 +151,8 @@ def _plan_scheduling(
             parts.append(f"due {w.due_date.isoformat()}")
         ms = milestone_ids.get(w.milestone) if w.milestone else None
         if ms is not None and not found.get("milestone"):
-            parts.append(f"milestone {w.milestone}")
+            ms_spec = desired.manifest.milestone(w.milestone)
+            parts.append(f"milestone {(ms_spec.title if ms_spec else w.milestone)!r}")
         else:
             ms = None
         if not fields and ms is None:

@@ -89,6 +89,8 @@ class TriageContext:
     #: slug -> role ("triage", "escalation") -> the OpenIssue planned this run, whose
     #: note facts the account's card records (bot_issues.note_records).
     open_issues: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: The will-churn checklists by account (services/moves/will_churn.py).
+    will_churn: dict[str, dict] = field(default_factory=dict)
     _reminders_by_slug: dict[str, list[dict]] | None = field(default=None, repr=False)
 
     def reminders_of(self, slug: str) -> list[dict]:

@@ -21,6 +21,7 @@ from gl_csm.domain.reminders import (
     renewal_reviews,
 )
 from gl_csm.plan import Plan
+from gl_csm.services.triage import generated
 from gl_csm.services.triage.bot_issues import plan_bot_issue
 from gl_csm.services.triage.context import REMINDER, TriageContext
 from gl_csm.services.triage.shards import in_shard
@@ -64,7 +65,9 @@ def plan_reminder_issues(
         "csm": mention(csm),
         "ae": mention(account.team.ae) or "-",
         "sa": mention(account.team.sa) or "-",
+        **generated.markers_context(),
     }
+    _plan_refresh(ctx, plan, slug, open_ones, common)
     for due in renewal_reviews(account.renewal_date, today, rules):
         months = due.key.rsplit(":", 1)[1]
         dues.append(
@@ -73,7 +76,12 @@ def plan_reminder_issues(
                 "reminder_renewal_review.md.j2",
                 f"Renewal review ({months} months out): {account.name}",
                 # One date, the issue's (a review found late is due today, not in the past).
-                {**common, "months": months, "due": max(due.due, today)},
+                {
+                    **common,
+                    "months": months,
+                    "renewal": account.renewal_date,
+                    "due": max(due.due, today),
+                },
             )
         )
     ebr = ebr_reminder(account.customer_since, today, rules)
@@ -95,6 +103,46 @@ def plan_reminder_issues(
         )
         pending.append(("reminder", f"{kind}:{key}"))
     return open_ones
+
+
+def _plan_refresh(
+    ctx: TriageContext, plan: Plan, slug: str, open_ones: list[dict], common: dict[str, Any]
+) -> None:
+    """Issue 9 item 1: the bot's part of the account's open renewal-review and EBR
+    issues follows the account (ARR, team, tracking link); their date is the one of the
+    issue's key and due date, ticked boxes and people's text are kept."""
+    project = ctx.projects.accounts
+    for issue in open_ones:
+        keys = [k for kind, k in markers.markers_in(issue.get("description")) if kind == REMINDER]
+        parts = keys[0].split(":") if keys else []
+        due = issue.get("due_date")
+        if len(parts) == 4 and parts[1] == "renewal-review" and due:
+            template = "reminder_renewal_review.md.j2"
+            extra: dict[str, Any] = {"months": parts[3], "renewal": parts[2], "due": due}
+        elif len(parts) == 3 and parts[1] == "ebr" and due:
+            template, extra = "reminder_ebr.md.j2", {"due": due}
+        else:
+            continue
+        rendered = render_template(
+            template,
+            {
+                "marker": Trusted(markers.marker(REMINDER, keys[0])),
+                "tracking_link": tracking_link(ctx.tracking.get(slug), slug, {}),
+                **common,
+                **extra,
+            },
+        )
+        description = generated.refreshed(issue.get("description"), rendered)
+        if description is None:
+            continue
+        iid = issue["iid"]
+        plan.add(
+            "update-issue",
+            f"{project}#{iid} (reminder of {slug})",
+            "bring the bot's part of the description up to date with the account",
+            lambda gw, _r, i=iid, d=description: gw.update_issue(project, i, description=d),
+            account=slug,
+        )
 
 
 def _plan_reminder_issue(

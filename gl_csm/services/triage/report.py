@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -21,12 +21,22 @@ from gl_csm import markers
 from gl_csm.config import Settings
 from gl_csm.domain.book_balance import book_balances
 from gl_csm.domain.cadence import within_months
+from gl_csm.domain.history import (
+    HEALTHS,
+    HistoryRow,
+    score_trend,
+    state_on,
+    trend_words,
+    weekly_health,
+    worsened,
+)
 from gl_csm.domain.rules import Rules
 from gl_csm.errors import UsageError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
 from gl_csm.services.guards import require_internal_projects
-from gl_csm.services.triage.tracking import money, render_template
+from gl_csm.services.triage.report_charts import health_lines, stacked_health_bars
+from gl_csm.services.triage.tracking import _data_comment, card_data, money, render_template
 from gl_csm.templates import Trusted, inline
 
 KIND, KEY = "report", "portfolio"
@@ -91,13 +101,37 @@ def _link(text: str, url: object) -> Trusted:
     return Trusted(inline(text))
 
 
-def _count(values: Iterable[object], order: Sequence[object]) -> str:
-    values = list(values)
-    parts = [f"{v} {sum(1 for x in values if x == v)}" for v in order]
-    return ", ".join(parts)
+def _months_ahead(today: date, months: int) -> list[str]:
+    out, year, month = [], today.year, today.month
+    for _ in range(months):
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
 
 
-def render_report(data: ReportInput, today: date, rules: Rules) -> str:
+def _health_key(row: Mapping[str, Any]) -> str:
+    health = row.get("health")
+    return health if health in ("green", "yellow", "red") else "unknown"
+
+
+def _days_since(iso: object, today: date) -> int | None:
+    try:
+        return (today - date.fromisoformat(str(iso)[:10])).days if iso else None
+    except ValueError:
+        return None
+
+
+def render_report(
+    data: ReportInput,
+    today: date,
+    rules: Rules,
+    *,
+    history: Mapping[str, Sequence[HistoryRow]] | None = None,
+    previous: date | None = None,
+) -> str:
+    """The report; ``history`` (services/triage/history.py) adds the 12-week chart, the
+    score trends and the accounts that got worse since ``previous`` (the last report)."""
+    history = history or {}
     rows = sorted(data.accounts.values(), key=lambda r: r.get("name") or r["slug"])
     ok = [{**r, "csm": r.get("csm") or "-"} for r in rows if not r.get("error")]
     per_csm: dict[str, dict[str, Any]] = {}
@@ -179,6 +213,75 @@ def render_report(data: ReportInput, today: date, rules: Rules) -> str:
     failures = sorted(
         set(data.failures) | {f"{r['slug']}: {r['error']}" for r in rows if r.get("error")}
     )
+    # Accounts by priority and health: a table instead of "Priority: 1 7, 2 3".
+    grid = []
+    for priority in (1, 2, 3, 4, None):
+        mine = [r for r in ok if r.get("priority") == priority]
+        if mine or priority is not None:
+            counts = {k: sum(1 for r in mine if _health_key(r) == k) for k in HEALTHS}
+            label = f"P{priority}" if priority else "none (pre-sales)"
+            grid.append({"priority": label, **counts, "total": len(mine)})
+    totals = {k: sum(1 for r in ok if _health_key(r) == k) for k in HEALTHS}
+    csms = [per_csm[k] for k in sorted(per_csm)]
+    months_shown = _months_ahead(today, months)
+    by_month = {m: dict.fromkeys(HEALTHS, 0) for m in months_shown}
+    for r in renewals:
+        month = r["renewal_date"][:7]
+        if month in by_month:
+            by_month[month][_health_key(data.accounts[r["slug"]])] += 1
+    # The history starts with the first triage run: weeks before it are left out, not
+    # drawn as zero accounts.
+    first = min((rs[0].day for rs in history.values() if rs), default=None)
+    weeks = [(d.isoformat(), c) for d, c in weekly_health(history, today) if first and d >= first]
+    # Trusted: the charts are code blocks the bot builds; registry text in them (CSM
+    # names) is reduced to plain labels by report_charts._label.
+    charts = {
+        "per_csm": Trusted(
+            stacked_health_bars("Health per CSM", [c["csm"] for c in csms], csms, "accounts")
+        ),
+        "renewals": Trusted(
+            stacked_health_bars(
+                f"Renewals in the next {months} months by health",
+                months_shown,
+                [by_month[m] for m in months_shown],
+                "renewals",
+            )
+        ),
+        "weekly": Trusted(health_lines("Portfolio health over the last 12 weeks", weeks))
+        if weeks
+        else None,
+    }
+    in_triage = []
+    for r in ok:
+        if not r.get("triage"):
+            continue
+        past = history.get(r["slug"], ())
+        in_triage.append(
+            {
+                **r,
+                "link": _link(r.get("name") or r["slug"], r.get("tracking")),
+                "triage_link": _link("triage issue", r.get("triage")),
+                "health": r.get("health") or "-",
+                "days": _days_since(r.get("triage_since"), today),
+                "trend": trend_words(score_trend(past, today)) or "-",
+                "due": r.get("at_risk_due") or "-",
+            }
+        )
+    in_triage.sort(key=lambda r: (-(r["days"] or 0), r["slug"]))
+    worse = []
+    if previous is not None:
+        for r in ok:
+            then = state_on(history.get(r["slug"], ()), previous)
+            if then is not None and worsened(then.health, r.get("health")):
+                worse.append(
+                    {
+                        **r,
+                        "link": _link(r.get("name") or r["slug"], r.get("tracking")),
+                        "before": then.health,
+                        "score_before": "-" if then.score is None else then.score,
+                        "score": "-" if r.get("score") is None else round(r["score"]),
+                    }
+                )
     return render_template(
         "report.md.j2",
         {
@@ -186,11 +289,18 @@ def render_report(data: ReportInput, today: date, rules: Rules) -> str:
             "today": today.isoformat(),
             "total": len(rows),
             "shards": ", ".join(sorted(data.shards)),
-            "health_counts": _count(
-                (r.get("health") for r in ok), ("green", "yellow", "red", "unknown")
+            "totals": totals,
+            "grid": grid,
+            "charts": charts,
+            "in_triage": in_triage,
+            "worse": worse,
+            "previous": None if previous is None else previous.isoformat(),
+            "data": Trusted(
+                _data_comment({"date": today.isoformat(), "compared_with": previous.isoformat()})
+                if previous
+                else _data_comment({"date": today.isoformat()})
             ),
-            "priority_counts": _count((r.get("priority") for r in ok), (1, 2, 3, 4)),
-            "per_csm": [per_csm[k] for k in sorted(per_csm)],
+            "per_csm": csms,
             "balance": balance,
             "renewal_months": months,
             "renewals": renewals,
@@ -231,3 +341,38 @@ def plan_report_issue(gateway: Gateway, settings: Settings, body: str, today: da
             update,
         )
     return plan
+
+
+def previous_report(existing: Mapping[str, Any] | None, today: date) -> date | None:
+    """The date of the last report (its hidden data); a rerun of the same day compares
+    with what that day's first report compared with."""
+    if not existing:
+        return None
+    data = card_data(existing.get("description"))
+    when = data.get("compared_with") if data.get("date") == today.isoformat() else data.get("date")
+    try:
+        return date.fromisoformat(when) if isinstance(when, str) else None
+    except ValueError:
+        return None
+
+
+def build_report(gateway: Gateway, settings: Settings, data: ReportInput, today: date) -> str:
+    """The report with the portfolio history read from GitLab (and the last report's
+    date from the summary issue); without configured projects, the report alone."""
+    from gl_csm.services.triage.history import load_history
+
+    if settings.projects is None:
+        return render_report(data, today, settings.rules)
+    accounts = settings.projects.accounts
+    project = gateway.project(accounts)
+    if project is None:
+        return render_report(data, today, settings.rules)
+    history = load_history(gateway, project)
+    existing = gateway.find_issue_by_marker(accounts, markers.token(KIND, KEY))
+    return render_report(
+        data,
+        today,
+        settings.rules,
+        history=history.grouped(),
+        previous=previous_report(existing, today),
+    )

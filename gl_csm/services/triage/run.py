@@ -50,6 +50,8 @@ from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results, failure_text
 from gl_csm.registry import load_registry
 from gl_csm.services.guards import require_internal_projects
+from gl_csm.services.moves import will_churn
+from gl_csm.services.moves.will_churn import KIND as WILL_CHURN
 from gl_csm.services.triage.bot_issues import note_records
 from gl_csm.services.triage.context import (
     ESCALATION,
@@ -93,8 +95,8 @@ class ResultsPlan(Plan):
         super().__init__()
         self.results: Results = {}
 
-    def apply(self, gateway: Any, results: Results | None = None):  # type: ignore[no-untyped-def]
-        return super().apply(gateway, self.results if results is None else results)
+    def apply(self, gateway: Any, results: Results | None = None, **kwargs: Any):  # type: ignore[no-untyped-def]
+        return super().apply(gateway, self.results if results is None else results, **kwargs)
 
 
 @dataclass
@@ -175,6 +177,7 @@ def plan_triage(
     shard: tuple[int, int] | None = None,
     users: UserIds | None = None,
     only: str | None = None,
+    progress: Any | None = None,
 ) -> TriageRun:
     """``only``: plan that one account (`gl-csm react`, SPEC 5 React: "triage that
     account now"); the per-CSM priority reviews are then left to the scheduled run."""
@@ -210,15 +213,19 @@ def plan_triage(
         users=users or UserIds(),
         milestones=MilestoneIds(projects.triage),
         history=history.grouped(),
+        will_churn=markers.index_by_marker(account_issues, WILL_CHURN),
     )
     assessments: dict[str, Assessment] = {}
     for account in registry.accounts:
         signals, _ = signals_of(ctx.tracking.get(account.slug), settings)
         assessments[account.slug] = assess(account, settings.rules, today, signals)
 
-    for account in registry.accounts:
-        if not in_shard(account.slug, shard) or only not in (None, account.slug):
-            continue
+    mine = [a for a in registry.accounts if in_shard(a.slug, shard) and only in (None, a.slug)]
+    if progress is not None:  # gl_csm.progress.Progress: the CLI's bar or CI lines
+        progress.start("triage: planned", len(mine), "accounts")
+    for account in mine:
+        if progress is not None:
+            progress.advance()
         local = Plan()
         try:
             row = _plan_account(ctx, local, account, assessments[account.slug])
@@ -306,6 +313,20 @@ def _plan_account(
     # Issue 9 item 2: a new tracking issue is created first (below), so the issues this
     # run opens link it; their changes are collected here and follow it.
     outer, plan = plan, (plan if tracking is not None else Plan())
+    # SPEC 4: lifecycle::will-churn only once the checklist is done (moves/will_churn.py).
+    a, churn = will_churn.in_triage(
+        plan,
+        gw,
+        settings,
+        account,
+        a,
+        tracking=tracking,
+        checklist=ctx.will_churn.get(slug),
+        users=ctx.users,
+    )
+    row["lifecycle"] = a.lifecycle
+    if churn is not None and churn.checklist is None:
+        pending.append(("will-churn", f"{WILL_CHURN}:{slug}"))  # the card links it
 
     # 1. reminder issues in the accounts project (SPEC 5.2)
     reminders_open = plan_reminder_issues(ctx, plan, account, a, pending)
@@ -314,6 +335,9 @@ def _plan_account(
     triage_issue, at_risk_due = plan_triage_issue(ctx, plan, account, a, notify, tracking, pending)
     row["triage"] = _link_or_pending(triage_issue, ("triage", f"{TRIAGE}:{slug}"), pending)
     row["at_risk_due"] = None if at_risk_due is None else at_risk_due.isoformat()
+    # Since when the account is in triage (the report's "days in triage").
+    opened = (triage_issue or {}).get("created_at")
+    row["triage_since"] = opened[:10] if opened else (today.isoformat() if row["triage"] else None)
 
     # 3. escalation issue (SPEC 5.0)
     escalation_issue, severity = plan_escalation(
@@ -343,6 +367,7 @@ def _plan_account(
         next_dates=next_dates(ctx, account, a, at_risk_due),
         data=data,
         pending=tuple(pending),
+        will_churn=churn,
         # On a new issue the notes go in its create: one request per object.
         below="" if tracking is not None else notes_text(account, due_notes),
     )

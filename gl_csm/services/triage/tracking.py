@@ -129,6 +129,8 @@ class CardExtra:
     #: role "triage", "escalation" or "reminder". The card is then rendered while the
     #: change runs, with their links.
     pending: tuple[tuple[str, str], ...] = ()
+    #: The will-churn checklist state (moves/will_churn.WillChurn), None when not asked.
+    will_churn: Any = None
     #: Text placed below the card when the issue is created: the notes due on an issue
     #: this run creates go in its create (one request per object, issue 13).
     below: str = ""
@@ -136,6 +138,7 @@ class CardExtra:
     def resolved(self, results: Results) -> CardExtra:
         """This extra with the pending issues taken from the plan results."""
         triage, escalation, reminders = self.triage, self.escalation, list(self.reminders)
+        churn = self.will_churn
         data = dict(self.data)
         records = dict(data.get(NOTES_KEY) or {})
         for role, key in self.pending:
@@ -146,7 +149,9 @@ class CardExtra:
                 # The record of an issue opened in this run: now its iid is known.
                 records[role] = {**records[role], "iid": issue.get("iid")}
                 data[NOTES_KEY] = records
-            if role == "triage":
+            if role == "will-churn":
+                churn = replace(churn, checklist=issue) if churn is not None else None
+            elif role == "triage":
                 triage = issue
             elif role == "escalation":
                 escalation = issue
@@ -157,6 +162,7 @@ class CardExtra:
             triage=triage,
             escalation=escalation,
             reminders=tuple(reminders),
+            will_churn=churn,
             pending=(),
             data=data,
         )
@@ -374,6 +380,9 @@ def _card_inputs(
         due = reminder.get("due_date")
         link = issue_link(reminder, "Reminder")
         links.append(Trusted(f"{link} (due {due})" if due else link))
+    churn = extra.will_churn
+    if churn is not None and churn.checklist is not None:
+        links.append(issue_link(churn.checklist, "Will-churn checklist"))
     seats = a.seats
     context = {
         "account": a,
@@ -415,6 +424,8 @@ def _card_inputs(
         "overrides": [] if h is None else list(h.overrides),
         "next_dates": list(extra.next_dates),
         "links": links,
+        # SPEC 4: until every box is ticked the card lists the steps left.
+        "will_churn_left": None if churn is None else list(churn.left),
     }
     # repr, not JSON: ten times cheaper on the account's dataclasses, and the same in
     # every process as long as the context holds no set (tested with two hash seeds).
