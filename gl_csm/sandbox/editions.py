@@ -10,8 +10,8 @@ the strictest. Ultimate includes everything Premium has.
 Latin-script queries (fulltext.py); ``"ilike"`` the substring search GitLab used before
 full-text issue search (``Issue.full_search``: every term of 3+ characters a
 case-insensitive substring), kept for tests of code that still relies on it;
-``"none"`` answers nothing: the worst a search index can do (stale, or a query it
-cannot match), for tests that the bot never depends on it.
+``"none"`` answers nothing (merge request search too): the worst a search index can
+do (stale, or a query it cannot match), for tests that the bot never depends on it.
 """
 
 from __future__ import annotations

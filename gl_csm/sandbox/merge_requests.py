@@ -16,6 +16,7 @@ from typing import Any
 
 from gl_csm.sandbox import entities
 from gl_csm.sandbox.errors import ApiError, bad_request, missing, not_found
+from gl_csm.sandbox.fulltext import search_filter
 from gl_csm.sandbox.issuables import (
     MAX_TITLE,
     apply_update,
@@ -165,6 +166,16 @@ def list_mrs(store: Store, req: ApiRequest, id: str) -> Reply:
         wanted = req.str(key)
         if wanted:
             items = [m for m in items if m[key] == wanted]
+    search = req.str("search")
+    if search:
+        # Merge requests have no full-text index: Issuable.full_search, ILIKE per term of
+        # 3+ characters (lib/gitlab/sql/pattern.rb); `search="none"` empties it too.
+        matcher = search_filter(search, req.list("in") or [], ilike=True)
+        items = [
+            m
+            for m in items
+            if store.search_mode != "none" and matcher(m["title"], m["description"])
+        ]
     return paginate(req, [render(store, project, m, req.base_url) for m in items])
 
 

@@ -70,12 +70,14 @@ def test_embedded_sandbox_follows_gitlab_edition(
     runtime = open_runtime(settings, date(2026, 11, 23), workdir / "sb.json", notice=False)
     assert runtime.sandbox is not None
     assert (runtime.sandbox.edition, runtime.sandbox.search) == ("free", "fulltext")
+    runtime.close()
     config.write_text(config.read_text() + "gitlab_edition: premium\n")
     monkeypatch.setenv("GL_CSM_SANDBOX_SEARCH", "none")
     settings = load_settings(config, environ={})
     runtime = open_runtime(settings, date(2026, 11, 23), workdir / "sb.json", notice=False)
     assert runtime.sandbox is not None
     assert (runtime.sandbox.edition, runtime.sandbox.search) == ("premium", "none")
+    runtime.close()
     monkeypatch.setenv("GL_CSM_SANDBOX_SEARCH", "sometimes")
     with pytest.raises(ConfigError, match="GL_CSM_SANDBOX_SEARCH: expected one of"):
         open_runtime(settings, date(2026, 11, 23), workdir / "sb.json", notice=False)

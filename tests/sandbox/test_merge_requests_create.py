@@ -134,3 +134,28 @@ def test_list_by_branch_get_and_update(http: Http) -> None:
     assert any("changed title" in n["body"] for n in notes)
     r = http.put(f"{P}/merge_requests/1", json={})
     assert r.status_code == 400
+
+
+def test_mr_search_is_ilike_with_three_characters(http: Http) -> None:
+    """Merge requests are not full-text indexed: ``Issuable.full_search`` (ILIKE, every
+    term of 3+ characters a substring; shorter queries must equal the whole column)."""
+    _two_branches(http)
+    http.post(
+        f"{P}/merge_requests",
+        json={
+            "source_branch": "templates",
+            "target_branch": "main",
+            "title": "Update templates",
+            "description": "<!-- gl-csm:registry-updates -->",
+        },
+    )
+
+    def found(search: str, **extra: str) -> list[int]:
+        answer = http.get(f"{P}/merge_requests", params={"search": search, **extra}).json()
+        return [m["iid"] for m in answer]
+
+    assert found("plates upd") == [1]  # substrings, any order
+    assert found("gl-csm:registry-updates", **{"in": "description"}) == [1]
+    assert found("gl-csm:registry-updates", **{"in": "title"}) == []
+    assert found("up") == []  # under 3 characters: the whole title must equal it
+    assert found("update templates") == [1]

@@ -39,7 +39,7 @@ from gl_csm.services.triage.tracking import (
     render_template,
     tracking_link,
 )
-from gl_csm.templates import Trusted, mention, safe_title
+from gl_csm.templates import Trusted, inline, mention, safe_title
 
 _NOTIFIED = "<!-- gl-csm-notified: {color} -->"
 
@@ -115,6 +115,14 @@ def plan_triage_issue(
     return None, _plan_new_triage_issue(ctx, plan, account, a, notify, tracking, pending, ms)
 
 
+def _project_link(ctx: TriageContext, account: Account) -> Any:
+    """The collaboration project as a link (from the registry's `project:`, no read)."""
+    if not account.project:
+        return "- (not onboarded yet)"
+    path = account.project.strip("/")
+    return Trusted(f"[{inline(path)}]({ctx.gateway.url.rstrip('/')}/{path})")
+
+
 def _context(
     ctx: TriageContext,
     account: Account,
@@ -140,7 +148,7 @@ def _context(
         "notified_marker": Trusted(_NOTIFIED.format(color=told.color or "none")),
         **generated.markers_context(),
         "account": account,
-        "project_link": account.project or "- (not onboarded yet)",
+        "project_link": _project_link(ctx, account),
         "milestone": ms[0] if ms else None,
         "arr": money(account.arr),
         "health": h.color if h else "-",
