@@ -10,6 +10,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -38,11 +39,41 @@ def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> object:
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 
+#: A registry file holds about a hundred values; aliases (``*name``) may repeat a node,
+#: but not expand the file past this many (a "billion laughs" file expands to 9**9).
+MAX_EXPANDED_NODES = 10_000
+
+
+def _expanded_nodes(text: str) -> int:
+    """How many values the YAML holds once every alias is expanded, from the parser's
+    events alone (nothing is built); stops counting past MAX_EXPANDED_NODES."""
+    sizes: dict[str, int] = {}
+    stack: list[list[Any]] = [[None, 0]]
+    for event in yaml.parse(text, Loader=_Base):
+        if isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+            stack.append([event.anchor, 1])
+            continue
+        if isinstance(event, yaml.ScalarEvent):
+            anchor, size = event.anchor, 1
+        elif isinstance(event, yaml.AliasEvent):
+            anchor, size = None, sizes.get(event.anchor or "", 1)
+        elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
+            anchor, size = stack.pop()
+        else:
+            continue
+        if anchor:
+            sizes[anchor] = size
+        stack[-1][1] += size
+        if stack[-1][1] > MAX_EXPANDED_NODES:
+            return stack[-1][1]
+    return stack[0][1]
+
+
 def load_yaml(raw: bytes, source: str) -> object:
     """One registry file's YAML, refusing what a person never writes in one but an
-    attacker might: more than MAX_FILE_BYTES, text that is not UTF-8, and aliases
-    (``*name``: a "billion laughs" file expands to gigabytes, and a shared node is no
-    registry construct). Raises RegistryError naming the file."""
+    attacker might: more than MAX_FILE_BYTES, text that is not UTF-8, and aliases that
+    expand past MAX_EXPANDED_NODES values (a "billion laughs" file: seconds of CPU and
+    gigabytes for whoever walks it). Raises RegistryError naming the file."""
     if len(raw) > MAX_FILE_BYTES:
         raise RegistryError(
             source,
@@ -57,15 +88,14 @@ def load_yaml(raw: bytes, source: str) -> object:
             source, None, "UTF-8 text", f"byte 0x{raw[exc.start]:02x} at offset {exc.start}"
         ) from None
     if "*" in text:  # no alias without its indicator: skip the event scan otherwise
-        for event in yaml.parse(text, Loader=_Base):
-            if isinstance(event, yaml.AliasEvent):
-                mark = event.start_mark
-                raise RegistryError(
-                    source,
-                    None,
-                    "no YAML aliases (write the value out)",
-                    f"alias *{event.anchor} at line {mark.line + 1}",
-                )
+        expanded = _expanded_nodes(text)
+        if expanded > MAX_EXPANDED_NODES:
+            raise RegistryError(
+                source,
+                None,
+                f"YAML aliases (*name) that expand to at most {MAX_EXPANDED_NODES:,} values",
+                f"more than {MAX_EXPANDED_NODES:,} (an alias bomb?)",
+            )
     try:
         return yaml.load(text, Loader=_Loader)
     except (RecursionError, ValueError, OverflowError) as exc:

@@ -132,6 +132,7 @@ def open_runtime(
             token,
             pace=pace_limits(settings),
             read_workers=settings.rules.pacing.read_workers,
+            deadline=settings.rules.pacing.request_deadline_seconds,
         )
         gateway.retry_notices.notify = _stderr_notice
         if probe:

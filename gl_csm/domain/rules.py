@@ -347,6 +347,14 @@ class PacingRules:
     read_workers: int = _f(
         4, "listing pages read at once (1 = one at a time); writes stay in order", lo=1, hi=16
     )
+    # issue 10: a server that trickles its answer (or a wrong URL that never ends) must
+    # not hang a run: socket timeouts restart with every byte, this bounds the whole.
+    request_deadline_seconds: int = _f(
+        60,
+        "longest a single GitLab request may take, connect to last byte (not retried)",
+        lo=1,
+        hi=3600,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -132,27 +132,94 @@ class RetryNotices:
         self.notify(f"{what}, retry {n}/{self.limit()} in {wait:g} s")
 
 
+class DeadlineExceeded(requests.RequestException):
+    """No complete answer within the request deadline. Not a ``Timeout``: python-gitlab
+    would retry that, and a trickling server would then hold a run for retries x
+    deadline (issue 10)."""
+
+
+class NotGitLab(requests.RequestException):
+    """A 2xx answer of the API that is not JSON: a login page, a proxy, a wrong URL."""
+
+
+def _api_json_expected(request: requests.PreparedRequest) -> bool:
+    path = (request.path_url or "").split("?", 1)[0]
+    return "/api/v4/" in path and not path.endswith("/raw")
+
+
 class CountingAdapter(BaseAdapter):
-    """Counts each request as it leaves, then hands it to the real transport."""
+    """Counts each request as it leaves, then hands it to the real transport; with a
+    ``deadline`` (seconds) a request that has not fully answered by then is abandoned,
+    and a 2xx API answer that is not JSON is refused (NotGitLab)."""
 
     def __init__(
-        self, inner: BaseAdapter, counter: CallCounter, notices: RetryNotices | None = None
+        self,
+        inner: BaseAdapter,
+        counter: CallCounter,
+        notices: RetryNotices | None = None,
+        deadline: float | None = None,
     ) -> None:
         super().__init__()
         self.inner = inner
         self.counter = counter
         self.notices = notices or RetryNotices()
+        self.deadline = deadline
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         method = request.method or "GET"
         self.counter.count(method)
         try:
-            response = self.inner.send(request, **kwargs)
+            response = (
+                self.inner.send(request, **kwargs)
+                if self.deadline is None or kwargs.get("stream")
+                else self._within_deadline(request, self.deadline, kwargs)
+            )
         except (requests.ConnectionError, requests.Timeout) as exc:
             self.notices.answered(method, request.url or "", None, None, type(exc).__name__)
             raise
         self.notices.answered(method, request.url or "", response.status_code, response.headers, "")
+        if (
+            200 <= response.status_code < 300
+            and response.status_code != 204
+            and _api_json_expected(request)
+            and "json" not in (response.headers.get("Content-Type") or "").lower()
+        ):
+            kind = (response.headers.get("Content-Type") or "no content type").split(";")[0]
+            response.close()
+            raise NotGitLab(
+                f"answered {response.status_code} with {kind}, not the JSON of GitLab's API",
+                request=request,
+            )
         return response
+
+    def _within_deadline(
+        self, request: requests.PreparedRequest, deadline: float, kwargs: dict[str, Any]
+    ) -> requests.Response:
+        """Send and read the whole body in a helper thread; give up at the deadline
+        (socket timeouts restart with each byte, so they cannot bound a trickle)."""
+        box: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                response = self.inner.send(request, **{**kwargs, "stream": True})
+                _ = response.content  # the whole body, inside the deadline
+                box["response"] = response
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                box["error"] = exc
+
+        worker = threading.Thread(target=work, name="gl-csm-request", daemon=True)
+        worker.start()
+        worker.join(deadline)
+        if worker.is_alive():
+            # The helper stays blocked on the socket until the server lets go; it holds
+            # nothing the run needs (its connection is not returned to the pool).
+            raise DeadlineExceeded(
+                f"no complete answer within {deadline:g} s (rules.pacing.request_deadline_seconds)",
+                request=request,
+            )
+        if "error" in box:
+            raise box["error"]
+        return box["response"]
 
     def close(self) -> None:
         self.inner.close()
@@ -253,6 +320,7 @@ class Gateway:
         timeout: float = 30.0,
         transport: BaseAdapter | None = None,
         read_workers: int = READ_WORKERS,
+        deadline: float | None = None,
     ) -> Gateway:
         """A gateway to a real GitLab (or ``gl-csm sandbox serve``) at ``url``;
         ``read_workers``: listing pages read at once."""
@@ -268,7 +336,7 @@ class Gateway:
         # One kept-alive connection per reading thread (urllib3's pool keeps 10).
         inner = transport or HTTPAdapter(pool_maxsize=max(10, read_workers))
         notices = RetryNotices()
-        gl.session.mount(url, CountingAdapter(inner, counter, notices))
+        gl.session.mount(url, CountingAdapter(inner, counter, notices, deadline))
         return cls(gl, counter, pacer=Pacer(pace or {}), read_workers=read_workers, notices=notices)
 
     @classmethod
@@ -297,6 +365,17 @@ class Gateway:
                 f"GitLab at {self.url} rejected the token in GITLAB_TOKEN (401 Unauthorized): "
                 f"check that it is valid and has the api scope"
             )
+        if isinstance(exc, DeadlineExceeded | NotGitLab):
+            # issue 10: a clear exit 2 (check the URL or the network), not a crash or a hang.
+            return GitLabUnreachable(
+                f"{what}: GitLab at {self.url} {exc}; check GITLAB_URL (the GitLab root, "
+                f"not a login page or a proxy) and the network"
+            )
+        if isinstance(exc, gitlab.GitlabParsingError):
+            return GitLabUnreachable(
+                f"{what}: GitLab at {self.url} answered something that is not the JSON of "
+                f"its API; check GITLAB_URL"
+            )
         if isinstance(exc, gitlab.GitlabError):
             return GitLabError(f"{what}: GitLab answered {exc.response_code}: {exc.error_message}")
         return GitLabError(
@@ -306,7 +385,13 @@ class Gateway:
     def _wrap(self, what: str, fn: Callable[[], T]) -> T:
         try:
             return fn()
-        except (gitlab.GitlabError, requests.ConnectionError, requests.Timeout) as exc:
+        except (
+            gitlab.GitlabError,
+            requests.ConnectionError,
+            requests.Timeout,
+            DeadlineExceeded,
+            NotGitLab,
+        ) as exc:
             raise self._convert(what, exc) from exc
 
     def get(self, path: str, what: str, **query: Any) -> dict | None:

@@ -166,6 +166,11 @@ def _check_one(
             )
 
 
+def _milestone_title(manifest: Manifest, key: str) -> str:
+    spec = manifest.milestone(key)
+    return spec.title if spec else key
+
+
 def preview(settings: Settings, slug: str, today: date, phase: str | None = None) -> str:
     """Markdown of what onboard would create for one account (files, milestones, issues)."""
     groups, _ = settings.require_layout("templates preview")
@@ -199,7 +204,7 @@ def preview(settings: Settings, slug: str, today: date, phase: str | None = None
             for x in (
                 f"assignee {w.assignee}" if w.assignee else "",
                 f"due {w.due_date}" if w.due_date else "",
-                f"milestone {w.milestone}" if w.milestone else "",
+                f"milestone {_milestone_title(manifest, w.milestone)}" if w.milestone else "",
                 f"labels {', '.join(w.labels)}" if w.labels else "",
             )
             if x

@@ -140,6 +140,25 @@ def project_texts(settings: Settings, today: date) -> dict[str, str]:
     return out
 
 
+def command_texts(settings: Settings, today: date) -> dict[str, str]:
+    """What the commands that need no GitLab print for a CSM: `assess` (text, by CSM),
+    `templates check` and `templates preview` of one sample account."""
+    from gl_csm.services.assess import book_balance, render_book_balance, render_text, run_assess
+    from gl_csm.services.templates_review import check_templates, preview
+
+    run = run_assess(settings.accounts_dir, settings.rules, today)
+    root = f"{settings.accounts_dir.parent}/"
+    return {
+        "commands/assess.txt": render_text(run) + "\n",
+        "commands/assess-by-csm.txt": render_book_balance(book_balance(run, settings.rules)) + "\n",
+        "commands/templates-check.txt": check_templates(settings, today).to_text().replace(root, "")
+        + "\n",
+        "commands/templates-preview-tyrell.md": preview(settings, "tyrell", today).replace(
+            root, ""
+        ),
+    }
+
+
 def _issue_text(scenario: Scenario, project: str, issue: dict) -> str:
     """An issue as its reader sees it: title, labels, people, dates, body, notes."""
     head = [f"title: {issue['title']}"]
@@ -315,5 +334,6 @@ def all_texts(workdir: Path) -> dict[str, str]:
     (projects_root / "gl-csm.yml").write_text(CONFIG)
     settings = load_settings(projects_root / "gl-csm.yml", environ={})
     out = project_texts(settings, TODAY)
+    out.update(command_texts(settings, TODAY))
     out.update(bot_texts(scenario_root))
     return dict(sorted(out.items()))

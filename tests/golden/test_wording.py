@@ -37,6 +37,6 @@ def test_headings_have_a_blank_line_before_them(rendered: dict[str, str]) -> Non
             if (
                 re.match(r"#{1,6} ", line)
                 and lines[i - 1].strip()
-                and not lines[i - 1].startswith(("<!--", "#", "title:", "---"))
+                and not lines[i - 1].startswith(("<!--", "#", "title:", "---", "```"))
             ):
                 raise AssertionError(f"{name}:{i + 1}: no blank line before {line!r}")

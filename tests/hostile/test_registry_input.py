@@ -134,7 +134,7 @@ def test_yaml_bomb_in_the_registry_is_refused(tmp_path: Path) -> None:
     reg = load_registry(_files(tmp_path, bomb=BOMB, good=GOOD.format(name="Good")))
     assert [a.slug for a in reg.accounts] == ["good"]
     (problem,) = reg.problems
-    assert "alias" in str(problem) and Path(problem.file).name == "bomb.yml"
+    assert "alias bomb" in str(problem) and Path(problem.file).name == "bomb.yml"
 
 
 # ---------------------------------------------------------------- items 3, 11: accounts import
@@ -181,3 +181,11 @@ def test_import_refuses_a_yaml_bomb_in_a_matched_file(settings: Settings, workdi
     assert written == ["newco.yml"]
     (failure,) = failures
     assert "bomb.yml" in failure and "alias" in failure
+
+
+def test_a_small_alias_is_still_a_registry_file(tmp_path: Path) -> None:
+    """yaml.safe_dump writes &id001/*id001 for a shared value: harmless, accepted."""
+    text = "name: Good\nsegment: growth\ncustomer_since: &d 2025-01-01\nonboarding_completed: *d\n"
+    reg = load_registry(_files(tmp_path, good=text))
+    assert reg.problems == ()
+    assert reg.accounts[0].onboarding_completed == reg.accounts[0].customer_since

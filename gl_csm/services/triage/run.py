@@ -335,6 +335,11 @@ def _plan_account(
     triage_issue, at_risk_due = plan_triage_issue(ctx, plan, account, a, notify, tracking, pending)
     row["triage"] = _link_or_pending(triage_issue, ("triage", f"{TRIAGE}:{slug}"), pending)
     row["at_risk_due"] = None if at_risk_due is None else at_risk_due.isoformat()
+    # The measures, for the dashboard's account page.
+    row["measures"] = [
+        {"name": m.name, "color": m.color, "value": "-" if m.value is None else str(m.value)}
+        for m in (h.measures if h else ())
+    ]
     # Since when the account is in triage (the report's "days in triage").
     opened = (triage_issue or {}).get("created_at")
     row["triage_since"] = opened[:10] if opened else (today.isoformat() if row["triage"] else None)
