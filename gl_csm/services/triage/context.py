@@ -4,6 +4,7 @@ milestone ids), and the assessment figures the issues quote."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -80,10 +81,12 @@ class TriageContext:
     gateway: Gateway
     settings: Settings
     today: date
-    tracking: dict[str, dict]
-    reminders: dict[str, dict]
-    triage: dict[str, dict]
-    escalations: dict[str, dict]
+    # Mappings: a full run's listings indexed by marker, or for one account what its
+    # hints found, a miss looked up in the full listing (services/lookup.MarkerIndex).
+    tracking: Mapping[str, dict]
+    reminders: Mapping[str, dict]
+    triage: Mapping[str, dict]
+    escalations: Mapping[str, dict]
     users: UserIds
     milestones: MilestoneIds
     #: slug -> role ("triage", "escalation") -> the OpenIssue planned this run, whose

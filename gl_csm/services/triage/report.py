@@ -317,8 +317,13 @@ def plan_report_issue(gateway: Gateway, settings: Settings, body: str, today: da
     require_internal_projects(gateway, projects)
     plan = Plan()
     token = markers.token(KIND, KEY)
-    existing = gateway.find_issue_by_marker(projects.accounts, token)
     title = "Customer Success portfolio report"
+    # A title search may narrow (1 read on GitLab); only the marker decides, and when
+    # the search misses (retitled, or a GitLab whose search finds nothing) the accounts
+    # project is read until the marker shows up: never a second summary (SPEC 7.1).
+    existing = gateway.find_issue_by_marker(
+        projects.accounts, token, narrow=[{"search": title, "in": "title"}]
+    )
     if existing is None:
         plan.add(
             "create-issue",

@@ -439,6 +439,58 @@ def _card_inputs(
     return context, _short_hash(inputs)
 
 
+def with_issue_iids(extra: CardExtra, old: str | None) -> dict[str, Any]:
+    """The card's hidden data with the iids of the account's bot issues: those it
+    recorded before (a closed reminder still counts: it must not be made again) and
+    those it links now. Single-account commands find the account's issues through them
+    (:mod:`gl_csm.services.lookup`), without GitLab's search."""
+    from gl_csm.services.lookup import ISSUES_KEY, merge_iids, recorded_iids
+
+    linked: dict[str, list[int]] = {
+        "triage": [int(extra.triage["iid"])] if extra.triage and extra.triage.get("iid") else [],
+        "escalations": [int(extra.escalation["iid"])]
+        if extra.escalation and extra.escalation.get("iid")
+        else [],
+        "accounts": [int(r["iid"]) for r in extra.reminders if r.get("iid")],
+    }
+    checklist = getattr(extra.will_churn, "checklist", None)
+    if isinstance(checklist, Mapping) and checklist.get("iid"):
+        linked["accounts"].append(int(checklist["iid"]))
+    merged = merge_iids(
+        recorded_iids({"description": old}),
+        recorded_iids({"description": _data_comment(extra.data)}),
+        linked,
+    )
+    data = {k: v for k, v in extra.data.items() if k != ISSUES_KEY}
+    if merged:
+        data[ISSUES_KEY] = merged
+    return data
+
+
+def with_recorded_issue(description: str, role: str, iid: int) -> str | None:
+    """``description`` with one more bot issue recorded in the card's hidden data (a
+    disengage or handoff checklist), placed where :func:`render_card` puts the data so
+    the next triage renders the very same card; None when nothing changes or the card
+    markers were removed (the hint is then simply not recorded)."""
+    from gl_csm.services.lookup import ISSUES_KEY, merge_iids, recorded_iids
+
+    begin, end = description.find(CARD_BEGIN), description.find(CARD_END)
+    if begin == -1 or end < begin:
+        return None
+    data = card_data(description)
+    merged = merge_iids(recorded_iids({"description": description}), {role: [iid]})
+    if data.get(ISSUES_KEY) == merged:
+        return None
+    comment = _data_comment({**data, ISSUES_KEY: merged})
+    card = description[begin:end]
+    found = _DATA_RE.search(card)
+    if found is not None:
+        card = card[: found.start()] + comment + card[found.end() :]
+    else:
+        card = card.rstrip("\n") + "\n\n" + comment + "\n"
+    return description[:begin] + card + description[end:]
+
+
 def compose_description(marker_line: str, card: str, existing: str | None) -> str:
     """The marker, the card between its markers, then the people's text kept as it was."""
     block = f"{marker_line}\n{CARD_BEGIN}\n{card}\n{CARD_END}"
@@ -523,6 +575,7 @@ def plan_tracking_issue(
 
     def describe(results: Results, old: str | None) -> str:
         final = extra.resolved(results) if extra.pending else extra
+        final = replace(final, data=with_issue_iids(final, old))
         card = render_card(assessment, settings, project=project, extra=final)
         return compose_description(marker_line, card, old)
 
@@ -584,6 +637,41 @@ def plan_tracking_issue(
     )
 
 
+def plan_record_in_card(
+    plan: Plan,
+    project: str,
+    tracking: Mapping[str, Any] | None,
+    result_key: str,
+    slug: str,
+    what: str,
+) -> None:
+    """After a change that creates a bot issue of the account in the accounts project
+    (result ``result_key``), record its iid in the tracking card's hidden data, so the
+    next single-account command finds it with one read (services/lookup.py). Nothing
+    when the account has no tracking issue yet (triage records it later)."""
+    if tracking is None:
+        return
+    iid = tracking["iid"]
+    old = tracking.get("description") or ""
+
+    def record(gw: Gateway, results: Results) -> dict | None:
+        made = results.get(result_key)
+        if not isinstance(made, Mapping) or made.get("iid") is None:
+            return None
+        new = with_recorded_issue(old, "accounts", int(made["iid"]))
+        if new is None:
+            return None
+        return gw.update_issue(project, iid, description=new)
+
+    plan.add(
+        "update-issue",
+        f"{project}#{iid} (tracking issue of {slug})",
+        f"record the {what} in the card's hidden data",
+        record,
+        account=slug,
+    )
+
+
 def tracking_link(
     tracking: Mapping[str, Any] | None, slug: str, results: Results, what: str = ""
 ) -> Trusted:
@@ -608,7 +696,9 @@ def plan_card_links(
     def update(gw: Gateway, results: Results) -> dict:
         made = results[key]
         old = made.get("description") or ""
-        card = render_card(assessment, settings, project=None, extra=extra.resolved(results))
+        final = extra.resolved(results)
+        final = replace(final, data=with_issue_iids(final, old))
+        card = render_card(assessment, settings, project=None, extra=final)
         return gw.update_issue(
             projects.accounts, made["iid"], description=compose_description(marker_line, card, old)
         )
