@@ -400,12 +400,26 @@ def templates() -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
+@click.option(
+    "--codequality",
+    "codequality_path",
+    default=None,
+    metavar="FILE",
+    help="Also write the findings as a GitLab Code Quality report (merge request widget).",
+)
 @click.pass_obj
-def templates_check(app: AppContext, fmt: str) -> None:
+def templates_check(app: AppContext, fmt: str, codequality_path: str | None) -> None:
     """Validate every template and render it for every sample account (no GitLab)."""
-    from gl_csm.services.templates_review import check_templates
+    from gl_csm.services.codequality import code_quality
+    from gl_csm.services.templates_review import check_templates, repo_root
 
     result = check_templates(app.settings, app.today)
+    if codequality_path:
+        report = code_quality(result.problems, repo_root(app.settings))
+        try:
+            Path(codequality_path).write_text(json.dumps(report, indent=2), encoding="utf-8")
+        except OSError as exc:
+            raise click.UsageError(f"--codequality {codequality_path}: {exc.strerror}") from None
     click.echo(json.dumps(result.to_json(), indent=2) if fmt == "json" else result.to_text())
     sys.exit(0 if result.ok else 1)
 
@@ -658,6 +672,12 @@ def triage(app: AppContext, shard: str | None, dry_run: bool, fmt: str, stats: b
 @click.argument("more", nargs=-1, metavar="[FILE]...")
 @click.option("--output", default="report.md", show_default=True, metavar="FILE")
 @click.option("--issue", is_flag=True, help="Also write the report to the summary issue.")
+@click.option(
+    "--html",
+    metavar="DIR",
+    default=None,
+    help="Also write the static HTML dashboard to DIR (holds ARR and health: keep it internal).",
+)
 @writing_command
 @click.pass_obj
 def report(
@@ -666,20 +686,32 @@ def report(
     more: tuple[str, ...],
     output: str,
     issue: bool,
+    html: str | None,
     dry_run: bool,
     fmt: str,
     stats: bool,
 ) -> None:
     """Merge the triage shards' results into one portfolio report (Markdown)."""
-    from gl_csm.services.triage.report import build_report, load_results, plan_report_issue
+    from gl_csm.services.triage.report import (
+        load_results,
+        plan_report_issue,
+        render_report,
+        report_context,
+    )
 
     data = load_results([Path(p) for p in (*inputs, *more)])
     # The history charts and trends read the portfolio history kept in GitLab.
     runtime = app.runtime(dry_run=True)
     try:
-        body = build_report(runtime.gateway, app.settings, data, app.today)
+        history, previous = report_context(runtime.gateway, app.settings, app.today)
     finally:
         runtime.close()
+    body = render_report(data, app.today, app.settings.rules, history=history, previous=previous)
+    if html and not dry_run:
+        from gl_csm.dashboard.build import build_dashboard
+
+        pages = build_dashboard(Path(html), data.accounts, history, app.today, app.settings.rules)
+        click.echo(f"dashboard: {len(pages)} files written to {html}/ (open index.html)", err=True)
     if not dry_run:
         try:
             Path(output).write_text(body, encoding="utf-8")

@@ -29,6 +29,15 @@ class GitLabError(GlCsmError):
     exit_code = 1
 
 
+class PartialWrite(GitLabError):
+    """A write GitLab took only in part (an issue created with fewer assignees than asked):
+    the object exists (``value``), and the run names what did not take (exit 1)."""
+
+    def __init__(self, value: object, message: str) -> None:
+        super().__init__(message)
+        self.value = value
+
+
 class GitLabUnreachable(UsageError):
     """GitLab could not be reached, or refused the token, before anything was done:
     exit code 2 (SPEC 7), like a configuration problem."""

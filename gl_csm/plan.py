@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from gl_csm.errors import GlCsmError
+from gl_csm.errors import GlCsmError, PartialWrite
 
 #: Results of earlier changes by key, for changes that need them (a new project's id).
 Results = dict[str, Any]
@@ -122,6 +122,12 @@ class Plan:
                 continue
             try:
                 value = change.run(gateway, results) if change.run else None
+            except PartialWrite as partial:
+                # Written, but not all of it took (dropped assignees): the object exists
+                # and later changes may link it; the run still exits 1 naming it.
+                what = f"{change.action} {change.target}: {partial}"
+                failures.append(Failure(change.account, what))
+                value = partial.value
             except Exception as exc:  # noqa: BLE001 - one account never stops the others
                 failures.append(
                     Failure(change.account, f"{change.action} {change.target}: {failure_text(exc)}")

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -39,7 +39,7 @@ from tenacity import (
 )
 
 from gl_csm import markers
-from gl_csm.errors import ConfigError, GitLabError, GitLabUnreachable
+from gl_csm.errors import ConfigError, GitLabError, GitLabUnreachable, PartialWrite
 from gl_csm.templates import inert_commands
 from gl_csm.urls import redact_url
 
@@ -307,6 +307,8 @@ class Gateway:
         self.pacer = pacer or Pacer({})
         self._create_attempts = create_attempts
         self._create_wait_max = create_wait_max
+        # user id -> username of the users looked up, to name dropped assignees.
+        self.usernames: dict[int, str] = {}
 
     # -- construction -------------------------------------------------------------
 
@@ -428,6 +430,24 @@ class Gateway:
             return self._read_pages(path, query)
 
         return self._wrap(what, call)
+
+    def scan(self, path: str, what: str, **query: Any) -> Iterator[dict]:
+        """A listing read lazily, a page of 100 per request, so a search for one item
+        stops reading at the page that holds it."""
+        query.setdefault("per_page", PER_PAGE)
+        pages = self._wrap(
+            what,
+            lambda: self.gl.http_list(
+                path, query_data=query, iterator=True, max_retries=self.max_retries
+            ),
+        )
+        iterator = iter(pages)  # type: ignore[call-overload]
+        while True:
+            try:
+                item = self._wrap(what, lambda: next(iterator))
+            except StopIteration:
+                return
+            yield item
 
     def _page(
         self, path: str, query: Mapping[str, Any], number: int
@@ -606,6 +626,8 @@ class Gateway:
 
     def user(self, username: str) -> dict | None:
         found = self.list("/users", f"look up user {username!r}", username=username)
+        if found:
+            self.usernames[int(found[0]["id"])] = found[0].get("username") or username
         return found[0] if found else None
 
     def group(self, path: str | int) -> dict | None:
@@ -654,6 +676,14 @@ class Gateway:
     def members(self, project: str | int, *, inherited: bool = False) -> list[dict]:
         suffix = "/members/all" if inherited else "/members"
         return self.list(f"/projects/{enc(project)}{suffix}", f"list members of {project}")
+
+    def member(self, project: str | int, user_id: int, *, inherited: bool = False) -> dict | None:
+        """One member (``/members/all/:user_id`` counts inherited membership), None when
+        the user is not one (doc/api/members.md)."""
+        suffix = "/members/all" if inherited else "/members"
+        return self.get(
+            f"/projects/{enc(project)}{suffix}/{user_id}", f"read member {user_id} of {project}"
+        )
 
     def add_member(self, project: str | int, user_id: int, access_level: int) -> dict:
         """Add a member; an existing membership (409) is updated to the level instead."""
@@ -945,14 +975,56 @@ class Gateway:
     def issue(self, project: str | int, iid: int) -> dict | None:
         return self.get(f"/projects/{enc(project)}/issues/{iid}", f"read issue {project}#{iid}")
 
+    def issues_by_iid(
+        self, project: str | int, iids: Iterable[int], *, state: str = "all"
+    ) -> list[dict]:
+        """The issues with these iids, in one listing (doc/api/issues.md ``iids[]``)."""
+        wanted = sorted({int(i) for i in iids})
+        if not wanted:
+            return []
+        return self.list(
+            f"/projects/{enc(project)}/issues",
+            f"read issues {project}#{','.join(map(str, wanted))}",
+            state=state,
+            **{"iids[]": wanted},
+        )
+
     def find_issue_by_marker(
-        self, project: str | int, marker_token: str, *, state: str = "all"
+        self,
+        project: str | int,
+        marker_token: str,
+        *,
+        state: str = "all",
+        narrow: Iterable[Mapping[str, Any]] = (),
+        newest_first: bool = False,
     ) -> dict | None:
-        found = self.issues(project, search=marker_token, **{"in": "description"}, state=state)
-        # Exact marker match: "gl-csm:tracking:acme-corp" is a substring of the marker
-        # of "acme-corp-labs", so a plain `in` test would find the wrong account's issue.
-        mine = [i for i in found if _carries(i.get("description"), marker_token)]
-        return min(mine, key=lambda i: i["id"]) if mine else None
+        """The issue carrying this exact marker, never trusting GitLab's search.
+
+        GitLab's issue search is full-text (``app/models/concerns/pg_full_text_searchable.rb``):
+        an HTML comment is not indexed, so a marker is never found by ``search``
+        (ARCHITECTURE rule 3). Each ``narrow`` query (labels, assignee, a title search...)
+        is a cheap first try; only the marker decides. When none holds it, every page of
+        the project's issues is read until the marker shows up, so an empty or partial
+        narrowed answer never leads to a create. Oldest first, so when a person copied a
+        bot issue the bot keeps the one it made (as :func:`markers.index_by_marker`);
+        ``newest_first`` after a lost create answer, where the issue is the latest one.
+        """
+        for query in narrow:
+            found = self.issues(project, state=state, **query)
+            mine = [i for i in found if _carries(i.get("description"), marker_token)]
+            if mine:
+                return min(mine, key=lambda i: i["id"])
+        order = "desc" if newest_first else "asc"
+        for issue in self.scan(
+            f"/projects/{enc(project)}/issues",
+            f"list issues of {project}",
+            state=state,
+            order_by="created_at",
+            sort=order,
+        ):
+            if _carries(issue.get("description"), marker_token):
+                return issue
+        return None
 
     def create_issue(
         self,
@@ -971,19 +1043,49 @@ class Gateway:
             raise ValueError("a bot issue must carry its marker in the description")
         description = inert_commands(description)  # issue 10: no quick action runs
         state = "opened" if reuses_marker else "all"
-        return self.create(
+        made = self.create(
             f"/projects/{enc(project)}/issues",
             f"create issue {title!r} in {project}",
             {"title": title, "description": description, **fields},
-            find=lambda: self.find_issue_by_marker(project, marker_token, state=state),
+            find=lambda: self.find_issue_by_marker(
+                project, marker_token, state=state, newest_first=True
+            ),
             pace="issues",
         )
+        self._check_assignees(f"{project}#{made.get('iid')} created", made, fields)
+        return made
 
     def update_issue(self, project: str | int, iid: int, **fields: Any) -> dict:
         if isinstance(fields.get("description"), str):
             fields["description"] = inert_commands(fields["description"])
-        return self.put(
+        updated = self.put(
             f"/projects/{enc(project)}/issues/{iid}", f"update issue {project}#{iid}", fields
+        )
+        self._check_assignees(f"{project}#{iid} updated", updated, fields)
+        return updated
+
+    def _check_assignees(self, what: str, issue: dict, fields: Mapping[str, Any]) -> None:
+        """The assignees GitLab kept, read from the create/update answer (no extra read).
+
+        ``app/services/issuable_base_service.rb`` drops, without an error, assignees who
+        cannot read the project, keeps only the first one on Free, and on an update that
+        leaves nobody keeps the old assignees: a write that "succeeded" may not have
+        assigned anyone. A dropped assignee is a named failure (:class:`PartialWrite`),
+        never a silent success; the issue itself stays written.
+        """
+        if "assignee_ids" not in fields or not isinstance(issue, Mapping):
+            return
+        wanted = [int(i) for i in fields["assignee_ids"] or []]
+        kept = {int(a["id"]) for a in issue.get("assignees") or [] if "id" in a}
+        dropped = [i for i in wanted if i not in kept]
+        if not dropped:
+            return
+        names = ", ".join(self.usernames.get(i, f"user id {i}") for i in dropped)
+        raise PartialWrite(
+            issue,
+            f"issue {what}, but GitLab did not assign {names}: a user who cannot read the "
+            f"project is dropped (add them as members of it), and GitLab Free keeps only the "
+            f"first assignee (set gitlab_edition: premium only on a Premium instance)",
         )
 
     # -- notes ----------------------------------------------------------------------

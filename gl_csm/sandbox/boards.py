@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gl_csm.sandbox import entities
+from gl_csm.sandbox import editions, entities
 from gl_csm.sandbox.errors import ApiError, forbidden, missing, not_found
 from gl_csm.sandbox.labels_model import visible_labels
 from gl_csm.sandbox.pagination import paginate
@@ -35,11 +35,6 @@ _LICENSED_LISTS = {
     "assignee_id": "Assignee lists not available with your current license",
 }
 _SCOPE_FIELDS = ("assignee_id", "milestone_id", "labels", "weight")
-
-
-def edition(store: Store) -> str:
-    """The emulated edition (``free`` unless the sandbox was started as another one)."""
-    return str(getattr(store, "edition", "free") or "free")
 
 
 def _boards(project: Record) -> list[Record]:
@@ -147,7 +142,7 @@ def put_board(store: Store, req: ApiRequest, id: str, board_id: str) -> Any:
     project = store.project(id)
     board = _board(project, board_id)
     scoped = [k for k in _SCOPE_FIELDS if req.has(k)]
-    if scoped and edition(store) == "free":
+    if scoped and not editions.is_paid(store.edition):
         # On Free the API does not declare these parameters, so a board cannot be scoped:
         # refuse rather than pretend (the sandbox is never kinder than GitLab).
         raise ApiError(400, {"error": f"{scoped[0]} is not available on GitLab Free"})
@@ -194,7 +189,7 @@ def post_list(store: Store, req: ApiRequest, id: str, board_id: str) -> Any:
         raise ApiError(400, {"error": f"{', '.join(given)} are mutually exclusive"})
     kind = given[0]
     if kind != "label_id":
-        if edition(store) == "free":
+        if not editions.is_paid(store.edition):
             raise ApiError(400, {"error": _LICENSED_LISTS[kind]})
         if kind != "assignee_id":
             raise ApiError(400, {"error": f"{kind.split('_')[0].capitalize()} not found"})

@@ -121,6 +121,10 @@ def project(store: Store, prj: Record, base: str) -> Record:
         "last_activity_at": prj["last_activity_at"],
         "namespace": namespace(store, ns, base),
         "visibility": prj["visibility"],
+        # doc/api/projects.md: who may see the project's Pages site (disabled, private =
+        # project members only, enabled = whoever can see the project, public).
+        "pages_access_level": prj.get("pages_access_level")
+        or ("enabled" if prj["visibility"] == "public" else "private"),
         "archived": prj["archived"],
         "empty_repo": empty,
         "issues_enabled": True,

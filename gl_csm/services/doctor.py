@@ -149,6 +149,8 @@ def run_doctor(gateway: Gateway, settings: Settings, today: date) -> Report:
             )
         )
 
+    if settings.ops_project:
+        checks.append(_pages(gateway, settings.ops_project))
     checks.append(_guard("taxonomy", "run `gl-csm setup`", lambda: _taxonomy(gateway, settings)))
     checks.append(
         _guard(
@@ -251,6 +253,34 @@ def _visibility(gateway: Gateway, key: str, path: str) -> Check:
         return Check(name, True, f"{path} is {visibility}")
 
     return _guard(name, "check the project's visibility", check)
+
+
+def _pages(gateway: Gateway, path: str) -> Check:
+    """The dashboard (`report --html`, ci/pages.yml) holds ARR and health: GitLab Pages
+    may publish it only when its readers are the project's members (doc/user/project/
+    pages/pages_access_control.md; ``pages_access_level`` in doc/api/projects.md)."""
+    name = "dashboard pages"
+
+    def check() -> Check:
+        project = gateway.project(path)
+        if project is None:
+            return Check(name, False, f"ops_project {path} not found", "fix ops_project")
+        level = project.get("pages_access_level")
+        members_only = level in ("private", "disabled") or (
+            level == "enabled" and project.get("visibility") == "private"
+        )
+        if members_only:
+            return Check(name, True, f"{path} Pages: {level} (project members only)")
+        return Check(
+            name,
+            False,
+            f"{path} Pages access is {level!r}: the dashboard (ARR, health) would be "
+            f"readable beyond the project's members",
+            "set Settings > General > Pages to 'Only project members', or do not set "
+            "GL_CSM_PAGES (the dashboard then stays a job artifact)",
+        )
+
+    return _guard(name, "check the project's Pages access control", check)
 
 
 def _taxonomy(gateway: Gateway, settings: Settings) -> Check:

@@ -300,12 +300,12 @@ def _on_tracking_issue(
         return reaction
     triggers = [n for c, n in added.items() if c.startswith(TRIAGE_SCOPE) or c in TRIAGE_TRIGGERS]
     if triggers:
-        reaction = _triage_now(gateway, settings, today, slug)
+        reaction = _triage_now(gateway, settings, today, slug, event.iid)
         reaction.reason = f"{', '.join(triggers)} added on {where}: triage the account now"
         reaction.trigger, reaction.event = triggers[0], event
         return reaction
     if ESCALATE in added:
-        reaction = _triage_now(gateway, settings, today, slug)
+        reaction = _triage_now(gateway, settings, today, slug, event.iid)
         reaction.trigger, reaction.event = added[ESCALATE], event
         color = reaction.health
         if color != "red":
@@ -326,12 +326,15 @@ def _on_tracking_issue(
 # ---------------------------------------------------------------- the plans
 
 
-def _triage_now(gateway: Gateway, settings: Settings, today: date, slug: str) -> Reaction:
+def _triage_now(
+    gateway: Gateway, settings: Settings, today: date, slug: str, tracking_iid: int | None = None
+) -> Reaction:
     """The account's part of the daily triage: one code path, so react does early
-    exactly what the scheduled run would do (ARCHITECTURE rule 2)."""
+    exactly what the scheduled run would do (ARCHITECTURE rule 2). ``tracking_iid``: the
+    hook's issue when it is the tracking issue (already read and verified by marker)."""
     from gl_csm.services.triage.run import plan_triage
 
-    run = plan_triage(gateway, settings, today, only=slug)
+    run = plan_triage(gateway, settings, today, only=slug, tracking_iid=tracking_iid)
     health = (run.accounts.get(slug) or {}).get("health")
     return Reaction(plan=run.plan, status="acted", account=slug, health=health)
 

@@ -109,3 +109,34 @@ def test_a_bad_registry_file_exits_1_and_the_rest_is_done(workdir: Path) -> None
     doc = json.loads(out)
     assert [e["account"] for e in doc["errors"]] == ["zzz-broken"]
     assert len([c for c in doc["changes"] if "tracking issue" in c["target"]]) >= 12
+
+
+def test_report_html_writes_the_dashboard(workdir: Path) -> None:
+    """Issue 12 item 4: `gl-csm report --html DIR` after a triage run (embedded sandbox):
+    the overview, a page per CSM and per account, the history read from GitLab."""
+    code, out, err = run(workdir, "triage", "--format", "json")
+    assert code == 0, err
+    results = workdir / "triage.json"
+    results.write_text(out)
+    site = workdir / "site"
+    code, out, err = run(
+        workdir,
+        "report",
+        "--input",
+        str(results),
+        "--output",
+        str(workdir / "r.md"),
+        "--html",
+        str(site),
+    )
+    assert code == 0, err
+    assert "dashboard:" in err and (site / "index.html").is_file()
+    accounts = json.loads(results.read_text())["accounts"]
+    assert len(list((site / "account").glob("*.html"))) == len(accounts)
+    initech = (site / "account" / "initech.html").read_text()
+    assert "Health red since 2026-11-23" in initech and "<svg" in initech
+    # A dry run writes no dashboard.
+    code, _, _ = run(
+        workdir, "report", "--input", str(results), "--html", str(workdir / "dry"), "--dry-run"
+    )
+    assert code == 0 and not (workdir / "dry").exists()

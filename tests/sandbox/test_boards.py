@@ -99,3 +99,18 @@ def test_python_gitlab_boards(project: gitlab.v4.objects.Project, http: Http) ->
     assert [x.label["name"] for x in got.lists.list()] == ["health::red"]
     with pytest.raises(gitlab.GitlabCreateError):
         board.lists.create({"label_id": red})
+
+
+def test_premium_allows_assignee_lists() -> None:
+    """ee/app/services/ee/boards/lists/create_service.rb: with the license, an assignee
+    list is created (and only once per user)."""
+    sandbox = Sandbox(edition="premium")
+    sandbox.seed(projects=[("customer-success/accounts", "private")], users=["alice"])
+    http = Http(sandbox)
+    board = http.post(f"{P}/boards", json={"name": "b"}).json()
+    alice = sandbox.store.user_by_username("alice")
+    assert alice is not None
+    r = http.post(f"{P}/boards/{board['id']}/lists", json={"assignee_id": alice["id"]})
+    assert r.status_code == 201 and r.json()["assignee"]["username"] == "alice"
+    r = http.post(f"{P}/boards/{board['id']}/lists", json={"assignee_id": alice["id"]})
+    assert r.status_code == 400

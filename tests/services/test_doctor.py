@@ -151,3 +151,20 @@ def test_cli_exit_codes(workdir: Path) -> None:
     code, out, _ = run(workdir, "doctor", "--format", "json")
     doc = json.loads(out)
     assert code == 0 and doc["ok"] is True and all(c["ok"] for c in doc["checks"])
+
+
+def test_dashboard_pages_only_for_project_members(
+    ready: Gateway, settings: Settings, sandbox: Sandbox
+) -> None:
+    """Issue 12: the dashboard holds ARR and health; doctor checks that the ops
+    project's Pages are for its members only (``pages_access_level``,
+    doc/api/projects.md; doc/user/project/pages/pages_access_control.md)."""
+    ops = dataclasses.replace(settings, ops_project="customer-success/accounts")
+    report = run_doctor(ready, ops, TODAY)
+    assert report.ok, _failed(report)
+    assert "dashboard pages" in [c.name for c in report.checks]
+    project = sandbox.store.project("customer-success/accounts")
+    project["pages_access_level"] = "public"
+    failed = _failed(run_doctor(ready, ops, TODAY))
+    assert list(failed) == ["dashboard pages"]
+    assert "Only project members" in failed["dashboard pages"]

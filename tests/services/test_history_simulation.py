@@ -34,9 +34,9 @@ def _write(world: World, slug: str, data: dict[str, Any]) -> None:
     (world.root / "accounts" / f"{slug}.yml").write_text(text)
 
 
-def _generate(world: World, rng: random.Random) -> dict[str, dict[str, Any]]:
+def _generate(world: World, rng: random.Random, n: int = N) -> dict[str, dict[str, Any]]:
     accounts = {}
-    for i in range(N):
+    for i in range(n):
         slug = f"acct-{i:03d}"
         data = account_data(
             f"Account {i}",

@@ -22,6 +22,7 @@ from gl_csm.config import Settings
 from gl_csm.errors import UsageError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan
+from gl_csm.services import lookup
 from gl_csm.services.collaboration import project_state as collab
 from gl_csm.services.guards import require_accounts_project, require_collaboration_path
 from gl_csm.templates import manifest_for
@@ -44,16 +45,14 @@ def plan_onboard(gateway: Gateway, settings: Settings, slug: str, today: date) -
     manifest = manifest_for(collab.manifests_for(settings), account.segment)
     path = collab.project_path(manifest, account, groups)
     require_collaboration_path(settings, account.slug, path, "onboard")
-    namespace_path, _, path_part = path.rpartition("/")
 
-    existing = gateway.project(path)
-    if existing is not None:  # GitLab follows a moved project's redirect
-        require_collaboration_path(
-            settings, account.slug, existing["path_with_namespace"], "onboard"
-        )
-    require_accounts_project(gateway, settings, "onboard")
+    # Wherever the project went (a transfer or rename whose registry write-back was
+    # never committed): never a second customer project (services/lookup.py).
+    existing = lookup.find_project(gateway, settings, account, "onboard")
+    accounts_project = require_accounts_project(gateway, settings, "onboard")
     plan = Plan()
     if existing is None:
+        namespace_path, _, path_part = path.rpartition("/")
         if namespace_path not in (groups.pre_sales, groups.post_sales):
             raise UsageError(
                 f"account {slug}: key 'project' is {path!r}, which does not exist and is not "
@@ -74,7 +73,10 @@ def plan_onboard(gateway: Gateway, settings: Settings, slug: str, today: date) -
         actual = collab.read_actual(gateway, existing)
         phase = collab.phase_of(manifest, account, groups, existing["namespace"]["full_path"])
 
-    web_url = existing["web_url"] if existing else collab.web_url(gateway, path)
+    # Links come from GitLab's own web_url (the accounts project's for a project not
+    # made yet), never from the URL the bot uses: the same text on every run.
+    card_project = existing or collab.planned_project(accounts_project, path, "")
+    web_url = card_project["web_url"]
     desired = collab.desired_state(
         manifest, account, settings, today, phase=phase, path=path, web_url=web_url
     )
@@ -100,7 +102,8 @@ def plan_onboard(gateway: Gateway, settings: Settings, slug: str, today: date) -
         )
     collab.plan_missing(plan, desired, actual, users)
 
-    card_project = existing or collab.planned_project(gateway, path, desired.name)
+    if existing is None:
+        card_project = {**card_project, "name": desired.name}
     collab.plan_tracking_and_registry(
         plan, gateway, settings, account, today, path=path, card_project=card_project, users=users
     )

@@ -469,6 +469,31 @@ def plan_missing(
     needed += [w.assignee for w in missing_issues if w.assignee]
     users.resolve(needed)
 
+    # Members first: GitLab drops, without an error, an assignee who cannot read the
+    # project (app/services/issuable_base_service.rb), so the template's issues are
+    # assigned only once their people are members of the private project.
+    for m in missing_members:
+        current = actual.members.get(m.username)
+        level_name = _level_name(m.access_level)
+        if current is None:
+            drift.append(Drift("member", m.username, f"missing ({m.role}, {level_name})"))
+            plan.add(
+                "add-member",
+                f"{target}",
+                f"{m.username} ({m.role}) as {level_name}",
+                lambda gw, r, u=m: gw.add_member(ref(r), users.id(u.username), u.access_level),
+                account=account,
+            )
+        else:
+            old = _level_name(int(current["access_level"]))
+            drift.append(Drift("member", m.username, f"{old}, template wants {level_name}"))
+            plan.add(
+                "update-member",
+                f"{target}",
+                f"{m.username} ({m.role}) from {old} to {level_name}",
+                lambda gw, r, u=m: gw.update_member(ref(r), users.id(u.username), u.access_level),
+                account=account,
+            )
     # Files: one commit with every missing file (SPEC 5: files in one commit).
     missing_files = [p for p in desired.files if p not in actual.files]
     if missing_files:
@@ -571,28 +596,6 @@ def plan_missing(
             customer_visible=True,
         )
 
-    for m in missing_members:
-        current = actual.members.get(m.username)
-        level_name = _level_name(m.access_level)
-        if current is None:
-            drift.append(Drift("member", m.username, f"missing ({m.role}, {level_name})"))
-            plan.add(
-                "add-member",
-                f"{target}",
-                f"{m.username} ({m.role}) as {level_name}",
-                lambda gw, r, u=m: gw.add_member(ref(r), users.id(u.username), u.access_level),
-                account=account,
-            )
-        else:
-            old = _level_name(int(current["access_level"]))
-            drift.append(Drift("member", m.username, f"{old}, template wants {level_name}"))
-            plan.add(
-                "update-member",
-                f"{target}",
-                f"{m.username} ({m.role}) from {old} to {level_name}",
-                lambda gw, r, u=m: gw.update_member(ref(r), users.id(u.username), u.access_level),
-                account=account,
-            )
     return milestone_ids
 
 
@@ -675,13 +678,12 @@ def load_account(settings: Settings, slug: str) -> Account:
     return registry.by_slug()[slug]
 
 
-def web_url(gateway: Gateway, path: str) -> str:
-    return f"{gateway.url.rstrip('/')}/{path}"
+def planned_project(reference: dict, path: str, name: str) -> dict:
+    """What the tracking card needs of a project that a change is about to make; its
+    URL from a project GitLab returned (``reference``), as GitLab will give it."""
+    from gl_csm.services.lookup import web_url_of
 
-
-def planned_project(gateway: Gateway, path: str, name: str) -> dict:
-    """What the tracking card needs of a project that a change is about to make."""
-    return {"path_with_namespace": path, "web_url": web_url(gateway, path), "name": name}
+    return {"path_with_namespace": path, "web_url": web_url_of(reference, path), "name": name}
 
 
 def convert_transfer_error(
@@ -720,13 +722,14 @@ def plan_tracking_and_registry(
     path: str,
     card_project: dict,
     users: Users,
+    tracking_iid: int | None = None,
 ) -> None:
     """How onboard and promote both end: the account's tracking issue links the project
-    (user ids already resolved are reused), and the registry's `project:` names it."""
-    _, projects = settings.require_layout("onboard")
-    tracking = gateway.find_issue_by_marker(
-        projects.accounts, markers.token("tracking", account.slug)
-    )
+    (user ids already resolved are reused), and the registry's `project:` names it.
+    The tracking issue is found without GitLab's search (services/lookup.py)."""
+    from gl_csm.services.lookup import find_tracking
+
+    tracking = find_tracking(gateway, settings, account, iid=tracking_iid)
     plan_tracking_issue(
         plan,
         gateway,

@@ -33,36 +33,30 @@ from gl_csm.config import Settings
 from gl_csm.errors import GitLabError, UsageError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
+from gl_csm.services import lookup
 from gl_csm.services.collaboration import project_state as collab
-from gl_csm.services.guards import require_accounts_project, require_collaboration_path
+from gl_csm.services.guards import require_accounts_project
 from gl_csm.templates import manifest_for
 
 
 def find_project(gateway: Gateway, settings: Settings, account: Any) -> dict:
-    """The account's collaboration project: at the registry's ``project:``, else at
-    ``<pre-sales>/<slug>`` or ``<post-sales>/<slug>``."""
+    """The account's collaboration project, wherever it moved (services/lookup.py: the
+    registry's ``project:`` through GitLab's redirect, else the account's path in the
+    pre-sales and post-sales groups); a UsageError when there is none."""
     groups, _ = settings.require_layout("promote")
-    if account.project:
-        candidates = [
-            require_collaboration_path(settings, account.slug, account.project, "promote")
-        ]
-    else:
-        candidates = [f"{groups.pre_sales}/{account.slug}", f"{groups.post_sales}/{account.slug}"]
-    for path in candidates:
-        project = gateway.project(path)
-        if project is not None:
-            # GitLab follows the redirect of a moved project: check where it really is.
-            require_collaboration_path(
-                settings, account.slug, project["path_with_namespace"], "promote"
-            )
-            return project
+    project = lookup.find_project(gateway, settings, account, "promote")
+    if project is not None:
+        return project
+    where = account.project or f"{groups.pre_sales}/{account.slug}"
     raise UsageError(
-        f"account {account.slug}: no collaboration project at {' or '.join(candidates)}; "
-        f"run `gl-csm onboard {account.slug}` first"
+        f"account {account.slug}: no collaboration project at {where}, nor by its path in "
+        f"{groups.pre_sales} or {groups.post_sales}; run `gl-csm onboard {account.slug}` first"
     )
 
 
-def plan_promote(gateway: Gateway, settings: Settings, slug: str, today: date) -> Plan:
+def plan_promote(
+    gateway: Gateway, settings: Settings, slug: str, today: date, tracking_iid: int | None = None
+) -> Plan:
     groups, projects = settings.require_layout("promote")
     account = collab.load_account(settings, slug)
     if account.customer_since is None:
@@ -99,7 +93,8 @@ def plan_promote(gateway: Gateway, settings: Settings, slug: str, today: date) -
             customer_visible=True,
         )
 
-    web_url = collab.web_url(gateway, new_path)
+    # GitLab's web_url of the project, moved to the new path: one source for links.
+    web_url = lookup.web_url_of(project, new_path)
     desired = collab.desired_state(
         manifest, account, settings, today, phase="post-sales", path=new_path, web_url=web_url
     )
@@ -119,6 +114,7 @@ def plan_promote(gateway: Gateway, settings: Settings, slug: str, today: date) -
         path=new_path,
         card_project=card_project,
         users=users,
+        tracking_iid=tracking_iid,
     )
     return plan
 
@@ -181,7 +177,7 @@ def plan_promote_on_label(
     """`action::promote` on the tracking issue (SPEC 5 React; caught up by the scheduled
     triage when a webhook delivery was missed): promote, then remove the trigger label.
     The removal shares the account, so a failed promote keeps the label for a retry."""
-    plan = plan_promote(gateway, settings, slug, today)
+    plan = plan_promote(gateway, settings, slug, today, tracking_iid)
     _, projects = settings.require_layout("promote")
 
     def remove(gw: Gateway, _r: Results) -> dict:

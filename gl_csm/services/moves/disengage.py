@@ -24,9 +24,10 @@ from gl_csm.domain.account import Account
 from gl_csm.errors import UsageError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
+from gl_csm.services import lookup
 from gl_csm.services.collaboration import project_state as collab
 from gl_csm.services.guards import require_accounts_project
-from gl_csm.services.triage.tracking import issue_link, render_template
+from gl_csm.services.triage.tracking import issue_link, plan_record_in_card, render_template
 from gl_csm.templates import Trusted, inline, safe_title
 
 KIND = "disengage"
@@ -42,10 +43,17 @@ def plan_disengage(
     checklist itself; it keeps the signature of the other services."""
     _, projects = settings.require_layout("disengage")
     account = collab.load_account(settings, slug)
-    require_accounts_project(gateway, settings, "disengage")  # SPEC 1: never a public project
+    # SPEC 1: never a public project.
+    accounts_project = require_accounts_project(gateway, settings, "disengage")
     plan = Plan()
     token = markers.token(KIND, slug)
-    existing = gateway.find_issue_by_marker(projects.accounts, token)
+    # Without GitLab's search (SPEC 7.1): the iid the tracking card records, else the
+    # marker over the whole accounts project before a create (services/lookup.py).
+    tracking = lookup.find_tracking(gateway, settings, account)
+    narrow = [{"assignee_username": account.team.csm}] if account.team.csm else []
+    existing = lookup.find_recorded(
+        gateway, projects.accounts, tracking, "accounts", KIND, slug, narrow=narrow
+    )
     if existing is not None:
         plan.notes.append(
             f"{slug}: disengagement checklist {projects.accounts}#{existing['iid']} exists "
@@ -56,7 +64,6 @@ def plan_disengage(
     csm_id = _user_id(gateway, slug, csm) if csm else None
     if csm is None:
         plan.notes.append(f"{slug}: team.csm is not set; the checklist is not assigned")
-    tracking = gateway.find_issue_by_marker(projects.accounts, markers.token("tracking", slug))
     context = {
         "marker": Trusted(markers.marker(KIND, slug)),
         "account": account,
@@ -64,7 +71,7 @@ def plan_disengage(
         "ae": account.team.ae or "-",
         "reason": (reason or "").strip() or None,
         "churn": account.lifecycle in _CHURN or account.risk.contraction,
-        "project_link": _project_link(gateway, account),
+        "project_link": _project_link(accounts_project, account),
         "tracking_link": issue_link(tracking, "Tracking issue"),
     }
     body = render_template(TEMPLATE, context)
@@ -83,6 +90,7 @@ def plan_disengage(
         key=f"{KIND}:{slug}",
         account=slug,
     )
+    plan_record_in_card(plan, projects.accounts, tracking, f"{KIND}:{slug}", slug, "checklist")
     return plan
 
 
@@ -96,9 +104,10 @@ def _user_id(gateway: Gateway, slug: str, username: str) -> int:
     return int(user["id"])
 
 
-def _project_link(gateway: Gateway, account: Account) -> Trusted:
-    """The collaboration project as a link, from the registry (no read needed)."""
+def _project_link(accounts_project: dict, account: Account) -> Trusted:
+    """The collaboration project as a link, from the registry (no read needed); its URL
+    made from GitLab's web_url of the accounts project, not from the URL the bot uses."""
     if not account.project:
         return Trusted("none (not onboarded)")
     path = account.project.strip("/")
-    return Trusted(f"[{inline(path)}]({collab.web_url(gateway, path)})")
+    return Trusted(f"[{inline(path)}]({lookup.web_url_of(accounts_project, path)})")

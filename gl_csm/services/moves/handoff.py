@@ -40,10 +40,21 @@ from gl_csm.domain.account import Account
 from gl_csm.errors import UsageError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
-from gl_csm.registry_writeback import RegistryEditError, with_csm, write_csm
+from gl_csm.registry_writeback import (
+    RegistryEditError,
+    with_csm,
+    write_csm,
+    write_project_path,
+)
+from gl_csm.services import lookup
 from gl_csm.services.collaboration import project_state as collab
 from gl_csm.services.guards import require_internal_projects
-from gl_csm.services.triage.tracking import UserIds, issue_link, render_template
+from gl_csm.services.triage.tracking import (
+    UserIds,
+    issue_link,
+    plan_record_in_card,
+    render_template,
+)
 from gl_csm.templates import ACCESS_LEVELS, Trusted, inline, manifest_for, safe_title
 
 KIND = "handoff"
@@ -105,14 +116,37 @@ def plan_handoff(
             f"check the username (nothing was written)"
         )
     users = UserIds({new_csm: int(user["id"])})
+    _require_reader(gateway, projects.accounts, slug, new_csm, user)
 
     project, access = _plan_membership(plan, gateway, settings, account, groups, new_csm, users)
-    account_issues = gateway.issues(projects.accounts, state="all")
-    bot_issues = _open_bot_issues(gateway, settings, slug, account_issues)
-    _plan_assignees(plan, bot_issues, slug, old_csm, new_csm, users)
-    existing = markers.index_by_marker(account_issues, KIND).get(f"{slug}/{key_name(new_csm)}")
+    # Without GitLab's search (SPEC 7.1): the tracking issue through its hints, the
+    # account's other bot issues through the iids its card records (services/lookup.py).
+    tracking = lookup.find_tracking(gateway, settings, account)
+    bot_issues = _open_bot_issues(gateway, settings, account, tracking)
+    _plan_assignees(plan, bot_issues, slug, old_csm, new_csm, users, settings.premium)
+    existing = lookup.find_recorded(
+        gateway,
+        projects.accounts,
+        tracking,
+        "accounts",
+        KIND,
+        f"{slug}/{key_name(new_csm)}",
+        narrow=[{"assignee_username": new_csm}],
+    )
     if existing is None:
         _plan_checklist(plan, settings, account, new_csm, project, access, bot_issues, users)
+        plan_record_in_card(
+            plan, projects.accounts, tracking, f"{KIND}:{slug}", slug, "handoff checklist"
+        )
+    if project is not None and account.source and account.project != project["path_with_namespace"]:
+        moved = project["path_with_namespace"]
+        plan.add(
+            "update-registry",
+            account.source,
+            f"project: {moved} (the project moved from {account.project or '(unset)'})",
+            lambda _gw, _r: write_project_path(account.source, moved),
+            account=slug,
+        )
     if registry_text is not None:
         plan.add(
             "update-registry",
@@ -122,6 +156,27 @@ def plan_handoff(
             account=slug,
         )
     return plan
+
+
+def _require_reader(gateway: Gateway, accounts: str, slug: str, new_csm: str, user: dict) -> None:
+    """The new CSM must be able to read the accounts project, where the tracking issue
+    and the checklist assigned to them live: GitLab drops an assignee who cannot read
+    the project without an error (app/services/issuable_base_service.rb), which would
+    leave the previous CSM assigned. Who can read (doc/user/permissions.md): members,
+    direct or inherited, and on an internal project every user but external ones."""
+    project = gateway.project(accounts)
+    if project is None:
+        return  # the internal-project guard already named a missing project
+    if project.get("visibility") in ("internal", "public") and not user.get("external"):
+        return
+    if gateway.member(project["id"], int(user["id"]), inherited=True) is not None:
+        return
+    raise UsageError(
+        f"account {slug}: NEW_CSM {new_csm!r} cannot read {accounts} (not a member of the "
+        f"{project.get('visibility')} project nor of its groups), so GitLab would not assign "
+        f"them the account's issues; add {new_csm} to {accounts} (Reporter or more) and run "
+        f"the command again (nothing was written)"
+    )
 
 
 def _validated_registry_edit(account: Account, new_csm: str) -> str | None:
@@ -155,7 +210,8 @@ def _plan_membership(
     and the level's name."""
     manifest = manifest_for(collab.manifests_for(settings), account.segment)
     path = collab.project_path(manifest, account, groups)
-    project = gateway.project(path)
+    # Wherever it moved (a transfer whose registry write-back was never committed).
+    project = lookup.find_project(gateway, settings, account, "handoff")
     if project is None:
         plan.notes.append(
             f"{account.slug}: no collaboration project at {path} yet; `gl-csm onboard "
@@ -201,25 +257,33 @@ def _level_name(level: int) -> str:
 
 
 def _open_bot_issues(
-    gateway: Gateway, settings: Settings, slug: str, account_issues: list[dict]
+    gateway: Gateway, settings: Settings, account: Account, tracking: dict | None
 ) -> list[BotIssue]:
-    """The account's open bot issues, by marker: the accounts project's listing (already
-    read) and one listing of open issues in each of the triage and escalation projects."""
+    """The account's open bot issues, by marker. Those whose assignee changes are
+    exactly the open issues assigned to the previous CSM: one listing filtered by
+    assignee per internal project (a database filter, not GitLab's search), about a
+    page each (one CSM's book). Without a previous CSM, the iids the tracking card
+    records (one ``iids[]`` listing per project)."""
     _, projects = settings.require_layout("handoff")
-    found = [
-        BotIssue(projects.accounts, kind, issue)
-        for issue in _oldest_first(account_issues)
-        if issue.get("state") == "opened"
-        for kind in _ACCOUNT_KINDS
-        if _belongs(issue, kind, slug)
-    ]
-    for project, kind in (
-        (projects.triage, _TRIAGE_KIND),
-        (projects.escalations, _ESCALATION_KIND),
+    slug, old_csm = account.slug, account.team.csm
+    recorded = lookup.recorded_iids(tracking)
+    found: list[BotIssue] = []
+    for project, role, kinds in (
+        (projects.accounts, "accounts", _ACCOUNT_KINDS),
+        (projects.triage, "triage", (_TRIAGE_KIND,)),
+        (projects.escalations, "escalations", (_ESCALATION_KIND,)),
     ):
-        listed = gateway.issues(project, state="opened")
+        if old_csm:
+            listed = gateway.issues(project, state="opened", assignee_username=old_csm)
+        else:
+            listed = gateway.issues_by_iid(project, recorded[role], state="opened")
+            if role == "accounts" and tracking is not None and tracking.get("state") == "opened":
+                listed.append(tracking)
         found += [
-            BotIssue(project, kind, i) for i in _oldest_first(listed) if _belongs(i, kind, slug)
+            BotIssue(project, kind, i)
+            for i in _oldest_first(listed)
+            for kind in kinds
+            if _belongs(i, kind, slug)
         ]
     return found
 
@@ -246,9 +310,11 @@ def _plan_assignees(
     old_csm: str | None,
     new_csm: str,
     users: UserIds,
+    premium: bool = False,
 ) -> None:
     """Previous CSM -> new CSM on every open bot issue assigned to the previous CSM;
-    the other assignees stay, in their order."""
+    on Premium the other assignees stay, in their order; on Free an issue has one
+    assignee (``Issue#allows_multiple_assignees?`` is a Premium feature), the CSM."""
     if not old_csm:
         return
     for bot in bot_issues:
@@ -258,6 +324,8 @@ def _plan_assignees(
             continue
         kept = [int(a["id"]) for a in assignees if a.get("username") not in (old_csm, new_csm)]
         others = [n for n in names if n not in (old_csm, new_csm)]
+        if not premium:
+            kept, others = [], []
         detail = f"{bot.role} issue: assignee {old_csm} -> {new_csm}"
         if others:
             detail += f" (kept: {', '.join(str(n) for n in others)})"
@@ -306,11 +374,15 @@ def _plan_checklist(
     body = render_template(TEMPLATE, context)
     token = checklist_token(slug, new_csm)
 
+    # On Free one assignee, the accountable person: the new CSM; the previous CSM is
+    # named in the checklist. On Premium both are assigned.
+    people = [new_csm, old_csm] if settings.premium else [new_csm]
+
     def create(gw: Gateway, _r: Results) -> dict:
-        assignees = users.ids(gw, [new_csm, old_csm])
+        assignees = users.ids(gw, people)
         return gw.create_issue(projects.accounts, title, body, token, assignee_ids=assignees)
 
-    both = f"{new_csm} and {old_csm}" if old_csm else new_csm
+    both = " and ".join(p for p in people if p)
     plan.add(
         "create-issue",
         f"{projects.accounts} handoff checklist",

@@ -4,6 +4,7 @@ milestone ids), and the assessment figures the issues quote."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -80,10 +81,12 @@ class TriageContext:
     gateway: Gateway
     settings: Settings
     today: date
-    tracking: dict[str, dict]
-    reminders: dict[str, dict]
-    triage: dict[str, dict]
-    escalations: dict[str, dict]
+    # Mappings: a full run's listings indexed by marker, or for one account what its
+    # hints found, a miss looked up in the full listing (services/lookup.MarkerIndex).
+    tracking: Mapping[str, dict]
+    reminders: Mapping[str, dict]
+    triage: Mapping[str, dict]
+    escalations: Mapping[str, dict]
     users: UserIds
     milestones: MilestoneIds
     #: slug -> role ("triage", "escalation") -> the OpenIssue planned this run, whose
@@ -91,6 +94,18 @@ class TriageContext:
     open_issues: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: The will-churn checklists by account (services/moves/will_churn.py).
     will_churn: dict[str, dict] = field(default_factory=dict)
+    _reminders_by_slug: dict[str, list[dict]] | None = field(default=None, repr=False)
+
+    def reminders_of(self, slug: str) -> list[dict]:
+        """The reminder issues keyed ``SLUG:...``, by key: grouped once per run (a scan
+        of every reminder per account cost a 1,000-account rerun a second)."""
+        if self._reminders_by_slug is None:
+            grouped: dict[str, list[dict]] = {}
+            for key, issue in sorted(self.reminders.items()):
+                grouped.setdefault(key.split(":", 1)[0], []).append(issue)
+            self._reminders_by_slug = grouped
+        return self._reminders_by_slug.get(slug, [])
+
     #: The portfolio history by account, oldest row first (services/triage/history.py).
     history: dict[str, list[HistoryRow]] = field(default_factory=dict)
 

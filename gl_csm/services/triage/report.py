@@ -317,8 +317,13 @@ def plan_report_issue(gateway: Gateway, settings: Settings, body: str, today: da
     require_internal_projects(gateway, projects)
     plan = Plan()
     token = markers.token(KIND, KEY)
-    existing = gateway.find_issue_by_marker(projects.accounts, token)
     title = "Customer Success portfolio report"
+    # A title search may narrow (1 read on GitLab); only the marker decides, and when
+    # the search misses (retitled, or a GitLab whose search finds nothing) the accounts
+    # project is read until the marker shows up: never a second summary (SPEC 7.1).
+    existing = gateway.find_issue_by_marker(
+        projects.accounts, token, narrow=[{"search": title, "in": "title"}]
+    )
     if existing is None:
         plan.add(
             "create-issue",
@@ -356,23 +361,25 @@ def previous_report(existing: Mapping[str, Any] | None, today: date) -> date | N
         return None
 
 
-def build_report(gateway: Gateway, settings: Settings, data: ReportInput, today: date) -> str:
-    """The report with the portfolio history read from GitLab (and the last report's
-    date from the summary issue); without configured projects, the report alone."""
+def report_context(
+    gateway: Gateway, settings: Settings, today: date
+) -> tuple[dict[str, list[HistoryRow]], date | None]:
+    """The portfolio history (by account) and the last report's date, read from GitLab;
+    nothing when the projects are not configured or the accounts project is missing."""
     from gl_csm.services.triage.history import load_history
 
     if settings.projects is None:
-        return render_report(data, today, settings.rules)
+        return {}, None
     accounts = settings.projects.accounts
     project = gateway.project(accounts)
     if project is None:
-        return render_report(data, today, settings.rules)
+        return {}, None
     history = load_history(gateway, project)
     existing = gateway.find_issue_by_marker(accounts, markers.token(KIND, KEY))
-    return render_report(
-        data,
-        today,
-        settings.rules,
-        history=history.grouped(),
-        previous=previous_report(existing, today),
-    )
+    return history.grouped(), previous_report(existing, today)
+
+
+def build_report(gateway: Gateway, settings: Settings, data: ReportInput, today: date) -> str:
+    """The report with the history and the last report's date read from GitLab."""
+    history, previous = report_context(gateway, settings, today)
+    return render_report(data, today, settings.rules, history=history, previous=previous)

@@ -49,6 +49,7 @@ from gl_csm.domain.notify import region_problem, who_to_tell
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results, failure_text
 from gl_csm.registry import load_registry
+from gl_csm.services import lookup
 from gl_csm.services.guards import require_internal_projects
 from gl_csm.services.moves import will_churn
 from gl_csm.services.moves.will_churn import KIND as WILL_CHURN
@@ -177,10 +178,12 @@ def plan_triage(
     shard: tuple[int, int] | None = None,
     users: UserIds | None = None,
     only: str | None = None,
+    tracking_iid: int | None = None,
     progress: Any | None = None,
 ) -> TriageRun:
     """``only``: plan that one account (`gl-csm react`, SPEC 5 React: "triage that
-    account now"); the per-CSM priority reviews are then left to the scheduled run."""
+    account now"); the per-CSM priority reviews are then left to the scheduled run.
+    ``tracking_iid``: the account's tracking issue when the caller knows it (a webhook)."""
     _, projects = settings.require_layout("triage")
     # SPEC 1: refuse (exit 2, nothing written) when an internal project is public.
     internal = require_internal_projects(gateway, projects)
@@ -193,28 +196,26 @@ def plan_triage(
             run.plan.fail(stem, str(problem))
             run.accounts[stem] = {"slug": stem, "failed": True, "error": str(problem)}
 
-    # One account (react): GitLab's description search on the slug narrows each listing
-    # to about one page instead of the whole portfolio; the marker index below still
-    # keeps exactly this account's issues (the search may also match `acme-corp-labs`).
-    narrow: dict[str, str] = {"search": only, "in": "description"} if only else {}
-    account_issues = gateway.issues(projects.accounts, state="all", **narrow)
-    ctx = TriageContext(
-        gateway=gateway,
-        settings=settings,
-        today=today,
-        tracking=markers.index_by_marker(account_issues, "tracking"),
-        reminders=markers.index_by_marker(account_issues, REMINDER),
-        triage=markers.index_by_marker(
-            gateway.issues(projects.triage, state="opened", **narrow), TRIAGE
-        ),
-        escalations=markers.index_by_marker(
-            gateway.issues(projects.escalations, state="opened", **narrow), ESCALATION
-        ),
-        users=users or UserIds(),
-        milestones=MilestoneIds(projects.triage),
-        history=history.grouped(),
-        will_churn=markers.index_by_marker(account_issues, WILL_CHURN),
-    )
+    if only is not None:
+        ctx = _one_account_context(gateway, settings, today, registry, only, users, tracking_iid)
+        ctx.history = history.grouped()
+    else:
+        account_issues = gateway.issues(projects.accounts, state="all")
+        ctx = TriageContext(
+            gateway=gateway,
+            settings=settings,
+            today=today,
+            tracking=markers.index_by_marker(account_issues, "tracking"),
+            reminders=markers.index_by_marker(account_issues, REMINDER),
+            triage=markers.index_by_marker(gateway.issues(projects.triage, state="opened"), TRIAGE),
+            escalations=markers.index_by_marker(
+                gateway.issues(projects.escalations, state="opened"), ESCALATION
+            ),
+            users=users or UserIds(),
+            milestones=MilestoneIds(projects.triage),
+            history=history.grouped(),
+            will_churn=markers.index_by_marker(account_issues, WILL_CHURN),
+        )
     assessments: dict[str, Assessment] = {}
     for account in registry.accounts:
         signals, _ = signals_of(ctx.tracking.get(account.slug), settings)
@@ -248,6 +249,50 @@ def plan_triage(
         done = [row_of(today, slug, r) for slug, r in run.accounts.items() if not r.get("failed")]
         plan_history(run.plan, history, changes(history.latest(), done), today, shard)
     return run
+
+
+def _one_account_context(
+    gateway: Gateway,
+    settings: Settings,
+    today: date,
+    registry: Any,
+    slug: str,
+    users: UserIds | None,
+    tracking_iid: int | None,
+) -> TriageContext:
+    """One account (react) without reading the portfolio, and without GitLab's search
+    (SPEC 7.1): the tracking issue through its hints, the account's other bot issues
+    through the iids its card records; a key they do not hold is looked up in the full
+    listing before anything is created (:mod:`gl_csm.services.lookup`)."""
+    _, projects = settings.require_layout("triage")
+    account = registry.by_slug().get(slug)
+    tracking = (
+        lookup.find_tracking(gateway, settings, account, iid=tracking_iid)
+        if account is not None
+        else None
+    )
+    iids = lookup.recorded_iids(tracking)
+    return TriageContext(
+        gateway=gateway,
+        settings=settings,
+        today=today,
+        tracking={slug: tracking} if tracking is not None else {},
+        reminders=lookup.hinted_index(
+            gateway, projects.accounts, REMINDER, iids["accounts"], state="all"
+        ),
+        triage=lookup.hinted_index(
+            gateway, projects.triage, TRIAGE, iids["triage"], state="opened"
+        ),
+        escalations=lookup.hinted_index(
+            gateway, projects.escalations, ESCALATION, iids["escalations"], state="opened"
+        ),
+        users=users or UserIds(),
+        milestones=MilestoneIds(projects.triage),
+        # Read in full only when a checklist could be created (lookup.checklist_of).
+        will_churn=lookup.hinted_index(
+            gateway, projects.accounts, WILL_CHURN, iids["accounts"], state="all"
+        ),
+    )
 
 
 # ---------------------------------------------------------------- one account
@@ -321,7 +366,11 @@ def _plan_account(
         account,
         a,
         tracking=tracking,
-        checklist=ctx.will_churn.get(slug),
+        # A full run read every issue; one account looks past its hints only when a
+        # checklist could be created (never a duplicate, no portfolio read otherwise).
+        checklist=lookup.get_known(
+            ctx.will_churn, slug, authoritative=will_churn.requested(account, tracking, settings)
+        ),
         users=ctx.users,
     )
     row["lifecycle"] = a.lifecycle
@@ -335,6 +384,11 @@ def _plan_account(
     triage_issue, at_risk_due = plan_triage_issue(ctx, plan, account, a, notify, tracking, pending)
     row["triage"] = _link_or_pending(triage_issue, ("triage", f"{TRIAGE}:{slug}"), pending)
     row["at_risk_due"] = None if at_risk_due is None else at_risk_due.isoformat()
+    # The measures, for the dashboard's account page.
+    row["measures"] = [
+        {"name": m.name, "color": m.color, "value": "-" if m.value is None else str(m.value)}
+        for m in (h.measures if h else ())
+    ]
     # Since when the account is in triage (the report's "days in triage").
     opened = (triage_issue or {}).get("created_at")
     row["triage_since"] = opened[:10] if opened else (today.isoformat() if row["triage"] else None)

@@ -14,6 +14,7 @@ needs without reading anything else: the sentiment the bot last saw and since wh
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -22,7 +23,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from gl_csm import markers
+from gl_csm import __version__, markers
 from gl_csm.config import Settings
 from gl_csm.domain.account import Account
 from gl_csm.domain.assessment import Assessment, assess
@@ -275,7 +276,84 @@ def render_card(
     project: Mapping[str, Any] | None,
     extra: CardExtra,
 ) -> str:
-    """The card text between the markers (hidden data included)."""
+    """The card text between the markers (hidden data included).
+
+    The hidden data also records a digest of everything the card is rendered from
+    (``card``) and of the text rendered (``text``): a rerun whose inputs have the same
+    digest, on a card nobody edited, knows the card is unchanged without rendering it
+    (:func:`card_unchanged`; issue 13, rendering was most of a no-op rerun's time).
+    """
+    context, digest = _card_inputs(assessment, settings, project=project, extra=extra)
+    body = render_template(CARD_TEMPLATE, context).rstrip("\n")
+    return body + "\n\n" + _data_comment(_card_data(extra, digest, body))
+
+
+CARD_TEMPLATE = "account_card.md.j2"
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+_DIGESTS = ("card", "text")
+
+
+def _input_data(extra: CardExtra) -> dict[str, Any]:
+    """The hidden data the card is rendered from (a caller that kept the old data
+    hands its digests back: they are not inputs)."""
+    return {k: v for k, v in extra.data.items() if k not in _DIGESTS}
+
+
+def _card_data(extra: CardExtra, digest: str, body: str) -> dict[str, Any]:
+    return {**_input_data(extra), "card": digest, "text": _short_hash(body)}
+
+
+_DIGESTS_RE = re.compile(r'"(?:card|text)":"[0-9a-f]{16}"')
+
+
+def _without_digests(description: str) -> str:
+    return _DIGESTS_RE.sub("", description)
+
+
+def card_unchanged(
+    old: str | None,
+    marker_line: str,
+    assessment: Assessment,
+    settings: Settings,
+    *,
+    project: Mapping[str, Any] | None,
+    extra: CardExtra,
+) -> bool:
+    """Whether :func:`compose_description` would give ``old`` back, known without
+    rendering: the card was rendered from inputs with the same digest, and its text
+    still hashes to what the bot wrote (nobody edited inside the card)."""
+    if not old or old.count(marker_line) != 1:
+        return False
+    prefix = f"{marker_line}\n{CARD_BEGIN}\n"
+    start, end = old.find(prefix), old.find(CARD_END)
+    if start == -1 or end < start + len(prefix) or old[end - 1] != "\n":
+        return False
+    card = old[start + len(prefix) : end - 1]
+    recorded = card_data(card)
+    found = _DATA_RE.search(card)
+    if found is None or not isinstance(recorded.get("card"), str):
+        return False
+    _, digest = _card_inputs(assessment, settings, project=project, extra=extra)
+    if recorded["card"] != digest:
+        return False
+    body = card[: found.start()].rstrip("\n")
+    return card == body + "\n\n" + _data_comment(_card_data(extra, digest, body))
+
+
+def _card_inputs(
+    assessment: Assessment,
+    settings: Settings,
+    *,
+    project: Mapping[str, Any] | None,
+    extra: CardExtra,
+) -> tuple[dict[str, Any], str]:
+    """The card's template context, and the digest of everything it is rendered from:
+    the context, the hidden data, the template's text and the gl-csm version."""
     a = assessment.account
     h = assessment.health
     group_of = {}
@@ -349,10 +427,68 @@ def render_card(
         # SPEC 4: until every box is ticked the card lists the steps left.
         "will_churn_left": None if churn is None else list(churn.left),
     }
-    body = render_template("account_card.md.j2", context).rstrip("\n")
-    if extra.data:
-        body += "\n\n" + _data_comment(extra.data)
-    return body
+    # repr, not JSON: ten times cheaper on the account's dataclasses, and the same in
+    # every process as long as the context holds no set (tested with two hash seeds).
+    data = json.dumps(_input_data(extra), sort_keys=True, separators=(",", ":"))
+    shown = repr(context)
+    if a.source:
+        # Where the registry file sits (a CI checkout, a temporary directory) is not
+        # on the card: it must not move the digest.
+        shown = shown.replace(repr(a.source), "None")
+    inputs = "\0".join((__version__, template_text(CARD_TEMPLATE), shown, data))
+    return context, _short_hash(inputs)
+
+
+def with_issue_iids(extra: CardExtra, old: str | None) -> dict[str, Any]:
+    """The card's hidden data with the iids of the account's bot issues: those it
+    recorded before (a closed reminder still counts: it must not be made again) and
+    those it links now. Single-account commands find the account's issues through them
+    (:mod:`gl_csm.services.lookup`), without GitLab's search."""
+    from gl_csm.services.lookup import ISSUES_KEY, merge_iids, recorded_iids
+
+    linked: dict[str, list[int]] = {
+        "triage": [int(extra.triage["iid"])] if extra.triage and extra.triage.get("iid") else [],
+        "escalations": [int(extra.escalation["iid"])]
+        if extra.escalation and extra.escalation.get("iid")
+        else [],
+        "accounts": [int(r["iid"]) for r in extra.reminders if r.get("iid")],
+    }
+    checklist = getattr(extra.will_churn, "checklist", None)
+    if isinstance(checklist, Mapping) and checklist.get("iid"):
+        linked["accounts"].append(int(checklist["iid"]))
+    merged = merge_iids(
+        recorded_iids({"description": old}),
+        recorded_iids({"description": _data_comment(extra.data)}),
+        linked,
+    )
+    data = {k: v for k, v in extra.data.items() if k != ISSUES_KEY}
+    if merged:
+        data[ISSUES_KEY] = merged
+    return data
+
+
+def with_recorded_issue(description: str, role: str, iid: int) -> str | None:
+    """``description`` with one more bot issue recorded in the card's hidden data (a
+    disengage or handoff checklist), placed where :func:`render_card` puts the data so
+    the next triage renders the very same card; None when nothing changes or the card
+    markers were removed (the hint is then simply not recorded)."""
+    from gl_csm.services.lookup import ISSUES_KEY, merge_iids, recorded_iids
+
+    begin, end = description.find(CARD_BEGIN), description.find(CARD_END)
+    if begin == -1 or end < begin:
+        return None
+    data = card_data(description)
+    merged = merge_iids(recorded_iids({"description": description}), {role: [iid]})
+    if data.get(ISSUES_KEY) == merged:
+        return None
+    comment = _data_comment({**data, ISSUES_KEY: merged})
+    card = description[begin:end]
+    found = _DATA_RE.search(card)
+    if found is not None:
+        card = card[: found.start()] + comment + card[found.end() :]
+    else:
+        card = card.rstrip("\n") + "\n\n" + comment + "\n"
+    return description[:begin] + card + description[end:]
 
 
 def compose_description(marker_line: str, card: str, existing: str | None) -> str:
@@ -439,6 +575,7 @@ def plan_tracking_issue(
 
     def describe(results: Results, old: str | None) -> str:
         final = extra.resolved(results) if extra.pending else extra
+        final = replace(final, data=with_issue_iids(final, old))
         card = render_card(assessment, settings, project=project, extra=final)
         return compose_description(marker_line, card, old)
 
@@ -467,8 +604,16 @@ def plan_tracking_issue(
     current_labels = list(existing.get("labels") or [])
     add, remove = label_delta(current_labels, wanted, BOT_SCOPES, taxonomy)
     old_description = existing.get("description") or ""
-    # With pending issues the card will link what this run opens: it changes.
-    changed_card = bool(extra.pending) or describe({}, old_description) != old_description
+    # With pending issues the card will link what this run opens: it changes. Else the
+    # card is rendered (and compared) only when its inputs' digest moved.
+    # A stale digest alone (an input the card does not show changed) is no reason to
+    # write: the texts are compared without them.
+    changed_card = bool(extra.pending) or (
+        not card_unchanged(
+            old_description, marker_line, assessment, settings, project=project, extra=extra
+        )
+        and _without_digests(describe({}, old_description)) != _without_digests(old_description)
+    )
     if not add and not remove and not changed_card:
         return  # the issue already matches: nothing to write
     fields, parts = label_fields(add, remove)
@@ -488,6 +633,41 @@ def plan_tracking_issue(
         "; ".join(parts),
         update,
         key=key,
+        account=slug,
+    )
+
+
+def plan_record_in_card(
+    plan: Plan,
+    project: str,
+    tracking: Mapping[str, Any] | None,
+    result_key: str,
+    slug: str,
+    what: str,
+) -> None:
+    """After a change that creates a bot issue of the account in the accounts project
+    (result ``result_key``), record its iid in the tracking card's hidden data, so the
+    next single-account command finds it with one read (services/lookup.py). Nothing
+    when the account has no tracking issue yet (triage records it later)."""
+    if tracking is None:
+        return
+    iid = tracking["iid"]
+    old = tracking.get("description") or ""
+
+    def record(gw: Gateway, results: Results) -> dict | None:
+        made = results.get(result_key)
+        if not isinstance(made, Mapping) or made.get("iid") is None:
+            return None
+        new = with_recorded_issue(old, "accounts", int(made["iid"]))
+        if new is None:
+            return None
+        return gw.update_issue(project, iid, description=new)
+
+    plan.add(
+        "update-issue",
+        f"{project}#{iid} (tracking issue of {slug})",
+        f"record the {what} in the card's hidden data",
+        record,
         account=slug,
     )
 
@@ -516,7 +696,9 @@ def plan_card_links(
     def update(gw: Gateway, results: Results) -> dict:
         made = results[key]
         old = made.get("description") or ""
-        card = render_card(assessment, settings, project=None, extra=extra.resolved(results))
+        final = extra.resolved(results)
+        final = replace(final, data=with_issue_iids(final, old))
+        card = render_card(assessment, settings, project=None, extra=final)
         return gw.update_issue(
             projects.accounts, made["iid"], description=compose_description(marker_line, card, old)
         )

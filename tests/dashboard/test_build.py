@@ -1,0 +1,62 @@
+"""The static dashboard (issue 12 item 4): overview, a page per CSM and per account,
+charts as inline SVG, every relative link resolves to a file, nothing fetched."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+from gl_csm.dashboard.build import page_name
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.svgs = 0
+        self.scripts = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        for key in ("href", "src"):
+            if found.get(key):
+                self.links.append(found[key] or "")
+        self.svgs += tag == "svg"
+        self.scripts += tag == "script"
+
+
+def _parse(path: Path) -> _Links:
+    parser = _Links()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+def test_pages_charts_and_links(dashboard: Path) -> None:
+    pages = sorted(dashboard.rglob("*.html"))
+    names = {p.relative_to(dashboard).as_posix() for p in pages}
+    assert "index.html" in names
+    assert {"csm/alice.html", "csm/erin.html", "csm/frank.html"} <= names
+    assert len([n for n in names if n.startswith("account/")]) == 24
+    for page in pages:
+        parsed = _parse(page)
+        assert parsed.scripts == 0  # static: no JavaScript at all
+        for link in parsed.links:
+            if link.startswith(("https://", "http://")):
+                assert "gl-csm.invalid" in link or link.startswith("https://")
+                continue
+            assert not link.startswith("//"), link
+            target = (page.parent / link.split("#")[0]).resolve()
+            assert target.is_file(), f"{page.name}: {link} does not resolve"
+    overview = _parse(dashboard / "index.html")
+    assert overview.svgs == 2  # health per CSM, 12 weeks
+    account = (dashboard / "account/acct-003.html").read_text()
+    assert "<svg" in account and "<polyline" in account
+    assert "Health red since 2026-11-06" in account
+    assert re.search(r'href="https?://[^"]+/issues/\d+">tracking issue', account)
+
+
+def test_page_names_cannot_escape_the_folder() -> None:
+    assert page_name("../../etc/passwd") == "etc-passwd"
+    assert page_name("Alice Smith") == "alice-smith"
+    assert page_name("") == "unnamed"
