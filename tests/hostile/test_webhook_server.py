@@ -151,3 +151,44 @@ def test_stop_finishes_the_payload_in_hand_and_leaves_the_rest(gate: threading.E
         gate.set()
         stopper.join(10)
     assert (app.processed, app.left, len(seen)) == (1, 2, 1)  # ...and leaves the rest
+
+
+def test_a_dropped_delivery_is_caught_up_by_the_scheduled_triage(tmp_path: Any) -> None:
+    """SPEC 5 React: what serve drops, the scheduled triage does; the end state is the
+    one the reaction would have left (one open triage issue, then nothing to write)."""
+    from gl_csm import markers
+    from gl_csm.services.react import react
+    from tests.services.react_support import issue_hook
+    from tests.services.triage_world import ACCOUNTS, TRIAGE, World
+
+    def end_state(world: World) -> list[tuple[str, str]]:
+        opened = world.issues(TRIAGE, state="opened")
+        return sorted((i["title"], ",".join(sorted(i["labels"]))) for i in opened)
+
+    states = []
+    for dropped in (False, True):
+        world = World(tmp_path / str(dropped))
+        world.add("acme", "Acme")
+        world.run()
+        tracking = markers.index_by_marker(world.issues(ACCOUNTS), "tracking")["acme"]
+        world.person().update_issue(ACCOUNTS, tracking["iid"], add_labels="triage::needed")
+        hook = issue_hook(
+            ACCOUNTS, world.person().issue(ACCOUNTS, tracking["iid"]), added=["triage::needed"]
+        )
+
+        def handle(data: Any, world: World = world) -> str:
+            return react(world.gateway, world.settings, world.today, data)[0].line
+
+        app = WebhookApp(handle, SECRET, log=_Quiet(), queue_bytes=0 if dropped else 1 << 20)  # type: ignore[arg-type]
+        with _Served(app) as s:
+            r = requests.post(s.url, json=hook, headers=HOOK, timeout=10)
+            assert r.status_code == 202
+            deadline = time.monotonic() + 30
+            while app.processed + app.failed + app.dropped < 1 and time.monotonic() < deadline:
+                time.sleep(0.01)
+        assert app.dropped == (1 if dropped else 0)
+        _, _, stats = world.run()  # the scheduled triage
+        _, _, again = world.run()
+        assert again.writes == 0
+        states.append(end_state(world))
+    assert states[0] == states[1] and len(states[0]) == 1
