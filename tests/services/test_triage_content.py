@@ -285,3 +285,18 @@ def test_the_bots_part_of_a_reminder_follows_the_account(world: World) -> None:
     assert "This one is due **2026-12-31**" in body
     _, _, stats = world.run(D("2026-11-30"))
     assert stats.writes == 0
+
+
+def test_an_open_priority_review_follows_the_book(world: World) -> None:
+    """Issue 9 item 1: the quarter's priority review lists the CSM's book as it is now
+    (an account added to the book later shows up); a rerun writes nothing."""
+    world.add("acme", "Acme")
+    world.run(D("2026-11-23"))
+    review = _reminders(world)["csm.alice:priority-review:fy2027-q4"]
+    assert "| Globex |" not in review["description"]
+    world.add("globex", "Globex")
+    world.run(D("2026-11-24"))
+    review = _reminders(world)["csm.alice:priority-review:fy2027-q4"]
+    assert "| Globex |" in review["description"] and "| Acme |" in review["description"]
+    _, _, stats = world.run(D("2026-11-24"))
+    assert stats.writes == 0

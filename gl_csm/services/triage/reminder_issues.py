@@ -51,12 +51,7 @@ def plan_reminder_issues(
     """Renewal reviews and EBR issues (SPEC 5.2), each created once; returns the open
     reminder issues of the account (for the card)."""
     slug = account.slug
-    prefix = f"{slug}:"
-    open_ones = [
-        issue
-        for key, issue in sorted(ctx.reminders.items())
-        if key.startswith(prefix) and issue.get("state") == "opened"
-    ]
+    open_ones = [issue for issue in ctx.reminders_of(slug) if issue.get("state") == "opened"]
     csm = account.team.csm
     if account.pre_sales or csm is None or account.lifecycle == "churned":
         return open_ones
@@ -116,7 +111,6 @@ def _plan_refresh(
     """Issue 9 item 1: the bot's part of the account's open renewal-review and EBR
     issues follows the account (ARR, team, tracking link); their date is the one of the
     issue's key and due date, ticked boxes and people's text are kept."""
-    project = ctx.projects.accounts
     for issue in open_ones:
         keys = [k for kind, k in markers.markers_in(issue.get("description")) if kind == REMINDER]
         parts = keys[0].split(":") if keys else []
@@ -128,26 +122,39 @@ def _plan_refresh(
             template, extra = "reminder_ebr.md.j2", {"due": due}
         else:
             continue
-        rendered = render_template(
-            template,
-            {
-                "marker": Trusted(markers.marker(REMINDER, keys[0])),
-                "tracking_link": tracking_link(ctx.tracking.get(slug), slug, {}),
-                **common,
-                **extra,
-            },
-        )
-        description = generated.refreshed(issue.get("description"), rendered)
-        if description is None:
-            continue
-        iid = issue["iid"]
-        plan.add(
-            "update-issue",
-            f"{project}#{iid} (reminder of {slug})",
-            "bring the bot's part of the description up to date with the account",
-            lambda gw, _r, i=iid, d=description: gw.update_issue(project, i, description=d),
-            account=slug,
-        )
+        context = {
+            "tracking_link": tracking_link(ctx.tracking.get(slug), slug, {}),
+            **common,
+            **extra,
+        }
+        _refresh_one(ctx, plan, issue, template, keys[0], context, slug)
+
+
+def _refresh_one(
+    ctx: TriageContext,
+    plan: Plan,
+    issue: dict,
+    template: str,
+    key: str,
+    context: dict[str, Any],
+    account: str,
+) -> None:
+    """One reminder issue's bot part re-rendered; an update only when it changed."""
+    project = ctx.projects.accounts
+    rendered = render_template(
+        template, {"marker": Trusted(markers.marker(REMINDER, key)), **context}
+    )
+    description = generated.refreshed(issue.get("description"), rendered)
+    if description is None:
+        return
+    iid = issue["iid"]
+    plan.add(
+        "update-issue",
+        f"{project}#{iid} (reminder {key})",
+        "bring the bot's part of the description up to date",
+        lambda gw, _r: gw.update_issue(project, iid, description=description),
+        account=account,
+    )
 
 
 def _plan_reminder_issue(
@@ -209,8 +216,6 @@ def plan_priority_reviews(
         if not in_shard(f"csm:{csm}", shard):
             continue
         kind, key = REMINDER, f"csm.{_key_name(csm)}:{due.key}"
-        if key in ctx.reminders:
-            continue
         rows = [
             {
                 "name": a.account.name,
@@ -222,7 +227,27 @@ def plan_priority_reviews(
             for a in sorted(book, key=lambda x: (x.priority.priority or 9, x.account.name))
         ]
         quarter = fiscal_quarter(ctx.today, ctx.settings.rules.fiscal_year_start_month).name
-        context = {"quarter": quarter, "csm_name": csm, "csm": mention(csm), "book": rows}
+        context = {
+            "quarter": quarter,
+            "csm_name": csm,
+            "csm": mention(csm),
+            "book": rows,
+            **generated.markers_context(),
+        }
+        existing = ctx.reminders.get(key)
+        if existing is not None:
+            # Issue 9 item 1: an open review's book follows the current priorities.
+            if existing.get("state") == "opened":
+                _refresh_one(
+                    ctx,
+                    plan,
+                    existing,
+                    "reminder_priority_review.md.j2",
+                    key,
+                    context,
+                    f"csm:{csm}",
+                )
+            continue
         _plan_reminder_issue(
             ctx,
             plan,
