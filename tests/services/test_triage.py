@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -586,7 +587,10 @@ def _state(world: World) -> list:
                     issue["state"],
                     sorted(issue["labels"]),
                     issue["due_date"],
-                    issue["description"].replace(str(issue["iid"]), "#"),
+                    # The card's digests hash its links, iids included (issue 13).
+                    re.sub(r'"(card|text)":"\w+"', "", issue["description"]).replace(
+                        str(issue["iid"]), "#"
+                    ),
                     len(notes),
                 )
             )
@@ -713,3 +717,60 @@ def test_scheduled_run_catches_up_a_missed_promote_label(
     assert outcome.exit_code == 0, outcome.failures
     assert gateway.project("account-management/customers/initrode") is not None
     assert "action::promote" not in gateway.issue(ACCOUNTS, tracking["iid"])["labels"]
+
+
+def test_card_digest_is_the_same_in_every_process(world: World) -> None:
+    """Issue 13: the card records a digest of its inputs so a rerun skips rendering; it
+    must not depend on the process (str hashing is randomised per process: a set in the
+    inputs would reorder) nor on where the registry sits, or every run would render."""
+    import os
+    import subprocess
+    import sys
+
+    world.add("initech", "Initech", **RED)
+    world.run()
+    script = (
+        "import sys, datetime as dt\n"
+        "from pathlib import Path\nfrom gl_csm.config import load_settings\n"
+        "from gl_csm.registry import load_registry\n"
+        "from gl_csm.domain.assessment import assess\n"
+        "from gl_csm.services.triage.tracking import CardExtra, _card_inputs\n"
+        "s = load_settings(Path(sys.argv[1]), environ={})\n"
+        "acct = load_registry(s.accounts_dir).accounts[0]\n"
+        "a = assess(acct, s.rules, dt.date(2026, 11, 23))\n"
+        "extra = CardExtra(data={'sentiment': 'red', 'posted': ['x', 'y']})\n"
+        "print(_card_inputs(a, s, project=None, extra=extra)[1])\n"
+    )
+    import shutil
+
+    elsewhere = world.root.parent / "checkout-elsewhere"  # another CI checkout
+    shutil.copytree(world.root, elsewhere)
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", script, str(root / "gl-csm.yml")],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout.strip()
+        for seed, root in (("1", world.root), ("2", elsewhere), ("3", world.root))
+    }
+    assert len(digests) == 1 and len(digests.pop()) == 16
+
+
+def test_a_card_edited_inside_is_restored_although_its_inputs_did_not_change(
+    world: World,
+) -> None:
+    """The digest of the inputs alone would keep a person's edit inside the card: the
+    card's recorded text hash catches it (issue 13, rendering skipped only when both hold)."""
+    world.add("acme", "Acme")
+    world.run()
+    issue = _tracking(world, "acme")
+    edited = issue["description"].replace("| Segment | strategic |", "| Segment | tiny |")
+    world.person().update_issue(ACCOUNTS, issue["iid"], description=edited)
+    outcome, _, stats = world.run()
+    assert (
+        stats.writes == 1 and "| Segment | strategic |" in _tracking(world, "acme")["description"]
+    )
+    _, _, stats = world.run()
+    assert stats.writes == 0

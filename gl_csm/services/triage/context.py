@@ -94,6 +94,18 @@ class TriageContext:
     open_issues: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: The will-churn checklists by account (services/moves/will_churn.py).
     will_churn: dict[str, dict] = field(default_factory=dict)
+    _reminders_by_slug: dict[str, list[dict]] | None = field(default=None, repr=False)
+
+    def reminders_of(self, slug: str) -> list[dict]:
+        """The reminder issues keyed ``SLUG:...``, by key: grouped once per run (a scan
+        of every reminder per account cost a 1,000-account rerun a second)."""
+        if self._reminders_by_slug is None:
+            grouped: dict[str, list[dict]] = {}
+            for key, issue in sorted(self.reminders.items()):
+                grouped.setdefault(key.split(":", 1)[0], []).append(issue)
+            self._reminders_by_slug = grouped
+        return self._reminders_by_slug.get(slug, [])
+
     #: The portfolio history by account, oldest row first (services/triage/history.py).
     history: dict[str, list[HistoryRow]] = field(default_factory=dict)
 

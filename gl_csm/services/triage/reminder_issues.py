@@ -51,12 +51,7 @@ def plan_reminder_issues(
     """Renewal reviews and EBR issues (SPEC 5.2), each created once; returns the open
     reminder issues of the account (for the card)."""
     slug = account.slug
-    prefix = f"{slug}:"
-    open_ones = [
-        issue
-        for key, issue in sorted(ctx.reminders.items())
-        if key.startswith(prefix) and issue.get("state") == "opened"
-    ]
+    open_ones = [issue for issue in ctx.reminders_of(slug) if issue.get("state") == "opened"]
     csm = account.team.csm
     if account.pre_sales or csm is None or account.lifecycle == "churned":
         return open_ones

@@ -14,6 +14,7 @@ needs without reading anything else: the sentiment the bot last saw and since wh
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -22,7 +23,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from gl_csm import markers
+from gl_csm import __version__, markers
 from gl_csm.config import Settings
 from gl_csm.domain.account import Account
 from gl_csm.domain.assessment import Assessment, assess
@@ -275,7 +276,84 @@ def render_card(
     project: Mapping[str, Any] | None,
     extra: CardExtra,
 ) -> str:
-    """The card text between the markers (hidden data included)."""
+    """The card text between the markers (hidden data included).
+
+    The hidden data also records a digest of everything the card is rendered from
+    (``card``) and of the text rendered (``text``): a rerun whose inputs have the same
+    digest, on a card nobody edited, knows the card is unchanged without rendering it
+    (:func:`card_unchanged`; issue 13, rendering was most of a no-op rerun's time).
+    """
+    context, digest = _card_inputs(assessment, settings, project=project, extra=extra)
+    body = render_template(CARD_TEMPLATE, context).rstrip("\n")
+    return body + "\n\n" + _data_comment(_card_data(extra, digest, body))
+
+
+CARD_TEMPLATE = "account_card.md.j2"
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+_DIGESTS = ("card", "text")
+
+
+def _input_data(extra: CardExtra) -> dict[str, Any]:
+    """The hidden data the card is rendered from (a caller that kept the old data
+    hands its digests back: they are not inputs)."""
+    return {k: v for k, v in extra.data.items() if k not in _DIGESTS}
+
+
+def _card_data(extra: CardExtra, digest: str, body: str) -> dict[str, Any]:
+    return {**_input_data(extra), "card": digest, "text": _short_hash(body)}
+
+
+_DIGESTS_RE = re.compile(r'"(?:card|text)":"[0-9a-f]{16}"')
+
+
+def _without_digests(description: str) -> str:
+    return _DIGESTS_RE.sub("", description)
+
+
+def card_unchanged(
+    old: str | None,
+    marker_line: str,
+    assessment: Assessment,
+    settings: Settings,
+    *,
+    project: Mapping[str, Any] | None,
+    extra: CardExtra,
+) -> bool:
+    """Whether :func:`compose_description` would give ``old`` back, known without
+    rendering: the card was rendered from inputs with the same digest, and its text
+    still hashes to what the bot wrote (nobody edited inside the card)."""
+    if not old or old.count(marker_line) != 1:
+        return False
+    prefix = f"{marker_line}\n{CARD_BEGIN}\n"
+    start, end = old.find(prefix), old.find(CARD_END)
+    if start == -1 or end < start + len(prefix) or old[end - 1] != "\n":
+        return False
+    card = old[start + len(prefix) : end - 1]
+    recorded = card_data(card)
+    found = _DATA_RE.search(card)
+    if found is None or not isinstance(recorded.get("card"), str):
+        return False
+    _, digest = _card_inputs(assessment, settings, project=project, extra=extra)
+    if recorded["card"] != digest:
+        return False
+    body = card[: found.start()].rstrip("\n")
+    return card == body + "\n\n" + _data_comment(_card_data(extra, digest, body))
+
+
+def _card_inputs(
+    assessment: Assessment,
+    settings: Settings,
+    *,
+    project: Mapping[str, Any] | None,
+    extra: CardExtra,
+) -> tuple[dict[str, Any], str]:
+    """The card's template context, and the digest of everything it is rendered from:
+    the context, the hidden data, the template's text and the gl-csm version."""
     a = assessment.account
     h = assessment.health
     group_of = {}
@@ -349,10 +427,16 @@ def render_card(
         # SPEC 4: until every box is ticked the card lists the steps left.
         "will_churn_left": None if churn is None else list(churn.left),
     }
-    body = render_template("account_card.md.j2", context).rstrip("\n")
-    if extra.data:
-        body += "\n\n" + _data_comment(extra.data)
-    return body
+    # repr, not JSON: ten times cheaper on the account's dataclasses, and the same in
+    # every process as long as the context holds no set (tested with two hash seeds).
+    data = json.dumps(_input_data(extra), sort_keys=True, separators=(",", ":"))
+    shown = repr(context)
+    if a.source:
+        # Where the registry file sits (a CI checkout, a temporary directory) is not
+        # on the card: it must not move the digest.
+        shown = shown.replace(repr(a.source), "None")
+    inputs = "\0".join((__version__, template_text(CARD_TEMPLATE), shown, data))
+    return context, _short_hash(inputs)
 
 
 def with_issue_iids(extra: CardExtra, old: str | None) -> dict[str, Any]:
@@ -520,8 +604,16 @@ def plan_tracking_issue(
     current_labels = list(existing.get("labels") or [])
     add, remove = label_delta(current_labels, wanted, BOT_SCOPES, taxonomy)
     old_description = existing.get("description") or ""
-    # With pending issues the card will link what this run opens: it changes.
-    changed_card = bool(extra.pending) or describe({}, old_description) != old_description
+    # With pending issues the card will link what this run opens: it changes. Else the
+    # card is rendered (and compared) only when its inputs' digest moved.
+    # A stale digest alone (an input the card does not show changed) is no reason to
+    # write: the texts are compared without them.
+    changed_card = bool(extra.pending) or (
+        not card_unchanged(
+            old_description, marker_line, assessment, settings, project=project, extra=extra
+        )
+        and _without_digests(describe({}, old_description)) != _without_digests(old_description)
+    )
     if not add and not remove and not changed_card:
         return  # the issue already matches: nothing to write
     fields, parts = label_fields(add, remove)
