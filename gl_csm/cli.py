@@ -400,12 +400,26 @@ def templates() -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
+@click.option(
+    "--codequality",
+    "codequality_path",
+    default=None,
+    metavar="FILE",
+    help="Also write the findings as a GitLab Code Quality report (merge request widget).",
+)
 @click.pass_obj
-def templates_check(app: AppContext, fmt: str) -> None:
+def templates_check(app: AppContext, fmt: str, codequality_path: str | None) -> None:
     """Validate every template and render it for every sample account (no GitLab)."""
-    from gl_csm.services.templates_review import check_templates
+    from gl_csm.services.codequality import code_quality
+    from gl_csm.services.templates_review import check_templates, repo_root
 
     result = check_templates(app.settings, app.today)
+    if codequality_path:
+        report = code_quality(result.problems, repo_root(app.settings))
+        try:
+            Path(codequality_path).write_text(json.dumps(report, indent=2), encoding="utf-8")
+        except OSError as exc:
+            raise click.UsageError(f"--codequality {codequality_path}: {exc.strerror}") from None
     click.echo(json.dumps(result.to_json(), indent=2) if fmt == "json" else result.to_text())
     sys.exit(0 if result.ok else 1)
 

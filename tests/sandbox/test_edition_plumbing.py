@@ -70,7 +70,7 @@ def test_embedded_sandbox_follows_gitlab_edition(
     runtime = open_runtime(settings, date(2026, 11, 23), workdir / "sb.json", notice=False)
     assert runtime.sandbox is not None
     assert (runtime.sandbox.edition, runtime.sandbox.search) == ("free", "fulltext")
-    runtime.close()
+    runtime.close()  # releases the state file's lock (one writer per state file)
     config.write_text(config.read_text() + "gitlab_edition: premium\n")
     monkeypatch.setenv("GL_CSM_SANDBOX_SEARCH", "none")
     settings = load_settings(config, environ={})
