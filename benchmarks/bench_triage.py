@@ -292,6 +292,8 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=20)
     parser.add_argument("--rounds", type=int, default=5, help="interleaved no-op reruns")
     args = parser.parse_args()
+    # A terminated benchmark still stops its sandbox servers (the `finally` in bench).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     for n in args.accounts:
         print(json.dumps(bench(n, args.latency_ms, args.rounds)), flush=True)
 

@@ -3,18 +3,27 @@
 GitLab's rules shape this server (doc/user/project/integrations/webhooks.md):
 
 * GitLab.com waits 10 s for an answer, and after 4 consecutive failures it disables the
-  hook (until a test succeeds, for 4xx). So the HTTP thread only checks the secret
+  hook (until a test succeeds, for 4xx). So the HTTP side only checks the secret
   token, decodes and validates the body, de-duplicates and queues: it answers 202 at
-  once, and never 5xx for a payload it can queue (ARCHITECTURE "Dead webhook receiver").
-  A single worker thread then handles the payloads one at a time, each with a fresh
-  runtime like a CLI run, so two reactions never interleave their plans.
+  once, and never 5xx (ARCHITECTURE "Dead webhook receiver"). A single worker thread
+  then handles the payloads one at a time, each with a fresh runtime like a CLI run,
+  so two reactions never interleave their plans.
 * ``X-Gitlab-Token`` carries the secret; it is compared in constant time.
 * A retried delivery carries the same ``Idempotency-Key`` (GitLab 17.4+), else the
   same ``X-Gitlab-Event-UUID``: the last 10,000 keys are remembered and a repeat is
   answered 200 without queueing. Plans are idempotent anyway.
 
-Whatever is lost (a delivery GitLab gave up on, the queue of a stopped server) is caught
-up by the scheduled triage, which re-reads every trigger label.
+The HTTP server is waitress (issue 10; see README "Webhook server"): a production WSGI
+server in pure Python with a fixed thread pool, a bounded number of connections
+(``connection_limit``), idle connections closed after ``channel_timeout``, the body
+limit enforced while the request arrives (``max_request_body_size``, 413 before the
+app reads anything) and TCP_NODELAY on every connection.
+
+The queue is bounded, in payloads and in bytes: when it is full a delivery is still
+answered 202 (a 5xx would count towards disabling the hook) and counted as ``dropped``
+in ``/-/health``; whatever is dropped, or still queued when the server stops, is caught
+up by the scheduled triage, which re-reads every trigger label. A stop finishes the
+payload in hand.
 """
 
 from __future__ import annotations
@@ -25,9 +34,7 @@ import queue
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
 from gl_csm.services.react import PayloadError, parse_event
@@ -36,6 +43,14 @@ SECRET_ENV = "GL_CSM_WEBHOOK_SECRET"
 HEALTH_PATH = "/-/health"
 MAX_BODY = 25 * 1024 * 1024  # GitLab caps webhook payloads at 25 MB by default
 DEDUPE_SIZE = 10_000
+#: Payloads waiting for the worker, and their bytes: what bounds the server's memory.
+QUEUE_MAX = 200
+QUEUE_BYTES = 64 * 1024 * 1024
+#: waitress: HTTP threads (they only validate and queue), open connections, seconds an
+#: idle or stalled connection is kept.
+HTTP_THREADS = 8
+CONNECTION_LIMIT = 1000
+CHANNEL_TIMEOUT = 10
 
 #: Handles one decoded payload; returns the one-line result to log (raises on failure).
 Handler = Callable[[Any], str]
@@ -70,6 +85,8 @@ class WebhookApp:
         *,
         log: TextIO | None = None,
         dedupe_size: int = DEDUPE_SIZE,
+        queue_max: int = QUEUE_MAX,
+        queue_bytes: int = QUEUE_BYTES,
     ) -> None:
         if not secret:
             raise ValueError("a webhook secret is required")
@@ -77,21 +94,30 @@ class WebhookApp:
         self._secret = secret.encode("utf-8")
         self.log_stream = log if log is not None else sys.stderr
         self.dedupe = Dedupe(dedupe_size)
-        self.queue: queue.Queue[tuple[str, Any] | None] = queue.Queue()
+        self.queue: queue.Queue[tuple[str, Any, int]] = queue.Queue(maxsize=queue_max)
+        self.queue_bytes = queue_bytes
         self.processed = 0
         self.failed = 0
+        self.dropped = 0
+        self.left = 0
+        self._queued_bytes = 0
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
         self._worker = threading.Thread(target=self._work, name="gl-csm-react", daemon=True)
 
     # -- lifecycle
     def start(self) -> None:
         self._worker.start()
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """Let the payload in hand finish; what is still queued is left to the schedule."""
-        self.queue.put(None)
+    def stop(self, timeout: float | None = 600.0) -> None:
+        """Let the payload in hand finish (a GitLab request is bounded by its deadline);
+        what is still queued is left to the scheduled triage, and said so."""
+        self._stopping.set()
         if self._worker.is_alive():
             self._worker.join(timeout)
+        self.left = self.queue.qsize()
+        if self.left:
+            self.log(f"stopping: {self.left} queued payload(s) left to the scheduled triage")
 
     @property
     def alive(self) -> bool:
@@ -107,24 +133,42 @@ class WebhookApp:
             return {
                 "status": "ok" if self.alive else "worker stopped",
                 "queued": self.queue.qsize(),
+                "queue_limit": self.queue.maxsize,
                 "processed": self.processed,
                 "failed": self.failed,
+                "dropped": self.dropped,
             }
 
     def log(self, line: str) -> None:
         # One line per payload; never the token or the secret.
         print(f"gl-csm serve: {line}", file=self.log_stream, flush=True)
 
-    def enqueue(self, label: str, data: Any) -> None:
-        self.queue.put((label, data))
+    def enqueue(self, label: str, data: Any, size: int = 0) -> bool:
+        """Queue a payload; False (counted as dropped) when the queue is full, in count
+        or bytes, or the server is stopping: the scheduled triage catches it up."""
+        with self._lock:
+            full = self._queued_bytes + size > self.queue_bytes or self._stopping.is_set()
+            if not full:
+                try:
+                    self.queue.put_nowait((label, data, size))
+                    self._queued_bytes += size
+                except queue.Full:
+                    full = True
+            if full:
+                self.dropped += 1
+        if full:
+            self.log(f"{label}: queue full, dropped (the scheduled triage catches it up)")
+        return not full
 
     # -- the worker
     def _work(self) -> None:
-        while True:
-            item = self.queue.get()
-            if item is None:
-                return
-            label, data = item
+        while not self._stopping.is_set():
+            try:
+                label, data, size = self.queue.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            with self._lock:
+                self._queued_bytes -= size
             try:
                 result = self.handle(data)
             except Exception as exc:  # noqa: BLE001 - one bad payload must not stop the worker
@@ -136,6 +180,92 @@ class WebhookApp:
                     self.processed += 1
                 self.log(f"{label}: {result}")
 
+    # -- the WSGI application (PEP 3333) that waitress serves
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        path = environ.get("PATH_INFO", "")
+        if method == "GET" and path == HEALTH_PATH:
+            doc = self.health()
+            return _answer(start_response, 200 if doc["status"] == "ok" else 503, doc)
+        if method != "POST":
+            return _answer(start_response, 404, {"message": "404 Not Found"})
+        event_name = environ.get("HTTP_X_GITLAB_EVENT", "?")
+        if not self.token_ok(environ.get("HTTP_X_GITLAB_TOKEN")):
+            self.log(f"rejected {event_name}: 401 wrong or missing X-Gitlab-Token")
+            return _answer(start_response, 401, {"message": "401 Unauthorized"})
+        data, size, problem = _read_payload(environ)
+        if problem is not None:
+            self.log(f"rejected {event_name}: 400 {problem}")
+            return _answer(start_response, 400, {"message": problem})
+        key = environ.get("HTTP_IDEMPOTENCY_KEY") or environ.get("HTTP_X_GITLAB_EVENT_UUID")
+        label = _describe(data, key)
+        if key and not self.dedupe.first_time(key):
+            self.log(f"{label}: duplicate delivery, already queued once")
+            return _answer(start_response, 200, {"status": "duplicate"})
+        queued = self.enqueue(label, data, size)
+        return _answer(start_response, 202, {"status": "queued" if queued else "dropped"})
+
+
+def _answer(start_response: Callable[..., Any], status: int, doc: dict[str, Any]) -> list[bytes]:
+    reasons = {200: "OK", 202: "Accepted", 400: "Bad Request", 401: "Unauthorized"}
+    reasons |= {404: "Not Found", 503: "Service Unavailable"}
+    body = json.dumps(doc).encode("utf-8")
+    start_response(
+        f"{status} {reasons[status]}",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+    )
+    return [body]
+
+
+def _check_label_lists(data: Any) -> None:
+    """GitLab sends label lists as lists of objects with a string ``title``
+    (doc/user/project/integrations/webhook_events.md "Issue events"); anything else is
+    a forged or broken body, refused rather than read as "no labels"."""
+    if not isinstance(data, dict) or data.get("object_kind") != "issue":
+        return
+    lists = [("labels", data.get("labels"))]
+    changes = (data.get("changes") or {}).get("labels") or {}
+    lists += [(f"changes.labels.{k}", changes.get(k)) for k in ("previous", "current")]
+    for name, items in lists:
+        if items is None:
+            continue
+        if not isinstance(items, list) or not all(
+            isinstance(i, dict) and isinstance(i.get("title"), str) for i in items
+        ):
+            raise TypeError(f'"{name}" must be a list of labels with a string "title"')
+
+
+def _read_payload(environ: dict[str, Any]) -> tuple[Any, int, str | None]:
+    """The decoded body, its size, or why it is not an Issue Hook payload to queue.
+    Every malformed body is a 400 with the reason: bad JSON, nesting deeper than the
+    parser allows, an integer of more than 4,300 digits, fields of the wrong type."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None, 0, "expected a Content-Length header"
+    if length <= 0:
+        return None, 0, "expected a JSON body (GitLab webhook payload)"
+    if length > MAX_BODY:  # waitress refuses it first (max_request_body_size)
+        return None, 0, f"body of {length} bytes is over {MAX_BODY}"
+    raw = environ["wsgi.input"].read(length)
+    try:
+        data = json.loads(raw)
+    except RecursionError:
+        return None, 0, "expected a JSON body (GitLab webhook payload): nested too deep"
+    except ValueError as exc:  # bad JSON or UTF-8, an integer over 4,300 digits
+        return None, 0, f"expected a JSON body (GitLab webhook payload): {exc}"
+    try:
+        parse_event(data, "request body")
+        _describe(data, None)
+        _check_label_lists(data)
+    except PayloadError as exc:
+        return None, 0, str(exc)
+    except (AttributeError, TypeError, ValueError, KeyError, RecursionError) as exc:
+        return None, 0, f"expected an Issue Hook payload (fields of the right types): {exc}"
+    return data, len(raw), None
+
 
 def _describe(data: Any, key: str | None) -> str:
     """What a log line names: the delivery key and the issue (no secrets in a payload)."""
@@ -144,75 +274,55 @@ def _describe(data: Any, key: str | None) -> str:
     return f"{key or 'no-delivery-key'} {project}#{iid}"
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server_version = "gl-csm"
-    app: WebhookApp  # set on the subclass made by make_server
+class WebhookServer:
+    """waitress serving a WebhookApp, stoppable from another thread (tests, SIGTERM):
+    ``serve_forever`` runs waitress's loop until ``shutdown``, which stops accepting,
+    lets the HTTP threads finish the requests in hand and closes every connection."""
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        """Silence the per-request access log: the app logs one line per payload."""
+    def __init__(self, app: WebhookApp, host: str, port: int) -> None:
+        from waitress.server import create_server
 
-    def _answer(self, status: int, doc: dict[str, Any]) -> None:
-        body = json.dumps(doc).encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self._stop = threading.Event()
+        self._stopped = threading.Event()
+        self.server = create_server(
+            app,
+            host=host,
+            port=port,
+            threads=HTTP_THREADS,
+            connection_limit=CONNECTION_LIMIT,
+            channel_timeout=CHANNEL_TIMEOUT,
+            max_request_body_size=MAX_BODY,
+            backlog=1024,
+            ident="gl-csm",
+            expose_tracebacks=False,
+            clear_untrusted_proxy_headers=True,
+        )
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        if self.path.split("?", 1)[0] == HEALTH_PATH:
-            doc = self.app.health()
-            ok = doc["status"] == "ok"
-            self._answer(HTTPStatus.OK if ok else HTTPStatus.SERVICE_UNAVAILABLE, doc)
-        else:
-            self._answer(HTTPStatus.NOT_FOUND, {"message": "404 Not Found"})
+    @property
+    def server_address(self) -> tuple[str, int]:
+        return str(self.server.effective_host), int(self.server.effective_port)
 
-    def do_POST(self) -> None:  # noqa: N802
-        app = self.app
-        event_name = self.headers.get("X-Gitlab-Event", "?")
-        if not app.token_ok(self.headers.get("X-Gitlab-Token")):
-            app.log(f"rejected {event_name}: 401 wrong or missing X-Gitlab-Token")
-            self._answer(HTTPStatus.UNAUTHORIZED, {"message": "401 Unauthorized"})
-            return
-        data, problem = self._read_json()
-        if problem is not None:
-            app.log(f"rejected {event_name}: 400 {problem}")
-            self._answer(HTTPStatus.BAD_REQUEST, {"message": problem})
-            return
-        key = self.headers.get("Idempotency-Key") or self.headers.get("X-Gitlab-Event-UUID")
-        label = _describe(data, key)
-        if key and not app.dedupe.first_time(key):
-            app.log(f"{label}: duplicate delivery, already queued once")
-            self._answer(HTTPStatus.OK, {"status": "duplicate"})
-            return
-        app.enqueue(label, data)
-        self._answer(HTTPStatus.ACCEPTED, {"status": "queued"})
-
-    def _read_json(self) -> tuple[Any, str | None]:
-        """The decoded body, or why it is not an Issue Hook payload we can queue."""
+    def serve_forever(self) -> None:
+        server = self.server
         try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            return None, "expected a Content-Length header"
-        if length <= 0:
-            return None, "expected a JSON body (GitLab webhook payload)"
-        if length > MAX_BODY:
-            return None, f"body of {length} bytes is over {MAX_BODY}"
-        raw = self.rfile.read(length)
-        try:
-            data = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            return None, f"expected a JSON body (GitLab webhook payload): {exc}"
-        try:
-            parse_event(data, "request body")
-        except PayloadError as exc:
-            return None, str(exc)
-        return data, None
+            while not self._stop.is_set():
+                server.asyncore.loop(timeout=0.2, map=server._map, count=1)
+        finally:
+            server.task_dispatcher.shutdown(cancel_pending=False, timeout=10)
+            for channel in list(server._map.values()):
+                channel.close()
+            self._stopped.set()
+
+    def shutdown(self) -> None:
+        self._stop.set()
+        self._stopped.wait(15)
+
+    def server_close(self) -> None:
+        if not self._stopped.is_set():
+            for channel in list(self.server._map.values()):
+                channel.close()
 
 
-def make_server(app: WebhookApp, host: str, port: int) -> ThreadingHTTPServer:
-    """An HTTP server bound to host:port (port 0: a free one) serving ``app``."""
-    handler = type("WebhookHandler", (_Handler,), {"app": app})
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    return server
+def make_server(app: WebhookApp, host: str, port: int) -> WebhookServer:
+    """The HTTP server bound to host:port (port 0: a free one) serving ``app``."""
+    return WebhookServer(app, host, port)

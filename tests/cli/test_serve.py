@@ -97,7 +97,14 @@ def test_token_queue_dedupe_health_and_effect(served: tuple[World, str, list[str
     assert retry.status_code == 200 and retry.json() == {"status": "duplicate"}
 
     health = _wait(url, lambda d: d["processed"] + d["failed"] >= 1)
-    assert health == {"status": "ok", "queued": 0, "processed": 1, "failed": 0}
+    assert health == {
+        "status": "ok",
+        "queued": 0,
+        "queue_limit": 200,
+        "processed": 1,
+        "failed": 0,
+        "dropped": 0,
+    }
     assert "acme" in markers.index_by_marker(world.issues(TRIAGE, state="opened"), "triage")
     text = "".join(logs)
     assert SECRET not in text and "nope" not in text
@@ -134,6 +141,9 @@ def test_a_failing_payload_is_counted_and_the_worker_goes_on() -> None:
     app.start()
     app.enqueue("a", "boom")
     app.enqueue("b", "fine")
+    deadline = time.monotonic() + 30
+    while app.failed + app.processed < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
     app.stop()
     assert seen == ["boom", "fine"] and (app.failed, app.processed) == (1, 1)
 

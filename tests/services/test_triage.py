@@ -774,3 +774,26 @@ def test_a_card_edited_inside_is_restored_although_its_inputs_did_not_change(
     )
     _, _, stats = world.run()
     assert stats.writes == 0
+
+
+def test_a_noop_rerun_renders_no_card(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 13: on a no-op rerun every card is known unchanged from its digest, whatever
+    the account (issues opened with it, recorded iids, note facts): none is rendered."""
+    from gl_csm.services.triage import tracking
+
+    world.add(
+        "initech", "Initech", **{**RED, "risk": {**RED["risk"], "escalation_requested": True}}
+    )
+    world.add("newco", "New Co", customer_since=D("2026-09-20"), onboarding_completed=None)
+    world.add("acme", "Acme", renewal_date=D("2027-03-31"))
+    world.run()
+    rendered: list[str] = []
+    real = tracking.render_card
+
+    def spy(assessment, *args, **kwargs):  # type: ignore[no-untyped-def]
+        rendered.append(assessment.account.slug)
+        return real(assessment, *args, **kwargs)
+
+    monkeypatch.setattr(tracking, "render_card", spy)
+    _, _, stats = world.run()
+    assert stats.writes == 0 and rendered == []

@@ -610,7 +610,13 @@ def plan_tracking_issue(
     # write: the texts are compared without them.
     changed_card = bool(extra.pending) or (
         not card_unchanged(
-            old_description, marker_line, assessment, settings, project=project, extra=extra
+            old_description,
+            marker_line,
+            assessment,
+            settings,
+            project=project,
+            # The very data describe() renders (the recorded iids merged in).
+            extra=replace(extra, data=with_issue_iids(extra, old_description)),
         )
         and _without_digests(describe({}, old_description)) != _without_digests(old_description)
     )
