@@ -16,8 +16,11 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
+from requests.adapters import BaseAdapter
 
 from gl_csm import markers
 from gl_csm.config import Settings
@@ -200,3 +203,53 @@ def test_lifecycle_makes_everything_once(
     lifecycle(life)
     check_once(life)
     final_rerun_writes_nothing(life)
+
+
+class ProxyAdapter(BaseAdapter):
+    """A reverse proxy: the bot talks to ``front``; GitLab behind it knows itself as
+    ``back`` (its external_url), so every web_url it returns names ``back``."""
+
+    def __init__(self, inner: BaseAdapter, front: str, back: str) -> None:
+        super().__init__()
+        self.inner, self.front, self.back = inner, front, back
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        request.url = (request.url or "").replace(self.front, self.back, 1)
+        return self.inner.send(request, **kwargs)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_links_are_the_same_whatever_url_the_bot_uses(workdir: Path, settings: Settings) -> None:
+    """Issue 8 item 6: links come from GitLab's web_url (doc/api/projects.md, issues.md:
+    `web_url` is the instance's external URL), not from the URL gl-csm uses; a run
+    through a proxy after a direct one writes nothing."""
+    life = Life(workdir, settings, "free", "none")
+    direct = "https://gitlab.example.com"
+    life.gw = Gateway.for_transport(SandboxAdapter(life.sandbox), url=direct)
+    _apply(life.gw, plan_setup(life.gw, life.settings))
+    for slug in ("tyrell", "soylent"):
+        _apply(life.gw, plan_onboard(life.gw, life.settings, slug, TODAY))
+    life.triage()
+    _apply(life.gw, plan_disengage(life.gw, life.settings, "soylent", TODAY))
+    life.triage()  # a day's second run: the cards settle (see test_lifecycle above)
+    assert life.writes_of(life.triage) == 0  # settled: what follows is the URL alone
+    checklist = life.bot_issue(ACCOUNTS, "disengage", "soylent")["description"]
+    assert f"{direct}/account-management/customers/soylent" in checklist
+
+    front = "http://proxy.internal:8080"
+    life.gw = Gateway.for_transport(
+        ProxyAdapter(SandboxAdapter(life.sandbox), front, direct), url=front
+    )
+    life.gw._create_wait_max = 0.0
+
+    def again() -> None:
+        life.triage()
+        for slug in ("tyrell", "soylent"):
+            _apply(life.gw, plan_onboard(life.gw, life.settings, slug, TODAY))
+        _apply(life.gw, plan_disengage(life.gw, life.settings, "soylent", TODAY))
+
+    assert life.writes_of(again) == 0
+    texts = [i["description"] or "" for i in life.gw.issues(ACCOUNTS, state="all")]
+    assert texts and not any(front in t for t in texts)

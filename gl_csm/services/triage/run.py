@@ -216,6 +216,7 @@ def plan_triage(
             history=history.grouped(),
             will_churn=markers.index_by_marker(account_issues, WILL_CHURN),
         )
+    ctx.accounts_project = internal["accounts"]
     assessments: dict[str, Assessment] = {}
     for account in registry.accounts:
         signals, _ = signals_of(ctx.tracking.get(account.slug), settings)
