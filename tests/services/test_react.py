@@ -73,10 +73,12 @@ def test_triage_needed_triages_the_account_now_and_a_second_delivery_writes_noth
     _, again, writes = _react(world, payload)
     assert writes == 0 and again.changes == []
     # ... and the scheduled run agrees with what react did; it only records the
-    # account's change in the portfolio history (react leaves that to it).
+    # account's change in the portfolio history and brings the CSM's priority review
+    # (its book: acme's health) up to date (react leaves both to it).
     scheduled, _, stats = world.run()
-    assert [c.action for c in scheduled.changes] == ["commit-history"]
-    assert stats.writes == 1
+    assert [c.action for c in scheduled.changes] == ["update-issue", "commit-history"]
+    assert "priority-review" in scheduled.changes[0].target
+    assert stats.writes == 2
 
 
 def test_sentiment_label_triages_now(world: World) -> None:

@@ -730,6 +730,14 @@ def plan_tracking_and_registry(
     from gl_csm.services.lookup import find_tracking
 
     tracking = find_tracking(gateway, settings, account, iid=tracking_iid)
+    assessment = None
+    if tracking is not None:
+        # Labels as the daily triage computes them (with the labels people set, SPEC 4);
+        # the card text stays the triage's (plan_tracking_issue card=False).
+        from gl_csm.domain.assessment import assess
+        from gl_csm.services.triage.run import signals_of
+
+        assessment = assess(account, settings.rules, today, signals_of(tracking, settings)[0])
     plan_tracking_issue(
         plan,
         gateway,
@@ -739,6 +747,8 @@ def plan_tracking_and_registry(
         existing=tracking,
         project=card_project,
         users=UserIds(users.ids),
+        assessment=assessment,
+        card=tracking is None,
     )
     if account.project != path and account.source:
         plan.add(

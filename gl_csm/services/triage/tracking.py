@@ -549,8 +549,13 @@ def plan_tracking_issue(
     assessment: Assessment | None = None,
     extra: CardExtra | None = None,
     users: UserIds | None = None,
+    card: bool = True,
 ) -> None:
     """Add the create-or-update change of the account's tracking issue to ``plan``.
+
+    ``card=False`` (onboard, promote on an existing issue): only the labels of the
+    bot's scopes; the card text is the daily triage's, which renders it with everything
+    it knows (links, due dates), so the two never rewrite each other's card.
 
     ``existing`` is the tracking issue as listed (found by marker), or None;
     ``project`` the collaboration project (for its link), or None. An update is
@@ -608,8 +613,9 @@ def plan_tracking_issue(
     # card is rendered (and compared) only when its inputs' digest moved.
     # A stale digest alone (an input the card does not show changed) is no reason to
     # write: the texts are compared without them.
-    changed_card = bool(extra.pending) or (
-        not card_unchanged(
+    changed_card = card and (
+        bool(extra.pending)
+        or not card_unchanged(
             old_description,
             marker_line,
             assessment,
@@ -618,7 +624,6 @@ def plan_tracking_issue(
             # The very data describe() renders (the recorded iids merged in).
             extra=replace(extra, data=with_issue_iids(extra, old_description)),
         )
-        and _without_digests(describe({}, old_description)) != _without_digests(old_description)
     )
     if not add and not remove and not changed_card:
         return  # the issue already matches: nothing to write
