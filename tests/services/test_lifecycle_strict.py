@@ -253,3 +253,31 @@ def test_links_are_the_same_whatever_url_the_bot_uses(workdir: Path, settings: S
     assert life.writes_of(again) == 0
     texts = [i["description"] or "" for i in life.gw.issues(ACCOUNTS, state="all")]
     assert texts and not any(front in t for t in texts)
+
+
+@pytest.mark.parametrize("edition", ["free", "premium"])
+def test_scoped_label_conflict_last_added_wins(
+    workdir: Path, settings: Settings, edition: str
+) -> None:
+    """SPEC 7.1: Free keeps `sentiment::green` and `sentiment::red` both
+    (ee/app/services/ee/issuable_base_service.rb: exclusivity is Premium); the bot keeps
+    the one a person added last (doc/api/resource_label_events.md) and removes the
+    other. On Premium GitLab already did, and no label event is read."""
+    life = Life(workdir, settings, edition, "fulltext")
+    _apply(life.gw, plan_setup(life.gw, life.settings))
+    life.triage()
+    tracking = life.bot_issue(ACCOUNTS, "tracking", "umbrella")
+    for label in ("sentiment::green", "sentiment::red"):
+        life.gw.update_issue(ACCOUNTS, tracking["iid"], add_labels=label)
+    both = life.gw.issue(ACCOUNTS, tracking["iid"])["labels"]
+    assert ("sentiment::green" in both) == (edition == "free")
+
+    life.triage()
+    labels = life.gw.issue(ACCOUNTS, tracking["iid"])["labels"]
+    assert "sentiment::red" in labels and "sentiment::green" not in labels
+    assert "health::red" in labels  # SPEC 4: the label's red sentiment makes it red
+    log = [path for _, path in life.sandbox.request_log]
+    assert any("resource_label_events" in p for p in log) == (edition == "free")
+    life.triage()  # the triage issue opened by the red sentiment settles (same day)
+    assert life.writes_of(life.triage) == 0
+    assert "sentiment::green" not in life.gw.issue(ACCOUNTS, tracking["iid"])["labels"]
