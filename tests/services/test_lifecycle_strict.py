@@ -281,3 +281,41 @@ def test_scoped_label_conflict_last_added_wins(
     life.triage()  # the triage issue opened by the red sentiment settles (same day)
     assert life.writes_of(life.triage) == 0
     assert "sentiment::green" not in life.gw.issue(ACCOUNTS, tracking["iid"])["labels"]
+
+
+@pytest.mark.parametrize(
+    "stale",
+    [
+        "account-management/pre-sales/tyrell",  # the old path: GitLab's redirect
+        "account-management/pre-sales/tyrell-corp",  # never existed: found by slug
+    ],
+)
+def test_a_stale_project_path_is_followed_and_corrected(
+    workdir: Path, settings: Settings, stale: str
+) -> None:
+    """Issue 8 item 5: after a transfer whose registry write-back was never committed,
+    the API finds the project by its old path (app/models/concerns/routable.rb,
+    follow_redirects), else the bot looks in both collaboration groups; never a second
+    customer project (dry run included); verify, promote and handoff work on it."""
+    from gl_csm.services.collaboration.verify import plan_verify
+
+    life = Life(workdir, settings, "free", "none")
+    gw, st = life.gw, life.settings
+    _apply(gw, plan_setup(gw, st))
+    _apply(gw, plan_onboard(gw, st, "tyrell", TODAY))
+    life.paid("tyrell")
+    _apply(gw, plan_promote(gw, st, "tyrell", TODAY))
+    file = workdir / "accounts" / "tyrell.yml"
+    moved = "account-management/customers/tyrell"
+    assert f"project: {moved}" in file.read_text()
+    file.write_text(file.read_text().replace(f"project: {moved}", f"project: {stale}"))
+
+    dry = plan_onboard(gw, st, "tyrell", TODAY)
+    assert "create-project" not in [c.action for c in dry.changes]
+    assert [c.detail for c in dry.changes if c.action == "update-registry"] == [f"project: {moved}"]
+    assert plan_verify(gw, st, "tyrell", TODAY).project == moved
+    _apply(gw, plan_handoff(gw, st, "tyrell", "erin", TODAY))
+    assert f"project: {moved}" in file.read_text()
+    assert plan_promote(gw, st, "tyrell", TODAY).changes == []
+    projects = gw.list("/groups/account-management%2Fpre-sales/projects", "list")
+    assert projects == []
