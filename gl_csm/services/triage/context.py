@@ -26,6 +26,20 @@ def day_of(iso: str | None) -> date | None:
     return date.fromisoformat(iso[:10]) if iso else None
 
 
+def opened_day(issue: Mapping[str, Any] | None, today: date) -> date:
+    """The day a bot issue was opened, on the bot's calendar.
+
+    The run that opens an issue dates it ``today`` (its due date, the card's "since"),
+    before GitLab has stamped ``created_at``. GitLab's clock can be a day ahead of the
+    bot's ``today`` (a run near midnight, ``--today`` for a past day, a skewed clock):
+    taking that stamp as is would move the due date on the next run of the same day and
+    break SPEC 5 ("a second run on the same day with unchanged inputs writes nothing").
+    An issue cannot have been opened after the bot's today, so the stamp is capped.
+    """
+    stamped = day_of((issue or {}).get("created_at"))
+    return today if stamped is None else min(stamped, today)
+
+
 class MilestoneIds:
     """Milestone ids of one project by title, listed once and created when missing,
     lazily inside the changes that need them (a no-op run reads none)."""

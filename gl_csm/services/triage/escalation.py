@@ -19,8 +19,8 @@ from gl_csm.services.triage.context import (
     ESCALATION_NOTE,
     TRIAGE,
     TriageContext,
-    day_of,
     drivers,
+    opened_day,
 )
 from gl_csm.services.triage.tracking import issue_link, money, render_template, tracking_link
 from gl_csm.templates import Trusted, mention, safe_title
@@ -191,7 +191,7 @@ def _plan_open_escalation(
             "account no longer red: ask the closure questions",
         )
         return issue, severity
-    opened = day_of(issue.get("created_at")) or today
+    opened = opened_day(issue, today)
     last = open_issue.last_person
     due = escalation_update(severity, opened, last, today, settings.rules)
     if due is not None:

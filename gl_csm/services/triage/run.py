@@ -61,6 +61,7 @@ from gl_csm.services.triage.context import (
     TRIAGE,
     MilestoneIds,
     TriageContext,
+    opened_day,
     score_of,
 )
 from gl_csm.services.triage.escalation import plan_escalation
@@ -407,8 +408,10 @@ def _plan_account(
         for m in (h.measures if h else ())
     ]
     # Since when the account is in triage (the report's "days in triage").
-    opened = (triage_issue or {}).get("created_at")
-    row["triage_since"] = opened[:10] if opened else (today.isoformat() if row["triage"] else None)
+    since_day = opened_day(triage_issue, today) if triage_issue else None
+    row["triage_since"] = (
+        since_day.isoformat() if since_day else (today.isoformat() if row["triage"] else None)
+    )
 
     # 3. escalation issue (SPEC 5.0)
     escalation_issue, severity = plan_escalation(

@@ -26,8 +26,8 @@ from gl_csm.services.triage.context import (
     TRIAGE_NOTE,
     TRIAGE_SCOPES,
     TriageContext,
-    day_of,
     drivers,
+    opened_day,
     score_of,
 )
 from gl_csm.services.triage.playbooks import playbooks
@@ -284,7 +284,7 @@ def _plan_open_triage_issue(
             "triage::resolved on a still-red account: refused, with why",
         )
 
-    opened = day_of(issue.get("created_at")) or today
+    opened = opened_day(issue, today)
     last = open_issue.last_person
     at = at_risk_update(opened, last, account.renewal_date, today, settings.rules)
     exit_ready = not a.needs_triage and notify.color == "green"
