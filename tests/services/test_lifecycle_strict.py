@@ -233,8 +233,9 @@ def test_links_are_the_same_whatever_url_the_bot_uses(workdir: Path, settings: S
         _apply(life.gw, plan_onboard(life.gw, life.settings, slug, TODAY))
     life.triage()
     _apply(life.gw, plan_disengage(life.gw, life.settings, "soylent", TODAY))
-    life.triage()  # a day's second run: the cards settle (see test_lifecycle above)
-    assert life.writes_of(life.triage) == 0  # settled: what follows is the URL alone
+    # SPEC 5: the checklist iid disengage recorded in the card does not make the next
+    # triage rewrite it; what follows is the URL alone.
+    assert life.writes_of(life.triage) == 0
     checklist = life.bot_issue(ACCOUNTS, "disengage", "soylent")["description"]
     assert f"{direct}/account-management/customers/soylent" in checklist
 
@@ -278,7 +279,8 @@ def test_scoped_label_conflict_last_added_wins(
     assert "health::red" in labels  # SPEC 4: the label's red sentiment makes it red
     log = [path for _, path in life.sandbox.request_log]
     assert any("resource_label_events" in p for p in log) == (edition == "free")
-    life.triage()  # the triage issue opened by the red sentiment settles (same day)
+    # SPEC 5: the triage issue opened by the red sentiment is not rewritten on a second
+    # run of the same day (its due date and "since" are dated by the bot's day).
     assert life.writes_of(life.triage) == 0
     assert "sentiment::green" not in life.gw.issue(ACCOUNTS, tracking["iid"])["labels"]
 
@@ -319,3 +321,38 @@ def test_a_stale_project_path_is_followed_and_corrected(
     assert plan_promote(gw, st, "tyrell", TODAY).changes == []
     projects = gw.list("/groups/account-management%2Fpre-sales/projects", "list")
     assert projects == []
+
+
+@pytest.mark.parametrize("ahead_days", [0, 1, 6])
+def test_second_run_after_a_triage_issue_opens_writes_nothing(
+    workdir: Path, settings: Settings, ahead_days: int
+) -> None:
+    """SPEC 5: "A second run on the same day with unchanged inputs writes nothing", also
+    when GitLab's clock (which stamps ``created_at``, doc/api/issues.md) is ahead of the
+    bot's day (a run near midnight, ``--today``): the triage issue's due date and the
+    card's "in triage since" are dated by the bot's day on both runs."""
+    import datetime as dt
+
+    life = Life(workdir, settings, "free", "none")
+    gitlab_now = dt.datetime.combine(TODAY + dt.timedelta(days=ahead_days), dt.time(0, 5))
+    life.sandbox.store.clock = lambda: gitlab_now.replace(tzinfo=dt.UTC)
+    _apply(life.gw, plan_setup(life.gw, life.settings))
+    life.triage()
+    tracking = life.bot_issue(ACCOUNTS, "tracking", "umbrella")
+    life.gw.update_issue(ACCOUNTS, tracking["iid"], add_labels="sentiment::red")
+    opened = life.writes_of(life.triage)
+    triage = life.bot_issue(TRIAGE, "triage", "umbrella", state="opened")
+    assert opened > 0 and triage["created_at"][:10] == gitlab_now.date().isoformat()
+    assert life.writes_of(life.triage) == 0
+
+
+def test_opened_day_is_never_after_the_bots_day() -> None:
+    """The day a bot issue was opened, on the bot's calendar (context.opened_day)."""
+    import datetime as dt
+
+    from gl_csm.services.triage.context import opened_day
+
+    day = dt.date(2026, 11, 23)
+    assert opened_day({"created_at": "2026-11-24T00:05:00Z"}, day) == day
+    assert opened_day({"created_at": "2026-11-20T23:59:00Z"}, day) == dt.date(2026, 11, 20)
+    assert opened_day({}, day) == day and opened_day(None, day) == day

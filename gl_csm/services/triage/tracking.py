@@ -429,7 +429,13 @@ def _card_inputs(
     }
     # repr, not JSON: ten times cheaper on the account's dataclasses, and the same in
     # every process as long as the context holds no set (tested with two hash seeds).
-    data = json.dumps(_input_data(extra), sort_keys=True, separators=(",", ":"))
+    # The recorded iids are not rendered: a disengage or handoff that records its
+    # checklist (with_recorded_issue) must not move the digest, or the next triage
+    # rewrites an unchanged card. card_unchanged still compares the hidden data itself.
+    from gl_csm.services.lookup import ISSUES_KEY
+
+    rendered_from = {k: v for k, v in _input_data(extra).items() if k != ISSUES_KEY}
+    data = json.dumps(rendered_from, sort_keys=True, separators=(",", ":"))
     shown = repr(context)
     if a.source:
         # Where the registry file sits (a CI checkout, a temporary directory) is not
