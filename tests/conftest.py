@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from gl_csm.config import Settings, load_settings
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.runtime import seed_sandbox
 from gl_csm.sandbox import Sandbox, SandboxAdapter
+from gl_csm.templates import _template_source
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 23)
@@ -45,6 +47,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="Rewrite tests/golden/files/ from what gl-csm renders now (review the diff).",
     )
+
+
+def templates_copied_into(workdir: Path) -> Iterator[Path]:
+    """For a fixture (``yield from``): the repository's project and issue templates
+    copied into ``workdir`` (the CS-ops working tree), the template cache cleared before
+    and after so no other test sees these files."""
+    for folder in ("project_templates", "issue_templates"):
+        shutil.copytree(ROOT / folder, workdir / folder)
+    _template_source.cache_clear()
+    yield workdir
+    _template_source.cache_clear()
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from gl_csm.sandbox import editions, entities
-from gl_csm.sandbox.errors import ApiError, forbidden, missing, not_found
+from gl_csm.sandbox.errors import ApiError, exactly_one_missing, forbidden, missing, not_found
 from gl_csm.sandbox.labels_model import visible_labels
 from gl_csm.sandbox.pagination import paginate
 from gl_csm.sandbox.request import ApiRequest, Reply
@@ -181,10 +181,7 @@ def post_list(store: Store, req: ApiRequest, id: str, board_id: str) -> Any:
     types = ("label_id", *_LICENSED_LISTS)
     given = [k for k in types if req.has(k)]
     if not given:
-        raise ApiError(
-            400,
-            {"error": f"{', '.join(types)} are missing, exactly one parameter must be provided"},
-        )
+        raise exactly_one_missing(*types)
     if len(given) > 1:
         raise ApiError(400, {"error": f"{', '.join(given)} are mutually exclusive"})
     kind = given[0]

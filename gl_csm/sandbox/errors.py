@@ -42,6 +42,22 @@ def missing(*names: str) -> ApiError:
     return ApiError(400, {"error": ", ".join(f"{n} is missing" for n in names)})
 
 
+def at_least_one_missing(*names: str) -> ApiError:
+    """400 from Grape's ``at_least_one_of`` when none is given:
+    ``{"error": "a, b are missing, at least one parameter must be provided"}``."""
+    return ApiError(
+        400, {"error": f"{', '.join(names)} are missing, at least one parameter must be provided"}
+    )
+
+
+def exactly_one_missing(*names: str) -> ApiError:
+    """400 from Grape's ``exactly_one_of`` when none is given:
+    ``{"error": "a, b are missing, exactly one parameter must be provided"}``."""
+    return ApiError(
+        400, {"error": f"{', '.join(names)} are missing, exactly one parameter must be provided"}
+    )
+
+
 def invalid(name: str) -> ApiError:
     """400 from Grape for a value outside ``values:``: ``x does not have a valid value``."""
     return ApiError(400, {"error": f"{name} does not have a valid value"})

@@ -15,7 +15,7 @@ import datetime as dt
 from typing import Any
 
 from gl_csm.sandbox import entities
-from gl_csm.sandbox.errors import ApiError, bad_request, forbidden, not_found
+from gl_csm.sandbox.errors import at_least_one_missing, bad_request, forbidden, not_found
 from gl_csm.sandbox.fulltext import search_filter
 from gl_csm.sandbox.issuables import (
     MAX_DESCRIPTION,
@@ -189,13 +189,7 @@ def put_issue(store: Store, req: ApiRequest, id: str, iid: str) -> Any:
     issue = find_issue(project, iid)
     writable(project, req)
     if not any(req.has(k) for k in _UPDATE_KEYS):
-        raise ApiError(
-            400,
-            {
-                "error": ", ".join(_UPDATE_KEYS) + " are missing, at least one "
-                "parameter must be provided"
-            },
-        )
+        raise at_least_one_missing(*_UPDATE_KEYS)
     params = common_params(store, project, req)
     description = _description(req)
     if description is not None:

@@ -11,7 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 from gl_csm.sandbox import entities
-from gl_csm.sandbox.errors import ApiError, bad_request, conflict, forbidden, missing, not_found
+from gl_csm.sandbox.errors import (
+    at_least_one_missing,
+    bad_request,
+    conflict,
+    exactly_one_missing,
+    forbidden,
+    missing,
+    not_found,
+)
 from gl_csm.sandbox.labels_model import (
     create_label,
     group_labels,
@@ -81,13 +89,7 @@ def _create(store: Store, req: ApiRequest, visible: list[Record], **owner: int) 
 
 def _update(store: Store, req: ApiRequest, label: Record, siblings: list[Record]) -> Record:
     if not any(req.has(k) for k in _UPDATE_KEYS):
-        raise ApiError(
-            400,
-            {
-                "error": "new_name, color, description, priority are missing, "
-                "at least one parameter must be provided"
-            },
-        )
+        raise at_least_one_missing(*_UPDATE_KEYS)
     if req.has("new_name"):
         new_name = req.required_str("new_name")
         _check_title(new_name)
@@ -145,9 +147,7 @@ def put_project_label_by_param(store: Store, req: ApiRequest, id: str) -> Any:
     project = store.project(id)
     ref = req.str("label_id") or req.str("name")
     if not ref:
-        raise ApiError(
-            400, {"error": "label_id, name are missing, exactly one parameter must be provided"}
-        )
+        raise exactly_one_missing("label_id", "name")
     return _put_project_label(store, req, project, ref)
 
 
@@ -200,7 +200,5 @@ def put_group_label_by_param(store: Store, req: ApiRequest, id: str) -> Any:
     group = store.group(id)
     ref = req.str("label_id") or req.str("name")
     if not ref:
-        raise ApiError(
-            400, {"error": "label_id, name are missing, exactly one parameter must be provided"}
-        )
+        raise exactly_one_missing("label_id", "name")
     return _put_group_label(store, req, group, ref)

@@ -11,7 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from gl_csm.sandbox import entities
-from gl_csm.sandbox.errors import ApiError, bad_request, conflict, invalid, missing, not_found
+from gl_csm.sandbox.errors import (
+    bad_request,
+    conflict,
+    exactly_one_missing,
+    invalid,
+    missing,
+    not_found,
+)
 from gl_csm.sandbox.pagination import paginate
 from gl_csm.sandbox.permissions import HUMAN_ACCESS, highest_group_member
 from gl_csm.sandbox.request import ApiRequest, Reply
@@ -113,9 +120,7 @@ def _create(store: Store, req: ApiRequest, kind: str, ident: str) -> Any:
     holder = _holder(store, kind, ident)
     names = [n for n in ("access_level",) if not req.has(n)]
     if not req.has("user_id") and not req.has("username"):
-        raise ApiError(
-            400, {"error": "user_id, username are missing, exactly one parameter must be provided"}
-        )
+        raise exactly_one_missing("user_id", "username")
     if names:
         raise missing(*names)
     level = _level(req)

@@ -15,7 +15,7 @@ import hashlib
 from typing import Any
 
 from gl_csm.sandbox import entities
-from gl_csm.sandbox.errors import ApiError, bad_request, missing, not_found
+from gl_csm.sandbox.errors import ApiError, at_least_one_missing, bad_request, missing, not_found
 from gl_csm.sandbox.fulltext import search_filter
 from gl_csm.sandbox.issuables import (
     MAX_TITLE,
@@ -248,13 +248,7 @@ def put_mr(store: Store, req: ApiRequest, id: str, iid: str) -> Any:
     project, mr = _mr(store, id, iid)
     writable(project, req)
     if not any(req.has(k) for k in _MR_UPDATE_KEYS):
-        raise ApiError(
-            400,
-            {
-                "error": ", ".join(_MR_UPDATE_KEYS) + " are missing, at least one parameter "
-                "must be provided"
-            },
-        )
+        raise at_least_one_missing(*_MR_UPDATE_KEYS)
     params = common_params(store, project, req)
     if req.has("description"):
         params["description"] = req.str("description") or ""

@@ -18,7 +18,7 @@ from gl_csm.services.collaboration.promote import plan_promote
 from gl_csm.services.react import react
 from gl_csm.services.setup import plan_setup
 from tests.conftest import TODAY
-from tests.services.onboarding_support import NEW_PROSPECT, add_account
+from tests.services.onboarding_support import NEW_PROSPECT, add_account, onboard_prospect
 from tests.services.react_support import issue_hook
 
 ACCOUNTS = "customer-success/accounts"
@@ -28,10 +28,7 @@ PAID = f"customer_since: {(TODAY - timedelta(days=3)).isoformat()}\n"
 
 @pytest.fixture
 def onboarded(gateway: Gateway, settings: Settings, workdir: Path) -> Path:
-    assert plan_setup(gateway, settings).apply(gateway).exit_code == 0
-    registry = add_account(workdir, "initrode", NEW_PROSPECT)
-    assert plan_onboard(gateway, settings, "initrode", TODAY).apply(gateway).exit_code == 0
-    return registry
+    return onboard_prospect(gateway, settings, workdir)
 
 
 def _point_at(registry: Path, project: str) -> None:

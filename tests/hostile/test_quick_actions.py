@@ -6,7 +6,6 @@ The sandbox's extractor is a port of GitLab's (lib/gitlab/quick_actions/extracto
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -17,8 +16,8 @@ from gl_csm.gitlab.gateway import Gateway
 from gl_csm.sandbox import Sandbox
 from gl_csm.sandbox.quick_actions import extract
 from gl_csm.services.templates_review import PREVIEW_KIND, plan_mr_preview
-from gl_csm.templates import ZWSP, _template_source, inert_commands
-from tests.conftest import ROOT, TODAY
+from gl_csm.templates import ZWSP, inert_commands
+from tests.conftest import TODAY, templates_copied_into
 
 PROJECT = "customer-success/accounts"
 QUESTION = "project_templates/enterprise/issue_templates/Question.md.j2"
@@ -57,11 +56,7 @@ def test_inert_commands_keeps_every_line_and_runs_none() -> None:
 
 @pytest.fixture
 def repo(workdir: Path) -> Path:
-    for folder in ("project_templates", "issue_templates"):
-        shutil.copytree(ROOT / folder, workdir / folder)
-    _template_source.cache_clear()
-    yield workdir
-    _template_source.cache_clear()
+    yield from templates_copied_into(workdir)
 
 
 def test_preview_of_a_hostile_template_changes_nothing_on_the_mr(

@@ -8,7 +8,6 @@ note, writes nothing on a rerun and updates the note after a later push.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +17,7 @@ from gl_csm.config import Settings
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.sandbox import Sandbox
 from gl_csm.services.templates_review import plan_mr_preview
-from gl_csm.templates import _template_source
-from tests.conftest import ROOT, TODAY
+from tests.conftest import ROOT, TODAY, templates_copied_into
 from tests.sandbox.conftest import Http
 
 PROJECT = "customer-success/accounts"
@@ -28,11 +26,7 @@ P = "/projects/customer-success%2Faccounts"
 
 @pytest.fixture
 def templates(workdir: Path) -> Any:
-    for folder in ("project_templates", "issue_templates"):
-        shutil.copytree(ROOT / folder, workdir / folder)
-    _template_source.cache_clear()
-    yield workdir
-    _template_source.cache_clear()
+    yield from templates_copied_into(workdir)
 
 
 def _commit(http: Http, branch: str, action: str, path: str, text: str, **extra: Any) -> None:

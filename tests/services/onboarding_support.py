@@ -9,8 +9,12 @@ from typing import Any
 import requests
 from requests.adapters import BaseAdapter
 
+from gl_csm.config import Settings
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.sandbox import Sandbox, SandboxAdapter
+from gl_csm.services.collaboration.onboard import plan_onboard
+from gl_csm.services.setup import plan_setup
+from tests.conftest import TODAY
 
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -45,6 +49,15 @@ project: null   # filled by onboard
 def add_account(workdir: Path, slug: str, text: str) -> Path:
     path = workdir / "accounts" / f"{slug}.yml"
     path.write_text(text)
+    return path
+
+
+def onboard_prospect(gateway: Gateway, settings: Settings, workdir: Path) -> Path:
+    """Setup, then Initrode (NEW_PROSPECT) added and onboarded in pre-sales; returns its
+    registry file."""
+    assert plan_setup(gateway, settings).apply(gateway).exit_code == 0
+    path = add_account(workdir, "initrode", NEW_PROSPECT)
+    assert plan_onboard(gateway, settings, "initrode", TODAY).apply(gateway).exit_code == 0
     return path
 
 

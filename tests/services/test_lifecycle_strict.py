@@ -16,8 +16,11 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
+from requests.adapters import BaseAdapter
 
 from gl_csm import markers
 from gl_csm.config import Settings
@@ -200,3 +203,119 @@ def test_lifecycle_makes_everything_once(
     lifecycle(life)
     check_once(life)
     final_rerun_writes_nothing(life)
+
+
+class ProxyAdapter(BaseAdapter):
+    """A reverse proxy: the bot talks to ``front``; GitLab behind it knows itself as
+    ``back`` (its external_url), so every web_url it returns names ``back``."""
+
+    def __init__(self, inner: BaseAdapter, front: str, back: str) -> None:
+        super().__init__()
+        self.inner, self.front, self.back = inner, front, back
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        request.url = (request.url or "").replace(self.front, self.back, 1)
+        return self.inner.send(request, **kwargs)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_links_are_the_same_whatever_url_the_bot_uses(workdir: Path, settings: Settings) -> None:
+    """Issue 8 item 6: links come from GitLab's web_url (doc/api/projects.md, issues.md:
+    `web_url` is the instance's external URL), not from the URL gl-csm uses; a run
+    through a proxy after a direct one writes nothing."""
+    life = Life(workdir, settings, "free", "none")
+    direct = "https://gitlab.example.com"
+    life.gw = Gateway.for_transport(SandboxAdapter(life.sandbox), url=direct)
+    _apply(life.gw, plan_setup(life.gw, life.settings))
+    for slug in ("tyrell", "soylent"):
+        _apply(life.gw, plan_onboard(life.gw, life.settings, slug, TODAY))
+    life.triage()
+    _apply(life.gw, plan_disengage(life.gw, life.settings, "soylent", TODAY))
+    life.triage()  # a day's second run: the cards settle (see test_lifecycle above)
+    assert life.writes_of(life.triage) == 0  # settled: what follows is the URL alone
+    checklist = life.bot_issue(ACCOUNTS, "disengage", "soylent")["description"]
+    assert f"{direct}/account-management/customers/soylent" in checklist
+
+    front = "http://proxy.internal:8080"
+    life.gw = Gateway.for_transport(
+        ProxyAdapter(SandboxAdapter(life.sandbox), front, direct), url=front
+    )
+    life.gw._create_wait_max = 0.0
+
+    def again() -> None:
+        life.triage()
+        for slug in ("tyrell", "soylent"):
+            _apply(life.gw, plan_onboard(life.gw, life.settings, slug, TODAY))
+        _apply(life.gw, plan_disengage(life.gw, life.settings, "soylent", TODAY))
+
+    assert life.writes_of(again) == 0
+    texts = [i["description"] or "" for i in life.gw.issues(ACCOUNTS, state="all")]
+    assert texts and not any(front in t for t in texts)
+
+
+@pytest.mark.parametrize("edition", ["free", "premium"])
+def test_scoped_label_conflict_last_added_wins(
+    workdir: Path, settings: Settings, edition: str
+) -> None:
+    """SPEC 7.1: Free keeps `sentiment::green` and `sentiment::red` both
+    (ee/app/services/ee/issuable_base_service.rb: exclusivity is Premium); the bot keeps
+    the one a person added last (doc/api/resource_label_events.md) and removes the
+    other. On Premium GitLab already did, and no label event is read."""
+    life = Life(workdir, settings, edition, "fulltext")
+    _apply(life.gw, plan_setup(life.gw, life.settings))
+    life.triage()
+    tracking = life.bot_issue(ACCOUNTS, "tracking", "umbrella")
+    for label in ("sentiment::green", "sentiment::red"):
+        life.gw.update_issue(ACCOUNTS, tracking["iid"], add_labels=label)
+    both = life.gw.issue(ACCOUNTS, tracking["iid"])["labels"]
+    assert ("sentiment::green" in both) == (edition == "free")
+
+    life.triage()
+    labels = life.gw.issue(ACCOUNTS, tracking["iid"])["labels"]
+    assert "sentiment::red" in labels and "sentiment::green" not in labels
+    assert "health::red" in labels  # SPEC 4: the label's red sentiment makes it red
+    log = [path for _, path in life.sandbox.request_log]
+    assert any("resource_label_events" in p for p in log) == (edition == "free")
+    life.triage()  # the triage issue opened by the red sentiment settles (same day)
+    assert life.writes_of(life.triage) == 0
+    assert "sentiment::green" not in life.gw.issue(ACCOUNTS, tracking["iid"])["labels"]
+
+
+@pytest.mark.parametrize(
+    "stale",
+    [
+        "account-management/pre-sales/tyrell",  # the old path: GitLab's redirect
+        "account-management/pre-sales/tyrell-corp",  # never existed: found by slug
+    ],
+)
+def test_a_stale_project_path_is_followed_and_corrected(
+    workdir: Path, settings: Settings, stale: str
+) -> None:
+    """Issue 8 item 5: after a transfer whose registry write-back was never committed,
+    the API finds the project by its old path (app/models/concerns/routable.rb,
+    follow_redirects), else the bot looks in both collaboration groups; never a second
+    customer project (dry run included); verify, promote and handoff work on it."""
+    from gl_csm.services.collaboration.verify import plan_verify
+
+    life = Life(workdir, settings, "free", "none")
+    gw, st = life.gw, life.settings
+    _apply(gw, plan_setup(gw, st))
+    _apply(gw, plan_onboard(gw, st, "tyrell", TODAY))
+    life.paid("tyrell")
+    _apply(gw, plan_promote(gw, st, "tyrell", TODAY))
+    file = workdir / "accounts" / "tyrell.yml"
+    moved = "account-management/customers/tyrell"
+    assert f"project: {moved}" in file.read_text()
+    file.write_text(file.read_text().replace(f"project: {moved}", f"project: {stale}"))
+
+    dry = plan_onboard(gw, st, "tyrell", TODAY)
+    assert "create-project" not in [c.action for c in dry.changes]
+    assert [c.detail for c in dry.changes if c.action == "update-registry"] == [f"project: {moved}"]
+    assert plan_verify(gw, st, "tyrell", TODAY).project == moved
+    _apply(gw, plan_handoff(gw, st, "tyrell", "erin", TODAY))
+    assert f"project: {moved}" in file.read_text()
+    assert plan_promote(gw, st, "tyrell", TODAY).changes == []
+    projects = gw.list("/groups/account-management%2Fpre-sales/projects", "list")
+    assert projects == []

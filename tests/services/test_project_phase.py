@@ -13,13 +13,11 @@ import pytest
 from gl_csm.config import Settings
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.services.collaboration import project_state as collab
-from gl_csm.services.collaboration.onboard import plan_onboard
 from gl_csm.services.collaboration.promote import plan_promote
 from gl_csm.services.collaboration.verify import plan_verify
-from gl_csm.services.setup import plan_setup
 from gl_csm.templates import manifest_for
 from tests.conftest import TODAY
-from tests.services.onboarding_support import NEW_PROSPECT, add_account
+from tests.services.onboarding_support import onboard_prospect
 
 PRE = "account-management/pre-sales"
 POST = "account-management/customers"
@@ -28,10 +26,7 @@ PERSON_LINE = "Our own note for Initrode: the platform team meets on Tuesdays.\n
 
 @pytest.fixture
 def prospect(gateway: Gateway, settings: Settings, workdir: Path) -> Path:
-    assert plan_setup(gateway, settings).apply(gateway).exit_code == 0
-    path = add_account(workdir, "initrode", NEW_PROSPECT)
-    assert plan_onboard(gateway, settings, "initrode", TODAY).apply(gateway).exit_code == 0
-    return path
+    return onboard_prospect(gateway, settings, workdir)
 
 
 def _readme(gateway: Gateway, path: str, name: str = "README.md") -> str:

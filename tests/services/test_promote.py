@@ -11,11 +11,9 @@ from gl_csm.config import Settings
 from gl_csm.errors import UsageError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.sandbox import Sandbox
-from gl_csm.services.collaboration.onboard import plan_onboard
 from gl_csm.services.collaboration.promote import plan_promote
-from gl_csm.services.setup import plan_setup
 from tests.conftest import TODAY
-from tests.services.onboarding_support import NEW_PROSPECT, add_account
+from tests.services.onboarding_support import NEW_PROSPECT, add_account, onboard_prospect
 
 PRE = "account-management/pre-sales"
 POST = "account-management/customers"
@@ -24,10 +22,7 @@ POST = "account-management/customers"
 @pytest.fixture
 def prospect(gateway: Gateway, settings: Settings, workdir: Path) -> Path:
     """Initrode onboarded in pre-sales; returns its registry file."""
-    assert plan_setup(gateway, settings).apply(gateway).exit_code == 0
-    path = add_account(workdir, "initrode", NEW_PROSPECT)
-    assert plan_onboard(gateway, settings, "initrode", TODAY).apply(gateway).exit_code == 0
-    return path
+    return onboard_prospect(gateway, settings, workdir)
 
 
 def pay(registry: Path, when: date) -> None:

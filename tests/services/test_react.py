@@ -13,11 +13,9 @@ from gl_csm import markers
 from gl_csm.config import Settings, load_settings
 from gl_csm.errors import UsageError
 from gl_csm.gitlab.gateway import Gateway
-from gl_csm.services.collaboration.onboard import plan_onboard
 from gl_csm.services.react import PayloadError, parse_event, plan_react, react
-from gl_csm.services.setup import plan_setup
 from tests.conftest import CONFIG, TODAY
-from tests.services.onboarding_support import NEW_PROSPECT, add_account
+from tests.services.onboarding_support import onboard_prospect
 from tests.services.react_support import issue_hook
 from tests.services.triage_world import ACCOUNTS, ESCALATIONS, RED, TRIAGE, World
 
@@ -251,9 +249,7 @@ def test_malformed_payloads_name_what_was_expected(payload: Any, expected: str) 
 def test_action_promote_promotes_then_removes_the_label(
     gateway: Gateway, settings: Settings, workdir: Path
 ) -> None:
-    assert plan_setup(gateway, settings).apply(gateway).exit_code == 0
-    registry = add_account(workdir, "initrode", NEW_PROSPECT)
-    assert plan_onboard(gateway, settings, "initrode", TODAY).apply(gateway).exit_code == 0
+    registry = onboard_prospect(gateway, settings, workdir)
     registry.write_text(
         registry.read_text() + f"customer_since: {(TODAY - timedelta(days=3)).isoformat()}\n"
     )

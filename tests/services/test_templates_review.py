@@ -24,7 +24,7 @@ from gl_csm.services.templates_review import (
 )
 from gl_csm.templates import _template_source
 from tests.cli.test_cli_basics import run
-from tests.conftest import ROOT, TODAY
+from tests.conftest import TODAY, templates_copied_into
 
 PROJECT = "customer-success/accounts"
 README = "project_templates/enterprise/README.md.j2"
@@ -33,11 +33,7 @@ README = "project_templates/enterprise/README.md.j2"
 @pytest.fixture(autouse=True)
 def templates_in_workdir(workdir: Path) -> Path:
     """The CS-ops repository's working tree (the MR head in CI) holds the templates."""
-    for folder in ("project_templates", "issue_templates"):
-        shutil.copytree(ROOT / folder, workdir / folder)
-    _template_source.cache_clear()
-    yield workdir
-    _template_source.cache_clear()
+    yield from templates_copied_into(workdir)
 
 
 def _mr(sandbox: Sandbox, *paths: str) -> int:

@@ -95,6 +95,9 @@ class TriageContext:
     #: The will-churn checklists by account (services/moves/will_churn.py).
     will_churn: dict[str, dict] = field(default_factory=dict)
     _reminders_by_slug: dict[str, list[dict]] | None = field(default=None, repr=False)
+    #: The accounts project as GitLab returned it: links are made from its web_url,
+    #: never from the URL the bot uses (issue 8 item 6, services/lookup.web_url_of).
+    accounts_project: Mapping[str, Any] | None = None
 
     def reminders_of(self, slug: str) -> list[dict]:
         """The reminder issues keyed ``SLUG:...``, by key: grouped once per run (a scan

@@ -53,6 +53,7 @@ from gl_csm.services import lookup
 from gl_csm.services.guards import require_internal_projects
 from gl_csm.services.moves import will_churn
 from gl_csm.services.moves.will_churn import KIND as WILL_CHURN
+from gl_csm.services.triage import scoped_labels
 from gl_csm.services.triage.bot_issues import note_records
 from gl_csm.services.triage.context import (
     ESCALATION,
@@ -216,7 +217,23 @@ def plan_triage(
             history=history.grouped(),
             will_churn=markers.index_by_marker(account_issues, WILL_CHURN),
         )
+    ctx.accounts_project = internal["accounts"]
     assessments: dict[str, Assessment] = {}
+    if not settings.premium:
+        # GitLab Free: two labels of one scope on a tracking issue; the last added wins.
+        for account in registry.accounts:
+            issue = ctx.tracking.get(account.slug)
+            if issue is not None and in_shard(account.slug, shard) and only in (None, account.slug):
+                fixed = scoped_labels.resolve(
+                    run.plan,
+                    gateway,
+                    projects.accounts,
+                    issue,
+                    account.slug,
+                    f"tracking issue of {account.slug}",
+                )
+                if fixed is not issue:
+                    ctx.tracking[account.slug] = fixed  # type: ignore[index]
     for account in registry.accounts:
         signals, _ = signals_of(ctx.tracking.get(account.slug), settings)
         assessments[account.slug] = assess(account, settings.rules, today, signals)

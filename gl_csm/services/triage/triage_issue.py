@@ -120,6 +120,11 @@ def _project_link(ctx: TriageContext, account: Account) -> Any:
     if not account.project:
         return "- (not onboarded yet)"
     path = account.project.strip("/")
+    if ctx.accounts_project is not None:
+        # GitLab's web_url (its external URL), whatever URL the bot reaches it by.
+        from gl_csm.services.lookup import web_url_of
+
+        return Trusted(f"[{inline(path)}]({web_url_of(ctx.accounts_project, path)})")
     return Trusted(f"[{inline(path)}]({ctx.gateway.url.rstrip('/')}/{path})")
 
 

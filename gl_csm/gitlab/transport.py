@@ -1,0 +1,108 @@
+"""The requests transport under python-gitlab: counts each request as it leaves, bounds
+it by a deadline, refuses a 2xx API answer that is not JSON, and reports each failed
+answer to the retry notices.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import requests
+from requests.adapters import BaseAdapter
+
+from gl_csm.gitlab.counting import CallCounter
+from gl_csm.gitlab.retries import RetryNotices
+
+
+class DeadlineExceeded(requests.RequestException):
+    """No complete answer within the request deadline. Not a ``Timeout``: python-gitlab
+    would retry that, and a trickling server would then hold a run for retries x
+    deadline (issue 10)."""
+
+
+class NotGitLab(requests.RequestException):
+    """A 2xx answer of the API that is not JSON: a login page, a proxy, a wrong URL."""
+
+
+def _api_json_expected(request: requests.PreparedRequest) -> bool:
+    path = (request.path_url or "").split("?", 1)[0]
+    return "/api/v4/" in path and not path.endswith("/raw")
+
+
+class CountingAdapter(BaseAdapter):
+    """Counts each request as it leaves, then hands it to the real transport; with a
+    ``deadline`` (seconds) a request that has not fully answered by then is abandoned,
+    and a 2xx API answer that is not JSON is refused (NotGitLab)."""
+
+    def __init__(
+        self,
+        inner: BaseAdapter,
+        counter: CallCounter,
+        notices: RetryNotices | None = None,
+        deadline: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.inner = inner
+        self.counter = counter
+        self.notices = notices or RetryNotices()
+        self.deadline = deadline
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        method = request.method or "GET"
+        self.counter.count(method)
+        try:
+            response = (
+                self.inner.send(request, **kwargs)
+                if self.deadline is None or kwargs.get("stream")
+                else self._within_deadline(request, self.deadline, kwargs)
+            )
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            self.notices.answered(method, request.url or "", None, None, type(exc).__name__)
+            raise
+        self.notices.answered(method, request.url or "", response.status_code, response.headers, "")
+        if (
+            200 <= response.status_code < 300
+            and response.status_code != 204
+            and _api_json_expected(request)
+            and "json" not in (response.headers.get("Content-Type") or "").lower()
+        ):
+            kind = (response.headers.get("Content-Type") or "no content type").split(";")[0]
+            response.close()
+            raise NotGitLab(
+                f"answered {response.status_code} with {kind}, not the JSON of GitLab's API",
+                request=request,
+            )
+        return response
+
+    def _within_deadline(
+        self, request: requests.PreparedRequest, deadline: float, kwargs: dict[str, Any]
+    ) -> requests.Response:
+        """Send and read the whole body in a helper thread; give up at the deadline
+        (socket timeouts restart with each byte, so they cannot bound a trickle)."""
+        box: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                response = self.inner.send(request, **{**kwargs, "stream": True})
+                _ = response.content  # the whole body, inside the deadline
+                box["response"] = response
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                box["error"] = exc
+
+        worker = threading.Thread(target=work, name="gl-csm-request", daemon=True)
+        worker.start()
+        worker.join(deadline)
+        if worker.is_alive():
+            # The helper stays blocked on the socket until the server lets go; it holds
+            # nothing the run needs (its connection is not returned to the pool).
+            raise DeadlineExceeded(
+                f"no complete answer within {deadline:g} s (rules.pacing.request_deadline_seconds)",
+                request=request,
+            )
+        if "error" in box:
+            raise box["error"]
+        return box["response"]
+
+    def close(self) -> None:
+        self.inner.close()
