@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -31,19 +31,23 @@ class DemoResult:
     report: Path
     sandbox: Path
     accounts: int
-    counts: dict[str, Counter[str]]
+    counts: dict[str, Counter[tuple[str, str]]]
     failures: list[str]
+    #: accounts onboard refused by rule, with the reason (a digital customer has no CSM)
+    skipped: list[str] = field(default_factory=list)
 
     def to_text(self) -> str:
         def line(step: str) -> str:
             found = self.counts.get(step, Counter())
-            parts = [f"{n} {what}" for what, n in found.most_common()]
+            parts = [f"{n} {one if n == 1 else many}" for (one, many), n in found.most_common()]
             return f"  {step:<8} {', '.join(parts) or 'nothing to do'}"
 
         lines = [
             f"gl-csm demo: the daily job on the built-in GitLab sandbox, sample registry "
             f"({self.accounts} accounts)",
-            *(line(step) for step in ("setup", "onboard", "triage")),
+            *(line(step) for step in ("setup", "onboard")),
+            *(f"           not onboarded: {why}" for why in self.skipped),
+            line("triage"),
             f"  report   {self.report}",
             "",
             f"Report:  {self.report}",
@@ -58,29 +62,34 @@ class DemoResult:
         return "\n".join(lines)
 
 
-def _kind(action: str, target: str) -> str:
+#: What a change made, as (one, many): "1 tracking issue", "12 tracking issues".
+_MADE: dict[str, tuple[str, str]] = {
+    "create-label": ("label", "labels"),
+    "create-board": ("board", "boards"),
+    "create-board-list": ("board list", "board lists"),
+    "create-project": ("collaboration project", "collaboration projects"),
+    "create-milestone": ("milestone", "milestones"),
+    "add-member": ("member", "members"),
+    "commit": ("commit of template files", "commits of template files"),
+    "create-note": ("note", "notes"),
+    "update-registry": ("registry write-back", "registry write-backs"),
+    "commit-history": ("history commit", "history commits"),
+}
+
+
+def _kind(action: str, target: str) -> tuple[str, str]:
     """A change, named as what it made (bot issues by the words of their target)."""
     if action == "create-issue":
-        for word in ("tracking issue", "triage issue", "escalation issue", "reminder"):
-            if word in target:
-                return f"{word}s" if word != "reminder" else "reminder issues"
-        return "issues"
+        for one in ("tracking issue", "triage issue", "escalation issue", "reminder issue"):
+            if one.split()[0] in target:
+                return one, f"{one}s"
+        return "issue", "issues"
     if action == "update-issue" and "tracking issue" in target:
-        return "tracking issues updated"
-    return {
-        "create-label": "labels",
-        "create-board": "boards",
-        "create-board-list": "board lists",
-        "create-project": "collaboration projects",
-        "create-milestone": "milestones",
-        "add-member": "members",
-        "commit": "commits of template files",
-        "create-note": "notes",
-        "update-registry": "registry write-backs",
-    }.get(action, f"{action} changes")
+        return "tracking issue updated", "tracking issues updated"
+    return _MADE.get(action, (f"{action} change", f"{action} changes"))
 
 
-def _count(outcome: Outcome) -> Counter[str]:
+def _count(outcome: Outcome) -> Counter[tuple[str, str]]:
     return Counter(_kind(c.action, c.target) for c in outcome.changes)
 
 
@@ -105,22 +114,27 @@ def run_demo(config: Path, folder: Path, today: date) -> DemoResult:
     sandbox = folder / "sandbox.json"
     sandbox.unlink(missing_ok=True)
 
-    counts: dict[str, Counter[str]] = {}
+    counts: dict[str, Counter[tuple[str, str]]] = {}
     failures: list[str] = []
+    skipped: list[str] = []
     runtime = open_runtime(settings, today, sandbox, notice=False)
     try:
         gw = runtime.gateway
         outcome = plan_setup(gw, settings).apply(gw)
         counts["setup"] = _count(outcome)
         failures += [f.to_text() for f in outcome.failures]
-        slugs = [a.slug for a in load_registry(settings.accounts_dir).accounts]
+        accounts = load_registry(settings.accounts_dir).accounts
+        slugs = [a.slug for a in accounts]
         counts["onboard"] = Counter()
-        for slug in slugs:
+        for account in accounts:
+            if account.digital:
+                # By rule: a digital customer has no CSM, so no collaboration project.
+                skipped.append(f"{account.slug} (digital customer: no CSM, no project)")
+                continue
             try:
-                plan = plan_onboard(gw, settings, slug, today)
-            except GlCsmError:
-                # e.g. a digital customer: no CSM, so no collaboration project (by rule).
-                counts["onboard"]["accounts not onboarded by rule (digital)"] += 1
+                plan = plan_onboard(gw, settings, account.slug, today)
+            except GlCsmError as exc:
+                failures.append(str(exc))
                 continue
             outcome = plan.apply(gw)
             counts["onboard"].update(_count(outcome))
@@ -140,4 +154,4 @@ def run_demo(config: Path, folder: Path, today: date) -> DemoResult:
     data = load_results([results])
     report.write_text(render_report(data, today, settings.rules), encoding="utf-8")
     json.loads(doc)  # the shard format `gl-csm report` reads
-    return DemoResult(folder, report, sandbox, len(slugs), counts, failures)
+    return DemoResult(folder, report, sandbox, len(slugs), counts, failures, skipped)

@@ -69,7 +69,8 @@ def test_the_first_command_prints_the_main_jobs_result(
     )
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert "collaboration projects" in out and "triage issues" in out
+    assert "12 collaboration projects" in out and "1 triage issue," in out
+    assert "not onboarded: pied-piper (digital customer" in out
     assert "Report:  .gl-csm/demo/report.md" in out
     report = (tmp_path / ".gl-csm" / "demo" / "report.md").read_text()
     assert "# Customer Success portfolio report" in report
