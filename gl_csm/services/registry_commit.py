@@ -1,9 +1,9 @@
 """Registry edits made in CI are committed, not lost (SPEC 5 Registry write-back).
 
 Onboard, promote, handoff, import (and react/triage, which may promote) edit
-``accounts/*.yml`` on disk. In a CI job that disk is a throwaway checkout, so, in CI
-with a GitLab configured, or with ``--commit-registry``, the files the command changed
-are committed through the API (doc/api/commits.md) to the branch
+``accounts/*.yml`` on disk. In a CI job that disk is a throwaway checkout, so, in a
+GitLab CI job (``GITLAB_CI``) with a GitLab configured, or with ``--commit-registry``,
+the files the command changed are committed through the API (doc/api/commits.md) to the branch
 ``gl-csm/registry-updates`` of the ops project (``CI_PROJECT_PATH``, else the config's
 ``ops_project``), and ONE merge request "gl-csm: registry updates" to the default branch
 is opened, or, when it is already open, updated by the new commit. The default branch
@@ -54,10 +54,12 @@ class Snapshot:
 
 
 def wanted(settings: Settings, flag: bool, environ: Mapping[str, str] | None = None) -> bool:
-    """``--commit-registry``, or a CI job (``CI`` set) working against a real GitLab:
-    the embedded sandbox holds no ops repository, so there only the flag commits."""
+    """``--commit-registry``, or a GitLab CI job (``GITLAB_CI``, which GitLab's runners
+    set with ``CI_PROJECT_PATH``; a generic ``CI`` says nothing about which project holds
+    the registry) working against a real GitLab: the embedded sandbox holds no ops
+    repository, so there only the flag commits."""
     env = os.environ if environ is None else environ
-    return flag or (bool(env.get("CI")) and bool(settings.gitlab_url))
+    return flag or (bool(env.get("GITLAB_CI")) and bool(settings.gitlab_url))
 
 
 def ops_project(settings: Settings, environ: Mapping[str, str] | None = None) -> str:

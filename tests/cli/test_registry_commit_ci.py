@@ -89,6 +89,7 @@ def test_react_in_ci_commits_the_registry_edit_to_one_merge_request(workdir: Pat
         main_text = {p.name: p.read_text() for p in accounts.glob("*.yml")}
         ci = {
             "CI": "true",
+            "GITLAB_CI": "true",
             "CI_PIPELINE_SOURCE": "trigger",
             "CI_PROJECT_PATH": OPS,
             "CI_PROJECT_DIR": str(workdir),

@@ -39,10 +39,12 @@ def test_snapshot_finds_created_and_changed_files(settings: Settings) -> None:
 
 
 def test_when_and_where(settings: Settings, tmp_path: Path) -> None:
-    assert not wanted(settings, False, {"CI": "true"})  # the embedded sandbox: flag only
+    assert not wanted(settings, False, {"GITLAB_CI": "true"})  # embedded sandbox: flag only
     assert wanted(settings, True, {})
     remote = Settings(**{**settings.__dict__, "gitlab_url": "https://g.example"})
-    assert wanted(remote, False, {"CI": "true"}) and not wanted(remote, False, {})
+    assert wanted(remote, False, {"GITLAB_CI": "true"}) and not wanted(remote, False, {})
+    # Another CI system (CI=true, no GITLAB_CI) is no GitLab job: no ops project to commit to.
+    assert not wanted(remote, False, {"CI": "true"})
     assert ops_project(settings, {"CI_PROJECT_PATH": "ops/cs"}) == "ops/cs"
     with pytest.raises(ConfigError, match="ops_project"):
         ops_project(settings, {})
