@@ -75,9 +75,7 @@ def test_unknown_user_against_a_gitlab_without_that_user(workdir: Path) -> None:
 
     add_account(workdir, "initrode", NEW_PROSPECT.replace("pse: dave", "pse: ghost-user"))
     settings = load_settings(workdir / "gl-csm.yml", environ={})
-    # i8-bot: the bot still finds its issues by a marker search, which GitLab's full-text
-    # search never answers; back to the default (full text) once it does not.
-    sb = Sandbox(search="ilike")
+    sb = Sandbox()
     seed_sandbox(sb, settings)
     # Seeding made ghost-user (it is in the registry); a real GitLab would not have it.
     sb.store.users = {k: u for k, u in sb.store.users.items() if u["username"] != "ghost-user"}
@@ -155,9 +153,7 @@ def test_killed_onboard_process_rerun_equals_uninterrupted_run(workdir: Path) ->
     registry = add_account(workdir, "initrode", NEW_PROSPECT)
     settings = load_settings(workdir / "gl-csm.yml", environ={})
     # The uninterrupted reference, in-process.
-    # i8-bot: the bot still finds its issues by a marker search, which GitLab's full-text
-    # search never answers; back to the default (full text) once it does not.
-    ref_sb = Sandbox(search="ilike")
+    ref_sb = Sandbox()
     seed_sandbox(ref_sb, settings)
     ref = new_gateway(ref_sb)
     assert plan_onboard(ref, settings, "initrode", TODAY).apply(ref).exit_code == 0

@@ -67,14 +67,8 @@ class Scenario:
         shutil.copytree(ROOT / "accounts", root / "accounts")
         (root / "gl-csm.yml").write_text(CONFIG)
         self.settings: Settings = load_settings(root / "gl-csm.yml", environ={})
-        # i8-bot: the bot still finds its issues by a marker search, which GitLab's full-text
-        # search never answers, and assigns several people (Premium); back to the defaults
-        # (full text, Free) once it does not need them.
-        self.sandbox = Sandbox(
-            clock=lambda: dt.datetime.combine(self.today, dt.time(9), dt.UTC),
-            search="ilike",
-            edition="premium",
-        )
+        # GitLab Free with its full-text search (the defaults): what most teams run.
+        self.sandbox = Sandbox(clock=lambda: dt.datetime.combine(self.today, dt.time(9), dt.UTC))
         seed_sandbox(
             self.sandbox,
             self.settings,

@@ -41,28 +41,12 @@ def onboard(gw: Gateway, settings: Settings, slug: str):
     return plan_onboard(gw, settings, slug, TODAY).apply(gw)
 
 
-def _team_can_read_collaboration_projects(sandbox: Sandbox, settings: Settings) -> None:
-    # i8-bot: onboard creates the template issues before it adds the members, so on a
-    # private project GitLab drops their assignees; until it adds members first, the
-    # team are Guests of the collaboration groups (readable, below every level onboard sets).
-    from gl_csm.runtime import registry_usernames
-    from gl_csm.sandbox.members import add_member
-
-    assert settings.groups is not None
-    for path in (settings.groups.pre_sales, settings.groups.post_sales):
-        group = sandbox.store.group(path)
-        for name in sorted(registry_usernames(settings.accounts_dir)):
-            user = sandbox.store.ensure_user(name)
-            add_member(sandbox.store, group, user["id"], 10, sandbox.bot_user_id)
-
-
 def test_enterprise_prospect_starts_in_pre_sales(
     ready: Gateway, settings: Settings, sandbox: Sandbox
 ) -> None:
     """SPEC 5: enterprise accounts that do not pay yet go to groups.pre_sales, private,
     with the pre-sales part of the template; handbook 001: SA/AE maintainers, PSE
     developer, CSM reporter for visibility."""
-    _team_can_read_collaboration_projects(sandbox, settings)
     out = onboard(ready, settings, "tyrell")
     assert out.exit_code == 0, out.failures
     project = ready.project(f"{PRE}/tyrell")
@@ -104,7 +88,6 @@ def test_paying_enterprise_starts_in_post_sales(
 ) -> None:
     """SPEC 5 "unless they already pay": a paying scale account goes to post-sales with
     the post-sales items, the CSM as owner and the Welcome call scheduled for the AE."""
-    _team_can_read_collaboration_projects(sandbox, settings)
     out = onboard(ready, settings, "wayne-enterprises")
     assert out.exit_code == 0, out.failures
     pid = ready.project(f"{POST}/wayne-enterprises")["id"]
@@ -276,9 +259,7 @@ def test_public_accounts_project_is_refused(ready: Gateway, settings: Settings) 
 def _reference(settings: Settings, slug: str) -> dict:
     from gl_csm.runtime import seed_sandbox
 
-    # i8-bot: the bot still finds its issues by a marker search, which GitLab's full-text
-    # search never answers; back to the default (full text) once it does not.
-    sb = Sandbox(search="ilike")
+    sb = Sandbox()
     seed_sandbox(sb, settings)
     gw = new_gateway(sb)
     plan_setup(gw, settings).apply(gw)
@@ -289,9 +270,7 @@ def _reference(settings: Settings, slug: str) -> dict:
 def _fresh(settings: Settings) -> Sandbox:
     from gl_csm.runtime import seed_sandbox
 
-    # i8-bot: the bot still finds its issues by a marker search, which GitLab's full-text
-    # search never answers; back to the default (full text) once it does not.
-    sb = Sandbox(search="ilike")
+    sb = Sandbox()
     seed_sandbox(sb, settings)
     gw = new_gateway(sb)
     plan_setup(gw, settings).apply(gw)

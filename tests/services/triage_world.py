@@ -88,9 +88,7 @@ class World:
         (self.root / "accounts").mkdir(parents=True, exist_ok=True)
         (self.root / "gl-csm.yml").write_text(CONFIG)
         self.settings = load_settings(self.root / "gl-csm.yml", environ={})
-        # i8-bot: the bot still finds its issues by a marker search, which GitLab's full-text
-        # search never answers; back to the default (full text) once it does not.
-        self.sandbox = Sandbox(clock=self._now, search="ilike", edition=self.edition)
+        self.sandbox = Sandbox(clock=self._now, edition=self.edition)
         seed_sandbox(
             self.sandbox,
             self.settings,

@@ -206,14 +206,24 @@ class OpenIssue:
                 self.slug,
             )
 
-    def close(self, why: str) -> None:
+    def close(self, why: str, resolved: str | None = None) -> None:
+        """Close the issue; with ``resolved`` (the ``scope::resolved`` label a person set)
+        the other labels of its scope go in the same update: GitLab Free does not make
+        scoped labels exclusive (ee/app/services/ee/issuable_base_service.rb), so a closed
+        issue would still say ``triage::open`` next to ``triage::resolved``."""
         self.closing = True
         project, iid = self.project, self.iid
+        fields: dict[str, Any] = {"state_event": "close"}
+        if resolved is not None:
+            scope = resolved.rsplit("::", 1)[0]
+            stale = [x for x in self.labels if x != resolved and x.rsplit("::", 1)[0] == scope]
+            if stale:
+                fields["remove_labels"] = ",".join(stale)
         self.plan.add(
             "close-issue",
             self.where,
             why,
-            lambda gw, _r: gw.update_issue(project, iid, state_event="close"),
+            lambda gw, _r: gw.update_issue(project, iid, **fields),
             account=self.slug,
         )
 

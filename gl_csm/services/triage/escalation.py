@@ -181,7 +181,9 @@ def _plan_open_escalation(
             {**closure, "closing": True},
             "closing note with the three closure questions",
         )
-        open_issue.close("escalation::resolved was set by a person")
+        open_issue.close(
+            "escalation::resolved was set by a person", resolved=tax.name("escalation::resolved")
+        )
         return None, severity
     if not red:
         note(

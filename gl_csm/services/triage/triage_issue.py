@@ -265,7 +265,9 @@ def _plan_open_triage_issue(
             },
             "closing note with the resolution format",
         )
-        open_issue.close("triage::resolved was set by a person")
+        open_issue.close(
+            "triage::resolved was set by a person", resolved=tax.name("triage::resolved")
+        )
         return None, None
     if tax.name("triage::resolved") in labels:
         # Issue 9 item 4: closing a still-red account would say "no longer at risk"
