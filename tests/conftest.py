@@ -78,9 +78,8 @@ def sandbox(settings: Settings, request: pytest.FixtureRequest) -> Sandbox:
     """Free by default, as `gitlab_edition`; ``@pytest.mark.edition("premium")`` for a tier."""
     marker = request.node.get_closest_marker("edition")
     edition = marker.args[0] if marker else "free"
-    # i8-bot: the bot still finds its issues by a marker search, which GitLab's full-text
-    # search never answers; back to the default (full text) once it does not.
-    sb = Sandbox(search="ilike", edition=edition)
+    # GitLab's full-text search (the default): it never finds the bot's hidden markers.
+    sb = Sandbox(edition=edition)
     seed_sandbox(sb, settings)
     return sb
 

@@ -134,7 +134,7 @@ def tracking(gw: Gateway, slug: str) -> dict:
     return found
 
 
-# i8-bot: the bot keeps the other assignees next to the new CSM, which only Premium allows.
+# Premium: the bot keeps the other assignees next to the new CSM (Free keeps one assignee).
 @pytest.mark.edition("premium")
 def test_post_sales_handoff_does_every_part(
     world: dict[str, dict], gateway: Gateway, settings: Settings

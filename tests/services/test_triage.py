@@ -393,8 +393,9 @@ def test_exit_proposal_is_withdrawn_when_the_account_needs_triage_again(world: W
 
 
 def test_escalation_when_red_and_requested_with_update_reminders(tmp_path: Path) -> None:
-    # i8-bot: a person's escalation-severity::low next to ::high must win; only Premium's
-    # exclusive scoped labels do that for the bot today.
+    # A person's escalation-severity::low replaces ::high: Premium's exclusive scoped
+    # labels do that; on Free the bot resolves scope conflicts on tracking issues only
+    # (README "GitLab editions").
     world = World(tmp_path, edition="premium")
     world.add(
         "initech", "Initech", **{**RED, "risk": {**RED["risk"], "escalation_requested": True}}
