@@ -134,7 +134,10 @@ class Gateway(IssueCalls, RepositoryCalls, LabelCalls, ProjectCalls):
         # One kept-alive connection per reading thread (urllib3's pool keeps 10).
         inner = transport or HTTPAdapter(pool_maxsize=max(10, read_workers))
         notices = RetryNotices()
-        gl.session.mount(url, CountingAdapter(inner, counter, notices, deadline))
+        # At most read_workers requests in flight, however many threads read (issue 13).
+        gl.session.mount(
+            url, CountingAdapter(inner, counter, notices, deadline, in_flight=max(1, read_workers))
+        )
         return cls(gl, counter, pacer=Pacer(pace or {}), read_workers=read_workers, notices=notices)
 
     @classmethod

@@ -33,7 +33,13 @@ def _api_json_expected(request: requests.PreparedRequest) -> bool:
 class CountingAdapter(BaseAdapter):
     """Counts each request as it leaves, then hands it to the real transport; with a
     ``deadline`` (seconds) a request that has not fully answered by then is abandoned,
-    and a 2xx API answer that is not JSON is refused (NotGitLab)."""
+    and a 2xx API answer that is not JSON is refused (NotGitLab).
+
+    ``in_flight``: at most that many requests on the wire at once, whatever number of
+    threads send them (issue 13: a triage run reads its listings and the history at
+    the same time, each listing with ``read_workers`` threads; the bound stays
+    ``rules.pacing.read_workers``). A retry's wait (python-gitlab sleeps between
+    attempts) holds no slot."""
 
     def __init__(
         self,
@@ -41,14 +47,32 @@ class CountingAdapter(BaseAdapter):
         counter: CallCounter,
         notices: RetryNotices | None = None,
         deadline: float | None = None,
+        in_flight: int | None = None,
     ) -> None:
         super().__init__()
         self.inner = inner
         self.counter = counter
         self.notices = notices or RetryNotices()
         self.deadline = deadline
+        self.slots = threading.BoundedSemaphore(in_flight) if in_flight else None
+        self._in_flight = 0
+        self.most_in_flight = 0  # the highest number of requests seen at once (tests)
+        self._lock = threading.Lock()
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        if self.slots is None:
+            return self._send(request, **kwargs)
+        with self.slots:
+            with self._lock:
+                self._in_flight += 1
+                self.most_in_flight = max(self.most_in_flight, self._in_flight)
+            try:
+                return self._send(request, **kwargs)
+            finally:
+                with self._lock:
+                    self._in_flight -= 1
+
+    def _send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         method = request.method or "GET"
         self.counter.count(method)
         try:

@@ -98,3 +98,22 @@ def test_without_counts_pages_are_read_in_waves(
     issues = gw.issues(PROJECT, state="all", per_page=5)
     assert [i["title"] for i in issues] == [f"i{i}" for i in range(rows - 1, -1, -1)]
     assert gw.stats.reads == reads
+
+
+def test_listings_read_from_several_threads_share_the_bound(sandbox: Sandbox) -> None:
+    """Triage reads its three listings and the history at once (services/triage/run.py),
+    each listing with its own page readers: the gateway still keeps at most
+    ``read_workers`` requests in flight (the transport's slots)."""
+    adapter = Overlap(sandbox, expect=3)  # 3 together would be seen: the bound is 2
+    gw = _gateway(adapter, 2)
+    results: list[int] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(len(gw.issues(PROJECT, per_page=5))))
+        for _ in range(3)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [23, 23, 23] and gw.stats.reads == 15
+    assert adapter.peak == 2

@@ -34,6 +34,7 @@ part lives in its own module: :mod:`~gl_csm.services.triage.triage_issue`,
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -187,10 +188,30 @@ def plan_triage(
     account now"); the per-CSM priority reviews are then left to the scheduled run.
     ``tracking_iid``: the account's tracking issue when the caller knows it (a webhook)."""
     _, projects = settings.require_layout("triage")
-    # SPEC 1: refuse (exit 2, nothing written) when an internal project is public.
-    internal = require_internal_projects(gateway, projects)
-    history = load_history(gateway, internal["accounts"])
-    registry = load_registry(settings.accounts_dir, [only] if only else ())
+    with ThreadPoolExecutor(4, thread_name_prefix="gl-csm-prefetch") as pool:
+        # GitLab is read while the registry is parsed (issue 13: the no-op rerun's
+        # wall time is these reads plus the YAML; one after the other it is their sum).
+        # The gateway keeps at most read_workers requests in flight (transport.py).
+        # SPEC 1: refuse (exit 2, nothing written) when an internal project is public.
+        checked = pool.submit(require_internal_projects, gateway, projects)
+        read_history = pool.submit(lambda: load_history(gateway, checked.result()["accounts"]))
+        listings = (
+            {
+                "accounts": pool.submit(gateway.issues, projects.accounts, state="all"),
+                "triage": pool.submit(gateway.issues, projects.triage, state="opened"),
+                "escalations": pool.submit(gateway.issues, projects.escalations, state="opened"),
+            }
+            if only is None
+            else {}
+        )
+        try:
+            registry = load_registry(settings.accounts_dir, [only] if only else ())
+        except BaseException:
+            checked.result()  # a public internal project is told first, as it always was
+            raise
+        internal = checked.result()
+        history = read_history.result()
+        listed = {role: future.result() for role, future in listings.items()}
     run = TriageRun(ResultsPlan(), shard=shard, today=today)
     for problem in registry.problems:
         stem = Path(problem.file).stem
@@ -202,17 +223,15 @@ def plan_triage(
         ctx = _one_account_context(gateway, settings, today, registry, only, users, tracking_iid)
         ctx.history = history.grouped()
     else:
-        account_issues = gateway.issues(projects.accounts, state="all")
+        account_issues = listed["accounts"]
         ctx = TriageContext(
             gateway=gateway,
             settings=settings,
             today=today,
             tracking=markers.index_by_marker(account_issues, "tracking"),
             reminders=markers.index_by_marker(account_issues, REMINDER),
-            triage=markers.index_by_marker(gateway.issues(projects.triage, state="opened"), TRIAGE),
-            escalations=markers.index_by_marker(
-                gateway.issues(projects.escalations, state="opened"), ESCALATION
-            ),
+            triage=markers.index_by_marker(listed["triage"], TRIAGE),
+            escalations=markers.index_by_marker(listed["escalations"], ESCALATION),
             users=users or UserIds(),
             milestones=MilestoneIds(projects.triage),
             history=history.grouped(),
