@@ -7,8 +7,11 @@ reminders). Both run their first run, then ``--rounds`` no-op reruns interleaved
 side that goes first alternates), all in this one process, so the ratio is measured
 in one run under the same machine load. Reported: requests (reads / writes) and wall
 time of each side, the median rerun wall times and the median of the per-round
-ratios; gl-csm's first-run writes against the objects it created (issues and
-milestones in its sandbox); its rerun reads against the budget ceil(N/100) x 3 + 3.
+ratios; gl-csm's first-run writes against the objects it created (issues, milestones
+and commits in its sandbox) plus one update per account whose tracking issue was opened
+in the same run as issues that link it (the card then links them back: two issues that
+link each other take three requests, issue 9 item 2); its rerun reads against the
+budget ceil(N/100) x 3 + 3.
 
     python benchmarks/bench_triage.py --accounts 1000 5000 [--latency-ms 20] [--rounds 5]
 
@@ -197,6 +200,11 @@ def gl_csm_run(url: str, settings: Settings) -> dict[str, Any]:
         "writes": stats.writes,
         "changes": len(outcome.changes),
         "failures": len(outcome.failures),
+        # Issue 9 item 2: a tracking issue opened in the same run as issues that link it
+        # is completed with their links afterwards (one update per such account).
+        "mutual_link_updates": sum(
+            "link the issues opened in this run" in c.detail for c in outcome.changes
+        ),
     }
 
 
@@ -245,6 +253,10 @@ def bench(n: int, latency_ms: float, rounds: int) -> dict[str, Any]:
         objects = objects_in(ours.url, settings) - before
         first["gl_csm_objects_created"] = objects  # type: ignore[assignment]
         first["gl_csm_writes_equal_objects"] = first["gl_csm"]["writes"] == objects  # type: ignore[assignment]
+        links = first["gl_csm"]["mutual_link_updates"]
+        first["gl_csm_writes_equal_objects_plus_mutual_links"] = (  # type: ignore[assignment]
+            first["gl_csm"]["writes"] == objects + links
+        )
         first["wall_ratio"] = round(  # type: ignore[assignment]
             first["gl_csm"]["wall_s"] / first["minimal"]["wall_s"], 2
         )
@@ -279,6 +291,9 @@ def bench(n: int, latency_ms: float, rounds: int) -> dict[str, Any]:
             "rerun_writes_0": rerun["gl_csm"]["writes"] == 0,
             "rerun_wall_within_1.5x_floor": rerun["wall_ratio_median"] <= 1.5,
             "first_run_writes_equal_objects": first["gl_csm_writes_equal_objects"],
+            "first_run_writes_equal_objects_plus_mutual_links": first[
+                "gl_csm_writes_equal_objects_plus_mutual_links"
+            ],
         }
     finally:
         ours.stop()

@@ -392,11 +392,14 @@ def test_exit_proposal_is_withdrawn_when_the_account_needs_triage_again(world: W
 # ---------------------------------------------------------------- escalation
 
 
-def test_escalation_when_red_and_requested_with_update_reminders(tmp_path: Path) -> None:
-    # A person's escalation-severity::low replaces ::high: Premium's exclusive scoped
-    # labels do that; on Free the bot resolves scope conflicts on tracking issues only
-    # (README "GitLab editions").
-    world = World(tmp_path, edition="premium")
+@pytest.mark.parametrize("edition", ["free", "premium"])
+def test_escalation_when_red_and_requested_with_update_reminders(
+    tmp_path: Path, edition: str
+) -> None:
+    """A person's escalation-severity::low replaces ::high: Premium's exclusive scoped
+    labels do that (ee/app/services/ee/issuable_base_service.rb); GitLab Free keeps
+    both, and the bot keeps the one added last (doc/api/resource_label_events.md)."""
+    world = World(tmp_path, edition=edition)
     world.add(
         "initech", "Initech", **{**RED, "risk": {**RED["risk"], "escalation_requested": True}}
     )
@@ -432,11 +435,19 @@ def test_escalation_when_red_and_requested_with_update_reminders(tmp_path: Path)
     assert len(updates) == 2
     # low: none
     world.person().update_issue(ESCALATIONS, esc["iid"], add_labels="escalation-severity::low")
-    world.run(D("2026-12-20"))
+    both = {"escalation-severity::high", "escalation-severity::low"}
+    assert (both <= set(world.issues(ESCALATIONS)[0]["labels"])) == (edition == "free")
+    outcome, _, _ = world.run(D("2026-12-20"))
+    labels = set(world.issues(ESCALATIONS)[0]["labels"])
+    assert "escalation-severity::low" in labels and "escalation-severity::high" not in labels
+    read_events = any("resource_label_events" in p for _, p in world.sandbox.request_log)
+    assert read_events == (edition == "free")
     updates = [
         n for n in world.notes(ESCALATIONS, esc["iid"]) if "escalation-update:" in (n["body"] or "")
     ]
     assert len(updates) == 2
+    _, _, stats = world.run(D("2026-12-20"))
+    assert stats.writes == 0
 
 
 def test_escalation_requested_by_label_and_closed_with_the_closure_questions(world: World) -> None:

@@ -12,7 +12,7 @@ from gl_csm.domain.account import Account
 from gl_csm.domain.assessment import Assessment
 from gl_csm.domain.reminders import escalation_update, escalation_update_days
 from gl_csm.plan import Plan, Results
-from gl_csm.services.triage import generated
+from gl_csm.services.triage import generated, scoped_labels
 from gl_csm.services.triage.bot_issues import OpenIssue, plan_bot_issue
 from gl_csm.services.triage.context import (
     ESCALATION,
@@ -165,6 +165,19 @@ def _plan_open_escalation(
     slug = account.slug
     csm = account.team.csm
     h = a.health
+    if not settings.premium:
+        # GitLab Free keeps `escalation-severity::high` next to the `::low` a person
+        # added (scoped_labels.py): the one added last is the severity, the other goes.
+        # Only the people's scope: the bot's own (escalation::) is settled by closing.
+        issue = scoped_labels.resolve(
+            plan,
+            ctx.gateway,
+            project,
+            dict(issue),
+            slug,
+            f"escalation issue of {slug}",
+            only=[tax.name("escalation-severity::high").rsplit("::", 1)[0]],
+        )
     open_issue = OpenIssue.read(
         ctx, plan, project, issue, ESCALATION_NOTE, "escalation issue", slug
     )

@@ -44,11 +44,21 @@ def last_added(events: Iterable[Mapping[str, Any]], candidates: list[str]) -> st
 
 
 def resolve(
-    plan: Plan, gateway: Gateway, project: str, issue: dict, account: str, what: str
+    plan: Plan,
+    gateway: Gateway,
+    project: str,
+    issue: dict,
+    account: str,
+    what: str,
+    only: Iterable[str] | None = None,
 ) -> dict:
-    """Plan removing the losing labels of every conflicted scope of ``issue``; returns
-    the issue as it will be (the labels the assessment reads)."""
+    """Plan removing the losing labels of every conflicted scope of ``issue`` (of the
+    scopes ``only`` names, when given); returns the issue as it will be (the labels the
+    bot reads)."""
     scopes = conflicts(issue.get("labels") or [])
+    if only is not None:
+        wanted = set(only)
+        scopes = {scope: names for scope, names in scopes.items() if scope in wanted}
     if not scopes:
         return issue
     iid = issue["iid"]
