@@ -111,13 +111,19 @@ def test_kept_alive_requests_do_not_stall(seeded: Sandbox) -> None:
     on a socket without TCP_NODELAY waits ~40 ms for the client's delayed ACK. Each
     response must leave in one send, on a socket with TCP_NODELAY, as GitLab's Puma
     (puma/lib/puma/server.rb sets TCP_NODELAY) does.
-    """
+
+    The stall it catches costs >= 4 s per 100 requests; the best of three batches is
+    taken, so a machine busy with other jobs for a moment does not fail it."""
+    batches = []
     with serve(seeded, faults=Faults(latency_ms=0)) as server, requests.Session() as session:
         session.headers["PRIVATE-TOKEN"] = "t"
         url = f"{server.url}/api/v4/projects/customer-success%2Faccounts/issues"
         session.get(url, timeout=5).raise_for_status()  # open the connection
-        started = time.perf_counter()
-        for _ in range(100):
-            assert session.get(url, timeout=5).status_code == 200
-        elapsed = time.perf_counter() - started
-    assert elapsed < 1.0, f"100 kept-alive requests took {elapsed:.2f} s"
+        for _ in range(3):
+            started = time.perf_counter()
+            for _ in range(100):
+                assert session.get(url, timeout=5).status_code == 200
+            batches.append(time.perf_counter() - started)
+            if batches[-1] < 1.0:
+                break
+    assert min(batches) < 1.0, f"100 kept-alive requests took {min(batches):.2f} s at best"
