@@ -80,7 +80,7 @@ def list_groups(store: Store, req: ApiRequest) -> Reply:
     groups.sort(key=lambda g: store.full_name(g) if key == "name" else g[key])
     if req.choice("sort", ("asc", "desc"), "asc") == "desc":
         groups.reverse()
-    return paginate(req, [entities.group(store, g, req.base_url) for g in groups])
+    return paginate(req, groups, lambda g: entities.group(store, g, req.base_url))
 
 
 @route("GET", "/groups/:id")
@@ -97,7 +97,7 @@ def list_subgroups(store: Store, req: ApiRequest, id: str) -> Reply:
         if n["kind"] == "group" and n.get("parent_id") == group["id"]
     ]
     children.sort(key=lambda g: g["name"])
-    return paginate(req, [entities.group(store, g, req.base_url) for g in children])
+    return paginate(req, children, lambda g: entities.group(store, g, req.base_url))
 
 
 @route("POST", "/groups")
@@ -149,7 +149,7 @@ def group_projects(store: Store, req: ApiRequest, id: str) -> Reply:
     from gl_csm.sandbox.projects import filter_projects
 
     projects = filter_projects(store, req, projects)
-    return paginate(req, [entities.project(store, p, req.base_url) for p in projects])
+    return paginate(req, projects, lambda p: entities.project(store, p, req.base_url))
 
 
 def ensure_group_path(

@@ -344,7 +344,7 @@ def _user_field(item: Record, field: str) -> set[int]:
 def _list(store: Store, req: ApiRequest, projects: list[Record], default_scope: str) -> Reply:
     pairs = [(p, i) for p in projects for i in p["issues"].values()]
     pairs = filter_issues(store, req, pairs, default_scope=default_scope)
-    return paginate(req, [render(store, p, i, req.base_url, req) for p, i in pairs])
+    return paginate(req, pairs, lambda pi: render(store, pi[0], pi[1], req.base_url, req))
 
 
 @route("GET", "/projects/:id/issues")

@@ -87,7 +87,7 @@ def _list(store: Store, req: ApiRequest, kind: str, ident: str, *, inherited: bo
     holder = _holder(store, kind, ident)
     entries = _inherited(store, kind, holder) if inherited else list(holder["members"])
     entries = _filter(store, req, entries)
-    return paginate(req, [entities.member(store, e, req.base_url) for e in entries])
+    return paginate(req, entries, lambda e: entities.member(store, e, req.base_url))
 
 
 def _level(req: ApiRequest) -> int:

@@ -176,7 +176,7 @@ def list_mrs(store: Store, req: ApiRequest, id: str) -> Reply:
             for m in items
             if store.search_mode != "none" and matcher(m["title"], m["description"])
         ]
-    return paginate(req, [render(store, project, m, req.base_url) for m in items])
+    return paginate(req, items, lambda m: render(store, project, m, req.base_url))
 
 
 @route("POST", "/projects/:id/merge_requests")

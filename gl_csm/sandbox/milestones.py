@@ -59,7 +59,7 @@ def list_milestones(store: Store, req: ApiRequest, id: str) -> Reply:
         items = [m for m in items if m["iid"] in iids]
     # MilestonesFinder orders by due date (nulls last), then title.
     items.sort(key=lambda m: (m.get("due_date") is None, m.get("due_date") or "", m["title"]))
-    return paginate(req, [_render(store, project, m, req.base_url) for m in items])
+    return paginate(req, items, lambda m: _render(store, project, m, req.base_url))
 
 
 def _milestone(project: Record, milestone_id: str) -> Record:

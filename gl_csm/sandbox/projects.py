@@ -134,7 +134,7 @@ def filter_projects(store: Store, req: ApiRequest, projects: list[Record]) -> li
 @route("GET", "/projects")
 def list_projects(store: Store, req: ApiRequest) -> Reply:
     projects = filter_projects(store, req, list(store.projects.values()))
-    return paginate(req, [entities.project(store, p, req.base_url) for p in projects])
+    return paginate(req, projects, lambda p: entities.project(store, p, req.base_url))
 
 
 @route("GET", "/projects/:id")

@@ -211,7 +211,7 @@ def list_commits(store: Store, req: ApiRequest, id: str) -> Reply:
         shas = [s for s in shas if parse_iso(repo["commits"][s]["created_at"]) >= since]
     if until:
         shas = [s for s in shas if parse_iso(repo["commits"][s]["created_at"]) <= until]
-    return paginate(req, [entities.commit(store, project, s, req.base_url) for s in shas])
+    return paginate(req, shas, lambda s: entities.commit(store, project, s, req.base_url))
 
 
 def _touches(repo: Record, sha: str, path: str) -> bool:

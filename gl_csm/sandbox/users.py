@@ -31,7 +31,7 @@ def list_users(store: Store, req: ApiRequest) -> Reply:
             for u in users
             if s in u["username"].lower() or s in u["name"].lower() or s == u["email"].lower()
         ]
-    return paginate(req, [entities.user_basic(store, u["id"], req.base_url) for u in users])
+    return paginate(req, users, lambda u: entities.user_basic(store, u["id"], req.base_url))
 
 
 @route("GET", "/users/:user_id")
@@ -67,7 +67,7 @@ def list_namespaces(store: Store, req: ApiRequest) -> Reply:
     search = req.str("search")
     if search:
         spaces = [n for n in spaces if search.lower() in store.full_path(n).lower()]
-    return paginate(req, [entities.namespace(store, n, req.base_url) for n in spaces])
+    return paginate(req, spaces, lambda n: entities.namespace(store, n, req.base_url))
 
 
 @route("GET", "/namespaces/:ns_id")
