@@ -22,7 +22,7 @@ from gl_csm.services.triage.context import (
     drivers,
     opened_day,
 )
-from gl_csm.services.triage.tracking import issue_link, money, render_template, tracking_link
+from gl_csm.services.triage.tracking import issue_link, money, tracking_link
 from gl_csm.templates import Trusted, mention, safe_title
 
 
@@ -117,7 +117,7 @@ def _plan_new_escalation(
         # Link the triage issue this run opened, when it did.
         made_triage = results.get(f"{TRIAGE}:{slug}")
         link = issue_link(made_triage) if made_triage else triage_link
-        return render_template(
+        return generated.render_stamped(
             "escalation_issue.md.j2",
             {
                 **context,
@@ -239,7 +239,8 @@ def _plan_refresh(
 ) -> None:
     """Issue 9 item 1: the bot's part of the escalation issue follows the account's
     data; the owners, asks and exit criteria below it are people's."""
-    rendered = render_template(
+    description = generated.refresh_template(
+        open_issue.issue.get("description"),
         "escalation_issue.md.j2",
         {
             **_context(account, a, severity, escalation_label),
@@ -247,7 +248,6 @@ def _plan_refresh(
             "tracking_link": tracking_link(tracking, account.slug, {}),
         },
     )
-    description = generated.refreshed(open_issue.issue.get("description"), rendered)
     if description is None:
         return
     project, iid = open_issue.project, open_issue.iid

@@ -6,12 +6,28 @@ while everything outside the markers, what people wrote, stays as it is.
 Ticked boxes survive a rewrite: a task line a person ticked (``- [x] ...``) is still
 ticked in the new text when the same task is there. A person who deletes the markers
 takes the whole description over: the bot then leaves it alone.
+
+The part carries a hidden stamp under its begin marker: a digest of what it was rendered
+from (template, gl-csm version, context) and a hash of its text. A rerun whose inputs
+have the same digest, on a part whose text still hashes the same (nobody ticked a box or
+wrote inside it), knows the part is up to date without rendering it (issue 13: rendering
+every open reminder, triage and escalation issue was a fifth of a no-op rerun's CPU).
+Otherwise it renders and compares the texts without their stamps, so a part written
+before stamps existed, or a stale stamp alone, is never a reason to write.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import hashlib
+import json
 import re
+from collections.abc import Callable, Mapping
+from typing import Any
 
+from gl_csm import __version__
+from gl_csm.services.triage.tracking import render_template, template_text
 from gl_csm.templates import Trusted
 
 BEGIN = "<!-- gl-csm generated begin: kept up to date by the bot; write below the end marker -->"
@@ -52,14 +68,102 @@ def carry_ticks(old: str, new: str) -> str:
     return "\n".join(out)
 
 
-def refreshed(description: str | None, rendered: str) -> str | None:
+_STAMP_RE = re.compile(r"\n<!-- gl-csm inputs ([0-9a-f]{16}) text ([0-9a-f]{16}) -->")
+
+
+def _hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _plain(value: object) -> object:
+    """A context value as JSON can hold it, the same in every process and checkout."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        shown = repr(value)
+        source = getattr(value, "source", None)
+        # Where the registry file sits (a CI checkout) is never shown: not an input.
+        return shown.replace(repr(source), "None") if source else shown
+    return repr(value)
+
+
+def inputs_digest(template: str, template_source: str, context: Mapping[str, Any]) -> str:
+    """What a generated part is rendered from: the template, gl-csm and the context
+    (dates as the template prints them, so a date and its ISO text are one input)."""
+    data = json.dumps(context, sort_keys=True, default=_plain, separators=(",", ":"))
+    return _hash("\0".join((__version__, template, template_source, data)))
+
+
+def _unstamped(text: str) -> str:
+    return _STAMP_RE.sub("", text, count=1)
+
+
+def _stamp(generated: str, inputs: str) -> str:
+    """The part with its stamp under the begin marker (``generated`` is unstamped)."""
+    line = f"\n<!-- gl-csm inputs {inputs} text {_hash(generated)} -->"
+    return generated.replace(BEGIN, BEGIN + line, 1)
+
+
+def stamped(rendered: str, inputs: str) -> str:
+    """A freshly rendered description with its generated part stamped (none: as is)."""
+    found = part(rendered)
+    if found is None:
+        return rendered
+    return rendered.replace(found, _stamp(_unstamped(found), inputs), 1)
+
+
+def up_to_date(description: str | None, inputs: str) -> bool:
+    """The part was rendered from these very inputs and nobody changed its text since."""
+    found = part(description)
+    if found is None:
+        return False
+    stamp = _STAMP_RE.search(found)
+    return (
+        stamp is not None
+        and stamp.group(1) == inputs
+        and stamp.group(2) == _hash(found.replace(stamp.group(0), "", 1))
+    )
+
+
+def refreshed(description: str | None, rendered: str, inputs: str | None = None) -> str | None:
     """``description`` with its generated part replaced by the one of ``rendered`` (ticks
-    carried over); None when there is nothing to change or no part to replace."""
+    carried over, stamped with ``inputs`` when given); None when there is nothing to
+    change (stamps aside) or no part to replace."""
     old, new = part(description), part(rendered)
     if old is None or new is None:
         return None
-    new = carry_ticks(old, new)
-    if new == old:
+    bare = carry_ticks(old, _unstamped(new))
+    if bare == _unstamped(old):
         return None
+    if inputs is not None:
+        bare = _stamp(bare, inputs)
     assert description is not None
-    return description.replace(old, new, 1)
+    return description.replace(old, bare, 1)
+
+
+def refresh(
+    description: str | None,
+    template: str,
+    template_source: str,
+    context: Mapping[str, Any],
+    render: Callable[[str, Mapping[str, Any]], str],
+) -> str | None:
+    """The description with its generated part brought up to date, or None when it is:
+    known from the stamp without rendering, else rendered and compared."""
+    inputs = inputs_digest(template, template_source, context)
+    if up_to_date(description, inputs):
+        return None
+    return refreshed(description, render(template, context), inputs)
+
+
+def render_stamped(template: str, context: Mapping[str, Any]) -> str:
+    """One of ``issue_templates/`` rendered for a new issue, its generated part stamped."""
+    inputs = inputs_digest(template, template_text(template), context)
+    return stamped(render_template(template, context), inputs)
+
+
+def refresh_template(
+    description: str | None, template: str, context: Mapping[str, Any]
+) -> str | None:
+    """:func:`refresh` with one of ``issue_templates/``."""
+    return refresh(description, template, template_text(template), context, render_template)

@@ -25,7 +25,7 @@ from gl_csm.services.triage import generated
 from gl_csm.services.triage.bot_issues import plan_bot_issue
 from gl_csm.services.triage.context import REMINDER, TriageContext
 from gl_csm.services.triage.shards import in_shard
-from gl_csm.services.triage.tracking import money, render_template, tracking_link
+from gl_csm.services.triage.tracking import money, tracking_link
 from gl_csm.templates import Trusted, mention, safe_title
 
 
@@ -141,10 +141,11 @@ def _refresh_one(
 ) -> None:
     """One reminder issue's bot part re-rendered; an update only when it changed."""
     project = ctx.projects.accounts
-    rendered = render_template(
-        template, {"marker": Trusted(markers.marker(REMINDER, key)), **context}
+    description = generated.refresh_template(
+        issue.get("description"),
+        template,
+        {"marker": Trusted(markers.marker(REMINDER, key)), **context},
     )
-    description = generated.refreshed(issue.get("description"), rendered)
     if description is None:
         return
     iid = issue["iid"]
@@ -180,12 +181,14 @@ def _plan_reminder_issue(
         kind=kind,
         key=key,
         title=title,
-        body=lambda results: render_template(
+        body=lambda results: generated.render_stamped(
             template,
             {
                 "marker": Trusted(markers.marker(kind, key)),
-                # Listed, or created earlier in this run (issue 9 item 2).
-                "tracking_link": tracking_link(tracking, slug, results),
+                # Listed, or created earlier in this run (issue 9 item 2). A CSM's
+                # priority review belongs to no account: no link (and the same inputs
+                # as its refresh, so a rerun knows it up to date: generated.py).
+                **({"tracking_link": tracking_link(tracking, slug, results)} if slug else {}),
                 **context,
             },
         ),

@@ -204,7 +204,7 @@ def _plan_new_triage_issue(
     def description(results: Results) -> str:
         # The tracking issue listed, or created earlier in this run (issue 9 item 2).
         link = tracking_link(tracking, slug, results)
-        return render_template("triage_issue.md.j2", {**context, "tracking_link": link})
+        return generated.render_stamped("triage_issue.md.j2", {**context, "tracking_link": link})
 
     title = safe_title(f"Account triage: {account.name}")
     plan_bot_issue(
@@ -330,14 +330,14 @@ def _plan_open_triage_issue(
     found = _NOTIFIED_RE.search(issue.get("description") or "")
     told_color = found.group(1) if found and found.group(1) != "none" else None
     told = who_to_tell(account, told_color, None, settings.people)
-    rendered = render_template(
+    description = generated.refresh_template(
+        issue.get("description"),
         "triage_issue.md.j2",
         {
             **_context(ctx, account, a, told, at, ms),
             "tracking_link": tracking_link(tracking, slug, {}),
         },
     )
-    description = generated.refreshed(issue.get("description"), rendered)
     if description is not None:
         fields["description"] = description
         parts.append("bring the bot's part of the description up to date with the account")

@@ -1,0 +1,158 @@
+"""The stamp of a bot issue's generated part (services/triage/generated.py, issue 13):
+a no-op rerun knows each open triage, escalation and reminder issue is up to date
+without rendering it, and the stamp never makes the bot write on its own."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from gl_csm import markers
+from gl_csm.services.triage import generated
+from tests.services.triage_world import ACCOUNTS, ESCALATIONS, RED, TRIAGE, World
+
+D = date.fromisoformat
+GENERATED = (
+    "triage_issue.md.j2",
+    "escalation_issue.md.j2",
+    "reminder_renewal_review.md.j2",
+    "reminder_ebr.md.j2",
+    "reminder_priority_review.md.j2",
+)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> World:
+    world = World(tmp_path)
+    world.add(
+        "initech",
+        "Initech",
+        renewal_date=D("2027-03-31"),
+        **{**RED, "risk": {**RED["risk"], "escalation_requested": True}},
+    )
+    world.add("acme", "Acme", renewal_date=D("2027-03-31"))
+    return world
+
+
+@pytest.fixture
+def renders(monkeypatch: pytest.MonkeyPatch) -> Counter:
+    """The generated templates rendered, by name."""
+    counted: Counter = Counter()
+    real = generated.render_template
+
+    def counting(name: str, context):  # type: ignore[no-untyped-def]
+        if name in GENERATED:
+            counted[name] += 1
+        return real(name, context)
+
+    monkeypatch.setattr(generated, "render_template", counting)
+    return counted
+
+
+def _issue(world: World, project: str, kind: str, key: str) -> dict:
+    return markers.index_by_marker(world.issues(project), kind)[key]
+
+
+def _review(world: World) -> dict:
+    return _issue(world, ACCOUNTS, "reminder", "acme:renewal-review:2027-03-31:3")
+
+
+def test_a_noop_rerun_renders_no_generated_part(world: World, renders: Counter) -> None:
+    world.run()
+    created = sum(renders.values())
+    assert created >= 6  # triage, escalation, four renewal reviews, priority review
+    renders.clear()
+    outcome, _, stats = world.run()
+    assert stats.writes == 0 and outcome.changes == []
+    assert renders == Counter()
+
+
+def test_a_changed_input_renders_and_rewrites_that_part_only(
+    world: World, renders: Counter
+) -> None:
+    world.run()
+    renders.clear()
+    world.add("acme", "Acme", renewal_date=D("2027-03-31"), arr=640000)
+    outcome, _, _ = world.run()
+    assert "(ARR $640,000)" in _review(world)["description"]
+    assert renders["reminder_renewal_review.md.j2"] == 2  # acme's two reviews
+    # initech's issues did not change: known from their stamps, not rendered.
+    assert renders["triage_issue.md.j2"] == renders["escalation_issue.md.j2"] == 0
+    renders.clear()
+    _, _, stats = world.run()
+    assert stats.writes == 0 and renders == Counter()
+
+
+def test_a_ticked_box_is_kept_without_a_write(world: World, renders: Counter) -> None:
+    """A tick changes the part's text: its hash no longer matches, so the part is
+    rendered and compared (ticks carried over): equal, nothing is written."""
+    world.run()
+    review = _review(world)
+    task = "- [ ] Schedule the renewal review meeting with the AE and SA"
+    ticked = review["description"].replace(task, task.replace("[ ]", "[x]"))
+    world.person().update_issue(ACCOUNTS, review["iid"], description=ticked)
+    renders.clear()
+    _, _, stats = world.run()
+    assert stats.writes == 0 and renders == Counter({"reminder_renewal_review.md.j2": 1})
+    assert task.replace("[ ]", "[x]") in _review(world)["description"]
+
+
+def test_an_edit_inside_the_part_is_restored(world: World) -> None:
+    """Same inputs, edited text: the text hash catches it (as the card's does)."""
+    world.run()
+    issue = _issue(world, TRIAGE, "triage", "initech")
+    edited = issue["description"].replace("## Account triage: Initech", "## Not our problem")
+    world.person().update_issue(TRIAGE, issue["iid"], description=edited)
+    _, _, stats = world.run()
+    assert stats.writes == 1
+    assert "## Account triage: Initech" in _issue(world, TRIAGE, "triage", "initech")["description"]
+    _, _, stats = world.run()
+    assert stats.writes == 0
+
+
+def test_a_part_without_a_stamp_is_not_rewritten_for_it(world: World, renders: Counter) -> None:
+    """An issue written before stamps existed (or whose stamp a person deleted): the
+    part is rendered and compared without stamps; the same text means no write."""
+    world.run()
+    issue = _issue(world, ESCALATIONS, "escalation", "initech")
+    bare = generated._STAMP_RE.sub("", issue["description"])
+    assert bare != issue["description"]
+    world.person().update_issue(ESCALATIONS, issue["iid"], description=bare)
+    renders.clear()
+    _, _, stats = world.run()
+    assert stats.writes == 0 and renders == Counter({"escalation_issue.md.j2": 1})
+
+
+def test_the_stamp_is_the_same_in_every_process_and_checkout(world: World) -> None:
+    """str hashing is randomised per process and a CI checkout sits anywhere: neither
+    may move the digest, or every run would render every part."""
+    world.run()
+    script = (
+        "import sys\nfrom pathlib import Path\nfrom gl_csm.config import load_settings\n"
+        "from gl_csm.registry import load_registry\n"
+        "from gl_csm.services.triage import generated\n"
+        "s = load_settings(Path(sys.argv[1]), environ={})\n"
+        "acct = load_registry(s.accounts_dir).by_slug()['initech']\n"
+        "ctx = {'account': acct, 'due': acct.renewal_date, 'people': [('csm', '@alice')]}\n"
+        "print(generated.inputs_digest('t.md.j2', 'text', ctx))\n"
+    )
+    elsewhere = world.root.parent / "checkout-elsewhere"
+    shutil.copytree(world.root, elsewhere)
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", script, str(root / "gl-csm.yml")],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout.strip()
+        for seed, root in (("1", world.root), ("2", elsewhere), ("3", world.root))
+    }
+    assert len(digests) == 1 and len(digests.pop()) == 16
