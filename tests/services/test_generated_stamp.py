@@ -156,3 +156,17 @@ def test_the_stamp_is_the_same_in_every_process_and_checkout(world: World) -> No
         for seed, root in (("1", world.root), ("2", elsewhere), ("3", world.root))
     }
     assert len(digests) == 1 and len(digests.pop()) == 16
+
+
+def test_a_line_made_inert_by_the_gateway_keeps_the_part_up_to_date() -> None:
+    """The gateway puts a zero-width space before every line starting with `/` (issue
+    10, templates.inert_commands): the stamp hashes the text as GitLab stores it, and a
+    rendered part compares equal to its stored, inert self."""
+    from gl_csm.templates import inert_commands
+
+    rendered = f"top\n{generated.BEGIN}\nnotes:\n/close is what they typed\n{generated.END}\n"
+    stored = inert_commands(generated.stamped(rendered, "0123456789abcdef"))
+    assert "\u200b/close" in stored
+    assert generated.up_to_date(stored, "0123456789abcdef")
+    assert generated.refreshed(stored, rendered, "0123456789abcdef") is None
+    assert not generated.up_to_date(stored, "fedcba9876543210")

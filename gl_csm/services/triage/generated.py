@@ -28,7 +28,7 @@ from typing import Any
 
 from gl_csm import __version__
 from gl_csm.services.triage.tracking import render_template, template_text
-from gl_csm.templates import Trusted
+from gl_csm.templates import Trusted, inert_commands
 
 BEGIN = "<!-- gl-csm generated begin: kept up to date by the bot; write below the end marker -->"
 END = "<!-- gl-csm generated end -->"
@@ -99,7 +99,10 @@ def _unstamped(text: str) -> str:
 
 
 def _stamp(generated: str, inputs: str) -> str:
-    """The part with its stamp under the begin marker (``generated`` is unstamped)."""
+    """The part with its stamp under the begin marker (``generated`` is unstamped). The
+    text is made inert as the gateway sends it (templates.inert_commands), so the hash
+    is the one of what GitLab stores."""
+    generated = inert_commands(generated)
     line = f"\n<!-- gl-csm inputs {inputs} text {_hash(generated)} -->"
     return generated.replace(BEGIN, BEGIN + line, 1)
 
@@ -132,7 +135,7 @@ def refreshed(description: str | None, rendered: str, inputs: str | None = None)
     old, new = part(description), part(rendered)
     if old is None or new is None:
         return None
-    bare = carry_ticks(old, _unstamped(new))
+    bare = inert_commands(carry_ticks(old, _unstamped(new)))
     if bare == _unstamped(old):
         return None
     if inputs is not None:
