@@ -143,7 +143,7 @@ def test_the_stamp_is_the_same_in_every_process_and_checkout(world: World) -> No
         "ctx = {'account': acct, 'due': acct.renewal_date, 'people': [('csm', '@alice')]}\n"
         "print(generated.inputs_digest('t.md.j2', 'text', ctx))\n"
     )
-    elsewhere = world.root.parent / "checkout-elsewhere"
+    elsewhere = world.root.with_name(world.root.name + "-elsewhere")
     shutil.copytree(world.root, elsewhere)
     digests = {
         subprocess.run(
