@@ -4,6 +4,10 @@ whose clock follows the test's `today`, and a gateway on it."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -143,4 +147,21 @@ class World:
             if m["project"] == project
             and m["noteable_iid"] == iid
             and (source is None or m["source"] == source)
+        }
+
+    def printed_in_other_processes(self, script: str) -> set[str]:
+        """What ``script`` (given this world's config path as argv[1]) prints, run in
+        three processes with other str-hash seeds, one of them in a copy of the world
+        elsewhere (another CI checkout): a digest must come out the same in all."""
+        elsewhere = self.root.with_name(self.root.name + "-elsewhere")
+        shutil.copytree(self.root, elsewhere)
+        return {
+            subprocess.run(
+                [sys.executable, "-c", script, str(root / "gl-csm.yml")],
+                capture_output=True,
+                text=True,
+                check=True,
+                env={**os.environ, "PYTHONHASHSEED": seed},
+            ).stdout.strip()
+            for seed, root in (("1", self.root), ("2", elsewhere), ("3", self.root))
         }
