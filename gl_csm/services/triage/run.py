@@ -206,7 +206,7 @@ def plan_triage(
         )
         try:
             registry = load_registry(settings.accounts_dir, [only] if only else ())
-        except BaseException:
+        except Exception:
             checked.result()  # a public internal project is told first, as it always was
             raise
         internal = checked.result()
