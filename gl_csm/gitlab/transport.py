@@ -55,22 +55,12 @@ class CountingAdapter(BaseAdapter):
         self.notices = notices or RetryNotices()
         self.deadline = deadline
         self.slots = threading.BoundedSemaphore(in_flight) if in_flight else None
-        self._in_flight = 0
-        self.most_in_flight = 0  # the highest number of requests seen at once (tests)
-        self._lock = threading.Lock()
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         if self.slots is None:
             return self._send(request, **kwargs)
         with self.slots:
-            with self._lock:
-                self._in_flight += 1
-                self.most_in_flight = max(self.most_in_flight, self._in_flight)
-            try:
-                return self._send(request, **kwargs)
-            finally:
-                with self._lock:
-                    self._in_flight -= 1
+            return self._send(request, **kwargs)
 
     def _send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         method = request.method or "GET"
