@@ -735,7 +735,6 @@ def test_card_digest_is_the_same_in_every_process(world: World) -> None:
     """Issue 13: the card records a digest of its inputs so a rerun skips rendering; it
     must not depend on the process (str hashing is randomised per process: a set in the
     inputs would reorder) nor on where the registry sits, or every run would render."""
-
     world.add("initech", "Initech", **RED)
     world.run()
     script = (
