@@ -26,6 +26,21 @@ MAX_BODY = 1_000_000  # notes: doc/api/notes.md
 MAX_DESCRIPTION = 1_048_576  # issues: app/models/concerns/issuable.rb
 MAX_TITLE = 255
 
+#: The update keys issues and merge requests share (lib/api/helpers/common_helpers.rb
+#: and the two endpoints' ``at_least_one_of``); each endpoint adds its own.
+UPDATE_KEYS = (
+    "title",
+    "description",
+    "labels",
+    "add_labels",
+    "remove_labels",
+    "state_event",
+    "assignee_ids",
+    "assignee_id",
+    "milestone_id",
+    "discussion_locked",
+)
+
 
 def new_issuable(
     store: Store,

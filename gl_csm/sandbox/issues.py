@@ -20,6 +20,7 @@ from gl_csm.sandbox.fulltext import search_filter
 from gl_csm.sandbox.issuables import (
     MAX_DESCRIPTION,
     MAX_TITLE,
+    UPDATE_KEYS,
     apply_update,
     mentionable_text,
     new_issuable,
@@ -32,23 +33,7 @@ from gl_csm.sandbox.request import ApiRequest, Reply
 from gl_csm.sandbox.router import route
 from gl_csm.sandbox.store import Record, Store, parse_iso
 
-_UPDATE_KEYS = (
-    "title",
-    "description",
-    "labels",
-    "add_labels",
-    "remove_labels",
-    "state_event",
-    "assignee_ids",
-    "assignee_id",
-    "milestone_id",
-    "due_date",
-    "confidential",
-    "discussion_locked",
-    "updated_at",
-    "issue_type",
-    "weight",
-)
+_UPDATE_KEYS = (*UPDATE_KEYS, "due_date", "confidential", "updated_at", "issue_type", "weight")
 
 
 def today(store: Store) -> dt.date:

@@ -19,6 +19,7 @@ from gl_csm.sandbox.errors import ApiError, at_least_one_missing, bad_request, m
 from gl_csm.sandbox.fulltext import search_filter
 from gl_csm.sandbox.issuables import (
     MAX_TITLE,
+    UPDATE_KEYS,
     apply_update,
     mentionable_text,
     new_issuable,
@@ -227,19 +228,7 @@ def post_mr(store: Store, req: ApiRequest, id: str) -> Any:
     return render(store, project, mr, req.base_url)
 
 
-_MR_UPDATE_KEYS = (
-    "title",
-    "description",
-    "labels",
-    "add_labels",
-    "remove_labels",
-    "state_event",
-    "assignee_ids",
-    "assignee_id",
-    "milestone_id",
-    "target_branch",
-    "discussion_locked",
-)
+_MR_UPDATE_KEYS = (*UPDATE_KEYS, "target_branch")
 
 
 @route("PUT", "/projects/:id/merge_requests/:iid")
