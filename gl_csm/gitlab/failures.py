@@ -67,11 +67,7 @@ class GitLabCalls:
     def _wrap(self, what: str, fn: Callable[[], T]) -> T:
         try:
             return fn()
-        except (
-            gitlab.GitlabError,
-            requests.ConnectionError,
-            requests.Timeout,
-            DeadlineExceeded,
-            NotGitLab,
-        ) as exc:
+        except (gitlab.GitlabError, requests.RequestException) as exc:
+            # RequestException: also a body cut short (ChunkedEncodingError), a redirect
+            # loop, a bad encoding, besides DeadlineExceeded and NotGitLab (its subclasses).
             raise self._convert(what, exc) from exc

@@ -64,7 +64,12 @@ class ProjectCalls(Writes):
 
     def current_user(self) -> dict:
         user = self.get("/user", "read the token's user")
-        assert user is not None
+        if not isinstance(user, dict):
+            # A server that answers JSON but has no GET /api/v4/user is not GitLab's API.
+            raise GitLabUnreachable(
+                f"{self.url} answered 404 for /api/v4/user: no GitLab API there; check "
+                f"GITLAB_URL (the GitLab root, not a project or group page)"
+            )
         return user
 
     def user(self, username: str) -> dict | None:
@@ -112,6 +117,7 @@ class ProjectCalls(Writes):
                 f"/projects/{enc(project)}/transfer",
                 post_data={"namespace": namespace},
                 retry_transient_errors=False,
+                max_retries=self.max_retries,
             )
 
         return self._retry_safe(f"transfer project {project} to {namespace}", send, find)

@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 import gitlab
 
+from gl_csm.errors import GitLabError
 from gl_csm.gitlab.paths import enc
 from gl_csm.gitlab.reads import PER_PAGE
 from gl_csm.gitlab.writes import Writes
@@ -56,7 +57,14 @@ class RepositoryCalls(Writes):
                 if exc.response_code == 404:
                     return None
                 raise
-            return raw.content.decode("utf-8")  # type: ignore[union-attr]
+            content: bytes = raw.content  # type: ignore[union-attr]
+            try:
+                return content.decode("utf-8-sig")
+            except UnicodeDecodeError as exc:
+                raise GitLabError(
+                    f"{file_path} of {project} is not UTF-8 text (byte 0x{content[exc.start]:02x} "
+                    f"at offset {exc.start}); save it as UTF-8"
+                ) from None
 
         return self._wrap(f"read {file_path} of {project}", call)
 
@@ -132,13 +140,6 @@ class RepositoryCalls(Writes):
             f"open a merge request from {source} in {project}",
             {"source_branch": source, "target_branch": target, "title": title, **fields},
             find=find,
-        )
-
-    def update_merge_request(self, project: str | int, iid: int, **fields: Any) -> dict:
-        return self.put(
-            f"/projects/{enc(project)}/merge_requests/{iid}",
-            f"update merge request {project}!{iid}",
-            fields,
         )
 
     # -- merge requests -------------------------------------------------------------

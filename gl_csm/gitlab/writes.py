@@ -86,7 +86,10 @@ class Writes(Reads):
                 self.pacer.acquire(pace)
             # No transient retry inside python-gitlab: a retried POST could duplicate.
             return self.gl.http_post(  # type: ignore[return-value]
-                path, post_data=dict(data), retry_transient_errors=False
+                path,
+                post_data=dict(data),
+                retry_transient_errors=False,
+                max_retries=self.max_retries,  # still obeys 429 Retry-After, as reads do
             )
 
         return self._retry_safe(what, send, find)

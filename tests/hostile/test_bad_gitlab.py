@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from gl_csm.errors import GitLabUnreachable
+from gl_csm.errors import GitLabError, GitLabUnreachable
 from gl_csm.gitlab.gateway import Gateway
 from tests.cli.test_cli_basics import run
 
@@ -48,6 +48,37 @@ class _Trickle(BaseHTTPRequestHandler):
             except OSError:
                 return
             time.sleep(0.2)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class _NotFound(BaseHTTPRequestHandler):
+    """JSON, but no GitLab API: 404 for every path (another JSON service, a wrong port)."""
+
+    def do_GET(self) -> None:  # noqa: N802
+        body = b'{"message": "404 Not Found"}'
+        self.send_response(404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class _CutShort(BaseHTTPRequestHandler):
+    """A chunked JSON answer whose connection closes mid-chunk (a proxy cutting it)."""
+
+    def do_GET(self) -> None:  # noqa: N802
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        self.wfile.write(b'20\r\n[{"id": 1')
+        self.wfile.flush()
+        self.close_connection = True
 
     def log_message(self, *args: object) -> None:
         pass
@@ -104,3 +135,23 @@ def test_cli_exits_2_on_a_trickling_server(workdir: Path, trickle: str) -> None:
     code, out, err = run(workdir, "setup", env={"GITLAB_URL": trickle, "GITLAB_TOKEN": "t"})
     assert code == 2
     assert "no complete answer within 1 s" in err
+
+
+def test_json_without_gitlab_api_is_a_clear_exit_2(workdir: Path) -> None:
+    """A JSON 404 for GET /api/v4/user: the URL names no GitLab (was an AssertionError)."""
+    for url in _serve(_NotFound):
+        code, out, err = run(workdir, "triage", env={"GITLAB_URL": url, "GITLAB_TOKEN": "t"})
+        assert code == 2 and "Traceback" not in out + err
+        assert "no GitLab API there; check GITLAB_URL" in err
+
+
+def test_an_answer_cut_short_is_a_named_failure(workdir: Path) -> None:
+    """A body cut mid-chunk (requests' ChunkedEncodingError) is a GitLab failure naming
+    the call, like a dropped connection, not a stack trace."""
+    for url in _serve(_CutShort):
+        gw = Gateway.connect(url, "token")
+        gw.max_retries = 0
+        with pytest.raises(GitLabError) as info:
+            gw.project("customer-success/accounts")
+        assert "read project customer-success/accounts" in str(info.value)
+        assert "ChunkedEncodingError" in str(info.value)

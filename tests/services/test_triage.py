@@ -792,3 +792,32 @@ def test_a_noop_rerun_renders_no_card(world: World, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(tracking, "render_card", spy)
     _, _, stats = world.run()
     assert stats.writes == 0 and rendered == []
+
+
+def test_a_history_file_that_is_not_utf8_is_named_not_a_crash(world: World) -> None:
+    """A person saved history/portfolio.csv from a spreadsheet as Latin-1: the run stops
+    with an error naming the file (it was a UnicodeDecodeError stack trace)."""
+    import base64
+
+    from gl_csm.errors import GlCsmError
+
+    world.add("acme", "Acme")
+    world.run()
+    text = "day,account,health\n2026-11-23,acme,green \xe9t\xe9\n".encode("latin-1")
+    world.person().commit(
+        ACCOUNTS,
+        "main",
+        "edited in a spreadsheet",
+        [
+            {
+                "action": "update",
+                "file_path": "history/portfolio.csv",
+                "content": base64.b64encode(text).decode(),
+                "encoding": "base64",
+            }
+        ],
+        "person-edit",
+    )
+    with pytest.raises(GlCsmError) as info:
+        world.run(D("2026-11-24"))
+    assert "history/portfolio.csv of customer-success/accounts is not UTF-8" in str(info.value)
