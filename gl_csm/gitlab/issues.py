@@ -112,7 +112,7 @@ class IssueCalls(Writes):
         """Marker-safe issue creation. ``reuses_marker``: the marker stands for one
         episode at a time (triage, escalation issues of an account), so after a lost
         answer only an *open* issue with it counts; a closed one is an earlier episode."""
-        if not _carries(description, marker_token):
+        if marker_token not in description:
             raise ValueError("a bot issue must carry its marker in the description")
         description = inert_commands(description)  # issue 10: no quick action runs
         state = "opened" if reuses_marker else "all"
@@ -182,7 +182,7 @@ class IssueCalls(Writes):
         kind: str = "issues",
         internal: bool = False,
     ) -> dict:
-        if not _carries(body, marker_token):
+        if marker_token not in body:
             raise ValueError("a bot note must carry its marker")
         body = inert_commands(body)  # issue 10: no quick action runs as the bot
 
