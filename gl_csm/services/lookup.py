@@ -145,8 +145,23 @@ def hinted_index(
     gateway: Gateway, project: str, kind: str, iids: list[int], *, state: str
 ) -> MarkerIndex:
     """A :class:`MarkerIndex` of ``project`` from recorded ``iids`` (one read when any)."""
+    return hinted_indexes(gateway, project, [kind], iids, state=state)[kind]
+
+
+def hinted_indexes(
+    gateway: Gateway, project: str, kinds: list[str], iids: list[int], *, state: str
+) -> dict[str, MarkerIndex]:
+    """One :class:`MarkerIndex` per marker kind of ``project``, sharing their reads: the
+    recorded ``iids`` once, and the full listing at most once, on the first miss."""
     known = gateway.issues_by_iid(project, iids, state=state) if iids else []
-    return MarkerIndex(kind, known, lambda: gateway.issues(project, state=state))
+    listing: list[list[dict]] = []
+
+    def load_all() -> list[dict]:
+        if not listing:
+            listing.append(gateway.issues(project, state=state))
+        return listing[0]
+
+    return {kind: MarkerIndex(kind, known, load_all) for kind in kinds}
 
 
 def find_recorded(

@@ -279,6 +279,24 @@ def test_dry_run_writes_nothing(world: World) -> None:
     assert writes == 0 and outcome.changes and _open(world, TRIAGE, "triage") == {}
 
 
+def test_a_reaction_reads_the_accounts_projects_recorded_issues_once(world: World) -> None:
+    """The card records the iids of the account's issues in the accounts project (here
+    its renewal reviews): one read serves the reminders and the will-churn checklist
+    (lookup.hinted_indexes), and no full listing is needed."""
+    world.add("acme", "Acme", renewal_date=date(2027, 3, 31))
+    world.run()
+    payload = _person_adds(world, ACCOUNTS, _tracking(world, "acme"), "triage::needed")
+    logged = len(world.sandbox.request_log)
+    reaction, outcome, _ = _react(world, payload)
+    assert reaction.status == "acted" and outcome.exit_code == 0
+    listings = [
+        path
+        for method, path in world.sandbox.request_log[logged:]
+        if method == "GET" and path == f"/api/v4/projects/{ACCOUNTS.replace('/', '%2F')}/issues"
+    ]
+    assert len(listings) == 1, listings
+
+
 def test_one_account_reaction_does_not_list_the_whole_portfolio(world: World) -> None:
     """A webhook for one account reads about one page per internal project, not
     ceil(N/100) pages of every tracking issue (issue 5: 2,000-account portfolios)."""

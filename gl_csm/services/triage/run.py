@@ -309,14 +309,17 @@ def _one_account_context(
         else None
     )
     iids = lookup.recorded_iids(tracking)
+    # Reminders and the will-churn checklist are both in the accounts project: one read
+    # of the recorded iids, one full listing at most (read only when a key is missing).
+    account_issues = lookup.hinted_indexes(
+        gateway, projects.accounts, [REMINDER, WILL_CHURN], iids["accounts"], state="all"
+    )
     return TriageContext(
         gateway=gateway,
         settings=settings,
         today=today,
         tracking={slug: tracking} if tracking is not None else {},
-        reminders=lookup.hinted_index(
-            gateway, projects.accounts, REMINDER, iids["accounts"], state="all"
-        ),
+        reminders=account_issues[REMINDER],
         triage=lookup.hinted_index(
             gateway, projects.triage, TRIAGE, iids["triage"], state="opened"
         ),
@@ -326,9 +329,7 @@ def _one_account_context(
         users=users or UserIds(),
         milestones=MilestoneIds(projects.triage),
         # Read in full only when a checklist could be created (lookup.checklist_of).
-        will_churn=lookup.hinted_index(
-            gateway, projects.accounts, WILL_CHURN, iids["accounts"], state="all"
-        ),
+        will_churn=account_issues[WILL_CHURN],
     )
 
 
