@@ -308,13 +308,6 @@ def _card_data(extra: CardExtra, digest: str, body: str) -> dict[str, Any]:
     return {**_input_data(extra), "card": digest, "text": _short_hash(body)}
 
 
-_DIGESTS_RE = re.compile(r'"(?:card|text)":"[0-9a-f]{16}"')
-
-
-def _without_digests(description: str) -> str:
-    return _DIGESTS_RE.sub("", description)
-
-
 def card_unchanged(
     old: str | None,
     marker_line: str,
@@ -616,9 +609,10 @@ def plan_tracking_issue(
     add, remove = label_delta(current_labels, wanted, BOT_SCOPES, taxonomy)
     old_description = existing.get("description") or ""
     # With pending issues the card will link what this run opens: it changes. Else the
-    # card is rendered (and compared) only when its inputs' digest moved.
-    # A stale digest alone (an input the card does not show changed) is no reason to
-    # write: the texts are compared without them.
+    # card is rewritten only when its inputs' digest moved or its text was edited. A
+    # digest that moved with the same visible text (a new gl-csm version, a template's
+    # whitespace) rewrites the card once, recording the new digest: otherwise every
+    # later run would have to render it to know it unchanged (README "Triage").
     changed_card = card and (
         bool(extra.pending)
         or not card_unchanged(
