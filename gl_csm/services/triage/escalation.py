@@ -183,10 +183,12 @@ def _plan_open_escalation(
     )
     note = open_issue.note
     severity = tax.value_of(open_issue.labels, "escalation-severity") or "high"
-    _plan_refresh(
-        ctx, plan, account, a, open_issue, severity, escalation_label, tracking, triage_link
-    )
     closure = {"csm": mention(csm), "health": h.color if h else "-", "triage_link": triage_link}
+    if tax.name("escalation::resolved") not in open_issue.labels:
+        # An issue being closed keeps its text: one update (the close), not two.
+        _plan_refresh(
+            ctx, plan, account, a, open_issue, severity, escalation_label, tracking, triage_link
+        )
     if tax.name("escalation::resolved") in open_issue.labels:
         note(
             "closed",

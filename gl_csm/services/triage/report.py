@@ -311,19 +311,27 @@ def render_report(
     )
 
 
+TITLE = "Customer Success portfolio report"
+
+
+def find_report_issue(gateway: Gateway, accounts: str) -> dict | None:
+    """The summary issue. A title search may narrow (1 read on GitLab); only the marker
+    decides, and when the search misses (retitled, or a GitLab whose search finds
+    nothing) the accounts project is read until the marker shows up: never a second
+    summary (SPEC 7.1)."""
+    return gateway.find_issue_by_marker(
+        accounts, markers.token(KIND, KEY), narrow=[{"search": TITLE, "in": "title"}]
+    )
+
+
 def plan_report_issue(gateway: Gateway, settings: Settings, body: str, today: date) -> Plan:
     """Create, or update in place, the one summary issue in ``projects.accounts``."""
     _, projects = settings.require_layout("report")
     require_internal_projects(gateway, projects)
     plan = Plan()
     token = markers.token(KIND, KEY)
-    title = "Customer Success portfolio report"
-    # A title search may narrow (1 read on GitLab); only the marker decides, and when
-    # the search misses (retitled, or a GitLab whose search finds nothing) the accounts
-    # project is read until the marker shows up: never a second summary (SPEC 7.1).
-    existing = gateway.find_issue_by_marker(
-        projects.accounts, token, narrow=[{"search": title, "in": "title"}]
-    )
+    title = TITLE
+    existing = find_report_issue(gateway, projects.accounts)
     if existing is None:
         plan.add(
             "create-issue",
@@ -375,8 +383,7 @@ def report_context(
     if project is None:
         return {}, None
     history = load_history(gateway, project)
-    existing = gateway.find_issue_by_marker(accounts, markers.token(KIND, KEY))
-    return history.grouped(), previous_report(existing, today)
+    return history.grouped(), previous_report(find_report_issue(gateway, accounts), today)
 
 
 def build_report(gateway: Gateway, settings: Settings, data: ReportInput, today: date) -> str:
