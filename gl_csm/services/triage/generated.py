@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from gl_csm import __version__
-from gl_csm.services.triage.tracking import render_template, template_text
+from gl_csm.services.triage.tracking import render_template, short_hash, template_text
 from gl_csm.templates import Trusted, inert_commands
 
 BEGIN = "<!-- gl-csm generated begin: kept up to date by the bot; write below the end marker -->"
@@ -71,10 +70,6 @@ def carry_ticks(old: str, new: str) -> str:
 _STAMP_RE = re.compile(r"\n<!-- gl-csm inputs ([0-9a-f]{16}) text ([0-9a-f]{16}) -->")
 
 
-def _hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
 def _plain(value: object) -> object:
     """A context value as JSON can hold it, the same in every process and checkout."""
     if isinstance(value, dt.date):
@@ -91,7 +86,7 @@ def inputs_digest(template: str, template_source: str, context: Mapping[str, Any
     """What a generated part is rendered from: the template, gl-csm and the context
     (dates as the template prints them, so a date and its ISO text are one input)."""
     data = json.dumps(context, sort_keys=True, default=_plain, separators=(",", ":"))
-    return _hash("\0".join((__version__, template, template_source, data)))
+    return short_hash("\0".join((__version__, template, template_source, data)))
 
 
 def _unstamped(text: str) -> str:
@@ -103,7 +98,7 @@ def _stamp(generated: str, inputs: str) -> str:
     text is made inert as the gateway sends it (templates.inert_commands), so the hash
     is the one of what GitLab stores."""
     generated = inert_commands(generated)
-    line = f"\n<!-- gl-csm inputs {inputs} text {_hash(generated)} -->"
+    line = f"\n<!-- gl-csm inputs {inputs} text {short_hash(generated)} -->"
     return generated.replace(BEGIN, BEGIN + line, 1)
 
 
@@ -124,39 +119,22 @@ def up_to_date(description: str | None, inputs: str) -> bool:
     return (
         stamp is not None
         and stamp.group(1) == inputs
-        and stamp.group(2) == _hash(found.replace(stamp.group(0), "", 1))
+        and stamp.group(2) == short_hash(found.replace(stamp.group(0), "", 1))
     )
 
 
-def refreshed(description: str | None, rendered: str, inputs: str | None = None) -> str | None:
+def refreshed(description: str | None, rendered: str, inputs: str) -> str | None:
     """``description`` with its generated part replaced by the one of ``rendered`` (ticks
-    carried over, stamped with ``inputs`` when given); None when there is nothing to
-    change (stamps aside) or no part to replace."""
+    carried over, stamped with ``inputs``); None when there is nothing to change (stamps
+    aside) or no part to replace."""
     old, new = part(description), part(rendered)
     if old is None or new is None:
         return None
     bare = inert_commands(carry_ticks(old, _unstamped(new)))
     if bare == _unstamped(old):
         return None
-    if inputs is not None:
-        bare = _stamp(bare, inputs)
     assert description is not None
-    return description.replace(old, bare, 1)
-
-
-def refresh(
-    description: str | None,
-    template: str,
-    template_source: str,
-    context: Mapping[str, Any],
-    render: Callable[[str, Mapping[str, Any]], str],
-) -> str | None:
-    """The description with its generated part brought up to date, or None when it is:
-    known from the stamp without rendering, else rendered and compared."""
-    inputs = inputs_digest(template, template_source, context)
-    if up_to_date(description, inputs):
-        return None
-    return refreshed(description, render(template, context), inputs)
+    return description.replace(old, _stamp(bare, inputs), 1)
 
 
 def render_stamped(template: str, context: Mapping[str, Any]) -> str:
@@ -168,5 +146,10 @@ def render_stamped(template: str, context: Mapping[str, Any]) -> str:
 def refresh_template(
     description: str | None, template: str, context: Mapping[str, Any]
 ) -> str | None:
-    """:func:`refresh` with one of ``issue_templates/``."""
-    return refresh(description, template, template_text(template), context, render_template)
+    """The description with its generated part brought up to date from one of
+    ``issue_templates/``, or None when it is: known from the stamp without rendering,
+    else rendered and compared."""
+    inputs = inputs_digest(template, template_text(template), context)
+    if up_to_date(description, inputs):
+        return None
+    return refreshed(description, render_template(template, context), inputs)

@@ -291,7 +291,8 @@ def render_card(
 CARD_TEMPLATE = "account_card.md.j2"
 
 
-def _short_hash(text: str) -> str:
+def short_hash(text: str) -> str:
+    """16 hex digits of SHA-256: the digests and text hashes the bot hides in its texts."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
@@ -305,7 +306,7 @@ def _input_data(extra: CardExtra) -> dict[str, Any]:
 
 
 def _card_data(extra: CardExtra, digest: str, body: str) -> dict[str, Any]:
-    return {**_input_data(extra), "card": digest, "text": _short_hash(body)}
+    return {**_input_data(extra), "card": digest, "text": short_hash(body)}
 
 
 def card_unchanged(
@@ -435,7 +436,7 @@ def _card_inputs(
         # on the card: it must not move the digest.
         shown = shown.replace(repr(a.source), "None")
     inputs = "\0".join((__version__, template_text(CARD_TEMPLATE), shown, data))
-    return context, _short_hash(inputs)
+    return context, short_hash(inputs)
 
 
 def with_issue_iids(extra: CardExtra, old: str | None) -> dict[str, Any]:
