@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from gitlab.const import AccessLevel
+
 from gl_csm.config import Settings
 from gl_csm.errors import ConfigError
 from gl_csm.gitlab.gateway import Gateway
@@ -23,7 +25,7 @@ from gl_csm.sandbox.editions import SEARCH_MODES
 from gl_csm.state_lock import StateLock
 
 DEFAULT_SANDBOX = Path(".gl-csm/sandbox.json")
-INTERNAL_MEMBER_LEVEL = 30  # Developer
+INTERNAL_MEMBER_LEVEL = AccessLevel.DEVELOPER
 
 
 @dataclass

@@ -27,51 +27,26 @@ from collections.abc import Mapping
 import gitlab
 from requests.adapters import BaseAdapter, HTTPAdapter
 
-from gl_csm.gitlab.counting import READ_METHODS, CallCounter, Stats
-from gl_csm.gitlab.failures import GitLabCalls
-from gl_csm.gitlab.issues import IssueCalls, _carries
+from gl_csm.gitlab.counting import CallCounter, Stats
+from gl_csm.gitlab.issues import IssueCalls
 from gl_csm.gitlab.labels import LabelCalls
 from gl_csm.gitlab.pacing import Pacer
 from gl_csm.gitlab.paths import enc
-from gl_csm.gitlab.projects import DEVELOPER, GUEST, MAINTAINER, OWNER, REPORTER, ProjectCalls
-from gl_csm.gitlab.reads import PER_PAGE, READ_WORKERS, Reads
+from gl_csm.gitlab.projects import ProjectCalls
+from gl_csm.gitlab.reads import PER_PAGE, READ_WORKERS
 from gl_csm.gitlab.repository import RepositoryCalls
-from gl_csm.gitlab.retries import (
-    MAX_RETRIES,
-    RETRY_STATUSES,
-    RetryNotices,
-    _is_transient,
-    _status,
-)
-from gl_csm.gitlab.transport import CountingAdapter, DeadlineExceeded, NotGitLab
-from gl_csm.gitlab.writes import Writes
+from gl_csm.gitlab.retries import MAX_RETRIES, RetryNotices
+from gl_csm.gitlab.transport import CountingAdapter
 
+# What other modules import from here (the mixins' own modules hold the rest).
 __all__ = [
-    "DEVELOPER",
-    "GUEST",
-    "MAINTAINER",
     "MAX_RETRIES",
-    "OWNER",
-    "PER_PAGE",
-    "READ_METHODS",
-    "READ_WORKERS",
-    "REPORTER",
-    "RETRY_STATUSES",
     "SANDBOX_URL",
     "CallCounter",
     "CountingAdapter",
-    "DeadlineExceeded",
     "Gateway",
-    "GitLabCalls",
-    "NotGitLab",
     "Pacer",
-    "Reads",
-    "RetryNotices",
     "Stats",
-    "Writes",
-    "_carries",
-    "_is_transient",
-    "_status",
     "enc",
 ]
 

@@ -12,9 +12,6 @@ from gl_csm.errors import ConfigError, GitLabError, GitLabUnreachable
 from gl_csm.gitlab.paths import enc
 from gl_csm.gitlab.writes import Writes
 
-# Access levels (doc/api/members.md).
-GUEST, REPORTER, DEVELOPER, MAINTAINER, OWNER = 10, 20, 30, 40, 50
-
 
 class ProjectCalls(Writes):
     # -- users, groups, projects ----------------------------------------------------

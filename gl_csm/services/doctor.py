@@ -19,16 +19,29 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from gitlab.const import AccessLevel
+
 from gl_csm.config import Settings
 from gl_csm.errors import GlCsmError
-from gl_csm.gitlab.gateway import MAINTAINER, OWNER, Gateway
+from gl_csm.gitlab.gateway import Gateway
 from gl_csm.runtime import registry_usernames
 
 #: Below this many days left the token check fails: rotate before a scheduled run breaks.
 EXPIRY_WARNING_DAYS = 7
 #: Legacy license plan names (GitLab.com's old tiers) and what they are now.
 _PLANS = {"starter": "premium", "bronze": "premium", "silver": "premium", "gold": "ultimate"}
-_LEVELS = {OWNER: "Owner", MAINTAINER: "Maintainer", 30: "Developer", 20: "Reporter", 10: "Guest"}
+# doc/api/members.md "Roles" (python-gitlab's AccessLevel), as GitLab's UI names them.
+OWNER, MAINTAINER = AccessLevel.OWNER, AccessLevel.MAINTAINER
+_LEVELS = {
+    level: level.name.title()
+    for level in (
+        AccessLevel.OWNER,
+        AccessLevel.MAINTAINER,
+        AccessLevel.DEVELOPER,
+        AccessLevel.REPORTER,
+        AccessLevel.GUEST,
+    )
+}
 
 
 @dataclass(frozen=True)
