@@ -4,9 +4,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import gitlab
 
 from gl_csm.gitlab.paths import enc
@@ -16,75 +13,53 @@ from gl_csm.gitlab.writes import Writes
 class LabelCalls(Writes):
     # -- labels ---------------------------------------------------------------------
 
-    def group_labels(self, group: str | int) -> list[dict]:
+    def labels(self, kind: str, where: str | int, *, inherited: bool = True) -> list[dict]:
+        """The labels of a group or project (``kind``: "group" or "project"); with
+        ``inherited`` those of its ancestor groups too (doc/api/labels.md,
+        doc/api/group_labels.md: ``include_ancestor_groups``)."""
+        assert kind in ("group", "project")
         return self.list(
-            f"/groups/{enc(group)}/labels",
-            f"list labels of group {group}",
-            include_ancestor_groups="true",
+            f"/{kind}s/{enc(where)}/labels",
+            f"list {'' if inherited else 'own '}labels of {kind} {where}",
+            include_ancestor_groups="true" if inherited else "false",
         )
+
+    def group_labels(self, group: str | int) -> list[dict]:
+        return self.labels("group", group)
 
     def project_labels(self, project: str | int) -> list[dict]:
-        return self.list(
-            f"/projects/{enc(project)}/labels",
-            f"list labels of project {project}",
-            include_ancestor_groups="true",
-        )
+        return self.labels("project", project)
 
-    def _create_label(self, path: str, what: str, data: Mapping[str, Any]) -> bool:
+    def create_label(
+        self, kind: str, where: str | int, name: str, color: str, description: str
+    ) -> bool:
         """True when created, False when it already existed (409, doc/api/labels.md)."""
+        assert kind in ("group", "project")
 
         def call() -> bool:
             try:
-                self.gl.http_post(path, post_data=dict(data), max_retries=self.max_retries)
+                self.gl.http_post(
+                    f"/{kind}s/{enc(where)}/labels",
+                    post_data={"name": name, "color": color, "description": description},
+                    max_retries=self.max_retries,
+                )
             except gitlab.GitlabHttpError as exc:
                 if exc.response_code == 409:
                     return False
                 raise
             return True
 
-        return self._wrap(what, call)
+        return self._wrap(f"create label {name!r} in {kind} {where}", call)
 
-    def create_group_label(self, group: str | int, name: str, color: str, description: str) -> bool:
-        return self._create_label(
-            f"/groups/{enc(group)}/labels",
-            f"create label {name!r} in group {group}",
-            {"name": name, "color": color, "description": description},
-        )
-
-    def create_project_label(
-        self, project: str | int, name: str, color: str, description: str
-    ) -> bool:
-        return self._create_label(
-            f"/projects/{enc(project)}/labels",
-            f"create label {name!r} in project {project}",
-            {"name": name, "color": color, "description": description},
-        )
-
-    def own_group_labels(self, group: str | int) -> list[dict]:
-        """The labels of the group itself, without those inherited from its ancestors."""
-        return self.list(
-            f"/groups/{enc(group)}/labels",
-            f"list own labels of group {group}",
-            include_ancestor_groups="false",
-        )
-
-    def update_group_label(
-        self, group: str | int, label_id: int, color: str, description: str
+    def update_label(
+        self, kind: str, where: str | int, label_id: int, color: str, description: str
     ) -> dict:
-        """PUT /groups/:id/labels/:label_id (doc/api/group_labels.md, "Update a group label")."""
+        """PUT /groups|projects/:id/labels/:label_id (doc/api/group_labels.md "Update a
+        group label", doc/api/labels.md "Edit an existing label")."""
+        assert kind in ("group", "project")
         return self.put(
-            f"/groups/{enc(group)}/labels/{label_id}",
-            f"update label {label_id} in group {group}",
-            {"color": color, "description": description},
-        )
-
-    def update_project_label(
-        self, project: str | int, label_id: int, color: str, description: str
-    ) -> dict:
-        """PUT /projects/:id/labels/:label_id (doc/api/labels.md, "Edit an existing label")."""
-        return self.put(
-            f"/projects/{enc(project)}/labels/{label_id}",
-            f"update label {label_id} in project {project}",
+            f"/{kind}s/{enc(where)}/labels/{label_id}",
+            f"update label {label_id} in {kind} {where}",
             {"color": color, "description": description},
         )
 

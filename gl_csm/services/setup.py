@@ -69,9 +69,7 @@ def _plan_missing(
 ) -> None:
     """A create-label change for each wanted label the group or project lacks (labels
     inherited from ancestor groups count: GitLab answers 409 for them anyway)."""
-    listing = gateway.group_labels if kind == "group" else gateway.project_labels
-    create = f"create_{kind}_label"  # Gateway.create_group_label / create_project_label
-    labels = listing(where)
+    labels = gateway.labels(kind, where)
     have = {label["name"] for label in labels}
     _plan_drift(plan, gateway, kind, where, wanted, labels, customer_visible=customer_visible)
     for label in wanted:
@@ -81,7 +79,9 @@ def _plan_missing(
             "create-label",
             f"{kind} {where}",
             f"{label.name} ({label.color}){why}",
-            lambda gw, _r, w=where, d=label: getattr(gw, create)(w, d.name, d.color, d.description),
+            lambda gw, _r, w=where, d=label: gw.create_label(
+                kind, w, d.name, d.color, d.description
+            ),
             customer_visible=customer_visible,
         )
 
@@ -121,10 +121,9 @@ def _plan_drift(
     # The listing includes ancestor labels; only the group's (or project's) own are setup's.
     # One more read, and only when something drifted.
     if kind == "group":
-        own = {lb["id"] for lb in gateway.own_group_labels(where)}
+        own = {lb["id"] for lb in gateway.labels("group", where, inherited=False)}
     else:
         own = {lb["id"] for lb in labels if lb.get("is_project_label")}
-    update = f"update_{kind}_label"  # Gateway.update_group_label / update_project_label
     for actual in drifted:
         if actual["id"] not in own:
             continue
@@ -133,8 +132,8 @@ def _plan_drift(
             "update-label",
             f"{kind} {where}",
             f"{want.name}: " + "; ".join(label_drift(want, actual)) + " (restored)",
-            lambda gw, _r, w=where, i=actual["id"], d=want: getattr(gw, update)(
-                w, i, d.color, d.description
+            lambda gw, _r, w=where, i=actual["id"], d=want: gw.update_label(
+                kind, w, i, d.color, d.description
             ),
             customer_visible=customer_visible,
         )

@@ -65,7 +65,7 @@ def test_preview_of_a_hostile_template_changes_nothing_on_the_mr(
     """doc/user/project/quick_actions.md: a note's command lines run as its author; the
     preview note (SPEC 5 Template review) must run none, whatever the template holds."""
     sandbox.seed(users=["mallory"])
-    gateway.create_project_label(PROJECT, "x", "#111111", "")
+    gateway.create_label("project", PROJECT, "x", "#111111", "")
     template = repo / QUESTION
     template.write_text(template.read_text() + HOSTILE)
     mr = sandbox.create_merge_request(PROJECT, changes=[{"new_path": QUESTION}])

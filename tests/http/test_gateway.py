@@ -152,9 +152,9 @@ def test_create_refuses_a_bot_issue_without_marker(gw: Gateway) -> None:
 def test_label_409_means_it_exists(gw: Gateway) -> None:
     """lib/api/helpers/label_helpers.rb: an existing name answers 409 Label already exists."""
     responses.post(f"{API}/groups/g/labels", status=409, json={"message": "Label already exists"})
-    assert gw.create_group_label("g", "health::red", "#dd2b0e", "d") is False
+    assert gw.create_label("group", "g", "health::red", "#dd2b0e", "d") is False
     responses.post(f"{API}/groups/g/labels", status=201, json={"id": 1, "name": "health::green"})
-    assert gw.create_group_label("g", "health::green", "#108548", "d") is True
+    assert gw.create_label("group", "g", "health::green", "#108548", "d") is True
 
 
 @responses.activate

@@ -168,7 +168,7 @@ def test_drifted_labels_restored_and_reported(gateway: Gateway, settings: Settin
 def test_inherited_label_is_not_setups(gateway: Gateway, settings: Settings) -> None:
     """A same-named label of an ancestor group is seen (GitLab answers 409 on create,
     doc/api/group_labels.md) but not owned: left as the person made it, no write."""
-    gateway.create_group_label("account-management", "meeting", "#000000", "ours")
+    gateway.create_label("group", "account-management", "meeting", "#000000", "ours")
     plan_setup(gateway, settings).apply(gateway)
     writes, reads = gateway.stats.writes, gateway.stats.reads
     plan = plan_setup(gateway, settings)

@@ -527,7 +527,9 @@ def plan_missing(
                 f"{target}",
                 f"{lb.name} ({lb.color}) as a project label (run `gl-csm setup` to have it "
                 f"on the collaboration groups)",
-                lambda gw, r, d=lb: gw.create_project_label(ref(r), d.name, d.color, d.description),
+                lambda gw, r, d=lb: gw.create_label(
+                    "project", ref(r), d.name, d.color, d.description
+                ),
                 account=account,
                 customer_visible=True,
             )
