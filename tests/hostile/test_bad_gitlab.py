@@ -21,16 +21,26 @@ from tests.cli.test_cli_basics import run
 LOGIN = b"<!DOCTYPE html><html><body>Sign in</body></html>"
 
 
-class _Login(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(LOGIN)))
-        self.end_headers()
-        self.wfile.write(LOGIN)
+def _fixed(status: int, content_type: str, body: bytes) -> type[BaseHTTPRequestHandler]:
+    """A server that answers every GET with the same status, type and body."""
 
-    def log_message(self, *args: object) -> None:
-        pass
+    class Fixed(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    return Fixed
+
+
+_Login = _fixed(200, "text/html; charset=utf-8", LOGIN)
+# JSON, but no GitLab API: 404 for every path (another JSON service, a wrong port).
+_NotFound = _fixed(404, "application/json", b'{"message": "404 Not Found"}')
 
 
 class _Trickle(BaseHTTPRequestHandler):
@@ -48,21 +58,6 @@ class _Trickle(BaseHTTPRequestHandler):
             except OSError:
                 return
             time.sleep(0.2)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-class _NotFound(BaseHTTPRequestHandler):
-    """JSON, but no GitLab API: 404 for every path (another JSON service, a wrong port)."""
-
-    def do_GET(self) -> None:  # noqa: N802
-        body = b'{"message": "404 Not Found"}'
-        self.send_response(404)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
 
     def log_message(self, *args: object) -> None:
         pass
