@@ -667,3 +667,28 @@ def parse_account(data: object, source: str, stem: str) -> Account:
     if "engagement" in fields:
         fields["has_engagement"] = True
     return Account(name=name, segment=segment, slug=slug, source=source, **fields)
+
+
+# Nested keys by section, for the registry reference (docs/registry.md is checked against
+# this list by tests/test_docs.py, so a key added to the parser must be documented).
+_NESTED_KEYS: dict[str, frozenset[str]] = {
+    "seats": _SEATS_KEYS,
+    "usage": _USAGE_KEYS,
+    "version": _VERSION_KEYS,
+    "opportunities[]": _OPPORTUNITY_KEYS,
+    "success_plan": _SUCCESS_PLAN_KEYS,
+    "engagement": _ENGAGEMENT_KEYS,
+    "support": _SUPPORT_KEYS,
+    "sentiment": _SENTIMENT_KEYS,
+    "risk": _RISK_KEYS,
+    "exception": _EXCEPTION_KEYS,
+    "team": _TEAM_KEYS,
+}
+
+
+def registry_keys() -> frozenset[str]:
+    """Every key a registry file may hold, dotted (``team.csm``, ``opportunities[].type``)."""
+    keys = set(_TOP_KEYS)
+    for section, nested in _NESTED_KEYS.items():
+        keys.update(f"{section}.{name}" for name in nested)
+    return frozenset(keys)
