@@ -93,6 +93,15 @@ class Version:
             return None
         return _major(self.latest) - _major(self.current)
 
+    def more_than_majors_behind(self, majors: int) -> bool:
+        """Older than the same release `majors` major versions before latest: 16.3 is more
+        than one major release behind 17.5 (older than 16.5), 16.5 is not. Comparing
+        (major, minor) needs no assumption about how many minors a major had."""
+        if self.current is None or self.latest is None:
+            return False
+        latest = _major_minor(self.latest)
+        return _major_minor(self.current) < (latest[0] - majors, latest[1])
+
 
 @dataclass(frozen=True, slots=True)
 class Opportunity:
@@ -194,6 +203,7 @@ class Account:
     champion_left: bool = False
     support: Support = _EMPTY_SUPPORT
     nps: int | None = None
+    nps_as_of: date | None = None
     key_logo: bool = False
     channel_engaged: bool = False
     sentiment: Sentiment = _EMPTY_SENTIMENT
@@ -214,6 +224,11 @@ class Account:
 
 def _major(version: str) -> int:
     return int(version.split(".", 1)[0])
+
+
+def _major_minor(version: str) -> tuple[int, int]:
+    parts = version.split(".")
+    return int(parts[0]), int(parts[1]) if len(parts) > 1 else 0
 
 
 # ---------------------------------------------------------------- validation helpers
@@ -569,6 +584,7 @@ _SECTIONS: dict[str, Callable[[_Ctx, object], object]] = {
     "customer_since": lambda c, v: c.day("customer_since", v),
     "onboarding_completed": lambda c, v: c.day("onboarding_completed", v),
     "renewal_date": lambda c, v: c.day("renewal_date", v),
+    "nps_as_of": lambda c, v: c.day("nps_as_of", v),
     "lifecycle": lambda c, v: c.choice("lifecycle", v, MANUAL_LIFECYCLES),
     "project": lambda c, v: c.string("project", v),
 }

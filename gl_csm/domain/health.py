@@ -21,7 +21,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("product", ("license_utilization", "user_engagement", "scm", "ci", "devsecops", "cd")),
     ("risk", ("sentiment",)),
     ("outcomes", ("success_plan",)),
-    ("voice", ("support",)),
+    ("voice", ("support", "nps")),
     ("engagement", ("meeting_cadence", "persona_engagement")),
 )
 _USAGE_MEASURES = ("user_engagement", "scm", "ci", "devsecops", "cd")
@@ -158,6 +158,18 @@ def _support(account: Account, h: HealthRules, today: date) -> tuple[object, str
     return tickets, GREEN, f"{tickets} tickets in the last 30 days"
 
 
+def _nps(account: Account, h: HealthRules, today: date) -> tuple[object, str | None, str]:
+    score, as_of = account.nps, account.nps_as_of
+    if score is None:
+        return None, None, "no NPS survey answer"
+    if as_of is not None and today.toordinal() - as_of.toordinal() >= h.staleness_days.nps:
+        return score, None, f"NPS survey of {as_of.isoformat()} is too old"
+    t = h.thresholds.nps
+    color = GREEN if score >= t.green_min else YELLOW if score >= t.yellow_min else RED
+    when = f" (survey of {as_of.isoformat()})" if as_of is not None else ""
+    return score, color, f"NPS {score}{when}"
+
+
 def _measure_values(
     account: Account,
     rules: Rules,
@@ -237,6 +249,7 @@ def _measure_values(
         out["success_plan"] = (objectives, color, f"{objectives} objective{plural}")
 
     out["support"] = _support(account, h, today)
+    out["nps"] = _nps(account, h, today)
 
     eng = account.engagement
     if not account.has_engagement:
@@ -354,14 +367,13 @@ def _overrides(
     if color == GREEN:
         # handbook 002 Yellow examples; they only pull a green account down to yellow.
         flags = h.yellow_flags
-        behind = account.version.majors_behind()
-        if (
-            account.deployment == "self-managed"
-            and behind is not None
-            and behind >= flags.version_majors_behind
+        majors = flags.version_majors_behind
+        if account.deployment == "self-managed" and account.version.more_than_majors_behind(
+            majors
         ):
+            release = "a major release" if majors == 1 else f"{majors} major releases"
             applied.append(
-                f"self-managed version {account.version.current} is {behind} major releases "
+                f"self-managed version {account.version.current} is more than {release} "
                 f"behind {account.version.latest} -> yellow"
             )
         if account.engagement.contacts == flags.single_contact:

@@ -119,7 +119,10 @@ class OutcomesWeights:
 
 @dataclass(frozen=True, slots=True)
 class VoiceWeights:
-    support: float = _f(100, "weight of support tickets in Voice of the customer")
+    # SPEC 4 voice group: support and NPS share it equally (handbook 002 names "high
+    # scores on NPS surveys" next to support among the voice-of-the-customer signals).
+    support: float = _f(50, "weight of support tickets in Voice of the customer")
+    nps: float = _f(50, "weight of the latest NPS survey answer in Voice of the customer")
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +237,11 @@ class HealthThresholds:
     )
     success_plan: CountThreshold = _sub(CountThreshold, "success_plan.objectives")
     support: SupportThreshold = _sub(SupportThreshold, "support tickets")
+    # SPEC 4: NPS 9-10 green, 7-8 yellow, 0-6 red (the survey's promoters, passives and
+    # detractors).
+    nps: CountThreshold = field(
+        default_factory=lambda: CountThreshold(9, 7), metadata={"doc": "nps (0-10)"}
+    )
     meeting_cadence: MeetingCadenceThresholds = _sub(
         MeetingCadenceThresholds, "days since engagement.last_call"
     )
@@ -259,6 +267,8 @@ class StalenessDays:
     )
     usage: int = _f(60, "usage.as_of this many days old or more: usage measures have no data")
     support: int = _f(30, "support.as_of this many days old or more: support has no data")
+    # handbook 004: NPS surveys go out twice a year; a year-old answer is no longer news.
+    nps: int = _f(365, "nps_as_of this many days old or more: NPS has no data")
     sentiment_stale: int = _f(90, "sentiment.updated this many days old or more: flagged stale")
     sentiment_no_data: int = _f(
         120, "sentiment.updated this many days old or more: sentiment has no data"
@@ -267,9 +277,11 @@ class StalenessDays:
 
 @dataclass(frozen=True, slots=True)
 class YellowFlags:
-    # handbook 002: "more than a major release behind"; SPEC 4 makes it two or more.
+    # handbook 002: "more than a major release behind" (16.3 against 17.5 is, 16.5 is not).
     version_majors_behind: int = _f(
-        2, "self-managed this many major versions behind latest makes a green account yellow"
+        1,
+        "self-managed more than this many major releases behind latest (older than the same "
+        "minor that many majors back) makes a green account yellow",
     )
     single_contact: int = _f(
         1, "engagement.contacts equal to this makes a green account yellow (single-threaded)"

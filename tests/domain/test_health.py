@@ -338,6 +338,7 @@ def test_first_30_days_only_sentiment(days: int, others_have_data: bool) -> None
             "cd": 0.0,
         },
         seats={"licensed": 10, "active": 0},
+        nps=3,
     )
     assert measure(h, "sentiment").color == "green"
     # License utilization has no data in months 0-2 anyway.
@@ -446,7 +447,22 @@ def test_full_scorecard_weights() -> None:
             "personas_last_90_days": ["development-lead", "security-lead"],
         },
     )
-    assert [m.applied_weight for m in h.measures] == [30, 10, 15, 15, 15, 15, 100, 100, 100, 50, 50]
+    applied = {m.name: m.applied_weight for m in h.measures}
+    assert applied == {
+        "license_utilization": 30,
+        "user_engagement": 10,
+        "scm": 15,
+        "ci": 15,
+        "devsecops": 15,
+        "cd": 15,
+        "sentiment": 100,
+        "success_plan": 100,
+        # No NPS answer: support carries the whole voice group (SPEC 4: weight shared out).
+        "support": 100,
+        "nps": 0,
+        "meeting_cadence": 50,
+        "persona_engagement": 50,
+    }
     # product 85, risk 100, outcomes 60, voice 0, engagement 100
     assert h.score == pytest.approx((50 * 85 + 25 * 100 + 10 * 60 + 5 * 0 + 10 * 100) / 100)
 
@@ -500,14 +516,32 @@ GREEN_KEYS: dict[str, Any] = {
         pytest.param(
             {"deployment": "self-managed", "version": {"current": "15.11", "latest": "17.5"}},
             "yellow",
-            "2 major releases behind",
+            "more than a major release behind",
             id="spec4-override-version-2-majors-behind",
         ),
         pytest.param(
-            {"deployment": "self-managed", "version": {"current": "16.0", "latest": "17.5"}},
+            {"deployment": "self-managed", "version": {"current": "16.3", "latest": "17.5"}},
+            "yellow",
+            "version 16.3 is more than a major release behind 17.5",
+            id="spec4-override-version-16.3-against-17.5-flagged",
+        ),
+        pytest.param(
+            {"deployment": "self-managed", "version": {"current": "16.4.2", "latest": "17.5"}},
+            "yellow",
+            "more than a major release behind",
+            id="spec4-override-version-16.4-against-17.5-flagged",
+        ),
+        pytest.param(
+            {"deployment": "self-managed", "version": {"current": "16.5", "latest": "17.5"}},
             "green",
             None,
-            id="spec4-override-version-1-major-behind-no-flag",
+            id="spec4-override-version-16.5-against-17.5-no-flag",
+        ),
+        pytest.param(
+            {"deployment": "self-managed", "version": {"current": "17.0", "latest": "17.5"}},
+            "green",
+            None,
+            id="spec4-override-version-same-major-no-flag",
         ),
         pytest.param(
             {"deployment": "saas", "version": {"current": "14.0", "latest": "17.5"}},
@@ -588,3 +622,46 @@ def test_health_takes_the_date_as_parameter() -> None:
 def test_label_signals_accept_only_colors() -> None:
     with pytest.raises(ValueError, match="purple"):
         LabelSignals(sentiment="purple")
+
+
+# ---------------------------------------------------------------- NPS (SPEC 4 voice group)
+
+
+@pytest.mark.parametrize(
+    ("nps", "color"),
+    [
+        pytest.param(10, "green", id="spec4-nps-10-green"),
+        pytest.param(9, "green", id="spec4-nps-9-green"),
+        pytest.param(8, "yellow", id="spec4-nps-8-yellow"),
+        pytest.param(7, "yellow", id="spec4-nps-7-yellow"),
+        pytest.param(6, "red", id="spec4-nps-6-red"),
+        pytest.param(0, "red", id="spec4-nps-0-red"),
+        pytest.param(None, None, id="spec4-nps-none-no-data"),
+    ],
+)
+def test_nps_measure(nps: int | None, color: str | None) -> None:
+    assert measure(health_of(nps=nps), "nps").color == color
+
+
+@pytest.mark.parametrize(
+    ("age", "has_data"),
+    [
+        pytest.param(364, True, id="spec4-nps-364-days-old-has-data"),
+        pytest.param(365, False, id="spec4-nps-365-days-old-no-data"),
+    ],
+)
+def test_nps_staleness(age: int, has_data: bool) -> None:
+    assert measure(health_of(nps=9, nps_as_of=days_ago(age)), "nps").has_data is has_data
+
+
+def test_a_detractor_pulls_a_strategic_account_down() -> None:
+    """A strategic account with NPS 2 no longer scores a perfect green 100: the voice
+    group shares support (green) and NPS (red) half and half."""
+    h = health_of(
+        support={"as_of": days_ago(1), "tickets_last_30_days": 1},
+        nps=2,
+        nps_as_of=days_ago(10),
+    )
+    voice = next(g for g in h.groups if g.name == "voice")
+    assert voice.score == pytest.approx(50)
+    assert measure(h, "nps").note == f"NPS 2 (survey of {days_ago(10).isoformat()})"

@@ -26,7 +26,12 @@ def test_defaults_match_the_spec() -> None:
     assert dataclasses.astuple(h.weights.product) == (30, 10, 15, 15, 15, 15)
     assert (h.score.green_min, h.score.yellow_min) == (75, 50)
     assert dataclasses.astuple(h.color_scores) == (100, 60, 0)
-    assert dataclasses.astuple(h.staleness_days) == (30, 60, 30, 90, 120)
+    sd = h.staleness_days
+    assert (sd.new_customer_no_data, sd.usage, sd.support, sd.nps) == (30, 60, 30, 365)
+    assert (sd.sentiment_stale, sd.sentiment_no_data) == (90, 120)
+    assert (h.weights.voice.support, h.weights.voice.nps) == (50, 50)
+    assert (h.thresholds.nps.green_min, h.thresholds.nps.yellow_min) == (9, 7)
+    assert h.yellow_flags.version_majors_behind == 1
     mc = h.thresholds.meeting_cadence
     assert (mc.p1.green_max_days, mc.p1.yellow_max_days) == (35, 60)
     assert (mc.p2.green_max_days, mc.p2.yellow_max_days) == (65, 90)
