@@ -368,9 +368,7 @@ def _overrides(
         # handbook 002 Yellow examples; they only pull a green account down to yellow.
         flags = h.yellow_flags
         majors = flags.version_majors_behind
-        if account.deployment == "self-managed" and account.version.more_than_majors_behind(
-            majors
-        ):
+        if account.deployment == "self-managed" and account.version.more_than_majors_behind(majors):
             release = "a major release" if majors == 1 else f"{majors} major releases"
             applied.append(
                 f"self-managed version {account.version.current} is more than {release} "
