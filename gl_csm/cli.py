@@ -858,18 +858,50 @@ def accounts() -> None:
 
 @accounts.command("import")
 @click.argument("csv_file", metavar="FILE.csv", type=click.Path(dir_okay=False))
+@click.option(
+    "--feed",
+    type=click.Choice(("crm", "usage", "support", "nps")),
+    default="crm",
+    show_default=True,
+    help="What the export holds: the CRM's account facts, or a data feed's figures "
+    "(columns: `feeds.<feed>.columns`; a feed updates existing accounts only).",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    callback=lambda ctx, param, value: None if value is None else _parse_date(ctx, param, value),
+    help="Date of a feed's figures for rows whose as-of column is empty (YYYY-MM-DD).",
+)
 @writing_command
 @click.pass_obj
-def accounts_import(app: AppContext, csv_file: str, dry_run: bool, fmt: str, stats: bool) -> None:
-    """Upsert registry files from a CRM export (columns: `crm_import.columns` of the config).
+def accounts_import(
+    app: AppContext,
+    csv_file: str,
+    feed: str,
+    as_of: date | None,
+    dry_run: bool,
+    fmt: str,
+    stats: bool,
+) -> None:
+    """Upsert registry files from a CRM export (columns: `crm_import.columns` of the config),
+    or a usage, support or NPS feed (`--feed`; columns: `feeds.<feed>.columns`).
 
-    Only the mapped keys change; comments, other keys and their order stay. No GitLab.
+    Only the mapped keys change; comments, other keys and their order stay. A feed's
+    figures older than the registry's are skipped; the accounts whose figures of the feed
+    are stale or missing are listed at the end. No GitLab.
     """
-    from gl_csm.services.moves.accounts_import import plan_import
+    from gl_csm.services.moves.accounts_import import plan_feed_import, plan_import
 
     # Needs no GitLab; only an explicit --commit-registry commits the edits (then it does).
     before = registry_snapshot(app, dry_run) if app.commit_registry else None
-    plan = plan_import(app.settings, Path(csv_file))
+    extra: dict[str, object] = {}
+    if feed == "crm":
+        if as_of is not None:
+            raise click.UsageError("--as-of dates a feed's figures: give --feed too")
+        plan = plan_import(app.settings, Path(csv_file))
+    else:
+        plan, stale = plan_feed_import(app.settings, Path(csv_file), feed, app.today, as_of)
+        extra["stale_feeds"] = [s.to_json() for s in stale]
     outcome = dry_run_outcome(plan) if dry_run else plan.apply(None)
     committed, counts = 0, {"reads": 0, "writes": 0}  # files only, no API call
     if before is not None:
@@ -879,7 +911,7 @@ def accounts_import(app: AppContext, csv_file: str, dry_run: bool, fmt: str, sta
         finally:
             runtime.close()
         counts = runtime.gateway.stats.to_json()
-    click.echo(outcome.render(fmt, dry_run=dry_run, stats=counts if stats else None))
+    click.echo(outcome.render(fmt, dry_run=dry_run, stats=counts if stats else None, extra=extra))
     if fmt != "json":
         for failure in outcome.failures:
             click.echo(f"gl-csm: error: {failure.to_text()}", err=True)

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from gl_csm.domain.feeds import FEEDS, LOOKUP_KEYS
 from gl_csm.domain.rules import Rules, rules_from_mapping
 from gl_csm.domain.taxonomy import Taxonomy
 from gl_csm.errors import ConfigError
@@ -89,6 +90,11 @@ class Settings:
     token: str | None = field(default=None, repr=False)
     #: `crm_import.columns`: CSV column -> registry key (SPEC 2 `accounts import`).
     crm_columns: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_CRM_COLUMNS))
+    #: `feeds.<usage|support|nps>.columns`: CSV column -> registry key of each data feed
+    #: (`accounts import --feed`); a feed not configured reads its default columns.
+    feed_columns: Mapping[str, Mapping[str, str]] = field(
+        default_factory=lambda: {name: dict(f.default_columns) for name, f in FEEDS.items()}
+    )
     #: `gitlab_edition` (SPEC 7.1): what the GitLab tier allows. ``free`` (the default)
     #: is the strictest: one assignee per issue, scoped labels not exclusive.
     gitlab_edition: str = "free"
@@ -216,30 +222,59 @@ DEFAULT_CRM_COLUMNS: dict[str, str] = {
 }  # fmt: skip
 
 
-def _parse_crm_import(raw: Any, where: str) -> dict[str, str]:
-    """`crm_import: {columns: {CSV column: registry key}}`; each key at most once."""
-    data = _expect_mapping(raw, "crm_import", where)
-    _expect_keys(data, ("columns",), "crm_import", where)
-    if data.get("columns") is None:
-        return dict(DEFAULT_CRM_COLUMNS)
-    columns = _expect_mapping(data["columns"], "crm_import.columns", where)
+def _parse_columns(
+    raw: Any, prefix: str, allowed: tuple[str, ...], owner: str, where: str
+) -> dict[str, str]:
+    """`{CSV column: registry key}` of one import: keys from `allowed`, each at most once,
+    with a column for `name` or `slug` (how rows find their account)."""
+    columns = _expect_mapping(raw, prefix, where)
     out: dict[str, str] = {}
     for column, target in columns.items():
-        key = f"crm_import.columns.{column}"
+        key = f"{prefix}.{column}"
         if not isinstance(column, str) or not column.strip():
             raise ConfigError(f"{where}: key '{key}': expected a CSV column name")
-        if target not in CRM_KEYS:
+        if target not in allowed:
             raise ConfigError(
-                f"{where}: key '{key}': expected a registry key the CRM owns "
-                f"({', '.join(CRM_KEYS)}), got {target!r}"
+                f"{where}: key '{key}': expected a registry key {owner} "
+                f"({', '.join(allowed)}), got {target!r}"
             )
         if target in out.values():
             raise ConfigError(f"{where}: key '{key}': registry key {target!r} is mapped twice")
         out[column] = target
     if not {"name", "slug"} & set(out.values()):
         raise ConfigError(
-            f"{where}: key 'crm_import.columns': expected a column for 'name' or 'slug' "
+            f"{where}: key '{prefix}': expected a column for 'name' or 'slug' "
             f"(how rows find their account)"
+        )
+    return out
+
+
+def _parse_crm_import(raw: Any, where: str) -> dict[str, str]:
+    """`crm_import: {columns: {CSV column: registry key}}`; each key at most once."""
+    data = _expect_mapping(raw, "crm_import", where)
+    _expect_keys(data, ("columns",), "crm_import", where)
+    if data.get("columns") is None:
+        return dict(DEFAULT_CRM_COLUMNS)
+    return _parse_columns(data["columns"], "crm_import.columns", CRM_KEYS, "the CRM owns", where)
+
+
+def _parse_feeds(raw: Any, where: str) -> dict[str, dict[str, str]]:
+    """`feeds: {usage|support|nps: {columns: {CSV column: registry key}}}`."""
+    data = _expect_mapping(raw, "feeds", where)
+    _expect_keys(data, tuple(FEEDS), "feeds", where)
+    out: dict[str, dict[str, str]] = {}
+    for name, feed in FEEDS.items():
+        section = _expect_mapping(data.get(name), f"feeds.{name}", where)
+        _expect_keys(section, ("columns",), f"feeds.{name}", where)
+        if section.get("columns") is None:
+            out[name] = dict(feed.default_columns)
+            continue
+        out[name] = _parse_columns(
+            section["columns"],
+            f"feeds.{name}.columns",
+            LOOKUP_KEYS + feed.keys,
+            f"the {name} feed owns",
+            where,
         )
     return out
 
@@ -254,6 +289,7 @@ _TOP_KEYS = (
     "labels",
     "rules",
     "crm_import",
+    "feeds",
     "gitlab_edition",
     "ops_project",
 )
@@ -354,6 +390,7 @@ def load_settings(
         rules=rules,
         token=token,
         crm_columns=_parse_crm_import(raw.get("crm_import"), where),
+        feed_columns=_parse_feeds(raw.get("feeds"), where),
         gitlab_edition=edition,
         ops_project=(
             _expect_path(raw["ops_project"], "ops_project", where)

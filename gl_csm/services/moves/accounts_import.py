@@ -19,6 +19,13 @@ rule 2). A bad row is reported with its CSV
 line, column and what was expected; the good rows still go and the run exits 1. Each
 file is replaced atomically. An empty cell means "no value from the CRM": the key is
 left as it is. Importing the same CSV twice changes nothing the second time.
+
+Data feeds (``--feed usage|support|nps``, ``domain/feeds.py``) go through the same
+editor with the feed's own columns (``feeds.<name>.columns``): a feed row updates an
+account the registry has (it never creates one), every row is dated (its as-of column,
+else ``--as-of``), figures older than the file's are skipped with a note (an old export
+replayed never undoes a newer one), and the import ends with the accounts whose figures
+of that feed are stale or missing, so the team sees which exports to chase.
 """
 
 from __future__ import annotations
@@ -38,6 +45,8 @@ import yaml
 
 from gl_csm.config import Settings
 from gl_csm.domain.account import SLUG_EXPECTED, SLUG_MAX, RegistryError, is_slug, parse_account
+from gl_csm.domain.feeds import FEEDS, Feed
+from gl_csm.domain.rules import Rules
 from gl_csm.errors import GlCsmError, UsageError
 from gl_csm.plan import Plan, Results
 from gl_csm.registry import MAX_FILE_BYTES, load_yaml, registry_files
@@ -60,7 +69,16 @@ NEW_FILE_ORDER: tuple[str, ...] = (
     "team",
 )
 _CHOICE_KEYS = ("segment", "plan", "deployment")
-_DATE_KEYS = ("customer_since", "renewal_date")
+_DATE_KEYS = ("customer_since", "renewal_date", "usage.as_of", "support.as_of", "nps_as_of")
+_BOOL_KEYS = (
+    "public_sector",
+    "support.advised_no_ticket",
+    "support.emergency_open",
+    "support.emergency_closed_last_7_days",
+)
+_COUNT_KEYS = ("seats.licensed", "seats.active", "support.tickets_last_30_days")
+_RATIO_KEYS = ("usage.monthly_active", "usage.scm", "usage.ci", "usage.devsecops", "usage.cd")
+_RATIO_RE = re.compile(r"^(\d+(\.\d+)?|\.\d+)\s*(%?)$")
 _TRUE = ("true", "yes", "y", "1")
 _FALSE = ("false", "no", "n", "0")
 _AMOUNT_RE = re.compile(r"^\$?\s*(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
@@ -84,18 +102,29 @@ def convert(key: str, raw: str) -> Any:
     text = raw.strip()
     if key in _CHOICE_KEYS:
         return "-".join(text.lower().split())
-    if key == "public_sector":
+    if key in _BOOL_KEYS:
         if text.lower() in _TRUE + _FALSE:
             return text.lower() in _TRUE
         raise CellError("true or false (also yes/no, 1/0)")
+    if key in _RATIO_KEYS:
+        # Usage exports give shares as 0.62 or as 62%.
+        found = _RATIO_RE.match(text)
+        if not found:
+            raise CellError("a share like 0.62 or 62%")
+        value = float(found.group(1))
+        return round(value / 100, 6) if found.group(3) else value
+    if key == "nps":
+        if not text.isdigit() or not 0 <= int(text) <= 10:
+            raise CellError("an NPS answer from 0 to 10")
+        return int(text)
     if key == "arr":
         if not _AMOUNT_RE.match(text):
             raise CellError("an amount in USD like 250000 or 250,000.00")
         number = float(text.lstrip("$").strip().replace(",", ""))
         return int(number) if number.is_integer() else number
-    if key == "seats.licensed":
+    if key in _COUNT_KEYS:
         if not _COUNT_RE.match(text):
-            raise CellError("a whole number of seats like 1000")
+            raise CellError("a whole number like 1000")
         return int(text.replace(",", ""))
     if key == "slug":
         # A slug becomes a file name: "../outside/pwned" or "/etc/x" must never be one.
@@ -359,6 +388,18 @@ def plan_row(where: str, row: Row, index: Index, accounts_dir: Path) -> Upsert |
             raise RowError(where, row, key, expected, repr(values[key]))
     else:
         path, old_text, old = target.path, target.text, target.data
+    return _upsert(where, row, path, old_text, old, values)
+
+
+def _upsert(
+    where: str,
+    row: Row,
+    path: Path,
+    old_text: str | None,
+    old: dict[str, Any],
+    values: dict[str, Any],
+) -> Upsert | None:
+    """The change of one file to hold ``values`` (None when it already does)."""
     # A key the file leaves out means its default (SPEC 2: the slug is the file name,
     # public_sector false): a CRM value equal to it is no change, so no noisy line.
     implied = {"slug": path.name.rsplit(".", 1)[0], "public_sector": False}
@@ -466,3 +507,147 @@ def _add(plan: Plan, upsert: Upsert) -> None:
             run,
             account=slug,
         )
+
+
+# ---------------------------------------------------------------- data feeds
+
+
+@dataclass(frozen=True)
+class StaleFeed:
+    """An account whose figures of one feed have no data in the health score."""
+
+    account: str
+    feed: str
+    as_of: date | None
+    days: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        when = self.as_of.isoformat() if self.as_of else None
+        return {"account": self.account, "feed": self.feed, "as_of": when, "days": self.days}
+
+    def to_text(self) -> str:
+        if self.as_of is None:
+            return f"  {self.account}: never imported"
+        return f"  {self.account}: as of {self.as_of.isoformat()} ({self.days} days old)"
+
+
+def _as_date(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return date.fromisoformat(value.strip())
+    return None
+
+
+def _feed_row(
+    where: str,
+    row: Row,
+    feed: Feed,
+    index: Index,
+    as_of: date | None,
+    notes: list[str],
+) -> tuple[RegistryFile, Upsert | None] | None:
+    """One feed row: its account's file and the change (None: the row is skipped)."""
+    if not row.cells.keys() & {"name", "slug"}:
+        raise RowError(where, row, None, "a value in the name or slug column", "empty cells")
+    values = _values(where, row)
+    if feed.as_of not in values:
+        if as_of is None:
+            raise RowError(
+                where,
+                row,
+                feed.as_of,
+                f"the date of the figures ({feed.as_of}: a column, or --as-of DATE)",
+                "none",
+            )
+        values[feed.as_of] = as_of
+    slug, name = values.pop("slug", None), values.pop("name", None)
+    target = index.by_slug.get(slug) if isinstance(slug, str) else None
+    if target is None and isinstance(name, str):
+        target = index.by_name.get(name.casefold())
+    if target is None:
+        key = "slug" if slug is not None else "name"
+        raise RowError(
+            where,
+            row,
+            key,
+            "an account of the registry (a feed updates accounts; the CRM import creates them)",
+            repr(slug if slug is not None else name),
+        )
+    current = _as_date(get_path(target.data, feed.as_of))
+    if current is not None and values[feed.as_of] < current:
+        notes.append(
+            f"{where}:{row.line}: {target.slug}: {feed.what} of "
+            f"{values[feed.as_of].isoformat()} are older than the registry's "
+            f"({current.isoformat()}): row skipped"
+        )
+        return None
+    return target, _upsert(where, row, target.path, target.text, target.data, values)
+
+
+def stale_feeds(
+    index: Index, feed: Feed, rules: Rules, today: date, imported: Mapping[str, date]
+) -> list[StaleFeed]:
+    """Paid accounts whose figures of ``feed`` are missing or past its staleness rule,
+    counting what this import brings (``imported``: slug -> new as-of)."""
+    limit = feed.stale_after(rules)
+    stale: list[StaleFeed] = []
+    for slug, entry in sorted(index.by_slug.items()):
+        if entry.data.get("customer_since") is None or entry.data.get("digital") is True:
+            continue  # pre-sales and digital accounts have no health to feed
+        as_of = imported.get(slug) or _as_date(get_path(entry.data, feed.as_of))
+        days = None if as_of is None else today.toordinal() - as_of.toordinal()
+        if as_of is None or (days is not None and days >= limit):
+            stale.append(StaleFeed(slug, feed.name, as_of, days))
+    return stale
+
+
+def plan_feed_import(
+    settings: Settings,
+    csv_path: Path,
+    feed_name: str,
+    today: date,
+    as_of: date | None = None,
+) -> tuple[Plan, list[StaleFeed]]:
+    """Plan one data feed's upserts, and the accounts its figures are stale for."""
+    feed = FEEDS[feed_name]
+    plan = Plan()
+    index = index_registry(settings.accounts_dir)
+    where = str(csv_path)
+    seen: dict[Path, int] = {}
+    imported: dict[str, date] = {}
+    for row in read_rows(csv_path, settings.feed_columns[feed_name]):
+        if row.problem is not None:
+            plan.fail(None, f"{where}:{row.line}: {row.problem}")
+            continue
+        try:
+            found = _feed_row(where, row, feed, index, as_of, plan.notes)
+        except GlCsmError as exc:
+            plan.fail(None, str(exc))
+            continue
+        if found is None:
+            continue
+        target, upsert = found
+        if target.path in seen:
+            plan.fail(
+                None,
+                f"{where}:{row.line}: account of {target.path.name} is already "
+                f"imported from line {seen[target.path]}",
+            )
+            continue
+        seen[target.path] = row.line
+        dated = _as_date(get_path(yaml.safe_load(upsert.new_text), feed.as_of)) if upsert else None
+        if dated is not None:
+            imported[target.slug] = dated
+        if upsert is not None:
+            _add(plan, upsert)
+    stale = stale_feeds(index, feed, settings.rules, today, imported)
+    if stale:
+        limit = feed.stale_after(settings.rules)
+        plan.notes.append(
+            f"Stale {feed.name} feed: {len(stale)} paid account(s) whose {feed.what} are "
+            f"missing or {limit}+ days old (health leaves them out):"
+        )
+        plan.notes.extend(s.to_text() for s in stale)
+    return plan, stale
