@@ -278,7 +278,7 @@ def test_a_one_week_history_says_so_instead_of_an_empty_chart() -> None:
     text = render_report(_book(), TODAY, DEFAULT_RULES, history=history)
     weekly = text.split("## Portfolio health over the last 12 weeks", 1)[1].split("## ", 1)[0]
     assert "```mermaid" not in weekly
-    assert "One week of history so far (since 2026-11-23)" in weekly
+    assert "The history starts on 2026-11-23, so far one weekly point" in weekly
     assert "| 2026-11-23 | 1 | 0 | 1 | 0 | 2 |" in weekly
     assert "No history yet" not in weekly
     two = by_account(
@@ -321,5 +321,26 @@ def test_the_demo_report_shows_the_history_its_triage_committed(tmp_path: Path) 
     text = result.report.read_text(encoding="utf-8")
     weekly = text.split("## Portfolio health over the last 12 weeks", 1)[1].split("## ", 1)[0]
     assert "No history yet" not in weekly
-    assert "One week of history so far (since 2026-12-02)" in weekly
+    assert "The history starts on 2026-12-02, so far one weekly point" in weekly
     assert "| 2026-12-02 |" in weekly
+
+
+def test_the_dollars_never_go_to_a_public_accounts_project(
+    gateway: Gateway, settings: Settings, tmp_path: Path
+) -> None:
+    """The summary issue carries ARR by health: a public accounts project is refused
+    before anything is written (SPEC 1: ARR stays internal)."""
+    from gl_csm.errors import ConfigError
+
+    body = render_report(_book(), TODAY, DEFAULT_RULES)
+    assert "## Revenue (ARR) by health" in body
+    plan_report_issue(gateway, settings, body, TODAY)  # private: accepted
+    gateway.update_project("customer-success/accounts", visibility="public")
+    with pytest.raises(ConfigError, match="is public"):
+        plan_report_issue(gateway, settings, body, TODAY)
+    found = [
+        i
+        for i in gateway.issues("customer-success/accounts", state="all")
+        if "gl-csm:report:portfolio" in (i.get("description") or "")
+    ]
+    assert found == []

@@ -347,6 +347,7 @@ def render_report(
             "charts": charts,
             "legend": {"bars": BARS_LEGEND, "lines": LINES_LEGEND},
             "weeks": [{"week": w, **_counted(c)} for w, c in weeks],
+            "first_day": None if first is None else first.isoformat(),
             "renewal_months": renewal_months,
             "dollars": _dollars(ok, today),
             "in_triage": in_triage,
