@@ -46,7 +46,9 @@ def synthetic(n: int, seed: int = 1) -> tuple[dict, dict]:
         accounts[slug] = {
             "slug": slug,
             "name": f"Account {i:05d}",
-            "csm": f"csm{i % 25:02d}",
+            # 25 CSMs, and the same names capitalised on every 50th account: a registry
+            # with both spellings gets two pages (dashboard/build.page_names).
+            "csm": f"csm{i % 25:02d}" if i % 50 else f"CSM{i % 25:02d}",
             "segment": rng.choice(("strategic", "growth", "scale", "commercial")),
             "priority": last.priority,
             "health": last.health,
@@ -60,9 +62,16 @@ def synthetic(n: int, seed: int = 1) -> tuple[dict, dict]:
             "triage_since": (TODAY - timedelta(days=10)).isoformat()
             if last.health == "red"
             else None,
-            "at_risk_due": None,
+            "at_risk_due": (TODAY - timedelta(days=rng.randint(-10, 10))).isoformat()
+            if last.health == "red"
+            else None,
+            "escalation": None,
             "tracking": f"https://gitlab.example.com/a/-/issues/{i}",
-            "measures": [{"name": "license_utilization", "color": "green", "value": "0.8"}],
+            "measures": [
+                {"name": "license_utilization", "color": "green", "value": "80"},
+                {"name": "ci", "color": "yellow", "value": "0.15"},
+                {"name": "persona_engagement", "color": "red", "value": "[]"},
+            ],
         }
     return accounts, by_account(rows)
 

@@ -96,7 +96,7 @@ def _count(outcome: Outcome) -> Counter[tuple[str, str]]:
 def run_demo(config: Path, folder: Path, today: date) -> DemoResult:
     from gl_csm.services.collaboration.onboard import plan_onboard
     from gl_csm.services.setup import plan_setup
-    from gl_csm.services.triage.report import load_results, render_report
+    from gl_csm.services.triage.report import load_results, render_report, report_context
     from gl_csm.services.triage.run import plan_triage
 
     source = load_settings(config, explicit=True, environ={})
@@ -148,10 +148,14 @@ def run_demo(config: Path, folder: Path, today: date) -> DemoResult:
             "json", dry_run=False, extra=run.extra(f.account for f in outcome.failures)
         )
         results.write_text(doc, encoding="utf-8")
+        # The report reads the history this triage has just committed, as the CI
+        # report job does after the shards (README "Portfolio view").
+        history, previous = report_context(gw, settings, today)
     finally:
         runtime.close()
     report = folder / "report.md"
     data = load_results([results])
-    report.write_text(render_report(data, today, settings.rules), encoding="utf-8")
+    text = render_report(data, today, settings.rules, history=history, previous=previous)
+    report.write_text(text, encoding="utf-8")
     json.loads(doc)  # the shard format `gl-csm report` reads
     return DemoResult(folder, report, sandbox, len(slugs), counts, failures, skipped)

@@ -81,7 +81,9 @@ def lines(
         f'<text x="4" y="{top + 10}" font-size="11">{peak:g}</text>',
         f'<text x="4" y="{top + plot_h}" font-size="11">0</text>',
     ]
-    for i, anchor in ((0, "start"), (n - 1, "end")) if labels else ():
+    # The first and last label; one label once (a one-day history has one date).
+    ends = ((0, "start"), (n - 1, "end")) if n > 1 else ((0, "middle"),)
+    for i, anchor in ends if labels else ():
         body.append(
             f'<text x="{x(i):.1f}" y="{height - 12}" font-size="11" text-anchor="{anchor}">'
             f"{escape(labels[i])}</text>"
@@ -98,3 +100,22 @@ def lines(
                 f'stroke-width="2" points="{" ".join(points)}"/>'
             )
     return _svg(width, height, title, body)
+
+
+#: What each color of the health charts stands for (the legend beside every chart).
+LEGEND = {
+    "green": "green",
+    "yellow": "yellow",
+    "red": "red",
+    "unknown": "no health (pre-sales, or no scorecard data)",
+}
+
+
+def legend(keys: Sequence[str], words: Mapping[str, str] = LEGEND) -> Markup:
+    """A line of colored swatches naming each series."""
+    items = "".join(
+        f'<span class="key"><span class="swatch" style="background:{COLORS.get(k, k)}"></span>'
+        f"{escape(words.get(k, k))}</span>"
+        for k in keys
+    )
+    return Markup(f'<p class="legend">{items}</p>')

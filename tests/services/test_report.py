@@ -12,7 +12,12 @@ from gl_csm.config import Settings
 from gl_csm.domain.rules import DEFAULT_RULES
 from gl_csm.errors import UsageError
 from gl_csm.gitlab.gateway import Gateway
-from gl_csm.services.triage.report import load_results, plan_report_issue, render_report
+from gl_csm.services.triage.report import (
+    ReportInput,
+    load_results,
+    plan_report_issue,
+    render_report,
+)
 
 TODAY = date(2026, 11, 23)
 
@@ -161,7 +166,7 @@ def test_summary_shows_charts_triage_table_and_worse_accounts() -> None:
     assert "line [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1]" in weeks  # red
     assert 'x-axis ["2026-11", "2026-12", "2027-01", "2027-02", "2027-03", "2027-04"]' in text
     assert "bar [0, 1, 1, 0, 0, 0]" in text  # acme renews in December, initech in January
-    row = "| [Initech](https://gl.example/-/issues/initech) | erin | red | 13 | "
+    row = "| [Initech](https://gl.example/-/issues/initech) | erin | red | $100,000 | 13 | "
     assert row + "score 70 → 30 in 30 days | 2026-11-30 |" in text
     worse = text.split("## Worse since the last report (2026-11-01)", 1)[1].split("##", 1)[0]
     assert "| erin | green | red | 70 | 30 |" in worse and "Hooli" not in worse
@@ -179,3 +184,163 @@ def test_previous_report_date_carries_over_a_same_day_rerun() -> None:
     assert previous_report(issue('{"date":"2026-11-16"}'), TODAY) == date(2026, 11, 16)
     same_day = issue('{"date":"2026-11-23","compared_with":"2026-11-16"}')
     assert previous_report(same_day, TODAY) == date(2026, 11, 16)
+
+
+def _bars(block: str) -> list[list[int]]:
+    return [json.loads(line.split("bar ", 1)[1]) for line in block.splitlines() if "bar [" in line]
+
+
+def _charts(text: str) -> list[str]:
+    return [b.split("```", 1)[0] for b in text.split("```mermaid")[1:]]
+
+
+def _ticks(top: int) -> list[float]:
+    """d3's ``scaleLinear().domain([0, top]).ticks()`` (ten ticks), which Mermaid's
+    xychart uses for its value axis (chartBuilder/components/axis/linearAxis.ts)."""
+    import math
+
+    step = top / 10
+    power = math.floor(math.log10(step))
+    error = step / 10**power
+    factor = (
+        10
+        if error >= math.sqrt(50)
+        else 5
+        if error >= math.sqrt(10)
+        else 2
+        if error >= math.sqrt(2)
+        else 1
+    )
+    inc = factor * 10**power
+    return [i * inc for i in range(int(top / inc + 1e-9) + 1)]
+
+
+def _book() -> ReportInput:
+    from gl_csm.services.triage.report import ReportInput
+
+    return ReportInput(
+        accounts={
+            "acme": _row("acme", renewal_date="2026-12-15"),
+            "initech": _row(
+                "initech",
+                health="red",
+                priority=1,
+                arr=250000,
+                renewal_date="2027-01-20",
+                triage="https://gl.example/t/1",
+                triage_since="2026-11-10",
+                at_risk_due="2026-11-20",
+                escalation="https://gl.example/e/1",
+                escalation_severity="high",
+            ),
+            "hooli": _row("hooli", health="yellow", csm="erin", arr=1250000),
+            "nodata": _row("nodata", health="unknown", csm="erin", arr=30000),
+            "prospect": _row(
+                "prospect", health=None, priority=None, lifecycle="pre-sales", arr=40000
+            ),
+        }
+    )
+
+
+def test_charts_draw_what_the_table_beside_them_counts() -> None:
+    """Stacked bars: every account of the table beside the chart is in the bars (those
+    without a health, pre-sales included, in grey), a zero draws nothing (a last
+    all-zero series in the background color covers Mermaid's strip under the zero
+    line), the axis' ticks are whole numbers, and a legend sentence names the series."""
+    text = render_report(_book(), TODAY, DEFAULT_RULES)
+    per_csm = _charts(text)[0]
+    assert 'x-axis ["alice", "erin"]' in per_csm
+    every, health, worse, red, mask = _bars(per_csm)
+    table = text.split("| CSM | accounts |", 1)[1].split("\n\n", 1)[0]
+    assert "| alice | 3 | 1 | 1 | 0 | 0 | 1 | 0 | 1 | 1 | 1 | $350,000 |" in table
+    assert "| erin | 2 | 0 | 2 | 0 | 0 | 0 | 1 | 0 | 1 | 0 | $1,280,000 |" in table
+    assert every == [3, 2] and health == [2, 1] and worse == [1, 1] and red == [1, 0]
+    assert mask == [0, 0]
+    init = json.loads(per_csm.split("%%{init: ", 1)[1].split("}%%", 1)[0])["themeVariables"]
+    palette = init["xyChart"]["plotColorPalette"].split(", ")
+    assert palette[-1] == init["xyChart"]["backgroundColor"]  # the mask is the paper
+    assert "red at the bottom, then yellow, green, and grey on top" in text
+    for block in _charts(text):
+        top = int(block.split(" 0 --> ", 1)[1].split()[0])
+        assert all(t == int(t) for t in _ticks(top)), (top, _ticks(top))
+    assert _ticks(3)[:3] == [0, 0.2, 0.4]  # what a top of 3 drew: "2.6 accounts"
+
+
+def test_a_one_week_history_says_so_instead_of_an_empty_chart() -> None:
+    from gl_csm.domain.history import HistoryRow, by_account
+
+    history = by_account(
+        [
+            HistoryRow(TODAY, "acme", "green", 80, 2, "adopting"),
+            HistoryRow(TODAY, "initech", "red", 20, 1, "adopting"),
+        ]
+    )
+    text = render_report(_book(), TODAY, DEFAULT_RULES, history=history)
+    weekly = text.split("## Portfolio health over the last 12 weeks", 1)[1].split("## ", 1)[0]
+    assert "```mermaid" not in weekly
+    assert "The history starts on 2026-11-23, so far one weekly point" in weekly
+    assert "| 2026-11-23 | 1 | 0 | 1 | 0 | 2 |" in weekly
+    assert "No history yet" not in weekly
+    two = by_account(
+        [*history["acme"], HistoryRow(date(2026, 11, 16), "hooli", "yellow", 60, 2, "adopting")]
+    )
+    lines = render_report(_book(), TODAY, DEFAULT_RULES, history=two)
+    assert "line [0, 1]" in lines.split("## Portfolio health", 1)[1].split("## ", 1)[0]
+
+
+def test_dollars_by_health_renewing_in_triage_and_in_escalation() -> None:
+    text = render_report(_book(), TODAY, DEFAULT_RULES)
+    money = text.split("## Revenue (ARR) by health", 1)[1].split("## ", 1)[0]
+    assert (
+        "| all customers | $100,000 (1) | $1,250,000 (1) | $250,000 (1) | $30,000 (1) "
+        "| $1,630,000 (4) |" in money
+    )
+    assert (
+        "| renewing in the next 90 days (to 2027-02-21) | $100,000 (1) | $0 (0) "
+        "| $250,000 (1) | $0 (0) | $350,000 (2) |" in money
+    )
+    assert "In triage: $250,000 (1 account). In an open escalation: $250,000 (1 account)." in money
+    assert "Pre-sales accounts are not counted above" in money and "$40,000" in money
+    triage = text.split("## Accounts in triage", 1)[1].split("## ", 1)[0]
+    assert "| $250,000 | 13 |" in triage and "**overdue since 2026-11-20**" in triage
+    renewals = text.split("## Renewals in the next 6 months", 1)[1].split("## ", 1)[0]
+    assert "| 2027-01 | 0 | 0 | 1 | 0 | 1 | $250,000 |" in renewals
+
+
+def test_the_demo_report_shows_the_history_its_triage_committed(tmp_path: Path) -> None:
+    """`gl-csm demo` runs triage (which commits today's history) then the report: the
+    report shows that history, not "No history yet"."""
+    import shutil
+
+    from gl_csm.demo import run_demo
+
+    root = Path(__file__).resolve().parents[2]
+    shutil.copytree(root / "accounts", tmp_path / "accounts")
+    shutil.copy(root / "gl-csm.yml", tmp_path / "gl-csm.yml")
+    result = run_demo(tmp_path / "gl-csm.yml", tmp_path / "demo", date(2026, 12, 2))
+    text = result.report.read_text(encoding="utf-8")
+    weekly = text.split("## Portfolio health over the last 12 weeks", 1)[1].split("## ", 1)[0]
+    assert "No history yet" not in weekly
+    assert "The history starts on 2026-12-02, so far one weekly point" in weekly
+    assert "| 2026-12-02 |" in weekly
+
+
+def test_the_dollars_never_go_to_a_public_accounts_project(
+    gateway: Gateway, settings: Settings, tmp_path: Path
+) -> None:
+    """The summary issue carries ARR by health: a public accounts project is refused
+    before anything is written (SPEC 1: ARR stays internal)."""
+    from gl_csm.errors import ConfigError
+
+    body = render_report(_book(), TODAY, DEFAULT_RULES)
+    assert "## Revenue (ARR) by health" in body
+    plan_report_issue(gateway, settings, body, TODAY)  # private: accepted
+    gateway.update_project("customer-success/accounts", visibility="public")
+    with pytest.raises(ConfigError, match="is public"):
+        plan_report_issue(gateway, settings, body, TODAY)
+    found = [
+        i
+        for i in gateway.issues("customer-success/accounts", state="all")
+        if "gl-csm:report:portfolio" in (i.get("description") or "")
+    ]
+    assert found == []

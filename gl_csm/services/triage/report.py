@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,6 @@ from gl_csm.config import Settings
 from gl_csm.domain.book_balance import book_balances
 from gl_csm.domain.cadence import within_months
 from gl_csm.domain.history import (
-    HEALTHS,
     HistoryRow,
     score_trend,
     state_on,
@@ -30,13 +29,28 @@ from gl_csm.domain.history import (
     weekly_health,
     worsened,
 )
+from gl_csm.domain.portfolio import (
+    HEALTH_KEYS,
+    arr_of,
+    days_in_triage,
+    dollars,
+    health_key,
+    is_pre_sales,
+    money,
+    update_overdue,
+)
 from gl_csm.domain.rules import Rules
 from gl_csm.errors import UsageError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
 from gl_csm.services.guards import require_internal_projects
-from gl_csm.services.triage.report_charts import health_lines, stacked_health_bars
-from gl_csm.services.triage.tracking import _data_comment, card_data, money, render_template
+from gl_csm.services.triage.report_charts import (
+    BARS_LEGEND,
+    LINES_LEGEND,
+    health_lines,
+    stacked_health_bars,
+)
+from gl_csm.services.triage.tracking import _data_comment, card_data, render_template
 from gl_csm.templates import Trusted, inline
 
 KIND, KEY = "report", "portfolio"
@@ -109,16 +123,41 @@ def _months_ahead(today: date, months: int) -> list[str]:
     return out
 
 
-def _health_key(row: Mapping[str, Any]) -> str:
-    health = row.get("health")
-    return health if health in ("green", "yellow", "red") else "unknown"
+def _counted(counts: Mapping[str, int]) -> dict[str, int]:
+    """A table row of the four health columns and their total."""
+    row = {k: counts.get(k, 0) for k in HEALTH_KEYS}
+    return {**row, "total": sum(row.values())}
 
 
-def _days_since(iso: object, today: date) -> int | None:
-    try:
-        return (today - date.fromisoformat(str(iso)[:10])).days if iso else None
-    except ValueError:
-        return None
+def _due(row: Mapping[str, Any], today: date) -> str:
+    """The next at-risk update, or since when it is overdue (a date, not a day count)."""
+    due = row.get("at_risk_due")
+    if not due:
+        return "-"
+    return f"**overdue since {due}**" if update_overdue(row, today) else str(due)
+
+
+def _dollars(rows: Sequence[Mapping[str, Any]], today: date) -> dict[str, Any]:
+    d = dollars(rows, today)
+    return {
+        "days": d.days,
+        "until": (today + timedelta(days=d.days)).isoformat(),
+        "arr": {k: money(v) for k, v in d.by_health.items()},
+        "arr_n": d.accounts_by_health,
+        "arr_total": money(d.total),
+        "arr_total_n": sum(d.accounts_by_health.values()),
+        "renewing": {k: money(v) for k, v in d.renewing.items()},
+        "renewing_n": d.renewing_accounts,
+        "renewing_total": money(d.renewing_total),
+        "renewing_total_n": sum(d.renewing_accounts.values()),
+        "in_triage": money(d.in_triage),
+        "triage_n": d.triage_accounts,
+        "in_escalation": money(d.in_escalation),
+        "escalation_n": d.escalation_accounts,
+        "pre_sales": money(d.pre_sales),
+        "pre_sales_n": d.pre_sales_accounts,
+        "without_arr": list(d.without_arr),
+    }
 
 
 def render_report(
@@ -146,19 +185,21 @@ def render_report(
                 "p2": 0,
                 "p3": 0,
                 "p4": 0,
-                "green": 0,
-                "yellow": 0,
-                "red": 0,
-                "unknown": 0,
+                **dict.fromkeys(HEALTH_KEYS, 0),
                 "triage": 0,
+                "arr_value": 0.0,
             },
         )
         c["accounts"] += 1
         if r.get("priority") in (1, 2, 3, 4):
             c[f"p{r['priority']}"] += 1
-        c[r["health"] if r.get("health") in ("green", "yellow", "red") else "unknown"] += 1
+        c[health_key(r)] += 1
         if r.get("triage"):
             c["triage"] += 1
+        if not is_pre_sales(r):
+            c["arr_value"] += arr_of(r) or 0.0
+    for c in per_csm.values():
+        c["arr"] = money(c.pop("arr_value"))
     books = (
         (r["csm"], r.get("segment") or "-", r["priority"])
         for r in ok
@@ -184,7 +225,7 @@ def render_report(
             renewals.append(
                 {
                     **r,
-                    "arr": money(r.get("arr")),
+                    "arr": money(arr_of(r)),
                     "link": _link(r.get("name") or r["slug"], r.get("tracking")),
                     "health": r.get("health") or "-",
                     "priority": r.get("priority") or "-",
@@ -198,7 +239,7 @@ def render_report(
             "health": r.get("health") or "-",
         }
         for r in ok
-        if r.get("at_risk_due") and r["at_risk_due"] < today.isoformat()
+        if update_overdue(r, today)
     ]
     overdue.sort(key=lambda r: (r["at_risk_due"], r["slug"]))
     escalations = [
@@ -206,6 +247,7 @@ def render_report(
             **r,
             "escalation_link": _link("escalation issue", r.get("escalation")),
             "health": r.get("health") or "-",
+            "arr": money(arr_of(r)),
         }
         for r in ok
         if r.get("escalation")
@@ -218,23 +260,34 @@ def render_report(
     for priority in (1, 2, 3, 4, None):
         mine = [r for r in ok if r.get("priority") == priority]
         if mine or priority is not None:
-            counts = {k: sum(1 for r in mine if _health_key(r) == k) for k in HEALTHS}
+            counts = {k: sum(1 for r in mine if health_key(r) == k) for k in HEALTH_KEYS}
             label = f"P{priority}" if priority else "none (pre-sales)"
             grid.append({"priority": label, **counts, "total": len(mine)})
-    totals = {k: sum(1 for r in ok if _health_key(r) == k) for k in HEALTHS}
+    totals = {k: sum(1 for r in ok if health_key(r) == k) for k in HEALTH_KEYS}
+    pre_sales = sum(1 for r in ok if is_pre_sales(r))
     csms = [per_csm[k] for k in sorted(per_csm)]
     months_shown = _months_ahead(today, months)
-    by_month = {m: dict.fromkeys(HEALTHS, 0) for m in months_shown}
+    by_month: dict[str, dict[str, Any]] = {
+        m: {**dict.fromkeys(HEALTH_KEYS, 0), "arr": 0.0} for m in months_shown
+    }
     for r in renewals:
         month = r["renewal_date"][:7]
         if month in by_month:
-            by_month[month][_health_key(data.accounts[r["slug"]])] += 1
+            source = data.accounts[r["slug"]]
+            by_month[month][health_key(source)] += 1
+            if not is_pre_sales(source):
+                by_month[month]["arr"] += arr_of(source) or 0.0
+    renewal_months = [
+        {"month": m, **_counted(by_month[m]), "arr": money(by_month[m]["arr"])}
+        for m in months_shown
+    ]
     # The history starts with the first triage run: weeks before it are left out, not
     # drawn as zero accounts.
     first = min((rs[0].day for rs in history.values() if rs), default=None)
     weeks = [(d.isoformat(), c) for d, c in weekly_health(history, today) if first and d >= first]
     # Trusted: the charts are code blocks the bot builds; registry text in them (CSM
     # names) is reduced to plain labels by report_charts._label.
+    weekly = health_lines("Portfolio health over the last 12 weeks", weeks)
     charts = {
         "per_csm": Trusted(
             stacked_health_bars("Health per CSM", [c["csm"] for c in csms], csms, "accounts")
@@ -247,9 +300,7 @@ def render_report(
                 "renewals",
             )
         ),
-        "weekly": Trusted(health_lines("Portfolio health over the last 12 weeks", weeks))
-        if weeks
-        else None,
+        "weekly": None if weekly is None else Trusted(weekly),
     }
     in_triage = []
     for r in ok:
@@ -262,9 +313,10 @@ def render_report(
                 "link": _link(r.get("name") or r["slug"], r.get("tracking")),
                 "triage_link": _link("triage issue", r.get("triage")),
                 "health": r.get("health") or "-",
-                "days": _days_since(r.get("triage_since"), today),
+                "days": days_in_triage(r, today),
                 "trend": trend_words(score_trend(past, today)) or "-",
-                "due": r.get("at_risk_due") or "-",
+                "due": Trusted(_due(r, today)),
+                "arr": money(arr_of(r)),
             }
         )
     in_triage.sort(key=lambda r: (-(r["days"] or 0), r["slug"]))
@@ -290,8 +342,14 @@ def render_report(
             "total": len(rows),
             "shards": ", ".join(sorted(data.shards)),
             "totals": totals,
+            "pre_sales": pre_sales,
             "grid": grid,
             "charts": charts,
+            "legend": {"bars": BARS_LEGEND, "lines": LINES_LEGEND},
+            "weeks": [{"week": w, **_counted(c)} for w, c in weeks],
+            "first_day": None if first is None else first.isoformat(),
+            "renewal_months": renewal_months,
+            "dollars": _dollars(ok, today),
             "in_triage": in_triage,
             "worse": worse,
             "previous": None if previous is None else previous.isoformat(),
@@ -302,7 +360,7 @@ def render_report(
             ),
             "per_csm": csms,
             "balance": balance,
-            "renewal_months": months,
+            "renewal_window": months,
             "renewals": renewals,
             "overdue": overdue,
             "escalations": escalations,
