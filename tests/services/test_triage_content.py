@@ -300,3 +300,40 @@ def test_an_open_priority_review_follows_the_book(world: World) -> None:
     assert "| Globex |" in review["description"] and "| Acme |" in review["description"]
     _, _, stats = world.run(D("2026-11-24"))
     assert stats.writes == 0
+
+
+# ---------------------------------------------------------------- playbooks as data
+
+
+def test_every_playbook_line_parses_whole() -> None:
+    """A mitigation was cut to "Seek help in the": an unquoted ` #competition` is a YAML
+    comment. Every list item of issue_templates/playbooks.yml reads as its whole line."""
+    import yaml
+
+    from gl_csm.services.triage.tracking import ISSUE_TEMPLATES
+
+    text = (ISSUE_TEMPLATES / "playbooks.yml").read_text(encoding="utf-8")
+    items = [line.split("- ", 1)[1] for line in text.splitlines() if line.lstrip().startswith("- ")]
+    assert len(items) > 40
+    for raw in items:
+        if raw.startswith(("topic:", '"', "'")):
+            continue
+        assert yaml.safe_load(raw) == raw.strip(), raw
+    shown = [m for p in yaml.safe_load(text)["types"].values() for m in p["mitigations"]]
+    assert "Seek help in the #competition Slack channel." in shown
+
+
+def test_templates_check_names_a_text_cut_by_a_comment(tmp_path: Path) -> None:
+    """`templates check` (playbooks.check_file) names the line YAML cuts at ` #`."""
+    from gl_csm.services.triage.playbooks import check_file
+    from gl_csm.services.triage.tracking import ISSUE_TEMPLATES
+
+    text = (ISSUE_TEMPLATES / "playbooks.yml").read_text(encoding="utf-8")
+    cut = text.replace('"Seek help in the #competition Slack channel."', "Seek help in the #comp")
+    assert cut != text
+    path = tmp_path / "playbooks.yml"
+    path.write_text(cut)
+    problems = check_file(path)
+    assert len(problems) == 1
+    assert "the text is cut at ' #'" in problems[0] and "'Seek help in the'" in problems[0]
+    assert check_file(ISSUE_TEMPLATES / "playbooks.yml") == []

@@ -1,10 +1,13 @@
 """Risk-type playbooks (SPEC 6.1, handbook 000), kept as data in
 ``issue_templates/playbooks.yml`` and validated against a JSON schema: every text a
 triage issue shows is a string. (An unquoted ``: `` in a YAML list item makes a
-mapping, which a triage issue would print as a Python dict.)"""
+mapping, which a triage issue would print as a Python dict; an unquoted `` #`` starts
+a YAML comment, which cuts the text short: "Seek help in the" for "... the #competition
+Slack channel".)"""
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -82,16 +85,38 @@ def problems_of(data: Any, source: str) -> list[str]:
     return out
 
 
+#: A plain (unquoted) list item or value: YAML ends it at the first `` #``.
+_PLAIN_TEXT = re.compile(r"^\s*(?:- |[A-Za-z_-]+: )(?!['\"|>])(.*)$")
+
+
+def cut_by_comment(text: str, source: str) -> list[str]:
+    """Every line whose unquoted text YAML cuts at a `` #`` (the rest is read as a
+    comment): the mitigation a triage issue shows would end mid-sentence."""
+    out = []
+    for number, line in enumerate(text.splitlines(), 1):
+        found = _PLAIN_TEXT.match(line)
+        if found is None or " #" not in found.group(1):
+            continue
+        kept = found.group(1).split(" #", 1)[0].strip()
+        out.append(
+            f"{source} line {number}: the text is cut at ' #' (YAML reads the rest as a "
+            f"comment, leaving {kept!r}); quote the whole text"
+        )
+    return out
+
+
 def check_file(path: Path) -> list[str]:
-    """The problems of one playbooks file (unreadable, not YAML, or not the schema)."""
+    """The problems of one playbooks file (unreadable, not YAML, text cut by a comment,
+    or not the schema)."""
     name = f"issue_templates/{path.name}"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = yaml.safe_load(text)
     except OSError as exc:
         return [f"{name}: cannot be read: {exc.strerror}"]
     except yaml.YAMLError as exc:
         return [f"{name}: not valid YAML: {getattr(exc, 'problem', exc)}"]
-    return problems_of(data, name)
+    return cut_by_comment(text, name) + problems_of(data, name)
 
 
 @cache
