@@ -247,7 +247,10 @@ def _plan_open_triage_issue(
     iid, labels, note = open_issue.iid, open_issue.labels, open_issue.note
     h = a.health
 
-    lost = account.lifecycle in ("will-churn", "churned")
+    # The assessed lifecycle: the registry's, or will-churn once the checklist set the
+    # tracking issue's label (moves/will_churn.in_triage), so the conclusion the refusal
+    # advises can be reached either way.
+    lost = a.lifecycle in ("will-churn", "churned")
     if tax.name("triage::resolved") in labels and (notify.color != "red" or lost):
         # SPEC 5: close only when a person adds triage::resolved; handbook 002 "At-Risk
         # Conclusion": the customer is won back (no longer red) or lost (will churn).
@@ -258,7 +261,7 @@ def _plan_open_triage_issue(
                 "health": h.color if h else "-",
                 "color": notify.color,
                 "lost": lost,
-                "lifecycle": account.lifecycle,
+                "lifecycle": a.lifecycle,
                 "score": score_of(a),
                 "sentiment": h.sentiment if h else None,
                 "tracking_link": issue_link(tracking) if tracking else "-",
