@@ -188,7 +188,7 @@ def test_red_account_gets_one_triage_issue_with_everything(world: World) -> None
         "$300,000",
         "2027-05-20",
         "Why this account is in triage",
-        "override:",
+        "red CSM sentiment: makes the account red",
         "Cost/Budget",
         "Do you know how to regularly prune inactive users?",
         "Explore cloud provider retiring spend",

@@ -140,10 +140,19 @@ def test_resolved_on_a_still_red_account_is_refused_with_why(world: World) -> No
     _, _, stats = world.run(D("2026-11-24"))
     assert stats.writes == 0
 
-    # The customer is lost: lifecycle will-churn in the registry, then resolved again.
+    # The customer is lost: lifecycle will-churn in the registry, the checklist's four
+    # steps ticked (SPEC 4), then resolved again.
+    from gl_csm.services.moves.will_churn import STEPS
+
     world.add("initech", "Initech", lifecycle="will-churn", **RED)
-    _add_label(world, TRIAGE, issue["iid"], "triage::resolved")
     world.run(D("2026-11-25"))
+    checklist = _by_marker(world, ACCOUNTS, "will-churn")["initech"]
+    body = checklist["description"]
+    for step in STEPS:
+        body = body.replace(f"- [ ] {step}", f"- [x] {step}")
+    world.person().update_issue(ACCOUNTS, checklist["iid"], description=body)
+    _add_label(world, TRIAGE, issue["iid"], "triage::resolved")
+    world.run(D("2026-11-26"))
     issue = _by_marker(world, TRIAGE, "triage")["initech"]
     assert issue["state"] == "closed"
     closing = [n["body"] for n in world.notes(TRIAGE, issue["iid"]) if "Closing:" in n["body"]]
@@ -162,7 +171,12 @@ def test_resolved_on_a_green_account_closes_saying_no_longer_at_risk(world: Worl
     issue = _by_marker(world, TRIAGE, "triage")["initech"]
     assert issue["state"] == "closed"
     bodies = [n["body"] for n in world.notes(TRIAGE, issue["iid"])]
-    assert any("The customer is no longer at risk: health **green**" in b for b in bodies)
+    assert any(
+        "The customer is no longer at risk. Health on 2026-11-23 (triage opened): red (score "
+        "75): overridden by red CSM sentiment and potential contraction or churn; "
+        "on 2026-11-30: **green (score 100)**" in b
+        for b in bodies
+    ), bodies
 
 
 def test_issues_opened_with_the_tracking_issue_link_it_from_the_first_run(world: World) -> None:

@@ -127,3 +127,35 @@ def playbooks() -> dict[str, Any]:
     if problems:
         raise GlCsmError("; ".join(problems))
     return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+#: The risk type (SPEC 6.1, handbook 000 "Types of Risk") a red measure points to: a red
+#: from the scorecard alone gets the playbook of these types suggested, for the CSM to
+#: confirm. Sentiment points nowhere: the CSM says why in the risk types.
+POINTS_TO: dict[str, str] = {
+    # "Product Usage (not using features & functionality they've paid for)"
+    "license_utilization": "product-usage",
+    "user_engagement": "product-usage",
+    "scm": "product-usage",
+    "ci": "product-usage",
+    "devsecops": "product-usage",
+    "cd": "product-usage",
+    # "ROI (the customer doesn't feel they're getting value)": "Lack of a plan"
+    "success_plan": "roi",
+    "nps": "roi",
+    # "Product (the product does not do what they want or meets their needs ...)"
+    "support": "product",
+    # "Lack of Engagement/Loss of Champion"
+    "meeting_cadence": "engagement-champion",
+    "persona_engagement": "engagement-champion",
+}
+
+
+def suggested_types(red_measures: list[str]) -> dict[str, list[str]]:
+    """Risk type -> the red measures pointing to it, in the order of SPEC 6.1."""
+    found: dict[str, list[str]] = {}
+    for name in red_measures:
+        kind = POINTS_TO.get(name)
+        if kind is not None:
+            found.setdefault(kind, []).append(name)
+    return {k: found[k] for k in RISK_TYPES if k in found}
