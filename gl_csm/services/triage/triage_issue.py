@@ -34,7 +34,6 @@ from gl_csm.services.triage.context import (
     account_file,
     drivers,
     opened_day,
-    score_of,
 )
 from gl_csm.services.triage.playbooks import playbooks, suggested_types
 from gl_csm.services.triage.tracking import (
