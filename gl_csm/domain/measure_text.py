@@ -21,7 +21,7 @@ NAMES: dict[str, str] = {
     "cd": "CD use",
     "sentiment": "CSM sentiment",
     "success_plan": "Success plan",
-    "support": "Support tickets",
+    "support": "Support",
     "nps": "NPS",
     "meeting_cadence": "Meeting cadence",
     "persona_engagement": "Persona engagement",

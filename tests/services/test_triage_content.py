@@ -135,7 +135,7 @@ def test_resolved_on_a_still_red_account_is_refused_with_why(world: World) -> No
     notes = [n["body"] for n in world.notes(TRIAGE, issue["iid"])]
     refused = [b for b in notes if "resolve-refused" in b]
     assert len(refused) == 1
-    assert "`triage::resolved` was removed: **Initech** is still **red**" in refused[0]
+    assert "`triage::resolved` was removed: **Initech** is still **red**:" in refused[0]
     assert not any("Closing:" in b for b in notes)
     _, _, stats = world.run(D("2026-11-24"))
     assert stats.writes == 0

@@ -110,6 +110,9 @@ class TriageContext:
     #: slug -> role ("triage", "escalation") -> the OpenIssue planned this run, whose
     #: note facts the account's card records (bot_issues.note_records).
     open_issues: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: slug -> role -> the keys of the bot notes planned on the issue of that role this
+    #: run opens (the card records them with it: bot_issues.note_records).
+    notes_on_new: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     #: The will-churn checklists by account (services/moves/will_churn.py).
     will_churn: dict[str, dict] = field(default_factory=dict)
     _reminders_by_slug: dict[str, list[dict]] | None = field(default=None, repr=False)
@@ -166,12 +169,15 @@ def _measure_line(a: Assessment, m: Measure) -> str:
 
 
 def override_lines(a: Assessment) -> list[str]:
-    """The overrides applied, each saying what it did: "red CSM sentiment: makes the
-    account red"."""
+    """The overrides applied, each saying what it did: "Override: red CSM sentiment
+    makes the account red"."""
     h = a.health
     if h is None:
         return []
-    return [f"{override_text(o)}: makes the account {o.rsplit(' -> ', 1)[-1]}" for o in h.overrides]
+    return [
+        f"Override: {override_text(o)} makes the account {o.rsplit(' -> ', 1)[-1]}"
+        for o in h.overrides
+    ]
 
 
 def drivers(a: Assessment, colors: tuple[str, ...] = ("yellow", "red")) -> list[str]:

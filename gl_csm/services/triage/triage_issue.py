@@ -199,13 +199,13 @@ def playbook_text(account: Account, a: Assessment) -> Trusted:
     suggested: dict[str, list[str]] = {}
     if not recorded and a.health is not None:
         suggested = suggested_types([m.name for m in a.health.measures if m.color == "red"])
-    return _playbook_text(
+    return playbook_part(
         account_file(account), recorded, tuple((k, tuple(v)) for k, v in suggested.items())
     )
 
 
 @cache
-def _playbook_text(
+def playbook_part(
     file: str, recorded: tuple[str, ...], suggested: tuple[tuple[str, tuple[str, ...]], ...]
 ) -> Trusted:
     """Rendered once per run for each combination: a no-op rerun of an open triage issue
