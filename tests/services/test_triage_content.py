@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gl_csm import markers
-from tests.services.triage_world import ACCOUNTS, RED, TRIAGE, World
+from tests.services.triage_world import ACCOUNTS, RED, RED_NORAM, TRIAGE, World
 
 D = date.fromisoformat
 
@@ -351,3 +351,208 @@ def test_templates_check_names_a_text_cut_by_a_comment(tmp_path: Path) -> None:
     assert len(problems) == 1
     assert "the text is cut at ' #'" in problems[0] and "'Seek help in the'" in problems[0]
     assert check_file(ISSUE_TEMPLATES / "playbooks.yml") == []
+
+
+# ---------------------------------------------------------------- escalations reach people
+
+ESCALATIONS = "customer-success/escalations"
+REQUESTED = {**RED, "risk": {**RED["risk"], "escalation_requested": True}}
+CONTACTS = {"pm-escalations", "support-escalations"}
+
+
+def _person_note(world: World, project: str, iid: int, body: str) -> dict:
+    """A note a person writes (no marker), straight through the API."""
+    path = f"/projects/{project.replace('/', '%2F')}/issues/{iid}/notes"
+    return world.person().gl.http_post(path, post_data={"body": body})  # type: ignore[return-value]
+
+
+def _notes(world: World, project: str, iid: int) -> list[str]:
+    return [n["body"] for n in world.notes(project, iid) if not n.get("system")]
+
+
+def test_an_escalation_tells_the_red_people_and_the_contacts_and_the_issues_link_each_other(
+    world: World,
+) -> None:
+    """SPEC 5.0, handbook 002 "further assistance from Product, Support or Managers+":
+    the escalation mentions the red list and people.escalations; the triage issue opened
+    in the same run gets a note linking the escalation; a rerun writes nothing."""
+    world.add("initech", "Initech", **REQUESTED)
+    outcome, _, _ = world.run(D("2026-11-23"))
+    assert outcome.exit_code == 0, outcome.failures
+    esc = _by_marker(world, ESCALATIONS, "escalation")["initech"]
+    triage = _by_marker(world, TRIAGE, "triage")["initech"]
+    assert world.mentioned(ESCALATIONS, esc["iid"]) >= RED_NORAM | CONTACTS
+    assert f"[Account triage: Initech #{triage['iid']}]({triage['web_url']})" in esc["description"]
+    linking = [b for b in _notes(world, TRIAGE, triage["iid"]) if "escalation-opened" in b]
+    assert len(linking) == 1
+    assert f"[Account escalation: Initech #{esc['iid']}]({esc['web_url']})" in linking[0]
+    _, _, stats = world.run(D("2026-11-23"))
+    assert stats.writes == 0
+
+
+def test_an_escalation_opened_later_is_linked_from_the_open_triage_issue(world: World) -> None:
+    world.add("initech", "Initech", **RED)
+    world.run(D("2026-11-23"))
+    world.add("initech", "Initech", **REQUESTED)
+    world.run(D("2026-11-24"))
+    esc = _by_marker(world, ESCALATIONS, "escalation")["initech"]
+    triage = _by_marker(world, TRIAGE, "triage")["initech"]
+    linking = [b for b in _notes(world, TRIAGE, triage["iid"]) if "escalation-opened" in b]
+    assert len(linking) == 1 and esc["web_url"] in linking[0]
+    _, _, stats = world.run(D("2026-11-24"))
+    assert stats.writes == 0
+
+
+def test_escalation_reminders_count_missed_updates_and_tell_the_manager_from_the_second(
+    world: World,
+) -> None:
+    """SPEC 5.0: a reminder says how many updates were missed since when; from the
+    second missed update on it also mentions the regional CSM manager, once per missed
+    update (one note a period, never a daily repeat of the same one)."""
+    world.add("initech", "Initech", **REQUESTED)
+    world.run(D("2026-11-23"))
+    esc = _by_marker(world, ESCALATIONS, "escalation")["initech"]
+    world.person().update_issue(ESCALATIONS, esc["iid"], add_labels="escalation-severity::critical")
+
+    def reminders() -> list[dict]:
+        return [
+            n for n in world.notes(ESCALATIONS, esc["iid"]) if "escalation-update:" in n["body"]
+        ]
+
+    world.run(D("2026-11-24"))
+    first = reminders()
+    assert len(first) == 1
+    assert "1 update missed since 2026-11-24" in first[0]["body"]
+    assert "noram-mgr" not in first[0]["body"]
+    world.run(D("2026-11-25"))
+    _, _, stats = world.run(D("2026-11-25"))
+    assert stats.writes == 0
+    second = [n for n in reminders() if n["id"] not in {m["id"] for m in first}]
+    assert len(second) == 1
+    assert "2 updates missed since 2026-11-24" in second[0]["body"]
+    assert "@noram-mgr (regional CSM manager)" in second[0]["body"]
+    told = {
+        m["username"]
+        for m in world.sandbox.mentions
+        if m["project"] == ESCALATIONS and m["source"] != "description"
+    }
+    assert "noram-mgr" in told
+
+    # A person's update on 11-26 restarts the count.
+    world.today = D("2026-11-26")
+    _person_note(world, ESCALATIONS, esc["iid"], "Update: PM call booked.")
+    world.run(D("2026-11-26"))
+    world.run(D("2026-11-27"))
+    latest = max(reminders(), key=lambda n: n["id"])
+    assert "1 update missed since 2026-11-27" in latest["body"]
+    assert "noram-mgr" not in latest["body"]
+
+
+# ---------------------------------------------------------------- the record stays
+
+
+def test_the_record_of_the_risk_stays_when_the_account_recovers(world: World) -> None:
+    """SPEC 5.0: when the risk clears, the triage issue keeps its risk types, reasons,
+    impacts (labels too), its playbook with the ticks and who was told; the escalation
+    keeps its record and never says the green account needs assistance; the change is
+    told in a note; closing rewrites no description."""
+    world.add("initech", "Initech", **REQUESTED)
+    world.run(D("2026-11-23"))
+    triage = _by_marker(world, TRIAGE, "triage")["initech"]
+    task = "- [ ] Explore cloud provider retiring spend"
+    ticked = triage["description"].replace(task, task.replace("[ ]", "[x]"))
+    world.person().update_issue(TRIAGE, triage["iid"], description=ticked)
+    esc_before = _by_marker(world, ESCALATIONS, "escalation")["initech"]["description"]
+
+    world.add("initech", "Initech")  # green, no risk recorded any more
+    world.run(D("2026-11-30"))
+    triage = _by_marker(world, TRIAGE, "triage")["initech"]
+    esc = _by_marker(world, ESCALATIONS, "escalation")["initech"]
+    assert triage["description"] == ticked
+    assert {"risk-type::cost-budget", "risk-reason::loss-of-budget"} <= set(triage["labels"])
+    assert "triage::exit-proposed" in triage["labels"]
+    assert esc["description"] == esc_before
+    assert "**green**" not in esc["description"]
+    proposal = [b for b in _notes(world, TRIAGE, triage["iid"]) if "exit-proposal" in b]
+    assert len(proposal) == 1 and "stays the record of the risk" in proposal[0]
+    _, _, stats = world.run(D("2026-11-30"))
+    assert stats.writes == 0
+
+    for project, iid, label in (
+        (TRIAGE, triage["iid"], "triage::resolved"),
+        (ESCALATIONS, esc["iid"], "escalation::resolved"),
+    ):
+        world.person().update_issue(project, iid, add_labels=label)
+    world.run(D("2026-12-01"))
+    closed_triage = _by_marker(world, TRIAGE, "triage")["initech"]
+    closed_esc = _by_marker(world, ESCALATIONS, "escalation")["initech"]
+    assert closed_triage["state"] == closed_esc["state"] == "closed"
+    assert closed_triage["description"] == ticked
+    assert closed_esc["description"] == esc_before
+
+
+# ---------------------------------------------------------------- closing facts
+
+
+def test_the_closing_note_carries_the_facts_and_tells_the_people_told_at_red(
+    world: World,
+) -> None:
+    """handbook 002 "At-Risk Update for Resolution of Risk": health and sentiment before
+    and after with dates, days in triage, the last person update quoted and linked; the
+    people told at red are mentioned; the escalation closes naming the triage issue
+    (closed in the same run) and the DRIs."""
+    world.add("initech", "Initech", **REQUESTED)
+    world.run(D("2026-11-23"))
+    triage = _by_marker(world, TRIAGE, "triage")["initech"]
+    esc = _by_marker(world, ESCALATIONS, "escalation")["initech"]
+    named = esc["description"].replace("| Product DRI | _to be named_ |", "| Product DRI | pm-jo |")
+    world.person().update_issue(ESCALATIONS, esc["iid"], description=named)
+    world.today = D("2026-11-27")
+    update = _person_note(
+        world, TRIAGE, triage["iid"], "Budget approved after the EB call; seats stay. @vp-cs FYI"
+    )
+    world.add(
+        "initech",
+        "Initech",
+        sentiment={"health": "green", "updated": D("2026-12-01")},
+    )
+    world.run(D("2026-12-02"))
+    for project, iid, label in (
+        (TRIAGE, triage["iid"], "triage::resolved"),
+        (ESCALATIONS, esc["iid"], "escalation::resolved"),
+    ):
+        world.person().update_issue(project, iid, add_labels=label)
+    before = len(world.sandbox.mentions)
+    world.run(D("2026-12-03"))
+
+    closing = [b for b in _notes(world, TRIAGE, triage["iid"]) if "initech:closed" in b]
+    assert len(closing) == 1
+    text = closing[0]
+    assert "Health on 2026-11-23 (triage opened): red (score 75): overridden by red CSM " in text
+    assert "on 2026-12-03: **green (score 100)**" in text
+    assert "CSM sentiment: green since 2026-12-01 (was red on 2026-11-23)" in text
+    assert "In triage 10 days, from 2026-11-23 to 2026-12-03." in text
+    assert f"{triage['web_url']}#note_{update['id']}" in text
+    assert "Budget approved after the EB call; seats stay." in text
+    assert "see the last at-risk update above" not in text
+    told = {m["username"] for m in world.sandbox.mentions[before:] if m["project"] == TRIAGE}
+    assert told == RED_NORAM  # the quote's "@vp-cs" is inert: told once, by the bot
+
+    esc_closing = [b for b in _notes(world, ESCALATIONS, esc["iid"]) if "initech:closed" in b]
+    assert len(esc_closing) == 1
+    assert f"[Account triage: Initech #{triage['iid']}]({triage['web_url']})" in esc_closing[0]
+    assert "Product DRI: pm-jo. Support DRI: none was named." in esc_closing[0]
+
+
+def test_a_closing_note_says_when_no_update_was_posted(world: World) -> None:
+    world.add("initech", "Initech", **RED)
+    world.run(D("2026-11-23"))
+    triage = _by_marker(world, TRIAGE, "triage")["initech"]
+    world.add("initech", "Initech")
+    _add_label(world, TRIAGE, triage["iid"], "triage::resolved")
+    world.run(D("2026-11-30"))
+    closing = [b for b in _notes(world, TRIAGE, triage["iid"]) if "initech:closed" in b]
+    assert (
+        "none was posted: nobody wrote an at-risk update on this issue in its 7 days"
+        in (closing[0])
+    )
