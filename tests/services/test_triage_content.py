@@ -556,3 +556,124 @@ def test_a_closing_note_says_when_no_update_was_posted(world: World) -> None:
         "none was posted: nobody wrote an at-risk update on this issue in its 7 days"
         in (closing[0])
     )
+
+
+# ---------------------------------------------------------------- people's words
+
+
+def test_the_triage_issue_says_what_decided_in_words(world: World) -> None:
+    """A healthy scorecard made red by the CSM's sentiment says so; measures read as
+    names with units; where data must change it names the file and key, not the SPEC."""
+    world.add(
+        "initech",
+        "Initech",
+        sentiment={"health": "red", "needs_triage": True, "updated": D("2026-11-20")},
+        engagement={"last_call": D("2026-08-01"), "contacts": 5, "personas_last_90_days": []},
+    )
+    world.run(D("2026-11-23"))
+    body = _by_marker(world, TRIAGE, "triage")["initech"]["description"]
+    assert "| Health | red (score 65): overridden by red CSM sentiment |" in body
+    assert "- Override: red CSM sentiment makes the account red" in body
+    assert "- Persona engagement is red: no key persona in the last 90 days" in body
+    assert "- Meeting cadence is red: last call on 2026-08-01" in body
+    assert "`needs_triage: true` under `sentiment:` in `initech.yml`" in body
+    assert "The CSM records them in `initech.yml` under `risk:`" in body
+    for machine in ("license_utilization", "persona_engagement", "[]", "SPEC", "in the registry"):
+        assert machine not in body, machine
+
+
+def test_assess_speaks_in_words(world: World) -> None:
+    """`gl-csm assess` text: the override that decided, measure names and units."""
+    from gl_csm.services.assess import render_text, run_assess
+
+    world.add(
+        "initech",
+        "Initech",
+        sentiment={"health": "red", "updated": D("2026-11-20")},
+        usage={
+            "as_of": D("2026-11-01"),
+            "monthly_active": 0.3,
+            "scm": 0.8,
+            "ci": 0.1,
+            "devsecops": 0.4,
+            "cd": 0.4,
+        },
+    )
+    text = render_text(run_assess(world.root / "accounts", world.settings.rules, D("2026-11-23")))
+    assert "initech: red (score 65.5): overridden by red CSM sentiment;" in text
+    assert "User engagement yellow (30% of users active in the month)" in text
+    assert "CI use red (10% of users)" in text
+    for machine in ("license_utilization", "user_engagement", "-> red", "(0.1)"):
+        assert machine not in text, machine
+
+
+# ---------------------------------------------------------------- who is told, suggestions
+
+
+def test_who_is_told_follows_the_color_without_mentioning_anyone_twice(world: World) -> None:
+    yellow = {"health": "yellow", "needs_triage": True, "updated": D("2026-11-20")}
+    world.add("initech", "Initech", sentiment=yellow)
+    world.run(D("2026-11-23"))
+    issue = _by_marker(world, TRIAGE, "triage")["initech"]
+    assert "### Who is told (the account is yellow)" in issue["description"]
+
+    world.add("initech", "Initech", sentiment={**yellow, "health": "red"})
+    world.run(D("2026-11-24"))
+    body = _by_marker(world, TRIAGE, "triage")["initech"]["description"]
+    assert "### Who is told (the account is red)" in body
+    assert "- VP of Customer Success: vp-cs (told in a note when the account turned red)" in body
+    assert "@vp-cs" not in body  # told in the note, not mentioned again by an edit
+    described = world.mentioned(TRIAGE, issue["iid"], "description")
+    assert "vp-cs" not in described and "noram-mgr" in described
+    assert "vp-cs" in world.mentioned(TRIAGE, issue["iid"])
+
+    world.add("initech", "Initech", sentiment=yellow)
+    world.run(D("2026-11-25"))
+    body = _by_marker(world, TRIAGE, "triage")["initech"]["description"]
+    assert "### Who is told (the account is yellow)" in body
+    assert "Told while the account was red" in body
+    _, _, stats = world.run(D("2026-11-25"))
+    assert stats.writes == 0
+
+
+def test_a_red_from_the_scorecard_alone_suggests_the_playbook_its_red_measures_point_to(
+    world: World,
+) -> None:
+    """No risk type recorded and a red from product usage alone: the product-usage
+    playbook is suggested for the CSM to confirm; recording a type replaces it and
+    keeps the boxes ticked meanwhile."""
+    low_usage = {
+        "seats": {"licensed": 100, "active": 5},
+        "usage": {
+            "as_of": D("2026-11-01"),
+            "monthly_active": 0.05,
+            "scm": 0.05,
+            "ci": 0.01,
+            "devsecops": 0.0,
+            "cd": 0.0,
+        },
+        "success_plan": {"objectives": 2},
+    }
+    world.add("initech", "Initech", **low_usage)
+    world.run(D("2026-11-23"))
+    issue = _by_marker(world, TRIAGE, "triage")["initech"]
+    body = issue["description"]
+    assert "| Health | red (score 46) |" in body
+    assert "## Suggested playbook" in body
+    assert "The red measures point to product-usage (Product Usage" in body
+    assert (
+        "### Product Usage (not using features and functionality in their license tier) "
+        "(suggested: License utilization, User engagement, Source code management use, "
+        "CI use, DevSecOps use, CD use are red)" in body
+    )
+    assert "No risk type recorded yet" not in body and "### Cost/Budget" not in body
+    task = "- [ ] CI: offer an Advanced CI/CD workshop if they have difficulty building pipelines."
+    assert task in body
+    world.person().update_issue(
+        TRIAGE, issue["iid"], description=body.replace(task, task.replace("[ ]", "[x]"))
+    )
+    world.add("initech", "Initech", **low_usage, risk={"types": ["product-usage"]})
+    world.run(D("2026-11-24"))
+    body = _by_marker(world, TRIAGE, "triage")["initech"]["description"]
+    assert "## Playbook" in body and "Suggested" not in body
+    assert task.replace("[ ]", "[x]") in body
