@@ -43,6 +43,7 @@ from gl_csm.services.triage.tracking import (
     label_fields,
     money,
     render_template,
+    template_text,
     tracking_link,
 )
 from gl_csm.templates import Trusted, inline, mention, safe_title
@@ -204,12 +205,25 @@ def playbook_text(account: Account, a: Assessment) -> Trusted:
     )
 
 
-@cache
 def playbook_part(
     file: str, recorded: tuple[str, ...], suggested: tuple[tuple[str, tuple[str, ...]], ...]
 ) -> Trusted:
-    """Rendered once per run for each combination: a no-op rerun of an open triage issue
-    renders nothing but this (its stamp tells the part is up to date, generated.py)."""
+    """The playbook part for recorded risk types, or for the types red measures point
+    to (type, its red measures) when none is recorded."""
+    return _playbook_part(file, recorded, suggested, template_text("triage_playbook.md.j2"))
+
+
+@cache
+def _playbook_part(
+    file: str,
+    recorded: tuple[str, ...],
+    suggested: tuple[tuple[str, tuple[str, ...]], ...],
+    source: str,
+) -> Trusted:
+    """Rendered once per run for each combination (``source``, the template text, is
+    part of the key only: an edited template renders anew). A no-op rerun of
+    an open triage issue renders nothing but this (its stamp tells the part is up to
+    date, generated.py)."""
     books = playbooks()
     pointed = dict(suggested)
     shown = []
