@@ -615,12 +615,12 @@ def test_who_is_told_follows_the_color_without_mentioning_anyone_twice(world: Wo
     world.add("initech", "Initech", sentiment=yellow)
     world.run(D("2026-11-23"))
     issue = _by_marker(world, TRIAGE, "triage")["initech"]
-    assert "### Who is told (the account is yellow)" in issue["description"]
+    assert "### Who is told (yellow rating)" in issue["description"]
 
     world.add("initech", "Initech", sentiment={**yellow, "health": "red"})
     world.run(D("2026-11-24"))
     body = _by_marker(world, TRIAGE, "triage")["initech"]["description"]
-    assert "### Who is told (the account is red)" in body
+    assert "### Who is told (red rating)" in body
     assert "- VP of Customer Success: vp-cs (told in a note when the account turned red)" in body
     assert "@vp-cs" not in body  # told in the note, not mentioned again by an edit
     described = world.mentioned(TRIAGE, issue["iid"], "description")
@@ -630,7 +630,7 @@ def test_who_is_told_follows_the_color_without_mentioning_anyone_twice(world: Wo
     world.add("initech", "Initech", sentiment=yellow)
     world.run(D("2026-11-25"))
     body = _by_marker(world, TRIAGE, "triage")["initech"]["description"]
-    assert "### Who is told (the account is yellow)" in body
+    assert "### Who is told (yellow rating)" in body
     assert "Told while the account was red" in body
     _, _, stats = world.run(D("2026-11-25"))
     assert stats.writes == 0
