@@ -660,7 +660,7 @@ def test_a_red_from_the_scorecard_alone_suggests_the_playbook_its_red_measures_p
     body = issue["description"]
     assert "| Health | red (score 46) |" in body
     assert "## Suggested playbook" in body
-    assert "The red measures point to product-usage (Product Usage" in body
+    assert "The red measures point to the risk type `product-usage`: confirm" in body
     assert (
         "### Product Usage (not using features and functionality in their license tier) "
         "(suggested: License utilization, User engagement, Source code management use, "

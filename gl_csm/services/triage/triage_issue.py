@@ -237,7 +237,10 @@ def _playbook_part(
         "account_file": file,
         "all_types": ", ".join(RISK_TYPES),
         "suggested": bool(pointed),
-        "suggested_names": " and ".join(f"{k} ({books['types'][k]['title']})" for k in pointed),
+        "suggested_names": Trusted(
+            ("the risk types " if len(pointed) > 1 else "the risk type ")
+            + " and ".join(f"`{k}`" for k in pointed)
+        ),
         "common_discovery": books.get("common_discovery", ""),
         "playbooks": shown,
     }
