@@ -677,3 +677,28 @@ def test_a_red_from_the_scorecard_alone_suggests_the_playbook_its_red_measures_p
     body = _by_marker(world, TRIAGE, "triage")["initech"]["description"]
     assert "## Playbook" in body and "Suggested" not in body
     assert task.replace("[ ]", "[x]") in body
+
+
+def test_an_escalation_closed_after_its_triage_issue_still_links_it(world: World) -> None:
+    """The triage issue closed days before: the escalation's closing note links it from
+    the escalation's own record (its title made inert again, the URL kept)."""
+    world.add("initech", "Initech", **REQUESTED)
+    world.run(D("2026-11-23"))
+    triage = _by_marker(world, TRIAGE, "triage")["initech"]
+    esc = _by_marker(world, ESCALATIONS, "escalation")["initech"]
+    world.add("initech", "Initech")
+    _add_label(world, TRIAGE, triage["iid"], "triage::resolved")
+    world.run(D("2026-11-30"))
+    assert _by_marker(world, TRIAGE, "triage")["initech"]["state"] == "closed"
+    edited = esc["description"].replace(
+        "[Account triage: Initech #", "[Account triage: Initech @vp-cs #"
+    )
+    world.person().update_issue(ESCALATIONS, esc["iid"], description=edited)
+    _add_label(world, ESCALATIONS, esc["iid"], "escalation::resolved")
+    before = len(world.sandbox.mentions)
+    world.run(D("2026-12-01"))
+    closing = [b for b in _notes(world, ESCALATIONS, esc["iid"]) if "initech:closed" in b]
+    assert len(closing) == 1
+    assert f"#{triage['iid']}]({triage['web_url']})" in closing[0]
+    assert "Triage issue: (no open triage issue)" not in closing[0]
+    assert not [m for m in world.sandbox.mentions[before:] if m["username"] == "vp-cs"]

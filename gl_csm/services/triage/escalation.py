@@ -29,7 +29,7 @@ from gl_csm.services.triage.context import (
     opened_day,
 )
 from gl_csm.services.triage.tracking import issue_link, money, tracking_link
-from gl_csm.templates import Trusted, mention, safe_title
+from gl_csm.templates import Trusted, inline, mention, safe_title
 
 
 def plan_escalation(
@@ -351,7 +351,9 @@ _DRI_RE = {
     role: re.compile(rf"^\|\s*{role} DRI\s*\|\s*(.*?)\s*\|\s*$", re.MULTILINE)
     for role in ("Product", "Support")
 }
-_TRIAGE_ROW = re.compile(r"^\| Triage issue \| (\[.*\]\(.*\)) \|$", re.MULTILINE)
+_TRIAGE_ROW = re.compile(
+    r"^\| Triage issue \| \[(.+)\]\((https?://[^\s()]+)\) \|$", re.MULTILINE
+)
 
 
 def _dris(description: str | None) -> tuple[str | None, str | None]:
@@ -375,8 +377,13 @@ def _closing_triage_link(
     listed = ctx.triage.get(slug)
     if listed is not None:
         return issue_link(listed)
+    # The row sits in text people can edit: its title is made inert again (no mention,
+    # no markup), only an http(s) URL is kept.
     found = _TRIAGE_ROW.search(issue.get("description") or "")
-    return Trusted(found.group(1)) if found else "none was opened"
+    if found is None:
+        return "none was opened"
+    title = inline(found.group(1).replace("\\", ""))
+    return Trusted(f"[{title}]({found.group(2)})")
 
 
 def _plan_refresh(
