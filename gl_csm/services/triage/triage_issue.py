@@ -70,9 +70,9 @@ def _risk_labels(account: Account, settings: Settings) -> list[str]:
     return out
 
 
-def _triage_reasons(account: Account, a: Assessment, color: str | None) -> list[Trusted]:
+def _triage_reasons(account: Account, a: Assessment, color: str | None) -> list[str]:
     """Why the account is in triage, in words; where a person set it, which file and
-    key (bot text: the file name comes from the registry's file, the rest is ours)."""
+    key (made inert when shown: the override texts quote registry values)."""
     h = a.health
     out = []
     if h is not None and h.color == "red":
@@ -91,7 +91,7 @@ def _triage_reasons(account: Account, a: Assessment, color: str | None) -> list[
             f"health is {shown}, CSM sentiment {(h.sentiment if h else None) or 'none'} "
             f"(the account is {color or 'not rated'}): still at risk until it is back to green"
         )
-    return [Trusted(r) for r in out]
+    return out
 
 
 _OPENED = "<!-- gl-csm-at-open: {} -->"
