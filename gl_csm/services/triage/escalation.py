@@ -117,7 +117,7 @@ def _context(
         "health": health_text(a.health),
         "csm": account.team.csm or "-",
         "arr": money(account.arr),
-        "requested_by": Trusted(by),
+        "requested_by": by,
         "drivers": drivers(a),
         "risk_types": ", ".join(account.risk.types),
         "risk_reasons": ", ".join(account.risk.reasons),
