@@ -62,13 +62,27 @@ class RegionPeople:
 
 
 @dataclass(frozen=True)
+class EscalationPeople:
+    """The escalation contacts an account escalation mentions (SPEC 5.0, handbook 002:
+    "further assistance from Product, Support or Managers+"); either may be missing."""
+
+    product: str | None = None
+    support: str | None = None
+
+
+_ESCALATION_ROLES = ("product", "support")
+
+
+@dataclass(frozen=True)
 class People:
     vp_customer_success: str | None = None
     public_sector_cs_director: str | None = None
     regions: Mapping[str, RegionPeople] = field(default_factory=dict)
+    escalations: EscalationPeople = field(default_factory=EscalationPeople)
 
     def usernames(self) -> tuple[str, ...]:
         names = [self.vp_customer_success, self.public_sector_cs_director]
+        names += [self.escalations.product, self.escalations.support]
         for region in self.regions.values():
             names.extend(getattr(region, role) for role in _ROLES)
         return tuple(sorted({n for n in names if n}))
@@ -171,7 +185,10 @@ def _expect_username(value: Any, key: str, where: str) -> str | None:
 def _parse_people(raw: Any, where: str) -> People:
     data = _expect_mapping(raw, "people", where)
     _expect_keys(
-        data, ("vp_customer_success", "public_sector_cs_director", "regions"), "people", where
+        data,
+        ("vp_customer_success", "public_sector_cs_director", "regions", "escalations"),
+        "people",
+        where,
     )
     regions: dict[str, RegionPeople] = {}
     for region, roles in _expect_mapping(data.get("regions"), "people.regions", where).items():
@@ -181,7 +198,16 @@ def _parse_people(raw: Any, where: str) -> People:
         regions[str(region)] = RegionPeople(
             **{role: _expect_username(roles.get(role), f"{key}.{role}", where) for role in _ROLES}
         )
+    contacts = _expect_mapping(data.get("escalations"), "people.escalations", where)
+    _expect_keys(contacts, _ESCALATION_ROLES, "people.escalations", where)
+    escalations = EscalationPeople(
+        **{
+            role: _expect_username(contacts.get(role), f"people.escalations.{role}", where)
+            for role in _ESCALATION_ROLES
+        }
+    )
     return People(
+        escalations=escalations,
         vp_customer_success=_expect_username(
             data.get("vp_customer_success"), "people.vp_customer_success", where
         ),

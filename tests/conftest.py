@@ -30,6 +30,7 @@ projects:
 people:
   vp_customer_success: vp-cs
   public_sector_cs_director: ps-director
+  escalations: {product: pm-escalations, support: support-escalations}
   regions:
 """
 # People by region (SPEC 5.1): `<region>-mgr`, `<region>-dir`, `<region>-asm`, `<region>-rd`.

@@ -156,3 +156,32 @@ def test_gitlab_edition_defaults_to_free_and_is_validated(tmp_path: Path) -> Non
     cfg.write_text("gitlab_edition: gold\n")
     with pytest.raises(ConfigError, match="gitlab_edition.*free, premium, ultimate.*gold"):
         load_settings(cfg, environ={})
+
+
+def test_escalation_contacts_are_read_and_checked(tmp_path: Path) -> None:
+    """SPEC 8 `people.escalations: {product, support}`: the contacts every escalation
+    mentions; they are registry-wide usernames (doctor, sandbox serve)."""
+    text = GOOD.replace(
+        "  regions:\n",
+        "  escalations: {product: pm-esc, support: support-esc}\n  regions:\n",
+    )
+    s = load_settings(_write(tmp_path, text), environ={})
+    assert (s.people.escalations.product, s.people.escalations.support) == (
+        "pm-esc",
+        "support-esc",
+    )
+    assert {"pm-esc", "support-esc"} <= set(s.people.usernames())
+    none = load_settings(_write(tmp_path, GOOD), environ={})
+    assert none.people.escalations.product is None
+    for bad, key in (
+        ("{product: pm-esc, legal: x}", "people.escalations.legal"),
+        ("{product: 'not a user!'}", "people.escalations.product"),
+        ("[pm-esc]", "people.escalations"),
+    ):
+        with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+            load_settings(
+                _write(
+                    tmp_path, GOOD.replace("  regions:\n", f"  escalations: {bad}\n  regions:\n")
+                ),
+                environ={},
+            )

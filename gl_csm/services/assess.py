@@ -12,6 +12,13 @@ from gl_csm.domain.account import RegistryError
 from gl_csm.domain.assessment import Assessment, assess
 from gl_csm.domain.book_balance import BookBalance, book_balances
 from gl_csm.domain.health import NO_SIGNALS, LabelSignals
+from gl_csm.domain.measure_text import (
+    deciding_overrides,
+    health_text,
+    measure_name,
+    override_text,
+    value_text,
+)
 from gl_csm.domain.rules import Rules
 from gl_csm.registry import load_registry
 
@@ -100,14 +107,21 @@ def render_text(run: AssessRun, *, max_reasons: int = 2) -> str:
         h = a.health
         if h is None or (h.color == "green" and not h.overrides):
             continue
+        # People's words (measure names, units, the override that decided the color);
+        # the keys stay in `--format json` (SPEC 7).
         bad = [
-            f"{m.name} {m.color} ({m.note or m.value})"
+            f"{measure_name(m.name)} {m.color}"
+            + ("" if value_text(m) == m.color else f" ({value_text(m)})")
             for m in h.measures
             if m.color in ("red", "yellow")
         ]
-        parts = list(h.overrides) + bad
+        decided = deciding_overrides(h)  # already in the headline
+        overrides = [
+            f"override: {override_text(o)}" for o in h.overrides if override_text(o) not in decided
+        ]
+        parts = overrides + bad
         if parts:
-            notes.append(f"{a.slug}: " + "; ".join(parts))
+            notes.append(f"{a.slug}: {health_text(h)}; " + "; ".join(parts))
     if notes:
         lines += ["", "Health signals:", *notes]
     if any(a.health is not None and a.health.sentiment_stale for a in run.assessments):

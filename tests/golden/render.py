@@ -319,6 +319,23 @@ def _snapshot_changes(
     return latest
 
 
+def playbook_texts() -> dict[str, str]:
+    """The playbook part of a triage issue for every risk type (SPEC 6.1), and one
+    suggested from red measures (no risk type recorded yet)."""
+    from gl_csm.domain.taxonomy import RISK_TYPES
+    from gl_csm.services.triage.triage_issue import playbook_part
+
+    out = {
+        f"bot/playbooks/{kind}.md": playbook_part("initech.yml", (kind,), ()) + "\n"
+        for kind in RISK_TYPES
+    }
+    suggested = (("product-usage", ("license_utilization", "ci")),)
+    out["bot/playbooks/suggested-from-red-measures.md"] = (
+        playbook_part("initech.yml", (), suggested) + "\n"
+    )
+    return out
+
+
 def all_texts(workdir: Path) -> dict[str, str]:
     scenario_root = workdir / "bot"
     scenario_root.mkdir()
@@ -330,4 +347,5 @@ def all_texts(workdir: Path) -> dict[str, str]:
     out = project_texts(settings, TODAY)
     out.update(command_texts(settings, TODAY))
     out.update(bot_texts(scenario_root))
+    out.update(playbook_texts())
     return dict(sorted(out.items()))

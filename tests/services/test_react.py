@@ -313,3 +313,35 @@ def test_one_account_reaction_does_not_list_the_whole_portfolio(world: World) ->
     # + the re-reads just before opening the triage issue and its milestone (issue 10).
     assert world.gateway.stats.reads - before <= 13
     assert set(_open(world, TRIAGE, "triage")) == {"acme"}
+
+
+def test_resolved_after_the_will_churn_checklist_closes_with_the_customer_lost(
+    world: World,
+) -> None:
+    """handbook 002 "At-Risk Conclusion: Customer is lost": once the will-churn checklist
+    set `lifecycle::will-churn` (the registry still says nothing), `triage::resolved` is
+    accepted: the refusal reads the assessed lifecycle, not only the registry's."""
+    from gl_csm.services.moves.will_churn import STEPS
+
+    world.add("initech", "Initech", **RED)
+    world.run(D("2026-11-23"))
+    tracking = _tracking(world, "initech")
+    world.person().update_issue(ACCOUNTS, tracking["iid"], add_labels="lifecycle::will-churn")
+    world.run(D("2026-11-24"))  # the checklist opens; the label waits for its boxes
+    checklist = markers.index_by_marker(world.issues(ACCOUNTS), "will-churn")["initech"]
+    body = checklist["description"]
+    for step in STEPS:
+        body = body.replace(f"- [ ] {step}", f"- [x] {step}")
+    world.person().update_issue(ACCOUNTS, checklist["iid"], description=body)
+    world.run(D("2026-11-25"))
+    assert "lifecycle::will-churn" in _tracking(world, "initech")["labels"]
+
+    triage = _open(world, TRIAGE, "triage")["initech"]
+    payload = _person_adds(world, TRIAGE, triage, "triage::resolved")
+    reaction, outcome, _ = _react(world, payload)
+    assert reaction.status == "acted" and outcome.exit_code == 0, reaction.line
+    assert _open(world, TRIAGE, "triage") == {}
+    bodies = [n["body"] for n in world.notes(TRIAGE, triage["iid"])]
+    assert not any("resolve-refused" in b for b in bodies)
+    closing = [b for b in bodies if "initech:closed" in b]
+    assert len(closing) == 1 and "the customer is lost" in closing[0]

@@ -133,6 +133,11 @@ def test_first_run_writes_one_request_per_object(world: World) -> None:
     objects = sum(len(world.issues(p)) for p in (ACCOUNTS, TRIAGE, ESCALATIONS))
     objects += len(world.person().milestones(TRIAGE))
     objects += 1  # the portfolio history commit (services/triage/history.py)
+    # The note on the triage issue linking the escalation opened after it (SPEC 5.0:
+    # they link each other; its URL exists only once the escalation is created).
+    notes = [n for i in world.issues(TRIAGE) for n in world.notes(TRIAGE, i["iid"])]
+    assert [n["body"].count("escalation-opened") for n in notes] == [1]
+    objects += len(notes)
     # Issue 9 item 2: a new tracking issue is created before the issues the run opens
     # (they link it), then its card links them: one more write per such account.
     links = [c for c in outcome.changes if "link the issues opened in this run" in c.detail]
@@ -188,7 +193,7 @@ def test_red_account_gets_one_triage_issue_with_everything(world: World) -> None
         "$300,000",
         "2027-05-20",
         "Why this account is in triage",
-        "override:",
+        "Override: red CSM sentiment makes the account red",
         "Cost/Budget",
         "Do you know how to regularly prune inactive users?",
         "Explore cloud provider retiring spend",

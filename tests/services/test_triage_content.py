@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gl_csm import markers
-from tests.services.triage_world import ACCOUNTS, RED, TRIAGE, World
+from tests.services.triage_world import ACCOUNTS, RED, RED_NORAM, TRIAGE, World
 
 D = date.fromisoformat
 
@@ -135,15 +135,24 @@ def test_resolved_on_a_still_red_account_is_refused_with_why(world: World) -> No
     notes = [n["body"] for n in world.notes(TRIAGE, issue["iid"])]
     refused = [b for b in notes if "resolve-refused" in b]
     assert len(refused) == 1
-    assert "`triage::resolved` was removed: **Initech** is still **red**" in refused[0]
+    assert "`triage::resolved` was removed: **Initech** is still **red**:" in refused[0]
     assert not any("Closing:" in b for b in notes)
     _, _, stats = world.run(D("2026-11-24"))
     assert stats.writes == 0
 
-    # The customer is lost: lifecycle will-churn in the registry, then resolved again.
+    # The customer is lost: lifecycle will-churn in the registry, the checklist's four
+    # steps ticked (SPEC 4), then resolved again.
+    from gl_csm.services.moves.will_churn import STEPS
+
     world.add("initech", "Initech", lifecycle="will-churn", **RED)
-    _add_label(world, TRIAGE, issue["iid"], "triage::resolved")
     world.run(D("2026-11-25"))
+    checklist = _by_marker(world, ACCOUNTS, "will-churn")["initech"]
+    body = checklist["description"]
+    for step in STEPS:
+        body = body.replace(f"- [ ] {step}", f"- [x] {step}")
+    world.person().update_issue(ACCOUNTS, checklist["iid"], description=body)
+    _add_label(world, TRIAGE, issue["iid"], "triage::resolved")
+    world.run(D("2026-11-26"))
     issue = _by_marker(world, TRIAGE, "triage")["initech"]
     assert issue["state"] == "closed"
     closing = [n["body"] for n in world.notes(TRIAGE, issue["iid"]) if "Closing:" in n["body"]]
@@ -162,7 +171,12 @@ def test_resolved_on_a_green_account_closes_saying_no_longer_at_risk(world: Worl
     issue = _by_marker(world, TRIAGE, "triage")["initech"]
     assert issue["state"] == "closed"
     bodies = [n["body"] for n in world.notes(TRIAGE, issue["iid"])]
-    assert any("The customer is no longer at risk: health **green**" in b for b in bodies)
+    assert any(
+        "The customer is no longer at risk. Health on 2026-11-23 (triage opened): red (score "
+        "75): overridden by red CSM sentiment and potential contraction or churn; "
+        "on 2026-11-30: **green (score 100)**" in b
+        for b in bodies
+    ), bodies
 
 
 def test_issues_opened_with_the_tracking_issue_link_it_from_the_first_run(world: World) -> None:
@@ -300,3 +314,391 @@ def test_an_open_priority_review_follows_the_book(world: World) -> None:
     assert "| Globex |" in review["description"] and "| Acme |" in review["description"]
     _, _, stats = world.run(D("2026-11-24"))
     assert stats.writes == 0
+
+
+# ---------------------------------------------------------------- playbooks as data
+
+
+def test_every_playbook_line_parses_whole() -> None:
+    """A mitigation was cut to "Seek help in the": an unquoted ` #competition` is a YAML
+    comment. Every list item of issue_templates/playbooks.yml reads as its whole line."""
+    import yaml
+
+    from gl_csm.services.triage.tracking import ISSUE_TEMPLATES
+
+    text = (ISSUE_TEMPLATES / "playbooks.yml").read_text(encoding="utf-8")
+    items = [line.split("- ", 1)[1] for line in text.splitlines() if line.lstrip().startswith("- ")]
+    assert len(items) > 40
+    for raw in items:
+        if raw.startswith(("topic:", '"', "'")):
+            continue
+        assert yaml.safe_load(raw) == raw.strip(), raw
+    shown = [m for p in yaml.safe_load(text)["types"].values() for m in p["mitigations"]]
+    assert "Seek help in the #competition Slack channel." in shown
+
+
+def test_templates_check_names_a_text_cut_by_a_comment(tmp_path: Path) -> None:
+    """`templates check` (playbooks.check_file) names the line YAML cuts at ` #`."""
+    from gl_csm.services.triage.playbooks import check_file
+    from gl_csm.services.triage.tracking import ISSUE_TEMPLATES
+
+    text = (ISSUE_TEMPLATES / "playbooks.yml").read_text(encoding="utf-8")
+    cut = text.replace('"Seek help in the #competition Slack channel."', "Seek help in the #comp")
+    assert cut != text
+    path = tmp_path / "playbooks.yml"
+    path.write_text(cut)
+    problems = check_file(path)
+    assert len(problems) == 1
+    assert "the text is cut at ' #'" in problems[0] and "'Seek help in the'" in problems[0]
+    assert check_file(ISSUE_TEMPLATES / "playbooks.yml") == []
+
+
+# ---------------------------------------------------------------- escalations reach people
+
+ESCALATIONS = "customer-success/escalations"
+REQUESTED = {**RED, "risk": {**RED["risk"], "escalation_requested": True}}
+CONTACTS = {"pm-escalations", "support-escalations"}
+
+
+def _person_note(world: World, project: str, iid: int, body: str) -> dict:
+    """A note a person writes (no marker), straight through the API."""
+    path = f"/projects/{project.replace('/', '%2F')}/issues/{iid}/notes"
+    return world.person().gl.http_post(path, post_data={"body": body})  # type: ignore[return-value]
+
+
+def _notes(world: World, project: str, iid: int) -> list[str]:
+    return [n["body"] for n in world.notes(project, iid) if not n.get("system")]
+
+
+def test_an_escalation_tells_the_red_people_and_the_contacts_and_the_issues_link_each_other(
+    world: World,
+) -> None:
+    """SPEC 5.0, handbook 002 "further assistance from Product, Support or Managers+":
+    the escalation mentions the red list and people.escalations; the triage issue opened
+    in the same run gets a note linking the escalation; a rerun writes nothing."""
+    world.add("initech", "Initech", **REQUESTED)
+    outcome, _, _ = world.run(D("2026-11-23"))
+    assert outcome.exit_code == 0, outcome.failures
+    esc = _by_marker(world, ESCALATIONS, "escalation")["initech"]
+    triage = _by_marker(world, TRIAGE, "triage")["initech"]
+    assert world.mentioned(ESCALATIONS, esc["iid"]) >= RED_NORAM | CONTACTS
+    assert f"[Account triage: Initech #{triage['iid']}]({triage['web_url']})" in esc["description"]
+    linking = [b for b in _notes(world, TRIAGE, triage["iid"]) if "escalation-opened" in b]
+    assert len(linking) == 1
+    assert f"[Account escalation: Initech #{esc['iid']}]({esc['web_url']})" in linking[0]
+    _, _, stats = world.run(D("2026-11-23"))
+    assert stats.writes == 0
+
+
+def test_an_escalation_opened_later_is_linked_from_the_open_triage_issue(world: World) -> None:
+    world.add("initech", "Initech", **RED)
+    world.run(D("2026-11-23"))
+    world.add("initech", "Initech", **REQUESTED)
+    world.run(D("2026-11-24"))
+    esc = _by_marker(world, ESCALATIONS, "escalation")["initech"]
+    triage = _by_marker(world, TRIAGE, "triage")["initech"]
+    linking = [b for b in _notes(world, TRIAGE, triage["iid"]) if "escalation-opened" in b]
+    assert len(linking) == 1 and esc["web_url"] in linking[0]
+    _, _, stats = world.run(D("2026-11-24"))
+    assert stats.writes == 0
+
+
+def test_escalation_reminders_count_missed_updates_and_tell_the_manager_from_the_second(
+    world: World,
+) -> None:
+    """SPEC 5.0: a reminder says how many updates were missed since when; from the
+    second missed update on it also mentions the regional CSM manager, once per missed
+    update (one note a period, never a daily repeat of the same one)."""
+    world.add("initech", "Initech", **REQUESTED)
+    world.run(D("2026-11-23"))
+    esc = _by_marker(world, ESCALATIONS, "escalation")["initech"]
+    world.person().update_issue(ESCALATIONS, esc["iid"], add_labels="escalation-severity::critical")
+
+    def reminders() -> list[dict]:
+        return [
+            n for n in world.notes(ESCALATIONS, esc["iid"]) if "escalation-update:" in n["body"]
+        ]
+
+    world.run(D("2026-11-24"))
+    first = reminders()
+    assert len(first) == 1
+    assert "1 update missed since 2026-11-24" in first[0]["body"]
+    assert "noram-mgr" not in first[0]["body"]
+    world.run(D("2026-11-25"))
+    _, _, stats = world.run(D("2026-11-25"))
+    assert stats.writes == 0
+    second = [n for n in reminders() if n["id"] not in {m["id"] for m in first}]
+    assert len(second) == 1
+    assert "2 updates missed since 2026-11-24" in second[0]["body"]
+    assert "@noram-mgr (regional CSM manager)" in second[0]["body"]
+    told = {
+        m["username"]
+        for m in world.sandbox.mentions
+        if m["project"] == ESCALATIONS and m["source"] != "description"
+    }
+    assert "noram-mgr" in told
+
+    # A person's update on 11-26 restarts the count.
+    world.today = D("2026-11-26")
+    _person_note(world, ESCALATIONS, esc["iid"], "Update: PM call booked.")
+    world.run(D("2026-11-26"))
+    world.run(D("2026-11-27"))
+    latest = max(reminders(), key=lambda n: n["id"])
+    assert "1 update missed since 2026-11-27" in latest["body"]
+    assert "noram-mgr" not in latest["body"]
+
+
+# ---------------------------------------------------------------- the record stays
+
+
+def test_the_record_of_the_risk_stays_when_the_account_recovers(world: World) -> None:
+    """SPEC 5.0: when the risk clears, the triage issue keeps its risk types, reasons,
+    impacts (labels too), its playbook with the ticks and who was told; the escalation
+    keeps its record and never says the green account needs assistance; the change is
+    told in a note; closing rewrites no description."""
+    world.add("initech", "Initech", **REQUESTED)
+    world.run(D("2026-11-23"))
+    triage = _by_marker(world, TRIAGE, "triage")["initech"]
+    task = "- [ ] Explore cloud provider retiring spend"
+    ticked = triage["description"].replace(task, task.replace("[ ]", "[x]"))
+    world.person().update_issue(TRIAGE, triage["iid"], description=ticked)
+    esc_before = _by_marker(world, ESCALATIONS, "escalation")["initech"]["description"]
+
+    world.add("initech", "Initech")  # green, no risk recorded any more
+    world.run(D("2026-11-30"))
+    triage = _by_marker(world, TRIAGE, "triage")["initech"]
+    esc = _by_marker(world, ESCALATIONS, "escalation")["initech"]
+    assert triage["description"] == ticked
+    assert {"risk-type::cost-budget", "risk-reason::loss-of-budget"} <= set(triage["labels"])
+    assert "triage::exit-proposed" in triage["labels"]
+    assert esc["description"] == esc_before
+    assert "**green**" not in esc["description"]
+    proposal = [b for b in _notes(world, TRIAGE, triage["iid"]) if "exit-proposal" in b]
+    assert len(proposal) == 1 and "stays the record of the risk" in proposal[0]
+    _, _, stats = world.run(D("2026-11-30"))
+    assert stats.writes == 0
+
+    for project, iid, label in (
+        (TRIAGE, triage["iid"], "triage::resolved"),
+        (ESCALATIONS, esc["iid"], "escalation::resolved"),
+    ):
+        world.person().update_issue(project, iid, add_labels=label)
+    world.run(D("2026-12-01"))
+    closed_triage = _by_marker(world, TRIAGE, "triage")["initech"]
+    closed_esc = _by_marker(world, ESCALATIONS, "escalation")["initech"]
+    assert closed_triage["state"] == closed_esc["state"] == "closed"
+    assert closed_triage["description"] == ticked
+    assert closed_esc["description"] == esc_before
+
+
+# ---------------------------------------------------------------- closing facts
+
+
+def test_the_closing_note_carries_the_facts_and_tells_the_people_told_at_red(
+    world: World,
+) -> None:
+    """handbook 002 "At-Risk Update for Resolution of Risk": health and sentiment before
+    and after with dates, days in triage, the last person update quoted and linked; the
+    people told at red are mentioned; the escalation closes naming the triage issue
+    (closed in the same run) and the DRIs."""
+    world.add("initech", "Initech", **REQUESTED)
+    world.run(D("2026-11-23"))
+    triage = _by_marker(world, TRIAGE, "triage")["initech"]
+    esc = _by_marker(world, ESCALATIONS, "escalation")["initech"]
+    named = esc["description"].replace("| Product DRI | _to be named_ |", "| Product DRI | pm-jo |")
+    world.person().update_issue(ESCALATIONS, esc["iid"], description=named)
+    world.today = D("2026-11-27")
+    update = _person_note(
+        world, TRIAGE, triage["iid"], "Budget approved after the EB call; seats stay. @vp-cs FYI"
+    )
+    world.add(
+        "initech",
+        "Initech",
+        sentiment={"health": "green", "updated": D("2026-12-01")},
+    )
+    world.run(D("2026-12-02"))
+    for project, iid, label in (
+        (TRIAGE, triage["iid"], "triage::resolved"),
+        (ESCALATIONS, esc["iid"], "escalation::resolved"),
+    ):
+        world.person().update_issue(project, iid, add_labels=label)
+    before = len(world.sandbox.mentions)
+    world.run(D("2026-12-03"))
+
+    closing = [b for b in _notes(world, TRIAGE, triage["iid"]) if "initech:closed" in b]
+    assert len(closing) == 1
+    text = closing[0]
+    assert "Health on 2026-11-23 (triage opened): red (score 75): overridden by red CSM " in text
+    assert "on 2026-12-03: **green (score 100)**" in text
+    assert "CSM sentiment: green since 2026-12-01 (was red on 2026-11-23)" in text
+    assert "In triage 10 days, from 2026-11-23 to 2026-12-03." in text
+    assert f"{triage['web_url']}#note_{update['id']}" in text
+    assert "Budget approved after the EB call; seats stay." in text
+    assert "see the last at-risk update above" not in text
+    told = {m["username"] for m in world.sandbox.mentions[before:] if m["project"] == TRIAGE}
+    assert told == RED_NORAM  # the quote's "@vp-cs" is inert: told once, by the bot
+
+    esc_closing = [b for b in _notes(world, ESCALATIONS, esc["iid"]) if "initech:closed" in b]
+    assert len(esc_closing) == 1
+    assert f"[Account triage: Initech #{triage['iid']}]({triage['web_url']})" in esc_closing[0]
+    assert "Product DRI: pm-jo. Support DRI: none was named." in esc_closing[0]
+
+
+def test_a_closing_note_says_when_no_update_was_posted(world: World) -> None:
+    world.add("initech", "Initech", **RED)
+    world.run(D("2026-11-23"))
+    triage = _by_marker(world, TRIAGE, "triage")["initech"]
+    world.add("initech", "Initech")
+    _add_label(world, TRIAGE, triage["iid"], "triage::resolved")
+    world.run(D("2026-11-30"))
+    closing = [b for b in _notes(world, TRIAGE, triage["iid"]) if "initech:closed" in b]
+    assert (
+        "none was posted: nobody wrote an at-risk update on this issue in its 7 days"
+        in (closing[0])
+    )
+
+
+# ---------------------------------------------------------------- people's words
+
+
+def test_the_triage_issue_says_what_decided_in_words(world: World) -> None:
+    """A healthy scorecard made red by the CSM's sentiment says so; measures read as
+    names with units; where data must change it names the file and key, not the SPEC."""
+    world.add(
+        "initech",
+        "Initech",
+        sentiment={"health": "red", "needs_triage": True, "updated": D("2026-11-20")},
+        engagement={"last_call": D("2026-08-01"), "contacts": 5, "personas_last_90_days": []},
+    )
+    world.run(D("2026-11-23"))
+    body = _by_marker(world, TRIAGE, "triage")["initech"]["description"]
+    assert "| Health | red (score 65): overridden by red CSM sentiment |" in body
+    assert "- Override: red CSM sentiment makes the account red" in body
+    assert "- Persona engagement is red: no key persona in the last 90 days" in body
+    assert "- Meeting cadence is red: last call on 2026-08-01" in body
+    assert "`needs_triage: true` under `sentiment:` in `initech.yml`" in body
+    assert "The CSM records them in `initech.yml` under `risk:`" in body
+    for machine in ("license_utilization", "persona_engagement", "[]", "SPEC", "in the registry"):
+        assert machine not in body, machine
+
+
+def test_assess_speaks_in_words(world: World) -> None:
+    """`gl-csm assess` text: the override that decided, measure names and units."""
+    from gl_csm.services.assess import render_text, run_assess
+
+    world.add(
+        "initech",
+        "Initech",
+        sentiment={"health": "red", "updated": D("2026-11-20")},
+        usage={
+            "as_of": D("2026-11-01"),
+            "monthly_active": 0.3,
+            "scm": 0.8,
+            "ci": 0.1,
+            "devsecops": 0.4,
+            "cd": 0.4,
+        },
+    )
+    text = render_text(run_assess(world.root / "accounts", world.settings.rules, D("2026-11-23")))
+    assert "initech: red (score 65.5): overridden by red CSM sentiment;" in text
+    assert "User engagement yellow (30% of users active in the month)" in text
+    assert "CI use red (10% of users)" in text
+    for machine in ("license_utilization", "user_engagement", "-> red", "(0.1)"):
+        assert machine not in text, machine
+
+
+# ---------------------------------------------------------------- who is told, suggestions
+
+
+def test_who_is_told_follows_the_color_without_mentioning_anyone_twice(world: World) -> None:
+    yellow = {"health": "yellow", "needs_triage": True, "updated": D("2026-11-20")}
+    world.add("initech", "Initech", sentiment=yellow)
+    world.run(D("2026-11-23"))
+    issue = _by_marker(world, TRIAGE, "triage")["initech"]
+    assert "### Who is told (yellow rating)" in issue["description"]
+
+    world.add("initech", "Initech", sentiment={**yellow, "health": "red"})
+    world.run(D("2026-11-24"))
+    body = _by_marker(world, TRIAGE, "triage")["initech"]["description"]
+    assert "### Who is told (red rating)" in body
+    assert "- VP of Customer Success: vp-cs (told in a note when the account turned red)" in body
+    assert "@vp-cs" not in body  # told in the note, not mentioned again by an edit
+    described = world.mentioned(TRIAGE, issue["iid"], "description")
+    assert "vp-cs" not in described and "noram-mgr" in described
+    assert "vp-cs" in world.mentioned(TRIAGE, issue["iid"])
+
+    world.add("initech", "Initech", sentiment=yellow)
+    world.run(D("2026-11-25"))
+    body = _by_marker(world, TRIAGE, "triage")["initech"]["description"]
+    assert "### Who is told (yellow rating)" in body
+    assert "Told while the account was red" in body
+    _, _, stats = world.run(D("2026-11-25"))
+    assert stats.writes == 0
+
+
+def test_a_red_from_the_scorecard_alone_suggests_the_playbook_its_red_measures_point_to(
+    world: World,
+) -> None:
+    """No risk type recorded and a red from product usage alone: the product-usage
+    playbook is suggested for the CSM to confirm; recording a type replaces it and
+    keeps the boxes ticked meanwhile."""
+    low_usage = {
+        "seats": {"licensed": 100, "active": 5},
+        "usage": {
+            "as_of": D("2026-11-01"),
+            "monthly_active": 0.05,
+            "scm": 0.05,
+            "ci": 0.01,
+            "devsecops": 0.0,
+            "cd": 0.0,
+        },
+        "success_plan": {"objectives": 2},
+    }
+    world.add("initech", "Initech", **low_usage)
+    world.run(D("2026-11-23"))
+    issue = _by_marker(world, TRIAGE, "triage")["initech"]
+    body = issue["description"]
+    assert "| Health | red (score 46) |" in body
+    assert "## Suggested playbook" in body
+    assert "The red measures point to the risk type `product-usage`: confirm" in body
+    assert (
+        "### Product Usage (not using features and functionality in their license tier) "
+        "(suggested: License utilization, User engagement, Source code management use, "
+        "CI use, DevSecOps use, CD use are red)" in body
+    )
+    assert "No risk type recorded yet" not in body and "### Cost/Budget" not in body
+    task = "- [ ] CI: offer an Advanced CI/CD workshop if they have difficulty building pipelines."
+    assert task in body
+    world.person().update_issue(
+        TRIAGE, issue["iid"], description=body.replace(task, task.replace("[ ]", "[x]"))
+    )
+    world.add("initech", "Initech", **low_usage, risk={"types": ["product-usage"]})
+    world.run(D("2026-11-24"))
+    body = _by_marker(world, TRIAGE, "triage")["initech"]["description"]
+    assert "## Playbook" in body and "Suggested" not in body
+    assert task.replace("[ ]", "[x]") in body
+
+
+def test_an_escalation_closed_after_its_triage_issue_still_links_it(world: World) -> None:
+    """The triage issue closed days before: the escalation's closing note links it from
+    the escalation's own record (its title made inert again, the URL kept)."""
+    world.add("initech", "Initech", **REQUESTED)
+    world.run(D("2026-11-23"))
+    triage = _by_marker(world, TRIAGE, "triage")["initech"]
+    esc = _by_marker(world, ESCALATIONS, "escalation")["initech"]
+    world.add("initech", "Initech")
+    _add_label(world, TRIAGE, triage["iid"], "triage::resolved")
+    world.run(D("2026-11-30"))
+    assert _by_marker(world, TRIAGE, "triage")["initech"]["state"] == "closed"
+    edited = esc["description"].replace(
+        "[Account triage: Initech #", "[Account triage: Initech @vp-cs #"
+    )
+    world.person().update_issue(ESCALATIONS, esc["iid"], description=edited)
+    _add_label(world, ESCALATIONS, esc["iid"], "escalation::resolved")
+    before = len(world.sandbox.mentions)
+    world.run(D("2026-12-01"))
+    closing = [b for b in _notes(world, ESCALATIONS, esc["iid"]) if "initech:closed" in b]
+    assert len(closing) == 1
+    assert f"#{triage['iid']}]({triage['web_url']})" in closing[0]
+    assert "Triage issue: (no open triage issue)" not in closing[0]
+    assert not [m for m in world.sandbox.mentions[before:] if m["username"] == "vp-cs"]

@@ -65,15 +65,21 @@ def plan_note(
     context: Mapping[str, Any],
     detail: str,
     slug: str,
+    late: Callable[[Results], Mapping[str, Any]] | None = None,
 ) -> None:
     """A bot note carrying marker (kind, key); ``iid_from`` takes the issue from the
-    results of an earlier change (an issue created in this run)."""
-    body = note_body(kind, key, template, context)
+    results of an earlier change (an issue created in this run); ``late`` adds to the
+    context what only those results hold (the link of an issue this run opened)."""
+    body = None if late is not None else note_body(kind, key, template, context)
     token = markers.token(kind, key)
 
     def post(gw: Gateway, results: Results) -> dict:
         target = iid if iid is not None else results[iid_from]["iid"]  # type: ignore[index]
-        return gw.create_note(project, target, body, token)
+        text = body
+        if text is None:
+            assert late is not None
+            text = note_body(kind, key, template, {**context, **late(results)})
+        return gw.create_note(project, target, text, token)
 
     where = f"{project}#{iid}" if iid is not None else f"{project} (issue opened in this run)"
     plan.add("create-note", where, detail, post, account=slug)
@@ -189,7 +195,14 @@ class OpenIssue:
             self.facts.posted | frozenset(self.planned),
         )
 
-    def note(self, key: str, template: str, context: Mapping[str, Any], detail: str) -> None:
+    def note(
+        self,
+        key: str,
+        template: str,
+        context: Mapping[str, Any],
+        detail: str,
+        late: Callable[[Results], Mapping[str, Any]] | None = None,
+    ) -> None:
         """A bot note keyed ``SLUG:key``, unless one of the notes already carries it."""
         if not self.posted(key):
             self.planned.append(key)
@@ -204,6 +217,7 @@ class OpenIssue:
                 context,
                 detail,
                 self.slug,
+                late,
             )
 
     def close(self, why: str, resolved: str | None = None) -> None:
@@ -287,5 +301,7 @@ def note_records(ctx: TriageContext, slug: str, pending: Iterable[tuple[str, str
             out[role] = facts.to_json()
     for role, _key in pending:
         if role in ("triage", "escalation") and role not in out:
-            out[role] = NoteFacts(None, 0).to_json()
+            # Notes planned on the issue this run opens (issue_notes_on_new).
+            keys = frozenset(ctx.notes_on_new.get(slug, {}).get(role, ()))
+            out[role] = NoteFacts(None, len(keys), None, keys).to_json()
     return out

@@ -7,11 +7,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from gl_csm.config import Settings
+from gl_csm.domain.account import Account
 from gl_csm.domain.assessment import Assessment
+from gl_csm.domain.health import Measure
 from gl_csm.domain.history import HistoryRow
+from gl_csm.domain.measure_text import measure_name, override_text, value_text
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan
 from gl_csm.services.triage.tracking import UserIds
@@ -106,6 +110,9 @@ class TriageContext:
     #: slug -> role ("triage", "escalation") -> the OpenIssue planned this run, whose
     #: note facts the account's card records (bot_issues.note_records).
     open_issues: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: slug -> role -> the keys of the bot notes planned on the issue of that role this
+    #: run opens (the card records them with it: bot_issues.note_records).
+    notes_on_new: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     #: The will-churn checklists by account (services/moves/will_churn.py).
     will_churn: dict[str, dict] = field(default_factory=dict)
     _reminders_by_slug: dict[str, list[dict]] | None = field(default=None, repr=False)
@@ -136,21 +143,46 @@ def score_of(a: Assessment) -> float | None:
     return None if h is None or h.score is None else round(h.score, 1)
 
 
-def drivers(a: Assessment) -> list[str]:
-    """What made the health: overrides and every yellow or red measure."""
+def account_file(account: Account) -> str:
+    """The account's registry file as the CS-ops repository names it (``initech.yml``):
+    where a person changes its data. Never the checkout's path, which differs per run."""
+    return Path(account.source).name if account.source else f"{account.slug}.yml"
+
+
+def _measure_line(a: Assessment, m: Measure) -> str:
+    """One yellow or red measure in words. Day counts become the date they count from,
+    so the bot's part of an issue quoting them does not change every day (generated.py)."""
+    account, h = a.account, a.health
+    detail = value_text(m)
+    if m.name == "meeting_cadence" and account.engagement.last_call is not None:
+        detail = f"last call on {account.engagement.last_call.isoformat()}"
+    elif m.name == "sentiment":
+        updated = account.sentiment.updated
+        if h is not None and h.sentiment_from_label:
+            detail = "set with the sentiment label on the tracking issue"
+        elif updated is not None:
+            stale = ": stale" if m.note else ""
+            detail = f"{'not updated since' if m.note else 'updated'} {updated.isoformat()}{stale}"
+        else:
+            detail = m.note
+    return f"{measure_name(m.name)} is {m.color}" + (f": {detail}" if detail else "")
+
+
+def override_lines(a: Assessment) -> list[str]:
+    """The overrides applied, each saying what it did: "Override: red CSM sentiment
+    makes the account red"."""
     h = a.health
     if h is None:
         return []
-    out = [f"override: {o}" for o in h.overrides]
-    account = a.account
-    for m in h.measures:
-        if m.color in ("yellow", "red"):
-            value = m.note or (m.value if m.value is not None else "")
-            # Day counts become the date they count from, so the bot's part of an issue
-            # quoting them does not change every day (generated.py).
-            if m.name == "meeting_cadence" and account.engagement.last_call is not None:
-                value = f"last call on {account.engagement.last_call.isoformat()}"
-            elif m.name == "sentiment" and account.sentiment.updated is not None and m.note:
-                value = f"{m.value}, not updated since {account.sentiment.updated.isoformat()}"
-            out.append(f"{m.name} is {m.color}: {value}")
-    return out
+    return [
+        f"Override: {override_text(o)} makes the account {o.rsplit(' -> ', 1)[-1]}"
+        for o in h.overrides
+    ]
+
+
+def drivers(a: Assessment, colors: tuple[str, ...] = ("yellow", "red")) -> list[str]:
+    """What made the health: the overrides and every measure of ``colors``."""
+    h = a.health
+    if h is None:
+        return []
+    return override_lines(a) + [_measure_line(a, m) for m in h.measures if m.color in colors]

@@ -4,26 +4,32 @@ requested, remind by severity, ask the closure questions, close on
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from gl_csm import markers
 from gl_csm.domain.account import Account
 from gl_csm.domain.assessment import Assessment
+from gl_csm.domain.measure_text import health_text
+from gl_csm.domain.notify import region_problem, who_to_tell
 from gl_csm.domain.reminders import escalation_update, escalation_update_days
 from gl_csm.plan import Plan, Results
 from gl_csm.services.triage import generated, scoped_labels
-from gl_csm.services.triage.bot_issues import OpenIssue, plan_bot_issue
+from gl_csm.services.triage.bot_issues import OpenIssue, plan_bot_issue, plan_note
 from gl_csm.services.triage.context import (
     ESCALATION,
     ESCALATION_NOTE,
     TRIAGE,
+    TRIAGE_NOTE,
     TriageContext,
+    account_file,
     drivers,
     opened_day,
 )
 from gl_csm.services.triage.tracking import issue_link, money, tracking_link
-from gl_csm.templates import Trusted, mention, safe_title
+from gl_csm.templates import Trusted, inline, mention, safe_title
 
 
 def plan_escalation(
@@ -62,26 +68,53 @@ def plan_escalation(
     )
 
 
+def _people(ctx: TriageContext, account: Account) -> tuple[list[tuple[str, Trusted]], list[str]]:
+    """Who an escalation mentions (SPEC 5.0): the red list of SPEC 5.1 and the Product
+    and Support escalation contacts of the config; and who cannot be told, and why."""
+    people = ctx.settings.people
+    red = who_to_tell(account, "red", None, people)
+    out = [(role, mention(name)) for role, name in red.people]
+    missing = []
+    for role, name in (
+        ("Product escalation contact", people.escalations.product),
+        ("Support escalation contact", people.escalations.support),
+    ):
+        if name:
+            out.append((role, mention(name)))
+        else:
+            key = "product" if role.startswith("Product") else "support"
+            missing.append(f"no {role}: set people.escalations.{key} in the config (gl-csm.yml)")
+    region = region_problem(account, "red", people)
+    return out, ([region] if region else []) + missing
+
+
 def _context(
-    account: Account, a: Assessment, severity: str, escalation_label: bool
+    ctx: TriageContext,
+    account: Account,
+    a: Assessment,
+    severity: str,
+    escalation_label: bool,
 ) -> dict[str, Any]:
     """What escalation_issue.md.j2 shows from the account's current data (also when the
-    bot rewrites its part of an open issue, issue 9 item 1)."""
+    bot rewrites its part of an open issue while the account is red)."""
     by = " and ".join(
         p
         for p, on in (
-            ("risk.escalation_requested in the registry", account.risk.escalation_requested),
-            ("the escalation::requested label on the tracking issue", escalation_label),
+            (
+                f"`escalation_requested: true` under `risk:` in `{account_file(account)}`",
+                account.risk.escalation_requested,
+            ),
+            ("the `escalation::requested` label on the tracking issue", escalation_label),
         )
         if on
     )
-    h = a.health
+    people, not_told = _people(ctx, account)
     return {
         "marker": Trusted(markers.marker(ESCALATION, account.slug)),
         **generated.markers_context(),
         "account": account,
         "severity": severity,
-        "color": h.color if h else "unknown",
+        "health": health_text(a.health),
         "csm": account.team.csm or "-",
         "arr": money(account.arr),
         "requested_by": by,
@@ -89,6 +122,8 @@ def _context(
         "risk_types": ", ".join(account.risk.types),
         "risk_reasons": ", ".join(account.risk.reasons),
         "risk_impacts": ", ".join(account.risk.impacts),
+        "people": people,
+        "not_told": not_told,
     }
 
 
@@ -110,7 +145,7 @@ def _plan_new_escalation(
     key = f"{ESCALATION}:{slug}"
     severity = "high"  # SPEC 5.0 default; people change the label
     labels = [tax.name("escalation::open"), tax.name(f"escalation-severity::{severity}")]
-    context = _context(account, a, severity, escalation_label)
+    context = _context(ctx, account, a, severity, escalation_label)
     title = safe_title(f"Account escalation: {account.name}")
 
     def describe(results: Results) -> str:
@@ -143,7 +178,47 @@ def _plan_new_escalation(
         account=slug,
     )
     pending.append(("escalation", key))
+    _announce_on_triage_issue(ctx, plan, account, severity, pending)
     return severity
+
+
+def _announce_on_triage_issue(
+    ctx: TriageContext,
+    plan: Plan,
+    account: Account,
+    severity: str,
+    pending: list[tuple[str, str]],
+) -> None:
+    """SPEC 5.0: triage and escalation issues link each other. The escalation links the
+    triage issue from its description; the triage issue, opened earlier (or earlier in
+    this run, before the escalation's URL exists), gets a note linking the escalation,
+    which its participants (the people told) are notified of."""
+    slug = account.slug
+    key = f"escalation-opened:{ctx.today.isoformat()}"
+    context = {"account": account, "severity": severity}
+
+    def late(results: Results) -> dict[str, Any]:
+        return {"escalation_link": issue_link(results.get(f"{ESCALATION}:{slug}"))}
+
+    detail = "link the escalation opened in this run"
+    listed = ctx.open_issues.get(slug, {}).get("triage")
+    if listed is not None and not listed.closing:
+        listed.note(key, "escalation_opened.md.j2", context, detail, late)
+    elif ("triage", f"{TRIAGE}:{slug}") in pending:
+        ctx.notes_on_new.setdefault(slug, {}).setdefault("triage", []).append(key)
+        plan_note(
+            plan,
+            ctx.projects.triage,
+            None,
+            f"{TRIAGE}:{slug}",
+            TRIAGE_NOTE,
+            f"{slug}:{key}",
+            "escalation_opened.md.j2",
+            context,
+            detail,
+            slug,
+            late,
+        )
 
 
 def _plan_open_escalation(
@@ -183,18 +258,32 @@ def _plan_open_escalation(
     )
     note = open_issue.note
     severity = tax.value_of(open_issue.labels, "escalation-severity") or "high"
-    closure = {"csm": mention(csm), "health": h.color if h else "-", "triage_link": triage_link}
-    if tax.name("escalation::resolved") not in open_issue.labels:
-        # An issue being closed keeps its text: one update (the close), not two.
+    closure = {
+        "csm": mention(csm),
+        "health": health_text(h),
+        "triage_link": triage_link,
+    }
+    resolved = tax.name("escalation::resolved") in open_issue.labels
+    if red and not resolved:
+        # SPEC 5.0: the bot's part follows the account while it is red; after that it is
+        # the record of the escalation (the change is the closure-proposal note), and an
+        # issue being closed keeps its text: one update (the close), not two.
         _plan_refresh(
             ctx, plan, account, a, open_issue, severity, escalation_label, tracking, triage_link
         )
-    if tax.name("escalation::resolved") in open_issue.labels:
+    if resolved:
+        product, support = _dris(issue.get("description"))
         note(
             "closed",
             "escalation_closure.md.j2",
-            {**closure, "closing": True},
-            "closing note with the three closure questions",
+            {
+                **closure,
+                "triage_link": _closing_triage_link(ctx, slug, issue, triage_link),
+                "closing": True,
+                "product_dri": product,
+                "support_dri": support,
+            },
+            "closing note with the three closure questions, the triage issue and the DRIs",
         )
         open_issue.close(
             "escalation::resolved was set by a person", resolved=tax.name("escalation::resolved")
@@ -212,6 +301,14 @@ def _plan_open_escalation(
     last = open_issue.last_person
     due = escalation_update(severity, opened, last, today, settings.rules)
     if due is not None:
+        every = escalation_update_days(severity, settings.rules) or 1
+        anchor = max(opened, last) if last else opened
+        # Each period without a person's note is one missed update; the reminder of
+        # period k says k, and from the second one on tells the regional CSM manager
+        # (SPEC 5.0), once per missed update (each reminder is keyed by its period).
+        missed = (due.due - anchor).days // every
+        region = settings.people.regions.get(account.region) if account.region else None
+        manager = region.csm_manager if region else None
         note(
             due.key,
             "escalation_update.md.j2",
@@ -219,13 +316,74 @@ def _plan_open_escalation(
                 "account": account,
                 "csm": mention(csm),
                 "severity": severity,
-                "every": escalation_update_days(severity, settings.rules),
+                "every": every,
+                "missed": missed,
+                "since": (anchor + timedelta(days=every)).isoformat(),
                 "last_update": last.isoformat() if last else None,
                 "opened": opened.isoformat(),
+                "manager": mention(manager) if missed >= 2 else "",
+                "manager_problem": _no_manager(account, settings.people)
+                if missed >= 2 and not manager
+                else None,
             },
-            due.detail,
+            due.detail
+            + (
+                f", {missed} missed: the regional CSM manager is told"
+                if missed >= 2 and manager
+                else ""
+            ),
         )
     return issue, severity
+
+
+def _no_manager(account: Account, people: Any) -> str:
+    """Why no regional CSM manager can be told, and where to fix it."""
+    if not account.region:
+        where = f"the account has no `region` in `{account_file(account)}`"
+    elif account.region not in people.regions:
+        where = f"region {account.region!r} is not under people.regions in the config"
+    else:
+        where = f"people.regions.{account.region} in the config names no csm_manager"
+    return f"the regional CSM manager cannot be told: {where}"
+
+
+_DRI_RE = {
+    role: re.compile(rf"^\|\s*{role} DRI\s*\|\s*(.*?)\s*\|\s*$", re.MULTILINE)
+    for role in ("Product", "Support")
+}
+_TRIAGE_ROW = re.compile(
+    r"^\| Triage issue \| \[(.+)\]\((https?://[^\s()]+)\) \|$", re.MULTILINE
+)
+
+
+def _dris(description: str | None) -> tuple[str | None, str | None]:
+    """The Product and Support DRIs people named in the owners table (None: not named)."""
+    out = []
+    for role in ("Product", "Support"):
+        found = _DRI_RE[role].search(description or "")
+        name = found.group(1).strip() if found else ""
+        out.append(None if not name or name.strip("_ ") in ("to be named", "-") else name)
+    return out[0], out[1]
+
+
+def _closing_triage_link(
+    ctx: TriageContext, slug: str, issue: Mapping[str, Any], triage_link: Any
+) -> Any:
+    """The triage issue an escalation closes with: the open one, the one this run found
+    open (closed in this run too), or the one the escalation's description links (the
+    bot's own row, kept once the triage issue closed)."""
+    if isinstance(triage_link, Trusted) and triage_link.startswith("["):
+        return triage_link
+    listed = ctx.triage.get(slug)
+    if listed is not None:
+        return issue_link(listed)
+    # The row sits in text people can edit: its title is made inert again (no mention,
+    # no markup), only an http(s) URL is kept.
+    found = _TRIAGE_ROW.search(issue.get("description") or "")
+    if found is None:
+        return "none was opened"
+    title = inline(found.group(1).replace("\\", ""))
+    return Trusted(f"[{title}]({found.group(2)})")
 
 
 def _plan_refresh(
@@ -245,7 +403,7 @@ def _plan_refresh(
         open_issue.issue.get("description"),
         "escalation_issue.md.j2",
         {
-            **_context(account, a, severity, escalation_label),
+            **_context(ctx, account, a, severity, escalation_label),
             "triage_link": triage_link,
             "tracking_link": tracking_link(tracking, account.slug, {}),
         },

@@ -1,10 +1,13 @@
 """Risk-type playbooks (SPEC 6.1, handbook 000), kept as data in
 ``issue_templates/playbooks.yml`` and validated against a JSON schema: every text a
 triage issue shows is a string. (An unquoted ``: `` in a YAML list item makes a
-mapping, which a triage issue would print as a Python dict.)"""
+mapping, which a triage issue would print as a Python dict; an unquoted `` #`` starts
+a YAML comment, which cuts the text short: "Seek help in the" for "... the #competition
+Slack channel".)"""
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -82,16 +85,38 @@ def problems_of(data: Any, source: str) -> list[str]:
     return out
 
 
+#: A plain (unquoted) list item or value: YAML ends it at the first `` #``.
+_PLAIN_TEXT = re.compile(r"^\s*(?:- |[A-Za-z_-]+: )(?!['\"|>])(.*)$")
+
+
+def cut_by_comment(text: str, source: str) -> list[str]:
+    """Every line whose unquoted text YAML cuts at a `` #`` (the rest is read as a
+    comment): the mitigation a triage issue shows would end mid-sentence."""
+    out = []
+    for number, line in enumerate(text.splitlines(), 1):
+        found = _PLAIN_TEXT.match(line)
+        if found is None or " #" not in found.group(1):
+            continue
+        kept = found.group(1).split(" #", 1)[0].strip()
+        out.append(
+            f"{source} line {number}: the text is cut at ' #' (YAML reads the rest as a "
+            f"comment, leaving {kept!r}); quote the whole text"
+        )
+    return out
+
+
 def check_file(path: Path) -> list[str]:
-    """The problems of one playbooks file (unreadable, not YAML, or not the schema)."""
+    """The problems of one playbooks file (unreadable, not YAML, text cut by a comment,
+    or not the schema)."""
     name = f"issue_templates/{path.name}"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = yaml.safe_load(text)
     except OSError as exc:
         return [f"{name}: cannot be read: {exc.strerror}"]
     except yaml.YAMLError as exc:
         return [f"{name}: not valid YAML: {getattr(exc, 'problem', exc)}"]
-    return problems_of(data, name)
+    return cut_by_comment(text, name) + problems_of(data, name)
 
 
 @cache
@@ -102,3 +127,35 @@ def playbooks() -> dict[str, Any]:
     if problems:
         raise GlCsmError("; ".join(problems))
     return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+#: The risk type (SPEC 6.1, handbook 000 "Types of Risk") a red measure points to: a red
+#: from the scorecard alone gets the playbook of these types suggested, for the CSM to
+#: confirm. Sentiment points nowhere: the CSM says why in the risk types.
+POINTS_TO: dict[str, str] = {
+    # "Product Usage (not using features & functionality they've paid for)"
+    "license_utilization": "product-usage",
+    "user_engagement": "product-usage",
+    "scm": "product-usage",
+    "ci": "product-usage",
+    "devsecops": "product-usage",
+    "cd": "product-usage",
+    # "ROI (the customer doesn't feel they're getting value)": "Lack of a plan"
+    "success_plan": "roi",
+    "nps": "roi",
+    # "Product (the product does not do what they want or meets their needs ...)"
+    "support": "product",
+    # "Lack of Engagement/Loss of Champion"
+    "meeting_cadence": "engagement-champion",
+    "persona_engagement": "engagement-champion",
+}
+
+
+def suggested_types(red_measures: list[str]) -> dict[str, list[str]]:
+    """Risk type -> the red measures pointing to it, in the order of SPEC 6.1."""
+    found: dict[str, list[str]] = {}
+    for name in red_measures:
+        kind = POINTS_TO.get(name)
+        if kind is not None:
+            found.setdefault(kind, []).append(name)
+    return {k: found[k] for k in RISK_TYPES if k in found}

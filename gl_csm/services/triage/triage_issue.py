@@ -4,9 +4,12 @@ the color worsens, propose leaving when green, close on ``triage::resolved``."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
 from gl_csm import markers
@@ -15,8 +18,10 @@ from gl_csm.domain.account import Account
 from gl_csm.domain.assessment import Assessment
 from gl_csm.domain.cadence import fiscal_quarter, milestone_name
 from gl_csm.domain.health import worse_color
+from gl_csm.domain.measure_text import health_text, measure_name, score_text
 from gl_csm.domain.notify import Notify, region_problem, who_to_tell
 from gl_csm.domain.reminders import at_risk_update
+from gl_csm.domain.taxonomy import RISK_TYPES
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
 from gl_csm.services.triage import generated
@@ -26,17 +31,19 @@ from gl_csm.services.triage.context import (
     TRIAGE_NOTE,
     TRIAGE_SCOPES,
     TriageContext,
+    account_file,
     drivers,
     opened_day,
-    score_of,
 )
-from gl_csm.services.triage.playbooks import playbooks
+from gl_csm.services.triage.playbooks import playbooks, suggested_types
 from gl_csm.services.triage.tracking import (
+    card_data,
     issue_link,
     label_delta,
     label_fields,
     money,
     render_template,
+    template_text,
     tracking_link,
 )
 from gl_csm.templates import Trusted, inline, mention, safe_title
@@ -63,17 +70,74 @@ def _risk_labels(account: Account, settings: Settings) -> list[str]:
     return out
 
 
-def _triage_reasons(account: Account, a: Assessment) -> list[str]:
+def _triage_reasons(account: Account, a: Assessment, color: str | None) -> list[str]:
+    """Why the account is in triage, in words; where a person set it, which file and
+    key (made inert when shown: the override texts quote registry values)."""
     h = a.health
     out = []
     if h is not None and h.color == "red":
-        score = "" if h.score is None else f" (score {h.score:.1f})"
-        out.append(f"health is red{score}")
+        out.append(f"health is {health_text(h)}")
     if account.sentiment.needs_triage:
-        out.append("the CSM asked for triage (sentiment.needs_triage in the registry)")
+        out.append(
+            f"the CSM asked for triage (`needs_triage: true` under `sentiment:` in "
+            f"`{account_file(account)}`)"
+        )
     if a.signals.triage_needed:
-        out.append("the triage::needed label is set on the tracking issue")
-    return out or ["the account needs triage"]
+        out.append("the `triage::needed` label is set on the tracking issue")
+    if not out:
+        # Still open although nothing above holds: no longer red, not yet green.
+        shown = health_text(h) if h is not None else "not assessed"
+        out.append(
+            f"health is {shown}, CSM sentiment {(h.sentiment if h else None) or 'none'} "
+            f"(the account is {color or 'not rated'}): still at risk until it is back to green"
+        )
+    return out
+
+
+_OPENED = "<!-- gl-csm-at-open: {} -->"
+_OPENED_RE = re.compile(r"<!-- gl-csm-at-open: (\{.*?\}) -->")
+
+
+@dataclass(frozen=True)
+class AtOpen:
+    """The account as it was the day its triage issue opened (a hidden line outside the
+    bot's part, written once): the "before" of the closing note (handbook 002)."""
+
+    on: date
+    health: str | None  # the headline, e.g. "red (score 75): overridden by ..."
+    sentiment: str | None
+
+    def line(self) -> Trusted:
+        data = {"on": self.on.isoformat(), "health": self.health, "sentiment": self.sentiment}
+        # JSON of the bot's own words: no "-->" can end the comment early.
+        return Trusted(_OPENED.format(json.dumps(data, sort_keys=True)))
+
+    @classmethod
+    def of(cls, a: Assessment, today: date) -> AtOpen:
+        h = a.health
+        return cls(today, health_text(h) if h else None, h.sentiment if h else None)
+
+    @staticmethod
+    def line_in(description: str | None) -> Trusted:
+        found = _OPENED_RE.search(description or "")
+        return Trusted(found.group(0) if found else "")
+
+    @classmethod
+    def read(cls, description: str | None) -> AtOpen | None:
+        found = _OPENED_RE.search(description or "")
+        if found is None:
+            return None
+        try:
+            data = json.loads(found.group(1))
+            on = date.fromisoformat(data["on"])
+        except (ValueError, KeyError, TypeError):
+            return None
+        health, sentiment = data.get("health"), data.get("sentiment")
+        return cls(
+            on,
+            health if isinstance(health, str) else None,
+            sentiment if isinstance(sentiment, str) else None,
+        )
 
 
 def _people_lines(notify: Notify) -> list[tuple[str, Trusted]]:
@@ -128,18 +192,94 @@ def _project_link(ctx: TriageContext, account: Account) -> Any:
     return Trusted(f"[{inline(path)}]({ctx.gateway.url.rstrip('/')}/{path})")
 
 
+def playbook_text(account: Account, a: Assessment) -> Trusted:
+    """The playbook part of a triage issue (issue_templates/triage_playbook.md.j2): the
+    recorded risk types' playbooks, or those the red measures suggest when none is."""
+    books = playbooks()
+    recorded = tuple(t for t in account.risk.types if t in books["types"])
+    suggested: dict[str, list[str]] = {}
+    if not recorded and a.health is not None:
+        suggested = suggested_types([m.name for m in a.health.measures if m.color == "red"])
+    return playbook_part(
+        account_file(account), recorded, tuple((k, tuple(v)) for k, v in suggested.items())
+    )
+
+
+def playbook_part(
+    file: str, recorded: tuple[str, ...], suggested: tuple[tuple[str, tuple[str, ...]], ...]
+) -> Trusted:
+    """The playbook part for recorded risk types, or for the types red measures point
+    to (type, its red measures) when none is recorded."""
+    return _playbook_part(file, recorded, suggested, template_text("triage_playbook.md.j2"))
+
+
+@cache
+def _playbook_part(
+    file: str,
+    recorded: tuple[str, ...],
+    suggested: tuple[tuple[str, tuple[str, ...]], ...],
+    source: str,
+) -> Trusted:
+    """Rendered once per run for each combination (``source``, the template text, is
+    part of the key only: an edited template renders anew). A no-op rerun of
+    an open triage issue renders nothing but this (its stamp tells the part is up to
+    date, generated.py)."""
+    books = playbooks()
+    pointed = dict(suggested)
+    shown = []
+    for kind in recorded or tuple(pointed):
+        because = ""
+        if kind in pointed:
+            named = [measure_name(m) for m in pointed[kind]]
+            because = f"{', '.join(named)} {'is' if len(named) == 1 else 'are'} red"
+        shown.append({**books["types"][kind], "because": because})
+    context = {
+        "account_file": file,
+        "all_types": ", ".join(RISK_TYPES),
+        "suggested": bool(pointed),
+        "suggested_names": Trusted(
+            ("the risk types " if len(pointed) > 1 else "the risk type ")
+            + " and ".join(f"`{k}`" for k in pointed)
+        ),
+        "common_discovery": books.get("common_discovery", ""),
+        "playbooks": shown,
+    }
+    return Trusted(render_template("triage_playbook.md.j2", context).strip())
+
+
+def _told(
+    account: Account,
+    issue: Mapping[str, Any] | None,
+    open_issue: OpenIssue | None,
+    settings: Settings,
+) -> tuple[Notify, str | None]:
+    """The people the issue mentioned when it opened (its description records the color)
+    and the worst color anyone was told at since (each notify note is keyed by color)."""
+    found = _NOTIFIED_RE.search((issue or {}).get("description") or "")
+    at_open = found.group(1) if found and found.group(1) != "none" else None
+    told = at_open
+    if open_issue is not None:
+        for color in ("yellow", "red"):
+            if open_issue.posted(color):
+                told = worse_color(told, color)
+    return who_to_tell(account, at_open, None, settings.people), told
+
+
 def _context(
     ctx: TriageContext,
     account: Account,
     a: Assessment,
     told: Notify,
+    told_color: str | None,
+    color: str | None,
     at: Any,
     ms: tuple[str, date, date] | None,
 ) -> dict[str, Any]:
     """What triage_issue.md.j2 shows, from the account's current data (also when the bot
-    rewrites its part of an open issue, issue 9 item 1). ``told``: the people the issue
-    mentioned when it opened (a rewrite must not mention anyone new: GitLab would notify
-    them; people added when the color worsens are told in a note)."""
+    rewrites its part of an open issue while the account is at risk). ``told``: the
+    people the issue mentioned when it opened (a rewrite must not mention anyone new:
+    GitLab would notify them); those told later in notes (the account turned
+    ``told_color``) are named without a mention. ``color``: the deciding color now."""
     settings = ctx.settings
     h = a.health
     slug = account.slug
@@ -147,21 +287,22 @@ def _context(
     multi = any(
         len(v) > 1 for v in (account.risk.types, account.risk.reasons, account.risk.impacts)
     )
-    types = [t for t in account.risk.types if t in playbooks()["types"]]
+    mentioned = {name for _, name in told.people}
+    later = who_to_tell(account, told_color, None, settings.people) if told_color else told
     return {
         "marker": Trusted(markers.marker(TRIAGE, slug)),
         "notified_marker": Trusted(_NOTIFIED.format(color=told.color or "none")),
         **generated.markers_context(),
         "account": account,
+        "account_file": account_file(account),
         "project_link": _project_link(ctx, account),
         "milestone": ms[0] if ms else None,
         "arr": money(account.arr),
-        "health": h.color if h else "-",
-        "score": score_of(a),
+        "health": health_text(h),
         "sentiment": h.sentiment if h else None,
         "cadence": f"{cadence} (every {at.every_days} days)",
         "csm": account.team.csm or "-",
-        "triage_reasons": _triage_reasons(account, a),
+        "triage_reasons": _triage_reasons(account, a, color),
         "drivers": drivers(a),
         "risk_types": ", ".join(account.risk.types),
         "risk_reasons": ", ".join(account.risk.reasons),
@@ -170,12 +311,13 @@ def _context(
         "labelled with the first value of each list; all of them are listed above."
         if multi
         else "",
-        "color": told.color or "none",
+        "color": color or "not rated",
+        "told_color": told_color,
         "people": _people_lines(told),
-        "region_warning": region_problem(account, told.color, settings.people),
+        "told_later": [(r, n) for r, n in later.people if n not in mentioned],
+        "region_warning": region_problem(account, told_color or told.color, settings.people),
         "at_risk_format": at_risk_format(),
-        "common_discovery": playbooks().get("common_discovery", ""),
-        "playbooks": [playbooks()["types"][t] for t in types],
+        "playbook": playbook_text(account, a),
     }
 
 
@@ -199,7 +341,10 @@ def _plan_new_triage_issue(
     key = f"{TRIAGE}:{slug}"
     at = at_risk_update(today, None, account.renewal_date, today, settings.rules)
     labels = [tax.name("triage::open"), *_risk_labels(account, settings)]
-    context = _context(ctx, account, a, notify, at, ms)
+    context = {
+        **_context(ctx, account, a, notify, notify.color, notify.color, at, ms),
+        "opened_marker": AtOpen.of(a, today).line(),
+    }
 
     def description(results: Results) -> str:
         # The tracking issue listed, or created earlier in this run (issue 9 item 2).
@@ -238,7 +383,9 @@ def _plan_open_triage_issue(
     ms: tuple[str, date, date] | None,
 ) -> tuple[dict | None, date | None]:
     """The account's open triage issue: close it on ``triage::resolved``, else propose
-    leaving (green) or remind and notify, and keep its labels, due date and milestone."""
+    leaving (green) or remind and notify, and keep its labels, due date and milestone.
+    While the account is at risk its bot part follows the account; once the risk clears
+    it stays the record of the risk (SPEC 5.0) and the change is the exit-proposal note."""
     settings, today = ctx.settings, ctx.today
     tax = settings.taxonomy
     project = ctx.projects.triage
@@ -246,56 +393,58 @@ def _plan_open_triage_issue(
     open_issue = OpenIssue.read(ctx, plan, project, issue, TRIAGE_NOTE, "triage issue", slug)
     iid, labels, note = open_issue.iid, open_issue.labels, open_issue.note
     h = a.health
+    opened = opened_day(issue, today)
 
-    lost = account.lifecycle in ("will-churn", "churned")
+    # The assessed lifecycle: the registry's, or will-churn once the checklist set the
+    # tracking issue's label (moves/will_churn.in_triage), so the conclusion the refusal
+    # advises can be reached either way.
+    lost = a.lifecycle in ("will-churn", "churned")
     if tax.name("triage::resolved") in labels and (notify.color != "red" or lost):
         # SPEC 5: close only when a person adds triage::resolved; handbook 002 "At-Risk
         # Conclusion": the customer is won back (no longer red) or lost (will churn).
         note(
             "closed",
             "triage_closed.md.j2",
-            {
-                "health": h.color if h else "-",
-                "color": notify.color,
-                "lost": lost,
-                "lifecycle": account.lifecycle,
-                "score": score_of(a),
-                "sentiment": h.sentiment if h else None,
-                "tracking_link": issue_link(tracking) if tracking else "-",
-            },
-            "closing note with the resolution format",
+            closing_facts(ctx, account, a, notify, tracking, open_issue, opened, lost),
+            "closing note with the resolution and its facts, telling the people told at risk",
         )
         open_issue.close(
             "triage::resolved was set by a person", resolved=tax.name("triage::resolved")
         )
         return None, None
     if tax.name("triage::resolved") in labels:
-        # Issue 9 item 4: closing a still-red account would say "no longer at risk"
-        # while it is: refused with a note saying why; the label goes (below).
+        # Closing a still-red account would say "no longer at risk" while it is: refused
+        # with a note saying why; the label goes (below).
         note(
             f"resolve-refused:{today.isoformat()}",
             "triage_resolve_refused.md.j2",
             {
                 "account": account,
+                "account_file": account_file(account),
                 "csm": mention(account.team.csm),
-                "health": h.color if h else "-",
-                "score": score_of(a),
+                "health": health_text(h),
                 "sentiment": h.sentiment if h else None,
-                "drivers": [d for d in drivers(a) if d.startswith("override") or " is red" in d],
+                "drivers": drivers(a, ("red",)),
             },
             "triage::resolved on a still-red account: refused, with why",
         )
 
-    opened = opened_day(issue, today)
     last = open_issue.last_person
     at = at_risk_update(opened, last, account.renewal_date, today, settings.rules)
     exit_ready = not a.needs_triage and notify.color == "green"
+    # SPEC 5.0: the record of a risk stays as it was while at risk.
+    at_risk = a.needs_triage or notify.color in ("yellow", "red")
     csm = mention(account.team.csm)
     if exit_ready:
         note(
             "exit-proposal",
             "resolution_update.md.j2",
-            {"account": account, "csm": csm, "score": score_of(a)},
+            {
+                "account": account,
+                "csm": csm,
+                "health": health_text(h),
+                "sentiment": h.sentiment if h else None,
+            },
             "health back to green: propose leaving triage",
         )
     else:
@@ -317,8 +466,12 @@ def _plan_open_triage_issue(
         _plan_newly_notified(ctx, account, notify, open_issue)
 
     want = [tax.name("triage::exit-proposed" if exit_ready else "triage::open")]
-    want += _risk_labels(account, settings)
-    fields, parts = label_fields(*label_delta(labels, want, TRIAGE_SCOPES, tax))
+    scopes: tuple[str, ...] = TRIAGE_SCOPES
+    if at_risk:
+        want += _risk_labels(account, settings)
+    else:
+        scopes = ("triage",)  # the risk labels are the record: kept as they are
+    fields, parts = label_fields(*label_delta(labels, want, scopes, tax))
     if not exit_ready and issue.get("due_date") != at.next_due.isoformat():
         fields["due_date"] = at.next_due.isoformat()
         parts.append(f"due date {at.next_due} (next at-risk update)")
@@ -326,21 +479,22 @@ def _plan_open_triage_issue(
     if move:
         ctx.milestones.plan_missing(plan, ctx.gateway, *move, slug)
         parts.append(f"milestone {move[0]}")
-    # Issue 9 item 1: the bot's part of the description follows the account's data.
-    found = _NOTIFIED_RE.search(issue.get("description") or "")
-    told_color = found.group(1) if found and found.group(1) != "none" else None
-    told = who_to_tell(account, told_color, None, settings.people)
-    description = generated.refresh_template(
-        issue.get("description"),
-        "triage_issue.md.j2",
-        {
-            **_context(ctx, account, a, told, at, ms),
-            "tracking_link": tracking_link(tracking, slug, {}),
-        },
-    )
-    if description is not None:
-        fields["description"] = description
-        parts.append("bring the bot's part of the description up to date with the account")
+    if at_risk:
+        # The bot's part of the description follows the account's data while at risk.
+        told, told_color = _told(account, issue, open_issue, settings)
+        description = generated.refresh_template(
+            issue.get("description"),
+            "triage_issue.md.j2",
+            {
+                **_context(ctx, account, a, told, told_color, notify.color, at, ms),
+                # Its own line, as written when the issue opened: the same inputs.
+                "opened_marker": AtOpen.line_in(issue.get("description")),
+                "tracking_link": tracking_link(tracking, slug, {}),
+            },
+        )
+        if description is not None:
+            fields["description"] = description
+            parts.append("bring the bot's part of the description up to date with the account")
     if parts:
 
         def update(gw: Gateway, _r: Results) -> dict:
@@ -351,6 +505,95 @@ def _plan_open_triage_issue(
 
         plan.add("update-issue", open_issue.where, "; ".join(parts), update, account=slug)
     return issue, (None if exit_ready else at.next_due)
+
+
+def _last_person_update(ctx: TriageContext, open_issue: OpenIssue) -> dict[str, Any] | None:
+    """The last note a person wrote on the issue (one read, when it closes): its author,
+    day, link and opening words, for the closing note (handbook 002: the resolution
+    carries "key details about what mitigated the risk")."""
+    notes = [
+        n
+        for n in ctx.gateway.notes(open_issue.project, open_issue.iid)
+        if not n.get("system") and not markers.markers_in(n.get("body"))
+    ]
+    if not notes:
+        return None
+    last = max(notes, key=lambda n: (n.get("created_at") or "", n.get("id") or 0))
+    words = " ".join(str(last.get("body") or "").split())
+    url = open_issue.issue.get("web_url")
+    return {
+        "author": (last.get("author") or {}).get("username") or "a person",
+        "on": (last.get("created_at") or "")[:10],
+        "link": Trusted(f"[the update]({url}#note_{last['id']})") if url else "",
+        "quote": words if len(words) <= _QUOTE_CHARS else words[: _QUOTE_CHARS - 1] + "…",
+    }
+
+
+_QUOTE_CHARS = 300
+
+
+def _before(ctx: TriageContext, issue: Mapping[str, Any], slug: str, opened: date) -> AtOpen:
+    """The account when the issue opened: its hidden line, or for an issue opened before
+    it was written, the portfolio history of that day (no sentiment there)."""
+    found = AtOpen.read(issue.get("description"))
+    if found is not None:
+        return found
+    rows = [r for r in ctx.history.get(slug, []) if r.day <= opened]
+    if not rows:
+        return AtOpen(opened, None, None)
+    row = rows[-1]
+    return AtOpen(opened, row.health, None if row.score is None else score_text(row.score), None)
+
+
+def _sentiment_since(account: Account, a: Assessment, tracking: Mapping[str, Any] | None) -> str:
+    """Since when the current sentiment holds: the registry's date, or the day the card
+    first saw the label's value."""
+    h = a.health
+    if h is None or h.sentiment is None:
+        return ""
+    if not h.sentiment_from_label and account.sentiment.updated is not None:
+        return account.sentiment.updated.isoformat()
+    data = card_data((tracking or {}).get("description"))
+    since = data.get("since") if data.get("sentiment") == h.sentiment else None
+    return since if isinstance(since, str) else ""
+
+
+def closing_facts(
+    ctx: TriageContext,
+    account: Account,
+    a: Assessment,
+    notify: Notify,
+    tracking: Mapping[str, Any] | None,
+    open_issue: OpenIssue,
+    opened: date,
+    lost: bool,
+) -> dict[str, Any]:
+    """What triage_closed.md.j2 says (SPEC 5.0): health and sentiment before and after
+    with their dates, days in triage, the last person update or that none was posted,
+    and the people told while at risk, mentioned so they learn of the resolution."""
+    h = a.health
+    before = _before(ctx, open_issue.issue, account.slug, opened)
+    _, told_color = _told(account, open_issue.issue, open_issue, ctx.settings)
+    told = who_to_tell(account, told_color, None, ctx.settings.people)
+    was = before.health or "not recorded"
+    return {
+        "lost": lost,
+        "lifecycle": a.lifecycle,
+        "color": notify.color,
+        "health_before": was,
+        "health_after": health_text(h),
+        "sentiment_before": before.sentiment or "not recorded",
+        "sentiment_after": (h.sentiment if h else None) or "none",
+        "sentiment_since": _sentiment_since(account, a, tracking),
+        "sentiment_changed": bool(h and h.sentiment and h.sentiment != before.sentiment),
+        "opened": opened.isoformat(),
+        "today": ctx.today.isoformat(),
+        "days": (ctx.today - opened).days,
+        "last_update": _last_person_update(ctx, open_issue),
+        "told_color": told_color,
+        "told": Trusted(", ".join(mention(name) for name in told.usernames)),
+        "tracking_link": issue_link(tracking) if tracking else "-",
+    }
 
 
 _NOTIFIED_RE = re.compile(r"<!-- gl-csm-notified: ([a-z]+) -->")
