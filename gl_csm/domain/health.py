@@ -167,7 +167,7 @@ def _nps(account: Account, h: HealthRules, today: date) -> tuple[object, str | N
     t = h.thresholds.nps
     color = GREEN if score >= t.green_min else YELLOW if score >= t.yellow_min else RED
     when = f" (survey of {as_of.isoformat()})" if as_of is not None else ""
-    return score, color, f"NPS {score}{when}"
+    return score, color, f"{score} out of 10{when}"
 
 
 def _measure_values(

@@ -664,4 +664,4 @@ def test_a_detractor_pulls_a_strategic_account_down() -> None:
     )
     voice = next(g for g in h.groups if g.name == "voice")
     assert voice.score == pytest.approx(50)
-    assert measure(h, "nps").note == f"NPS 2 (survey of {days_ago(10).isoformat()})"
+    assert measure(h, "nps").note == f"2 out of 10 (survey of {days_ago(10).isoformat()})"
