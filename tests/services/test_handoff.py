@@ -174,7 +174,10 @@ def test_post_sales_handoff_does_every_part(
     ):
         assert step in body, step
     assert f"#{world['triage']['iid']}" in body and "Escalation" in body
-    assert "@" not in body  # assignment notifies; no mention needed
+    # GitLab Free: one assignee (the new CSM); the previous CSM, whose checkpoints the
+    # handoff call and the introduction are, is told by a mention.
+    assert "the previous CSM (@alice) stays on the account" in body
+    assert body.count("@") == 1
 
     registry = yaml.safe_load((settings.accounts_dir / "acme-corp.yml").read_text())
     assert registry["team"] == {"csm": "erin", "sa": "bob", "ae": "carol", "pse": "dave"}
@@ -193,6 +196,7 @@ def test_premium_keeps_the_other_assignees_and_assigns_both_csms(
     checklist = gateway.find_issue_by_marker(ACCOUNTS, "gl-csm:handoff:acme-corp/erin")
     assert checklist is not None
     assert sorted(a["username"] for a in checklist["assignees"]) == ["alice", "erin"]
+    assert "@" not in checklist["description"]  # both assigned: assignment notifies
 
 
 def test_new_csm_who_cannot_read_the_accounts_project_is_refused(

@@ -14,8 +14,9 @@ checkpoints so the new CSM has what they need. Plan, then apply (ARCHITECTURE ru
   by the new one, other assignees are kept; an issue a person already reassigned
   (previous CSM not on it) is left alone;
 * **a handoff checklist issue** in ``projects.accounts``, marker
-  ``gl-csm:handoff:<slug>/<new csm>``, assigned to both CSMs, with handbook 003's
-  checkpoints; created once, never edited (people tick its boxes);
+  ``gl-csm:handoff:<slug>/<new csm>``, with handbook 003's checkpoints: on Premium
+  assigned to both CSMs, on Free (one assignee) to the new CSM, the previous CSM
+  mentioned since the handoff call and the introduction are theirs; created once, never edited (people tick its boxes);
 * **the registry**: ``team.csm`` rewritten in the account file, last, so a run that
   fails part-way leaves the account with its previous CSM and a rerun finishes it.
 
@@ -55,7 +56,14 @@ from gl_csm.services.triage.tracking import (
     plan_record_in_card,
     render_template,
 )
-from gl_csm.templates import ACCESS_LEVELS, Trusted, inline, manifest_for, safe_title
+from gl_csm.templates import (
+    ACCESS_LEVELS,
+    Trusted,
+    inline,
+    manifest_for,
+    mention,
+    safe_title,
+)
 
 KIND = "handoff"
 TEMPLATE = "handoff_checklist.md.j2"
@@ -347,7 +355,8 @@ def _plan_checklist(
     bot_issues: list[BotIssue],
     users: UserIds,
 ) -> None:
-    """The handoff checklist issue (handbook 003 checkpoints), assigned to both CSMs."""
+    """The handoff checklist issue (handbook 003 checkpoints): on Premium assigned to
+    both CSMs, on Free to the new CSM with the previous one mentioned."""
     _, projects = settings.require_layout("handoff")
     slug = account.slug
     old_csm = account.team.csm
@@ -358,6 +367,10 @@ def _plan_checklist(
         "marker": Trusted(markers.marker(KIND, f"{slug}/{key_name(new_csm)}")),
         "account": account,
         "old_csm": old_csm,
+        # The previous CSM has checkpoints to do (the handoff call, the introduction):
+        # on Free the checklist has one assignee, the new CSM, so the previous one is
+        # told by a mention; on Premium both are assigned (assignment notifies).
+        "old_csm_ref": old_csm if settings.premium or not old_csm else mention(old_csm),
         "new_csm": new_csm,
         "ae": account.team.ae,
         # Only what is true (issue 9 item 8): membership only when a project exists.
