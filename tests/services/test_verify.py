@@ -90,26 +90,31 @@ def test_people_changes_are_kept_and_only_missing_items_added(
 
 def test_hand_made_project_matches_issues_by_title(gateway: Gateway, settings: Settings) -> None:
     """Upgrade engagement (handbook 001): a project made before gl-csm has no markers;
-    issues and milestones with the template's titles count as present."""
+    issues and milestones with the template's titles count as present. Acme Corp was
+    past onboarding when the project was made: the existing-customer playbook."""
     plan_setup(gateway, settings).apply(gateway)
     post = gateway.group(POST)
     project = gateway.create_project(post, "acme-corp", "Acme Corp")
     pid = project["id"]
     gateway.gl.http_post(
         f"/projects/{pid}/issues",
-        post_data={"title": "welcome to GitLab  call", "description": "Our own welcome call notes"},
+        post_data={
+            "title": "success plan review -  objectives, progress and next steps",
+            "description": "Our own review notes",
+        },
     )
-    gateway.create_milestone(pid, "Onboarding")
+    gateway.create_milestone(pid, "Success Plan Review")
 
     result = plan_verify(gateway, settings, "acme-corp", TODAY)
+    assert result.variant == "existing"
     issue_items = [d.item for d in result.drift if d.kind == "issue"]
-    assert "Welcome to GitLab call" not in issue_items
-    assert "Onboarding checklist" in issue_items
-    assert "Onboarding" not in [d.item for d in result.drift if d.kind == "milestone"]
+    assert issue_items == []  # the only issue of the variant exists by title
+    milestones = [d.item for d in result.drift if d.kind == "milestone"]
+    assert milestones == ["Next Executive Business Review"]
     assert result.plan.apply(gateway).exit_code == 0
     titles = [i["title"] for i in gateway.issues(pid, state="all")]
-    assert len([t for t in titles if "welcome" in t.lower()]) == 1
-    assert len(gateway.milestones(pid)) == 4
+    assert len([t for t in titles if "review" in t.lower()]) == 1
+    assert len(gateway.milestones(pid)) == 2
     # The post-sales members of a hand-made project (CSM owner...).
     members = {m["username"]: m["access_level"] for m in gateway.members(pid)}
     assert members["alice"] == 50

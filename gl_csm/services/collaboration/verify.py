@@ -40,6 +40,7 @@ class Verification:
     project: str
     template: str
     phase: str
+    variant: str  # new | existing: the playbook the project follows (handbook 003)
     drift: list[collab.Drift] = field(default_factory=list)
     plan: Plan = field(default_factory=Plan)
 
@@ -52,10 +53,20 @@ def plan_verify(gateway: Gateway, settings: Settings, slug: str, today: date) ->
     actual = collab.read_actual(gateway, project, labels=True)
     phase = collab.phase_of(manifest, account, groups, project["namespace"]["full_path"])
     path = project["path_with_namespace"]
-    desired = collab.desired_state(
-        manifest, account, settings, today, phase=phase, path=path, web_url=project["web_url"]
+    variant = collab.variant_of_project(
+        manifest, account, actual, today, collab.window_days(settings, account)
     )
-    result = Verification(slug, path, manifest.name, phase)
+    desired = collab.desired_state(
+        manifest,
+        account,
+        settings,
+        today,
+        phase=phase,
+        path=path,
+        web_url=project["web_url"],
+        variant=variant,
+    )
+    result = Verification(slug, path, manifest.name, phase, desired.variant)
     collab.plan_missing(
         result.plan,
         desired,
@@ -64,7 +75,7 @@ def plan_verify(gateway: Gateway, settings: Settings, slug: str, today: date) ->
         labels=True,
         drift=result.drift,
     )
-    collab.plan_phase_sections(result.plan, gateway, desired, actual, result.drift)
+    collab.plan_bot_sections(result.plan, gateway, desired, actual, result.drift)
     return result
 
 
@@ -83,6 +94,7 @@ def render_verification(
             "project": result.project,
             "template": result.template,
             "phase": result.phase,
+            "customer": result.variant,
             "drift": [d.to_json() for d in result.drift],
             "changes": [c.to_json() for c in outcome.changes] if outcome else [],
         }
@@ -93,7 +105,7 @@ def render_verification(
         return json.dumps(doc, indent=2)
     head = (
         f"{result.account}: project {result.project} against the {result.template} "
-        f"template ({result.phase})"
+        f"template ({result.phase}, {result.variant} customer)"
     )
     lines = [head]
     if not result.drift:

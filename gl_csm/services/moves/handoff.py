@@ -16,7 +16,8 @@ checkpoints so the new CSM has what they need. Plan, then apply (ARCHITECTURE ru
 * **a handoff checklist issue** in ``projects.accounts``, marker
   ``gl-csm:handoff:<slug>/<new csm>``, with handbook 003's checkpoints: on Premium
   assigned to both CSMs, on Free (one assignee) to the new CSM, the previous CSM
-  mentioned since the handoff call and the introduction are theirs; created once, never edited (people tick its boxes);
+  mentioned since the handoff call and the introduction are theirs; created once,
+  never edited (people tick its boxes);
 * **the registry**: ``team.csm`` rewritten in the account file, last, so a run that
   fails part-way leaves the account with its previous CSM and a rerun finishes it.
 
