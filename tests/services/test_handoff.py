@@ -269,7 +269,8 @@ def test_dry_run_writes_nothing(
     actions = [c.action for c in outcome.changes]
     # The checklist's iid is recorded in the tracking card (the next handoff finds it
     # with one read, services/lookup.py).
-    assert actions == ["add-member"] + ["update-issue"] * 5 + [
+    # The collaboration project's team parts in one commit (README, instructions).
+    assert actions == ["add-member", "commit"] + ["update-issue"] * 5 + [
         "create-issue",
         "update-issue",
         "update-registry",
@@ -416,3 +417,60 @@ def test_issues_opened_by_triage_follow_the_new_csm(gateway: Gateway, settings: 
     for project, iid in opened:
         assert "alice" not in assignees(gateway, project, iid), (project, iid)
         assert "erin" in assignees(gateway, project, iid), (project, iid)
+
+
+PERSON_LINE = "Our own note: the platform team meets on Tuesdays.\n"
+
+
+def _file(gw: Gateway, path: str, name: str) -> str:
+    project = gw.project(path)
+    assert project is not None
+    return gw.file_text(project["id"], name, "main") or ""
+
+
+def test_what_the_customer_reads_follows_the_handoff(
+    world: dict[str, dict], gateway: Gateway, settings: Settings
+) -> None:
+    """SPEC 5: the bot's parts of customer-visible files follow the registry: after a
+    handoff the README's team table, the instructions' members and the open Welcome
+    call issue name the new CSM (profile links, no mention), in ONE commit, and what
+    people wrote around them stays; the checklist says it was done; a rerun writes
+    nothing."""
+    path = f"{PRE}/tyrell"
+    project = gateway.project(path)
+    assert project is not None
+    readme = _file(gateway, path, "README.md") + "\n" + PERSON_LINE
+    gateway.commit(
+        project["id"],
+        "main",
+        "A person's edit",
+        [{"action": "update", "file_path": "README.md", "content": readme}],
+        "person-edit",
+    )
+    commits_before = len(gateway.commits(project["id"]))
+
+    assert handoff(gateway, settings, "tyrell", "frank").apply(gateway).exit_code == 0
+
+    readme = _file(gateway, path, "README.md")
+    assert "| Customer Success Manager | [frank](" in readme
+    assert "[alice](" not in readme and "@frank" not in readme
+    assert PERSON_LINE in readme
+    instructions = _file(gateway, path, "PLEASE-READ-THESE-INSTRUCTIONS.md")
+    assert "Customer Success Manager: [frank](" in instructions and "[alice](" not in instructions
+    assert len(gateway.commits(project["id"])) == commits_before + 1
+    welcome = next(i for i in gateway.issues(project["id"]) if "Welcome" in i["title"])
+    assert "GitLab: Customer Success Manager, [frank](" in welcome["description"]
+    assert "[alice](" not in welcome["description"]
+    assert markers.has_marker(welcome["description"], "project-issue", "tyrell/welcome-call")
+
+    checklist = gateway.find_issue_by_marker(ACCOUNTS, "gl-csm:handoff:tyrell/frank")
+    assert checklist is not None
+    assert (
+        "what the customer reads in the collaboration project names frank as CSM"
+        in checklist["description"]
+    )
+    assert "README.md" in checklist["description"]
+
+    before = gateway.stats.writes
+    assert handoff(gateway, settings, "tyrell", "frank").apply(gateway).exit_code == 0
+    assert gateway.stats.writes == before

@@ -29,6 +29,7 @@ next `gl-csm triage` run, which renders it with everything triage knows.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -128,6 +129,7 @@ def plan_handoff(
     _require_reader(gateway, projects.accounts, slug, new_csm, user)
 
     project, access = _plan_membership(plan, gateway, settings, account, groups, new_csm, users)
+    team_parts = _plan_team_parts(plan, gateway, settings, account, groups, new_csm, project, today)
     # Without GitLab's search (SPEC 7.1): the tracking issue through its hints, the
     # account's other bot issues through the iids its card records (services/lookup.py).
     tracking = lookup.find_tracking(gateway, settings, account)
@@ -143,7 +145,9 @@ def plan_handoff(
         narrow=[{"assignee_username": new_csm}],
     )
     if existing is None:
-        _plan_checklist(plan, settings, account, new_csm, project, access, bot_issues, users)
+        _plan_checklist(
+            plan, settings, account, new_csm, project, access, bot_issues, users, team_parts
+        )
         plan_record_in_card(
             plan, projects.accounts, tracking, f"{KIND}:{slug}", slug, "handoff checklist"
         )
@@ -246,6 +250,52 @@ def _plan_membership(
 
     plan.add("add-member", full, detail, add, account=account.slug, customer_visible=True)
     return project, name
+
+
+def _plan_team_parts(
+    plan: Plan,
+    gateway: Gateway,
+    settings: Settings,
+    account: Account,
+    groups: Groups,
+    new_csm: str,
+    project: dict | None,
+    today: date,
+) -> list[str] | None:
+    """The collaboration project's team parts (README team table, instructions, open
+    preloaded issues: SPEC 5 "follow the registry") rewritten for the team with the new
+    CSM, files in one commit, nothing people wrote touched (project_state.
+    plan_bot_sections). Returns what is rewritten (for the checklist), None without a
+    project. Reads: the project's open issues (one listing) and each file with a bot part."""
+    if project is None:
+        return None
+    manifest = manifest_for(collab.manifests_for(settings), account.segment)
+    handed = dataclasses.replace(account, team=dataclasses.replace(account.team, csm=new_csm))
+    actual = collab.Actual(project=project)
+    actual.issues = gateway.issues(project["id"], state="opened")
+    phase = collab.phase_of(manifest, handed, groups, project["namespace"]["full_path"])
+    variant = collab.variant_of_project(
+        manifest, handed, actual, today, collab.window_days(settings, handed)
+    )
+    desired = collab.desired_state(
+        manifest,
+        handed,
+        settings,
+        today,
+        phase=phase,
+        path=project["path_with_namespace"],
+        web_url=project["web_url"],
+        variant=variant,
+    )
+    # The files the template has: a file a person deleted reads as absent (no part).
+    actual.files = set(desired.files)
+    drift: list[collab.Drift] = []
+    collab.plan_bot_sections(plan, gateway, desired, actual, drift)
+    return [
+        d.item if d.item in desired.files else f'the issue "{d.item}"'
+        for d in drift
+        if d.kind == "team"
+    ]
 
 
 def _effective_levels(members: Iterable[dict]) -> dict[str, int]:
@@ -355,6 +405,7 @@ def _plan_checklist(
     access: str,
     bot_issues: list[BotIssue],
     users: UserIds,
+    team_parts: list[str] | None = None,
 ) -> None:
     """The handoff checklist issue (handbook 003 checkpoints): on Premium assigned to
     both CSMs, on Free to the new CSM with the previous one mentioned."""
@@ -377,6 +428,8 @@ def _plan_checklist(
         # Only what is true (issue 9 item 8): membership only when a project exists.
         "access": access if project is not None and access in ACCESS_LEVELS else None,
         "project_exists": project is not None,
+        # What the customer reads now names the new CSM (None: no project).
+        "team_parts": team_parts,
         "tracking_exists": tracking is not None,
         "registry_file": Path(account.source).name if account.source else "-",
         "project_link": _project_link(project, account),
