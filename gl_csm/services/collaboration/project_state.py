@@ -694,10 +694,12 @@ def plan_bot_sections(
     desired: Desired,
     actual: Actual,
     drift: list[Drift] | None = None,
+    *,
+    phase: bool = True,
 ) -> None:
     """The bot's own parts of the project's texts, made to say what the project and the
     registry say now (SPEC 5: they "follow the registry ... in one commit, never
-    touching what people wrote"):
+    touching what people wrote"; ``phase=False``: the team parts only):
 
     * files whose phase passages say another phase than the project's group (after
       promote the README still said "Where we are: evaluation") and files whose team
@@ -717,7 +719,7 @@ def plan_bot_sections(
     team = _team_words(desired.account)
     updates: dict[str, str] = {}
     for path, wanted in desired.files.items():
-        has_phase = bool(phase_sections.phases_in(wanted))
+        has_phase = phase and bool(phase_sections.phases_in(wanted))
         if path not in actual.files or not (has_phase or team_sections.sections(wanted)):
             continue
         text = gateway.file_text(pid, path, actual.branch) or ""

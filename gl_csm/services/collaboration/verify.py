@@ -6,10 +6,16 @@ by hand, by whether the customer has paid): files, labels available to the proje
 milestones, issues, members (missing, or with less access than the template's role).
 ``--fix`` adds exactly those through the same plan machinery as onboard.
 
+The template is the variant the project was made with (handbook 003: the playbook of a
+new or an existing customer; project_state.variant_of_project), never the customer's
+of today: a new customer's project verified a year later is still a new customer's.
+
 It never deletes or rewrites what people changed: a file that exists is not compared
-(an edited README stays edited) except for its phase passages, the bot's own sections
-between hidden markers ("Where we are"): one that says another phase than the
-project's is a phase mismatch, which `--fix` replaces (only those sections); an issue
+(an edited README stays edited) except for the bot's own sections between hidden
+markers: a phase passage ("Where we are") that says another phase than the project's
+is a phase mismatch, a team part (team table, members, the open Welcome call's
+attendees) that names another team than the registry's is team drift; `--fix`
+replaces those sections only (files in one commit); an issue
 that exists in any state is left alone (a closed preloaded issue is not reopened), a
 member with more access keeps it, and labels and issues people added are not looked at.
 

@@ -29,7 +29,6 @@ next `gl-csm triage` run, which renders it with everything triage knows.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -51,6 +50,7 @@ from gl_csm.registry_writeback import (
 )
 from gl_csm.services import lookup
 from gl_csm.services.collaboration import project_state as collab
+from gl_csm.services.collaboration import team_sync
 from gl_csm.services.guards import require_internal_projects
 from gl_csm.services.triage.tracking import (
     UserIds,
@@ -129,7 +129,14 @@ def plan_handoff(
     _require_reader(gateway, projects.accounts, slug, new_csm, user)
 
     project, access = _plan_membership(plan, gateway, settings, account, groups, new_csm, users)
-    team_parts = _plan_team_parts(plan, gateway, settings, account, groups, new_csm, project, today)
+    # What the customer reads names the new CSM (SPEC 5: the bot's parts follow the team).
+    team_parts = (
+        team_sync.plan_team_parts(
+            plan, gateway, settings, team_sync.with_csm(account, new_csm), project, today
+        )
+        if project is not None
+        else None
+    )
     # Without GitLab's search (SPEC 7.1): the tracking issue through its hints, the
     # account's other bot issues through the iids its card records (services/lookup.py).
     tracking = lookup.find_tracking(gateway, settings, account)
@@ -250,52 +257,6 @@ def _plan_membership(
 
     plan.add("add-member", full, detail, add, account=account.slug, customer_visible=True)
     return project, name
-
-
-def _plan_team_parts(
-    plan: Plan,
-    gateway: Gateway,
-    settings: Settings,
-    account: Account,
-    groups: Groups,
-    new_csm: str,
-    project: dict | None,
-    today: date,
-) -> list[str] | None:
-    """The collaboration project's team parts (README team table, instructions, open
-    preloaded issues: SPEC 5 "follow the registry") rewritten for the team with the new
-    CSM, files in one commit, nothing people wrote touched (project_state.
-    plan_bot_sections). Returns what is rewritten (for the checklist), None without a
-    project. Reads: the project's open issues (one listing) and each file with a bot part."""
-    if project is None:
-        return None
-    manifest = manifest_for(collab.manifests_for(settings), account.segment)
-    handed = dataclasses.replace(account, team=dataclasses.replace(account.team, csm=new_csm))
-    actual = collab.Actual(project=project)
-    actual.issues = gateway.issues(project["id"], state="opened")
-    phase = collab.phase_of(manifest, handed, groups, project["namespace"]["full_path"])
-    variant = collab.variant_of_project(
-        manifest, handed, actual, today, collab.window_days(settings, handed)
-    )
-    desired = collab.desired_state(
-        manifest,
-        handed,
-        settings,
-        today,
-        phase=phase,
-        path=project["path_with_namespace"],
-        web_url=project["web_url"],
-        variant=variant,
-    )
-    # The files the template has: a file a person deleted reads as absent (no part).
-    actual.files = set(desired.files)
-    drift: list[collab.Drift] = []
-    collab.plan_bot_sections(plan, gateway, desired, actual, drift)
-    return [
-        d.item if d.item in desired.files else f'the issue "{d.item}"'
-        for d in drift
-        if d.kind == "team"
-    ]
 
 
 def _effective_levels(members: Iterable[dict]) -> dict[str, int]:
