@@ -263,9 +263,12 @@ class Due:
     onboarding_window: bool = False
     next_ebr: bool = False
 
-    def resolve(self, start: date, window_days: int) -> date:
+    def resolve(self, start: date, window_days: int, next_ebr: date | None = None) -> date:
         from dateutil.relativedelta import relativedelta
 
+        if self.next_ebr:
+            # The caller knows the account's EBR cadence; without it, month 6 (SPEC 5.2).
+            return next_ebr or start + relativedelta(months=6)
         day = start + relativedelta(months=self.months) + timedelta(days=self.days)
         if self.onboarding_window:
             day += timedelta(days=window_days)

@@ -180,6 +180,14 @@ def _copy(tmp_path: Path) -> Path:
         ),
         ("name: meeting,", 'name: "health::red",', "key 'labels[0].name'"),
         ("title: Enterprise", "tittle: Enterprise", "unknown key 'tittle'"),
+        # Which customers an item is for (handbook 003: new or existing customer).
+        ("    customers: new\n", "    customers: old\n", "key 'milestones[1].customers'"),
+        ("due: next-ebr", "due: next-qbr", "key 'milestones[6].due'"),
+        (
+            "    milestone: success-plan-review\n",
+            "    milestone: onboarding\n",
+            "key 'issues[6].milestone': expected a milestone for existing customers",
+        ),
     ],
 )
 def test_bad_manifest_names_file_and_key(tmp_path: Path, old: str, new: str, message: str) -> None:

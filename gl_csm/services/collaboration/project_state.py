@@ -247,9 +247,7 @@ def desired_state(
     start = phase_start(phase, account, today, window)
     milestone_specs = manifest.milestones_for(phase, variant)
     ebr = _next_ebr(account, settings, start)
-    dates = {
-        m.key: ebr if m.due.next_ebr else m.due.resolve(start, window) for m in milestone_specs
-    }
+    dates = {m.key: m.due.resolve(start, window, ebr) for m in milestone_specs}
     context = collaboration_context(
         account,
         manifest=manifest,
@@ -297,7 +295,7 @@ def desired_state(
         assignee = _first_role(account, spec.assignee) if scheduled else None
         due = None
         if scheduled and spec.due is not None:
-            due = issue_due(start, spec.due.resolve(start, window), today)
+            due = issue_due(start, spec.due.resolve(start, window, ebr), today)
         milestone = spec.milestone if spec.milestone in dates else None
         issues.append(
             WantedIssue(
