@@ -174,7 +174,7 @@ def test_promote_names_the_registry_team_in_what_the_customer_reads(
     pay(prospect, TODAY)
     plan = plan_promote(gateway, settings, "initrode", TODAY)
     commits = [c for c in plan.changes if c.action == "commit" and "passages" in c.detail]
-    assert len(commits) == 1
+    assert len(commits) == 1 and "the phase and team passages of" in commits[0].detail
     assert plan.apply(gateway).exit_code == 0
     project = gateway.project(f"{POST}/initrode")
     assert project is not None

@@ -716,6 +716,7 @@ def plan_bot_sections(
     pid = actual.project["id"]
     team = _team_words(desired.account)
     updates: dict[str, str] = {}
+    what: set[str] = set()  # which parts change: "phase", "team"
     for path, wanted in desired.files.items():
         has_phase = phase and bool(phase_sections.phases_in(wanted))
         if path not in actual.files or not (has_phase or team_sections.sections(wanted)):
@@ -734,6 +735,7 @@ def plan_bot_sections(
                     )
                 )
             new = phase_sections.with_phase_of(new, wanted) or new
+            what.add("phase")
         teamed = team_sections.with_team_of(new, wanted)
         if teamed is not None:
             if drift is not None:
@@ -741,15 +743,21 @@ def plan_bot_sections(
                     Drift("team", path, f"names another team than the registry's ({team})")
                 )
             new = teamed
+            what.add("team")
         if new != text:
             updates[path] = new
     if updates:
         digest = hashlib.sha1("\n".join(f"{p}\n{t}" for p, t in sorted(updates.items())).encode())
         token = markers.token("project-phase", f"{desired.slug}/{digest.hexdigest()[:10]}")
+        parts = " and ".join(sorted(what))
+        subject = {
+            "phase": f"Say where the project stands: {desired.phase}",
+            "team": f"Name the account team: {team}",
+        }
         message = (
-            f"Say where the project stands and who the account team is ({desired.phase})\n\n"
-            f"Made by gl-csm: only the parts of the files that change with the phase and "
-            f"the team.\n{token}\n"
+            "; ".join(subject[w] for w in sorted(what)) + "\n\n"
+            f"Made by gl-csm: only the parts of the files that change with the {parts}."
+            f"\n{token}\n"
         )
         actions = [
             {"action": "update", "file_path": p, "content": t} for p, t in sorted(updates.items())
@@ -758,7 +766,7 @@ def plan_bot_sections(
         plan.add(
             "commit",
             desired.path,
-            f"{len(actions)} file(s) in one commit: the bot's passages (phase, team) of "
+            f"{len(actions)} file(s) in one commit: the {parts} passages of "
             f"{', '.join(sorted(updates))}",
             lambda gw, _r: gw.commit(pid, branch, message, actions, token),
             account=desired.slug,
