@@ -215,7 +215,6 @@ PHASES: tuple[str, ...] = ("pre-sales", "post-sales", "any")
 #: the appropriate playbook (New, Existing Customer)"): a customer who paid and is past
 #: onboarding on the day the project is made gets the existing-customer variant.
 CUSTOMERS: tuple[str, ...] = ("new", "existing", "any")
-VARIANTS: tuple[str, ...] = ("new", "existing")
 ROLES: tuple[str, ...] = ("csm", "sa", "ae", "pse")
 ACCESS_LEVELS: dict[str, int] = {
     "guest": 10,
@@ -724,11 +723,14 @@ ROLE_TITLES: dict[str, str] = {
 def profile_link(username: str, base_url: str) -> Trusted:
     """A team member as a link to their GitLab profile, the username as its text.
 
-    Not an ``@username`` mention: a customer-visible file is rendered again whenever
-    the team changes (team_sections), and GitLab notifies every user newly mentioned in
-    an edited description (Mentionable, app/models/concerns/mentionable.rb); a link to
-    the profile notifies nobody and still lets the customer find the person (and
-    mention them, if they choose to). A username the link could not hold is plain text.
+    Not an ``@username`` mention: the preloaded issues that name the team are created
+    with the project and rewritten whenever the team changes (team_sections), and GitLab
+    emails every user a created or edited issue text newly mentions
+    (app/services/notification_service.rb, ``new_mentions_in_issue``: "When issue text
+    is updated ... newly mentioned project team members"), so each rewrite would notify
+    people who have nothing to do. A link to the profile notifies nobody and still lets
+    the customer find the person (and mention them when they want an answer); the files
+    use the same form. A username the link could not hold is plain text.
     """
     if not _USERNAME.match(username) or not base_url:
         return Trusted(inline(username))
