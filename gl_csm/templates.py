@@ -29,7 +29,7 @@ from jinja2.ext import Extension
 from jinja2.sandbox import SandboxedEnvironment
 
 from gl_csm.errors import GlCsmError
-from gl_csm.services.collaboration import phase_sections
+from gl_csm.services.collaboration import phase_sections, team_sections
 
 ZWSP = "\u200b"  # breaks a mention or a quick action without changing what a reader sees
 _USERNAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
@@ -211,6 +211,10 @@ def render(source: str, context: Mapping[str, Any], *, name: str = "<template>")
 # 'issues[2].milestone': ...`).
 
 PHASES: tuple[str, ...] = ("pre-sales", "post-sales", "any")
+#: Which customers an item is for (handbook 003: "All customers are to be taken through
+#: the appropriate playbook (New, Existing Customer)"): a customer who paid and is past
+#: onboarding on the day the project is made gets the existing-customer variant.
+CUSTOMERS: tuple[str, ...] = ("new", "existing", "any")
 ROLES: tuple[str, ...] = ("csm", "sa", "ae", "pse")
 ACCESS_LEVELS: dict[str, int] = {
     "guest": 10,
@@ -249,21 +253,29 @@ class ManifestError(GlCsmError):
 @dataclass(frozen=True)
 class Due:
     """A date relative to the start of a phase: days, calendar months, or the
-    segment's onboarding window (SPEC 3, *(config)* ``rules.onboarding_window_days``)."""
+    segment's onboarding window (SPEC 3, *(config)* ``rules.onboarding_window_days``);
+    or the account's next Executive Business Review (SPEC 5.2, ``next_ebr``), which
+    the caller resolves from the account (see project_state.desired_state)."""
 
     days: int = 0
     months: int = 0
     onboarding_window: bool = False
+    next_ebr: bool = False
 
-    def resolve(self, start: date, window_days: int) -> date:
+    def resolve(self, start: date, window_days: int, next_ebr: date | None = None) -> date:
         from dateutil.relativedelta import relativedelta
 
+        if self.next_ebr:
+            # The caller knows the account's EBR cadence; without it, month 6 (SPEC 5.2).
+            return next_ebr or start + relativedelta(months=6)
         day = start + relativedelta(months=self.months) + timedelta(days=self.days)
         if self.onboarding_window:
             day += timedelta(days=window_days)
         return day
 
     def describe(self) -> str:
+        if self.next_ebr:
+            return "the next Executive Business Review"
         if self.onboarding_window:
             return "end of the onboarding window"
         if self.months:
@@ -291,6 +303,7 @@ class MilestoneSpec:
     phase: str
     description: str  # a Jinja2 text
     due: Due
+    customers: str = "any"  # new | existing | any (CUSTOMERS)
 
 
 @dataclass(frozen=True)
@@ -303,6 +316,7 @@ class IssueSpec:
     labels: tuple[str, ...] = ()
     assignee: tuple[str, ...] = ()  # roles, first one the account has wins
     due: Due | None = None
+    customers: str = "any"  # new | existing | any (CUSTOMERS)
 
 
 @dataclass(frozen=True)
@@ -335,11 +349,17 @@ class Manifest:
     def source(self) -> str:
         return str(self.root / MANIFEST)
 
-    def milestones_for(self, phase: str) -> tuple[MilestoneSpec, ...]:
-        return tuple(m for m in self.milestones if m.phase in (phase, "any"))
+    def milestones_for(self, phase: str, variant: str = "new") -> tuple[MilestoneSpec, ...]:
+        return tuple(
+            m
+            for m in self.milestones
+            if m.phase in (phase, "any") and m.customers in (variant, "any")
+        )
 
-    def issues_for(self, phase: str) -> tuple[IssueSpec, ...]:
-        return tuple(i for i in self.issues if i.phase in (phase, "any"))
+    def issues_for(self, phase: str, variant: str = "new") -> tuple[IssueSpec, ...]:
+        return tuple(
+            i for i in self.issues if i.phase in (phase, "any") and i.customers in (variant, "any")
+        )
 
     def members_for(self, phase: str) -> tuple[MemberSpec, ...]:
         return tuple(self.members.get(phase, ()))
@@ -424,9 +444,13 @@ class _M:
     def due(self, key: str, value: object) -> Due:
         if value == "onboarding-window":
             return Due(onboarding_window=True)
+        if value == "next-ebr":
+            return Due(next_ebr=True)
         m = self.mapping(key, value, ("days", "months"))
         if len(m) != 1:
-            raise self.fail(key, "'onboarding-window' or one of {days: N}, {months: N}", value)
+            raise self.fail(
+                key, "'onboarding-window', 'next-ebr' or one of {days: N}, {months: N}", value
+            )
         ((unit, amount),) = m.items()
         if type(amount) is not int or amount < 0:
             raise self.fail(f"{key}.{unit}", "a non-negative integer", amount)
@@ -518,7 +542,7 @@ def load_manifest(root: Path) -> Manifest:
         ms = m.mapping(
             key,
             item,
-            ("key", "title", "phase", "description", "due"),
+            ("key", "title", "phase", "description", "due", "customers"),
             ("key", "title", "phase", "due"),
         )
         mkey = m.key_name(f"{key}.key", ms["key"])
@@ -534,6 +558,7 @@ def load_manifest(root: Path) -> Manifest:
                 phase,
                 str(ms.get("description") or ""),
                 m.due(f"{key}.due", ms["due"]),
+                m.choice(f"{key}.customers", ms.get("customers", "any"), CUSTOMERS),
             )
         )
     by_key = {ms.key: ms for ms in milestones}
@@ -544,7 +569,17 @@ def load_manifest(root: Path) -> Manifest:
         it = m.mapping(
             key,
             item,
-            ("key", "title", "template", "phase", "milestone", "labels", "assignee", "due"),
+            (
+                "key",
+                "title",
+                "template",
+                "phase",
+                "milestone",
+                "labels",
+                "assignee",
+                "due",
+                "customers",
+            ),
             ("key", "title", "template", "phase"),
         )
         ikey = m.key_name(f"{key}.key", it["key"])
@@ -578,6 +613,11 @@ def load_manifest(root: Path) -> Manifest:
         )
         assignee = tuple(m.choice(f"{key}.assignee", r, ROLES) for r in roles)
         due = m.due(f"{key}.due", it["due"]) if it.get("due") is not None else None
+        customers = m.choice(f"{key}.customers", it.get("customers", "any"), CUSTOMERS)
+        if milestone is not None and by_key[milestone].customers not in ("any", customers):
+            raise m.fail(
+                f"{key}.milestone", f"a milestone for {customers} customers or any", milestone
+            )
         issues.append(
             IssueSpec(
                 ikey,
@@ -588,6 +628,7 @@ def load_manifest(root: Path) -> Manifest:
                 issue_labels,
                 assignee,
                 due,
+                customers,
             )
         )
 
@@ -679,6 +720,30 @@ ROLE_TITLES: dict[str, str] = {
 }
 
 
+def profile_link(username: str, base_url: str) -> Trusted:
+    """A team member as a link to their GitLab profile, the username as its text.
+
+    Not an ``@username`` mention: the preloaded issues that name the team are created
+    with the project and rewritten whenever the team changes (team_sections), and GitLab
+    emails every user a created or edited issue text newly mentions
+    (app/services/notification_service.rb, ``new_mentions_in_issue``: "When issue text
+    is updated ... newly mentioned project team members"), so each rewrite would notify
+    people who have nothing to do. A link to the profile notifies nobody and still lets
+    the customer find the person (and mention them when they want an answer); the files
+    use the same form. A username the link could not hold is plain text.
+    """
+    if not _USERNAME.match(username) or not base_url:
+        return Trusted(inline(username))
+    return Trusted(f"[{username}]({base_url.rstrip('/')}/{username})")
+
+
+def gitlab_base_url(project_url: str, project_path: str) -> str:
+    """GitLab's web address, from a project's ``web_url`` (GitLab's own, so the same
+    text on every run) without its path: ``https://gitlab.example.com``."""
+    suffix = "/" + project_path.strip("/")
+    return project_url[: -len(suffix)] if project_url.endswith(suffix) else ""
+
+
 def collaboration_context(
     account: Any,
     *,
@@ -688,14 +753,25 @@ def collaboration_context(
     project_url: str,
     start: date,
     dates: Mapping[str, date],
+    variant: str = "new",
+    standing: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What a collaboration template may use: allow-listed account fields, the team by
-    role (usernames as plain text, never mentions), the project and the journey dates."""
+    role (usernames as plain text and as profile links, never mentions), the project,
+    the journey dates, and for an existing customer where the engagement stands
+    (``standing``: only facts true and fit for the customer, never ARR, health,
+    priority or risk)."""
     customer = {name: getattr(account, name) for name in COLLABORATION_FIELDS}
     team_obj = account.team
     team = {role: getattr(team_obj, role) for role in ROLES}
+    base_url = gitlab_base_url(project_url, project_path)
     contacts = [
-        {"role": role, "title": ROLE_TITLES[role], "username": team[role]}
+        {
+            "role": role,
+            "title": ROLE_TITLES[role],
+            "username": team[role],
+            "profile": profile_link(team[role], base_url),
+        }
         for role in ROLES
         if team[role]
     ]
@@ -710,6 +786,12 @@ def collaboration_context(
         # The bot's own part of a file, replaced when the phase changes (promote).
         "phase_begin": Trusted(phase_sections.begin(phase)),
         "phase_end": Trusted(phase_sections.END),
+        # The bot's own parts naming the team, rewritten when the registry's team changes.
+        "team_begin": Trusted(team_sections.BEGIN),
+        "team_end": Trusted(team_sections.END),
+        "variant": variant,
+        "existing": variant == "existing",
+        "standing": dict(standing or {}),
         "project": {"path": project_path, "url": Trusted(project_url)},
         "start": start.isoformat(),
         "dates": {k: v.isoformat() for k, v in dates.items()},

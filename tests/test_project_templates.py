@@ -111,8 +111,9 @@ def test_templates_check_passes_for_every_sample_account(settings: Settings) -> 
     result = check_templates(settings, TODAY)
     assert result.ok, result.problems
     assert result.accounts == len(load_registry(settings.accounts_dir).accounts)
-    # enterprise: 2 phases, commercial: 1, for every account
-    assert result.renders == 3 * result.accounts
+    # enterprise: 2 phases, commercial: 1, for every account; post-sales as a new and as
+    # an existing customer (handbook 003)
+    assert result.renders == 5 * result.accounts
 
 
 def test_render_context_holds_no_internal_fact(settings: Settings) -> None:
@@ -180,6 +181,14 @@ def _copy(tmp_path: Path) -> Path:
         ),
         ("name: meeting,", 'name: "health::red",', "key 'labels[0].name'"),
         ("title: Enterprise", "tittle: Enterprise", "unknown key 'tittle'"),
+        # Which customers an item is for (handbook 003: new or existing customer).
+        ("    customers: new\n", "    customers: old\n", "key 'milestones[1].customers'"),
+        ("due: next-ebr", "due: next-qbr", "key 'milestones[6].due'"),
+        (
+            "    milestone: success-plan-review\n",
+            "    milestone: onboarding\n",
+            "key 'issues[6].milestone': expected a milestone for existing customers",
+        ),
     ],
 )
 def test_bad_manifest_names_file_and_key(tmp_path: Path, old: str, new: str, message: str) -> None:
@@ -201,6 +210,28 @@ def test_undefined_variable_fails_the_check(tmp_path: Path, settings: Settings) 
     result = check_templates(settings, TODAY)
     assert not result.ok
     assert any("commercial/README.md.j2" in p and "arr" in p for p in result.problems)
+
+
+def test_check_renders_both_playbooks_whatever_the_sample_accounts_are(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """Every commercial sample account is an existing customer today; a broken
+    new-customer item (the Welcome call) is still found, and so is an existing-customer
+    one in a template whose samples are new."""
+    root = _copy(tmp_path)
+    welcome = root / "commercial" / "issues" / "welcome-call.md.j2"
+    welcome.write_text(welcome.read_text() + "\n{{ customer.arr }}\n")
+    review = root / "enterprise" / "issues" / "success-plan-review.md.j2"
+    review.write_text(review.read_text() + "\n{{ customer.health }}\n")
+    result = check_templates(settings, TODAY)
+    assert any(
+        p.startswith("commercial (post-sales) for soylent") and "welcome-call" in p
+        for p in result.problems
+    ), result.problems
+    assert any(
+        p.startswith("enterprise (post-sales, existing customer) for wayne-enterprises")
+        for p in result.problems
+    ), result.problems
 
 
 def test_quick_action_labels_must_exist(tmp_path: Path, settings: Settings) -> None:

@@ -121,8 +121,11 @@ def check_templates(settings: Settings, today: date) -> CheckResult:
     for manifest in manifests.values():
         for account in registry.accounts:
             for phase in manifest.phases:
-                result.renders += 1
-                _check_one(result, manifest, account, settings, today, phase)
+                # Post-sales in both playbooks (handbook 003: new or existing customer),
+                # whichever the sample account is today.
+                for variant in ("new", "existing") if phase == "post-sales" else ("new",):
+                    result.renders += 1
+                    _check_one(result, manifest, account, settings, today, phase, variant)
     return result
 
 
@@ -133,8 +136,11 @@ def _check_one(
     settings: Settings,
     today: date,
     phase: str,
+    variant: str = "new",
 ) -> None:
     path = f"group/{account.slug}"
+    # How a problem names the rendering: "enterprise (post-sales, existing customer)".
+    label = phase if variant == "new" else f"{phase}, {variant} customer"
     try:
         desired = collab.desired_state(
             manifest,
@@ -144,9 +150,10 @@ def _check_one(
             phase=phase,
             path=path,
             web_url=f"https://gitlab.example.com/{path}",
+            variant=variant,
         )
     except GlCsmError as exc:
-        result.problems.append(f"{manifest.name} ({phase}) for {account.slug}: {exc}")
+        result.problems.append(f"{manifest.name} ({label}) for {account.slug}: {exc}")
         return
     texts = list(desired.files.items())
     texts += [(f"issue {w.key}", w.title + "\n" + w.description) for w in desired.issues]
@@ -157,12 +164,12 @@ def _check_one(
         for prefix in INTERNAL_LABEL_PREFIXES:
             if prefix in text and prefix != "action::":
                 result.problems.append(
-                    f"{manifest.name} ({phase}) for {account.slug}: {where} contains internal "
+                    f"{manifest.name} ({label}) for {account.slug}: {where} contains internal "
                     f"label {prefix}... (SPEC 1: nothing internal in a collaboration project)"
                 )
         if arr and (arr in text or str(int(account.arr or 0)) in text):
             result.problems.append(
-                f"{manifest.name} ({phase}) for {account.slug}: {where} contains the ARR"
+                f"{manifest.name} ({label}) for {account.slug}: {where} contains the ARR"
             )
 
 

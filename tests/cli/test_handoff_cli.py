@@ -31,9 +31,11 @@ def test_handoff_dry_run_apply_rerun(workdir: Path) -> None:
     planned = json.loads(out)
     assert planned["stats"]["writes"] == 0 and registry.read_text() == text
     actions = [c["action"] for c in planned["changes"]]
-    # The checklist, then its iid recorded in the tracking card (services/lookup.py).
+    # The collaboration project's team parts (one commit), the checklist, then its iid
+    # recorded in the tracking card (services/lookup.py).
     assert actions == [
         "add-member",
+        "commit",
         "update-issue",
         "create-issue",
         "update-issue",
@@ -45,7 +47,7 @@ def test_handoff_dry_run_apply_rerun(workdir: Path) -> None:
     assert code == 0, err
     done = json.loads(out)
     assert done["changes"] == planned["changes"]
-    assert done["stats"]["writes"] == 4  # the registry edit is a file, not an API call
+    assert done["stats"]["writes"] == 5  # the registry edit is a file, not an API call
     assert yaml.safe_load(registry.read_text())["team"]["csm"] == "erin"
     assert [ln for ln in registry.read_text().splitlines() if not ln.startswith("team:")] == [
         ln for ln in text.splitlines() if not ln.startswith("team:")

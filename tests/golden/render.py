@@ -2,7 +2,8 @@
 
 * ``projects/<template>/<segment>-<phase>/``: each file and preloaded issue of the
   collaboration project (customer-visible), for one sample account of every segment in
-  every phase of its template (``desired_state``, what onboard / promote commit).
+  every phase of its template (``desired_state``, what onboard / promote commit), as a
+  new customer; ``<segment>-existing/``: the existing-customer variant (post-sales).
 * ``bot/``: what the internal projects hold after real runs of the services against
   the in-process sandbox with a fixed date: tracking issues (the card), triage,
   escalation, reminder, handoff and disengage issues with their notes, and the
@@ -98,7 +99,9 @@ def project_texts(settings: Settings, today: date) -> dict[str, str]:
     for segment, slug in SAMPLES.items():
         account = registry[slug]
         manifest = manifest_for(manifests, segment)
-        for phase in manifest.phases:
+        # Post-sales in both playbooks (handbook 003: new or existing customer).
+        variants = [(p, "new") for p in manifest.phases] + [("post-sales", "existing")]
+        for phase, variant in variants:
             group = "pre-sales" if phase == "pre-sales" else "customers"
             path = f"account-management/{group}/{slug}"
             desired = collab.desired_state(
@@ -109,8 +112,9 @@ def project_texts(settings: Settings, today: date) -> dict[str, str]:
                 phase=phase,
                 path=path,
                 web_url=f"{BASE}/{path}",
+                variant=variant,
             )
-            where = f"projects/{manifest.name}/{segment}-{phase}"
+            where = f"projects/{manifest.name}/{segment}-{phase if variant == 'new' else variant}"
             for file_path, text in desired.files.items():
                 out[f"{where}/files/{file_path}"] = text
             for w in desired.issues:

@@ -50,6 +50,8 @@ def test_checklist_with_reason_options_and_follow_up(gateway: Gateway, settings:
     ):
         assert text in body, text
     assert markers.markers_in(body) == [("disengage", "acme-corp")]
+    # handbook 001: the AE joins the conversation and keeps the relationship: told.
+    assert "account executive (keeps the relationship): @carol" in body
 
 
 def test_no_reason_asks_for_one(gateway: Gateway, settings: Settings) -> None:

@@ -174,7 +174,10 @@ def test_post_sales_handoff_does_every_part(
     ):
         assert step in body, step
     assert f"#{world['triage']['iid']}" in body and "Escalation" in body
-    assert "@" not in body  # assignment notifies; no mention needed
+    # GitLab Free: one assignee (the new CSM); the previous CSM, whose checkpoints the
+    # handoff call and the introduction are, is told by a mention.
+    assert "the previous CSM (@alice) stays on the account" in body
+    assert body.count("@") == 1
 
     registry = yaml.safe_load((settings.accounts_dir / "acme-corp.yml").read_text())
     assert registry["team"] == {"csm": "erin", "sa": "bob", "ae": "carol", "pse": "dave"}
@@ -193,6 +196,7 @@ def test_premium_keeps_the_other_assignees_and_assigns_both_csms(
     checklist = gateway.find_issue_by_marker(ACCOUNTS, "gl-csm:handoff:acme-corp/erin")
     assert checklist is not None
     assert sorted(a["username"] for a in checklist["assignees"]) == ["alice", "erin"]
+    assert "@" not in checklist["description"]  # both assigned: assignment notifies
 
 
 def test_new_csm_who_cannot_read_the_accounts_project_is_refused(
@@ -265,7 +269,8 @@ def test_dry_run_writes_nothing(
     actions = [c.action for c in outcome.changes]
     # The checklist's iid is recorded in the tracking card (the next handoff finds it
     # with one read, services/lookup.py).
-    assert actions == ["add-member"] + ["update-issue"] * 5 + [
+    # The collaboration project's team parts in one commit (README, instructions).
+    assert actions == ["add-member", "commit"] + ["update-issue"] * 5 + [
         "create-issue",
         "update-issue",
         "update-registry",
@@ -412,3 +417,60 @@ def test_issues_opened_by_triage_follow_the_new_csm(gateway: Gateway, settings: 
     for project, iid in opened:
         assert "alice" not in assignees(gateway, project, iid), (project, iid)
         assert "erin" in assignees(gateway, project, iid), (project, iid)
+
+
+PERSON_LINE = "Our own note: the platform team meets on Tuesdays.\n"
+
+
+def _file(gw: Gateway, path: str, name: str) -> str:
+    project = gw.project(path)
+    assert project is not None
+    return gw.file_text(project["id"], name, "main") or ""
+
+
+def test_what_the_customer_reads_follows_the_handoff(
+    world: dict[str, dict], gateway: Gateway, settings: Settings
+) -> None:
+    """SPEC 5: the bot's parts of customer-visible files follow the registry: after a
+    handoff the README's team table, the instructions' members and the open Welcome
+    call issue name the new CSM (profile links, no mention), in ONE commit, and what
+    people wrote around them stays; the checklist says it was done; a rerun writes
+    nothing."""
+    path = f"{PRE}/tyrell"
+    project = gateway.project(path)
+    assert project is not None
+    readme = _file(gateway, path, "README.md") + "\n" + PERSON_LINE
+    gateway.commit(
+        project["id"],
+        "main",
+        "A person's edit",
+        [{"action": "update", "file_path": "README.md", "content": readme}],
+        "person-edit",
+    )
+    commits_before = len(gateway.commits(project["id"]))
+
+    assert handoff(gateway, settings, "tyrell", "frank").apply(gateway).exit_code == 0
+
+    readme = _file(gateway, path, "README.md")
+    assert "| Customer Success Manager | [frank](" in readme
+    assert "[alice](" not in readme and "@frank" not in readme
+    assert PERSON_LINE in readme
+    instructions = _file(gateway, path, "PLEASE-READ-THESE-INSTRUCTIONS.md")
+    assert "Customer Success Manager: [frank](" in instructions and "[alice](" not in instructions
+    assert len(gateway.commits(project["id"])) == commits_before + 1
+    welcome = next(i for i in gateway.issues(project["id"]) if "Welcome" in i["title"])
+    assert "GitLab: Customer Success Manager, [frank](" in welcome["description"]
+    assert "[alice](" not in welcome["description"]
+    assert markers.has_marker(welcome["description"], "project-issue", "tyrell/welcome-call")
+
+    checklist = gateway.find_issue_by_marker(ACCOUNTS, "gl-csm:handoff:tyrell/frank")
+    assert checklist is not None
+    assert (
+        "what the customer reads in the collaboration project names frank as CSM"
+        in checklist["description"]
+    )
+    assert "README.md" in checklist["description"]
+
+    before = gateway.stats.writes
+    assert handoff(gateway, settings, "tyrell", "frank").apply(gateway).exit_code == 0
+    assert gateway.stats.writes == before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from gl_csm.errors import UsageError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.sandbox import Sandbox, SandboxAdapter
 from gl_csm.services.collaboration.onboard import plan_onboard
+from gl_csm.services.collaboration.verify import plan_verify
 from gl_csm.services.setup import plan_setup
 from gl_csm.templates import ZWSP
 from tests.conftest import TODAY
@@ -111,6 +113,90 @@ def test_paying_enterprise_starts_in_post_sales(
     assert welcome["due_date"] == "2026-11-30"
 
 
+#: What only a new customer is told (handbook 003: the new-customer playbook).
+NEW_CUSTOMER_WORDS = (
+    "Welcome to GitLab",
+    "first 45 days",
+    "First value",
+    "month 6",
+    "Onboarding checklist",
+    "onboarding target",
+)
+
+
+def _visible_texts(gw: Gateway, pid: int) -> list[str]:
+    texts = [
+        gw.file_text(pid, e["path"], "main") or "" for e in gw.tree(pid) if e["type"] == "blob"
+    ]
+    texts += [i["title"] + "\n" + (i["description"] or "") for i in gw.issues(pid, state="all")]
+    texts += [m["title"] + "\n" + (m["description"] or "") for m in gw.milestones(pid)]
+    return texts
+
+
+@pytest.mark.parametrize(
+    ("slug", "objectives", "ebr", "renewal"),
+    [
+        # strategic since 2023-03-01: EBRs every September 1st (SPEC 5.2).
+        ("acme-corp", 4, "2027-09-01", "2027-02-28"),
+        # commercial since 2023-11-01: no "first 45 days".
+        ("soylent", 4, "2027-05-01", "2027-10-31"),
+    ],
+)
+def test_existing_customer_gets_the_existing_customer_variant(
+    ready: Gateway, settings: Settings, slug: str, objectives: int, ebr: str, renewal: str
+) -> None:
+    """SPEC 5 Onboard, handbook 003 ("the appropriate playbook (New, Existing
+    Customer)"): a customer paying for years is not told it is new: no Welcome call,
+    no onboarding, first-value or month-6 milestones; the README says where the
+    engagement stands (success plan, next EBR, renewal) and nothing internal. verify
+    finds nothing missing, and a rerun writes nothing."""
+    out = onboard(ready, settings, slug)
+    assert out.exit_code == 0, out.failures
+    pid = ready.project(f"{POST}/{slug}")["id"]
+    assert [m["title"] for m in ready.milestones(pid)] == [
+        "Success plan review",
+        "Next Executive Business Review",
+    ]
+    ebr_milestone = ready.milestones(pid)[1]
+    assert ebr_milestone["due_date"] == ebr
+    issues = ready.issues(pid)
+    assert [i["title"] for i in issues] == [
+        "Success plan review - objectives, progress and next steps"
+    ]
+    assert [a["username"] for a in issues[0]["assignees"]] == [
+        "alice" if slug == "acme-corp" else "bob"
+    ]
+    for text in _visible_texts(ready, pid):
+        for word in NEW_CUSTOMER_WORDS:
+            assert word not in text, (word, text[:200])
+    readme = ready.file_text(pid, "README.md", "main") or ""
+    assert f"Success plan: {objectives} business objectives" in readme
+    assert f"Next Executive Business Review: {ebr}." in readme
+    assert f"Your subscription renews on {renewal}." in readme
+    assert f"**Where we are ({TODAY.isoformat()}):**" in readme
+
+    result = plan_verify(ready, settings, slug, TODAY)
+    assert result.variant == "existing"
+    assert result.drift == [] and result.plan.changes == []
+    before = ready.stats.writes
+    assert plan_onboard(ready, settings, slug, TODAY).apply(ready).changes == []
+    assert ready.stats.writes == before
+
+
+def test_a_new_customer_is_verified_as_a_new_customer_a_year_later(
+    ready: Gateway, settings: Settings, workdir: Path
+) -> None:
+    """The variant is the one the project was made with (its bot items say so), not
+    the customer's today: a year on, the customer is past onboarding, yet verify
+    compares its project with the new-customer variant and finds nothing missing."""
+    add_account(workdir, "vandelay", NEW_COMMERCIAL)
+    assert onboard(ready, settings, "vandelay").exit_code == 0
+    later = TODAY + timedelta(days=400)
+    result = plan_verify(ready, settings, "vandelay", later)
+    assert result.variant == "new"
+    assert result.drift == [] and result.plan.changes == []
+
+
 def test_commercial_goes_straight_to_post_sales(
     ready: Gateway, settings: Settings, workdir: Path
 ) -> None:
@@ -134,6 +220,8 @@ def test_commercial_goes_straight_to_post_sales(
         ("wayne-enterprises", None, 4, 5, 3),
         ("vandelay", NEW_COMMERCIAL, 4, 5, 3),
         ("initrode", NEW_PROSPECT, 1, 2, 4),
+        # An existing customer (handbook 003): success plan review and next EBR.
+        ("acme-corp", None, 2, 1, 4),
     ],
 )
 def test_write_budget_and_reads(

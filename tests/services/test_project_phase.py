@@ -105,7 +105,24 @@ def test_an_upgrade_engagement_plans_from_today(settings: Settings) -> None:
         web_url="https://gitlab.example.com/x",
     )
     assert all(m.start_date == TODAY for m in desired.milestones)
-    onboarding = next(m for m in desired.milestones if m.key == "onboarding")
-    assert onboarding.due_date == TODAY + timedelta(days=60)
-    assert f"onboarding target {onboarding.due_date.isoformat()}" in desired.files["README.md"]
+    # Past onboarding: the existing-customer playbook (its own milestones, from today).
+    assert desired.variant == "existing"
+    review = next(m for m in desired.milestones if m.key == "success-plan-review")
+    assert review.due_date == TODAY + timedelta(days=30)
     assert "2023-" not in desired.files["README.md"]
+    # A project made for it as a new customer (made while it was onboarding) still
+    # plans from today.
+    as_new = collab.desired_state(
+        manifest,
+        account,
+        settings,
+        TODAY,
+        phase="post-sales",
+        path=f"{POST}/acme-corp",
+        web_url="https://gitlab.example.com/x",
+        variant="new",
+    )
+    onboarding = next(m for m in as_new.milestones if m.key == "onboarding")
+    assert onboarding.due_date == TODAY + timedelta(days=60)
+    assert f"onboarding target {onboarding.due_date.isoformat()}" in as_new.files["README.md"]
+    assert "2023-" not in as_new.files["README.md"]

@@ -162,3 +162,27 @@ def test_promote_without_project_asks_for_onboard(
     add_account(workdir, "initrode", NEW_PROSPECT + "customer_since: 2026-11-01\n")
     with pytest.raises(UsageError, match="gl-csm onboard initrode"):
         plan_promote(gateway, settings, "initrode", TODAY)
+
+
+def test_promote_names_the_registry_team_in_what_the_customer_reads(
+    gateway: Gateway, settings: Settings, prospect: Path
+) -> None:
+    """SPEC 5: the bot's parts follow the registry. The SA changed while the project
+    was in pre-sales; promote's one commit rewrites the phase passages and the team
+    parts together, the open Welcome call names the new SA, a rerun writes nothing."""
+    prospect.write_text(prospect.read_text().replace("sa: bob", "sa: erin"))
+    pay(prospect, TODAY)
+    plan = plan_promote(gateway, settings, "initrode", TODAY)
+    commits = [c for c in plan.changes if c.action == "commit" and "passages" in c.detail]
+    assert len(commits) == 1 and "the phase and team passages of" in commits[0].detail
+    assert plan.apply(gateway).exit_code == 0
+    project = gateway.project(f"{POST}/initrode")
+    assert project is not None
+    readme = gateway.file_text(project["id"], "README.md", "main") or ""
+    assert "| Solutions Architect | [erin](" in readme and "[bob](" not in readme
+    assert "**Where we are:** onboarding" in readme
+    welcome = next(i for i in gateway.issues(project["id"]) if "Welcome" in i["title"])
+    assert "GitLab: Solutions Architect, [erin](" in welcome["description"]
+    before = gateway.stats.writes
+    assert plan_promote(gateway, settings, "initrode", TODAY).apply(gateway).changes == []
+    assert gateway.stats.writes == before

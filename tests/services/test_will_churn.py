@@ -46,6 +46,11 @@ def test_registry_will_churn_opens_the_checklist_and_the_label_waits_for_the_las
     assert [a["username"] for a in checklist["assignees"]] == ["alice"]
     for step in STEPS:
         assert f"- [ ] {step}" in checklist["description"]
+    # The people who act on a step are told (handbook 002 "Will Churn"): the regional
+    # CSM manager agrees (step 2), the AE marks the opportunity (step 3).
+    lines = checklist["description"].splitlines()
+    assert f"- [ ] {STEPS[1]} — @noram-mgr" in lines
+    assert f"- [ ] {STEPS[2]} — @carol" in lines
     tracking = _issues(world, "tracking")["initech"]
     assert f"[Initech #{tracking['iid']}]" in checklist["description"]
     assert "lifecycle::will-churn" not in tracking["labels"]

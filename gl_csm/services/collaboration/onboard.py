@@ -77,8 +77,20 @@ def plan_onboard(gateway: Gateway, settings: Settings, slug: str, today: date) -
     # made yet), never from the URL the bot uses: the same text on every run.
     card_project = existing or collab.planned_project(accounts_project, path, "")
     web_url = card_project["web_url"]
+    # handbook 003: the playbook of a new or an existing customer (customer_variant);
+    # a project made earlier keeps the variant it was made with.
+    variant = collab.variant_of_project(
+        manifest, account, actual, today, collab.window_days(settings, account)
+    )
     desired = collab.desired_state(
-        manifest, account, settings, today, phase=phase, path=path, web_url=web_url
+        manifest,
+        account,
+        settings,
+        today,
+        phase=phase,
+        path=path,
+        web_url=web_url,
+        variant=variant,
     )
     users = collab.Users(gateway, account, actual)
     # Unknown users are an error before anything is planned, let alone written.

@@ -36,9 +36,10 @@ from gl_csm.errors import GitLabError, UsageError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
 from gl_csm.registry_writeback import write_project_path
-from gl_csm.services.collaboration import phase_sections
+from gl_csm.services.collaboration import phase_sections, team_sections
 from gl_csm.services.triage.tracking import UserIds, plan_tracking_issue
 from gl_csm.templates import (
+    ROLES,
     IssueSpec,
     LabelSpec,
     Manifest,
@@ -101,6 +102,52 @@ def project_name(account: Account) -> str:
     return name[:200] or account.slug
 
 
+# ---------------------------------------------------------------- which customer
+
+
+def customer_variant(account: Account, day: date, window_days: int) -> str:
+    """``existing`` for a customer who had paid and was past onboarding on ``day`` (the
+    day the project is made: SPEC 5 Onboard, handbook 003 "the appropriate playbook
+    (New, Existing Customer)"), else ``new``. Past onboarding: onboarding completed by
+    then, or the onboarding window (SPEC 3) over."""
+    since = account.customer_since
+    if since is None or since > day:
+        return "new"
+    done = account.onboarding_completed
+    if done is not None and done <= day:
+        return "existing"
+    return "existing" if day >= since + timedelta(days=window_days) else "new"
+
+
+def variant_of_project(
+    manifest: Manifest, account: Account, actual: Actual, today: date, window_days: int
+) -> str:
+    """The variant a project was made with: told by the bot's own items it holds (a
+    Welcome call issue is a new customer's, a success plan review an existing one's),
+    from the listings already read; a project without any (made by hand before gl-csm,
+    or its items' markers removed) by the customer on the day GitLab says it was
+    created; a project not made yet by the customer today."""
+    if actual.exists:
+        by_key = {i.key: i.customers for i in manifest.issues}
+        by_key.update({m.key: m.customers for m in manifest.milestones})
+        said: set[str] = set()
+        for items, kind in ((actual.issues, ISSUE_KIND), (actual.milestones, MILESTONE_KIND)):
+            for key in markers.index_by_marker(items, kind):
+                slug, _, item = key.rpartition("/")
+                if slug == account.slug and by_key.get(item) in ("new", "existing"):
+                    said.add(by_key[item])
+        if len(said) == 1:
+            return said.pop()
+        created = (actual.project or {}).get("created_at")
+        if not said and created:
+            return customer_variant(account, date.fromisoformat(str(created)[:10]), window_days)
+    return customer_variant(account, today, window_days)
+
+
+def window_days(settings: Settings, account: Account) -> int:
+    return int(getattr(settings.rules.onboarding_window_days, account.segment))
+
+
 # ---------------------------------------------------------------- desired state
 
 
@@ -140,6 +187,7 @@ class Desired:
     manifest: Manifest
     account: Account
     phase: str
+    variant: str  # new | existing (customer_variant)
     path: str
     name: str
     description: str
@@ -187,11 +235,19 @@ def desired_state(
     phase: str,
     path: str,
     web_url: str,
+    variant: str | None = None,
 ) -> Desired:
-    window = getattr(settings.rules.onboarding_window_days, account.segment)
+    """What the project holds in ``phase`` for the ``variant`` of customer (default: the
+    customer on ``today``, see customer_variant; pre-sales is always a new customer)."""
+    window = window_days(settings, account)
+    if phase != "post-sales":
+        variant = "new"
+    elif variant is None:
+        variant = customer_variant(account, today, window)
     start = phase_start(phase, account, today, window)
-    milestone_specs = manifest.milestones_for(phase)
-    dates = {m.key: m.due.resolve(start, window) for m in milestone_specs}
+    milestone_specs = manifest.milestones_for(phase, variant)
+    ebr = _next_ebr(account, settings, start)
+    dates = {m.key: m.due.resolve(start, window, ebr) for m in milestone_specs}
     context = collaboration_context(
         account,
         manifest=manifest,
@@ -200,6 +256,8 @@ def desired_state(
         project_url=web_url,
         start=start,
         dates=dates,
+        variant=variant,
+        standing=_standing(account, ebr) if variant == "existing" else None,
     )
     # Every milestone key is defined (None when not in this phase): templates can test
     # `{% if dates.poc %}` under StrictUndefined.
@@ -227,7 +285,7 @@ def desired_state(
         for m in milestone_specs
     )
     issues = []
-    for spec in manifest.issues_for(phase):
+    for spec in manifest.issues_for(phase, variant):
         body = render(
             manifest.text(spec.template), context, name=f"{manifest.root.name}/{spec.template}"
         )
@@ -237,7 +295,7 @@ def desired_state(
         assignee = _first_role(account, spec.assignee) if scheduled else None
         due = None
         if scheduled and spec.due is not None:
-            due = issue_due(start, spec.due.resolve(start, window), today)
+            due = issue_due(start, spec.due.resolve(start, window, ebr), today)
         milestone = spec.milestone if spec.milestone in dates else None
         issues.append(
             WantedIssue(
@@ -259,6 +317,7 @@ def desired_state(
         manifest=manifest,
         account=account,
         phase=phase,
+        variant=variant,
         path=path,
         name=project_name(account),
         description=render_one_line(manifest.description, context, name=f"{src}: description"),
@@ -268,6 +327,32 @@ def desired_state(
         issues=tuple(issues),
         members=members,
     )
+
+
+def _next_ebr(account: Account, settings: Settings, start: date) -> date:
+    """The next Executive Business Review (SPEC 5.2: 6 months after customer_since,
+    then yearly) not before ``start``; 6 months from ``start`` without a paid date."""
+    from dateutil.relativedelta import relativedelta
+
+    from gl_csm.domain.reminders import next_ebr
+
+    return next_ebr(account.customer_since, start, settings.rules) or start + relativedelta(
+        months=6
+    )
+
+
+def _standing(account: Account, ebr: date) -> dict[str, Any]:
+    """Where an existing customer's engagement stands, for its README: facts the
+    customer shares with its account team (the objectives of the success plan built
+    together, the next business review, the subscription's renewal date) and nothing
+    the team keeps to itself (ARR, health, priority, risk: SPEC 1)."""
+    plan = account.success_plan
+    objectives = getattr(plan, "objectives", None) if plan is not None else None
+    return {
+        "objectives": objectives or None,
+        "next_ebr": ebr.isoformat(),
+        "renewal": account.renewal_date.isoformat() if account.renewal_date else None,
+    }
 
 
 def issue_marker(slug: str, key: str) -> str:
@@ -601,61 +686,129 @@ def plan_missing(
     return milestone_ids
 
 
-def plan_phase_sections(
+def plan_bot_sections(
     plan: Plan,
     gateway: Gateway,
     desired: Desired,
     actual: Actual,
     drift: list[Drift] | None = None,
+    *,
+    phase: bool = True,
 ) -> None:
-    """The files that say another phase than the project is in (issue 9 item 5: after
-    promote the README still said "Where we are: evaluation"): their phase sections,
-    and only those, are replaced in ONE commit. Files people took over (markers
-    removed) and files the project lacks (plan_missing adds them) are left out."""
-    if not actual.exists or not actual.files:
+    """The bot's own parts of the project's texts, made to say what the project and the
+    registry say now (SPEC 5: they "follow the registry ... in one commit, never
+    touching what people wrote"; ``phase=False``: the team parts only):
+
+    * files whose phase passages say another phase than the project's group (after
+      promote the README still said "Where we are: evaluation") and files whose team
+      parts name another team than the registry's: those parts, and only those, are
+      replaced in ONE commit;
+    * open preloaded issues whose team part names another team (the Welcome call's
+      GitLab attendees): that part of the description, one update each. A closed issue
+      is history (the call was held with the people it names) and is left alone.
+
+    Files and issues people took over (markers removed) and those the project lacks
+    (plan_missing adds them) are left out. Reads: one per file with a bot part (the
+    issues come from the listing already read)."""
+    if not actual.exists:
         return
     assert actual.project is not None
     pid = actual.project["id"]
+    team = _team_words(desired.account)
     updates: dict[str, str] = {}
+    what: set[str] = set()  # which parts change: "phase", "team"
     for path, wanted in desired.files.items():
-        if path not in actual.files or not phase_sections.phases_in(wanted):
+        has_phase = phase and bool(phase_sections.phases_in(wanted))
+        if path not in actual.files or not (has_phase or team_sections.sections(wanted)):
             continue
-        text = gateway.file_text(pid, path, actual.branch)
-        said = phase_sections.phases_in(text or "")
-        if not said or set(said) == {desired.phase}:
-            continue
-        if drift is not None:
-            drift.append(
-                Drift(
-                    "file",
-                    path,
-                    f"says phase {', '.join(dict.fromkeys(said))}; the project is in "
-                    f"{desired.phase} (phase mismatch)",
+        text = gateway.file_text(pid, path, actual.branch) or ""
+        new = text
+        said = phase_sections.phases_in(text)
+        if has_phase and said and set(said) != {desired.phase}:
+            if drift is not None:
+                drift.append(
+                    Drift(
+                        "file",
+                        path,
+                        f"says phase {', '.join(dict.fromkeys(said))}; the project is in "
+                        f"{desired.phase} (phase mismatch)",
+                    )
                 )
-            )
-        new = phase_sections.with_phase_of(text or "", wanted)
-        if new is not None:
+            new = phase_sections.with_phase_of(new, wanted) or new
+            what.add("phase")
+        teamed = team_sections.with_team_of(new, wanted)
+        if teamed is not None:
+            if drift is not None:
+                drift.append(
+                    Drift("team", path, f"names another team than the registry's ({team})")
+                )
+            new = teamed
+            what.add("team")
+        if new != text:
             updates[path] = new
-    if not updates:
-        return
-    digest = hashlib.sha1("\n".join(f"{p}\n{t}" for p, t in sorted(updates.items())).encode())
-    token = markers.token("project-phase", f"{desired.slug}/{digest.hexdigest()[:10]}")
-    message = (
-        f"Say where the project stands: {desired.phase}\n\nMade by gl-csm: only the parts "
-        f"of the files that change with the phase.\n{token}\n"
-    )
-    actions = [
-        {"action": "update", "file_path": p, "content": t} for p, t in sorted(updates.items())
-    ]
-    branch = actual.branch
-    plan.add(
-        "commit",
-        desired.path,
-        f"{len(actions)} file(s) in one commit: the {desired.phase} passages of "
-        f"{', '.join(sorted(updates))}",
-        lambda gw, _r: gw.commit(pid, branch, message, actions, token),
-        account=desired.slug,
-        customer_visible=True,
+    if updates:
+        digest = hashlib.sha1("\n".join(f"{p}\n{t}" for p, t in sorted(updates.items())).encode())
+        token = markers.token("project-phase", f"{desired.slug}/{digest.hexdigest()[:10]}")
+        parts = " and ".join(sorted(what))
+        subject = {
+            "phase": f"Say where the project stands: {desired.phase}",
+            "team": f"Name the account team: {team}",
+        }
+        message = (
+            "; ".join(subject[w] for w in sorted(what)) + "\n\n"
+            f"Made by gl-csm: only the parts of the files that change with the {parts}."
+            f"\n{token}\n"
+        )
+        actions = [
+            {"action": "update", "file_path": p, "content": t} for p, t in sorted(updates.items())
+        ]
+        branch = actual.branch
+        plan.add(
+            "commit",
+            desired.path,
+            f"{len(actions)} file(s) in one commit: the {parts} passages of "
+            f"{', '.join(sorted(updates))}",
+            lambda gw, _r: gw.commit(pid, branch, message, actions, token),
+            account=desired.slug,
+            customer_visible=True,
+        )
+    _plan_issue_team_parts(plan, desired, actual, team, drift)
+
+
+def _plan_issue_team_parts(
+    plan: Plan, desired: Desired, actual: Actual, team: str, drift: list[Drift] | None
+) -> None:
+    slug = desired.slug
+    pid = (actual.project or {})["id"]
+    for w in desired.issues:
+        if not team_sections.sections(w.description):
+            continue
+        found = find_issue(actual, slug, w.key, w.title)
+        if found is None or found.get("state") == "closed":
+            continue
+        text = found.get("description") or ""
+        new = team_sections.with_team_of(text, w.description)
+        if new is None:
+            continue
+        title = found.get("title") or w.title
+        if drift is not None:
+            drift.append(Drift("team", title, f"names another team than the registry's ({team})"))
+        iid = found["iid"]
+        plan.add(
+            "update-issue",
+            f"{desired.path}#{iid}",
+            f"{title!r}: the team part names the registry's team ({team}); the rest of the "
+            f"description is kept",
+            lambda gw, _r, i=iid, d=new: gw.update_issue(pid, i, description=d),
+            account=slug,
+            customer_visible=True,
+        )
+
+
+def _team_words(account: Account) -> str:
+    """The registry's team in a few words: ``csm erin, sa bob, ae carol``."""
+    return ", ".join(
+        f"{role} {getattr(account.team, role)}" for role in ROLES if getattr(account.team, role)
     )
 
 

@@ -95,13 +95,24 @@ def plan_promote(
 
     # GitLab's web_url of the project, moved to the new path: one source for links.
     web_url = lookup.web_url_of(project, new_path)
+    variant = collab.variant_of_project(
+        manifest, account, actual, today, collab.window_days(settings, account)
+    )
     desired = collab.desired_state(
-        manifest, account, settings, today, phase="post-sales", path=new_path, web_url=web_url
+        manifest,
+        account,
+        settings,
+        today,
+        phase="post-sales",
+        path=new_path,
+        web_url=web_url,
+        variant=variant,
     )
     users = collab.Users(gateway, account, actual)
     milestone_ids = collab.plan_missing(plan, desired, actual, users)
-    # The README and instructions say where the project stands: now post-sales.
-    collab.plan_phase_sections(plan, gateway, desired, actual)
+    # The README and instructions say where the project stands (now post-sales) and
+    # who the team is (the registry's, whoever was named when the project was made).
+    collab.plan_bot_sections(plan, gateway, desired, actual)
     _plan_scheduling(plan, desired, actual, users, milestone_ids)
 
     card_project = {**project, "path_with_namespace": new_path, "web_url": web_url}

@@ -6,10 +6,16 @@ by hand, by whether the customer has paid): files, labels available to the proje
 milestones, issues, members (missing, or with less access than the template's role).
 ``--fix`` adds exactly those through the same plan machinery as onboard.
 
+The template is the variant the project was made with (handbook 003: the playbook of a
+new or an existing customer; project_state.variant_of_project), never the customer's
+of today: a new customer's project verified a year later is still a new customer's.
+
 It never deletes or rewrites what people changed: a file that exists is not compared
-(an edited README stays edited) except for its phase passages, the bot's own sections
-between hidden markers ("Where we are"): one that says another phase than the
-project's is a phase mismatch, which `--fix` replaces (only those sections); an issue
+(an edited README stays edited) except for the bot's own sections between hidden
+markers: a phase passage ("Where we are") that says another phase than the project's
+is a phase mismatch, a team part (team table, members, the open Welcome call's
+attendees) that names another team than the registry's is team drift; `--fix`
+replaces those sections only (files in one commit); an issue
 that exists in any state is left alone (a closed preloaded issue is not reopened), a
 member with more access keeps it, and labels and issues people added are not looked at.
 
@@ -40,6 +46,7 @@ class Verification:
     project: str
     template: str
     phase: str
+    variant: str  # new | existing: the playbook the project follows (handbook 003)
     drift: list[collab.Drift] = field(default_factory=list)
     plan: Plan = field(default_factory=Plan)
 
@@ -52,10 +59,20 @@ def plan_verify(gateway: Gateway, settings: Settings, slug: str, today: date) ->
     actual = collab.read_actual(gateway, project, labels=True)
     phase = collab.phase_of(manifest, account, groups, project["namespace"]["full_path"])
     path = project["path_with_namespace"]
-    desired = collab.desired_state(
-        manifest, account, settings, today, phase=phase, path=path, web_url=project["web_url"]
+    variant = collab.variant_of_project(
+        manifest, account, actual, today, collab.window_days(settings, account)
     )
-    result = Verification(slug, path, manifest.name, phase)
+    desired = collab.desired_state(
+        manifest,
+        account,
+        settings,
+        today,
+        phase=phase,
+        path=path,
+        web_url=project["web_url"],
+        variant=variant,
+    )
+    result = Verification(slug, path, manifest.name, phase, desired.variant)
     collab.plan_missing(
         result.plan,
         desired,
@@ -64,7 +81,7 @@ def plan_verify(gateway: Gateway, settings: Settings, slug: str, today: date) ->
         labels=True,
         drift=result.drift,
     )
-    collab.plan_phase_sections(result.plan, gateway, desired, actual, result.drift)
+    collab.plan_bot_sections(result.plan, gateway, desired, actual, result.drift)
     return result
 
 
@@ -83,6 +100,7 @@ def render_verification(
             "project": result.project,
             "template": result.template,
             "phase": result.phase,
+            "customer": result.variant,
             "drift": [d.to_json() for d in result.drift],
             "changes": [c.to_json() for c in outcome.changes] if outcome else [],
         }
@@ -93,7 +111,7 @@ def render_verification(
         return json.dumps(doc, indent=2)
     head = (
         f"{result.account}: project {result.project} against the {result.template} "
-        f"template ({result.phase})"
+        f"template ({result.phase}, {result.variant} customer)"
     )
     lines = [head]
     if not result.drift:

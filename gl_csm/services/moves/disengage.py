@@ -28,7 +28,7 @@ from gl_csm.services import lookup
 from gl_csm.services.collaboration import project_state as collab
 from gl_csm.services.guards import require_accounts_project
 from gl_csm.services.triage.tracking import issue_link, plan_record_in_card, render_template
-from gl_csm.templates import Trusted, inline, safe_title
+from gl_csm.templates import Trusted, inline, mention, safe_title
 
 KIND = "disengage"
 TEMPLATE = "disengage_checklist.md.j2"
@@ -69,6 +69,9 @@ def plan_disengage(
         "account": account,
         "csm": csm or "-",
         "ae": account.team.ae or "-",
+        # handbook 001: the SAL/AE joins the conversation and keeps the relationship,
+        # so the checklist tells them (a mention), not only names them.
+        "ae_mention": mention(account.team.ae),
         "reason": (reason or "").strip() or None,
         "churn": account.lifecycle in _CHURN or account.risk.contraction,
         "project_link": _project_link(accounts_project, account),

@@ -14,8 +14,10 @@ checkpoints so the new CSM has what they need. Plan, then apply (ARCHITECTURE ru
   by the new one, other assignees are kept; an issue a person already reassigned
   (previous CSM not on it) is left alone;
 * **a handoff checklist issue** in ``projects.accounts``, marker
-  ``gl-csm:handoff:<slug>/<new csm>``, assigned to both CSMs, with handbook 003's
-  checkpoints; created once, never edited (people tick its boxes);
+  ``gl-csm:handoff:<slug>/<new csm>``, with handbook 003's checkpoints: on Premium
+  assigned to both CSMs, on Free (one assignee) to the new CSM, the previous CSM
+  mentioned since the handoff call and the introduction are theirs; created once,
+  never edited (people tick its boxes);
 * **the registry**: ``team.csm`` rewritten in the account file, last, so a run that
   fails part-way leaves the account with its previous CSM and a rerun finishes it.
 
@@ -48,6 +50,7 @@ from gl_csm.registry_writeback import (
 )
 from gl_csm.services import lookup
 from gl_csm.services.collaboration import project_state as collab
+from gl_csm.services.collaboration import team_sync
 from gl_csm.services.guards import require_internal_projects
 from gl_csm.services.triage.tracking import (
     UserIds,
@@ -55,7 +58,14 @@ from gl_csm.services.triage.tracking import (
     plan_record_in_card,
     render_template,
 )
-from gl_csm.templates import ACCESS_LEVELS, Trusted, inline, manifest_for, safe_title
+from gl_csm.templates import (
+    ACCESS_LEVELS,
+    Trusted,
+    inline,
+    manifest_for,
+    mention,
+    safe_title,
+)
 
 KIND = "handoff"
 TEMPLATE = "handoff_checklist.md.j2"
@@ -119,6 +129,14 @@ def plan_handoff(
     _require_reader(gateway, projects.accounts, slug, new_csm, user)
 
     project, access = _plan_membership(plan, gateway, settings, account, groups, new_csm, users)
+    # What the customer reads names the new CSM (SPEC 5: the bot's parts follow the team).
+    team_parts = (
+        team_sync.plan_team_parts(
+            plan, gateway, settings, team_sync.with_csm(account, new_csm), project, today
+        )
+        if project is not None
+        else None
+    )
     # Without GitLab's search (SPEC 7.1): the tracking issue through its hints, the
     # account's other bot issues through the iids its card records (services/lookup.py).
     tracking = lookup.find_tracking(gateway, settings, account)
@@ -134,7 +152,9 @@ def plan_handoff(
         narrow=[{"assignee_username": new_csm}],
     )
     if existing is None:
-        _plan_checklist(plan, settings, account, new_csm, project, access, bot_issues, users)
+        _plan_checklist(
+            plan, settings, account, new_csm, project, access, bot_issues, users, team_parts
+        )
         plan_record_in_card(
             plan, projects.accounts, tracking, f"{KIND}:{slug}", slug, "handoff checklist"
         )
@@ -346,8 +366,10 @@ def _plan_checklist(
     access: str,
     bot_issues: list[BotIssue],
     users: UserIds,
+    team_parts: list[str] | None = None,
 ) -> None:
-    """The handoff checklist issue (handbook 003 checkpoints), assigned to both CSMs."""
+    """The handoff checklist issue (handbook 003 checkpoints): on Premium assigned to
+    both CSMs, on Free to the new CSM with the previous one mentioned."""
     _, projects = settings.require_layout("handoff")
     slug = account.slug
     old_csm = account.team.csm
@@ -358,11 +380,17 @@ def _plan_checklist(
         "marker": Trusted(markers.marker(KIND, f"{slug}/{key_name(new_csm)}")),
         "account": account,
         "old_csm": old_csm,
+        # The previous CSM has checkpoints to do (the handoff call, the introduction):
+        # on Free the checklist has one assignee, the new CSM, so the previous one is
+        # told by a mention; on Premium both are assigned (assignment notifies).
+        "old_csm_ref": old_csm if settings.premium or not old_csm else mention(old_csm),
         "new_csm": new_csm,
         "ae": account.team.ae,
         # Only what is true (issue 9 item 8): membership only when a project exists.
         "access": access if project is not None and access in ACCESS_LEVELS else None,
         "project_exists": project is not None,
+        # What the customer reads now names the new CSM (None: no project).
+        "team_parts": team_parts,
         "tracking_exists": tracking is not None,
         "registry_file": Path(account.source).name if account.source else "-",
         "project_link": _project_link(project, account),

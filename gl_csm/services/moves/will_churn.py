@@ -51,15 +51,31 @@ STEPS: tuple[str, ...] = (
 _TICKED = re.compile(r"^\s*[-*+] \[[xX]\] (.*?)\s*$")
 
 
+#: Between a step's text and the person who acts on it ("... Will Contract — @carol").
+OWNER_SEPARATOR = " — "
+
+
 def steps_left(description: str | None) -> tuple[str, ...]:
     """The steps whose box is not ticked in the checklist's task list (a step whose
-    text a person changed counts as not done: the four steps are the handbook's)."""
+    text a person changed counts as not done: the four steps are the handbook's). A
+    step may be followed by the person who acts on it (:data:`OWNER_SEPARATOR`)."""
     ticked = set()
     for line in (description or "").splitlines():
         found = _TICKED.match(line)
         if found:
-            ticked.add(found.group(1))
+            ticked.add(found.group(1).split(OWNER_SEPARATOR, 1)[0])
     return tuple(step for step in STEPS if step not in ticked)
+
+
+def step_owners(account: Account, settings: Settings) -> tuple[Trusted, ...]:
+    """Who acts on each step, mentioned so GitLab tells them (handbook 002 "Will
+    Churn": the CSM's manager agrees to step 2, the RM/AE marks the opportunity in step
+    3; the CSM is the assignee and does steps 1 and 4). Empty when nobody fills the
+    role (an account without an AE, a region the config's people.regions lacks)."""
+    region = settings.people.regions.get(account.region) if account.region else None
+    manager = region.csm_manager if region else None
+    owners = ("", mention(manager) if manager else "", mention(account.team.ae), "")
+    return tuple(Trusted(OWNER_SEPARATOR + o if o else "") for o in owners)
 
 
 @dataclass(frozen=True)
@@ -143,7 +159,8 @@ def plan_checklist(
         "csm": mention(csm) or "(no CSM in the registry)",
         "ae": account.team.ae or "-",
         "why": Trusted(why),
-        "steps": STEPS,
+        # (step, who acts on it): the people who must act are told (handbook 002).
+        "steps": list(zip(STEPS, step_owners(account, settings), strict=True)),
     }
     title = safe_title(f"Will churn: {account.name}")
     token = markers.token(KIND, slug)

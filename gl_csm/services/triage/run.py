@@ -51,6 +51,7 @@ from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results, failure_text
 from gl_csm.registry import load_registry
 from gl_csm.services import lookup
+from gl_csm.services.collaboration import team_sync
 from gl_csm.services.guards import require_internal_projects
 from gl_csm.services.moves import will_churn
 from gl_csm.services.moves.will_churn import KIND as WILL_CHURN
@@ -446,6 +447,9 @@ def _plan_account(
     # 4. notes on the tracking issue (stale health, end of onboarding), recorded in the card
     due_notes, data = tracking_notes(ctx, account, a, previous, notify.color, sentiment, since)
     data = {**data, **history_data(ctx.history.get(slug, []), row_of(today, slug, row), today)}
+    # What the customer reads follows the registry's team (collaboration/team_sync.py):
+    # no read unless the team differs from the one the card recorded.
+    data.update(team_sync.in_triage(plan, gw, settings, account, today, previous))
 
     # What the bot needs from the notes of its open triage / escalation issues, so a
     # rerun reads none of them while nothing changed (bot_issues.py).
