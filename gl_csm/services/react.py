@@ -270,9 +270,14 @@ def _on_triage_issue(
     reaction = _triage_now(gateway, settings, today, slug)
     reaction.trigger = added[RESOLVED]
     reaction.event = event
-    reaction.reason = (
-        f"{added[RESOLVED]} added on {event.ref}, the triage issue of {slug}: "
-        f"close it with the resolution format"
+    # The triage plan decides (services/triage/triage_issue.py): a still-red account
+    # whose assessed lifecycle is not will-churn is refused, with a note saying why.
+    closes = any(c.action == "close-issue" and c.account == slug for c in reaction.plan.changes)
+    reaction.reason = f"{added[RESOLVED]} added on {event.ref}, the triage issue of {slug}: " + (
+        "close it with the resolution format"
+        if closes
+        else "refused, the account is still red and not concluded lost (will-churn): "
+        "the label is removed and a note says why"
     )
     return reaction
 
