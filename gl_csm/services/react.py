@@ -272,7 +272,11 @@ def _on_triage_issue(
     reaction.event = event
     # The triage plan decides (services/triage/triage_issue.py): a still-red account
     # whose assessed lifecycle is not will-churn is refused, with a note saying why.
-    closes = any(c.action == "close-issue" and c.account == slug for c in reaction.plan.changes)
+    _, projects = settings.require_layout("react")
+    where = f"{projects.triage}#{event.iid} "  # OpenIssue.where of this triage issue
+    closes = any(
+        c.action == "close-issue" and c.target.startswith(where) for c in reaction.plan.changes
+    )
     reaction.reason = f"{added[RESOLVED]} added on {event.ref}, the triage issue of {slug}: " + (
         "close it with the resolution format"
         if closes
