@@ -270,9 +270,18 @@ def _on_triage_issue(
     reaction = _triage_now(gateway, settings, today, slug)
     reaction.trigger = added[RESOLVED]
     reaction.event = event
-    reaction.reason = (
-        f"{added[RESOLVED]} added on {event.ref}, the triage issue of {slug}: "
-        f"close it with the resolution format"
+    # The triage plan decides (services/triage/triage_issue.py): a still-red account
+    # whose assessed lifecycle is not will-churn is refused, with a note saying why.
+    _, projects = settings.require_layout("react")
+    where = f"{projects.triage}#{event.iid} "  # OpenIssue.where of this triage issue
+    closes = any(
+        c.action == "close-issue" and c.target.startswith(where) for c in reaction.plan.changes
+    )
+    reaction.reason = f"{added[RESOLVED]} added on {event.ref}, the triage issue of {slug}: " + (
+        "close it with the resolution format"
+        if closes
+        else "refused, the account is still red and not concluded lost (will-churn): "
+        "the label is removed and a note says why"
     )
     return reaction
 

@@ -345,3 +345,15 @@ def test_resolved_after_the_will_churn_checklist_closes_with_the_customer_lost(
     assert not any("resolve-refused" in b for b in bodies)
     closing = [b for b in bodies if "initech:closed" in b]
     assert len(closing) == 1 and "the customer is lost" in closing[0]
+
+
+def test_triage_resolved_on_a_still_red_account_says_it_is_refused(world: World) -> None:
+    """The reaction line says what the plan does: refused while red and not lost."""
+    world.add("initech", "Initech", **RED)
+    world.run()
+    issue = _open(world, TRIAGE, "triage")["initech"]
+    payload = _person_adds(world, TRIAGE, issue, "triage::resolved")
+    reaction, outcome, _ = _react(world, payload)
+    assert outcome.exit_code == 0 and "initech" in _open(world, TRIAGE, "triage")
+    assert "refused, the account is still red" in reaction.reason
+    assert "close it with the resolution format" not in reaction.reason

@@ -301,7 +301,7 @@ def note_records(ctx: TriageContext, slug: str, pending: Iterable[tuple[str, str
             out[role] = facts.to_json()
     for role, _key in pending:
         if role in ("triage", "escalation") and role not in out:
-            # Notes planned on the issue this run opens (issue_notes_on_new).
+            # Notes planned on the issue this run opens (TriageContext.notes_on_new).
             keys = frozenset(ctx.notes_on_new.get(slug, {}).get(role, ()))
             out[role] = NoteFacts(None, len(keys), None, keys).to_json()
     return out

@@ -351,9 +351,7 @@ _DRI_RE = {
     role: re.compile(rf"^\|\s*{role} DRI\s*\|\s*(.*?)\s*\|\s*$", re.MULTILINE)
     for role in ("Product", "Support")
 }
-_TRIAGE_ROW = re.compile(
-    r"^\| Triage issue \| \[(.+)\]\((https?://[^\s()]+)\) \|$", re.MULTILINE
-)
+_TRIAGE_ROW = re.compile(r"^\| Triage issue \| \[(.+)\]\((https?://[^\s()]+)\) \|$", re.MULTILINE)
 
 
 def _dris(description: str | None) -> tuple[str | None, str | None]:
