@@ -87,7 +87,8 @@ def test_text_is_a_readable_table() -> None:
     lines = text.splitlines()
     assert lines[0].split()[:5] == ["ACCOUNT", "SEGMENT", "PRIO", "HEALTH", "SCORE"]
     assert any(line.startswith("initech ") and " red " in line for line in lines)
-    assert "Health signals:" in text and "initech: red CSM sentiment" in text
+    assert "Health signals:" in text
+    assert "initech: red (score 13.5); override: red CSM sentiment;" in text
 
 
 def test_text_with_no_accounts(tmp_path: Path) -> None:
