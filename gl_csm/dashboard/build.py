@@ -95,7 +95,7 @@ def build_dashboard(
         r["days"] = (today - since).days if since else None
         for key in ("tracking", "triage", "escalation"):
             r[key] = _url(r.get(key))
-    months = rules.cadence.renewal_review.window_months
+    months = rules.reminder("renewal-review").window_months
     renewals = sorted(
         (
             r

@@ -176,7 +176,7 @@ def render_report(
         }
         for b in book_balances(books, rules.book_balance)
     ]
-    months = rules.cadence.renewal_review.window_months
+    months = rules.reminder("renewal-review").window_months
     renewals = []
     for r in ok:
         when = r.get("renewal_date")

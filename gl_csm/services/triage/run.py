@@ -458,7 +458,7 @@ def _plan_account(
         triage=triage_issue,
         escalation=escalation_issue,
         reminders=tuple(reminders_open),
-        next_dates=next_dates(ctx, account, a, at_risk_due),
+        next_dates=next_dates(ctx, account, a, at_risk_due, reminders_open),
         data=data,
         pending=tuple(pending),
         will_churn=churn,
