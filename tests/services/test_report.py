@@ -179,3 +179,18 @@ def test_previous_report_date_carries_over_a_same_day_rerun() -> None:
     assert previous_report(issue('{"date":"2026-11-16"}'), TODAY) == date(2026, 11, 16)
     same_day = issue('{"date":"2026-11-23","compared_with":"2026-11-16"}')
     assert previous_report(same_day, TODAY) == date(2026, 11, 16)
+
+
+def test_the_runs_warnings_reach_the_summary_issue(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "1.json",
+        [_row("acme")],
+        warnings=[
+            "acme: the account has no `region` in the registry: the CSM director cannot be told"
+        ],
+    )
+    data = load_results([path])
+    text = render_report(data, TODAY, DEFAULT_RULES)
+    assert "## Warnings" in text
+    assert "the CSM director cannot be told" in text

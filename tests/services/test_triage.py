@@ -912,3 +912,33 @@ def test_a_history_file_that_is_not_utf8_is_named_not_a_crash(world: World) -> N
     with pytest.raises(GlCsmError) as info:
         world.run(D("2026-11-24"))
     assert "history/portfolio.csv of customer-success/accounts is not UTF-8" in str(info.value)
+
+
+# ---------------------------------------------------------------- people who cannot be told
+
+
+def test_a_team_username_that_is_no_gitlab_user_fails_that_account(world: World) -> None:
+    """Like onboard: a mistyped username in the team fails the account (exit 1, naming
+    the account and the key) instead of creating unassigned issues; the others go on."""
+    world.add("acme", "Acme", **RED, team={"csm": "alcie", "sa": "bob", "ae": "carol"})
+    world.add("globex", "Globex", **RED, team={"csm": "alice", "sa": "bbo", "ae": "carol"})
+    world.add("hooli", "Hooli", **RED)
+    outcome, _, _ = world.run()
+    assert outcome.exit_code == 1
+    failures = {f.account: f.message for f in outcome.failures}
+    assert set(failures) == {"acme", "globex", "csm:alcie"}  # and alcie's priority review
+    assert "team.csm 'alcie' is not a GitLab user" in failures["acme"]
+    assert "team.sa 'bbo' is not a GitLab user" in failures["globex"]
+    assert "acme.yml" in failures["acme"]
+    # Nothing was made for them; hooli was triaged.
+    assert set(_open(world, TRIAGE, "triage")) == {"hooli"}
+    assert not [i for i in world.issues(ACCOUNTS) if i["assignees"] == []]
+
+
+def test_cannot_be_told_warnings_are_in_the_json_result(world: World) -> None:
+    """CI runs `triage --format json`: the warnings are in it, for the summary issue."""
+    world.add("acme", "Acme", region="LATAM", **RED)
+    _, run, _ = world.run()
+    (warning,) = run.extra()["warnings"]
+    assert warning.startswith("acme: region 'LATAM' is not in the config's people.regions")
+    assert "cannot be told" in warning

@@ -9,6 +9,7 @@ each found by its hidden marker ``SLUG:KEY`` (``csm.USER:KEY`` for a kind per CS
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
@@ -27,6 +28,7 @@ from gl_csm.domain.reminders import (
     still_current,
 )
 from gl_csm.domain.rules import ReminderKind, Rules
+from gl_csm.errors import GlCsmError
 from gl_csm.plan import Plan
 from gl_csm.services.triage import generated
 from gl_csm.services.triage.bot_issues import plan_bot_issue
@@ -435,6 +437,20 @@ def _plan_csm_review(
         _dated(ctx.today, due),
         f"csm:{csm}",
     )
+    # A CSM who is no GitLab user (a typo in team.csm): the review is not made
+    # unassigned; the run names the username (its accounts fail for the same reason).
+    create = plan.changes[-1]
+    books = ", ".join(sorted(a.account.slug for a in book))
+
+    def checked(gw: Any, results: Any) -> Any:
+        if ctx.users.unknown(gw, {"team.csm": csm}):
+            raise GlCsmError(
+                f"team.csm {csm!r} (accounts {books}) is not a GitLab user at {gw.url}; "
+                f"the {kind.title.lower()} was not created"
+            )
+        return create.run(gw, results) if create.run else None
+
+    plan.changes[-1] = dataclasses.replace(create, run=checked)
 
 
 def _overdue_since(issues: Iterable[Mapping[str, Any]], today: date) -> str | None:
