@@ -20,6 +20,7 @@ from gl_csm.domain.assessment import Assessment
 from gl_csm.domain.cadence import fiscal_quarter
 from gl_csm.domain.reminders import (
     Due,
+    anchor_of,
     applies_to,
     due_now,
     next_date,
@@ -30,6 +31,7 @@ from gl_csm.domain.reminders import (
 from gl_csm.domain.rules import ReminderKind, Rules
 from gl_csm.errors import GlCsmError
 from gl_csm.plan import Plan
+from gl_csm.services.lookup import get_known
 from gl_csm.services.triage import generated
 from gl_csm.services.triage.bot_issues import plan_bot_issue
 from gl_csm.services.triage.context import REMINDER, TriageContext
@@ -220,8 +222,6 @@ def _refresh(
 
 
 def _anchor_of_due(kind: ReminderKind, account: Account, ctx: TriageContext) -> date:
-    from gl_csm.domain.reminders import anchor_of
-
     anchor = anchor_of(kind, account, ctx.today, ctx.settings.rules)
     assert anchor is not None  # still_current holds only for an account with its anchor
     return anchor
@@ -267,8 +267,6 @@ def _plan_close(
 ) -> None:
     """An open reminder whose anchor moved and no stage of the new one takes it (the
     stage is gone, or already has its issue): closed with a note saying why."""
-    from gl_csm.domain.reminders import anchor_of
-
     slug = account.slug
     anchor = anchor_of(kind, account, ctx.today, ctx.settings.rules)
     parsed = parse_key(kind, old)
@@ -514,8 +512,6 @@ def _csm_overdue(ctx: TriageContext, kind: ReminderKind, csm: str) -> str | None
     """The CSM's review of this quarter, still open after its due date (known to the
     run: a single-account run reads no other issue for it and says overdue only when
     its due date passed without it being known done)."""
-    from gl_csm.services.lookup import get_known
-
     rules, today = ctx.settings.rules, ctx.today
     for due in due_now(kind, None, today, rules):
         if due.due >= today:

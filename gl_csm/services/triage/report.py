@@ -267,7 +267,10 @@ def render_report(
                 "health": r.get("health") or "-",
                 "days": _days_since(r.get("triage_since"), today),
                 "trend": trend_words(score_trend(past, today)) or "-",
-                "due": r.get("at_risk_due") or "-",
+                # Past: said as such (the card's words), not listed as if to come.
+                "due": f"overdue since {r['at_risk_due']}"
+                if r.get("at_risk_due") and r["at_risk_due"] < today.isoformat()
+                else r.get("at_risk_due") or "-",
             }
         )
     in_triage.sort(key=lambda r: (-(r["days"] or 0), r["slug"]))
