@@ -183,12 +183,31 @@ class CountThreshold:
     yellow_min: int = _f(1, "count at or above which the measure is yellow")
 
 
+_COLORS = ("green", "yellow", "red")
+
+
 @dataclass(frozen=True, slots=True)
 class SupportThreshold:
     # handbook 002: 1-5 tickets a month green, 6-15 yellow, 16+ red.
     green_max_tickets: int = _f(5, "tickets in the last 30 days at or below which support is green")
     yellow_max_tickets: int = _f(
         15, "tickets in the last 30 days at or below which support is yellow"
+    )
+    # handbook 002: "an open emergency ticket" is red; SPEC 4 adds one closed in the last
+    # 7 days to yellow.
+    emergency_open: str = field(
+        default="red",
+        metadata={
+            "doc": "support color while an emergency ticket is open (green, yellow, red)",
+            "choices": _COLORS,
+        },
+    )
+    emergency_closed_last_7_days: str = field(
+        default="yellow",
+        metadata={
+            "doc": "support color, at most, after an emergency ticket closed in the last 7 days",
+            "choices": _COLORS,
+        },
     )
 
 
@@ -234,6 +253,11 @@ class HealthThresholds:
         default_factory=lambda: RatioThreshold(0.20, 0.10), metadata={"doc": "usage.cd"}
     )
     success_plan: CountThreshold = _sub(CountThreshold, "success_plan.objectives")
+    # handbook 002 key personas: both seen in the last 90 days green, one yellow, none red.
+    persona_engagement: CountThreshold = field(
+        default_factory=lambda: CountThreshold(2, 1),
+        metadata={"doc": "key personas (engagement.personas_last_90_days)"},
+    )
     support: SupportThreshold = _sub(SupportThreshold, "support tickets")
     meeting_cadence: MeetingCadenceThresholds = _sub(
         MeetingCadenceThresholds, "days since engagement.last_call"
@@ -645,6 +669,11 @@ def _check(rules: Rules) -> None:
         t: RatioThreshold = getattr(th, name)
         pair(f"health.thresholds.{name}", t.yellow_min, t.green_min)
     pair("health.thresholds.success_plan", th.success_plan.yellow_min, th.success_plan.green_min)
+    pair(
+        "health.thresholds.persona_engagement",
+        th.persona_engagement.yellow_min,
+        th.persona_engagement.green_min,
+    )
     pair("health.score", rules.health.score.yellow_min, rules.health.score.green_min)
     if th.support.green_max_tickets > th.support.yellow_max_tickets:
         raise ConfigError(

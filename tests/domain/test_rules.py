@@ -236,3 +236,29 @@ def test_describe_rules_lists_every_rule_with_meaning() -> None:
 def test_every_described_rule_overlays_to_its_default() -> None:
     for name, default, _ in describe_rules():
         assert rules_from_mapping(_nest(name, default)) == DEFAULT_RULES, name
+
+
+def test_persona_and_support_emergency_rules_are_config() -> None:
+    """The persona and support-emergency colors are rules, not code constants."""
+    from tests.domain.factories import assessed, days_ago
+
+    def measure_color(rules: Rules, name: str, **keys: Any) -> str | None:
+        health = assessed(rules, **keys).health
+        assert health is not None
+        return next(m.color for m in health.measures if m.name == name)
+
+    one = {"engagement": {"last_call": days_ago(1), "personas_last_90_days": ["security-lead"]}}
+    assert measure_color(DEFAULT_RULES, "persona_engagement", **one) == "yellow"
+    lenient = rules_from_mapping(
+        {"health": {"thresholds": {"persona_engagement": {"green_min": 1, "yellow_min": 0}}}}
+    )
+    assert measure_color(lenient, "persona_engagement", **one) == "green"
+
+    support = {"support": {"as_of": days_ago(1), "tickets_last_30_days": 2, "emergency_open": True}}
+    assert measure_color(DEFAULT_RULES, "support", **support) == "red"
+    softer = rules_from_mapping(
+        {"health": {"thresholds": {"support": {"emergency_open": "yellow"}}}}
+    )
+    assert measure_color(softer, "support", **support) == "yellow"
+    with pytest.raises(ConfigError, match="emergency_open: expected one of: green, yellow, red"):
+        rules_from_mapping({"health": {"thresholds": {"support": {"emergency_open": "amber"}}}})
