@@ -122,7 +122,8 @@ def applies_to(kind: ReminderKind, account: Account) -> bool:
     return kind.digital or not account.digital
 
 
-def _stage_date(kind: ReminderKind, anchor: date, months: int) -> date:
+def stage_date(kind: ReminderKind, anchor: date, months: int) -> date:
+    """The date of the stage ``months`` from ``anchor`` (plus the kind's days_after)."""
     return add_months(anchor, months) + timedelta(days=kind.days_after)
 
 
@@ -141,10 +142,10 @@ def _due(kind: ReminderKind, anchor: date, stage: int, rules: Rules, shift: int 
     """Stage ``stage`` of the cycle ``shift`` months after the first."""
     if kind.anchor == "fiscal_quarter":
         quarter = fiscal_quarter(anchor, rules.fiscal_year_start_month)
-        when = min(_stage_date(kind, quarter.start, stage), quarter.end)
+        when = min(stage_date(kind, quarter.start, stage), quarter.end)
         detail = f"{kind.title.lower()} {quarter.name}"
     else:
-        when = _stage_date(kind, anchor, stage + shift)
+        when = stage_date(kind, anchor, stage + shift)
         detail = f"{kind.title.lower()} {when.isoformat()}"
     key = reminder_key(kind, anchor, stage, when, rules)
     return Due(kind.name, key, when, detail, stage, anchor)

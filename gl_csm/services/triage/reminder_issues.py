@@ -25,6 +25,7 @@ from gl_csm.domain.reminders import (
     due_now,
     next_date,
     parse_key,
+    stage_date,
     stage_of,
     still_current,
 )
@@ -88,12 +89,27 @@ def _title(kind: ReminderKind, due: Due, who: str, rules: Rules) -> str:
     return f"{kind.title}: {who}"
 
 
+#: The anchors as the generic template names them.
+_ANCHOR_WORDS = {
+    "customer_since": "the day it became a customer",
+    "renewal_date": "its renewal date",
+    "onboarding_end": "the end of its onboarding",
+    "fiscal_quarter": "the start of the fiscal quarter",
+}
+
+
 def _context(
-    kind: ReminderKind, account: Account, anchor: date | str, stage: int, due: date | str
+    kind: ReminderKind,
+    account: Account,
+    anchor: date | str,
+    stage: int,
+    due: date | str,
+    late: bool = False,
 ) -> dict[str, Any]:
     """What an account reminder's template is rendered from: the account and its team,
-    the kind, the anchor date (also under its own name: ``renewal_date``), the stage and
-    the one date the issue is due."""
+    the kind, the anchor date (also under its own name: ``renewal_date``), the stage, the
+    one date the issue is due, and whether the stage's own date had passed when the bot
+    made it (so it is due the day it was made, and stands for the stages past)."""
     team = account.team
     return {
         "account": account,
@@ -106,10 +122,11 @@ def _context(
         "assignee": mention(getattr(team, kind.assignee)) or "-",
         "mentions": [m for m in (mention(getattr(team, r)) for r in kind.mentions) if m],
         "anchor": anchor,
-        "anchor_name": kind.anchor.replace("_", " "),
+        "anchor_name": _ANCHOR_WORDS[kind.anchor],
         kind.anchor: anchor,
         "months": abs(stage),
         "due": due,
+        "late": late,
         **generated.markers_context(),
     }
 
@@ -181,7 +198,8 @@ def _plan_create(
     slug, today = account.slug, ctx.today
     key = f"{slug}:{due.key}"
     assert due.anchor is not None
-    context = _context(kind, account, due.anchor, due.stage, _dated(today, due))
+    when = _dated(today, due)
+    context = _context(kind, account, due.anchor, due.stage, when, due.due < when)
     _plan_reminder_issue(
         ctx,
         plan,
@@ -212,11 +230,14 @@ def _refresh(
     due = issue.get("due_date")
     if parsed is None or not due:
         return
-    stage = stage_of(kind, key.split(":", 1)[1])
-    anchor = parsed[0] if parsed[1] is not None else _anchor_of_due(kind, account, ctx)
+    stage = stage_of(kind, key.split(":", 1)[1]) or 0
+    if parsed[1] is not None:
+        anchor, own = parsed[0], stage_date(kind, parsed[0], stage)
+    else:
+        anchor, own = _anchor_of_due(kind, account, ctx), parsed[0]
     context = {
         "tracking_link": tracking_link(ctx.tracking.get(account.slug), account.slug, {}),
-        **_context(kind, account, anchor.isoformat(), stage or 0, due),
+        **_context(kind, account, anchor.isoformat(), stage, due, own.isoformat() < str(due)),
     }
     _refresh_one(ctx, plan, issue, kind.template, key, context, account.slug)
 
@@ -241,7 +262,9 @@ def _plan_redate(
     context = {
         "marker": Trusted(markers.marker(REMINDER, key)),
         "tracking_link": tracking_link(ctx.tracking.get(slug), slug, {}),
-        **_context(kind, account, due.anchor.isoformat(), due.stage, when.isoformat()),
+        **_context(
+            kind, account, due.anchor.isoformat(), due.stage, when.isoformat(), due.due < when
+        ),
     }
     text = (issue.get("description") or "").replace(
         markers.marker(REMINDER, old_key), markers.marker(REMINDER, key), 1
