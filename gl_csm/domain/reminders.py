@@ -182,8 +182,8 @@ def stages(
         return (_due(kind, anchor, kind.months[0], rules),)
     found = list(_series(kind, anchor, today, rules))
     if kind.every_months:
-        ahead = [d for d in found if d.due >= today]
-        found = ahead[:1]
+        # A repeating kind is opened for its next date only (a year-old EBR is not).
+        return tuple(d for d in found if d.due >= today)[:1]
     past = [d for d in found if d.due < today]
     ahead = [d for d in found if d.due >= today]
     if kind.grace_days is not None:

@@ -705,6 +705,9 @@ def _check(rules: Rules) -> None:
         where = f"rules.reminders.{kind.name}"
         if not kind.months:
             raise ConfigError(f"{where}.months: expected at least one stage")
+        if len({abs(m) for m in kind.months}) != len(kind.months):
+            # A stage is named by its distance from the anchor (the marker key).
+            raise ConfigError(f"{where}.months: expected stages at different distances")
         if kind.per == "csm" and kind.anchor != "fiscal_quarter":
             raise ConfigError(
                 f"{where}.anchor: a reminder per CSM counts from fiscal_quarter, "

@@ -167,6 +167,11 @@ def test_lists_replace_defaults() -> None:
             id="config-reminder-per-csm-anchor",
         ),
         pytest.param(
+            {"reminders": {"renewal-review": {"months": [-3, 3]}}},
+            "rules.reminders.renewal-review.months: expected stages at different distances",
+            id="config-reminder-stages-distinct",
+        ),
+        pytest.param(
             {"cadence": {"ebr": {"every_months": 6}}},
             "rules.cadence.ebr: moved to rules.reminders.ebr",
             id="config-moved-key-says-where",
