@@ -162,6 +162,9 @@ def test_each_reminder_kind_through_the_engine(
         for _, issue in _made(world, case):
             assert "$640,000" in issue["description"] or "ARR" not in issue["description"]
             assert "[Acme #" in issue["description"]  # the tracking link
+    elif kind.per == "csm":  # the CSM's book follows the priorities (P1 at $500,000)
+        ((_, issue),) = _made(world, case)
+        assert "| Acme | strategic | 1 |" in issue["description"]
     _, _, stats = world.run()
     assert stats.writes == 0
 
