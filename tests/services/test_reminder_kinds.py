@@ -179,3 +179,18 @@ def test_each_reminder_kind_through_the_engine(
         assert len(made) == len(case.moved_keys)
         _, _, stats = world.run()
         assert stats.writes == 0
+
+
+def test_the_end_of_onboarding_is_on_the_card_until_it_comes(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    world.add("acme", "Acme", customer_since=D("2026-09-20"), onboarding_completed=None)
+    world.run(D("2026-11-10"))
+    assert "- End of onboarding: 2026-11-19" in _card(world)
+    world.run(D("2026-11-20"))
+    assert "End of onboarding:" not in _card(world)  # it came: the note says so instead
+    assert "onboarding of **Acme** ended on 2026-11-19" in "".join(
+        n["body"]
+        for n in world.notes(
+            ACCOUNTS, markers.index_by_marker(world.issues(ACCOUNTS), "tracking")["acme"]["iid"]
+        )
+    )
