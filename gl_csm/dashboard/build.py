@@ -153,7 +153,7 @@ def build_dashboard(
         r["pre_sales"] = is_pre_sales(r)
         for key in ("tracking", "triage", "escalation"):
             r[key] = _url(r.get(key))
-    months = rules.cadence.renewal_review.window_months
+    months = rules.reminder("renewal-review").window_months
     renewals = sorted(
         (
             r

@@ -144,11 +144,15 @@ def _support(account: Account, h: HealthRules, today: date) -> tuple[object, str
     # handbook 002: 16+ tickets a month red, an open emergency red; 6-15 yellow, none
     # opened after being advised to yellow; SPEC 4 adds a recent emergency to yellow.
     if s.emergency_open:
-        return tickets, RED, "an emergency ticket is open"
+        return tickets, t.emergency_open, "an emergency ticket is open"
     if tickets is not None and tickets > t.yellow_max_tickets:
         return tickets, RED, f"{tickets} tickets in the last 30 days"
-    if s.emergency_closed_last_7_days:
-        return tickets, YELLOW, "an emergency ticket closed in the last 7 days"
+    if s.emergency_closed_last_7_days and t.emergency_closed_last_7_days != GREEN:
+        return (
+            tickets,
+            t.emergency_closed_last_7_days,
+            "an emergency ticket closed in the last 7 days",
+        )
     if tickets is None:
         return None, None, "no support data"
     if tickets > t.green_max_tickets:
@@ -271,7 +275,14 @@ def _measure_values(
             out["persona_engagement"] = (None, None, "no persona data")
         else:
             found = sorted(set(personas))
-            color = GREEN if len(found) >= 2 else YELLOW if found else RED
+            need = th.persona_engagement
+            color = (
+                GREEN
+                if len(found) >= need.green_min
+                else YELLOW
+                if len(found) >= need.yellow_min
+                else RED
+            )
             seen = ", ".join(found) if found else "no key persona"
             out["persona_engagement"] = (found, color, f"{seen} in the last 90 days")
     return out, sentiment, from_label, stale

@@ -8,6 +8,7 @@ is posted once per due period, and a rerun on the same day posts nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -18,17 +19,7 @@ from gl_csm.domain.cadence import (
     renewal_in_current_or_next_quarter,
     within_months,
 )
-from gl_csm.domain.rules import Rules
-
-#: An EBR issue is opened this many days before it is due (SPEC 5.2 is silent on the
-#: lead time; a quarter gives the CSM time to book the customer's executives).
-EBR_LEAD_DAYS = 90
-#: The priority review issue is due this many days into the fiscal quarter
-#: (handbook 001: reviewed quarterly, coinciding with QBRs, held early in the quarter).
-PRIORITY_REVIEW_DAYS = 30
-#: The end-of-onboarding note is posted within this many days after the window closed
-#: (older accounts ended onboarding long ago: no note for them).
-ONBOARDING_NOTE_GRACE_DAYS = 30
+from gl_csm.domain.rules import ReminderKind, Rules
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +30,9 @@ class Due:
     key: str
     due: date
     detail: str = ""
+    #: A reminder kind's stage (months from its anchor) and the anchor it counts from.
+    stage: int = 0
+    anchor: date | None = None
 
 
 def periodic_due(anchor: date, every_days: int | None, today: date) -> date | None:
@@ -99,81 +93,172 @@ def at_risk_update(
     return AtRiskUpdate(every, soon, anchor + timedelta(days=every), reminder)
 
 
-# ---------------------------------------------------------------- renewal reviews
+# ---------------------------------------------------------------- reminder kinds
+
+# Every kind of `rules.reminders` (renewal reviews, EBRs, the priority review, the end of
+# onboarding, and any a config adds) runs through these functions: its *stages* are
+# dates counted in months from an *anchor* date of the account (or from the current
+# fiscal quarter), repeated every `every_months` when set.
 
 
-def renewal_reviews(renewal: date | None, today: date, rules: Rules) -> tuple[Due, ...]:
-    """handbook 004: a renewal within six months gets two Renewal Review meetings, five
-    and three months out. Both issues are created as soon as the renewal is within
-    the window; the key holds the renewal date, so next year's renewal gets new ones."""
-    rr = rules.cadence.renewal_review
-    if not within_months(renewal, today, rr.window_months):
-        return ()
-    assert renewal is not None
-    return tuple(
-        Due(
-            "renewal-review",
-            f"renewal-review:{renewal.isoformat()}:{months}",
-            add_months(renewal, -months),
-            f"renewal review {months} months before the renewal on {renewal.isoformat()}",
-        )
-        for months in rr.months_before
-    )
-
-
-def next_renewal_review(renewal: date | None, today: date, rules: Rules) -> date | None:
-    """The next renewal review date not yet past (for the card)."""
-    if renewal is None or renewal < today:
+def anchor_of(
+    kind: ReminderKind, account: Account | None, today: date, rules: Rules
+) -> date | None:
+    """The date ``kind`` counts from for ``account`` (None: the account has none)."""
+    if kind.anchor == "fiscal_quarter":
+        return fiscal_quarter(today, rules.fiscal_year_start_month).start
+    if account is None:
         return None
-    dates = sorted(add_months(renewal, -m) for m in rules.cadence.renewal_review.months_before)
-    return next((d for d in dates if d >= today), None)
+    if kind.anchor == "onboarding_end":
+        return onboarding_end(account, rules)
+    value = getattr(account, kind.anchor)
+    return value if isinstance(value, date) else None
 
 
-# ---------------------------------------------------------------- EBR
+def applies_to(kind: ReminderKind, account: Account) -> bool:
+    """Which accounts get the kind: its segments, and digital accounts or not."""
+    if kind.segments and account.segment not in kind.segments:
+        return False
+    return kind.digital or not account.digital
 
 
-def next_ebr(customer_since: date | None, today: date, rules: Rules) -> date | None:
-    """handbook 003: the business review is held at month 6, then yearly (handbook 004:
-    "at least once per year"). The first EBR date that is not before ``today``."""
-    if customer_since is None:
-        return None
-    ebr = rules.cadence.ebr
+def stage_date(kind: ReminderKind, anchor: date, months: int) -> date:
+    """The date of the stage ``months`` from ``anchor`` (plus the kind's days_after)."""
+    return add_months(anchor, months) + timedelta(days=kind.days_after)
+
+
+def reminder_key(kind: ReminderKind, anchor: date, stage: int, due: date, rules: Rules) -> str:
+    """The marker key of one stage: the quarter for a quarterly kind; anchor and stage
+    for a kind of several stages counted once from its anchor (a moved anchor is seen in
+    the key); otherwise the due date."""
+    if kind.anchor == "fiscal_quarter":
+        return f"{kind.name}:{fiscal_quarter(anchor, rules.fiscal_year_start_month).name.lower()}"
+    if len(kind.months) > 1 and not kind.every_months:
+        return f"{kind.name}:{anchor.isoformat()}:{abs(stage)}"
+    return f"{kind.name}:{due.isoformat()}"
+
+
+def _due(kind: ReminderKind, anchor: date, stage: int, rules: Rules, shift: int = 0) -> Due:
+    """Stage ``stage`` of the cycle ``shift`` months after the first."""
+    if kind.anchor == "fiscal_quarter":
+        quarter = fiscal_quarter(anchor, rules.fiscal_year_start_month)
+        when = min(stage_date(kind, quarter.start, stage), quarter.end)
+        detail = f"{kind.title.lower()} {quarter.name}"
+    else:
+        when = stage_date(kind, anchor, stage + shift)
+        detail = f"{kind.title.lower()} {when.isoformat()}"
+    key = reminder_key(kind, anchor, stage, when, rules)
+    return Due(kind.name, key, when, detail, stage, anchor)
+
+
+def _series(kind: ReminderKind, anchor: date, until: date, rules: Rules) -> Iterator[Due]:
+    """The kind's stages from ``anchor`` in date order, up to the first cycle that ends
+    after ``until``."""
     k = 0
     while True:
-        when = add_months(customer_since, ebr.first_after_months + k * ebr.every_months)
-        if when >= today:
-            return when
+        cycle = sorted(
+            (_due(kind, anchor, m, rules, k * kind.every_months) for m in kind.months),
+            key=lambda d: d.due,
+        )
+        yield from cycle
+        if not kind.every_months or cycle[-1].due > until:
+            return
         k += 1
 
 
-def ebr_reminder(
-    customer_since: date | None, today: date, rules: Rules, lead_days: int = EBR_LEAD_DAYS
-) -> Due | None:
-    """The EBR issue to open now: the next EBR, once it is within ``lead_days``."""
-    when = next_ebr(customer_since, today, rules)
-    if when is None or (when - today).days > lead_days:
-        return None
-    return Due("ebr", f"ebr:{when.isoformat()}", when, f"executive business review due {when}")
+def stages(
+    kind: ReminderKind, account: Account | None, today: date, rules: Rules
+) -> tuple[Due, ...]:
+    """The stages that exist today, in date order: those of the anchor's window (all of
+    them when no window), the next one of a repeating kind. Stages already past are
+    folded into the latest of them (SPEC 5.2: "folded into one review due today"); a
+    kind with grace days drops a stage past them."""
+    anchor = anchor_of(kind, account, today, rules)
+    if anchor is None:
+        return ()
+    if kind.window_months and not within_months(anchor, today, kind.window_months):
+        return ()
+    if kind.anchor == "fiscal_quarter":
+        return (_due(kind, anchor, kind.months[0], rules),)
+    found = list(_series(kind, anchor, today, rules))
+    if kind.every_months:
+        # A repeating kind is opened for its next date only (a year-old EBR is not).
+        return tuple(d for d in found if d.due >= today)[:1]
+    past = [d for d in found if d.due < today]
+    ahead = [d for d in found if d.due >= today]
+    if kind.grace_days is not None:
+        past = [d for d in past if today < d.due + timedelta(days=kind.grace_days)]
+    return tuple(past[-1:] + ahead)
 
 
-# ---------------------------------------------------------------- priority review
-
-
-def priority_review(today: date, rules: Rules) -> Due:
-    """handbook 001: each account's priority is reviewed quarterly (one issue per CSM
-    and fiscal quarter, due early in the quarter)."""
-    quarter = fiscal_quarter(today, rules.fiscal_year_start_month)
-    due = min(quarter.start + timedelta(days=PRIORITY_REVIEW_DAYS), quarter.end)
-    # Marker keys are lowercase: FY2027-Q4 -> fy2027-q4.
-    return Due(
-        "priority-review",
-        f"priority-review:{quarter.name.lower()}",
-        due,
-        f"priority review {quarter.name}",
+def due_now(
+    kind: ReminderKind, account: Account | None, today: date, rules: Rules
+) -> tuple[Due, ...]:
+    """The stages to open (or post) today: those that exist and are within the lead."""
+    return tuple(
+        d
+        for d in stages(kind, account, today, rules)
+        if kind.lead_days is None or today >= d.due - timedelta(days=kind.lead_days)
     )
 
 
-# ---------------------------------------------------------------- end of onboarding
+def next_date(
+    kind: ReminderKind, account: Account | None, today: date, rules: Rules
+) -> date | None:
+    """The kind's next date not yet past (for the card), window or not."""
+    anchor = anchor_of(kind, account, today, rules)
+    if anchor is None:
+        return None
+    if kind.anchor == "fiscal_quarter":
+        due = _due(kind, anchor, kind.months[0], rules).due
+        if due >= today:
+            return due
+        after = fiscal_quarter(today, rules.fiscal_year_start_month).next().start
+        return _due(kind, after, kind.months[0], rules).due
+    return next((d.due for d in _series(kind, anchor, today, rules) if d.due >= today), None)
+
+
+def parse_key(kind: ReminderKind, key: str) -> tuple[date, int | None] | None:
+    """(anchor, stage) from a key that holds them, (due date, None) from one keyed by its
+    due date; None for a key of another shape (a quarter) or another kind."""
+    parts = key.split(":")
+    if not parts or parts[0] != kind.name:
+        return None
+    try:
+        if len(parts) == 3 and parts[2].isdigit():
+            return date.fromisoformat(parts[1]), int(parts[2])
+        if len(parts) == 2:
+            return date.fromisoformat(parts[1]), None
+    except ValueError:
+        return None
+    return None
+
+
+def stage_of(kind: ReminderKind, key: str) -> int | None:
+    """The stage (months from the anchor) a key names; a single-stage kind's only one."""
+    parsed = parse_key(kind, key)
+    if parsed is not None and parsed[1] is not None:
+        wanted = parsed[1]
+        return next((m for m in kind.months if abs(m) == wanted), None)
+    return kind.months[0] if len(kind.months) == 1 else None
+
+
+def still_current(
+    kind: ReminderKind, account: Account | None, key: str, today: date, rules: Rules
+) -> bool:
+    """Whether an open issue keyed ``key`` still belongs to the account's anchor: False
+    once the anchor moved (a new renewal date, a corrected customer_since) or is gone,
+    so the engine re-dates or closes it. A quarterly kind's key is always current."""
+    if kind.anchor == "fiscal_quarter":
+        return True
+    parsed = parse_key(kind, key)
+    anchor = anchor_of(kind, account, today, rules)
+    if parsed is None or anchor is None:
+        return parsed is None
+    when, stage = parsed
+    if stage is not None:
+        return when == anchor
+    return any(d.due == when for d in _series(kind, anchor, when, rules))
 
 
 def onboarding_end(account: Account, rules: Rules) -> date | None:
@@ -185,17 +270,6 @@ def onboarding_end(account: Account, rules: Rules) -> date | None:
     if account.onboarding_completed is not None:
         return min(account.onboarding_completed, window_end)
     return window_end
-
-
-def onboarding_end_note(
-    account: Account, today: date, rules: Rules, grace_days: int = ONBOARDING_NOTE_GRACE_DAYS
-) -> Due | None:
-    """handbook 001: "Once onboarding is complete, the customer's prioritization should
-    be reassessed": one note when the onboarding ends (within the grace days)."""
-    ended = onboarding_end(account, rules)
-    if ended is None or not (ended <= today < ended + timedelta(days=grace_days)):
-        return None
-    return Due("onboarding-end", f"onboarding-end:{ended.isoformat()}", ended, "onboarding ended")
 
 
 # ---------------------------------------------------------------- stale health

@@ -8,6 +8,7 @@ Pure: no I/O.
 from __future__ import annotations
 
 import dataclasses
+import re
 import typing
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -185,12 +186,31 @@ class CountThreshold:
     yellow_min: int = _f(1, "count at or above which the measure is yellow")
 
 
+_COLORS = ("green", "yellow", "red")
+
+
 @dataclass(frozen=True, slots=True)
 class SupportThreshold:
     # handbook 002: 1-5 tickets a month green, 6-15 yellow, 16+ red.
     green_max_tickets: int = _f(5, "tickets in the last 30 days at or below which support is green")
     yellow_max_tickets: int = _f(
         15, "tickets in the last 30 days at or below which support is yellow"
+    )
+    # handbook 002: "an open emergency ticket" is red; SPEC 4 adds one closed in the last
+    # 7 days to yellow.
+    emergency_open: str = field(
+        default="red",
+        metadata={
+            "doc": "support color while an emergency ticket is open (green, yellow, red)",
+            "choices": _COLORS,
+        },
+    )
+    emergency_closed_last_7_days: str = field(
+        default="yellow",
+        metadata={
+            "doc": "support color, at most, after an emergency ticket closed in the last 7 days",
+            "choices": _COLORS,
+        },
     )
 
 
@@ -236,6 +256,11 @@ class HealthThresholds:
         default_factory=lambda: RatioThreshold(0.20, 0.10), metadata={"doc": "usage.cd"}
     )
     success_plan: CountThreshold = _sub(CountThreshold, "success_plan.objectives")
+    # handbook 002 key personas: both seen in the last 90 days green, one yellow, none red.
+    persona_engagement: CountThreshold = field(
+        default_factory=lambda: CountThreshold(2, 1),
+        metadata={"doc": "key personas (engagement.personas_last_90_days)"},
+    )
     support: SupportThreshold = _sub(SupportThreshold, "support tickets")
     # SPEC 4: NPS 9-10 green, 7-8 yellow, 0-6 red (the survey's promoters, passives and
     # detractors).
@@ -312,23 +337,6 @@ class AtRiskUpdateDays:
 
 
 @dataclass(frozen=True, slots=True)
-class RenewalReviewRules:
-    # handbook 004: renewal within six months -> reviews five and three months out.
-    window_months: int = _f(6, "renewals within this many months get renewal reviews")
-    months_before: tuple[int, ...] = field(
-        default=(5, 3),
-        metadata={"doc": "renewal review issues are due this many months before renewal"},
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class EbrRules:
-    # handbook 003: "We hold the business review at month 6", then yearly (handbook 001).
-    first_after_months: int = _f(6, "first EBR due this many months after customer_since")
-    every_months: int = _f(12, "later EBRs every this many months")
-
-
-@dataclass(frozen=True, slots=True)
 class EscalationUpdateDays:
     # SPEC 5.0: critical daily, high every 2 days, medium weekly, low none (null).
     critical: int | None = _f(1, "days between escalation updates, severity critical", lo=1)
@@ -340,14 +348,144 @@ class EscalationUpdateDays:
 @dataclass(frozen=True, slots=True)
 class CadenceRules:
     at_risk_update_days: AtRiskUpdateDays = _sub(AtRiskUpdateDays, "at-risk update reminders")
-    renewal_review: RenewalReviewRules = _sub(RenewalReviewRules, "renewal review issues")
-    ebr: EbrRules = _sub(EbrRules, "executive business review issues")
     stale_health_days: int = _f(
         30, "a yellow/red account whose sentiment label has not changed this long is stale"
     )
     escalation_update_days: EscalationUpdateDays = _sub(
         EscalationUpdateDays, "escalation update reminders (null = none)"
     )
+
+
+# ---------------------------------------------------------------- SPEC 5.2: reminder kinds
+
+#: The dates a reminder kind can count from. `onboarding_end` is the day onboarding
+#: completed or its window closed; `fiscal_quarter` the first day of the current one.
+ANCHORS: tuple[str, ...] = ("customer_since", "renewal_date", "onboarding_end", "fiscal_quarter")
+#: The account team roles a reminder can be assigned to or mention (registry `team:`).
+TEAM_ROLES: tuple[str, ...] = ("csm", "sa", "ae", "pse")
+_KIND_NAME = re.compile(r"[a-z][a-z0-9-]*")
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderKind:
+    """One kind of reminder (SPEC 5.2): when it is due, when it is opened, what it says
+    and whom it is for. Every kind runs through one engine (domain/reminders.py,
+    services/triage/reminder_issues.py); a config entry under `rules.reminders` adds one."""
+
+    name: str = _f("", "the kind's name: part of its marker key (lowercase, digits, -)")
+    title: str = _f("", "the issue title, followed by the account (or the CSM)")
+    anchor: str = field(
+        default="customer_since",
+        metadata={
+            "doc": "the date the kind counts from: " + ", ".join(ANCHORS),
+            "choices": ANCHORS,
+        },
+    )
+    months: tuple[int, ...] = field(
+        default=(0,),
+        metadata={
+            "doc": "the stages: months after the anchor each is due (negative: before)",
+            "lo": None,
+        },
+    )
+    every_months: int = _f(0, "the stages repeat every this many months (0: once)")
+    days_after: int = _f(0, "days added to each stage's date")
+    window_months: int = _f(
+        0, "stages exist only while the anchor is within this many months ahead (0: always)"
+    )
+    lead_days: int | None = _f(
+        None, "opened this many days before it is due (null: as soon as the stage exists)"
+    )
+    grace_days: int | None = _f(
+        None, "a stage past due by this many days is no longer posted (null: posted late)"
+    )
+    post: str = field(
+        default="issue",
+        metadata={
+            "doc": "issue (in the accounts project) or note (on the tracking issue)",
+            "choices": ("issue", "note"),
+        },
+    )
+    template: str = _f("reminder_review.md.j2", "the issue template (issue_templates/)")
+    assignee: str = field(
+        default="csm",
+        metadata={"doc": "the team role it is assigned to", "choices": TEAM_ROLES},
+    )
+    mentions: tuple[str, ...] = field(
+        default=(),
+        metadata={"doc": "the team roles it mentions", "choices": TEAM_ROLES},
+    )
+    per: str = field(
+        default="account",
+        metadata={
+            "doc": "account (one per account) or csm (one per CSM listing their book)",
+            "choices": ("account", "csm"),
+        },
+    )
+    segments: tuple[str, ...] = field(
+        default=(),
+        metadata={"doc": "the segments it is for (empty: every segment)"},
+    )
+    digital: bool = _f(True, "whether digital (unmanaged) accounts get it")
+    card: str = _f("", "the label of its next date on the account card (empty: not shown)")
+
+
+_REMINDER_KINDS = (
+    # handbook 004: a renewal within six months gets two Renewal Review meetings, five
+    # and three months out; both issues are opened once the renewal is within six months.
+    ReminderKind(
+        name="renewal-review",
+        title="Renewal review",
+        anchor="renewal_date",
+        months=(-5, -3),
+        window_months=6,
+        template="reminder_renewal_review.md.j2",
+        mentions=("ae", "sa"),
+        card="Next renewal review",
+    ),
+    # handbook 003: "We hold the business review at month 6", then at least once per year
+    # (handbook 004). SPEC 5.2 is silent on the lead time: a quarter gives the CSM time
+    # to book the customer's executives.
+    ReminderKind(
+        name="ebr",
+        title="Executive Business Review",
+        anchor="customer_since",
+        months=(6,),
+        every_months=12,
+        lead_days=90,
+        template="reminder_ebr.md.j2",
+        mentions=("ae",),
+        card="Next EBR",
+    ),
+    # handbook 001: priorities are reviewed quarterly, coinciding with QBRs, early in the
+    # quarter: one issue per CSM listing their book.
+    ReminderKind(
+        name="priority-review",
+        title="Priority review",
+        anchor="fiscal_quarter",
+        months=(0,),
+        every_months=3,
+        days_after=30,
+        template="reminder_priority_review.md.j2",
+        per="csm",
+        digital=False,
+        card="Priority review",
+    ),
+    # handbook 001: "Once onboarding is complete, the customer's prioritization should be
+    # reassessed": one note on the tracking issue; an account whose onboarding ended long
+    # ago (a month) gets none.
+    ReminderKind(
+        name="onboarding-end",
+        title="End of onboarding",
+        anchor="onboarding_end",
+        months=(0,),
+        lead_days=0,
+        grace_days=30,
+        post="note",
+        template="note_onboarding_end.md.j2",
+        card="End of onboarding",
+    ),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,6 +518,17 @@ class Rules:
     cadence: CadenceRules = _sub(CadenceRules, "cadences (SPEC 5)")
     fiscal_year_start_month: int = _f(2, "month (1-12) the fiscal year starts in", lo=1, hi=12)
     pacing: PacingRules = _sub(PacingRules, "write pacing")
+    reminders: tuple[ReminderKind, ...] = field(
+        default=_REMINDER_KINDS,
+        metadata={"doc": "reminder kinds by name (SPEC 5.2); a new name adds a kind"},
+    )
+
+    def reminder(self, name: str) -> ReminderKind:
+        """The reminder kind called ``name`` (KeyError when the table has none)."""
+        for kind in self.reminders:
+            if kind.name == name:
+                return kind
+        raise KeyError(name)
 
 
 DEFAULT_RULES = Rules()
@@ -426,6 +575,16 @@ def _convert(key: str, tp: Any, meta: Mapping[str, Any], value: object, default:
         if value is None:
             return None
         tp = next(a for a in args if a is not type(None))
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key}: expected true or false, got {_show(value)}")
+        return value
+    if tp is str:
+        choices = meta.get("choices")
+        if not isinstance(value, str) or (choices and value not in choices):
+            expected = f"one of: {', '.join(choices)}" if choices else "a text"
+            raise ConfigError(f"{key}: expected {expected}, got {_show(value)}")
+        return value
     if tp is int or tp is float:
         is_int = isinstance(value, int) and not isinstance(value, bool)
         ok = is_int or (tp is float and isinstance(value, float))
@@ -442,6 +601,8 @@ def _convert(key: str, tp: Any, meta: Mapping[str, Any], value: object, default:
         return value
     if typing.get_origin(tp) is tuple:
         item_tp = typing.get_args(tp)[0]
+        if dataclasses.is_dataclass(item_tp) and isinstance(value, Mapping):
+            return _overlay_named(item_tp, default, value, key)
         if not isinstance(value, list | tuple):
             raise ConfigError(f"{key}: expected a list, got {_show(value)}")
         if dataclasses.is_dataclass(item_tp):
@@ -462,6 +623,34 @@ def _convert(key: str, tp: Any, meta: Mapping[str, Any], value: object, default:
     raise ConfigError(f"{key}: unsupported rule type")  # pragma: no cover - programming error
 
 
+#: Keys of earlier versions, and where their values live now.
+_MOVED = {
+    "rules.cadence.renewal_review": "rules.reminders.renewal-review "
+    "(window_months; months: the stages as negative months before the renewal)",
+    "rules.cadence.ebr": "rules.reminders.ebr (months: [first_after_months]; every_months)",
+}
+
+
+def _overlay_named(cls: Any, default: Any, mapping: Mapping[Any, Any], key: str) -> tuple:
+    """A table of named entries (reminder kinds) given as ``{name: {field: value}}``: a
+    known name overlays its entry, a new name adds one (its title is required)."""
+    entries = {entry.name: entry for entry in default}
+    for name, value in mapping.items():
+        where = f"{key}.{name}"
+        if not isinstance(name, str) or not _KIND_NAME.fullmatch(name):
+            raise ConfigError(
+                f"{where}: expected a name of lowercase letters, digits and -, got {_show(name)}"
+            )
+        if isinstance(value, Mapping) and "name" in value:
+            raise ConfigError(f"{where}.name: the name is the key above, not a field")
+        base = entries.get(name, cls(name=name))
+        entry = _overlay(cls, base, value, where)
+        if not entry.title:
+            raise ConfigError(f"{where}.title: expected a text (a new kind needs a title)")
+        entries[name] = entry
+    return tuple(entries.values())
+
+
 def _overlay(cls: Any, base: Any, mapping: object, prefix: str) -> Any:
     if not isinstance(mapping, Mapping):
         raise ConfigError(f"{prefix}: expected a mapping, got {_show(mapping)}")
@@ -470,6 +659,8 @@ def _overlay(cls: Any, base: Any, mapping: object, prefix: str) -> Any:
     changes: dict[str, Any] = {}
     for name, value in mapping.items():
         key = f"{prefix}.{name}"
+        if key in _MOVED:
+            raise ConfigError(f"{key}: moved to {_MOVED[key]}")
         if name not in fields:
             known = ", ".join(fields)
             raise ConfigError(f"{key}: unknown key (expected one of: {known})")
@@ -490,6 +681,11 @@ def _check(rules: Rules) -> None:
         t: RatioThreshold = getattr(th, name)
         pair(f"health.thresholds.{name}", t.yellow_min, t.green_min)
     pair("health.thresholds.success_plan", th.success_plan.yellow_min, th.success_plan.green_min)
+    pair(
+        "health.thresholds.persona_engagement",
+        th.persona_engagement.yellow_min,
+        th.persona_engagement.green_min,
+    )
     pair("health.score", rules.health.score.yellow_min, rules.health.score.green_min)
     if th.support.green_max_tickets > th.support.yellow_max_tickets:
         raise ConfigError(
@@ -517,6 +713,20 @@ def _check(rules: Rules) -> None:
     bb = rules.book_balance
     if bb.strategic_p1_min_pct > bb.strategic_p1_max_pct:
         raise ConfigError("rules.book_balance: strategic_p1_min_pct exceeds strategic_p1_max_pct")
+    for kind in rules.reminders:
+        where = f"rules.reminders.{kind.name}"
+        if not kind.months:
+            raise ConfigError(f"{where}.months: expected at least one stage")
+        if len({abs(m) for m in kind.months}) != len(kind.months):
+            # A stage is named by its distance from the anchor (the marker key).
+            raise ConfigError(f"{where}.months: expected stages at different distances")
+        if kind.per == "csm" and kind.anchor != "fiscal_quarter":
+            raise ConfigError(
+                f"{where}.anchor: a reminder per CSM counts from fiscal_quarter, "
+                f"got {kind.anchor!r}"
+            )
+        if kind.post == "note" and kind.per != "account":
+            raise ConfigError(f"{where}.post: a note goes on an account's tracking issue")
     sd = rules.health.staleness_days
     if sd.sentiment_stale > sd.sentiment_no_data:
         raise ConfigError(
@@ -550,6 +760,11 @@ def _walk(obj: Any, prefix: str, context: str) -> Iterator[tuple[str, object, st
             doc = f"{context}: {doc}"
         if dataclasses.is_dataclass(value):
             yield from _walk(value, key + ".", doc)
+        elif isinstance(value, tuple) and value and hasattr(value[0], "name"):
+            # A named table: each entry's fields, `key.NAME.field`.
+            for entry in value:
+                rows = _walk(entry, f"{key}.{entry.name}.", doc)
+                yield from (row for row in rows if row[0] != f"{key}.{entry.name}.name")
         elif isinstance(value, tuple) and value and dataclasses.is_dataclass(value[0]):
             yield key, [dataclasses.asdict(v) for v in value], doc
         elif isinstance(value, tuple):

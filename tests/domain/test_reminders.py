@@ -7,22 +7,32 @@ from datetime import date
 import pytest
 
 from gl_csm.domain.reminders import (
+    Due,
     at_risk_interval_days,
     at_risk_update,
-    ebr_reminder,
+    due_now,
     escalation_update,
-    next_ebr,
-    next_renewal_review,
-    onboarding_end_note,
+    next_date,
     periodic_due,
-    priority_review,
-    renewal_reviews,
     stale_health,
+    still_current,
 )
 from gl_csm.domain.rules import DEFAULT_RULES as R
+from gl_csm.domain.rules import rules_from_mapping
 from tests.domain.factories import account
 
 D = date.fromisoformat
+RENEWAL, EBR = R.reminder("renewal-review"), R.reminder("ebr")
+PRIORITY, ONBOARDING = R.reminder("priority-review"), R.reminder("onboarding-end")
+
+
+def renewal_reviews(renewal: date | None, today: date) -> tuple[Due, ...]:
+    return due_now(RENEWAL, account(renewal_date=renewal), today, R)
+
+
+def ebr_reminder(since: date | None, today: date) -> Due | None:
+    found = due_now(EBR, account(customer_since=since), today, R)
+    return found[0] if found else None
 
 
 @pytest.mark.parametrize(
@@ -121,25 +131,47 @@ def test_periodic_due(anchor: str, every: int | None, today: str, due: str | Non
         ("renewal passed: none", "2026-11-22", "2026-11-23", []),
         ("no renewal: none", None, "2026-11-23", []),
         (
-            "renewal in 2 months: both (the 5 and 3 month dates passed)",
+            "renewal in 2 months: both stages past, folded into one (the later)",
             "2027-01-23",
             "2026-11-23",
+            [("renewal-review:2027-01-23:3", "2026-10-23")],
+        ),
+        (
+            "renewal in 4 months: the past stage kept, the one ahead too",
+            "2027-03-23",
+            "2026-11-23",
             [
-                ("renewal-review:2027-01-23:5", "2026-08-23"),
-                ("renewal-review:2027-01-23:3", "2026-10-23"),
+                ("renewal-review:2027-03-23:5", "2026-10-23"),
+                ("renewal-review:2027-03-23:3", "2026-12-23"),
             ],
         ),
     ],
 )
 def test_renewal_reviews(rule: str, renewal: str | None, today: str, expected: list) -> None:
-    got = renewal_reviews(renewal and D(renewal), D(today), R)
+    got = renewal_reviews(renewal and D(renewal), D(today))
     assert [(d.key, d.due.isoformat()) for d in got] == expected, rule
 
 
 def test_next_renewal_review() -> None:
-    assert next_renewal_review(D("2027-05-23"), D("2026-11-23"), R) == D("2026-12-23")
-    assert next_renewal_review(D("2027-05-23"), D("2027-01-01"), R) == D("2027-02-23")
-    assert next_renewal_review(D("2027-05-23"), D("2027-03-01"), R) is None
+    def next_review(today: str) -> date | None:
+        return next_date(RENEWAL, account(renewal_date=D("2027-05-23")), D(today), R)
+
+    assert next_review("2026-11-23") == D("2026-12-23")
+    assert next_review("2027-01-01") == D("2027-02-23")
+    assert next_review("2027-03-01") is None
+
+
+def test_a_moved_anchor_is_no_longer_current() -> None:
+    """A review keyed by the old renewal date (or an EBR by a date of the old series)
+    is not the account's any more: the engine re-dates or closes it."""
+    moved = account(renewal_date=D("2027-02-28"), customer_since=D("2025-07-01"))
+    today = D("2026-12-20")
+    assert still_current(RENEWAL, moved, "renewal-review:2027-02-28:3", today, R)
+    assert not still_current(RENEWAL, moved, "renewal-review:2027-03-31:3", today, R)
+    assert still_current(EBR, moved, "ebr:2027-01-01", today, R)
+    assert not still_current(EBR, moved, "ebr:2026-12-15", today, R)
+    # An EBR past its date and still open stays the account's (it is overdue).
+    assert still_current(EBR, moved, "ebr:2026-01-01", today, R)
 
 
 @pytest.mark.parametrize(
@@ -153,21 +185,45 @@ def test_next_renewal_review() -> None:
     ],
 )
 def test_ebr(rule: str, since: str | None, today: str, due: str | None, key: str | None) -> None:
-    got = ebr_reminder(since and D(since), D(today), R)
+    got = ebr_reminder(since and D(since), D(today))
     assert (got.due.isoformat() if got else None) == due, rule
     assert (got.key if got else None) == key, rule
 
 
 def test_next_ebr_month_6_then_yearly() -> None:
-    assert next_ebr(D("2026-01-31"), D("2026-02-01"), R) == D("2026-07-31")
-    assert next_ebr(D("2026-01-31"), D("2026-08-01"), R) == D("2027-07-31")
+    since = account(customer_since=D("2026-01-31"))
+    assert next_date(EBR, since, D("2026-02-01"), R) == D("2026-07-31")
+    assert next_date(EBR, since, D("2026-08-01"), R) == D("2027-07-31")
 
 
 def test_priority_review_quarterly() -> None:
-    got = priority_review(D("2026-11-23"), R)
+    (got,) = due_now(PRIORITY, None, D("2026-11-23"), R)
     assert got.key == "priority-review:fy2027-q4"
     assert got.due == D("2026-12-01")
-    assert priority_review(D("2027-02-01"), R).key == "priority-review:fy2028-q1"
+    assert due_now(PRIORITY, None, D("2027-02-01"), R)[0].key == "priority-review:fy2028-q1"
+    # Past its date: the card's next date is the next quarter's.
+    assert next_date(PRIORITY, None, D("2026-12-20"), R) == D("2027-03-03")
+
+
+def test_a_kind_added_by_config_counts_like_the_others() -> None:
+    rules = rules_from_mapping(
+        {
+            "reminders": {
+                "success-plan-review": {
+                    "title": "Success plan review",
+                    "months": [6],
+                    "every_months": 6,
+                    "lead_days": 14,
+                }
+            }
+        }
+    )
+    kind = rules.reminder("success-plan-review")
+    since = account(customer_since=D("2025-06-01"))
+    assert due_now(kind, since, D("2026-11-16"), rules) == ()  # 2026-12-01 is 15 days out
+    (due,) = due_now(kind, since, D("2026-11-17"), rules)
+    assert (due.key, due.due) == ("success-plan-review:2026-12-01", D("2026-12-01"))
+    assert next_date(kind, since, D("2026-12-02"), rules) == D("2027-06-01")
 
 
 @pytest.mark.parametrize(
@@ -207,8 +263,8 @@ def test_priority_review_quarterly() -> None:
 )
 def test_onboarding_end(rule: str, keys: dict, today: str, key: str | None) -> None:
     data = {k: (D(v) if isinstance(v, str) else v) for k, v in keys.items()}
-    got = onboarding_end_note(account(**data), D(today), R)
-    assert (got.key if got else None) == key, rule
+    got = due_now(ONBOARDING, account(**data), D(today), R)
+    assert (got[0].key if got else None) == key, rule
 
 
 @pytest.mark.parametrize(

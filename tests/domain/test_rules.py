@@ -37,8 +37,12 @@ def test_defaults_match_the_spec() -> None:
     assert (mc.p2.green_max_days, mc.p2.yellow_max_days) == (65, 90)
     c = r.cadence
     assert (c.at_risk_update_days.renewal_soon, c.at_risk_update_days.otherwise) == (7, 30)
-    assert (c.renewal_review.window_months, c.renewal_review.months_before) == (6, (5, 3))
-    assert (c.ebr.first_after_months, c.ebr.every_months) == (6, 12)
+    rr, ebr = r.reminder("renewal-review"), r.reminder("ebr")
+    assert (rr.window_months, rr.months) == (6, (-5, -3))
+    assert (ebr.months, ebr.every_months, ebr.lead_days) == ((6,), 12, 90)
+    pr, onboarding = r.reminder("priority-review"), r.reminder("onboarding-end")
+    assert (pr.per, pr.days_after) == ("csm", 30)
+    assert (onboarding.post, onboarding.grace_days) == ("note", 30)
     assert c.stale_health_days == 30
     assert dataclasses.astuple(c.escalation_update_days) == (1, 2, 7, None)
     assert r.fiscal_year_start_month == 2
@@ -71,7 +75,7 @@ def test_partial_overlay_keeps_other_defaults() -> None:
 def test_lists_replace_defaults() -> None:
     r = rules_from_mapping(
         {
-            "cadence": {"renewal_review": {"months_before": [4]}},
+            "reminders": {"renewal-review": {"months": [-4]}},
             "health": {
                 "thresholds": {
                     "license_utilization": {
@@ -81,7 +85,8 @@ def test_lists_replace_defaults() -> None:
             },
         }
     )
-    assert r.cadence.renewal_review.months_before == (4,)
+    assert r.reminder("renewal-review").months == (-4,)
+    assert r.reminder("renewal-review").window_months == 6  # the entry's other fields kept
     assert len(r.health.thresholds.license_utilization.bands) == 1
 
 
@@ -131,14 +136,50 @@ def test_lists_replace_defaults() -> None:
             id="config-escalation-days-at-least-1",
         ),
         pytest.param(
-            {"cadence": {"renewal_review": {"months_before": [5, "three"]}}},
-            "rules.cadence.renewal_review.months_before[1]: expected an integer >= 0",
+            {"reminders": {"renewal-review": {"months": [-5, "three"]}}},
+            "rules.reminders.renewal-review.months[1]: expected an integer, got 'three'",
             id="config-list-item-type",
         ),
         pytest.param(
-            {"cadence": {"renewal_review": {"months_before": 5}}},
-            "rules.cadence.renewal_review.months_before: expected a list, got 5",
+            {"reminders": {"renewal-review": {"months": -5}}},
+            "rules.reminders.renewal-review.months: expected a list, got -5",
             id="config-list-expected",
+        ),
+        pytest.param(
+            {"reminders": {"ebr": {"anchor": "birthday"}}},
+            "rules.reminders.ebr.anchor: expected one of: customer_since, renewal_date, "
+            "onboarding_end, fiscal_quarter, got 'birthday'",
+            id="config-reminder-anchor-choices",
+        ),
+        pytest.param(
+            {"reminders": {"ebr": {"mentions": ["ae", "boss"]}}},
+            "rules.reminders.ebr.mentions[1]: expected one of: csm, sa, ae, pse, got 'boss'",
+            id="config-reminder-mention-roles",
+        ),
+        pytest.param(
+            {"reminders": {"success-plan-review": {"months": [6]}}},
+            "rules.reminders.success-plan-review.title: expected a text (a new kind needs",
+            id="config-new-reminder-needs-a-title",
+        ),
+        pytest.param(
+            {"reminders": {"Success Plan": {"title": "x"}}},
+            "rules.reminders.Success Plan: expected a name of lowercase letters",
+            id="config-reminder-name",
+        ),
+        pytest.param(
+            {"reminders": {"qbr": {"title": "QBR", "per": "csm"}}},
+            "rules.reminders.qbr.anchor: a reminder per CSM counts from fiscal_quarter",
+            id="config-reminder-per-csm-anchor",
+        ),
+        pytest.param(
+            {"reminders": {"renewal-review": {"months": [-3, 3]}}},
+            "rules.reminders.renewal-review.months: expected stages at different distances",
+            id="config-reminder-stages-distinct",
+        ),
+        pytest.param(
+            {"cadence": {"ebr": {"every_months": 6}}},
+            "rules.cadence.ebr: moved to rules.reminders.ebr",
+            id="config-moved-key-says-where",
         ),
         pytest.param(
             {"health": {"thresholds": {"license_utilization": {"bands": [{"from_month": 2}]}}}},
@@ -205,3 +246,29 @@ def test_describe_rules_lists_every_rule_with_meaning() -> None:
 def test_every_described_rule_overlays_to_its_default() -> None:
     for name, default, _ in describe_rules():
         assert rules_from_mapping(_nest(name, default)) == DEFAULT_RULES, name
+
+
+def test_persona_and_support_emergency_rules_are_config() -> None:
+    """The persona and support-emergency colors are rules, not code constants."""
+    from tests.domain.factories import assessed, days_ago
+
+    def measure_color(rules: Rules, name: str, **keys: Any) -> str | None:
+        health = assessed(rules, **keys).health
+        assert health is not None
+        return next(m.color for m in health.measures if m.name == name)
+
+    one = {"engagement": {"last_call": days_ago(1), "personas_last_90_days": ["security-lead"]}}
+    assert measure_color(DEFAULT_RULES, "persona_engagement", **one) == "yellow"
+    lenient = rules_from_mapping(
+        {"health": {"thresholds": {"persona_engagement": {"green_min": 1, "yellow_min": 0}}}}
+    )
+    assert measure_color(lenient, "persona_engagement", **one) == "green"
+
+    support = {"support": {"as_of": days_ago(1), "tickets_last_30_days": 2, "emergency_open": True}}
+    assert measure_color(DEFAULT_RULES, "support", **support) == "red"
+    softer = rules_from_mapping(
+        {"health": {"thresholds": {"support": {"emergency_open": "yellow"}}}}
+    )
+    assert measure_color(softer, "support", **support) == "yellow"
+    with pytest.raises(ConfigError, match="emergency_open: expected one of: green, yellow, red"):
+        rules_from_mapping({"health": {"thresholds": {"support": {"emergency_open": "amber"}}}})

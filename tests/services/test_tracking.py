@@ -160,3 +160,24 @@ def test_compose_without_card_markers_puts_the_card_on_top() -> None:
     assert out.startswith("<!-- gl-csm:tracking:x -->\n" + CARD_BEGIN) and out.endswith(
         "person text"
     )
+
+
+def test_card_lines_stay_lines_and_every_table_has_a_header(
+    gateway: Gateway, settings: Settings
+) -> None:
+    """GitLab Markdown joins consecutive text lines into one paragraph, and a table's
+    first row is its header (doc/user/markdown.md, Tables): the card's facts are list
+    items, each on its own line, and no table starts with an empty header row."""
+    _plan(gateway, settings, "acme-corp").apply(gateway)
+    desc = _find(gateway, "acme-corp")["description"]
+    card = desc[desc.index(CARD_BEGIN) : desc.index(CARD_END)]
+    lines = card.splitlines()
+    for fact in ("CSM sentiment:", "Needs triage:", "**Segment:**", "**Renewal:**"):
+        (line,) = [line for line in lines if fact in line]
+        assert line.startswith("- "), line  # its own list item, not a joined sentence
+    headers = [
+        line
+        for i, line in enumerate(lines)
+        if line.startswith("|") and (i == 0 or not lines[i - 1].startswith("|"))
+    ]
+    assert headers and all(cell.strip() for h in headers for cell in h.strip("|").split("|"))

@@ -509,6 +509,98 @@ def test_renewal_reviews_created_at_six_months_due_at_five_and_three(world: Worl
     assert len([i for i in world.issues(ACCOUNTS) if "Renewal review" in i["title"]]) == 2
 
 
+def _open_reviews(world: World) -> list[dict]:
+    return sorted(
+        (
+            i
+            for i in world.issues(ACCOUNTS)
+            if "Renewal review" in i["title"] and i["state"] == "opened"
+        ),
+        key=lambda i: i["due_date"],
+    )
+
+
+def test_a_renewal_seen_late_folds_the_stages_past_into_one_review_due_today(
+    world: World,
+) -> None:
+    """SPEC 5.2: a stage already past when the bot first sees the renewal is folded into
+    one review due today: never two reviews due the same day."""
+    world.add("acme", "Acme", renewal_date=D("2027-01-31"))  # 5 and 3 months out: past
+    world.run(D("2026-11-23"))
+    (review,) = _open_reviews(world)
+    assert review["due_date"] == "2026-11-23"
+    assert review["title"] == "Renewal review (3 months out): Acme"
+    # One date in the text: the issue's.
+    assert "2026-10-31" not in review["description"] and "2026-08-31" not in review["description"]
+    assert "covers any earlier review whose time had passed" in review["description"]
+    world.run(D("2026-11-24"))
+    assert len(_open_reviews(world)) == 1
+
+
+def test_a_moved_renewal_re_dates_the_open_reviews(world: World) -> None:
+    """SPEC 5.2: when the renewal date moves the open reviews are re-dated (one per
+    stage, always): the card never lists four."""
+    world.add("acme", "Acme", renewal_date=D("2027-05-23"))
+    world.run(D("2026-11-23"))
+    before = _open_reviews(world)
+    task = "- [ ] Schedule the renewal review meeting with the AE and SA"
+    ticked = before[0]["description"].replace(task, task.replace("[ ]", "[x]")) + "\n\nBooked."
+    world.person().update_issue(ACCOUNTS, before[0]["iid"], description=ticked)
+    world.add("acme", "Acme", renewal_date=D("2027-05-20"))
+    world.run(D("2026-11-25"))
+    after = _open_reviews(world)
+    assert [i["iid"] for i in after] == [i["iid"] for i in before]  # the same issues
+    assert [i["due_date"] for i in after] == ["2026-12-20", "2027-02-20"]
+    assert "**2027-05-20**" in after[0]["description"]
+    assert "2027-05-23" not in after[0]["description"]
+    assert task.replace("[ ]", "[x]") in after[0]["description"]  # the tick kept
+    assert after[0]["description"].endswith("Booked.")  # people's text kept
+    card = _tracking(world, "acme")["description"]
+    assert card.count("Reminder: [Renewal review") == 2
+    assert "Next renewal review: 2026-12-20" in card
+    _, _, stats = world.run(D("2026-11-25"))
+    assert stats.writes == 0
+
+
+def test_a_renewal_moved_closer_closes_the_review_no_stage_takes(world: World) -> None:
+    world.add("acme", "Acme", renewal_date=D("2027-05-23"))
+    world.run(D("2026-11-23"))
+    five, three = _open_reviews(world)
+    # Two months away now: both stages past, folded into one review due today.
+    world.add("acme", "Acme", renewal_date=D("2027-01-25"))
+    world.run(D("2026-11-25"))
+    (left,) = _open_reviews(world)
+    assert left["iid"] == three["iid"] and left["due_date"] == "2026-11-25"
+    closed = next(i for i in world.issues(ACCOUNTS) if i["iid"] == five["iid"])
+    assert closed["state"] == "closed"
+    (note,) = [n["body"] for n in world.notes(ACCOUNTS, five["iid"])]
+    assert "renewal date is now 2027-01-25 (was 2027-05-23)" in note
+    assert _tracking(world, "acme")["description"].count("Reminder: [Renewal review") == 1
+    _, _, stats = world.run(D("2026-11-25"))
+    assert stats.writes == 0
+
+
+def test_the_card_says_overdue_since_a_date_for_work_past_due(world: World) -> None:
+    """An at-risk update or a priority review past its date reads "overdue since DATE"
+    (a date: the card does not change every day while it stays overdue)."""
+    world.add("acme", "Acme", **RED)
+    world.run(D("2026-11-23"))
+    card = _tracking(world, "acme")["description"]
+    assert "- Next at-risk update: 2026-12-23" in card  # monthly: renewal not soon
+    assert "- Priority review: 2026-12-01" in card
+    world.run(D("2027-01-05"))
+    card = _tracking(world, "acme")["description"]
+    assert "- Next at-risk update: overdue since 2026-12-23" in card
+    assert "- Priority review: overdue since 2026-12-01" in card
+    world.run(D("2027-01-06"))
+    assert _tracking(world, "acme")["description"] == card  # the next day: the same card
+    # The review done (closed): the next quarter's date.
+    review = next(i for i in world.issues(ACCOUNTS) if i["title"].startswith("Priority review"))
+    world.person().update_issue(ACCOUNTS, review["iid"], state_event="close")
+    world.run(D("2027-01-07"))
+    assert "- Priority review: 2027-03-03" in _tracking(world, "acme")["description"]
+
+
 def test_ebr_at_month_six(world: World) -> None:
     world.add(
         "newco", "New Co", customer_since=D("2026-06-15"), onboarding_completed=D("2026-07-15")
@@ -766,11 +858,11 @@ def test_a_card_edited_inside_is_restored_although_its_inputs_did_not_change(
     world.add("acme", "Acme")
     world.run()
     issue = _tracking(world, "acme")
-    edited = issue["description"].replace("| Segment | strategic |", "| Segment | tiny |")
+    edited = issue["description"].replace("- **Segment:** strategic", "- **Segment:** tiny")
     world.person().update_issue(ACCOUNTS, issue["iid"], description=edited)
     outcome, _, stats = world.run()
     assert (
-        stats.writes == 1 and "| Segment | strategic |" in _tracking(world, "acme")["description"]
+        stats.writes == 1 and "- **Segment:** strategic" in _tracking(world, "acme")["description"]
     )
     _, _, stats = world.run()
     assert stats.writes == 0
@@ -826,3 +918,33 @@ def test_a_history_file_that_is_not_utf8_is_named_not_a_crash(world: World) -> N
     with pytest.raises(GlCsmError) as info:
         world.run(D("2026-11-24"))
     assert "history/portfolio.csv of customer-success/accounts is not UTF-8" in str(info.value)
+
+
+# ---------------------------------------------------------------- people who cannot be told
+
+
+def test_a_team_username_that_is_no_gitlab_user_fails_that_account(world: World) -> None:
+    """Like onboard: a mistyped username in the team fails the account (exit 1, naming
+    the account and the key) instead of creating unassigned issues; the others go on."""
+    world.add("acme", "Acme", **RED, team={"csm": "alcie", "sa": "bob", "ae": "carol"})
+    world.add("globex", "Globex", **RED, team={"csm": "alice", "sa": "bbo", "ae": "carol"})
+    world.add("hooli", "Hooli", **RED)
+    outcome, _, _ = world.run()
+    assert outcome.exit_code == 1
+    failures = {f.account: f.message for f in outcome.failures}
+    assert set(failures) == {"acme", "globex", "csm:alcie"}  # and alcie's priority review
+    assert "team.csm 'alcie' is not a GitLab user" in failures["acme"]
+    assert "team.sa 'bbo' is not a GitLab user" in failures["globex"]
+    assert "acme.yml" in failures["acme"]
+    # Nothing was made for them; hooli was triaged.
+    assert set(_open(world, TRIAGE, "triage")) == {"hooli"}
+    assert not [i for i in world.issues(ACCOUNTS) if i["assignees"] == []]
+
+
+def test_cannot_be_told_warnings_are_in_the_json_result(world: World) -> None:
+    """CI runs `triage --format json`: the warnings are in it, for the summary issue."""
+    world.add("acme", "Acme", region="LATAM", **RED)
+    _, run, _ = world.run()
+    (warning,) = run.extra()["warnings"]
+    assert warning.startswith("acme: region 'LATAM' is not in the config's people.regions")
+    assert "cannot be told" in warning

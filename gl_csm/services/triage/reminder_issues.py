@@ -1,9 +1,15 @@
-"""Cadence reminder issues in the accounts project (SPEC 5.2): renewal reviews and
-EBRs per account, the quarterly priority review per CSM (handbook 001), and the
-card's next due dates."""
+"""Reminder issues in the accounts project (SPEC 5.2): every kind of `rules.reminders`
+(renewal reviews, EBRs, the quarterly priority review per CSM of handbook 001, and any
+kind a config adds) through one engine that creates, refreshes, re-dates and closes
+them, and gives the card each kind's next date.
+
+The dates are the domain's (:mod:`gl_csm.domain.reminders`); here they become issues,
+each found by its hidden marker ``SLUG:KEY`` (``csm.USER:KEY`` for a kind per CSM).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
@@ -14,13 +20,19 @@ from gl_csm.domain.assessment import Assessment
 from gl_csm.domain.cadence import fiscal_quarter
 from gl_csm.domain.reminders import (
     Due,
-    ebr_reminder,
-    next_ebr,
-    next_renewal_review,
-    priority_review,
-    renewal_reviews,
+    anchor_of,
+    applies_to,
+    due_now,
+    next_date,
+    parse_key,
+    stage_date,
+    stage_of,
+    still_current,
 )
+from gl_csm.domain.rules import ReminderKind, Rules
+from gl_csm.errors import GlCsmError
 from gl_csm.plan import Plan
+from gl_csm.services.lookup import get_known
 from gl_csm.services.triage import generated
 from gl_csm.services.triage.bot_issues import plan_bot_issue
 from gl_csm.services.triage.context import REMINDER, TriageContext
@@ -36,98 +48,274 @@ def not_managed_on_its_own(account: Account) -> bool:
     return bool(account.parent) and not account.managed
 
 
+def issue_kinds(rules: Rules, per: str) -> tuple[ReminderKind, ...]:
+    """The kinds that are issues, one per account or one per CSM."""
+    return tuple(k for k in rules.reminders if k.post == "issue" and k.per == per)
+
+
 def _key_name(username: str) -> str:
     """A username as a marker key part (keys allow [a-z0-9._/:-])."""
     return username.lower().replace("_", ".")
 
 
-def _reminder_token(slug: str, due: Due) -> tuple[str, str]:
-    return REMINDER, f"{slug}:{due.key}"
+def _gets_reminders(account: Account) -> bool:
+    """A customer with a CSM, not churned, managed on its own."""
+    return not (
+        account.pre_sales
+        or account.team.csm is None
+        or account.lifecycle == "churned"
+        or not_managed_on_its_own(account)
+    )
+
+
+def _kind_of(rules: Rules, key: str) -> ReminderKind | None:
+    """The kind of an account reminder's key ``SLUG:NAME:...``."""
+    parts = key.split(":")
+    if len(parts) < 3:
+        return None
+    for kind in issue_kinds(rules, "account"):
+        if kind.name == parts[1]:
+            return kind
+    return None
+
+
+def _title(kind: ReminderKind, due: Due, who: str, rules: Rules) -> str:
+    if kind.anchor == "fiscal_quarter":
+        quarter = fiscal_quarter(due.due, rules.fiscal_year_start_month).name
+        return f"{kind.title} {quarter}: {who}"
+    if len(kind.months) > 1 and not kind.every_months:
+        when = "out" if due.stage < 0 else "in"
+        return f"{kind.title} ({abs(due.stage)} months {when}): {who}"
+    return f"{kind.title}: {who}"
+
+
+#: The anchors as the generic template names them.
+_ANCHOR_WORDS = {
+    "customer_since": "the day it became a customer",
+    "renewal_date": "its renewal date",
+    "onboarding_end": "the end of its onboarding",
+    "fiscal_quarter": "the start of the fiscal quarter",
+}
+
+
+def _context(
+    kind: ReminderKind,
+    account: Account,
+    anchor: date | str,
+    stage: int,
+    due: date | str,
+    late: bool = False,
+) -> dict[str, Any]:
+    """What an account reminder's template is rendered from: the account and its team,
+    the kind, the anchor date (also under its own name: ``renewal_date``), the stage, the
+    one date the issue is due, and whether the stage's own date had passed when the bot
+    made it (so it is due the day it was made, and stands for the stages past)."""
+    team = account.team
+    return {
+        "account": account,
+        "kind": kind.title,
+        "arr": money(account.arr),
+        "csm": mention(team.csm),
+        "ae": mention(team.ae) or "-",
+        "sa": mention(team.sa) or "-",
+        "pse": mention(team.pse) or "-",
+        "assignee": mention(getattr(team, kind.assignee)) or "-",
+        "mentions": [m for m in (mention(getattr(team, r)) for r in kind.mentions) if m],
+        "anchor": anchor,
+        "anchor_name": _ANCHOR_WORDS[kind.anchor],
+        kind.anchor: anchor,
+        "months": abs(stage),
+        "due": due,
+        "late": late,
+        **generated.markers_context(),
+    }
 
 
 def plan_reminder_issues(
     ctx: TriageContext, plan: Plan, account: Account, a: Assessment, pending: list[tuple[str, str]]
 ) -> list[dict]:
-    """Renewal reviews and EBR issues (SPEC 5.2), each created once; returns the open
-    reminder issues of the account (for the card)."""
+    """Each reminder kind per account: its stages due now created once, the open ones
+    refreshed (ARR, team, tracking link), re-dated or closed when their anchor moved.
+    Returns the account's open reminder issues (for the card)."""
     slug = account.slug
     open_ones = [issue for issue in ctx.reminders_of(slug) if issue.get("state") == "opened"]
-    csm = account.team.csm
-    if account.pre_sales or csm is None or account.lifecycle == "churned":
-        return open_ones
-    if not_managed_on_its_own(account):
+    if not _gets_reminders(account):
         return open_ones
     rules, today = ctx.settings.rules, ctx.today
-    dues: list[tuple[Due, str, str, dict[str, Any]]] = []
-    common = {
-        "account": account,
-        "arr": money(account.arr),
-        "csm": mention(csm),
-        "ae": mention(account.team.ae) or "-",
-        "sa": mention(account.team.sa) or "-",
-        **generated.markers_context(),
-    }
-    _plan_refresh(ctx, plan, slug, open_ones, common)
-    for due in renewal_reviews(account.renewal_date, today, rules):
-        months = due.key.rsplit(":", 1)[1]
-        dues.append(
-            (
-                due,
-                "reminder_renewal_review.md.j2",
-                f"Renewal review ({months} months out): {account.name}",
-                # One date, the issue's (a review found late is due today, not in the past).
-                {
-                    **common,
-                    "months": months,
-                    "renewal": account.renewal_date,
-                    "due": max(due.due, today),
-                },
-            )
-        )
-    ebr = ebr_reminder(account.customer_since, today, rules)
-    if ebr is not None:
-        dues.append(
-            (
-                ebr,
-                "reminder_ebr.md.j2",
-                f"Executive Business Review: {account.name}",
-                {**common, "due": max(ebr.due, today)},
-            )
-        )
-    for due, template, title, context in dues:
-        kind, key = _reminder_token(slug, due)
-        if key in ctx.reminders:
+    moved: dict[str, list[tuple[dict, str]]] = {}
+    for issue in open_ones:
+        key = _reminder_key(issue)
+        kind = _kind_of(rules, key or "")
+        if key is None or kind is None:
             continue
-        _plan_reminder_issue(
-            ctx, plan, kind, key, title, template, context, csm, max(due.due, today), slug, slug
-        )
-        pending.append(("reminder", f"{kind}:{key}"))
+        own = key.split(":", 1)[1]
+        if still_current(kind, account, own, today, rules):
+            _refresh(ctx, plan, account, kind, issue, key)
+        else:
+            moved.setdefault(kind.name, []).append((issue, own))
+    for kind in issue_kinds(rules, "account"):
+        if not applies_to(kind, account):
+            continue
+        targets = [
+            d
+            for d in due_now(kind, account, today, rules)
+            if f"{slug}:{d.key}" not in ctx.reminders
+        ]
+        for issue, old in moved.get(kind.name, []):
+            stage = stage_of(kind, old)
+            target = next((d for d in targets if stage in (None, d.stage)), None)
+            at = open_ones.index(issue)
+            if target is None:
+                _plan_close(ctx, plan, account, kind, issue, old)
+                del open_ones[at]
+                continue
+            targets.remove(target)
+            # The card lists the issue as it is after this run (its new date and title).
+            open_ones[at] = _plan_redate(ctx, plan, account, kind, issue, target)
+        for due in targets:
+            _plan_create(ctx, plan, account, kind, due, pending)
     return open_ones
 
 
-def _plan_refresh(
-    ctx: TriageContext, plan: Plan, slug: str, open_ones: list[dict], common: dict[str, Any]
+def _reminder_key(issue: Mapping[str, Any]) -> str | None:
+    keys = [k for kind, k in markers.markers_in(issue.get("description")) if kind == REMINDER]
+    return keys[0] if keys else None
+
+
+def _dated(today: date, due: Due) -> date:
+    """One date, the issue's: a stage found late is due today, not in the past."""
+    return max(due.due, today)
+
+
+def _plan_create(
+    ctx: TriageContext,
+    plan: Plan,
+    account: Account,
+    kind: ReminderKind,
+    due: Due,
+    pending: list[tuple[str, str]],
 ) -> None:
-    """Issue 9 item 1: the bot's part of the account's open renewal-review and EBR
-    issues follows the account (ARR, team, tracking link); their date is the one of the
-    issue's key and due date, ticked boxes and people's text are kept."""
-    for issue in open_ones:
-        keys = [k for kind, k in markers.markers_in(issue.get("description")) if kind == REMINDER]
-        parts = keys[0].split(":") if keys else []
-        due = issue.get("due_date")
-        if len(parts) == 4 and parts[1] == "renewal-review" and due:
-            template = "reminder_renewal_review.md.j2"
-            extra: dict[str, Any] = {"months": parts[3], "renewal": parts[2], "due": due}
-        elif len(parts) == 3 and parts[1] == "ebr" and due:
-            template, extra = "reminder_ebr.md.j2", {"due": due}
-        else:
-            continue
-        context = {
-            "tracking_link": tracking_link(ctx.tracking.get(slug), slug, {}),
-            **common,
-            **extra,
-        }
-        _refresh_one(ctx, plan, issue, template, keys[0], context, slug)
+    slug, today = account.slug, ctx.today
+    key = f"{slug}:{due.key}"
+    assert due.anchor is not None
+    when = _dated(today, due)
+    context = _context(kind, account, due.anchor, due.stage, when, due.due < when)
+    _plan_reminder_issue(
+        ctx,
+        plan,
+        key,
+        _title(kind, due, account.name, ctx.settings.rules),
+        kind.template,
+        context,
+        getattr(account.team, kind.assignee),
+        _dated(today, due),
+        slug,
+        slug,
+    )
+    pending.append(("reminder", f"{REMINDER}:{key}"))
+
+
+def _refresh(
+    ctx: TriageContext,
+    plan: Plan,
+    account: Account,
+    kind: ReminderKind,
+    issue: dict,
+    key: str,
+) -> None:
+    """The bot's part of an open reminder follows the account (ARR, team, tracking link);
+    its date is the one of the issue's key and due date, ticked boxes and people's text
+    are kept."""
+    parsed = parse_key(kind, key.split(":", 1)[1])
+    due = issue.get("due_date")
+    if parsed is None or not due:
+        return
+    stage = stage_of(kind, key.split(":", 1)[1]) or 0
+    if parsed[1] is not None:
+        anchor, own = parsed[0], stage_date(kind, parsed[0], stage)
+    else:
+        anchor, own = _anchor_of_due(kind, account, ctx), parsed[0]
+    context = {
+        "tracking_link": tracking_link(ctx.tracking.get(account.slug), account.slug, {}),
+        **_context(kind, account, anchor.isoformat(), stage, due, own.isoformat() < str(due)),
+    }
+    _refresh_one(ctx, plan, issue, kind.template, key, context, account.slug)
+
+
+def _anchor_of_due(kind: ReminderKind, account: Account, ctx: TriageContext) -> date:
+    anchor = anchor_of(kind, account, ctx.today, ctx.settings.rules)
+    assert anchor is not None  # still_current holds only for an account with its anchor
+    return anchor
+
+
+def _plan_redate(
+    ctx: TriageContext, plan: Plan, account: Account, kind: ReminderKind, issue: dict, due: Due
+) -> dict:
+    """SPEC 5.2: "when the renewal date moves, the open reviews are re-dated": the issue
+    takes the new stage's marker, date, title and text (one update; people's text below
+    the bot's part and ticked boxes are kept)."""
+    slug, today = account.slug, ctx.today
+    old_key = _reminder_key(issue) or ""
+    key = f"{slug}:{due.key}"
+    when = _dated(today, due)
+    assert due.anchor is not None
+    context = {
+        "marker": Trusted(markers.marker(REMINDER, key)),
+        "tracking_link": tracking_link(ctx.tracking.get(slug), slug, {}),
+        **_context(
+            kind, account, due.anchor.isoformat(), due.stage, when.isoformat(), due.due < when
+        ),
+    }
+    text = (issue.get("description") or "").replace(
+        markers.marker(REMINDER, old_key), markers.marker(REMINDER, key), 1
+    )
+    description = generated.refresh_template(text, kind.template, context) or text
+    title = safe_title(_title(kind, due, account.name, ctx.settings.rules))
+    project, iid = ctx.projects.accounts, issue["iid"]
+    plan.add(
+        "update-issue",
+        f"{project}#{iid} (reminder {old_key})",
+        f"{kind.title.lower()} re-dated to {when} "
+        f"(the {kind.anchor.replace('_', ' ')} is now {due.anchor})",
+        lambda gw, _r: gw.update_issue(
+            project, iid, description=description, title=title, due_date=when.isoformat()
+        ),
+        account=slug,
+    )
+    return {**issue, "description": description, "title": title, "due_date": when.isoformat()}
+
+
+def _plan_close(
+    ctx: TriageContext, plan: Plan, account: Account, kind: ReminderKind, issue: dict, old: str
+) -> None:
+    """An open reminder whose anchor moved and no stage of the new one takes it (the
+    stage is gone, or already has its issue): closed with a note saying why."""
+    slug = account.slug
+    anchor = anchor_of(kind, account, ctx.today, ctx.settings.rules)
+    parsed = parse_key(kind, old)
+    field = kind.anchor.replace("_", " ")
+    now = f"is now {anchor.isoformat()}" if anchor else "is no longer set"
+    was = f" (was {parsed[0].isoformat()})" if parsed and parsed[1] is not None else ""
+    body = (
+        f"{markers.marker(REMINDER, f'{slug}:{old}:closed')}\n"
+        f"The account's {field} {now}{was}: this {kind.title.lower()} (due "
+        f"{issue.get('due_date') or '-'}) no longer applies, so the bot closes it. "
+        "The account card lists the reminders that do."
+    )
+    token = markers.token(REMINDER, f"{slug}:{old}:closed")
+    project, iid = ctx.projects.accounts, issue["iid"]
+
+    def close(gw: Any, _r: Any) -> Any:
+        gw.create_note(project, iid, body, token)
+        return gw.update_issue(project, iid, state_event="close")
+
+    plan.add(
+        "close-issue",
+        f"{project}#{iid} (reminder {slug}:{old})",
+        f"{kind.title.lower()} no longer applies: the {field} {now}",
+        close,
+        account=slug,
+    )
 
 
 def _refresh_one(
@@ -161,12 +349,11 @@ def _refresh_one(
 def _plan_reminder_issue(
     ctx: TriageContext,
     plan: Plan,
-    kind: str,
     key: str,
     title: str,
     template: str,
     context: Mapping[str, Any],
-    csm: str,
+    assignee: str | None,
     due: date,
     account: str | None,
     slug: str | None = None,
@@ -178,26 +365,30 @@ def _plan_reminder_issue(
         ctx,
         plan,
         project=project,
-        kind=kind,
+        kind=REMINDER,
         key=key,
         title=title,
         body=lambda results: generated.render_stamped(
             template,
             {
-                "marker": Trusted(markers.marker(kind, key)),
-                # Listed, or created earlier in this run (issue 9 item 2). A CSM's
-                # priority review belongs to no account: no link (and the same inputs
-                # as its refresh, so a rerun knows it up to date: generated.py).
+                "marker": Trusted(markers.marker(REMINDER, key)),
+                # Listed, or created earlier in this run. A CSM's priority review
+                # belongs to no account: no link (and the same inputs as its refresh, so
+                # a rerun knows it up to date: generated.py).
                 **({"tracking_link": tracking_link(tracking, slug, results)} if slug else {}),
                 **context,
             },
         ),
         fields={"due_date": due.isoformat()},
-        assignee=csm,
+        assignee=assignee,
         target=f"{project} reminder",
-        detail=f"{title!r} due {due}, assigned to {csm}",
+        detail=f"{title!r} due {due}, assigned to {assignee}",
         account=account,
     )
+
+
+def _csm_key(csm: str, due: Due) -> str:
+    return f"csm.{_key_name(csm)}:{due.key}"
 
 
 def plan_priority_reviews(
@@ -207,84 +398,148 @@ def plan_priority_reviews(
     assessments: Mapping[str, Assessment],
     shard: tuple[int, int] | None,
 ) -> None:
-    """handbook 001: quarterly priority review, one issue per CSM listing their book.
-    Each CSM belongs to one shard (crc32 of the username)."""
-    books: dict[str, list[Assessment]] = {}
-    for account in accounts:
-        a = assessments[account.slug]
-        if account.team.csm and a.priority.priority is not None and not account.digital:
-            books.setdefault(account.team.csm, []).append(a)
-    due = priority_review(ctx.today, ctx.settings.rules)
-    for csm, book in sorted(books.items()):
-        if not in_shard(f"csm:{csm}", shard):
-            continue
-        kind, key = REMINDER, f"csm.{_key_name(csm)}:{due.key}"
-        rows = [
-            {
-                "name": a.account.name,
-                "segment": a.account.segment,
-                "priority": a.priority.priority,
-                "health": a.health_color or "-",
-                "why": "; ".join(a.priority.reasons),
-            }
-            for a in sorted(book, key=lambda x: (x.priority.priority or 9, x.account.name))
-        ]
-        quarter = fiscal_quarter(ctx.today, ctx.settings.rules.fiscal_year_start_month).name
-        context = {
-            "quarter": quarter,
-            "csm_name": csm,
-            "csm": mention(csm),
-            "book": rows,
-            **generated.markers_context(),
+    """The kinds per CSM (handbook 001: the quarterly priority review), one issue per CSM
+    listing their book. Each CSM belongs to one shard (crc32 of the username)."""
+    rules, today = ctx.settings.rules, ctx.today
+    accounts = list(accounts)
+    for kind in issue_kinds(rules, "csm"):
+        books: dict[str, list[Assessment]] = {}
+        for account in accounts:
+            a = assessments[account.slug]
+            if account.team.csm and a.priority.priority is not None and applies_to(kind, account):
+                books.setdefault(account.team.csm, []).append(a)
+        for due in due_now(kind, None, today, rules):
+            for csm, book in sorted(books.items()):
+                if in_shard(f"csm:{csm}", shard):
+                    _plan_csm_review(ctx, plan, kind, due, csm, book)
+
+
+def _plan_csm_review(
+    ctx: TriageContext,
+    plan: Plan,
+    kind: ReminderKind,
+    due: Due,
+    csm: str,
+    book: list[Assessment],
+) -> None:
+    key = _csm_key(csm, due)
+    rows = [
+        {
+            "name": a.account.name,
+            "segment": a.account.segment,
+            "priority": a.priority.priority,
+            "health": a.health_color or "-",
+            "why": "; ".join(a.priority.reasons),
         }
-        existing = ctx.reminders.get(key)
-        if existing is not None:
-            # Issue 9 item 1: an open review's book follows the current priorities.
-            if existing.get("state") == "opened":
-                _refresh_one(
-                    ctx,
-                    plan,
-                    existing,
-                    "reminder_priority_review.md.j2",
-                    key,
-                    context,
-                    f"csm:{csm}",
-                )
-            continue
-        _plan_reminder_issue(
-            ctx,
-            plan,
-            kind,
-            key,
-            f"Priority review {quarter}: {csm}",
-            "reminder_priority_review.md.j2",
-            context,
-            csm,
-            max(due.due, ctx.today),
-            f"csm:{csm}",
-        )
+        for a in sorted(book, key=lambda x: (x.priority.priority or 9, x.account.name))
+    ]
+    quarter = fiscal_quarter(due.due, ctx.settings.rules.fiscal_year_start_month).name
+    context = {
+        "quarter": quarter,
+        "csm_name": csm,
+        "csm": mention(csm),
+        "book": rows,
+        **generated.markers_context(),
+    }
+    existing = ctx.reminders.get(key)
+    if existing is not None:
+        # An open review's book follows the current priorities.
+        if existing.get("state") == "opened":
+            _refresh_one(ctx, plan, existing, kind.template, key, context, f"csm:{csm}")
+        return
+    _plan_reminder_issue(
+        ctx,
+        plan,
+        key,
+        _title(kind, due, csm, ctx.settings.rules),
+        kind.template,
+        context,
+        csm,
+        _dated(ctx.today, due),
+        f"csm:{csm}",
+    )
+    # A CSM who is no GitLab user (a typo in team.csm): the review is not made
+    # unassigned; the run names the username (its accounts fail for the same reason).
+    create = plan.changes[-1]
+    books = ", ".join(sorted(a.account.slug for a in book))
+
+    def checked(gw: Any, results: Any) -> Any:
+        if ctx.users.unknown(gw, {"team.csm": csm}):
+            raise GlCsmError(
+                f"team.csm {csm!r} (accounts {books}) is not a GitLab user at {gw.url}; "
+                f"the {kind.title.lower()} was not created"
+            )
+        return create.run(gw, results) if create.run else None
+
+    plan.changes[-1] = dataclasses.replace(create, run=checked)
+
+
+def _overdue_since(issues: Iterable[Mapping[str, Any]], today: date) -> str | None:
+    """The earliest due date of open issues already past, or None."""
+    past = sorted(
+        str(i["due_date"]) for i in issues if i.get("due_date") and str(i["due_date"]) < str(today)
+    )
+    return past[0] if past else None
+
+
+def overdue(when: date | str) -> str:
+    """A date already past, as the card says it: the date, so the card does not change
+    every day while it stays overdue."""
+    return f"overdue since {when if isinstance(when, str) else when.isoformat()}"
 
 
 def next_dates(
-    ctx: TriageContext, account: Account, a: Assessment, at_risk_due: date | None
+    ctx: TriageContext,
+    account: Account,
+    a: Assessment,
+    at_risk_due: date | None,
+    reminders: Iterable[Mapping[str, Any]] = (),
 ) -> tuple[tuple[str, str], ...]:
-    """The card's "next due dates" (SPEC 5.2 cadences)."""
+    """The card's "next dates" (SPEC 5.2 cadences): the renewal, the next at-risk update,
+    and each reminder kind with a card label: overdue since the due date of its oldest
+    open issue past due, else its next date."""
     rules, today = ctx.settings.rules, ctx.today
     out: list[tuple[str, str]] = []
     if account.renewal_date:
         out.append(("Renewal", account.renewal_date.isoformat()))
     if at_risk_due is not None:
-        out.append(("Next at-risk update", at_risk_due.isoformat()))
-    if account.pre_sales or account.lifecycle == "churned":
+        shown = overdue(at_risk_due) if at_risk_due < today else at_risk_due.isoformat()
+        out.append(("Next at-risk update", shown))
+    if not _gets_reminders(account):
         return tuple(out)
-    if not_managed_on_its_own(account):
-        return tuple(out)
-    review = next_renewal_review(account.renewal_date, today, rules)
-    if review:
-        out.append(("Next renewal review", review.isoformat()))
-    ebr = next_ebr(account.customer_since, today, rules)
-    if ebr:
-        out.append(("Next EBR", ebr.isoformat()))
-    if account.team.csm and a.priority.priority is not None:
-        out.append(("Priority review", priority_review(today, rules).due.isoformat()))
+    by_kind: dict[str, list[Mapping[str, Any]]] = {}
+    for issue in reminders:
+        key = _reminder_key(issue) or ""
+        kind = _kind_of(rules, key)
+        if kind is not None and still_current(kind, account, key.split(":", 1)[1], today, rules):
+            by_kind.setdefault(kind.name, []).append(issue)
+    for kind in rules.reminders:
+        if not kind.card or not applies_to(kind, account):
+            continue
+        if kind.per == "csm":
+            if a.priority.priority is None:
+                continue
+            late = _csm_overdue(ctx, kind, account.team.csm or "")
+        else:
+            late = _overdue_since(by_kind.get(kind.name, ()), today)
+        if late:
+            out.append((kind.card, overdue(late)))
+            continue
+        when = next_date(kind, account, today, rules)
+        if when is not None:
+            out.append((kind.card, when.isoformat()))
     return tuple(out)
+
+
+def _csm_overdue(ctx: TriageContext, kind: ReminderKind, csm: str) -> str | None:
+    """The CSM's review of this quarter, still open after its due date (known to the
+    run: a single-account run reads no other issue for it and says overdue only when
+    its due date passed without it being known done)."""
+    rules, today = ctx.settings.rules, ctx.today
+    for due in due_now(kind, None, today, rules):
+        if due.due >= today:
+            continue
+        issue = get_known(ctx.reminders, _csm_key(csm, due), authoritative=False)
+        if issue is None or issue.get("state") == "opened":
+            return due.due.isoformat()
+    return None

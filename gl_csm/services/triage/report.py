@@ -62,6 +62,8 @@ class ReportInput:
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     shards: list[str] = field(default_factory=list)
+    #: The runs' "cannot be told" warnings (unknown region, unknown user).
+    warnings: list[str] = field(default_factory=list)
 
 
 def load_results(paths: Sequence[Path]) -> ReportInput:
@@ -85,6 +87,7 @@ def load_results(paths: Sequence[Path]) -> ReportInput:
             if isinstance(row, dict) and isinstance(row.get("slug"), str):
                 _check_dates(path, row)
                 out.accounts[row["slug"]] = row
+        out.warnings.extend(str(w) for w in doc.get("warnings") or [] if isinstance(w, str))
         for err in doc.get("errors") or []:
             if isinstance(err, dict):
                 who = err.get("account")
@@ -217,7 +220,7 @@ def render_report(
         }
         for b in book_balances(books, rules.book_balance)
     ]
-    months = rules.cadence.renewal_review.window_months
+    months = rules.reminder("renewal-review").window_months
     renewals = []
     for r in ok:
         when = r.get("renewal_date")
@@ -365,6 +368,7 @@ def render_report(
             "overdue": overdue,
             "escalations": escalations,
             "failures": failures,
+            "warnings": sorted(set(data.warnings)),
         },
     )
 

@@ -33,6 +33,7 @@ part lives in its own module: :mod:`~gl_csm.services.triage.triage_issue`,
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -47,6 +48,8 @@ from gl_csm.domain.assessment import Assessment, assess
 from gl_csm.domain.health import LabelSignals
 from gl_csm.domain.history import changes, row_of
 from gl_csm.domain.notify import region_problem, who_to_tell
+from gl_csm.domain.rules import TEAM_ROLES
+from gl_csm.errors import GlCsmError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results, failure_text
 from gl_csm.registry import load_registry
@@ -136,6 +139,9 @@ class TriageRun:
             "today": self.today.isoformat() if self.today else None,
             "shard": None if self.shard is None else f"{self.shard[0]}/{self.shard[1]}",
             "accounts": rows,
+            # The "cannot be told" warnings (CI runs --format json): carried to the
+            # summary issue by `gl-csm report`.
+            "warnings": [n.removeprefix("warning: ") for n in self.plan.notes],
         }
 
 
@@ -273,6 +279,9 @@ def plan_triage(
             run.plan.fail(account.slug, message)
             run.accounts[account.slug] = {"slug": account.slug, "failed": True, "error": message}
             continue
+        # A one-account reaction keeps its read budget: the CSM only (whom its writes
+        # assign anyway); the scheduled run checks the whole team.
+        _check_team_first(ctx, local, account, ("csm",) if only else TEAM_ROLES)
         run.plan.extend(local)
         run.accounts[account.slug] = row
         if only is None:
@@ -287,6 +296,39 @@ def plan_triage(
         done = [row_of(today, slug, r) for slug, r in run.accounts.items() if not r.get("failed")]
         plan_history(run.plan, history, changes(history.latest(), done), today, shard)
     return run
+
+
+def _check_team_first(
+    ctx: TriageContext, plan: Plan, account: Account, roles: tuple[str, ...]
+) -> None:
+    """A team username that is no GitLab user fails the account (exit 1, naming the
+    account and the key), as onboard does: its issues would be unassigned and its people
+    never told."""
+    # Checked by the first issue the account's changes create: it is assigned (its
+    # assignee looked up anyway) and mentions the team; an update of the card or a
+    # label needs nobody, and costs no lookup.
+    mine = [
+        i
+        for i, c in enumerate(plan.changes)
+        if c.account == account.slug and c.action == "create-issue"
+    ]
+    if not mine:
+        return
+    first = plan.changes[mine[0]]
+    team = {f"team.{role}": name for role in roles if (name := getattr(account.team, role))}
+    where = account.source or "its registry file"
+
+    def checked(gw: Gateway, results: Results) -> Any:
+        missing = ctx.users.unknown(gw, team)
+        if missing:
+            names = ", ".join(f"{key} {team[key]!r}" for key in missing)
+            raise GlCsmError(
+                f"account {account.slug}: {names} is not a GitLab user at {gw.url}; fix the "
+                f"username in {where} (nothing was written for this account)"
+            )
+        return first.run(gw, results) if first.run else None
+
+    plan.changes[mine[0]] = dataclasses.replace(first, run=checked)
 
 
 def _one_account_context(
@@ -462,7 +504,7 @@ def _plan_account(
         triage=triage_issue,
         escalation=escalation_issue,
         reminders=tuple(reminders_open),
-        next_dates=next_dates(ctx, account, a, at_risk_due),
+        next_dates=next_dates(ctx, account, a, at_risk_due, reminders_open),
         data=data,
         pending=tuple(pending),
         will_churn=churn,

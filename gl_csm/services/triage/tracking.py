@@ -531,6 +531,18 @@ class UserIds:
                 out.append(self._ids[name])  # type: ignore[arg-type]
         return out
 
+    def unknown(self, gateway: Gateway, people: Mapping[str, str]) -> list[str]:
+        """The keys of ``people`` (``{"team.csm": username}``) whose username is no GitLab
+        user (each looked up once per run, shared with the assignee lookups)."""
+        missing = []
+        for key, name in people.items():
+            if name not in self._ids:
+                user = gateway.user(name)
+                self._ids[name] = None if user is None else int(user["id"])
+            if self._ids[name] is None:
+                missing.append(key)
+        return missing
+
     def assignees(self, gateway: Gateway, usernames: Iterable[str | None]) -> dict[str, Any]:
         """``{"assignee_ids": [...]}`` for an issue create, or ``{}`` when nobody is known."""
         ids = self.ids(gateway, usernames)

@@ -10,7 +10,7 @@ from typing import Any
 
 from gl_csm.domain.account import Account
 from gl_csm.domain.assessment import Assessment
-from gl_csm.domain.reminders import Due, onboarding_end_note, stale_health
+from gl_csm.domain.reminders import Due, applies_to, due_now, stale_health
 from gl_csm.plan import Plan
 from gl_csm.services.triage.bot_issues import note_body, plan_note
 from gl_csm.services.triage.context import TRACKING_NOTE, TriageContext, day_of
@@ -33,7 +33,6 @@ def tracking_notes(
     settings, today = ctx.settings, ctx.today
     posted = {k for k in previous.get("posted", []) if isinstance(k, str)}
     stale = stale_health(color, day_of(since), today, settings.rules)
-    onboarding = onboarding_end_note(account, today, settings.rules)
     csm = mention(account.team.csm)
     due_notes: list[DueNote] = []
     if stale is not None and stale.key not in posted:
@@ -45,19 +44,31 @@ def tracking_notes(
             "days": settings.rules.cadence.stale_health_days,
         }
         due_notes.append((stale, "note_stale_health.md.j2", context))
-    if onboarding is not None and onboarding.key not in posted:
-        context = {
-            "csm": csm,
-            "ended": onboarding.due,
-            "priority": a.priority.priority,
-            "reasons": "; ".join(a.priority.reasons),
-        }
-        due_notes.append((onboarding, "note_onboarding_end.md.j2", context))
+    # The reminder kinds posted as notes (the end of onboarding, handbook 001).
+    relevant = {stale.key} if stale is not None else set()
+    for kind in settings.rules.reminders:
+        if kind.post != "note" or not applies_to(kind, account):
+            continue
+        for due in due_now(kind, account, today, settings.rules):
+            relevant.add(due.key)
+            if due.key in posted:
+                continue
+            context = {
+                "csm": csm,
+                "kind": kind.title,
+                "mentions": [
+                    m for m in (mention(getattr(account.team, r)) for r in kind.mentions) if m
+                ],
+                "ended": due.due,
+                "due": due.due,
+                "priority": a.priority.priority,
+                "reasons": "; ".join(a.priority.reasons),
+            }
+            due_notes.append((due, kind.template, context))
     data: dict[str, Any] = {}
     if sentiment is not None:
         data = {"sentiment": sentiment, "since": since}
     # Only keys still relevant are kept, so the card does not grow forever.
-    relevant = {d.key for d in (stale, onboarding) if d is not None}
     now_posted = sorted((posted | {d.key for d, _, _ in due_notes}) & relevant)
     if now_posted:
         data["posted"] = now_posted
