@@ -344,6 +344,8 @@ def test_the_dollars_never_go_to_a_public_accounts_project(
         if "gl-csm:report:portfolio" in (i.get("description") or "")
     ]
     assert found == []
+
+
 def test_the_runs_warnings_reach_the_summary_issue(tmp_path: Path) -> None:
     path = _write(
         tmp_path,
@@ -366,5 +368,5 @@ def test_an_overdue_update_is_not_listed_as_next_due(tmp_path: Path) -> None:
     ]
     text = render_report(load_results([_write(tmp_path, "1.json", rows)]), TODAY, DEFAULT_RULES)
     in_triage = text[: text.index("## Overdue at-risk updates")]
-    assert "| overdue since 2026-11-20 |" in in_triage
+    assert "| **overdue since 2026-11-20** |" in in_triage
     assert "| 2026-12-01 |" in in_triage

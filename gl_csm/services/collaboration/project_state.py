@@ -334,11 +334,11 @@ def _next_ebr(account: Account, settings: Settings, start: date) -> date:
     then yearly) not before ``start``; 6 months from ``start`` without a paid date."""
     from dateutil.relativedelta import relativedelta
 
-    from gl_csm.domain.reminders import next_ebr
+    from gl_csm.domain.reminders import next_date
 
-    return next_ebr(account.customer_since, start, settings.rules) or start + relativedelta(
-        months=6
-    )
+    # The EBR kind of the reminder table (a team may have re-timed it in config).
+    kind = settings.rules.reminder("ebr")
+    return next_date(kind, account, start, settings.rules) or start + relativedelta(months=6)
 
 
 def _standing(account: Account, ebr: date) -> dict[str, Any]:
