@@ -18,6 +18,7 @@ from typing import Any
 
 import click
 
+from gl_csm import __version__
 from gl_csm.config import DEFAULT_CONFIG, Settings, load_settings
 from gl_csm.errors import ConfigError, GlCsmError, UsageError
 from gl_csm.plan import Outcome, Plan, dry_run_outcome
@@ -234,7 +235,7 @@ def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None)
     metavar="YYYY-MM-DD",
     help="Fix the date for every date rule (default: today, UTC).",
 )
-@click.version_option(package_name="gl-csm")
+@click.version_option(__version__, prog_name="gl-csm")
 @click.pass_context
 def main(
     ctx: click.Context,
@@ -379,6 +380,42 @@ def demo(app: AppContext, folder: str) -> None:
     result = run_demo(app.config_path, Path(folder), app.today)
     click.echo(result.to_text())
     sys.exit(1 if result.failures else 0)
+
+
+# -- init --------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("folder", metavar="[DIR]", default=".", required=False)
+@click.option(
+    "--project",
+    default=None,
+    metavar="PATH",
+    help="Where gl-csm (its CI/CD components and image) lives on your GitLab "
+    "(default customer-success/gl-csm).",
+)
+@click.option(
+    "--image",
+    default=None,
+    metavar="IMAGE",
+    help="The jobs' image (default: gl-csm's own image, $CI_REGISTRY/PROJECT:VERSION).",
+)
+@click.option("--dry-run", is_flag=True, help="Print the files it would write; write nothing.")
+def init(folder: str, project: str | None, image: str | None, dry_run: bool) -> None:
+    """Scaffold a CS team's repository in DIR (default: here): a commented gl-csm.yml,
+    one example account per segment, a .gitlab-ci.yml including gl-csm's CI/CD
+    components by version, a .gitignore for every output, a README for the team.
+    Never overwrites a file."""
+    from gl_csm.services.init import DEFAULT_PROJECT, next_steps, plan_init
+
+    plan = plan_init(Path(folder), project or DEFAULT_PROJECT, image)
+    outcome = dry_run_outcome(plan) if dry_run else plan.apply(None)
+    click.echo(outcome.render("text", dry_run=dry_run))
+    for failure in outcome.failures:
+        click.echo(f"gl-csm: error: {failure.to_text()}", err=True)
+    if plan.changes and not dry_run and not outcome.failures:
+        click.echo(next_steps(Path(folder)))
+    sys.exit(outcome.exit_code)
 
 
 # -- doctor ------------------------------------------------------------------------
