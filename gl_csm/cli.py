@@ -293,9 +293,11 @@ def run_plan(
     stats: bool,
     after: Callable[[Runtime, Outcome], dict[str, Any] | None] | None = None,
     progress: Any = None,
+    failed: int = 0,
 ) -> None:
     """Open the runtime, build the plan, apply it unless --dry-run, print, exit.
-    ``progress`` (gl_csm.progress.Progress) shows the changes being applied."""
+    ``progress`` (gl_csm.progress.Progress) shows the changes being applied; ``failed``
+    is the exit code of what the command already found wrong (at least that)."""
     runtime = app.runtime(dry_run=dry_run)
     try:
         before = registry_snapshot(app, dry_run)
@@ -318,7 +320,7 @@ def run_plan(
     # Also with --format json: a failing CI shard's log says which accounts and why.
     for failure in outcome.failures:
         click.echo(f"gl-csm: error: {failure.to_text()}", err=True)
-    sys.exit(max(outcome.exit_code, committed))
+    sys.exit(max(outcome.exit_code, committed, failed))
 
 
 def registry_snapshot(app: AppContext, dry_run: bool) -> Any:
@@ -829,6 +831,15 @@ def triage(app: AppContext, shard: str | None, dry_run: bool, fmt: str, stats: b
     help="JSON output of `gl-csm triage --format json` (repeat, or list more files after it).",
 )
 @click.argument("more", nargs=-1, metavar="[FILE]...")
+@click.option(
+    "--shards",
+    "expected",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="How many shards ran (CI: parallel): a shard 1..N with no result file is named "
+    "in the report too.",
+)
 @click.option("--output", default="report.md", show_default=True, metavar="FILE")
 @click.option("--issue", is_flag=True, help="Also write the report to the summary issue.")
 @click.option(
@@ -843,6 +854,7 @@ def report(
     app: AppContext,
     inputs: tuple[str, ...],
     more: tuple[str, ...],
+    expected: int | None,
     output: str,
     issue: bool,
     html: str | None,
@@ -858,7 +870,13 @@ def report(
         report_context,
     )
 
-    data = load_results([Path(p) for p in (*inputs, *more)])
+    _ = app.settings  # a config problem (no gl-csm.yml here) first: exit 2, nothing read
+    data = load_results([Path(p) for p in (*inputs, *more)], expected)
+    # A bad shard does not stop the report (the others' accounts are in it, and it names
+    # the shard); the run still exits 1 so the pipeline shows it.
+    for failed in data.failed_shards:
+        click.echo(f"gl-csm: error: {failed.to_text()}", err=True)
+    failed_shards = 1 if data.failed_shards else 0
     # The history charts and trends read the portfolio history kept in GitLab.
     runtime = app.runtime(dry_run=True)
     try:
@@ -893,13 +911,14 @@ def report(
             )
         else:
             click.echo(note)
-        sys.exit(0)
+        sys.exit(failed_shards)
     run_plan(
         app,
         lambda rt: plan_report_issue(rt.gateway, rt.settings, body, rt.today),
         dry_run=dry_run,
         fmt=fmt,
         stats=stats,
+        failed=failed_shards,
     )
 
 

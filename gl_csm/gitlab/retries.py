@@ -42,6 +42,7 @@ def is_refused(exc: BaseException) -> bool:
         todo.extend([*item.args, getattr(item, "reason", None), item.__cause__, item.__context__])
     return False
 
+
 #: Answers python-gitlab retries (429 always; 5xx with retry_transient_errors).
 RETRY_STATUSES = frozenset({429, *gitlab.const.RETRYABLE_TRANSIENT_ERROR_CODES})
 

@@ -123,7 +123,7 @@ def test_refused_connection_is_exit_2_after_two_tries(tmp_path: Path) -> None:
     assert code == 2, out
     assert out.splitlines() == [
         "gl-csm: GitLab refused the connection, retry 1/1 in 0.1 s",
-        f"gl-csm: error: read the current user: could not reach GitLab at "
+        f"gl-csm: error: read the token's user: could not reach GitLab at "
         f"http://127.0.0.1:{port} (ConnectionRefused); nothing was done (check the URL, "
         f"the network and GITLAB_TOKEN, or run `gl-csm doctor`)",
     ]
@@ -141,7 +141,7 @@ def test_ctrl_c_says_what_was_done_and_to_rerun(
 
     def one_write_then_ctrl_c(gateway, settings):  # type: ignore[no-untyped-def]
         plan: Plan = real(gateway, settings)
-        plan.changes[0].apply(gateway, {})
+        plan.changes[0].run(gateway, {})  # type: ignore[misc]
         raise KeyboardInterrupt
 
     monkeypatch.setattr(setup_service, "plan_setup", one_write_then_ctrl_c)

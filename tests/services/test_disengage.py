@@ -124,7 +124,7 @@ def test_churning_account_lists_features_lost(gateway: Gateway, settings: Settin
 
 @pytest.mark.parametrize(
     "public",
-    ["customer-success/accounts", "customer-success/account-triage", "customer-success/escalations"],
+    [ACCOUNTS, "customer-success/account-triage", "customer-success/escalations"],
 )
 def test_refused_while_any_internal_project_is_public(
     gateway: Gateway, settings: Settings, public: str
