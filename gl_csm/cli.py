@@ -39,7 +39,7 @@ README_SECTION = {
     "accounts import": "Registry changes",
     "triage": "In CI",
     "report": "In CI",
-    "react": "Reactions (SPEC 5 React)",
+    "react": "In CI",
     "serve": "Webhook server",
     "sandbox serve": "Sandbox strictness",
 }

@@ -126,3 +126,13 @@ def test_every_scaffold_file_is_package_data() -> None:
     assert data["dynamic"] == {"version": {"attr": "gl_csm.__version__"}}
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert project["dynamic"] == ["version"] and "version" not in project
+
+
+def test_this_repositorys_gitignore_covers_every_output_too() -> None:
+    patterns = [
+        line.strip()
+        for line in (ROOT / ".gitignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    for output in ("report.md", "dashboard/", "triage-3.json", ".gl-csm/", "public/"):
+        assert any(fnmatch.fnmatch(output, p) for p in patterns), output
