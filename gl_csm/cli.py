@@ -515,6 +515,13 @@ def verify(app: AppContext, account: str, fix: bool, dry_run: bool, fmt: str, st
 
     runtime = app.runtime(dry_run=dry_run or not fix)
     try:
+        if fix:
+            from gl_csm.services.guards import require_internal_projects
+
+            # --fix writes: refused while an internal project is public (README
+            # "Running against GitLab"); listing what is missing writes nothing.
+            _, projects = app.settings.require_layout("verify")
+            require_internal_projects(runtime.gateway, projects)
         result = plan_verify(runtime.gateway, runtime.settings, account, runtime.today)
         outcome = None
         if fix:
@@ -739,7 +746,7 @@ def sandbox_serve(
     from gl_csm.runtime import load_sandbox, lock_state, seed_sandbox
     from gl_csm.sandbox import Faults, serve
 
-    path = Path(state_path) if state_path else app.sandbox_path
+    path = Path(state_path).absolute() if state_path else app.sandbox_path
     # Held while serving; the kernel releases it if the process dies (state_lock.py).
     lock = lock_state(path)
     try:
