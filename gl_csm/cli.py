@@ -151,7 +151,7 @@ def interrupted(app: AppContext | None) -> str:
     """What an interrupted command had done, and what to do next."""
     runtime = app.last_runtime if app is not None else None
     if runtime is None:
-        return "interrupted (Ctrl-C) before anything was sent; nothing was written"
+        return "interrupted (Ctrl-C); nothing was written"
     writes = runtime.gateway.stats.writes
     where = "the sandbox" if runtime.sandbox is not None else "GitLab"
     if not writes:

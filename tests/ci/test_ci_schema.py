@@ -145,3 +145,18 @@ def test_every_component_job_runs_only_in_its_own_pipeline_sources(
     doc = interpolate(ROOT / "templates" / f"{component}.yml")
     for name in jobs:
         assert _sources(_job_rules(doc, name)) == sources, name
+
+
+def test_the_image_is_built_from_the_wheel_the_pipeline_built() -> None:
+    """ci/release.yml hands the Dockerfile its wheel (ARG WHEEL) and tags the image with
+    the release version, the tag `gl-csm init` writes into a team's pipeline."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "ARG WHEEL" in dockerfile and "pip install --no-cache-dir /tmp/*.whl" in dockerfile
+    assert "ENTRYPOINT" not in dockerfile.split("# No ENTRYPOINT")[0]  # CI runs a shell
+    release = yaml.safe_load((ROOT / "ci" / "release.yml").read_text())
+    build = " ".join(release["build-image"]["script"])
+    assert '--build-arg WHEEL="$(ls dist/*.whl)"' in build
+    assert release["build-image"]["needs"] == [{"job": "build-wheel", "artifacts": True}]
+    assert '"$CI_REGISTRY_IMAGE:$TAG"' in build and "${CI_COMMIT_TAG:-" in build
+    wheel = " ".join(release["build-wheel"]["script"])
+    assert "python -m build --wheel" in wheel and "is not the version" in wheel
