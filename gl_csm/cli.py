@@ -29,8 +29,11 @@ from gl_csm.urls import redact_url
 NO_GITLAB = frozenset(
     {"assess", "templates check", "accounts import", "sandbox serve", "demo", "init"}
 )
-#: Commands that run without a gl-csm.yml (SPEC 7: `assess` reads accounts/ alone).
-CONFIG_OPTIONAL = frozenset({"assess", "sandbox serve", "demo", "init"})
+#: Commands that run without a gl-csm.yml: they need no groups or projects (SPEC 7:
+#: `assess` reads accounts/ alone; `templates check` and `accounts import` the registry).
+CONFIG_OPTIONAL = frozenset(
+    {"assess", "templates check", "accounts import", "sandbox serve", "demo", "init"}
+)
 #: The README section that documents each command (default: "Commands").
 README_SECTION = {
     "doctor": "Preflight: gl-csm doctor",
@@ -948,6 +951,7 @@ def react(app: AppContext, payload_path: str, dry_run: bool, fmt: str, stats: bo
     from gl_csm.services.react import load_payload
     from gl_csm.services.react import react as react_to
 
+    _ = app.settings  # a config problem (no gl-csm.yml here) first: exit 2, nothing read
     data = load_payload(None if payload_path == "-" else Path(payload_path))
     runtime = app.runtime(dry_run=dry_run)
     try:

@@ -42,7 +42,8 @@ def invoke(cwd: Path, *args: str, env: dict[str, str] | None = None) -> tuple[in
         ("onboard", "acme-corp"),
         ("disengage", "acme-corp"),
         ("report", "--input", "triage-1.json"),
-        ("templates", "check"),
+        ("react", "--payload", "hook.json"),
+        ("will-churn", "acme-corp"),
     ],
     ids=lambda a: " ".join(a),
 )
@@ -56,6 +57,17 @@ def test_empty_directory_says_no_config_here(tmp_path: Path, args: tuple[str, ..
     ]
     assert "key 'groups'" not in out
     assert list(tmp_path.iterdir()) == []  # not even a sandbox file
+
+
+def test_commands_that_need_no_layout_still_run_without_a_config(tmp_path: Path) -> None:
+    """`assess` reads accounts/ alone (SPEC 7): no gl-csm.yml is needed for it."""
+    import shutil
+
+    shutil.copytree(Path(__file__).resolve().parents[2] / "accounts", tmp_path / "accounts")
+    code, out = invoke(tmp_path, "assess", "acme-corp")
+    assert code == 0 and "acme-corp" in out.lower(), out
+    code, out = invoke(tmp_path, "templates", "check")
+    assert "no gl-csm.yml here" not in out
 
 
 def test_doctor_and_setup_work_once_init_wrote_the_config(tmp_path: Path) -> None:
