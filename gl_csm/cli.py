@@ -18,32 +18,80 @@ from typing import Any
 
 import click
 
+from gl_csm import __version__
 from gl_csm.config import DEFAULT_CONFIG, Settings, load_settings
-from gl_csm.errors import GlCsmError
+from gl_csm.errors import ConfigError, GlCsmError, UsageError
 from gl_csm.plan import Outcome, Plan, dry_run_outcome
 from gl_csm.runtime import DEFAULT_SANDBOX, Runtime, open_runtime
 from gl_csm.urls import redact_url
 
 #: Commands that never open a GitLab connection (SPEC 7): no URL, no token needed.
-NO_GITLAB = frozenset({"assess", "templates check", "accounts import", "sandbox serve", "demo"})
+NO_GITLAB = frozenset(
+    {"assess", "templates check", "accounts import", "sandbox serve", "demo", "init"}
+)
+#: Commands that run without a gl-csm.yml: they need no groups or projects (SPEC 7:
+#: `assess` reads accounts/ alone; `templates check` and `accounts import` the registry).
+CONFIG_OPTIONAL = frozenset(
+    {"assess", "templates check", "accounts import", "sandbox serve", "demo", "init"}
+)
 #: The README section that documents each command (default: "Commands").
 README_SECTION = {
     "doctor": "Preflight: gl-csm doctor",
     "demo": "Quick start",
+    "init": "Run it for your team",
     "accounts import": "Registry changes",
     "triage": "In CI",
     "report": "In CI",
     "react": "In CI",
-    "serve": "In CI",
+    "serve": "Webhook server",
+    "sandbox serve": "Sandbox strictness",
 }
-EXIT_CODES = (
-    "Exit codes: 0 done; 1 some accounts failed (the rest done, each failure named); "
-    "2 bad usage or config, or GitLab unreachable or refusing the token (nothing done)."
+_UNREACHABLE = "or GitLab unreachable or refusing the token (checked first; nothing done)"
+_CHANGES_FAILED = (
+    "1 a change failed (named; the rest is done, a rerun finishes it); "
+    f"2 bad usage or config, {_UNREACHABLE}"
 )
+#: Each command's own exit codes (SPEC 7), as its --help states them.
+EXIT_CODES = {
+    "assess": "0 done; 1 a registry file could not be read (each named, the rest shown); "
+    "2 bad usage or config.",
+    "doctor": "0 every check holds; 2 a check failed (each printed with its fix), or bad "
+    "usage or config.",
+    "demo": "0 done; 1 some accounts failed (each named); 2 bad usage.",
+    "init": "0 written, or already there (nothing is overwritten); 2 bad usage: DIR is a "
+    "file, or holds a file init would write with other content.",
+    "setup": f"0 done; {_CHANGES_FAILED}.",
+    "onboard": f"0 done, or nothing to do; {_CHANGES_FAILED}.",
+    "promote": f"0 done, or nothing to do; {_CHANGES_FAILED}.",
+    "verify": f"0 nothing missing, or --fix added it; {_CHANGES_FAILED}.",
+    "handoff": f"0 done, or nothing to do; {_CHANGES_FAILED}.",
+    "disengage": f"0 done, or nothing to do; {_CHANGES_FAILED}.",
+    "will-churn": f"0 done, or nothing to do; {_CHANGES_FAILED}.",
+    "triage": "0 done; 1 some accounts failed (the rest done, each failure named); "
+    f"2 bad usage or config, {_UNREACHABLE}.",
+    "report": "0 report written; 1 a shard result was missing, empty or broken (the "
+    "report, summary issue and dashboard are still written and name it), or the summary "
+    f"issue could not be written; 2 bad usage or config, {_UNREACHABLE}.",
+    "react": "0 done, or nothing to do (the reason is printed); 1 a change failed (named); "
+    f"2 a malformed payload, bad usage or config, {_UNREACHABLE}.",
+    "serve": "0 stopped (Ctrl-C or SIGTERM); 2 bad usage or config: no "
+    "GL_CSM_WEBHOOK_SECRET, the port in use. A payload that fails is answered and logged, "
+    "not an exit.",
+    "sandbox serve": "0 stopped (Ctrl-C or SIGTERM, state saved); 2 bad usage: the port in "
+    "use, the state file held by another process or not a sandbox.",
+    "templates check": "0 every template is valid; 1 a template has a problem (each named); "
+    "2 bad usage or config.",
+    "templates preview": "0 done; 1 `templates check` failed (the MR note says which) or "
+    f"the note could not be written; 2 bad usage or config, {_UNREACHABLE} (--mr).",
+    "accounts import": "0 done; 1 a row failed (named with its CSV line and column; the "
+    "good rows still go) or the registry commit failed; 2 bad usage or config.",
+}
+_INTERRUPTED = "130 interrupted (Ctrl-C): what was done is said; rerun to finish."
 
 
 def _help_epilog(ctx: click.Context, formatter: click.HelpFormatter) -> None:
-    """The token, the exit codes and the README section, at the end of every --help."""
+    """The token, the command's own exit codes and README section, at the end of every
+    --help."""
     name = ctx.command_path.split(" ", 1)[1] if " " in ctx.command_path else ""
     if name in NO_GITLAB:
         token = "Needs no GitLab: no URL and no GITLAB_TOKEN."
@@ -55,8 +103,14 @@ def _help_epilog(ctx: click.Context, formatter: click.HelpFormatter) -> None:
             "GITLAB_TOKEN environment variable only (never a flag, never printed); "
             "none set: the built-in sandbox (--sandbox)."
         )
+    codes = EXIT_CODES.get(name)
+    exits = (
+        f"Exit codes: {codes} {_INTERRUPTED}"
+        if codes
+        else "Exit codes: each command's --help states its own."
+    )
     section = README_SECTION.get(name, "Commands")
-    for text in (token, EXIT_CODES, f'Documentation: README.md, section "{section}".'):
+    for text in (token, exits, f'Documentation: README.md, section "{section}".'):
         formatter.write_paragraph()
         with formatter.indentation():
             formatter.write_text(text)
@@ -84,6 +138,31 @@ class _Group(click.Group):
         except GlCsmError as exc:
             click.echo(f"gl-csm: error: {redact_url(str(exc))}", err=True)
             ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            # Not click's bare "Aborted!" (exit 1, read as "some accounts failed"): say
+            # what was done; the runtime's `finally` has saved the embedded sandbox.
+            app = ctx.find_object(AppContext)
+            click.echo(f"\ngl-csm: {interrupted(app)}", err=True)
+            ctx.exit(INTERRUPTED)
+
+
+#: The shell's code for a process ended by SIGINT (128 + 2).
+INTERRUPTED = 130
+
+
+def interrupted(app: AppContext | None) -> str:
+    """What an interrupted command had done, and what to do next."""
+    runtime = app.last_runtime if app is not None else None
+    if runtime is None:
+        return "interrupted (Ctrl-C); nothing was written"
+    writes = runtime.gateway.stats.writes
+    where = "the sandbox" if runtime.sandbox is not None else "GitLab"
+    if not writes:
+        return f"interrupted (Ctrl-C); nothing was written to {where}"
+    return (
+        f"interrupted (Ctrl-C) after {writes} write(s) to {where}; rerun the same command "
+        f"to finish: what was done is found again (by its hidden marker) and not repeated"
+    )
 
 
 @dataclass
@@ -95,18 +174,36 @@ class AppContext:
     today: date
     _settings: Settings | None = None
     commit_registry: bool = False
+    #: The runtime the command opened last: what an interrupted run had written.
+    last_runtime: Runtime | None = None
 
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            self._require_config()
             self._settings = load_settings(
                 self.config_path, explicit=self.config_explicit, gitlab_url=self.gitlab_url
             )
         return self._settings
 
+    def _require_config(self) -> None:
+        """A command that needs the layout, run where there is no gl-csm.yml (a new
+        directory, the wrong one): say that, not which key of an absent file is missing."""
+        ctx = click.get_current_context(silent=True)
+        name = ctx.command_path.partition(" ")[2] if ctx is not None else ""
+        if self.config_explicit or name in CONFIG_OPTIONAL or self.config_path.is_file():
+            return
+        raise ConfigError(
+            f"no {self.config_path} here ({Path.cwd()}): run gl-csm in the team's repository, "
+            f"give --config PATH, or create one with `gl-csm init`"
+        )
+
     def runtime(self, *, dry_run: bool = False) -> Runtime:
         # A dry run writes nothing, not even a new sandbox state file.
-        return open_runtime(self.settings, self.today, self.sandbox_path, persist=not dry_run)
+        self.last_runtime = open_runtime(
+            self.settings, self.today, self.sandbox_path, persist=not dry_run
+        )
+        return self.last_runtime
 
 
 def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date:
@@ -141,7 +238,7 @@ def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None)
     metavar="YYYY-MM-DD",
     help="Fix the date for every date rule (default: today, UTC).",
 )
-@click.version_option(package_name="gl-csm")
+@click.version_option(__version__, prog_name="gl-csm")
 @click.pass_context
 def main(
     ctx: click.Context,
@@ -155,7 +252,8 @@ def main(
         config_path=Path(config_path or DEFAULT_CONFIG),
         config_explicit=config_path is not None,
         gitlab_url=gitlab_url,
-        sandbox_path=Path(sandbox_path),
+        # Whole: a run from another directory must see that it is another sandbox.
+        sandbox_path=Path(sandbox_path).absolute(),
         today=today,
     )
 
@@ -166,9 +264,10 @@ def _set_commit_registry(ctx: click.Context, _param: click.Parameter, value: boo
         app.commit_registry = True
 
 
-def writing_command(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """The options every writing command takes (SPEC 7)."""
-    fn = click.option(
+def edits_registry(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--commit-registry, on the commands that may edit accounts/*.yml (README "Registry
+    changes"): onboard, promote, handoff, triage and react (a promote), accounts import."""
+    return click.option(
         "--commit-registry",
         is_flag=True,
         expose_value=False,
@@ -176,6 +275,10 @@ def writing_command(fn: Callable[..., Any]) -> Callable[..., Any]:
         help="Commit registry edits to the branch gl-csm/registry-updates of the ops project "
         "and open/update its merge request (automatic in CI against a GitLab).",
     )(fn)
+
+
+def writing_command(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The options every writing command takes (SPEC 7)."""
     fn = click.option("--stats", is_flag=True, help="Print API calls made (reads, writes).")(fn)
     fn = click.option(
         "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
@@ -193,9 +296,11 @@ def run_plan(
     stats: bool,
     after: Callable[[Runtime, Outcome], dict[str, Any] | None] | None = None,
     progress: Any = None,
+    failed: int = 0,
 ) -> None:
     """Open the runtime, build the plan, apply it unless --dry-run, print, exit.
-    ``progress`` (gl_csm.progress.Progress) shows the changes being applied."""
+    ``progress`` (gl_csm.progress.Progress) shows the changes being applied; ``failed``
+    is the exit code of what the command already found wrong (at least that)."""
     runtime = app.runtime(dry_run=dry_run)
     try:
         before = registry_snapshot(app, dry_run)
@@ -218,7 +323,7 @@ def run_plan(
     # Also with --format json: a failing CI shard's log says which accounts and why.
     for failure in outcome.failures:
         click.echo(f"gl-csm: error: {failure.to_text()}", err=True)
-    sys.exit(max(outcome.exit_code, committed))
+    sys.exit(max(outcome.exit_code, committed, failed))
 
 
 def registry_snapshot(app: AppContext, dry_run: bool) -> Any:
@@ -282,6 +387,42 @@ def demo(app: AppContext, folder: str) -> None:
     sys.exit(1 if result.failures else 0)
 
 
+# -- init --------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("folder", metavar="[DIR]", default=".", required=False)
+@click.option(
+    "--project",
+    default=None,
+    metavar="PATH",
+    help="Where gl-csm (its CI/CD components and image) lives on your GitLab "
+    "(default customer-success/gl-csm).",
+)
+@click.option(
+    "--image",
+    default=None,
+    metavar="IMAGE",
+    help="The jobs' image (default: gl-csm's own image, $CI_REGISTRY/PROJECT:VERSION).",
+)
+@click.option("--dry-run", is_flag=True, help="Print the files it would write; write nothing.")
+def init(folder: str, project: str | None, image: str | None, dry_run: bool) -> None:
+    """Scaffold a CS team's repository in DIR (default: here): a commented gl-csm.yml,
+    one example account per segment, a .gitlab-ci.yml including gl-csm's CI/CD
+    components by version, a .gitignore for every output, a README for the team.
+    Never overwrites a file."""
+    from gl_csm.services.init import DEFAULT_PROJECT, next_steps, plan_init
+
+    plan = plan_init(Path(folder), project or DEFAULT_PROJECT, image)
+    outcome = dry_run_outcome(plan) if dry_run else plan.apply(None)
+    click.echo(outcome.render("text", dry_run=dry_run))
+    for failure in outcome.failures:
+        click.echo(f"gl-csm: error: {failure.to_text()}", err=True)
+    if plan.changes and not dry_run and not outcome.failures:
+        click.echo(next_steps(Path(folder)))
+    sys.exit(outcome.exit_code)
+
+
 # -- doctor ------------------------------------------------------------------------
 
 
@@ -332,6 +473,7 @@ def setup(app: AppContext, dry_run: bool, fmt: str, stats: bool) -> None:
 @main.command()
 @click.argument("account")
 @writing_command
+@edits_registry
 @click.pass_obj
 def onboard(app: AppContext, account: str, dry_run: bool, fmt: str, stats: bool) -> None:
     """Create ACCOUNT's collaboration project from its segment's template."""
@@ -349,6 +491,7 @@ def onboard(app: AppContext, account: str, dry_run: bool, fmt: str, stats: bool)
 @main.command()
 @click.argument("account")
 @writing_command
+@edits_registry
 @click.pass_obj
 def promote(app: AppContext, account: str, dry_run: bool, fmt: str, stats: bool) -> None:
     """The customer paid: move ACCOUNT's project to post-sales and start onboarding."""
@@ -375,6 +518,13 @@ def verify(app: AppContext, account: str, fix: bool, dry_run: bool, fmt: str, st
 
     runtime = app.runtime(dry_run=dry_run or not fix)
     try:
+        if fix:
+            from gl_csm.services.guards import require_internal_projects
+
+            # --fix writes: refused while an internal project is public (README
+            # "Running against GitLab"); listing what is missing writes nothing.
+            _, projects = app.settings.require_layout("verify")
+            require_internal_projects(runtime.gateway, projects)
         result = plan_verify(runtime.gateway, runtime.settings, account, runtime.today)
         outcome = None
         if fix:
@@ -526,6 +676,22 @@ def assess(app: AppContext, accounts: tuple[str, ...], fmt: str, by_csm: bool) -
 # -- sandbox -----------------------------------------------------------------------
 
 
+def _bound(bind: Callable[[], Any], host: str, port: int) -> Any:
+    """The server ``bind`` makes, or one line and exit 2 when the address cannot be had
+    (a port in use is a usage problem, not a crash)."""
+    import errno
+
+    try:
+        return bind()
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise UsageError(
+                f"--port {port}: {host}:{port} is already in use (another `gl-csm serve` or "
+                f"`sandbox serve`?); stop it or choose another --port"
+            ) from None
+        raise UsageError(f"--host {host} --port {port}: cannot listen: {exc.strerror}") from None
+
+
 @main.group()
 def sandbox() -> None:
     """The built-in GitLab API emulator."""
@@ -583,14 +749,18 @@ def sandbox_serve(
     from gl_csm.runtime import load_sandbox, lock_state, seed_sandbox
     from gl_csm.sandbox import Faults, serve
 
-    path = Path(state_path) if state_path else app.sandbox_path
+    path = Path(state_path).absolute() if state_path else app.sandbox_path
     # Held while serving; the kernel releases it if the process dies (state_lock.py).
     lock = lock_state(path)
-    sb = load_sandbox(path, app.today, edition=edition, search=search)
-    settings = app.settings
-    seed_sandbox(sb, settings)
-    faults = Faults(latency_ms=latency_ms, error_rate=error_rate, rate_limit=rate_limit)
-    server = serve(sb, host=host, port=port, faults=faults)
+    try:
+        sb = load_sandbox(path, app.today, edition=edition, search=search)
+        settings = app.settings
+        seed_sandbox(sb, settings)
+        faults = Faults(latency_ms=latency_ms, error_rate=error_rate, rate_limit=rate_limit)
+        server = _bound(lambda: serve(sb, host=host, port=port, faults=faults), host, port)
+    except BaseException:
+        lock.release()
+        raise
     click.echo(
         json.dumps(
             {
@@ -630,6 +800,7 @@ def sandbox_serve(
     help="Process a stable share of the accounts (CI parallel: CI_NODE_INDEX/CI_NODE_TOTAL).",
 )
 @writing_command
+@edits_registry
 @click.pass_obj
 def triage(app: AppContext, shard: str | None, dry_run: bool, fmt: str, stats: bool) -> None:
     """Assess every account; tracking, triage and escalation issues; reminders."""
@@ -670,6 +841,15 @@ def triage(app: AppContext, shard: str | None, dry_run: bool, fmt: str, stats: b
     help="JSON output of `gl-csm triage --format json` (repeat, or list more files after it).",
 )
 @click.argument("more", nargs=-1, metavar="[FILE]...")
+@click.option(
+    "--shards",
+    "expected",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="How many shards ran (CI: parallel): a shard 1..N with no result file is named "
+    "in the report too.",
+)
 @click.option("--output", default="report.md", show_default=True, metavar="FILE")
 @click.option("--issue", is_flag=True, help="Also write the report to the summary issue.")
 @click.option(
@@ -684,6 +864,7 @@ def report(
     app: AppContext,
     inputs: tuple[str, ...],
     more: tuple[str, ...],
+    expected: int | None,
     output: str,
     issue: bool,
     html: str | None,
@@ -699,7 +880,13 @@ def report(
         report_context,
     )
 
-    data = load_results([Path(p) for p in (*inputs, *more)])
+    _ = app.settings  # a config problem (no gl-csm.yml here) first: exit 2, nothing read
+    data = load_results([Path(p) for p in (*inputs, *more)], expected)
+    # A bad shard does not stop the report (the others' accounts are in it, and it names
+    # the shard); the run still exits 1 so the pipeline shows it.
+    for failed in data.failed_shards:
+        click.echo(f"gl-csm: error: {failed.to_text()}", err=True)
+    failed_shards = 1 if data.failed_shards else 0
     # The history charts and trends read the portfolio history kept in GitLab.
     runtime = app.runtime(dry_run=True)
     try:
@@ -734,13 +921,14 @@ def report(
             )
         else:
             click.echo(note)
-        sys.exit(0)
+        sys.exit(failed_shards)
     run_plan(
         app,
         lambda rt: plan_report_issue(rt.gateway, rt.settings, body, rt.today),
         dry_run=dry_run,
         fmt=fmt,
         stats=stats,
+        failed=failed_shards,
     )
 
 
@@ -756,12 +944,14 @@ def report(
     help='GitLab Issue Hook JSON file, or - for stdin (in a trigger pipeline: "$TRIGGER_PAYLOAD").',
 )
 @writing_command
+@edits_registry
 @click.pass_obj
 def react(app: AppContext, payload_path: str, dry_run: bool, fmt: str, stats: bool) -> None:
     """Act now on one GitLab Issue Hook: the trigger labels it added."""
     from gl_csm.services.react import load_payload
     from gl_csm.services.react import react as react_to
 
+    _ = app.settings  # a config problem (no gl-csm.yml here) first: exit 2, nothing read
     data = load_payload(None if payload_path == "-" else Path(payload_path))
     runtime = app.runtime(dry_run=dry_run)
     try:
@@ -828,7 +1018,7 @@ def serve(ctx: click.Context, port: int, host: str) -> None:
             err=True,
         )
     webhook = WebhookApp(handle, secret)
-    server = make_server(webhook, host, port)
+    server = _bound(lambda: make_server(webhook, host, port), host, port)
     webhook.start()
     bound_host, bound_port = server.server_address[:2]
     click.echo(
@@ -873,6 +1063,7 @@ def accounts() -> None:
     help="Date of a feed's figures for rows whose as-of column is empty (YYYY-MM-DD).",
 )
 @writing_command
+@edits_registry
 @click.pass_obj
 def accounts_import(
     app: AppContext,
@@ -925,6 +1116,7 @@ def accounts_import(
 @click.argument("account")
 @click.argument("new_csm")
 @writing_command
+@edits_registry
 @click.pass_obj
 def handoff(
     app: AppContext, account: str, new_csm: str, dry_run: bool, fmt: str, stats: bool

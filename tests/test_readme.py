@@ -92,3 +92,47 @@ def test_examples_work_as_printed(
         assert argv[0] == "gl-csm", line
         result = CliRunner().invoke(main, argv[1:], env=env)
         assert result.exit_code == 0, (line, result.output)
+
+
+@pytest.mark.slow
+def test_run_it_for_your_team_rehearsal_works_on_sandbox_serve(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rehearsal of "Run it for your team", line by line, against `gl-csm sandbox
+    serve` started in the new repository (as the README says): each line exits 0, or
+    the code its comment names."""
+    from tests.cli.test_sandbox_serve import start_server
+
+    text = _section("Run it for your team")
+    block = re.findall(r"```bash\n(.*?)```", text, re.S)[-1]
+    lines = [line for line in block.splitlines() if line.strip()]
+    assert lines[0].startswith("gl-csm init ") and lines[1].startswith("cd ")
+    monkeypatch.chdir(tmp_path)
+    proc = None
+    env = {"GITLAB_URL": "", "CI_SERVER_URL": "", "GITLAB_TOKEN": "any"}
+    try:
+        for line in lines:
+            command, _, comment = line.partition("  #")
+            expected = re.search(r"exit (\d+)", comment)
+            argv = shlex.split(command)
+            if argv[0] == "cd":
+                monkeypatch.chdir(Path.cwd() / argv[1])
+                proc, url = start_server(Path.cwd())
+                env["GITLAB_URL"] = url
+                continue
+            assert argv[0] == "gl-csm", line
+            output = None
+            if ">" in argv:
+                argv, output = argv[: argv.index(">")], argv[argv.index(">") + 1]
+            result = CliRunner().invoke(main, argv[1:], env=env)
+            assert result.exit_code == (int(expected.group(1)) if expected else 0), (
+                line,
+                result.output,
+            )
+            if output:
+                Path(output).write_text(result.stdout)
+        assert (Path.cwd() / "report.md").is_file() and (Path.cwd() / "dashboard").is_dir()
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=10)

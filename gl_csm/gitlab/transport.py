@@ -12,7 +12,7 @@ import requests
 from requests.adapters import BaseAdapter
 
 from gl_csm.gitlab.counting import CallCounter
-from gl_csm.gitlab.retries import RetryNotices
+from gl_csm.gitlab.retries import ConnectionRefused, RetryNotices, is_refused
 
 
 class DeadlineExceeded(requests.RequestException):
@@ -72,6 +72,10 @@ class CountingAdapter(BaseAdapter):
                 else self._within_deadline(request, self.deadline, kwargs)
             )
         except (requests.ConnectionError, requests.Timeout) as exc:
+            if is_refused(exc):
+                if self.notices.refused(method, request.url or ""):
+                    raise ConnectionRefused("connection refused", request=request) from exc
+                raise
             self.notices.answered(method, request.url or "", None, None, type(exc).__name__)
             raise
         self.notices.answered(method, request.url or "", response.status_code, response.headers, "")

@@ -34,10 +34,12 @@ def require_internal_projects(gateway: Gateway, projects: Projects) -> dict[str,
 
 
 def require_accounts_project(gateway: Gateway, settings: Settings, command: str) -> dict:
-    """Only the accounts project (tracking issues): one read, for commands that write
-    nothing to the triage or escalation projects (onboard, promote, disengage)."""
+    """The accounts project (tracking issues), for commands that write nothing to the
+    triage or escalation projects (onboard, promote, will-churn). Those are checked too
+    (one read each): README "Running against GitLab", a writing command refuses to run
+    while any internal project is public, not only the one it writes to."""
     _, projects = settings.require_layout(command)
-    return require_internal_project(gateway, "accounts", projects.accounts)
+    return require_internal_projects(gateway, projects)["accounts"]
 
 
 def _under(path: str, group: str) -> bool:

@@ -47,6 +47,9 @@ TRIAGE_SCOPE = "sentiment::"
 ESCALATE = "escalation::requested"
 RESOLVED = "triage::resolved"
 PROMOTE = "action::promote"
+WILL_CHURN = "lifecycle::will-churn"
+#: Marker kind of the note telling a person what became of a label they added.
+LABEL_NOTE = "label-note"
 
 
 class PayloadError(UsageError):
@@ -62,6 +65,10 @@ class IssueEvent:
     added: tuple[str, ...]
     confidential: bool = False
     action: str | None = None
+    #: Who changed the issue (the hook's ``user.username``), told when a label is kept
+    #: from them; and when (``changes.updated_at.current``): one note per person's edit.
+    user: str | None = None
+    updated: str | None = None
 
     @property
     def ref(self) -> str:
@@ -79,6 +86,7 @@ class Reaction:
     trigger: str | None = None
     event: IssueEvent | None = None
     health: str | None = None  # the account's health color, when triage was planned
+    lifecycle: str | None = None  # the account's lifecycle as the planned triage leaves it
 
     @property
     def line(self) -> str:
@@ -155,7 +163,13 @@ def parse_event(data: Any, source: str = "payload") -> IssueEvent | None:
         confidential=bool(attrs.get("confidential"))
         or data.get("event_type") == "confidential_issue",
         action=attrs.get("action") if isinstance(attrs.get("action"), str) else None,
+        user=_text((data.get("user") or {}).get("username")),
+        updated=_text((changes.get("updated_at") or {}).get("current")),
     )
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def load_payload(path: Path | None) -> Any:
@@ -312,6 +326,21 @@ def _on_tracking_issue(
         reaction = _triage_now(gateway, settings, today, slug, event.iid)
         reaction.reason = f"{', '.join(triggers)} added on {where}: triage the account now"
         reaction.trigger, reaction.event = triggers[0], event
+        if WILL_CHURN in added and reaction.lifecycle != "will-churn":
+            # SPEC 4: the label waits for the last box of the checklist; the triage's
+            # tracking update takes it back, and the person who added it is told why.
+            _tell(
+                reaction.plan,
+                gateway,
+                settings,
+                event,
+                slug,
+                added[WILL_CHURN],
+                "is taken back for now: it is set once every step of the account's "
+                "will-churn checklist (handbook 002) is ticked. The checklist is opened "
+                "for the CSM in this project; when its last box is ticked, the daily "
+                "triage sets the label",
+            )
         return reaction
     if ESCALATE in added:
         reaction = _triage_now(gateway, settings, today, slug, event.iid)
@@ -344,8 +373,14 @@ def _triage_now(
     from gl_csm.services.triage.run import plan_triage
 
     run = plan_triage(gateway, settings, today, only=slug, tracking_iid=tracking_iid)
-    health = (run.accounts.get(slug) or {}).get("health")
-    return Reaction(plan=run.plan, status="acted", account=slug, health=health)
+    row = run.accounts.get(slug) or {}
+    return Reaction(
+        plan=run.plan,
+        status="acted",
+        account=slug,
+        health=row.get("health"),
+        lifecycle=row.get("lifecycle"),
+    )
 
 
 def _promote_now(
@@ -360,9 +395,51 @@ def _promote_now(
         raise  # a bad registry or config (e.g. `project:` naming an internal project): exit 2
     except UsageError as exc:
         # A reason not to act (not paid yet, no project): ignored with the reason, exit 0
-        # (SPEC 7: 2 is for bad usage or config); the label stays for a later run.
-        return _ignored(f"{label} on the tracking issue of {slug}: {exc}", event, slug)
+        # (SPEC 7: 2 is for bad usage or config); the label stays for a later run, and
+        # the person who added it is told why on the issue (not only in a job log).
+        reaction = _ignored(f"{label} on the tracking issue of {slug}: {exc}", event, slug)
+        _tell(
+            reaction.plan,
+            gateway,
+            settings,
+            event,
+            slug,
+            label,
+            f"is not acted on yet: {exc}. The label stays; the promotion runs once that "
+            f"is done (the daily triage retries it)",
+        )
+        return reaction
     return Reaction(plan=plan, status="acted", account=slug, trigger=label, event=event)
+
+
+def _tell(
+    plan: Plan,
+    gateway: Gateway,
+    settings: Settings,
+    event: IssueEvent,
+    slug: str,
+    label: str,
+    what: str,
+) -> None:
+    """Plan one note on the tracking issue telling the person who added ``label`` what
+    became of it and why. One per edit of theirs (the marker carries the edit's time),
+    so a repeated delivery writes nothing."""
+    _, projects = settings.require_layout("react")
+    canonical = settings.taxonomy.canonical(label) or "label"
+    stamp = "".join(ch for ch in (event.updated or "") if ch.isdigit()) or "0"
+    token = markers.token(LABEL_NOTE, f"{slug}/{canonical}/{stamp}")
+    notes = gateway.notes(projects.accounts, event.iid)
+    if any(token in (n.get("body") or "") for n in notes):
+        return
+    who = f"@{event.user} " if event.user else ""
+    body = f"{markers.marker(LABEL_NOTE, token.split(':', 2)[2])}\n{who}`{label}` {what}.\n"
+    plan.add(
+        "create-note",
+        f"{projects.accounts}#{event.iid} (tracking issue of {slug})",
+        f"tell {event.user or 'the person'} why {label} {what.split(':')[0]}",
+        lambda gw, _r: gw.create_note(projects.accounts, event.iid, body, token),
+        account=slug,
+    )
 
 
 def react(

@@ -205,3 +205,38 @@ def test_pacer_spaces_writes_evenly() -> None:
         pacer.acquire("notes")
     pacer.acquire("issues")  # unpaced kind
     assert slept == [1.0, 1.0]
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on: connecting to it is refused."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_refused_connection_fails_fast_after_two_tries() -> None:
+    """Nothing listening (wrong port, stopped `sandbox serve`): 2 tries, then exit 2 with
+    a clear line, instead of python-gitlab's MAX_RETRIES back-offs (~27 s)."""
+    from gl_csm.errors import GitLabUnreachable
+
+    said: list[str] = []
+    gw = Gateway.connect(f"http://127.0.0.1:{_closed_port()}", "secret-token")
+    gw.retry_notices.notify = said.append
+    with pytest.raises(GitLabUnreachable) as info:
+        gw.check_connection()
+    assert gw.stats.reads == 2
+    assert "could not reach GitLab at http://127.0.0.1:" in str(info.value)
+    assert "ConnectionRefused" in str(info.value) and "nothing was done" in str(info.value)
+    assert said == ["GitLab refused the connection, retry 1/1 in 0.1 s"]
+
+
+@responses.activate
+def test_5xx_keeps_every_retry_while_refusals_do_not(gw: Gateway) -> None:
+    """python-gitlab `retry_transient_errors`: a 503 outage is retried MAX_RETRIES times."""
+    gw.max_retries = 3  # the retry count, not the waits, is what is checked
+    responses.get(f"{API}/groups/g", status=503, body="down")
+    with pytest.raises(GitLabError):
+        gw.group("g")
+    assert gw.stats.reads == 4

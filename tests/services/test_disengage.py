@@ -122,3 +122,23 @@ def test_churning_account_lists_features_lost(gateway: Gateway, settings: Settin
     found = gateway.find_issue_by_marker(ACCOUNTS, "gl-csm:disengage:leaving-co")
     assert found is not None and "feature comparison" in found["description"]
     assert "(not onboarded)" in found["description"]
+
+
+@pytest.mark.parametrize(
+    "public",
+    [ACCOUNTS, "customer-success/account-triage", "customer-success/escalations"],
+)
+def test_refused_while_any_internal_project_is_public(
+    gateway: Gateway, settings: Settings, public: str
+) -> None:
+    """README "Running against GitLab": every writing command refuses (exit 2, nothing
+    written) while one of the internal projects is public, not only the one it writes."""
+    from gl_csm.errors import ConfigError
+
+    gateway.update_project(public, visibility="public")
+    before = gateway.stats.writes
+    with pytest.raises(ConfigError) as info:
+        disengage(gateway, settings, "acme-corp")
+    assert info.value.exit_code == 2 and "is public" in str(info.value)
+    assert public in str(info.value) and "nothing was written" in str(info.value)
+    assert gateway.stats.writes == before

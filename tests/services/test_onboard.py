@@ -236,7 +236,8 @@ def test_write_budget_and_reads(
 ) -> None:
     """Issue 4: writes = 1 project + 1 commit + one per milestone, issue and member +
     the tracking issue. Reads (README "Read budget"): the project at both group paths
-    (2), the accounts project, the group, one per team member, the tracking issue's
+    (2), the three internal projects (none may be public), the group, one per team
+    member, the tracking issue's
     narrowed listing, then every page of the accounts project to prove it absent
     without GitLab's search (issue 8). A second run writes nothing."""
     if text:
@@ -247,7 +248,7 @@ def test_write_budget_and_reads(
     assert out.exit_code == 0, out.failures
     after = ready.stats
     assert after.writes - before.writes == 1 + 1 + milestones + issues + members + 1
-    assert after.reads - before.reads <= 2 + 1 + 1 + members + 1 + pages
+    assert after.reads - before.reads <= 2 + 3 + 1 + members + 1 + pages
 
     again = plan_onboard(ready, settings, slug, TODAY)
     assert again.changes == []

@@ -10,7 +10,6 @@ import pytest
 
 from gl_csm.config import Settings
 from gl_csm.domain.rules import DEFAULT_RULES
-from gl_csm.errors import UsageError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.services.triage.report import (
     ReportInput,
@@ -87,17 +86,58 @@ def test_report_merges_shards(tmp_path: Path) -> None:
     assert "broken: bad file" in text
 
 
-def test_bad_input_is_a_usage_error(tmp_path: Path) -> None:
-    path = tmp_path / "x.json"
-    path.write_text("[]")
-    with pytest.raises(UsageError, match="triage --format json"):
-        load_results([path])
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        (None, "no such file"),
+        ("", "empty: the shard wrote no result"),
+        ('{"changes": [], "accou', "not JSON"),
+        ("[]", "not the JSON output of `gl-csm triage --format json`"),
+    ],
+    ids=["missing", "empty", "cut short", "not a triage output"],
+)
+def test_a_bad_shard_is_named_and_the_others_still_report(
+    tmp_path: Path, content: str | None, why: str
+) -> None:
+    good = _write(tmp_path, "triage-1.json", [_row("acme")], shard="1/2")
+    bad = tmp_path / "triage-2.json"
+    if content is not None:
+        bad.write_text(content)
+    data = load_results([good, bad], expected=2)
+    assert [f.shard for f in data.failed_shards] == [f"shard 2/2 ({bad})"]
+    assert why in data.failed_shards[0].why
+    text = render_report(data, TODAY, DEFAULT_RULES)
+    assert "1 accounts from shard(s) 1/2" in text
+    section = text.split("## Shards missing from this report")[1].split("\n## ")[0]
+    assert f"shard 2/2 ({bad}): " in section and why.replace("`", "") in section.replace("`", "")
+
+
+def test_a_shard_with_no_file_at_all_is_named(tmp_path: Path) -> None:
+    """CI: `--input triage-*.json` lists only the files that arrived; --shards says how
+    many ran."""
+    good = _write(tmp_path, "triage-1.json", [_row("acme")], shard="1/3")
+    other = _write(tmp_path, "triage-3.json", [_row("globex")], shard="3/3")
+    data = load_results([good, other], expected=3)
+    assert [f.shard for f in data.failed_shards] == ["shard 2/3"]
+    assert "no result file" in data.failed_shards[0].why
+    assert load_results([good, other]).failed_shards == []  # without --shards: unknown
+
+
+def test_every_shard_good_has_no_missing_section(tmp_path: Path) -> None:
+    good = _write(tmp_path, "triage-1.json", [_row("acme")], shard="1/1")
+    data = load_results([good], expected=1)
+    assert data.failed_shards == []
+    assert "Shards missing" not in render_report(data, TODAY, DEFAULT_RULES)
 
 
 def test_a_bad_date_names_the_file_and_the_account(tmp_path: Path) -> None:
     path = _write(tmp_path, "1.json", [_row("acme", renewal_date="next year")])
-    with pytest.raises(UsageError, match=r"1\.json: account 'acme': renewal_date .*'next year'"):
-        load_results([path])
+    data = load_results([path])
+    assert [f.to_text() for f in data.failed_shards] == [
+        f"{path}: account 'acme': renewal_date must be a date like 2027-01-31, got "
+        f"'next year': the shard's accounts are not in this report"
+    ]
+    assert data.accounts == {}
 
 
 def test_summary_issue_is_updated_in_place(

@@ -26,7 +26,7 @@ from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
 from gl_csm.services import lookup
 from gl_csm.services.collaboration import project_state as collab
-from gl_csm.services.guards import require_accounts_project
+from gl_csm.services.guards import require_internal_projects
 from gl_csm.services.triage.tracking import issue_link, plan_record_in_card, render_template
 from gl_csm.templates import Trusted, inline, mention, safe_title
 
@@ -43,8 +43,9 @@ def plan_disengage(
     checklist itself; it keeps the signature of the other services."""
     _, projects = settings.require_layout("disengage")
     account = collab.load_account(settings, slug)
-    # SPEC 1: never a public project.
-    accounts_project = require_accounts_project(gateway, settings, "disengage")
+    # SPEC 1 and README "Running against GitLab": a writing command refuses to run while
+    # any internal project is public, not only the one it writes to.
+    accounts_project = require_internal_projects(gateway, projects)["accounts"]
     plan = Plan()
     token = markers.token(KIND, slug)
     # Without GitLab's search (SPEC 7.1): the iid the tracking card records, else the

@@ -40,7 +40,6 @@ from gl_csm.domain.portfolio import (
     update_overdue,
 )
 from gl_csm.domain.rules import Rules
-from gl_csm.errors import UsageError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
 from gl_csm.services.guards import require_internal_projects
@@ -57,6 +56,17 @@ KIND, KEY = "report", "portfolio"
 _URL = re.compile(r"^https?://[^\s()<>]+$")
 
 
+@dataclass(frozen=True)
+class FailedShard:
+    """A shard result the report could not use: which shard, and why."""
+
+    shard: str
+    why: str
+
+    def to_text(self) -> str:
+        return f"{self.shard}: {self.why}"
+
+
 @dataclass
 class ReportInput:
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -64,29 +74,38 @@ class ReportInput:
     shards: list[str] = field(default_factory=list)
     #: The runs' "cannot be told" warnings (unknown region, unknown user).
     warnings: list[str] = field(default_factory=list)
+    #: Shards whose result was missing, empty or broken: their accounts are not in the
+    #: report, which says so and exits 1 (the other shards' report is still written).
+    failed_shards: list[FailedShard] = field(default_factory=list)
 
 
-def load_results(paths: Sequence[Path]) -> ReportInput:
-    """Read the JSON outputs of `gl-csm triage --format json` (one per shard)."""
+_SHARD_FILE = re.compile(r"(\d+)\.json$")
+
+
+def load_results(paths: Sequence[Path], expected: int | None = None) -> ReportInput:
+    """Read the JSON outputs of `gl-csm triage --format json` (one per shard).
+
+    A file that is missing, empty or not such an output is a failed shard, named with
+    why; so is every shard 1..``expected`` with no file at all (its job wrote nothing
+    the report job received). The shards that did answer still make the report."""
     out = ReportInput()
+    seen: set[int] = set()
     for path in paths:
         try:
-            doc = json.loads(Path(path).read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise UsageError(f"--input {path}: cannot read: {exc.strerror}") from None
-        except ValueError as exc:
-            raise UsageError(f"--input {path}: not JSON ({exc})") from None
-        if not isinstance(doc, dict) or not isinstance(doc.get("accounts"), list):
-            raise UsageError(
-                f"--input {path}: expected the JSON output of `gl-csm triage --format json` "
-                f"(an object with 'accounts')"
-            )
+            doc, rows = _read_shard(Path(path))
+        except _BrokenShard as broken:
+            index = _index_of(Path(path), None)
+            if index is not None:
+                seen.add(index)
+            out.failed_shards.append(FailedShard(_shard_name(path, index, expected), str(broken)))
+            continue
+        index = _index_of(Path(path), doc.get("shard"))
+        if index is not None:
+            seen.add(index)
         if doc.get("shard"):
             out.shards.append(str(doc["shard"]))
-        for row in doc["accounts"]:
-            if isinstance(row, dict) and isinstance(row.get("slug"), str):
-                _check_dates(path, row)
-                out.accounts[row["slug"]] = row
+        for row in rows:
+            out.accounts[row["slug"]] = row
         out.warnings.extend(str(w) for w in doc.get("warnings") or [] if isinstance(w, str))
         for err in doc.get("errors") or []:
             if isinstance(err, dict):
@@ -94,10 +113,68 @@ def load_results(paths: Sequence[Path]) -> ReportInput:
                 out.failures.append(
                     f"{who}: {err.get('message')}" if who else str(err.get("message"))
                 )
+    for index in range(1, (expected or 0) + 1):
+        if index not in seen:
+            out.failed_shards.append(
+                FailedShard(
+                    f"shard {index}/{expected}",
+                    "no result file (its job failed before writing one, or its artifact "
+                    "did not reach the report job): its accounts are not in this report",
+                )
+            )
     return out
 
 
-def _check_dates(path: Path, row: Mapping[str, Any]) -> None:
+class _BrokenShard(Exception):
+    """Why one shard's result cannot be used (the message is the report's words)."""
+
+
+def _read_shard(path: Path) -> tuple[Mapping[str, Any], list[dict[str, Any]]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise _BrokenShard("no such file: its accounts are not in this report") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        why = getattr(exc, "strerror", None) or type(exc).__name__
+        raise _BrokenShard(f"cannot be read ({why}): its accounts are not in this report") from None
+    if not text.strip():
+        raise _BrokenShard(
+            "empty: the shard wrote no result (see its job log; GitLab may have been "
+            "unreachable): its accounts are not in this report"
+        )
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        raise _BrokenShard(
+            f"not JSON ({exc}): the shard stopped mid-way (see its job log); its accounts "
+            f"are not in this report"
+        ) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("accounts"), list):
+        raise _BrokenShard(
+            "not the JSON output of `gl-csm triage --format json` (an object with "
+            "'accounts'): its accounts are not in this report"
+        )
+    rows = [r for r in doc["accounts"] if isinstance(r, dict) and isinstance(r.get("slug"), str)]
+    for row in rows:
+        _check_dates(row)
+    return doc, rows
+
+
+def _index_of(path: Path, shard: object) -> int | None:
+    """The shard's index: from its own "I/N", else from the file name (triage-I.json)."""
+    if isinstance(shard, str) and shard.partition("/")[0].isdigit():
+        return int(shard.partition("/")[0])
+    found = _SHARD_FILE.search(path.name)
+    return int(found.group(1)) if found else None
+
+
+def _shard_name(path: Path | str, index: int | None, expected: int | None) -> str:
+    if index is not None and expected:
+        return f"shard {index}/{expected} ({path})"
+    return str(path)
+
+
+def _check_dates(row: Mapping[str, Any]) -> None:
     """The dates the report compares must be ISO dates (a hand-edited file names the row)."""
     for key in ("renewal_date", "at_risk_due"):
         value = row.get(key)
@@ -106,9 +183,9 @@ def _check_dates(path: Path, row: Mapping[str, Any]) -> None:
         try:
             date.fromisoformat(value)  # type: ignore[arg-type]
         except (TypeError, ValueError):
-            raise UsageError(
-                f"--input {path}: account {row['slug']!r}: {key} must be a date "
-                f"like 2027-01-31, got {value!r}"
+            raise _BrokenShard(
+                f"account {row['slug']!r}: {key} must be a date like 2027-01-31, got "
+                f"{value!r}: the shard's accounts are not in this report"
             ) from None
 
 
@@ -369,6 +446,7 @@ def render_report(
             "escalations": escalations,
             "failures": failures,
             "warnings": sorted(set(data.warnings)),
+            "failed_shards": [f.to_text() for f in data.failed_shards],
         },
     )
 

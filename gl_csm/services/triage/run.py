@@ -78,6 +78,7 @@ from gl_csm.services.triage.reminder_issues import (
 )
 from gl_csm.services.triage.shards import in_shard, parse_shard
 from gl_csm.services.triage.tracking import (
+    BOT_SCOPES,
     NOTES_KEY,
     CardExtra,
     UserIds,
@@ -156,6 +157,19 @@ def signals_of(issue: Mapping[str, Any] | None, settings: Settings) -> tuple[Lab
         ),
         tax.name("escalation::requested") in labels,
     )
+
+
+def _people_scopes(issue: Mapping[str, Any], settings: Settings) -> list[str]:
+    """The conflicted scopes of a tracking issue that people own (sentiment, ...). The
+    bot's own scopes (tracking.BOT_SCOPES) are set from the assessment by the tracking
+    update, which removes every other label of them: resolving them here first would
+    plan keeping a label the same run then takes back (two contradicting writes)."""
+    tax = settings.taxonomy
+    return [
+        scope
+        for scope, names in scoped_labels.conflicts(issue.get("labels") or []).items()
+        if not any((tax.canonical(n) or "").split("::")[0] in BOT_SCOPES for n in names)
+    ]
 
 
 def _catch_up_promote(ctx: TriageContext, run: TriageRun, slug: str) -> None:
@@ -258,6 +272,7 @@ def plan_triage(
                     issue,
                     account.slug,
                     f"tracking issue of {account.slug}",
+                    only=_people_scopes(issue, settings),
                 )
                 if fixed is not issue:
                     ctx.tracking[account.slug] = fixed  # type: ignore[index]
