@@ -55,7 +55,7 @@ def tell(w: World) -> None:
 def story(tmp_path_factory: pytest.TempPathFactory) -> World:
     w = World(
         tmp_path_factory.mktemp("story") / "w",
-        "An existing customer onboarded late (Vandelay Industries, commercial, customer since 2022)",
+        "An existing customer onboarded late (Vandelay Industries, commercial, since 2022)",
         date(2026, 11, 2),
         {
             SLUG: customer(

@@ -156,8 +156,7 @@ class Transcript:
                 pid, path = project["id"], project["path_with_namespace"]
                 where = f"customer project {path}"
                 members = sorted(
-                    f"{m['username']} ({_level(m['access_level'])})"
-                    for m in reader.members(pid)
+                    f"{m['username']} ({_level(m['access_level'])})" for m in reader.members(pid)
                 )
                 head = {"path": path, "members": ", ".join(members)}
                 out[f"project{pid}"] = (
@@ -265,8 +264,9 @@ class Transcript:
         """The transcript; a day on which nothing happened and no reader saw a change
         is one line."""
         text = "\n".join(self.lines)
-        text = re.sub(r"^(## \S+ \(\w+\))\n+(?=## |\Z)", r"\1: nothing new\n\n", text,
-                      flags=re.MULTILINE)
+        text = re.sub(
+            r"^(## \S+ \(\w+\))\n+(?=## |\Z)", r"\1: nothing new\n\n", text, flags=re.MULTILINE
+        )
         return _BLANKS.sub("\n\n", text).rstrip("\n") + "\n"
 
 
