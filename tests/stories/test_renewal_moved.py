@@ -1,6 +1,6 @@
-"""A renewal date moved: the bot first sees a renewal less than 5 months away (the
-"5 months out" stage already past), then a CRM import moves the renewal out by three
-months. One renewal review per stage, always; a moved renewal re-dates the open reviews
+"""A renewal date moved: the bot first sees a renewal less than 3 months away (both the
+"5 months out" and the "3 months out" stages already past), then a CRM import moves the
+renewal out by three months. One renewal review per stage, always; a moved renewal re-dates the open reviews
 (SPEC 2 `accounts import`, 5.2 Renewal reviews)."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from tests.stories.golden import check_transcript
 from tests.stories.world import ACCOUNTS, World
 
 SLUG = "kramerica"
-OLD = date(2027, 3, 20)
-NEW = date(2027, 6, 30)
+OLD = date(2027, 1, 20)
+NEW = date(2027, 4, 30)
 CSV = f"Account Name,Account Slug,Renewal Date\nKramerica Industries,{SLUG},{NEW.isoformat()}\n"
 
 
@@ -62,8 +62,8 @@ def test_transcript(story: World, request: pytest.FixtureRequest) -> None:
     check_transcript(request, Path(__file__).stem.removeprefix("test_"), story.rendered())
 
 
-def test_first_day_one_review_per_stage(story: World) -> None:
-    assert len(story.kept["first day"]) == 2
+def test_first_day_past_stages_folded_into_one_review(story: World) -> None:
+    assert len(story.kept["first day"]) == 1, [i["title"] for i in story.kept["first day"]]
 
 
 def test_first_day_no_two_reviews_due_the_same_day(story: World) -> None:
@@ -71,8 +71,8 @@ def test_first_day_no_two_reviews_due_the_same_day(story: World) -> None:
     assert len(set(dues)) == len(dues), dues
 
 
-def test_past_stage_is_due_on_the_first_day(story: World) -> None:
-    assert "2026-11-02" in [i["due_date"] for i in story.kept["first day"]]
+def test_folded_review_is_due_on_the_first_day(story: World) -> None:
+    assert [i["due_date"] for i in story.kept["first day"]] == ["2026-11-02"]
 
 
 def test_reviews_mention_the_ae_and_sa(story: World) -> None:
@@ -91,7 +91,7 @@ def test_one_open_review_per_stage_after_the_move(story: World) -> None:
 
 
 def test_open_reviews_are_dated_from_the_new_renewal(story: World) -> None:
-    assert {i["due_date"] for i in _open(story)} == {"2027-01-30", "2027-03-30"}
+    assert {i["due_date"] for i in _open(story)} == {"2026-11-30", "2027-01-30"}
 
 
 def test_no_open_review_names_the_old_renewal_date(story: World) -> None:
@@ -101,6 +101,11 @@ def test_no_open_review_names_the_old_renewal_date(story: World) -> None:
 
 def test_card_no_longer_names_the_old_renewal_date(story: World) -> None:
     assert OLD.isoformat() not in story.description("tracking", SLUG)
+
+
+def test_card_lists_one_review_per_stage(story: World) -> None:
+    card = story.description("tracking", SLUG)
+    assert card.count("Renewal review (") <= 2, card
 
 
 def test_closed_reviews_say_why(story: World) -> None:
