@@ -1,7 +1,7 @@
 """A renewal date moved: the bot first sees a renewal less than 3 months away (both the
 "5 months out" and the "3 months out" stages already past), then a CRM import moves the
-renewal out by three months. One renewal review per stage, always; a moved renewal re-dates the open reviews
-(SPEC 2 `accounts import`, 5.2 Renewal reviews)."""
+renewal out by three months. One renewal review per stage, always; a moved renewal
+re-dates the open reviews (SPEC 2 `accounts import`, 5.2 Renewal reviews)."""
 
 from __future__ import annotations
 
