@@ -1,0 +1,196 @@
+"""A new customer, from prospect to adoption: onboarded in pre-sales, pays, is promoted
+on the AE's label, goes through the onboarding window (first value, checklist done) and
+is adopting when the window ends (SPEC 3, 4.1, 5 Onboard/Promote, 5.2)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tests.stories.accounts import prospect
+from tests.stories.golden import check_transcript
+from tests.stories.world import World
+
+SLUG = "nakatomi"
+PAID = date(2026, 11, 9)
+WINDOW_END = date(2027, 1, 8)  # customer_since + 60 days (strategic window, SPEC 3)
+
+
+def tell(w: World) -> None:
+    """The story, day by day."""
+
+    def pays() -> None:
+        w.edit(
+            SLUG,
+            "the AE records the purchase from the CRM",
+            customer_since=PAID,
+            arr=240000,
+            seats={"licensed": 400, "active": 0},
+            renewal_date=date(2027, 11, 8),
+            opportunities=None,
+        )
+
+    def first_users() -> None:
+        w.edit(
+            SLUG,
+            "the CSM records the first month's usage",
+            seats={"licensed": 400, "active": 64},
+            usage={
+                "as_of": date(2026, 12, 7),
+                "monthly_active": 0.16,
+                "scm": 0.3,
+                "ci": 0.15,
+                "devsecops": 0.05,
+                "cd": 0.02,
+            },
+            engagement={
+                "last_call": date(2026, 12, 3),
+                "contacts": 3,
+                "personas_last_90_days": ["development-lead"],
+            },
+            success_plan={"objectives": 3},
+            sentiment={"health": "green", "updated": date(2026, 12, 7)},
+        )
+
+    def adopting() -> None:
+        w.edit(
+            SLUG,
+            "the CSM records the usage at the end of onboarding",
+            seats={"licensed": 400, "active": 250},
+            usage={
+                "as_of": date(2027, 1, 4),
+                "monthly_active": 0.55,
+                "scm": 0.6,
+                "ci": 0.4,
+                "devsecops": 0.2,
+                "cd": 0.2,
+            },
+        )
+
+    w.day(date(2026, 11, 2))
+    w.onboard(SLUG)
+    w.triage()
+    w.transcript.snapshot()
+    w.run_days(
+        date(2026, 11, 3),
+        date(2027, 1, 12),
+        {
+            PAID: pays,
+            date(2026, 11, 10): lambda: w.label("carol", "tracking", SLUG, add=["action::promote"]),
+            date(2026, 12, 7): first_users,
+            date(2026, 12, 18): lambda: w.close_customer_issue("alice", SLUG, "Onboarding"),
+            date(2027, 1, 5): adopting,
+        },
+    )
+    w.kept["rerun writes"] = w.rerun_writes()
+
+
+@pytest.fixture(scope="module")
+def story(tmp_path_factory: pytest.TempPathFactory) -> World:
+    w = World(
+        tmp_path_factory.mktemp("story") / "w",
+        "A new customer from prospect to adoption (Nakatomi Trading, strategic, NORAM)",
+        date(2026, 11, 2),
+        {SLUG: prospect("Nakatomi Trading")},
+    )
+    tell(w)
+    return w
+
+
+def test_transcript(story: World, request: pytest.FixtureRequest) -> None:
+    check_transcript(request, Path(__file__).stem.removeprefix("test_"), story.rendered())
+
+
+def _customer_text(w: World) -> str:
+    return "\n".join(w.customer_texts(SLUG).values())
+
+
+def test_pre_sales_project_in_the_pre_sales_group(story: World) -> None:
+    first = story.transcript.render().split("## 2026-11-03")[0]
+    assert "customer project account-management/pre-sales/nakatomi: the project — new" in first
+
+
+def test_triage_asks_the_ae_and_csm_to_promote_once_paid(story: World) -> None:
+    asks = [n for n in story.bot_notes("tracking", SLUG) if "action::promote" in n]
+    assert len(asks) == 1 and "@carol" in asks[0] and "@alice" in asks[0], asks
+
+
+def test_promote_moves_the_project_to_post_sales(story: World) -> None:
+    project = story.customer_project(SLUG)
+    assert project["path_with_namespace"] == "account-management/customers/nakatomi"
+
+
+def test_promote_makes_the_csm_owner(story: World) -> None:
+    project = story.customer_project(SLUG)
+    members = {m["username"]: m["access_level"] for m in story.reader.members(project["id"])}
+    assert members.get("alice") == 50, members
+
+
+def test_welcome_call_assigned_to_the_ae_with_a_due_date(story: World) -> None:
+    call = story.customer_issue(SLUG, "Welcome to GitLab call")
+    assert [a["username"] for a in call["assignees"]] == ["carol"] and call["due_date"]
+
+
+def test_promote_label_removed_after_promote(story: World) -> None:
+    assert "action::promote" not in story.issue("tracking", SLUG)["labels"]
+
+
+def test_onboarding_checklist_done_sets_onboarding_completed_on_the_card(story: World) -> None:
+    card = story.description("tracking", SLUG)
+    assert "| Onboarding completed | - |" not in card
+
+
+def test_card_shows_time_to_first_value(story: World) -> None:
+    assert "First Value" in story.description("tracking", SLUG) or "first value" in (
+        story.description("tracking", SLUG)
+    )
+
+
+def test_end_of_onboarding_note_asks_to_reassess_priority(story: World) -> None:
+    notes = [n for n in story.bot_notes("tracking", SLUG) if "onboarding" in n and "ended" in n]
+    assert len(notes) == 1 and "@alice" in notes[0]
+
+
+def test_adopting_after_the_onboarding_window(story: World) -> None:
+    labels = story.issue("tracking", SLUG)["labels"]
+    assert "lifecycle::adopting" in labels and "lifecycle::onboarding" not in labels
+
+
+def test_readme_no_longer_says_onboarding_after_the_window(story: World) -> None:
+    assert "**Where we are:** onboarding" not in story.customer_file(SLUG, "README.md")
+
+
+def test_no_promise_to_follow_every_ticket(story: World) -> None:
+    assert "follows every ticket you open" not in _customer_text(story)
+
+
+def test_no_internal_kpi_wording_for_the_customer(story: World) -> None:
+    assert "KPI" not in _customer_text(story)
+
+
+def test_team_members_are_profile_links(story: World) -> None:
+    readme = story.transcript.clean(story.customer_file(SLUG, "README.md"))
+    assert "https://gitlab.example.com/alice" in readme or "@alice" in readme
+
+
+def test_pre_sales_card_speaks_without_spec_references(story: World) -> None:
+    first_card = story.transcript.render().split("### Next dates")[0]
+    assert "SPEC" not in first_card
+
+
+def test_card_has_no_empty_table_header_row(story: World) -> None:
+    assert "| | |\n|---|---|" not in story.description("tracking", SLUG)
+
+
+def test_report_headline_counts_one_account_in_the_singular(story: World) -> None:
+    assert "1 accounts" not in story.reports[max(story.reports)]
+
+
+def test_every_triage_exits_0(story: World) -> None:
+    assert [(d, c) for d, c, _, _ in story.runs if c] == []
+
+
+def test_same_day_rerun_writes_nothing(story: World) -> None:
+    assert story.kept["rerun writes"] == 0
