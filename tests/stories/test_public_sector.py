@@ -79,8 +79,12 @@ def test_yellow_tells_the_public_sector_director(story: World) -> None:
     assert "ps-director" in story.kept["told at yellow"]
 
 
-def test_yellow_does_not_tell_the_regional_csm_manager_and_director(story: World) -> None:
-    assert not {"pubsec-mgr", "pubsec-dir"} & story.kept["told at yellow"]
+def test_yellow_tells_the_regional_manager_but_not_the_csm_director(story: World) -> None:
+    """handbook 002, Yellow: the Regional CSM Manager always; "CSM Director (all non-Public
+    Sector customers) or Director of Customer Success Public Sector" — the public-sector
+    director takes the CSM director's place, not the manager's."""
+    told = story.kept["told at yellow"]
+    assert "pubsec-mgr" in told and "pubsec-dir" not in told
 
 
 def test_red_tells_asm_regional_director_and_vp(story: World) -> None:
