@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from gl_csm.sandbox import editions, meta, routes
+from gl_csm.sandbox import editions, meta, moved, routes
 from gl_csm.sandbox.errors import ApiError, unauthorized
 from gl_csm.sandbox.request import ApiRequest, Reply, parse_params
 from gl_csm.sandbox.store import (
@@ -302,6 +302,12 @@ class Sandbox:
             user_id, job_token = self._authenticate(headers)
             meta.check_token(self.store, meta.header_token(headers), method)  # expiry, scopes
             found, args = routes.find(method, path[len(API_PREFIX) :])
+            if "id" in args:
+                redirect = moved.refuse_or_redirect(
+                    self.store, found.template, method, path, query, base, args["id"]
+                )
+                if redirect is not None:
+                    return self._render(method, redirect)
             params = parse_params(query, headers, body)
             req = ApiRequest(
                 method=method,
