@@ -143,9 +143,15 @@ def label(
     *,
     for_project: Record | None = None,
     with_counts: bool = False,
+    user_id: int = 0,
 ) -> Record:
     """Entities::ProjectLabel / GroupLabel; counts only with ``with_counts=true``
-    (doc/api/labels.md, "List labels")."""
+    (doc/api/labels.md, "List labels"); ``subscribed`` for ``user_id``
+    (lib/api/entities/label.rb ``label.subscribed?(current_user, parent)``); a group
+    label's priority is the one set for ``for_project`` (LabelPriority per project)."""
+    priority = lbl.get("priority")
+    if for_project is not None and lbl.get("group_id") is not None:
+        priority = (lbl.get("priorities") or {}).get(str(for_project["id"]))
     out: Record = {
         "id": lbl["id"],
         "name": lbl["name"],
@@ -153,8 +159,8 @@ def label(
         "text_color": text_color(lbl["color"]),
         "description": lbl.get("description"),
         "description_html": lbl.get("description") or "",
-        "subscribed": False,
-        "priority": lbl.get("priority"),
+        "subscribed": user_id in (lbl.get("subscribers") or []),
+        "priority": priority,
         "is_project_label": lbl.get("project_id") is not None,
     }
     if with_counts:

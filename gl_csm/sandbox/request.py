@@ -32,6 +32,18 @@ class Reply:
     content_type: str = "application/json"
 
 
+def no_content() -> Reply:
+    """``204 No Content`` with an empty body (Grape's ``body false`` after a DELETE,
+    lib/api/helpers.rb ``destroy_conditionally!``)."""
+    return Reply(204, None, raw=b"")
+
+
+def not_modified() -> Reply:
+    """``304 Not Modified`` with an empty body (lib/api/helpers.rb ``not_modified!``;
+    Rack drops the body of a 304)."""
+    return Reply(304, None, raw=b"")
+
+
 @dataclass
 class ApiRequest:
     method: str
