@@ -36,7 +36,8 @@ def user_full(store: Store, user: Record, base: str, *, current: bool = False) -
             "created_at": user["created_at"],
             "bio": "",
             "public_email": None,
-            "bot": False,
+            # User#bot?: bot user types, service accounts among them (app/models/user.rb).
+            "bot": user.get("user_type") == "service_account",
             "is_admin": user["is_admin"] if current else None,
         }
     )

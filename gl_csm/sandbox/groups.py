@@ -9,6 +9,8 @@ from gl_csm.sandbox import entities
 from gl_csm.sandbox.errors import ApiError, bad_request, forbidden, missing, not_found, ruby_errors
 from gl_csm.sandbox.members import add_member
 from gl_csm.sandbox.pagination import paginate
+from gl_csm.sandbox.permissions import can_read_project
+from gl_csm.sandbox.policy import OWNER, can_read_group, require_group
 from gl_csm.sandbox.request import ApiRequest, Reply
 from gl_csm.sandbox.router import route
 from gl_csm.sandbox.store import Record, Store
@@ -68,7 +70,12 @@ def create_group(
 
 @route("GET", "/groups")
 def list_groups(store: Store, req: ApiRequest) -> Reply:
-    groups = [n for n in store.namespaces.values() if n["kind"] == "group"]
+    """The groups the user can read (GroupsFinder; policy.py ``can_read_group``)."""
+    groups = [
+        n
+        for n in store.namespaces.values()
+        if n["kind"] == "group" and can_read_group(store, n, req.user_id)
+    ]
     search = req.str("search")
     if search:
         s = search.lower()
@@ -94,7 +101,9 @@ def list_subgroups(store: Store, req: ApiRequest, id: str) -> Reply:
     children = [
         n
         for n in store.namespaces.values()
-        if n["kind"] == "group" and n.get("parent_id") == group["id"]
+        if n["kind"] == "group"
+        and n.get("parent_id") == group["id"]
+        and can_read_group(store, n, req.user_id)
     ]
     children.sort(key=lambda g: g["name"])
     return paginate(req, children, lambda g: entities.group(store, g, req.base_url))
@@ -113,6 +122,8 @@ def post_group(store: Store, req: ApiRequest) -> Any:
         parent = store.namespaces.get(parent_id)
         if parent is None or parent["kind"] != "group":
             raise not_found("Group")
+        # GroupPolicy ``create_subgroup``: Owner of the parent (default setting).
+        require_group(store, parent, req.user_id, OWNER)
     visibility = req.choice("visibility", VISIBILITIES, "private")
     assert visibility is not None
     group = create_group(
@@ -145,7 +156,11 @@ def group_projects(store: Store, req: ApiRequest, id: str) -> Reply:
     group = store.group(id)
     spaces = store.descendants(group) if req.bool("include_subgroups") else [group]
     ids = {n["id"] for n in spaces}
-    projects = [p for p in store.projects.values() if p["namespace_id"] in ids]
+    projects = [
+        p
+        for p in store.projects.values()
+        if p["namespace_id"] in ids and can_read_project(store, p, req.user_id)
+    ]
     from gl_csm.sandbox.projects import filter_projects
 
     projects = filter_projects(store, req, projects)

@@ -28,8 +28,10 @@ from gl_csm.sandbox.issuables import (
 )
 from gl_csm.sandbox.labels_model import ids_for_names
 from gl_csm.sandbox.pagination import paginate
+from gl_csm.sandbox.permissions import can_read_project
+from gl_csm.sandbox.policy import PLANNER, require_project
 from gl_csm.sandbox.quick_actions import interpret
-from gl_csm.sandbox.request import ApiRequest, Reply
+from gl_csm.sandbox.request import ApiRequest, Reply, no_content
 from gl_csm.sandbox.router import route
 from gl_csm.sandbox.store import Record, Store, parse_iso
 
@@ -170,9 +172,12 @@ def get_issue(store: Store, req: ApiRequest, id: str, iid: str) -> Any:
 
 @route("PUT", "/projects/:id/issues/:iid")
 def put_issue(store: Store, req: ApiRequest, id: str, iid: str) -> Any:
+    """``update_issue``: Planner and up, or the issue's author (policy.py)."""
     project = store.project(id)
     issue = find_issue(project, iid)
     writable(project, req)
+    if issue.get("author_id") != req.user_id:
+        require_project(store, project, req.user_id, PLANNER)
     if not any(req.has(k) for k in _UPDATE_KEYS):
         raise at_least_one_missing(*_UPDATE_KEYS)
     params = common_params(store, project, req)
@@ -183,6 +188,18 @@ def put_issue(store: Store, req: ApiRequest, id: str, iid: str) -> Any:
         _merge(params, outcome.params)
     apply_update(store, project, "Issue", issue, params, req.user_id)
     return render(store, project, issue, req.base_url)
+
+
+@route("DELETE", "/projects/:id/issues/:iid")
+def delete_issue(store: Store, req: ApiRequest, id: str, iid: str) -> Reply:
+    """204; only the project's Owner or an administrator (policy.py ROUTE_LEVELS;
+    spec/requests/api/issues/issues_spec.rb "DELETE /projects/:id/issues/:issue_iid":
+    ``it 'rejects a non owner'`` 403, ``it 'deletes the issue if an admin requests it'``
+    204, ``it 'returns 404 when issue is not found'`` ``404 Issue Not Found``)."""
+    project = store.project(id)
+    issue = find_issue(project, iid)
+    del project["issues"][issue["iid"]]
+    return no_content()
 
 
 # -- listing ----------------------------------------------------------------------
@@ -337,18 +354,24 @@ def list_project_issues(store: Store, req: ApiRequest, id: str) -> Reply:
     return _list(store, req, [store.project(id)], "all")
 
 
+def _readable(store: Store, req: ApiRequest, projects: list[Record]) -> list[Record]:
+    """The projects whose issues the user may see (IssuesFinder: projects the user can
+    read)."""
+    return [p for p in projects if can_read_project(store, p, req.user_id)]
+
+
 @route("GET", "/groups/:id/issues")
 def list_group_issues(store: Store, req: ApiRequest, id: str) -> Reply:
     group = store.group(id)
     spaces = {n["id"] for n in store.descendants(group)}
     projects = [p for p in store.projects.values() if p["namespace_id"] in spaces]
-    return _list(store, req, projects, "all")
+    return _list(store, req, _readable(store, req, projects), "all")
 
 
 @route("GET", "/issues")
 def list_all_issues(store: Store, req: ApiRequest) -> Reply:
     """``scope`` defaults to ``created_by_me`` here (doc/api/issues.md, "List issues")."""
-    return _list(store, req, list(store.projects.values()), "created_by_me")
+    return _list(store, req, _readable(store, req, list(store.projects.values())), "created_by_me")
 
 
 # -- resource label events ------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Group and project members (doc/api/members.md).
+"""Group and project members (doc/api/members.md, lib/api/members.rb).
 
 ``/members`` lists direct members only; ``/members/all`` adds members inherited
 from ancestor groups, each user once with the highest access level. Adding an
@@ -18,10 +18,12 @@ from gl_csm.sandbox.errors import (
     invalid,
     missing,
     not_found,
+    record_not_found,
 )
 from gl_csm.sandbox.pagination import paginate
 from gl_csm.sandbox.permissions import HUMAN_ACCESS, highest_group_member
-from gl_csm.sandbox.request import ApiRequest, Reply
+from gl_csm.sandbox.policy import MAINTAINER, OWNER, require_group, require_project
+from gl_csm.sandbox.request import ApiRequest, Reply, no_content
 from gl_csm.sandbox.router import route
 from gl_csm.sandbox.store import Record, Store
 
@@ -152,7 +154,7 @@ def _update(store: Store, req: ApiRequest, kind: str, ident: str, user_id: str) 
     holder = _holder(store, kind, ident)
     entry = next((e for e in holder["members"] if str(e["user_id"]) == user_id), None)
     if entry is None:
-        raise not_found("Member")
+        raise record_not_found()
     level = _level(req)
     _check_inherited(store, kind, holder, entry["user_id"], level)
     entry["access_level"] = level
@@ -168,8 +170,27 @@ def _get(
     entries = _inherited(store, kind, holder) if inherited else holder["members"]
     entry = next((e for e in entries if str(e["user_id"]) == user_id), None)
     if entry is None:
-        raise not_found("Member")
+        raise record_not_found()
     return entities.member(store, entry, req.base_url)
+
+
+def _delete(store: Store, req: ApiRequest, kind: str, ident: str, user_id: str) -> Reply:
+    """``DELETE /:source/:id/members/:user_id``: 204; a member may remove themself,
+    anyone else needs ``admin_*_member`` (Maintainer of a project, Owner of a group);
+    a user who is not a direct member is 404 (members_spec.rb "DELETE
+    /:source_type/:id/members/:user_id": ``it 'deletes the member'``, ``it 'returns
+    404 if member does not exist'``, ``it 'returns 403'`` for a stranger)."""
+    holder = _holder(store, kind, ident)
+    if str(req.user_id) != user_id:
+        if kind == "groups":
+            require_group(store, holder, req.user_id, OWNER)
+        else:
+            require_project(store, holder, req.user_id, MAINTAINER)
+    entry = next((e for e in holder["members"] if str(e["user_id"]) == user_id), None)
+    if entry is None:
+        raise record_not_found()
+    holder["members"].remove(entry)
+    return no_content()
 
 
 for _kind in ("groups", "projects"):
@@ -198,5 +219,9 @@ for _kind in ("groups", "projects"):
         @route("PUT", f"/{kind}/:id/members/:user_id")
         def update(store: Store, req: ApiRequest, id: str, user_id: str) -> Any:
             return _update(store, req, kind, id, user_id)
+
+        @route("DELETE", f"/{kind}/:id/members/:user_id")
+        def delete(store: Store, req: ApiRequest, id: str, user_id: str) -> Reply:
+            return _delete(store, req, kind, id, user_id)
 
     _bind(_kind)

@@ -10,6 +10,8 @@ from gl_csm.sandbox.errors import ApiError, bad_request, forbidden, not_found, r
 from gl_csm.sandbox.groups import VISIBILITIES, visibility_rank
 from gl_csm.sandbox.labels_model import create_label, visible_labels
 from gl_csm.sandbox.pagination import paginate
+from gl_csm.sandbox.permissions import can_read_project, project_access_level
+from gl_csm.sandbox.policy import DEVELOPER, OWNER, group_access_level, is_admin, require_group
 from gl_csm.sandbox.repository import commit_files
 from gl_csm.sandbox.request import ApiRequest, Reply
 from gl_csm.sandbox.router import route
@@ -133,7 +135,13 @@ def filter_projects(store: Store, req: ApiRequest, projects: list[Record]) -> li
 
 @route("GET", "/projects")
 def list_projects(store: Store, req: ApiRequest) -> Reply:
-    projects = filter_projects(store, req, list(store.projects.values()))
+    """The projects the user can read (ProjectsFinder), ``membership`` those the user is
+    a member of (directly or through a group)."""
+    projects = [p for p in store.projects.values() if can_read_project(store, p, req.user_id)]
+    if req.bool("membership", False) or req.bool("owned", False):
+        floor = 50 if req.bool("owned", False) else 1
+        projects = [p for p in projects if project_access_level(store, p, req.user_id) >= floor]
+    projects = filter_projects(store, req, projects)
     return paginate(req, projects, lambda p: entities.project(store, p, req.base_url))
 
 
@@ -163,6 +171,12 @@ def post_project(store: Store, req: ApiRequest) -> Any:
         if found is None:
             raise bad_request({"namespace": ["is not valid"]})
         namespace = found
+        if namespace["kind"] == "group":
+            # GroupPolicy ``create_projects``: Developer and up (the default
+            # project_creation_level); else 403 (lib/api/projects.rb).
+            require_group(store, namespace, req.user_id, DEVELOPER)
+        elif namespace.get("owner_id") != req.user_id and not is_admin(store, req.user_id):
+            raise forbidden()
     visibility = req.choice("visibility", VISIBILITIES, "private")
     assert visibility is not None
     topics = req.list("topics") if req.has("topics") else req.list("tag_list")
@@ -281,6 +295,12 @@ def transfer(store: Store, req: ApiRequest, id: str) -> Any:
 
     if target["id"] == project["namespace_id"]:
         raise fail("Project is already in this namespace.")
+    if target["kind"] == "group" and not (
+        is_admin(store, req.user_id) or group_access_level(store, target, req.user_id) >= OWNER
+    ):
+        # Projects::TransferService#allowed_transfer?: ``transfer_projects`` in the
+        # target namespace (its Owner).
+        raise fail("Transfer failed, please contact an admin.")
     for other in store.projects.values():
         if other["namespace_id"] == target["id"] and (
             other["path"].lower() == project["path"].lower()
