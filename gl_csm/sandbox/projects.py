@@ -11,7 +11,13 @@ from gl_csm.sandbox.groups import VISIBILITIES, visibility_rank
 from gl_csm.sandbox.labels_model import create_label, visible_labels
 from gl_csm.sandbox.pagination import paginate
 from gl_csm.sandbox.permissions import can_read_project, project_access_level
-from gl_csm.sandbox.policy import DEVELOPER, OWNER, group_access_level, is_admin, require_group
+from gl_csm.sandbox.policy import (
+    DEVELOPER,
+    MAINTAINER,
+    group_access_level,
+    is_admin,
+    require_group,
+)
 from gl_csm.sandbox.repository import commit_files
 from gl_csm.sandbox.request import ApiRequest, Reply
 from gl_csm.sandbox.router import route
@@ -296,11 +302,14 @@ def transfer(store: Store, req: ApiRequest, id: str) -> Any:
     if target["id"] == project["namespace_id"]:
         raise fail("Project is already in this namespace.")
     if target["kind"] == "group" and not (
-        is_admin(store, req.user_id) or group_access_level(store, target, req.user_id) >= OWNER
+        is_admin(store, req.user_id) or group_access_level(store, target, req.user_id) >= MAINTAINER
     ):
-        # Projects::TransferService#allowed_transfer?: ``transfer_projects`` in the
-        # target namespace (its Owner).
-        raise fail("Transfer failed, please contact an admin.")
+        # Projects::TransferService#allowed_to_transfer_to_namespace?: GroupPolicy
+        # ``transfer_projects``, a Maintainer who may create projects there
+        # (spec/services/projects/transfer_service_spec.rb "but has only developer
+        # permissions in the target namespace"). The project itself needs its Owner
+        # (``authorize! :change_namespace``: 403, policy.py).
+        raise fail("You don't have permission to transfer projects into that namespace.")
     for other in store.projects.values():
         if other["namespace_id"] == target["id"] and (
             other["path"].lower() == project["path"].lower()

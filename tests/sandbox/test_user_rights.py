@@ -90,9 +90,11 @@ def test_roles_as_doc_user_permissions_says(sb: Sandbox) -> None:
 
 
 def test_transfer_and_create_need_the_groups_rights(sb: Sandbox) -> None:
-    """lib/api/projects.rb "PUT /projects/:id/transfer" with
-    Projects::TransferService#allowed_transfer? (Owner of the project and of the target
-    group; else 400 ``Transfer failed, please contact an admin.``); projects_spec.rb
+    """lib/api/projects.rb "PUT /projects/:id/transfer": ``authorize! :change_namespace``
+    (Owner of the project), then Projects::TransferService (a Maintainer of the target
+    group; spec/services/projects/transfer_service_spec.rb ``it 'does not allow project
+    transfer to the target namespace'`` for a Developer: 400 ``You don't have permission
+    to transfer projects into that namespace.``); projects_spec.rb
     "POST /projects" ``it 'does not create a project in a group the user cannot create
     projects in'`` (403)."""
     user = sb.add_user_token("olive", "tok-o")
@@ -101,11 +103,17 @@ def test_transfer_and_create_need_the_groups_rights(sb: Sandbox) -> None:
     o = _client(sb, "tok-o")
     r = _send(o, "PUT", f"{P}/transfer", json={"namespace": "account-management/customers"})
     assert r.status_code == 400
-    assert "Transfer failed, please contact an admin." in r.json()["message"]
+    assert r.json() == {
+        "message": "Failed to transfer project {:new_namespace=>[\"You don't have permission "
+        'to transfer projects into that namespace."]}'
+    }
     target = sb.store.group("account-management/customers")
     r = _send(o, "POST", "/projects", json={"path": "p", "namespace_id": target["id"]})
     assert r.status_code == 403
-    add_member(sb.store, target, user["id"], 50, 1)
+    add_member(sb.store, target, user["id"], 30, 1)
+    r = _send(o, "PUT", f"{P}/transfer", json={"namespace": "account-management/customers"})
+    assert r.status_code == 400
+    sb.store.group("account-management/customers")["members"][-1]["access_level"] = 40
     r = _send(o, "PUT", f"{P}/transfer", json={"namespace": "account-management/customers"})
     assert r.status_code == 200
 
