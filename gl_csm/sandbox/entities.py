@@ -76,6 +76,7 @@ def namespace(store: Store, ns: Record, base: str) -> Record:
 
 
 def group(store: Store, ns: Record, base: str) -> Record:
+    """Entities::Group (lib/api/entities/group.rb, BasicGroupDetails)."""
     full_path = store.full_path(ns)
     return {
         "id": ns["id"],
@@ -84,15 +85,55 @@ def group(store: Store, ns: Record, base: str) -> Record:
         "path": ns["path"],
         "description": ns.get("description", ""),
         "visibility": ns["visibility"],
+        "share_with_group_lock": False,
+        "require_two_factor_authentication": False,
+        "two_factor_grace_period": 48,
+        "project_creation_level": "developer",
+        "auto_devops_enabled": None,
+        "subgroup_creation_level": "maintainer",
+        "emails_disabled": False,
+        "emails_enabled": True,
+        "show_diff_preview_in_email": True,
+        "mentions_disabled": None,
+        "lfs_enabled": True,
+        "archived": False,
+        "math_rendering_limits_enabled": True,
+        "lock_math_rendering_limits_enabled": False,
+        "default_branch": None,
+        "default_branch_protection": 2,
+        "default_branch_protection_defaults": {},
+        "avatar_url": None,
+        "request_access_enabled": True,
         "full_name": store.full_name(ns),
         "full_path": full_path,
-        "parent_id": ns.get("parent_id"),
         "created_at": ns["created_at"],
-        "avatar_url": None,
-        "lfs_enabled": True,
-        "request_access_enabled": True,
-        "default_branch": None,
+        "parent_id": ns.get("parent_id"),
+        "organization_id": 1,
+        "shared_runners_setting": "enabled",
+        "max_artifacts_size": None,
+        "marked_for_deletion_on": None,
     }
+
+
+def group_detail(
+    store: Store, ns: Record, base: str, *, admin: bool, with_projects: bool
+) -> Record:
+    """Entities::GroupDetail (lib/api/entities/group_detail.rb): ``shared_with_groups``
+    (no group links in the sandbox: empty), ``runners_token`` for those who administer
+    the group, ``prevent_sharing_groups_outside_hierarchy`` on a top-level group, and
+    with ``with_projects`` (default true, lib/api/groups.rb) the group's own projects
+    and the projects shared with it (none)."""
+    out = group(store, ns, base)
+    out["shared_with_groups"] = []
+    if admin:
+        out["runners_token"] = f"GR1348941{ns['id']:020d}"
+    if not ns.get("parent_id"):
+        out["prevent_sharing_groups_outside_hierarchy"] = False
+    if with_projects:
+        own = [p for p in store.projects.values() if p["namespace_id"] == ns["id"]]
+        out["projects"] = [project(store, p, base) for p in sorted(own, key=lambda p: p["id"])]
+        out["shared_projects"] = []
+    return out
 
 
 def project(store: Store, prj: Record, base: str) -> Record:
@@ -213,7 +254,7 @@ def milestone(store: Store, prj: Record, ms: Record, base: str, today: dt.date) 
         "iid": ms["iid"],
         "project_id": prj["id"],
         "title": ms["title"],
-        "description": ms.get("description") or "",
+        "description": ms.get("description"),
         "state": ms["state"],
         "created_at": ms["created_at"],
         "updated_at": ms["updated_at"],
@@ -283,8 +324,19 @@ def issuable(
         },
     }
     if kind == "Issue":
+        api = f"{base}/api/v4/projects/{prj['id']}"
         out.update(
             {
+                # lib/api/entities/issue.rb
+                "_links": {
+                    "self": f"{api}/issues/{item['iid']}",
+                    "notes": f"{api}/issues/{item['iid']}/notes",
+                    "award_emoji": f"{api}/issues/{item['iid']}/award_emoji",
+                    "project": api,
+                    "closed_as_duplicate_of": None,
+                },
+                "moved_to_id": None,
+                "service_desk_reply_to": None,
                 "type": "ISSUE",
                 "issue_type": "issue",
                 "due_date": item.get("due_date"),

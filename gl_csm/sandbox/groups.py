@@ -10,7 +10,13 @@ from gl_csm.sandbox.errors import ApiError, bad_request, forbidden, missing, not
 from gl_csm.sandbox.members import add_member
 from gl_csm.sandbox.pagination import paginate
 from gl_csm.sandbox.permissions import can_read_project
-from gl_csm.sandbox.policy import OWNER, can_read_group, require_group
+from gl_csm.sandbox.policy import (
+    OWNER,
+    can_read_group,
+    group_access_level,
+    is_admin,
+    require_group,
+)
 from gl_csm.sandbox.request import ApiRequest, Reply
 from gl_csm.sandbox.router import route
 from gl_csm.sandbox.store import Record, Store
@@ -92,7 +98,22 @@ def list_groups(store: Store, req: ApiRequest) -> Reply:
 
 @route("GET", "/groups/:id")
 def get_group(store: Store, req: ApiRequest, id: str) -> Any:
-    return entities.group(store, store.group(id), req.base_url)
+    """GroupDetail; the projects listed are those the user can read."""
+    group = store.group(id)
+    admin = is_admin(store, req.user_id) or group_access_level(store, group, req.user_id) >= OWNER
+    out = entities.group_detail(
+        store,
+        group,
+        req.base_url,
+        admin=admin,
+        with_projects=bool(req.bool("with_projects", True)),
+    )
+    if "projects" in out:
+        readable = {
+            p["id"] for p in store.projects.values() if can_read_project(store, p, req.user_id)
+        }
+        out["projects"] = [p for p in out["projects"] if p["id"] in readable]
+    return out
 
 
 @route("GET", "/groups/:id/subgroups")
@@ -135,7 +156,8 @@ def post_group(store: Store, req: ApiRequest) -> Any:
         visibility=visibility,
         description=req.str("description", "") or "",
     )
-    return entities.group(store, group, req.base_url)
+    # lib/api/groups.rb "POST /groups": Entities::GroupDetail, without projects.
+    return entities.group_detail(store, group, req.base_url, admin=True, with_projects=False)
 
 
 @route("PUT", "/groups/:id")
@@ -147,7 +169,8 @@ def put_group(store: Store, req: ApiRequest, id: str) -> Any:
         group["description"] = req.str("description") or ""
     if req.has("visibility"):
         group["visibility"] = req.choice("visibility", VISIBILITIES)
-    return entities.group(store, group, req.base_url)
+    # lib/api/groups.rb: ``present_group_details(params, group, with_projects: true)``.
+    return get_group(store, req, str(group["id"]))
 
 
 @route("GET", "/groups/:id/projects")

@@ -28,12 +28,12 @@ from gl_csm.sandbox.issuables import (
 )
 from gl_csm.sandbox.labels_model import ids_for_names
 from gl_csm.sandbox.pagination import paginate
-from gl_csm.sandbox.permissions import can_read_project
-from gl_csm.sandbox.policy import PLANNER, require_project
+from gl_csm.sandbox.permissions import can_read_project, project_access_level
+from gl_csm.sandbox.policy import PLANNER, is_admin, require_project
 from gl_csm.sandbox.quick_actions import interpret
 from gl_csm.sandbox.request import ApiRequest, Reply, no_content
 from gl_csm.sandbox.router import route
-from gl_csm.sandbox.store import Record, Store, parse_iso
+from gl_csm.sandbox.store import Record, Store, iso, parse_iso
 
 _UPDATE_KEYS = (*UPDATE_KEYS, "due_date", "confidential", "updated_at", "issue_type", "weight")
 
@@ -43,9 +43,19 @@ def today(store: Store) -> dt.date:
 
 
 def render(
-    store: Store, project: Record, issue: Record, base: str, req: ApiRequest | None = None
+    store: Store,
+    project: Record,
+    issue: Record,
+    base: str,
+    req: ApiRequest | None = None,
+    *,
+    single: bool = False,
 ) -> Record:
+    """Entities::Issue; ``subscribed`` only for a single issue (lists pass
+    ``include_subscribed: false``, lib/api/issues.rb)."""
     out = entities.issuable(store, project, "Issue", issue, base, today(store))
+    if single and req is not None:
+        out["subscribed"] = subscribed(issue, req.user_id)
     if req is not None and req.bool("with_labels_details", False):
         # doc/api/issues.md: label objects instead of names, still sorted by title.
         labels = sorted(
@@ -146,7 +156,7 @@ def post_issue(store: Store, req: ApiRequest, id: str) -> Any:
     apply_update(store, project, "Issue", issue, params, req.user_id, system_notes=False)
     issue["updated_at"] = issue["created_at"]
     project["last_activity_at"] = store.now()
-    return render(store, project, issue, req.base_url)
+    return render(store, project, issue, req.base_url, req, single=True)
 
 
 def _merge(params: dict[str, Any], commands: dict[str, Any]) -> None:
@@ -164,10 +174,24 @@ def _iso(moment: dt.datetime) -> str:
     return iso(moment)
 
 
+def subscribed(issue: Record, user_id: int) -> bool:
+    """Subscribable#subscribed?: an explicit (un)subscription, else whether the user
+    takes part (author, assignee, commenter: Participable)."""
+    if user_id in issue.get("unsubscribers", ()):
+        return False
+    if user_id in issue.get("subscribers", ()):
+        return True
+    return (
+        issue["author_id"] == user_id
+        or user_id in issue["assignee_ids"]
+        or any(n["author_id"] == user_id and not n["system"] for n in issue["notes"])
+    )
+
+
 @route("GET", "/projects/:id/issues/:iid")
 def get_issue(store: Store, req: ApiRequest, id: str, iid: str) -> Any:
     project = store.project(id)
-    return render(store, project, find_issue(project, iid), req.base_url, req)
+    return render(store, project, find_issue(project, iid), req.base_url, req, single=True)
 
 
 @route("PUT", "/projects/:id/issues/:iid")
@@ -186,8 +210,16 @@ def put_issue(store: Store, req: ApiRequest, id: str, iid: str) -> Any:
         outcome = interpret(store, project, "Issue", issue, description, req.user_id, today(store))
         params["description"] = outcome.text
         _merge(params, outcome.params)
+    # ``updated_at`` is a DateTime (Grape: ``updated_at is invalid`` when it is not one)
+    # and is kept only from an administrator or the project's Owner (lib/api/issues.rb
+    # "Setting updated_at is allowed only for admins and owners").
+    stamp = req.datetime("updated_at")
     apply_update(store, project, "Issue", issue, params, req.user_id)
-    return render(store, project, issue, req.base_url)
+    if stamp is not None and (
+        is_admin(store, req.user_id) or project_access_level(store, project, req.user_id) >= 50
+    ):
+        issue["updated_at"] = iso(stamp)
+    return render(store, project, issue, req.base_url, req, single=True)
 
 
 @route("DELETE", "/projects/:id/issues/:iid")

@@ -79,7 +79,13 @@ def _create(store: Store, req: ApiRequest, segment: str, id: str, iid: str) -> A
     project, item = _noteable(store, segment, id, iid)
     writable(project, req)
     kind = _KINDS[segment]
-    body = req.required_str("body")
+    body = req.str("body", required=True) or ""
+    if not body.strip():
+        # ``requires :body, type: String`` lets a blank body through to the Note model
+        # (lib/api/notes.rb), whose presence validation fails: ``bad_request!`` with the
+        # errors (lib/api/helpers/notes_helpers.rb ``process_note_creation_result``).
+        errors = ruby_errors({"note": ["can't be blank"]})
+        raise bad_request(f"400 Bad request - Note {errors}")
     _too_long(body)
     outcome = interpret(store, project, kind, item, body, req.user_id, today(store))
     if outcome.only_commands:
