@@ -15,7 +15,14 @@ import datetime as dt
 from typing import Any
 
 from gl_csm.sandbox import entities
-from gl_csm.sandbox.errors import at_least_one_missing, bad_request, forbidden, not_found
+from gl_csm.sandbox.editions import is_paid
+from gl_csm.sandbox.errors import (
+    ApiError,
+    at_least_one_missing,
+    bad_request,
+    forbidden,
+    not_found,
+)
 from gl_csm.sandbox.fulltext import search_filter
 from gl_csm.sandbox.issuables import (
     MAX_DESCRIPTION,
@@ -268,12 +275,30 @@ def filter_issues(
     search = req.str("search")
     if search:
         pairs = _search(store, req, search, pairs)
+    _check_assignee_params(store, req)
     for key, field in (("author_username", "author_id"), ("assignee_username", "assignee_ids")):
         wanted = req.list(key)
         if wanted:
             users = [store.user_by_username(w) for w in wanted]
             ids = {u["id"] for u in users if u}
-            pairs = [(p, i) for p, i in pairs if _user_field(i, field) & ids] if ids else []
+            # Several assignee usernames: issues assigned to all of them (IssuableFinder
+            # ``assigned_to_all``); an unknown name matches nothing.
+            need = ids if len(ids) == len(wanted) else None
+            pairs = (
+                [(p, i) for p, i in pairs if need <= _user_field(i, field)]
+                if need and field == "assignee_ids"
+                else [(p, i) for p, i in pairs if _user_field(i, field) & ids]
+                if ids and field == "author_id"
+                else []
+            )
+    not_milestone = _not_param(req, "milestone")
+    if not_milestone:
+        pairs = [
+            (p, i) for p, i in pairs if not any(_milestone_matches(p, i, m) for m in not_milestone)
+        ]
+    due = req.choice("due_date", _DUE_DATES)
+    if due:
+        pairs = [(p, i) for p, i in pairs if _due_matches(i.get("due_date"), due, today(store))]
     author_id = req.int("author_id")
     if author_id:
         pairs = [(p, i) for p, i in pairs if i["author_id"] == author_id]
@@ -353,6 +378,63 @@ def _has_labels(store: Store, item: Record, labels: list[str]) -> bool:
     return all(lb in names for lb in labels)
 
 
+_DUE_DATES = (
+    "",
+    "0",
+    "any",
+    "today",
+    "tomorrow",
+    "overdue",
+    "week",
+    "month",
+    "next_month_and_previous_two_weeks",
+)
+
+
+def _check_assignee_params(store: Store, req: ApiRequest) -> None:
+    """lib/api/helpers/issues_helpers.rb: ``mutually_exclusive :assignee_id,
+    :assignee_username``; ``assignee_username`` has ``check_assignees_count``
+    (lib/api/validations/validators/check_assignees_count.rb): one value, unless the
+    tier has multiple assignees (EE ``multiple_issue_assignees``, Premium)."""
+    if req.has("assignee_id") and req.has("assignee_username"):
+        raise ApiError(400, {"error": "assignee_id, assignee_username are mutually exclusive"})
+    names = req.list("assignee_username") or []
+    if len(names) > 1 and not is_paid(store.edition):
+        raise ApiError(
+            400,
+            {
+                "error": f"assignee_username allows one value, but found {len(names)}: "
+                f"{', '.join(names)}"
+            },
+        )
+
+
+def _due_matches(due: str | None, wanted: str, now: dt.date) -> bool:
+    """IssuesFinder#by_due_date ("0" none, any, overdue: before today, today, tomorrow,
+    this week Monday to Sunday, this month, two weeks ago to the end of next month)."""
+    if wanted in ("", "0"):
+        return due is None
+    if due is None:
+        return False
+    day = dt.date.fromisoformat(due)
+    if wanted == "any":
+        return True
+    if wanted == "overdue":
+        return day < now
+    if wanted == "today":
+        return day == now
+    if wanted == "tomorrow":
+        return day == now + dt.timedelta(days=1)
+    if wanted == "week":
+        monday = now - dt.timedelta(days=now.weekday())
+        return monday <= day <= monday + dt.timedelta(days=6)
+    if wanted == "month":
+        return (day.year, day.month) == (now.year, now.month)
+    nxt = (now.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    end_next = (nxt + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    return now - dt.timedelta(days=14) <= day <= end_next
+
+
 def _not_param(req: ApiRequest, name: str) -> list[str]:
     nested = req.params.get("not")
     if isinstance(nested, dict) and name in nested:
@@ -392,18 +474,27 @@ def _readable(store: Store, req: ApiRequest, projects: list[Record]) -> list[Rec
     return [p for p in projects if can_read_project(store, p, req.user_id)]
 
 
+def _non_archived(req: ApiRequest, projects: list[Record]) -> list[Record]:
+    """``non_archived`` (default true on ``/issues`` and ``/groups/:id/issues``,
+    lib/api/issues.rb): archived projects' issues are left out unless it is false."""
+    if req.bool("non_archived", True):
+        return [p for p in projects if not p["archived"]]
+    return projects
+
+
 @route("GET", "/groups/:id/issues")
 def list_group_issues(store: Store, req: ApiRequest, id: str) -> Reply:
     group = store.group(id)
     spaces = {n["id"] for n in store.descendants(group)}
     projects = [p for p in store.projects.values() if p["namespace_id"] in spaces]
-    return _list(store, req, _readable(store, req, projects), "all")
+    return _list(store, req, _non_archived(req, _readable(store, req, projects)), "all")
 
 
 @route("GET", "/issues")
 def list_all_issues(store: Store, req: ApiRequest) -> Reply:
     """``scope`` defaults to ``created_by_me`` here (doc/api/issues.md, "List issues")."""
-    return _list(store, req, _readable(store, req, list(store.projects.values())), "created_by_me")
+    projects = _readable(store, req, list(store.projects.values()))
+    return _list(store, req, _non_archived(req, projects), "created_by_me")
 
 
 # -- resource label events ------------------------------------------------------------
