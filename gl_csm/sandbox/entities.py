@@ -136,6 +136,33 @@ def group_detail(
     return out
 
 
+#: ProjectFeature's features with an access level in the Projects API (doc/api/projects.md).
+FEATURES = (
+    "issues",
+    "repository",
+    "merge_requests",
+    "forking",
+    "wiki",
+    "builds",
+    "snippets",
+    "operations",
+    "analytics",
+    "requirements",
+    "security_and_compliance",
+    "container_registry",
+    "environments",
+    "feature_flags",
+    "infrastructure",
+    "releases",
+    "model_experiments",
+    "model_registry",
+)
+
+
+def feature_level(prj: Record, feature: str) -> str:
+    return str((prj.get("features") or {}).get(feature, "enabled"))
+
+
 def project(store: Store, prj: Record, base: str) -> Record:
     ns = store.namespaces[prj["namespace_id"]]
     path_with_ns = store.project_path(prj)
@@ -169,8 +196,14 @@ def project(store: Store, prj: Record, base: str) -> Record:
         or ("enabled" if prj["visibility"] == "public" else "private"),
         "archived": prj["archived"],
         "empty_repo": empty,
-        "issues_enabled": True,
-        "merge_requests_enabled": True,
+        # ProjectFeature access levels (lib/api/entities/project.rb); the *_enabled
+        # booleans are the same settings seen as on/off.
+        **{f"{f}_access_level": feature_level(prj, f) for f in FEATURES},
+        "issues_enabled": feature_level(prj, "issues") != "disabled",
+        "merge_requests_enabled": feature_level(prj, "merge_requests") != "disabled",
+        "wiki_enabled": feature_level(prj, "wiki") != "disabled",
+        "jobs_enabled": feature_level(prj, "builds") != "disabled",
+        "snippets_enabled": feature_level(prj, "snippets") != "disabled",
         "open_issues_count": open_issues,
         "creator_id": prj.get("creator_id"),
         "import_status": "none",

@@ -197,6 +197,7 @@ def post_project(store: Store, req: ApiRequest) -> Any:
         topics=topics,
         readme=bool(req.bool("initialize_with_readme", False)),
     )
+    _set_features(project, req)
     return entities.project(store, project, req.base_url)
 
 
@@ -259,8 +260,33 @@ def put_project(store: Store, req: ApiRequest, id: str) -> Any:
                 }
             )
         project["visibility"] = visibility
+    _set_features(project, req)
     project["last_activity_at"] = store.now()
     return entities.project(store, project, req.base_url)
+
+
+def _set_features(project: Record, req: ApiRequest) -> None:
+    """``<feature>_access_level`` (``disabled``, ``private``, ``enabled``; Grape
+    ``values:``) and the older ``<feature>_enabled`` booleans (lib/api/helpers/
+    projects_helpers.rb)."""
+    features = project.setdefault("features", {})
+    for feature in entities.FEATURES:
+        level = req.choice(f"{feature}_access_level", ("disabled", "private", "enabled"))
+        if level is not None:
+            features[feature] = level
+    for flag, feature in (
+        ("issues_enabled", "issues"),
+        ("merge_requests_enabled", "merge_requests"),
+        ("wiki_enabled", "wiki"),
+        ("jobs_enabled", "builds"),
+        ("snippets_enabled", "snippets"),
+    ):
+        on = req.bool(flag)
+        if on is not None:
+            features[feature] = "enabled" if on else "disabled"
+    pages = req.choice("pages_access_level", ("disabled", "private", "enabled", "public"))
+    if pages is not None:
+        project["pages_access_level"] = pages
 
 
 @route("POST", "/projects/:id/archive")
