@@ -86,8 +86,15 @@ def writable(project: Record, req: ApiRequest) -> None:
         raise forbidden()
 
 
-def common_params(store: Store, project: Record, req: ApiRequest) -> dict[str, Any]:
-    """Update parameters shared by create and update, in ``apply_update`` terms."""
+def common_params(
+    store: Store, project: Record, req: ApiRequest, *, metadata_level: int = PLANNER
+) -> dict[str, Any]:
+    """Update parameters shared by create and update, in ``apply_update`` terms.
+
+    Labels, assignees, milestone, due date, confidentiality and lock are dropped, silently,
+    for a user who may not set an issuable's metadata (IssuableBaseService#filter_params
+    with ``set_issue_metadata``: Planner and up; ``set_merge_request_metadata``:
+    Developer and up), as for a Guest creating an issue on GitLab."""
     params: dict[str, Any] = {}
     if req.has("title"):
         # Issuable: strip_attributes :title (leading/trailing whitespace is dropped).
@@ -95,6 +102,13 @@ def common_params(store: Store, project: Record, req: ApiRequest) -> dict[str, A
         if len(title) > MAX_TITLE:
             raise bad_request({"title": [f"is too long (maximum is {MAX_TITLE} characters)"]})
         params["title"] = title
+    if req.has("state_event"):
+        params["state_event"] = req.choice("state_event", ("close", "reopen"))
+    if not (
+        is_admin(store, req.user_id)
+        or project_access_level(store, project, req.user_id) >= metadata_level
+    ):
+        return params
     if req.has("labels"):
         params["label_ids"] = ids_for_names(store, project, req.list("labels") or [], create=True)
     if req.has("add_labels"):
@@ -121,8 +135,6 @@ def common_params(store: Store, project: Record, req: ApiRequest) -> dict[str, A
         params["confidential"] = req.bool("confidential")
     if req.has("discussion_locked"):
         params["discussion_locked"] = req.bool("discussion_locked")
-    if req.has("state_event"):
-        params["state_event"] = req.choice("state_event", ("close", "reopen"))
     return params
 
 

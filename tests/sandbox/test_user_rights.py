@@ -155,3 +155,29 @@ def test_tokens_live_in_the_state_file(tmp_path: Path) -> None:
         "GET", "/api/v4/projects/cs%2Faccounts", {"PRIVATE-TOKEN": "tok-r"}, None
     )
     assert status == 404
+
+
+def test_a_guest_cannot_set_an_issues_metadata(sb: Sandbox) -> None:
+    """app/services/issuable_base_service.rb ``filter_params`` without
+    ``set_issue_metadata`` (a Guest): labels, assignees, milestone and due date are
+    dropped silently and no label is created; the issue is made (and its author may
+    retitle it). Followed from the service: no request spec example was found for it."""
+    project = sb.store.project("customer-success/accounts")
+    guest = sb.add_user_token("gus", "tok-gus")
+    add_member(sb.store, project, guest["id"], 10, 1)
+    g = _client(sb, "tok-gus")
+    made = _send(
+        g,
+        "POST",
+        f"{P}/issues",
+        json={
+            "title": "x",
+            "labels": "new-label",
+            "assignee_ids": [guest["id"]],
+            "due_date": "2031-01-01",
+        },
+    ).json()
+    assert (made["labels"], made["assignees"], made["due_date"]) == ([], [], None)
+    assert _get(_client(sb, "admin-token"), f"{P}/labels").json() == []
+    r = _send(g, "PUT", f"{P}/issues/{made['iid']}", json={"add_labels": "y", "title": "own"})
+    assert (r.status_code, r.json()["labels"], r.json()["title"]) == (200, [], "own")
