@@ -6,7 +6,10 @@ The token's user is no administrator; it is Owner of the two collaboration group
 (projects are transferred between them: Projects::TransferService#allowed_transfer?)
 and Maintainer of the internal projects, nothing else. The whole lifecycle of
 test_lifecycle_strict.py (setup, onboard, promote, triage, react, handoff, disengage,
-report) runs on Free and Premium; with one step less each fails, naming GitLab's answer.
+report) runs on Free and Premium; with one step less each fails, naming GitLab's answer:
+setup without a role in the internal projects' group, onboard and handoff as a
+Developer of the collaboration groups, promote as their Maintainer, triage as a Guest of
+the internal projects.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from gl_csm.sandbox import Sandbox
 from gl_csm.sandbox.members import add_member
 from gl_csm.services.collaboration.onboard import plan_onboard
 from gl_csm.services.collaboration.promote import plan_promote
+from gl_csm.services.moves.handoff import plan_handoff
 from gl_csm.services.setup import plan_setup
+from gl_csm.services.triage.run import plan_triage
 from tests.conftest import TODAY
 from tests.services.test_lifecycle_strict import (
     ACCOUNTS,
@@ -119,3 +124,38 @@ def test_setup_needs_a_role_in_the_internal_projects_group(
     outcome = plan_setup(life.gw, life.settings).apply(life.gw)
     text = " ".join(f.to_text() for f in outcome.failures)
     assert "in group customer-success: GitLab answered 403" in text
+
+
+@pytest.mark.parametrize("edition", ["free", "premium"])
+def test_triage_fails_clearly_as_a_guest_of_the_internal_projects(
+    workdir: Path, settings: Settings, edition: str
+) -> None:
+    """Set up and onboarded by an administrator, then run by a token that is only a Guest
+    of the internal projects: the labels triage puts on the tracking issues are refused
+    (403, label ``admin_label`` needs Planner and up) and named per account."""
+    life = Life(workdir, settings, edition, "fulltext")
+    _apply(life.gw, plan_setup(life.gw, life.settings))
+    _apply(life.gw, plan_onboard(life.gw, life.settings, "tyrell", TODAY))
+    least_privilege(life.sandbox, internal=GUEST, internal_group=None)
+    run = plan_triage(life.gw, life.settings, TODAY)
+    outcome = run.plan.apply(life.gw)
+    assert outcome.exit_code != 0
+    text = " ".join(f.to_text() for f in outcome.failures)
+    assert "GitLab answered 403" in text
+
+
+@pytest.mark.parametrize("edition", ["free", "premium"])
+def test_handoff_fails_clearly_as_a_developer_of_the_groups(
+    workdir: Path, settings: Settings, edition: str
+) -> None:
+    """The handoff makes the new CSM a member of the customer project: a Developer of the
+    collaboration groups may not (403, ``admin_project_member`` needs Maintainer), and
+    the failure names the account."""
+    life = Life(workdir, settings, edition, "fulltext")
+    _apply(life.gw, plan_setup(life.gw, life.settings))
+    _apply(life.gw, plan_onboard(life.gw, life.settings, "acme-corp", TODAY))
+    least_privilege(life.sandbox, groups=DEVELOPER)
+    outcome = plan_handoff(life.gw, life.settings, "acme-corp", "erin", TODAY).apply(life.gw)
+    assert outcome.exit_code != 0
+    text = " ".join(f.to_text() for f in outcome.failures)
+    assert "acme-corp" in text and "GitLab answered 403" in text
