@@ -80,6 +80,8 @@ class Gateway(IssueCalls, RepositoryCalls, LabelCalls, ProjectCalls):
         self._create_wait_max = create_wait_max
         # user id -> username of the users looked up, to name dropped assignees.
         self.usernames: dict[int, str] = {}
+        # Old full path (lower case) -> id of projects GitLab answered from a new path.
+        self.moved_projects: dict[str, int] = {}
 
     # -- construction -------------------------------------------------------------
 

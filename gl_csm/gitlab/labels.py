@@ -38,10 +38,13 @@ class LabelCalls(Writes):
 
         def call() -> bool:
             try:
-                self.gl.http_post(
+                self._write(
                     f"/{kind}s/{enc(where)}/labels",
-                    post_data={"name": name, "color": color, "description": description},
-                    max_retries=self.max_retries,
+                    lambda target: self.gl.http_post(
+                        target,
+                        post_data={"name": name, "color": color, "description": description},
+                        max_retries=self.max_retries,
+                    ),
                 )
             except gitlab.GitlabHttpError as exc:
                 if exc.response_code == 409:

@@ -110,11 +110,14 @@ class ProjectCalls(Writes):
             return now if moved else None
 
         def send() -> dict:
-            return self.gl.http_put(  # type: ignore[return-value]
+            return self._write(
                 f"/projects/{enc(project)}/transfer",
-                post_data={"namespace": namespace},
-                retry_transient_errors=False,
-                max_retries=self.max_retries,
+                lambda target: self.gl.http_put(  # type: ignore[return-value]
+                    target,
+                    post_data={"namespace": namespace},
+                    retry_transient_errors=False,
+                    max_retries=self.max_retries,
+                ),
             )
 
         return self._retry_safe(f"transfer project {project} to {namespace}", send, find)
@@ -136,10 +139,13 @@ class ProjectCalls(Writes):
 
         def call() -> dict | None:
             try:
-                return self.gl.http_post(  # type: ignore[return-value]
+                return self._write(
                     f"/projects/{enc(project)}/members",
-                    post_data={"user_id": user_id, "access_level": access_level},
-                    max_retries=self.max_retries,
+                    lambda target: self.gl.http_post(  # type: ignore[return-value]
+                        target,
+                        post_data={"user_id": user_id, "access_level": access_level},
+                        max_retries=self.max_retries,
+                    ),
                 )
             except gitlab.GitlabHttpError as exc:
                 if exc.response_code == 409:

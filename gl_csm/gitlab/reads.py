@@ -14,6 +14,7 @@ from typing import Any
 import gitlab
 
 from gl_csm.gitlab.failures import GitLabCalls
+from gl_csm.gitlab.paths import project_ref, with_project_id
 
 PER_PAGE = 100  # the maximum GitLab allows (doc/api/rest/_index.md)
 #: Listing pages read at once by default (rules.pacing.read_workers).
@@ -21,20 +22,44 @@ READ_WORKERS = 4
 
 
 class Reads(GitLabCalls):
+    #: Lower-cased old full path -> id of the projects GitLab answered from another path.
+    moved_projects: dict[str, int]
+
+    def _by_id(self, path: str) -> str:
+        """``path`` with a moved project named by its id: GitLab answers a GET by the old
+        path with a 301 (one more request each time) and refuses any other method with
+        405 (lib/api/helpers.rb ``find_project!``, GitLab 16.7+)."""
+        ref = project_ref(path)
+        pid = self.moved_projects.get(ref.lower()) if ref is not None else None
+        return with_project_id(path, pid) if pid is not None else path
+
+    def _learn(self, path: str, found: Any) -> None:
+        """Remember a project that a GET by path answered from another path (python-gitlab
+        follows the 301 of a moved project on GET)."""
+        ref = project_ref(path)
+        if ref is None or path.rstrip("/") != f"/projects/{path.split('/')[2]}":
+            return
+        if isinstance(found, dict) and isinstance(found.get("id"), int):
+            now = str(found.get("path_with_namespace") or "")
+            if now and now.lower() != ref.lower():
+                self.moved_projects[ref.lower()] = found["id"]
+
     def get(self, path: str, what: str, **query: Any) -> dict | None:
         """GET one object; None on 404."""
 
         def call() -> dict | None:
             try:
                 return self.gl.http_get(  # type: ignore[return-value]
-                    path, query_data=query or None, max_retries=self.max_retries
+                    self._by_id(path), query_data=query or None, max_retries=self.max_retries
                 )
             except gitlab.GitlabHttpError as exc:
                 if exc.response_code == 404:
                     return None
                 raise
 
-        return self._wrap(what, call)
+        found = self._wrap(what, call)
+        self._learn(path, found)
+        return found
 
     def list(self, path: str, what: str, **query: Any) -> list[dict]:
         """Every page of a listing, 100 at a time, in page order.
@@ -49,10 +74,10 @@ class Reads(GitLabCalls):
         def call() -> list[dict]:
             if self.read_workers <= 1:
                 pages = self.gl.http_list(
-                    path, query_data=query, iterator=True, max_retries=self.max_retries
+                    self._by_id(path), query_data=query, iterator=True, max_retries=self.max_retries
                 )
                 return list(pages)  # type: ignore[arg-type]
-            return self._read_pages(path, query)
+            return self._read_pages(self._by_id(path), query)
 
         return self._wrap(what, call)
 
@@ -63,7 +88,7 @@ class Reads(GitLabCalls):
         pages = self._wrap(
             what,
             lambda: self.gl.http_list(
-                path, query_data=query, iterator=True, max_retries=self.max_retries
+                self._by_id(path), query_data=query, iterator=True, max_retries=self.max_retries
             ),
         )
         iterator = iter(pages)  # type: ignore[call-overload]

@@ -8,8 +8,9 @@ before the POST is tried again, so a retried create never makes a duplicate
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
+import gitlab
 from tenacity import (
     Retrying,
     retry_if_exception,
@@ -17,17 +18,41 @@ from tenacity import (
     wait_exponential,
 )
 
+from gl_csm.gitlab.paths import enc, project_ref
 from gl_csm.gitlab.reads import Reads
 from gl_csm.gitlab.retries import _is_transient, _status
 
+T = TypeVar("T")
+#: lib/api/helpers.rb ``find_project!``: the 405 of a write by a moved project's old path.
+MOVED_PROJECT = "Non GET methods are not allowed for moved projects"
+
 
 class Writes(Reads):
+    def _write(self, path: str, send: Callable[[str], T]) -> T:
+        """Send a write to ``path``, by the project's id when it is known to have moved.
+        A write by a moved project's old path is refused (405) by GitLab: the project is
+        then read by that path (the GET follows GitLab's 301) and the write sent by id,
+        once; a project that no redirect finds stays the 405."""
+        try:
+            return send(self._by_id(path))
+        except gitlab.GitlabHttpError as exc:
+            ref = project_ref(path)
+            if exc.response_code != 405 or ref is None or MOVED_PROJECT not in str(exc):
+                raise
+            self.get(f"/projects/{enc(ref)}", f"read project {ref}")
+            if ref.lower() not in self.moved_projects:
+                raise
+            return send(self._by_id(path))
+
     def put(self, path: str, what: str, data: Mapping[str, Any]) -> dict:
         """PUT is idempotent here (set labels, fields): python-gitlab may retry it."""
         return self._wrap(
             what,
-            lambda: self.gl.http_put(  # type: ignore[return-value]
-                path, post_data=dict(data), max_retries=self.max_retries
+            lambda: self._write(
+                path,
+                lambda target: self.gl.http_put(  # type: ignore[return-value]
+                    target, post_data=dict(data), max_retries=self.max_retries
+                ),
             ),
         )
 
@@ -85,11 +110,14 @@ class Writes(Reads):
             if pace:
                 self.pacer.acquire(pace)
             # No transient retry inside python-gitlab: a retried POST could duplicate.
-            return self.gl.http_post(  # type: ignore[return-value]
+            return self._write(
                 path,
-                post_data=dict(data),
-                retry_transient_errors=False,
-                max_retries=self.max_retries,  # still obeys 429 Retry-After, as reads do
+                lambda target: self.gl.http_post(  # type: ignore[return-value]
+                    target,
+                    post_data=dict(data),
+                    retry_transient_errors=False,
+                    max_retries=self.max_retries,  # still obeys 429 Retry-After, as reads do
+                ),
             )
 
         return self._retry_safe(what, send, find)

@@ -24,7 +24,7 @@ from gl_csm.sandbox import editions, entities
 from gl_csm.sandbox.errors import ApiError, exactly_one_missing, forbidden, missing, not_found
 from gl_csm.sandbox.labels_model import visible_labels
 from gl_csm.sandbox.pagination import paginate
-from gl_csm.sandbox.request import ApiRequest, Reply
+from gl_csm.sandbox.request import ApiRequest, Reply, no_content
 from gl_csm.sandbox.router import route
 from gl_csm.sandbox.store import Record, Store
 
@@ -214,3 +214,41 @@ def _append(store: Store, board: Record, fields: Record) -> Record:
     }
     board["lists"].append(item)
     return _list_entity(store, item)
+
+
+def _list_item(project: Record, board_id: str, list_id: str) -> tuple[Record, Record]:
+    board = _board(project, board_id)
+    for item in _movable(board):
+        if str(item["id"]) == list_id:
+            return board, item
+    raise not_found("List")
+
+
+@route("PUT", "/projects/:id/boards/:board_id/lists/:list_id")
+def put_list(store: Store, req: ApiRequest, id: str, board_id: str, list_id: str) -> Any:
+    """Move a list (doc/api/boards.md "Reorder a list in a board"; ``position`` is
+    required, lib/api/boards.rb): the others shift (Boards::Lists::MoveService)."""
+    project = store.project(id)
+    board, item = _list_item(project, board_id, list_id)
+    position = req.int("position", required=True)
+    assert position is not None
+    ordered = [x for x in _movable(board) if x is not item]
+    if position < 0 or position > len(ordered):
+        raise ApiError(400, {"message": "400 Bad request - List could not be moved!"})
+    ordered.insert(position, item)
+    for index, x in enumerate(ordered):
+        x["position"] = index
+    return _list_entity(store, item)
+
+
+@route("DELETE", "/projects/:id/boards/:board_id/lists/:list_id")
+def delete_list(store: Store, req: ApiRequest, id: str, board_id: str, list_id: str) -> Reply:
+    """204 (doc/api/boards.md "Delete a board list"; spec/requests/api/boards_spec.rb
+    via boards_shared_examples ``it "deletes list if admin requests it"``); the lists
+    after it move up."""
+    project = store.project(id)
+    board, item = _list_item(project, board_id, list_id)
+    board["lists"].remove(item)
+    for index, x in enumerate(_movable(board)):
+        x["position"] = index
+    return no_content()

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from gl_csm.sandbox import editions, meta, routes
+from gl_csm.sandbox import editions, meta, moved, policy, routes
 from gl_csm.sandbox.errors import ApiError, unauthorized
 from gl_csm.sandbox.request import ApiRequest, Reply, parse_params
 from gl_csm.sandbox.store import (
@@ -302,6 +302,13 @@ class Sandbox:
             user_id, job_token = self._authenticate(headers)
             meta.check_token(self.store, meta.header_token(headers), method)  # expiry, scopes
             found, args = routes.find(method, path[len(API_PREFIX) :])
+            if "id" in args:
+                policy.check_route(self.store, method, found.template, args["id"], user_id)
+                redirect = moved.refuse_or_redirect(
+                    self.store, found.template, method, path, query, base, args["id"]
+                )
+                if redirect is not None:
+                    return self._render(method, redirect)
             params = parse_params(query, headers, body)
             req = ApiRequest(
                 method=method,
@@ -324,16 +331,51 @@ class Sandbox:
         return self._render(method, reply)
 
     def _authenticate(self, headers: dict[str, str]) -> tuple[int, bool]:
-        """Any non-empty token is the bot (an administrator); JOB-TOKEN is read-mostly."""
+        """The token's user: a token a user holds (``tokens`` in the state, or
+        :meth:`add_user_token`) is that user, with that user's rights (policy.py); any
+        other non-empty token is the bot ``gl-csm-bot`` (SPEC 7), an administrator
+        unless the state says ``is_admin: false``. JOB-TOKEN is the bot, read-mostly.
+        A blocked or deactivated user's token is 401 (``Gitlab::UserAccess#allowed?``)."""
         lowered = {k.lower(): v for k, v in headers.items()}
-        if lowered.get("private-token", "").strip():
-            return self.bot_user_id, False
-        auth = lowered.get("authorization", "")
-        if auth.lower().startswith("bearer ") and auth[7:].strip():
-            return self.bot_user_id, False
+        token = meta.header_token(headers)
+        if token:
+            owner = self.store.token_owner(token)
+            if owner is None:
+                return self.bot_user_id, False
+            if owner.get("state", "active") != "active":
+                raise unauthorized()
+            return int(owner["id"]), False
         if lowered.get("job-token", "").strip():
             return self.bot_user_id, True
         raise unauthorized()
+
+    def add_user_token(
+        self,
+        username: str,
+        token: str,
+        *,
+        admin: bool = False,
+        service_account: bool = False,
+    ) -> Record:
+        """Give ``username`` (created when missing) a personal access token; requests
+        with it are answered with that user's rights. ``service_account``: a service
+        account user (doc/user/profile/service_accounts.md), as a bot's token should be."""
+        with self._lock:
+            user = self.store.ensure_user(username, is_admin=admin)
+            if service_account:
+                user["user_type"] = "service_account"
+            tokens = user.setdefault("tokens", [])
+            if token not in tokens:
+                tokens.append(token)
+            self.write_count += 1
+            return user
+
+    def set_bot_admin(self, admin: bool) -> None:
+        """Make the default token's user (``gl-csm-bot``) an administrator or not: not,
+        to run the bot with the least privilege the README names."""
+        with self._lock:
+            self.store.users[self.bot_user_id]["is_admin"] = admin
+            self.write_count += 1
 
     @staticmethod
     def _render(method: str, reply: Reply) -> Response:

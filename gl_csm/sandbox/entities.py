@@ -36,7 +36,8 @@ def user_full(store: Store, user: Record, base: str, *, current: bool = False) -
             "created_at": user["created_at"],
             "bio": "",
             "public_email": None,
-            "bot": False,
+            # User#bot?: bot user types, service accounts among them (app/models/user.rb).
+            "bot": user.get("user_type") == "service_account",
             "is_admin": user["is_admin"] if current else None,
         }
     )
@@ -75,6 +76,7 @@ def namespace(store: Store, ns: Record, base: str) -> Record:
 
 
 def group(store: Store, ns: Record, base: str) -> Record:
+    """Entities::Group (lib/api/entities/group.rb, BasicGroupDetails)."""
     full_path = store.full_path(ns)
     return {
         "id": ns["id"],
@@ -83,15 +85,82 @@ def group(store: Store, ns: Record, base: str) -> Record:
         "path": ns["path"],
         "description": ns.get("description", ""),
         "visibility": ns["visibility"],
+        "share_with_group_lock": False,
+        "require_two_factor_authentication": False,
+        "two_factor_grace_period": 48,
+        "project_creation_level": "developer",
+        "auto_devops_enabled": None,
+        "subgroup_creation_level": "maintainer",
+        "emails_disabled": False,
+        "emails_enabled": True,
+        "show_diff_preview_in_email": True,
+        "mentions_disabled": None,
+        "lfs_enabled": True,
+        "archived": False,
+        "math_rendering_limits_enabled": True,
+        "lock_math_rendering_limits_enabled": False,
+        "default_branch": None,
+        "default_branch_protection": 2,
+        "default_branch_protection_defaults": {},
+        "avatar_url": None,
+        "request_access_enabled": True,
         "full_name": store.full_name(ns),
         "full_path": full_path,
-        "parent_id": ns.get("parent_id"),
         "created_at": ns["created_at"],
-        "avatar_url": None,
-        "lfs_enabled": True,
-        "request_access_enabled": True,
-        "default_branch": None,
+        "parent_id": ns.get("parent_id"),
+        "organization_id": 1,
+        "shared_runners_setting": "enabled",
+        "max_artifacts_size": None,
+        "marked_for_deletion_on": None,
     }
+
+
+def group_detail(
+    store: Store, ns: Record, base: str, *, admin: bool, with_projects: bool
+) -> Record:
+    """Entities::GroupDetail (lib/api/entities/group_detail.rb): ``shared_with_groups``
+    (no group links in the sandbox: empty), ``runners_token`` for those who administer
+    the group, ``prevent_sharing_groups_outside_hierarchy`` on a top-level group, and
+    with ``with_projects`` (default true, lib/api/groups.rb) the group's own projects
+    and the projects shared with it (none)."""
+    out = group(store, ns, base)
+    out["shared_with_groups"] = []
+    if admin:
+        out["runners_token"] = f"GR1348941{ns['id']:020d}"
+    if not ns.get("parent_id"):
+        out["prevent_sharing_groups_outside_hierarchy"] = False
+    if with_projects:
+        own = [p for p in store.projects.values() if p["namespace_id"] == ns["id"]]
+        out["projects"] = [project(store, p, base) for p in sorted(own, key=lambda p: p["id"])]
+        out["shared_projects"] = []
+    return out
+
+
+#: ProjectFeature's features with an access level in the Projects API (doc/api/projects.md).
+FEATURES = (
+    "issues",
+    "repository",
+    "merge_requests",
+    "forking",
+    "wiki",
+    "builds",
+    "snippets",
+    "operations",
+    "analytics",
+    "requirements",
+    "security_and_compliance",
+    "container_registry",
+    "environments",
+    "feature_flags",
+    "infrastructure",
+    "releases",
+    "model_experiments",
+    "model_registry",
+)
+
+
+def feature_level(prj: Record, feature: str) -> str:
+    return str((prj.get("features") or {}).get(feature, "enabled"))
 
 
 def project(store: Store, prj: Record, base: str) -> Record:
@@ -127,8 +196,14 @@ def project(store: Store, prj: Record, base: str) -> Record:
         or ("enabled" if prj["visibility"] == "public" else "private"),
         "archived": prj["archived"],
         "empty_repo": empty,
-        "issues_enabled": True,
-        "merge_requests_enabled": True,
+        # ProjectFeature access levels (lib/api/entities/project.rb); the *_enabled
+        # booleans are the same settings seen as on/off.
+        **{f"{f}_access_level": feature_level(prj, f) for f in FEATURES},
+        "issues_enabled": feature_level(prj, "issues") != "disabled",
+        "merge_requests_enabled": feature_level(prj, "merge_requests") != "disabled",
+        "wiki_enabled": feature_level(prj, "wiki") != "disabled",
+        "jobs_enabled": feature_level(prj, "builds") != "disabled",
+        "snippets_enabled": feature_level(prj, "snippets") != "disabled",
         "open_issues_count": open_issues,
         "creator_id": prj.get("creator_id"),
         "import_status": "none",
@@ -143,9 +218,15 @@ def label(
     *,
     for_project: Record | None = None,
     with_counts: bool = False,
+    user_id: int = 0,
 ) -> Record:
     """Entities::ProjectLabel / GroupLabel; counts only with ``with_counts=true``
-    (doc/api/labels.md, "List labels")."""
+    (doc/api/labels.md, "List labels"); ``subscribed`` for ``user_id``
+    (lib/api/entities/label.rb ``label.subscribed?(current_user, parent)``); a group
+    label's priority is the one set for ``for_project`` (LabelPriority per project)."""
+    priority = lbl.get("priority")
+    if for_project is not None and lbl.get("group_id") is not None:
+        priority = (lbl.get("priorities") or {}).get(str(for_project["id"]))
     out: Record = {
         "id": lbl["id"],
         "name": lbl["name"],
@@ -153,8 +234,8 @@ def label(
         "text_color": text_color(lbl["color"]),
         "description": lbl.get("description"),
         "description_html": lbl.get("description") or "",
-        "subscribed": False,
-        "priority": lbl.get("priority"),
+        "subscribed": user_id in (lbl.get("subscribers") or []),
+        "priority": priority,
         "is_project_label": lbl.get("project_id") is not None,
     }
     if with_counts:
@@ -206,7 +287,7 @@ def milestone(store: Store, prj: Record, ms: Record, base: str, today: dt.date) 
         "iid": ms["iid"],
         "project_id": prj["id"],
         "title": ms["title"],
-        "description": ms.get("description") or "",
+        "description": ms.get("description"),
         "state": ms["state"],
         "created_at": ms["created_at"],
         "updated_at": ms["updated_at"],
@@ -276,8 +357,19 @@ def issuable(
         },
     }
     if kind == "Issue":
+        api = f"{base}/api/v4/projects/{prj['id']}"
         out.update(
             {
+                # lib/api/entities/issue.rb
+                "_links": {
+                    "self": f"{api}/issues/{item['iid']}",
+                    "notes": f"{api}/issues/{item['iid']}/notes",
+                    "award_emoji": f"{api}/issues/{item['iid']}/award_emoji",
+                    "project": api,
+                    "closed_as_duplicate_of": None,
+                },
+                "moved_to_id": None,
+                "service_desk_reply_to": None,
                 "type": "ISSUE",
                 "issue_type": "issue",
                 "due_date": item.get("due_date"),

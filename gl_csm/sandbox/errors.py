@@ -32,6 +32,12 @@ def not_found(what: str | None = None) -> ApiError:
     return ApiError(404, {"message": f"404 {what} Not Found"})
 
 
+def record_not_found() -> ApiError:
+    """404 of a ``find_by!`` that finds nothing: lib/api/api.rb ``rescue_from
+    ActiveRecord::RecordNotFound`` renders ``{"message": "404 Not found"}``."""
+    return ApiError(404, {"message": "404 Not found"})
+
+
 def bad_request(message: Any) -> ApiError:
     """400 with a ``message`` body (model validation errors, service errors)."""
     return ApiError(400, {"message": message})

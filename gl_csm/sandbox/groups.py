@@ -9,6 +9,14 @@ from gl_csm.sandbox import entities
 from gl_csm.sandbox.errors import ApiError, bad_request, forbidden, missing, not_found, ruby_errors
 from gl_csm.sandbox.members import add_member
 from gl_csm.sandbox.pagination import paginate
+from gl_csm.sandbox.permissions import can_read_project
+from gl_csm.sandbox.policy import (
+    OWNER,
+    can_read_group,
+    group_access_level,
+    is_admin,
+    require_group,
+)
 from gl_csm.sandbox.request import ApiRequest, Reply
 from gl_csm.sandbox.router import route
 from gl_csm.sandbox.store import Record, Store
@@ -68,7 +76,12 @@ def create_group(
 
 @route("GET", "/groups")
 def list_groups(store: Store, req: ApiRequest) -> Reply:
-    groups = [n for n in store.namespaces.values() if n["kind"] == "group"]
+    """The groups the user can read (GroupsFinder; policy.py ``can_read_group``)."""
+    groups = [
+        n
+        for n in store.namespaces.values()
+        if n["kind"] == "group" and can_read_group(store, n, req.user_id)
+    ]
     search = req.str("search")
     if search:
         s = search.lower()
@@ -85,7 +98,22 @@ def list_groups(store: Store, req: ApiRequest) -> Reply:
 
 @route("GET", "/groups/:id")
 def get_group(store: Store, req: ApiRequest, id: str) -> Any:
-    return entities.group(store, store.group(id), req.base_url)
+    """GroupDetail; the projects listed are those the user can read."""
+    group = store.group(id)
+    admin = is_admin(store, req.user_id) or group_access_level(store, group, req.user_id) >= OWNER
+    out = entities.group_detail(
+        store,
+        group,
+        req.base_url,
+        admin=admin,
+        with_projects=bool(req.bool("with_projects", True)),
+    )
+    if "projects" in out:
+        readable = {
+            p["id"] for p in store.projects.values() if can_read_project(store, p, req.user_id)
+        }
+        out["projects"] = [p for p in out["projects"] if p["id"] in readable]
+    return out
 
 
 @route("GET", "/groups/:id/subgroups")
@@ -94,7 +122,9 @@ def list_subgroups(store: Store, req: ApiRequest, id: str) -> Reply:
     children = [
         n
         for n in store.namespaces.values()
-        if n["kind"] == "group" and n.get("parent_id") == group["id"]
+        if n["kind"] == "group"
+        and n.get("parent_id") == group["id"]
+        and can_read_group(store, n, req.user_id)
     ]
     children.sort(key=lambda g: g["name"])
     return paginate(req, children, lambda g: entities.group(store, g, req.base_url))
@@ -113,6 +143,8 @@ def post_group(store: Store, req: ApiRequest) -> Any:
         parent = store.namespaces.get(parent_id)
         if parent is None or parent["kind"] != "group":
             raise not_found("Group")
+        # GroupPolicy ``create_subgroup``: Owner of the parent (default setting).
+        require_group(store, parent, req.user_id, OWNER)
     visibility = req.choice("visibility", VISIBILITIES, "private")
     assert visibility is not None
     group = create_group(
@@ -124,7 +156,8 @@ def post_group(store: Store, req: ApiRequest) -> Any:
         visibility=visibility,
         description=req.str("description", "") or "",
     )
-    return entities.group(store, group, req.base_url)
+    # lib/api/groups.rb "POST /groups": Entities::GroupDetail, without projects.
+    return entities.group_detail(store, group, req.base_url, admin=True, with_projects=False)
 
 
 @route("PUT", "/groups/:id")
@@ -136,7 +169,8 @@ def put_group(store: Store, req: ApiRequest, id: str) -> Any:
         group["description"] = req.str("description") or ""
     if req.has("visibility"):
         group["visibility"] = req.choice("visibility", VISIBILITIES)
-    return entities.group(store, group, req.base_url)
+    # lib/api/groups.rb: ``present_group_details(params, group, with_projects: true)``.
+    return get_group(store, req, str(group["id"]))
 
 
 @route("GET", "/groups/:id/projects")
@@ -145,7 +179,11 @@ def group_projects(store: Store, req: ApiRequest, id: str) -> Reply:
     group = store.group(id)
     spaces = store.descendants(group) if req.bool("include_subgroups") else [group]
     ids = {n["id"] for n in spaces}
-    projects = [p for p in store.projects.values() if p["namespace_id"] in ids]
+    projects = [
+        p
+        for p in store.projects.values()
+        if p["namespace_id"] in ids and can_read_project(store, p, req.user_id)
+    ]
     from gl_csm.sandbox.projects import filter_projects
 
     projects = filter_projects(store, req, projects)

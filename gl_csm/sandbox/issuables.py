@@ -60,7 +60,9 @@ def new_issuable(
         "id": store.next_id("issue" if kind == "Issue" else "merge_request"),
         "iid": iid,
         "title": title,
-        "description": "",
+        # Never given: null, as GitLab (post_projects_issues_spec.rb 'creates a new
+        # project issue': ``expect(json_response['description']).to be_nil``).
+        "description": None,
         "state": "opened",
         "author_id": author_id,
         "created_at": now,
@@ -106,8 +108,8 @@ def apply_update(
         item["title"] = params["title"]
         changed = True
 
-    if "description" in params and (params["description"] or "") != item["description"]:
-        item["description"] = params["description"] or ""
+    if "description" in params and (params["description"] or "") != (item["description"] or ""):
+        item["description"] = params["description"]
         if system_notes:
             notes.append("changed the description")
         changed = True
@@ -289,7 +291,7 @@ def add_note(
 
 def mentionable_text(item: Record) -> str:
     """Title and description both mention (Issuable: attr_mentionable :title, :description)."""
-    return f"{item['title']}\n{item['description']}"
+    return f"{item['title']}\n{item['description'] or ''}"
 
 
 def record_mentions(

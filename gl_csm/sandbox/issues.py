@@ -15,7 +15,14 @@ import datetime as dt
 from typing import Any
 
 from gl_csm.sandbox import entities
-from gl_csm.sandbox.errors import at_least_one_missing, bad_request, forbidden, not_found
+from gl_csm.sandbox.editions import is_paid
+from gl_csm.sandbox.errors import (
+    ApiError,
+    at_least_one_missing,
+    bad_request,
+    forbidden,
+    not_found,
+)
 from gl_csm.sandbox.fulltext import search_filter
 from gl_csm.sandbox.issuables import (
     MAX_DESCRIPTION,
@@ -28,10 +35,12 @@ from gl_csm.sandbox.issuables import (
 )
 from gl_csm.sandbox.labels_model import ids_for_names
 from gl_csm.sandbox.pagination import paginate
+from gl_csm.sandbox.permissions import can_read_project, project_access_level
+from gl_csm.sandbox.policy import PLANNER, is_admin, require_project
 from gl_csm.sandbox.quick_actions import interpret
-from gl_csm.sandbox.request import ApiRequest, Reply
+from gl_csm.sandbox.request import ApiRequest, Reply, no_content
 from gl_csm.sandbox.router import route
-from gl_csm.sandbox.store import Record, Store, parse_iso
+from gl_csm.sandbox.store import Record, Store, iso, parse_iso
 
 _UPDATE_KEYS = (*UPDATE_KEYS, "due_date", "confidential", "updated_at", "issue_type", "weight")
 
@@ -41,9 +50,19 @@ def today(store: Store) -> dt.date:
 
 
 def render(
-    store: Store, project: Record, issue: Record, base: str, req: ApiRequest | None = None
+    store: Store,
+    project: Record,
+    issue: Record,
+    base: str,
+    req: ApiRequest | None = None,
+    *,
+    single: bool = False,
 ) -> Record:
+    """Entities::Issue; ``subscribed`` only for a single issue (lists pass
+    ``include_subscribed: false``, lib/api/issues.rb)."""
     out = entities.issuable(store, project, "Issue", issue, base, today(store))
+    if single and req is not None:
+        out["subscribed"] = subscribed(issue, req.user_id)
     if req is not None and req.bool("with_labels_details", False):
         # doc/api/issues.md: label objects instead of names, still sorted by title.
         labels = sorted(
@@ -67,8 +86,15 @@ def writable(project: Record, req: ApiRequest) -> None:
         raise forbidden()
 
 
-def common_params(store: Store, project: Record, req: ApiRequest) -> dict[str, Any]:
-    """Update parameters shared by create and update, in ``apply_update`` terms."""
+def common_params(
+    store: Store, project: Record, req: ApiRequest, *, metadata_level: int = PLANNER
+) -> dict[str, Any]:
+    """Update parameters shared by create and update, in ``apply_update`` terms.
+
+    Labels, assignees, milestone, due date, confidentiality and lock are dropped, silently,
+    for a user who may not set an issuable's metadata (IssuableBaseService#filter_params
+    with ``set_issue_metadata``: Planner and up; ``set_merge_request_metadata``:
+    Developer and up), as for a Guest creating an issue on GitLab."""
     params: dict[str, Any] = {}
     if req.has("title"):
         # Issuable: strip_attributes :title (leading/trailing whitespace is dropped).
@@ -76,6 +102,13 @@ def common_params(store: Store, project: Record, req: ApiRequest) -> dict[str, A
         if len(title) > MAX_TITLE:
             raise bad_request({"title": [f"is too long (maximum is {MAX_TITLE} characters)"]})
         params["title"] = title
+    if req.has("state_event"):
+        params["state_event"] = req.choice("state_event", ("close", "reopen"))
+    if not (
+        is_admin(store, req.user_id)
+        or project_access_level(store, project, req.user_id) >= metadata_level
+    ):
+        return params
     if req.has("labels"):
         params["label_ids"] = ids_for_names(store, project, req.list("labels") or [], create=True)
     if req.has("add_labels"):
@@ -102,8 +135,6 @@ def common_params(store: Store, project: Record, req: ApiRequest) -> dict[str, A
         params["confidential"] = req.bool("confidential")
     if req.has("discussion_locked"):
         params["discussion_locked"] = req.bool("discussion_locked")
-    if req.has("state_event"):
-        params["state_event"] = req.choice("state_event", ("close", "reopen"))
     return params
 
 
@@ -144,7 +175,7 @@ def post_issue(store: Store, req: ApiRequest, id: str) -> Any:
     apply_update(store, project, "Issue", issue, params, req.user_id, system_notes=False)
     issue["updated_at"] = issue["created_at"]
     project["last_activity_at"] = store.now()
-    return render(store, project, issue, req.base_url)
+    return render(store, project, issue, req.base_url, req, single=True)
 
 
 def _merge(params: dict[str, Any], commands: dict[str, Any]) -> None:
@@ -162,17 +193,34 @@ def _iso(moment: dt.datetime) -> str:
     return iso(moment)
 
 
+def subscribed(issue: Record, user_id: int) -> bool:
+    """Subscribable#subscribed?: an explicit (un)subscription, else whether the user
+    takes part (author, assignee, commenter: Participable)."""
+    if user_id in issue.get("unsubscribers", ()):
+        return False
+    if user_id in issue.get("subscribers", ()):
+        return True
+    return (
+        issue["author_id"] == user_id
+        or user_id in issue["assignee_ids"]
+        or any(n["author_id"] == user_id and not n["system"] for n in issue["notes"])
+    )
+
+
 @route("GET", "/projects/:id/issues/:iid")
 def get_issue(store: Store, req: ApiRequest, id: str, iid: str) -> Any:
     project = store.project(id)
-    return render(store, project, find_issue(project, iid), req.base_url, req)
+    return render(store, project, find_issue(project, iid), req.base_url, req, single=True)
 
 
 @route("PUT", "/projects/:id/issues/:iid")
 def put_issue(store: Store, req: ApiRequest, id: str, iid: str) -> Any:
+    """``update_issue``: Planner and up, or the issue's author (policy.py)."""
     project = store.project(id)
     issue = find_issue(project, iid)
     writable(project, req)
+    if issue.get("author_id") != req.user_id:
+        require_project(store, project, req.user_id, PLANNER)
     if not any(req.has(k) for k in _UPDATE_KEYS):
         raise at_least_one_missing(*_UPDATE_KEYS)
     params = common_params(store, project, req)
@@ -181,8 +229,28 @@ def put_issue(store: Store, req: ApiRequest, id: str, iid: str) -> Any:
         outcome = interpret(store, project, "Issue", issue, description, req.user_id, today(store))
         params["description"] = outcome.text
         _merge(params, outcome.params)
+    # ``updated_at`` is a DateTime (Grape: ``updated_at is invalid`` when it is not one)
+    # and is kept only from an administrator or the project's Owner (lib/api/issues.rb
+    # "Setting updated_at is allowed only for admins and owners").
+    stamp = req.datetime("updated_at")
     apply_update(store, project, "Issue", issue, params, req.user_id)
-    return render(store, project, issue, req.base_url)
+    if stamp is not None and (
+        is_admin(store, req.user_id) or project_access_level(store, project, req.user_id) >= 50
+    ):
+        issue["updated_at"] = iso(stamp)
+    return render(store, project, issue, req.base_url, req, single=True)
+
+
+@route("DELETE", "/projects/:id/issues/:iid")
+def delete_issue(store: Store, req: ApiRequest, id: str, iid: str) -> Reply:
+    """204; only the project's Owner or an administrator (policy.py ROUTE_LEVELS;
+    spec/requests/api/issues/issues_spec.rb "DELETE /projects/:id/issues/:issue_iid":
+    ``it 'rejects a non owner'`` 403, ``it 'deletes the issue if an admin requests it'``
+    204, ``it 'returns 404 when issue is not found'`` ``404 Issue Not Found``)."""
+    project = store.project(id)
+    issue = find_issue(project, iid)
+    del project["issues"][issue["iid"]]
+    return no_content()
 
 
 # -- listing ----------------------------------------------------------------------
@@ -219,12 +287,30 @@ def filter_issues(
     search = req.str("search")
     if search:
         pairs = _search(store, req, search, pairs)
+    _check_assignee_params(store, req)
     for key, field in (("author_username", "author_id"), ("assignee_username", "assignee_ids")):
         wanted = req.list(key)
         if wanted:
             users = [store.user_by_username(w) for w in wanted]
             ids = {u["id"] for u in users if u}
-            pairs = [(p, i) for p, i in pairs if _user_field(i, field) & ids] if ids else []
+            # Several assignee usernames: issues assigned to all of them (IssuableFinder
+            # ``assigned_to_all``); an unknown name matches nothing.
+            need = ids if len(ids) == len(wanted) else None
+            pairs = (
+                [(p, i) for p, i in pairs if need <= _user_field(i, field)]
+                if need and field == "assignee_ids"
+                else [(p, i) for p, i in pairs if _user_field(i, field) & ids]
+                if ids and field == "author_id"
+                else []
+            )
+    not_milestone = _not_param(req, "milestone")
+    if not_milestone:
+        pairs = [
+            (p, i) for p, i in pairs if not any(_milestone_matches(p, i, m) for m in not_milestone)
+        ]
+    due = req.choice("due_date", _DUE_DATES)
+    if due:
+        pairs = [(p, i) for p, i in pairs if _due_matches(i.get("due_date"), due, today(store))]
     author_id = req.int("author_id")
     if author_id:
         pairs = [(p, i) for p, i in pairs if i["author_id"] == author_id]
@@ -304,6 +390,63 @@ def _has_labels(store: Store, item: Record, labels: list[str]) -> bool:
     return all(lb in names for lb in labels)
 
 
+_DUE_DATES = (
+    "",
+    "0",
+    "any",
+    "today",
+    "tomorrow",
+    "overdue",
+    "week",
+    "month",
+    "next_month_and_previous_two_weeks",
+)
+
+
+def _check_assignee_params(store: Store, req: ApiRequest) -> None:
+    """lib/api/helpers/issues_helpers.rb: ``mutually_exclusive :assignee_id,
+    :assignee_username``; ``assignee_username`` has ``check_assignees_count``
+    (lib/api/validations/validators/check_assignees_count.rb): one value, unless the
+    tier has multiple assignees (EE ``multiple_issue_assignees``, Premium)."""
+    if req.has("assignee_id") and req.has("assignee_username"):
+        raise ApiError(400, {"error": "assignee_id, assignee_username are mutually exclusive"})
+    names = req.list("assignee_username") or []
+    if len(names) > 1 and not is_paid(store.edition):
+        raise ApiError(
+            400,
+            {
+                "error": f"assignee_username allows one value, but found {len(names)}: "
+                f"{', '.join(names)}"
+            },
+        )
+
+
+def _due_matches(due: str | None, wanted: str, now: dt.date) -> bool:
+    """IssuesFinder#by_due_date ("0" none, any, overdue: before today, today, tomorrow,
+    this week Monday to Sunday, this month, two weeks ago to the end of next month)."""
+    if wanted in ("", "0"):
+        return due is None
+    if due is None:
+        return False
+    day = dt.date.fromisoformat(due)
+    if wanted == "any":
+        return True
+    if wanted == "overdue":
+        return day < now
+    if wanted == "today":
+        return day == now
+    if wanted == "tomorrow":
+        return day == now + dt.timedelta(days=1)
+    if wanted == "week":
+        monday = now - dt.timedelta(days=now.weekday())
+        return monday <= day <= monday + dt.timedelta(days=6)
+    if wanted == "month":
+        return (day.year, day.month) == (now.year, now.month)
+    nxt = (now.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    end_next = (nxt + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    return now - dt.timedelta(days=14) <= day <= end_next
+
+
 def _not_param(req: ApiRequest, name: str) -> list[str]:
     nested = req.params.get("not")
     if isinstance(nested, dict) and name in nested:
@@ -337,18 +480,33 @@ def list_project_issues(store: Store, req: ApiRequest, id: str) -> Reply:
     return _list(store, req, [store.project(id)], "all")
 
 
+def _readable(store: Store, req: ApiRequest, projects: list[Record]) -> list[Record]:
+    """The projects whose issues the user may see (IssuesFinder: projects the user can
+    read)."""
+    return [p for p in projects if can_read_project(store, p, req.user_id)]
+
+
+def _non_archived(req: ApiRequest, projects: list[Record]) -> list[Record]:
+    """``non_archived`` (default true on ``/issues`` and ``/groups/:id/issues``,
+    lib/api/issues.rb): archived projects' issues are left out unless it is false."""
+    if req.bool("non_archived", True):
+        return [p for p in projects if not p["archived"]]
+    return projects
+
+
 @route("GET", "/groups/:id/issues")
 def list_group_issues(store: Store, req: ApiRequest, id: str) -> Reply:
     group = store.group(id)
     spaces = {n["id"] for n in store.descendants(group)}
     projects = [p for p in store.projects.values() if p["namespace_id"] in spaces]
-    return _list(store, req, projects, "all")
+    return _list(store, req, _non_archived(req, _readable(store, req, projects)), "all")
 
 
 @route("GET", "/issues")
 def list_all_issues(store: Store, req: ApiRequest) -> Reply:
     """``scope`` defaults to ``created_by_me`` here (doc/api/issues.md, "List issues")."""
-    return _list(store, req, list(store.projects.values()), "created_by_me")
+    projects = _readable(store, req, list(store.projects.values()))
+    return _list(store, req, _non_archived(req, projects), "created_by_me")
 
 
 # -- resource label events ------------------------------------------------------------

@@ -54,12 +54,25 @@ def normalise_color(color: str | None) -> str:
 def visible_labels(
     store: Store, project: Record, *, include_ancestors: bool = True
 ) -> list[Record]:
-    """Project labels, then ancestor group labels (nearest group first)."""
+    """Project labels, then group labels (nearest group first).
+
+    Without ancestors the project's own group still counts: LabelsFinder takes
+    ``group_ids_for(project.group)``, the group itself plus its ancestors only when
+    ``include_ancestor_groups`` (app/finders/concerns/finder_with_group_hierarchy.rb)."""
     out = [lb for lb in store.labels.values() if lb.get("project_id") == project["id"]]
-    if include_ancestors:
-        for group in store.project_groups(project):
-            out += [lb for lb in store.labels.values() if lb.get("group_id") == group["id"]]
+    groups = store.project_groups(project)
+    for group in groups if include_ancestors else groups[:1]:
+        out += [lb for lb in store.labels.values() if lb.get("group_id") == group["id"]]
     return out
+
+
+def delete_label(store: Store, label: Record) -> None:
+    """Labels::DestroyService: the label goes, and with it from every issue and MR."""
+    del store.labels[label["id"]]
+    for project in store.projects.values():
+        for _, item in store.iter_issuables(project):
+            if label["id"] in item["label_ids"]:
+                item["label_ids"] = [i for i in item["label_ids"] if i != label["id"]]
 
 
 def group_labels(store: Store, group: Record, *, include_ancestors: bool) -> list[Record]:

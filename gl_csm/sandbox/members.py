@@ -1,4 +1,4 @@
-"""Group and project members (doc/api/members.md).
+"""Group and project members (doc/api/members.md, lib/api/members.rb).
 
 ``/members`` lists direct members only; ``/members/all`` adds members inherited
 from ancestor groups, each user once with the highest access level. Adding an
@@ -12,16 +12,27 @@ from typing import Any
 
 from gl_csm.sandbox import entities
 from gl_csm.sandbox.errors import (
+    ApiError,
     bad_request,
     conflict,
     exactly_one_missing,
+    forbidden,
     invalid,
     missing,
     not_found,
+    record_not_found,
 )
 from gl_csm.sandbox.pagination import paginate
-from gl_csm.sandbox.permissions import HUMAN_ACCESS, highest_group_member
-from gl_csm.sandbox.request import ApiRequest, Reply
+from gl_csm.sandbox.permissions import HUMAN_ACCESS, highest_group_member, project_access_level
+from gl_csm.sandbox.policy import (
+    MAINTAINER,
+    OWNER,
+    group_access_level,
+    is_admin,
+    require_group,
+    require_project,
+)
+from gl_csm.sandbox.request import ApiRequest, Reply, no_content
 from gl_csm.sandbox.router import route
 from gl_csm.sandbox.store import Record, Store
 
@@ -116,6 +127,18 @@ def _check_inherited(store: Store, kind: str, holder: Record, user_id: int, leve
     )
 
 
+def _expires_at(store: Store, req: ApiRequest) -> str | None:
+    """``expires_at``: a date (Grape: ``expires_at is invalid``), not in the past (Member
+    ``validates :expires_at, future_date: true``: 400 ``{"expires_at": ["cannot be a date
+    in the past"]}``, members_spec.rb "when set to a date in the past")."""
+    given, value = req.date("expires_at")
+    if not given or value is None:
+        return None
+    if value < store.clock().date().isoformat():
+        raise bad_request({"expires_at": ["cannot be a date in the past"]})
+    return value
+
+
 def _create(store: Store, req: ApiRequest, kind: str, ident: str) -> Any:
     holder = _holder(store, kind, ident)
     names = [n for n in ("access_level",) if not req.has(n)]
@@ -124,6 +147,8 @@ def _create(store: Store, req: ApiRequest, kind: str, ident: str) -> Any:
     if names:
         raise missing(*names)
     level = _level(req)
+    _check_owner_grant(store, kind, holder, req.user_id, level)
+    expires = _expires_at(store, req)
     if req.has("username"):
         user = store.user_by_username(req.str("username") or "")
         if user is None:
@@ -131,6 +156,8 @@ def _create(store: Store, req: ApiRequest, kind: str, ident: str) -> Any:
         user_ids = [user["id"]]
     else:
         raw_ids = req.str("user_id") or ""
+        if "," in raw_ids:
+            return _create_many(store, req, kind, holder, raw_ids, level, expires)
         user_ids = [int(x) for x in raw_ids.split(",") if x.strip().isdigit()]
         if not user_ids:
             raise not_found("User")
@@ -141,23 +168,86 @@ def _create(store: Store, req: ApiRequest, kind: str, ident: str) -> Any:
             raise conflict("Member already exists")
     for uid in user_ids:
         _check_inherited(store, kind, holder, uid, level)
-    entries = [
-        add_member(store, holder, uid, level, req.user_id, req.str("expires_at"))
-        for uid in user_ids
-    ]
+    entries = [add_member(store, holder, uid, level, req.user_id, expires) for uid in user_ids]
     return entities.member(store, entries[0], req.base_url)
+
+
+def _create_many(
+    store: Store,
+    req: ApiRequest,
+    kind: str,
+    holder: Record,
+    raw_ids: str,
+    level: int,
+    expires: str | None,
+) -> Reply:
+    """Several ``user_id`` separated by commas: Members::CreateService, whose result is
+    the answer (lib/api/members.rb; members_spec.rb "when executing the
+    Members::CreateService for multiple user_ids": ``it 'returns success when it
+    successfully create all members'``, 201 ``{"status": "success"}``), or ``{"status":
+    "error", "message": ...}`` naming the users it could not add (its errors
+    ``to_sentence``: ``"username: error"``; an unknown id ``Unable to find User ID``).
+    An existing member is set to the level (``add_members``)."""
+    errors: list[str] = []
+    for part in raw_ids.split(","):
+        part = part.strip()
+        user = store.users.get(int(part)) if part.isdigit() else None
+        if user is None:
+            if "Unable to find User ID" not in errors:
+                errors.append("Unable to find User ID")
+            continue
+        try:
+            _check_inherited(store, kind, holder, user["id"], level)
+        except ApiError as exc:
+            reason = exc.body["message"]["access_level"][0]
+            errors.append(f"{user['username']}: Access level {reason}")
+            continue
+        entry = next((e for e in holder["members"] if e["user_id"] == user["id"]), None)
+        if entry is None:
+            add_member(store, holder, user["id"], level, req.user_id, expires)
+        else:
+            entry["access_level"] = level
+            entry["expires_at"] = expires
+    if errors:
+        return Reply(201, {"status": "error", "message": _to_sentence(errors)})
+    return Reply(201, {"status": "success"})
+
+
+def _to_sentence(items: list[str]) -> str:
+    """ActiveSupport's Array#to_sentence."""
+    if len(items) <= 2:
+        return " and ".join(items)
+    return ", ".join(items[:-1]) + ", and " + items[-1]
+
+
+def _check_owner_grant(store: Store, kind: str, holder: Record, actor: int, level: int) -> None:
+    """Only an Owner (or an administrator) gives the Owner role (members_spec.rb "when the
+    user has the rights to manage members but tries to manage members with a higher
+    access level": ``it_behaves_like 'a 403 response when user does not have rights to
+    manage members of a specific access level'``)."""
+    if level < OWNER or is_admin(store, actor):
+        return
+    have = (
+        group_access_level(store, holder, actor)
+        if kind == "groups"
+        else project_access_level(store, holder, actor)
+    )
+    if have < OWNER:
+        raise forbidden()
 
 
 def _update(store: Store, req: ApiRequest, kind: str, ident: str, user_id: str) -> Any:
     holder = _holder(store, kind, ident)
     entry = next((e for e in holder["members"] if str(e["user_id"]) == user_id), None)
     if entry is None:
-        raise not_found("Member")
+        raise record_not_found()
     level = _level(req)
     _check_inherited(store, kind, holder, entry["user_id"], level)
+    _check_owner_grant(store, kind, holder, req.user_id, level)
+    expires = _expires_at(store, req)
     entry["access_level"] = level
     if req.has("expires_at"):
-        entry["expires_at"] = req.str("expires_at") or None
+        entry["expires_at"] = expires
     return entities.member(store, entry, req.base_url)
 
 
@@ -168,8 +258,27 @@ def _get(
     entries = _inherited(store, kind, holder) if inherited else holder["members"]
     entry = next((e for e in entries if str(e["user_id"]) == user_id), None)
     if entry is None:
-        raise not_found("Member")
+        raise record_not_found()
     return entities.member(store, entry, req.base_url)
+
+
+def _delete(store: Store, req: ApiRequest, kind: str, ident: str, user_id: str) -> Reply:
+    """``DELETE /:source/:id/members/:user_id``: 204; a member may remove themself,
+    anyone else needs ``admin_*_member`` (Maintainer of a project, Owner of a group);
+    a user who is not a direct member is 404 (members_spec.rb "DELETE
+    /:source_type/:id/members/:user_id": ``it 'deletes the member'``, ``it 'returns
+    404 if member does not exist'``, ``it 'returns 403'`` for a stranger)."""
+    holder = _holder(store, kind, ident)
+    if str(req.user_id) != user_id:
+        if kind == "groups":
+            require_group(store, holder, req.user_id, OWNER)
+        else:
+            require_project(store, holder, req.user_id, MAINTAINER)
+    entry = next((e for e in holder["members"] if str(e["user_id"]) == user_id), None)
+    if entry is None:
+        raise record_not_found()
+    holder["members"].remove(entry)
+    return no_content()
 
 
 for _kind in ("groups", "projects"):
@@ -198,5 +307,9 @@ for _kind in ("groups", "projects"):
         @route("PUT", f"/{kind}/:id/members/:user_id")
         def update(store: Store, req: ApiRequest, id: str, user_id: str) -> Any:
             return _update(store, req, kind, id, user_id)
+
+        @route("DELETE", f"/{kind}/:id/members/:user_id")
+        def delete(store: Store, req: ApiRequest, id: str, user_id: str) -> Reply:
+            return _delete(store, req, kind, id, user_id)
 
     _bind(_kind)

@@ -213,7 +213,7 @@ def post_mr(store: Store, req: ApiRequest, id: str) -> Any:
             )
     if len(title) > MAX_TITLE:
         raise bad_request({"title": [f"is too long (maximum is {MAX_TITLE} characters)"]})
-    params = common_params(store, project, req)
+    params = common_params(store, project, req, metadata_level=30)
     params.pop("state_event", None)
     params.pop("title", None)
     mr = new_issuable(store, project, "MergeRequest", title=title, author_id=req.user_id)
@@ -238,7 +238,7 @@ def put_mr(store: Store, req: ApiRequest, id: str, iid: str) -> Any:
     writable(project, req)
     if not any(req.has(k) for k in _MR_UPDATE_KEYS):
         raise at_least_one_missing(*_MR_UPDATE_KEYS)
-    params = common_params(store, project, req)
+    params = common_params(store, project, req, metadata_level=30)
     if req.has("description"):
         params["description"] = req.str("description") or ""
     if req.has("target_branch"):

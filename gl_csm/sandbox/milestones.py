@@ -14,7 +14,7 @@ from typing import Any
 from gl_csm.sandbox import entities
 from gl_csm.sandbox.errors import ApiError, bad_request, forbidden, not_found, ruby_errors
 from gl_csm.sandbox.pagination import paginate
-from gl_csm.sandbox.request import ApiRequest, Reply
+from gl_csm.sandbox.request import ApiRequest, Reply, no_content
 from gl_csm.sandbox.router import route
 from gl_csm.sandbox.store import Record, Store
 
@@ -93,7 +93,8 @@ def post_milestone(store: Store, req: ApiRequest, id: str) -> Any:
         "id": store.next_id("milestone"),
         "iid": counters["milestone_iid"],
         "title": title,
-        "description": req.str("description", "") or "",
+        # Never given: null (milestones_shared_examples.rb 'creates a new milestone').
+        "description": req.str("description"),
         "state": "active",
         "due_date": due,
         "start_date": start,
@@ -123,7 +124,7 @@ def put_milestone(store: Store, req: ApiRequest, id: str, milestone_id: str) -> 
             raise bad_request(f"Failed to update milestone {ruby_errors({'title': [_TAKEN]})}")
         ms["title"] = title
     if req.has("description"):
-        ms["description"] = req.str("description") or ""
+        ms["description"] = req.str("description")
     dates = {k: ms.get(k) for k in ("due_date", "start_date")}
     for key in dates:
         given, value = req.date(key)
@@ -136,3 +137,34 @@ def put_milestone(store: Store, req: ApiRequest, id: str, milestone_id: str) -> 
         ms["state"] = "closed" if event == "close" else "active"
     ms["updated_at"] = store.now()
     return _render(store, project, ms, req.base_url)
+
+
+@route("DELETE", "/projects/:id/milestones/:milestone_id")
+def delete_milestone(store: Store, req: ApiRequest, id: str, milestone_id: str) -> Reply:
+    """204 (spec/requests/api/project_milestones_spec.rb "DELETE
+    /projects/:id/milestones/:milestone_id": ``it 'deletes the milestone when the user
+    has developer access to the project'``; 404 ``Milestone Not Found``); its issues
+    keep no milestone (Milestones::DestroyService)."""
+    project = store.project(id)
+    ms = _milestone(project, milestone_id)
+    project["milestones"].remove(ms)
+    for _, item in store.iter_issuables(project):
+        if item.get("milestone_id") == ms["id"]:
+            item["milestone_id"] = None
+    return no_content()
+
+
+@route("GET", "/projects/:id/milestones/:milestone_id/issues")
+def milestone_issues(store: Store, req: ApiRequest, id: str, milestone_id: str) -> Reply:
+    """The milestone's issues (doc/api/milestones.md "Get all issues assigned to a single
+    milestone"; lib/api/milestone_responses.rb ``milestone_issuables_for``: ordered by
+    ``label_priority``, then id — here by id, as no label priorities are set)."""
+    from gl_csm.sandbox.issues import render
+
+    project = store.project(id)
+    ms = _milestone(project, milestone_id)
+    issues = sorted(
+        (i for i in project["issues"].values() if i.get("milestone_id") == ms["id"]),
+        key=lambda i: i["id"],
+    )
+    return paginate(req, issues, lambda i: render(store, project, i, req.base_url))

@@ -17,8 +17,9 @@ from gl_csm.sandbox.errors import ApiError, bad_request, not_found, ruby_errors
 from gl_csm.sandbox.issuables import MAX_BODY, add_note, apply_update, record_mentions
 from gl_csm.sandbox.issues import find_issue, today, writable
 from gl_csm.sandbox.pagination import paginate
+from gl_csm.sandbox.policy import MAINTAINER, is_admin, require_project
 from gl_csm.sandbox.quick_actions import interpret
-from gl_csm.sandbox.request import ApiRequest, Reply
+from gl_csm.sandbox.request import ApiRequest, Reply, no_content
 from gl_csm.sandbox.router import route
 from gl_csm.sandbox.store import Record, Store, iso
 
@@ -78,7 +79,13 @@ def _create(store: Store, req: ApiRequest, segment: str, id: str, iid: str) -> A
     project, item = _noteable(store, segment, id, iid)
     writable(project, req)
     kind = _KINDS[segment]
-    body = req.required_str("body")
+    body = req.str("body", required=True) or ""
+    if not body.strip():
+        # ``requires :body, type: String`` lets a blank body through to the Note model
+        # (lib/api/notes.rb), whose presence validation fails: ``bad_request!`` with the
+        # errors (lib/api/helpers/notes_helpers.rb ``process_note_creation_result``).
+        errors = ruby_errors({"note": ["can't be blank"]})
+        raise bad_request(f"400 Bad request - Note {errors}")
     _too_long(body)
     outcome = interpret(store, project, kind, item, body, req.user_id, today(store))
     if outcome.only_commands:
@@ -111,7 +118,8 @@ def _update(store: Store, req: ApiRequest, segment: str, id: str, iid: str, note
     writable(project, req)
     kind = _KINDS[segment]
     note = _note(item, note_id)
-    if note["system"]:
+    if note["system"] or (note["author_id"] != req.user_id and not is_admin(store, req.user_id)):
+        # NotePolicy: only the author edits a note (``admin_note``), system notes never.
         raise ApiError(403, {"message": "403 Forbidden"})
     if not req.has("body"):
         raise ApiError(400, {"error": "body is missing"})
@@ -126,6 +134,20 @@ def _update(store: Store, req: ApiRequest, segment: str, id: str, iid: str, note
         note["updated_at"] = store.now()
         record_mentions(store, project, kind, item, note["body"], "note", previous=previous)
     return entities.note(store, project, kind, item, note, req.base_url)
+
+
+def _delete(store: Store, req: ApiRequest, segment: str, id: str, iid: str, note_id: str) -> Reply:
+    """204 (spec/requests/api/notes_spec.rb, shared "noteable API" ``DELETE
+    /projects/:id/noteable/:noteable_id/notes/:note_id``: ``it 'deletes a note'``;
+    ``404 Note Not Found`` for an unknown one): the author, or a Maintainer
+    (``admin_note`` on the project)."""
+    project, item = _noteable(store, segment, id, iid)
+    writable(project, req)
+    note = _note(item, note_id)
+    if note["author_id"] != req.user_id:
+        require_project(store, project, req.user_id, MAINTAINER)
+    item["notes"].remove(note)
+    return no_content()
 
 
 for _segment in _KINDS:
@@ -146,5 +168,9 @@ for _segment in _KINDS:
         @route("PUT", f"/projects/:id/{segment}/:iid/notes/:note_id")
         def put_note(store: Store, req: ApiRequest, id: str, iid: str, note_id: str) -> Any:
             return _update(store, req, segment, id, iid, note_id)
+
+        @route("DELETE", f"/projects/:id/{segment}/:iid/notes/:note_id")
+        def delete_note(store: Store, req: ApiRequest, id: str, iid: str, note_id: str) -> Reply:
+            return _delete(store, req, segment, id, iid, note_id)
 
     _bind(_segment)

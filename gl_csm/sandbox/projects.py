@@ -10,6 +10,14 @@ from gl_csm.sandbox.errors import ApiError, bad_request, forbidden, not_found, r
 from gl_csm.sandbox.groups import VISIBILITIES, visibility_rank
 from gl_csm.sandbox.labels_model import create_label, visible_labels
 from gl_csm.sandbox.pagination import paginate
+from gl_csm.sandbox.permissions import can_read_project, project_access_level
+from gl_csm.sandbox.policy import (
+    DEVELOPER,
+    MAINTAINER,
+    group_access_level,
+    is_admin,
+    require_group,
+)
 from gl_csm.sandbox.repository import commit_files
 from gl_csm.sandbox.request import ApiRequest, Reply
 from gl_csm.sandbox.router import route
@@ -133,7 +141,13 @@ def filter_projects(store: Store, req: ApiRequest, projects: list[Record]) -> li
 
 @route("GET", "/projects")
 def list_projects(store: Store, req: ApiRequest) -> Reply:
-    projects = filter_projects(store, req, list(store.projects.values()))
+    """The projects the user can read (ProjectsFinder), ``membership`` those the user is
+    a member of (directly or through a group)."""
+    projects = [p for p in store.projects.values() if can_read_project(store, p, req.user_id)]
+    if req.bool("membership", False) or req.bool("owned", False):
+        floor = 50 if req.bool("owned", False) else 1
+        projects = [p for p in projects if project_access_level(store, p, req.user_id) >= floor]
+    projects = filter_projects(store, req, projects)
     return paginate(req, projects, lambda p: entities.project(store, p, req.base_url))
 
 
@@ -163,6 +177,12 @@ def post_project(store: Store, req: ApiRequest) -> Any:
         if found is None:
             raise bad_request({"namespace": ["is not valid"]})
         namespace = found
+        if namespace["kind"] == "group":
+            # GroupPolicy ``create_projects``: Developer and up (the default
+            # project_creation_level); else 403 (lib/api/projects.rb).
+            require_group(store, namespace, req.user_id, DEVELOPER)
+        elif namespace.get("owner_id") != req.user_id and not is_admin(store, req.user_id):
+            raise forbidden()
     visibility = req.choice("visibility", VISIBILITIES, "private")
     assert visibility is not None
     topics = req.list("topics") if req.has("topics") else req.list("tag_list")
@@ -177,6 +197,7 @@ def post_project(store: Store, req: ApiRequest) -> Any:
         topics=topics,
         readme=bool(req.bool("initialize_with_readme", False)),
     )
+    _set_features(project, req)
     return entities.project(store, project, req.base_url)
 
 
@@ -239,8 +260,33 @@ def put_project(store: Store, req: ApiRequest, id: str) -> Any:
                 }
             )
         project["visibility"] = visibility
+    _set_features(project, req)
     project["last_activity_at"] = store.now()
     return entities.project(store, project, req.base_url)
+
+
+def _set_features(project: Record, req: ApiRequest) -> None:
+    """``<feature>_access_level`` (``disabled``, ``private``, ``enabled``; Grape
+    ``values:``) and the older ``<feature>_enabled`` booleans (lib/api/helpers/
+    projects_helpers.rb)."""
+    features = project.setdefault("features", {})
+    for feature in entities.FEATURES:
+        level = req.choice(f"{feature}_access_level", ("disabled", "private", "enabled"))
+        if level is not None:
+            features[feature] = level
+    for flag, feature in (
+        ("issues_enabled", "issues"),
+        ("merge_requests_enabled", "merge_requests"),
+        ("wiki_enabled", "wiki"),
+        ("jobs_enabled", "builds"),
+        ("snippets_enabled", "snippets"),
+    ):
+        on = req.bool(flag)
+        if on is not None:
+            features[feature] = "enabled" if on else "disabled"
+    pages = req.choice("pages_access_level", ("disabled", "private", "enabled", "public"))
+    if pages is not None:
+        project["pages_access_level"] = pages
 
 
 @route("POST", "/projects/:id/archive")
@@ -281,6 +327,15 @@ def transfer(store: Store, req: ApiRequest, id: str) -> Any:
 
     if target["id"] == project["namespace_id"]:
         raise fail("Project is already in this namespace.")
+    if target["kind"] == "group" and not (
+        is_admin(store, req.user_id) or group_access_level(store, target, req.user_id) >= MAINTAINER
+    ):
+        # Projects::TransferService#allowed_to_transfer_to_namespace?: GroupPolicy
+        # ``transfer_projects``, a Maintainer who may create projects there
+        # (spec/services/projects/transfer_service_spec.rb "but has only developer
+        # permissions in the target namespace"). The project itself needs its Owner
+        # (``authorize! :change_namespace``: 403, policy.py).
+        raise fail("You don't have permission to transfer projects into that namespace.")
     for other in store.projects.values():
         if other["namespace_id"] == target["id"] and (
             other["path"].lower() == project["path"].lower()

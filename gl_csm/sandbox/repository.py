@@ -16,7 +16,7 @@ from typing import Any
 from gl_csm.sandbox import entities
 from gl_csm.sandbox.errors import ApiError, bad_request, forbidden, invalid, missing, not_found
 from gl_csm.sandbox.pagination import paginate
-from gl_csm.sandbox.request import ApiRequest, Reply
+from gl_csm.sandbox.request import ApiRequest, Reply, no_content
 from gl_csm.sandbox.router import route
 from gl_csm.sandbox.store import Record, Store
 
@@ -324,12 +324,15 @@ def get_raw(store: Store, req: ApiRequest, id: str, file_path: str) -> Reply:
     )
 
 
-def _branch(store: Store, project: Record, name: str, base: str) -> Record:
+def branch_entity(store: Store, project: Record, name: str, base: str) -> Record:
+    """Entities::Branch; ``protected`` as the project's protected branches say."""
+    from gl_csm.sandbox.branches import is_protected
+
     branch = project["repository"]["branches"][name]
     return {
         "name": name,
         "merged": False,
-        "protected": name == project["default_branch"],
+        "protected": is_protected(project, name),
         "default": name == project["default_branch"],
         "developers_can_push": False,
         "developers_can_merge": False,
@@ -343,7 +346,7 @@ def _branch(store: Store, project: Record, name: str, base: str) -> Record:
 def list_branches(store: Store, req: ApiRequest, id: str) -> Reply:
     project = store.project(id)
     names = sorted(project["repository"]["branches"])
-    return paginate(req, [_branch(store, project, n, req.base_url) for n in names])
+    return paginate(req, [branch_entity(store, project, n, req.base_url) for n in names])
 
 
 @route("GET", "/projects/:id/repository/branches/:branch")
@@ -351,4 +354,56 @@ def get_branch(store: Store, req: ApiRequest, id: str, branch: str) -> Any:
     project = store.project(id)
     if branch not in project["repository"]["branches"]:
         raise not_found("Branch")
-    return _branch(store, project, branch, req.base_url)
+    return branch_entity(store, project, branch, req.base_url)
+
+
+# -- files: create, update, delete (doc/api/repository_files.md) -----------------------
+
+
+def _file_write(store: Store, req: ApiRequest, id: str, file_path: str, action: str) -> Any:
+    """One commit with one action (lib/api/files.rb via Files::*Service): ``branch`` and
+    ``commit_message`` required; ``content`` too for create and update. Answers
+    ``{"file_path", "branch"}``; errors as the commit route's."""
+    project = store.project(id)
+    writable_repo(project, req)
+    branch = req.required_str("branch")
+    message = req.required_str("commit_message")
+    entry: dict[str, Any] = {"action": action, "file_path": file_path}
+    if action != "delete":
+        if not req.has("content"):
+            raise missing("content")
+        entry["content"] = req.str("content") or ""
+        encoding = req.choice("encoding", ("text", "base64"))
+        if encoding:
+            entry["encoding"] = encoding
+    commit_files(
+        store,
+        project,
+        branch=branch,
+        message=message,
+        actions=[entry],
+        author_id=req.user_id,
+        start_branch=req.str("start_branch"),
+    )
+    return {"file_path": file_path, "branch": branch}
+
+
+def writable_repo(project: Record, req: ApiRequest) -> None:
+    if req.job_token or project["archived"]:
+        raise forbidden()
+
+
+@route("POST", "/projects/:id/repository/files/:file_path")
+def create_file(store: Store, req: ApiRequest, id: str, file_path: str) -> Any:
+    return _file_write(store, req, id, file_path, "create")
+
+
+@route("PUT", "/projects/:id/repository/files/:file_path")
+def update_file(store: Store, req: ApiRequest, id: str, file_path: str) -> Any:
+    return _file_write(store, req, id, file_path, "update")
+
+
+@route("DELETE", "/projects/:id/repository/files/:file_path")
+def delete_file(store: Store, req: ApiRequest, id: str, file_path: str) -> Reply:
+    _file_write(store, req, id, file_path, "delete")
+    return no_content()

@@ -32,6 +32,18 @@ class Reply:
     content_type: str = "application/json"
 
 
+def no_content() -> Reply:
+    """``204 No Content`` with an empty body (Grape's ``body false`` after a DELETE,
+    lib/api/helpers.rb ``destroy_conditionally!``)."""
+    return Reply(204, None, raw=b"")
+
+
+def not_modified() -> Reply:
+    """``304 Not Modified`` with an empty body (lib/api/helpers.rb ``not_modified!``;
+    Rack drops the body of a 304)."""
+    return Reply(304, None, raw=b"")
+
+
 @dataclass
 class ApiRequest:
     method: str
@@ -179,12 +191,53 @@ def parse_params(query_string: str, headers: dict[str, str], body: bytes | None)
 
 
 def _merge_pairs(params: dict[str, Any], pairs: list[tuple[str, str]]) -> None:
+    """Rack's nested parameters, as Grape receives them: ``name[]=a&name[]=b`` is a list,
+    ``a[b][c]=v`` a hash, ``actions[][action]=x&actions[][file_path]=y`` a list of hashes
+    (a new hash starts when its key repeats), and ``actions[0][action]=x`` a hash whose
+    keys are all indexes, which Grape's Array coercion turns into a list in index order
+    (Rack::QueryParser#normalize_params; doc/api/rest/_index.md "Array and hash
+    types")."""
     for key, value in pairs:
-        if key.endswith("[]"):
-            params.setdefault(key[:-2], [])
-            if isinstance(params[key[:-2]], list):
-                params[key[:-2]].append(value)
-            else:
-                params[key[:-2]] = [params[key[:-2]], value]
-        else:
+        head, _, rest = key.partition("[")
+        if not rest:
             params[key] = value
+            continue
+        parts = [head, *[p.rstrip("]") for p in ("[" + rest).split("[")[1:]]]
+        _assign(params, parts, value)
+    for key in list(params):
+        params[key] = _indexed_to_list(params[key])
+
+
+def _assign(node: Any, parts: list[str], value: str) -> None:
+    name, rest = parts[0], parts[1:]
+    if not rest:
+        node[name] = value
+        return
+    if rest[0] == "":
+        seq = node.get(name)
+        if not isinstance(seq, list):
+            seq = [] if seq is None else [seq]
+            node[name] = seq
+        if len(rest) == 1:
+            seq.append(value)
+            return
+        sub = rest[1:]
+        if not seq or not isinstance(seq[-1], dict) or sub[0] in seq[-1]:
+            seq.append({})
+        _assign(seq[-1], sub, value)
+        return
+    child = node.get(name)
+    if not isinstance(child, dict):
+        child = {}
+        node[name] = child
+    _assign(child, rest, value)
+
+
+def _indexed_to_list(value: Any) -> Any:
+    if isinstance(value, dict):
+        value = {k: _indexed_to_list(v) for k, v in value.items()}
+        if value and all(k.isdigit() for k in value):
+            return [value[k] for k in sorted(value, key=int)]
+    if isinstance(value, list):
+        return [_indexed_to_list(v) for v in value]
+    return value

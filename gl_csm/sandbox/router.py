@@ -27,6 +27,7 @@ class Route:
     regex: re.Pattern[str]
     handler: Handler
     writes: bool
+    template: str
 
 
 ROUTES: list[Route] = []
@@ -36,7 +37,7 @@ def route(method: str, template: str) -> Callable[[Handler], Handler]:
     pattern = "^" + re.sub(r":(\w+)", r"(?P<\1>[^/]+)", template) + "/?$"
 
     def register(fn: Handler) -> Handler:
-        ROUTES.append(Route(method, re.compile(pattern), fn, method != "GET"))
+        ROUTES.append(Route(method, re.compile(pattern), fn, method != "GET", template))
         return fn
 
     return register

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gl_csm.sandbox import (  # noqa: F401  (imported for their @route registrations)
     boards,
+    branches,
     groups,
     issues,
     labels,

@@ -110,6 +110,13 @@ class Store:
         }
         return user
 
+    def token_owner(self, token: str) -> Record | None:
+        """The user holding this personal access token (``tokens`` of a user record)."""
+        for user in self.users.values():
+            if token in (user.get("tokens") or ()):
+                return user
+        return None
+
     def user_by_username(self, username: str) -> Record | None:
         wanted = username.lower()
         for user in self.users.values():
@@ -281,7 +288,9 @@ class Store:
         """Fill keys that older files may lack, so every record has the current shape."""
         for user in self.users.values():
             user.setdefault("state", "active")
-            user.setdefault("is_admin", False)
+            # The bot of a file written before per-user rights is the administrator
+            # every token used to be.
+            user.setdefault("is_admin", user["username"] == BOT_USERNAME)
             user.setdefault("email", f"{user['username']}@sandbox.test")
             user.setdefault("name", user["username"])
             user.setdefault("created_at", self.now())

@@ -238,6 +238,17 @@ def _access(gateway: Gateway, kind: str, key: str, path: str, user: dict, need: 
         if found is None:
             what = "group" if kind == "groups" else "project"
             return Check(name, False, f"{what} {path} not found", f"create {path} or fix '{key}'")
+        now = str(found.get("path_with_namespace") or path)
+        if kind == "projects" and now.lower() != path.lower():
+            # GitLab answers a write by the old path 405 and redirects reads only until
+            # a project is created there (lib/api/helpers.rb find_project!, route.rb).
+            return Check(
+                name,
+                False,
+                f"project {path} moved to {now}: GitLab refuses writes by the old path "
+                f"and a new project there would take it over",
+                f"set '{key}' to {now}",
+            )
         level = gateway.member_access(kind, found["id"], user["id"])
         if level is not None and level >= need:
             return Check(name, True, f"{_level(level)} on {path}")

@@ -38,6 +38,9 @@ class Http:
     def put(self, path: str, **kwargs: Any) -> requests.Response:
         return self.request("PUT", path, **kwargs)
 
+    def delete(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("DELETE", path, **kwargs)
+
 
 @pytest.fixture
 def sb(request: pytest.FixtureRequest) -> Sandbox:

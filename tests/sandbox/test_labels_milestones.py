@@ -52,8 +52,9 @@ def test_include_ancestor_groups(http: Http) -> None:
     http.post(f"{P}/labels", json={"name": "project-label", "color": "#123456"})
     every = {lb["name"]: lb["is_project_label"] for lb in http.get(f"{P}/labels").json()}
     assert every == {"group-label": False, "project-label": True}
+    # The project's own group still counts (test_labels_strict.py, labels_spec.rb).
     own = http.get(f"{P}/labels", params={"include_ancestor_groups": "false"}).json()
-    assert [lb["name"] for lb in own] == ["project-label"]
+    assert [lb["name"] for lb in own] == ["group-label", "project-label"]
 
 
 def test_group_label_listing_with_ancestors(http: Http) -> None:
@@ -88,8 +89,19 @@ def test_update_group_label(http: Http) -> None:
     http.post(f"{G}/labels", json={"name": "g", "color": "#111111"})
     r = http.put(f"{G}/labels/g", json={"description": "group", "color": "#333333"})
     assert (r.json()["description"], r.json()["color"]) == ("group", "#333333")
-    # A project cannot edit an inherited group label through its own labels API.
-    assert http.put(f"{P}/labels/g", json={"color": "#444444"}).status_code == 404
+    # Through a project: its own group's label, by a user with access to that group
+    # (labels_spec.rb ``it 'returns 200 when user has access to the group label'``);
+    # a label of a group above the project's own is not found (``find_label`` with
+    # ``include_ancestor_groups: false``).
+    assert http.put(f"{P}/labels/g", json={"color": "#444444"}).status_code == 200
+    http.post("/groups/account-management/labels", json={"name": "top", "color": "#111111"})
+    sub = "/projects/account-management%2Fcustomers%2Facme"
+    http.post("/projects", json={"path": "acme", "namespace_id": _group_id(http)})
+    assert http.put(f"{sub}/labels/top", json={"color": "#444444"}).status_code == 404
+
+
+def _group_id(http: Http) -> int:
+    return int(http.get("/groups/account-management%2Fcustomers").json()["id"])
 
 
 def test_label_validation(http: Http) -> None:

@@ -156,7 +156,7 @@ def test_members_direct_inherited_and_conflict(gl: gitlab.Gitlab, http: Http) ->
     assert project.members.get(bob.id).access_level == 40
     assert http.put(
         f"/projects/customer-success%2Faccounts/members/{alice.id}", json={"access_level": 40}
-    ).json() == {"message": "404 Member Not Found"}
+    ).json() == {"message": "404 Not found"}  # find_by! (lib/api/members.rb, lib/api/api.rb)
 
 
 class TestTransfer:

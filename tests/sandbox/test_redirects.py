@@ -1,11 +1,15 @@
-"""Old project paths keep working after a transfer or a path change.
+"""Old project paths after a transfer or a path change: a GET is redirected, any other
+method is refused.
 
 Sources: app/models/concerns/routable.rb (``find_by_full_path(path, follow_redirects:
 true)``), app/models/route.rb (``create_redirect_for_old_path``,
-``delete_conflicting_redirects``), lib/api/helpers.rb (``find_project``: an API ``:id``
-with a ``/`` follows redirects), doc/api/projects.md ("Transfer a project", "Edit a
-project" ``path``), doc/user/project/repository/_index.md ("Repository path changes":
-the old path redirects until a project is created there).
+``delete_conflicting_redirects``), lib/api/helpers.rb (``find_project!``,
+``project_moved?``, ``url_with_project_id``: GitLab 16.7+ answers a GET by an old path
+with 301 to ``/api/v4/projects/:id/...`` and any other method with 405 "Non GET methods
+are not allowed for moved projects"), lib/api/api.rb (``rescue_from
+MovedPermanentlyError``), spec/requests/api/files_spec.rb ("when a project is moved",
+``it 'redirects to the new project location'``), doc/api/projects.md ("Transfer a
+project", "Edit a project" ``path``).
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ OLD = "customer-success%2Faccounts"
 
 
 def test_old_path_finds_the_project_after_a_transfer(gl: gitlab.Gitlab, http: Http) -> None:
-    """Every route taking ``:id`` resolves the old path to the moved project."""
+    """Every GET route taking ``:id`` redirects the old path to the moved project
+    (python-gitlab and requests follow a 301 on GET); writes there are 405."""
     project = gl.projects.get("customer-success/accounts")
     project.issues.create({"title": "kept"})
     r = http.put(f"/projects/{OLD}/transfer", json={"namespace": "account-management/customers"})
@@ -34,14 +39,57 @@ def test_old_path_finds_the_project_after_a_transfer(gl: gitlab.Gitlab, http: Ht
     )
     assert [i.title for i in found.issues.list(get_all=True)] == ["kept"]
     assert http.get(f"/projects/{OLD}/issues/1").json()["title"] == "kept"
-    assert http.post(f"/projects/{OLD}/issues", json={"title": "via old"}).status_code == 201
     assert http.get(f"/projects/{OLD}/members/all").status_code == 200
+    refused = http.post(f"/projects/{OLD}/issues", json={"title": "via old"})
+    assert (refused.status_code, refused.json()) == (
+        405,
+        {"message": "Non GET methods are not allowed for moved projects"},
+    )
+    assert http.post(f"/projects/{project.id}/issues", json={"title": "by id"}).status_code == 201
+
+
+def test_get_by_an_old_path_is_a_301_to_the_numeric_id(http: Http) -> None:
+    """spec/requests/api/files_spec.rb, "when a project is moved", ``it 'redirects to the
+    new project location'``: 301, ``Location`` = ``/api/v4/projects/:id`` + the rest of
+    the route (still encoded), query kept (``url_with_project_id`` builds a Rack URL)."""
+    pid = http.put(f"/projects/{OLD}/transfer", json={"namespace": "account-management"}).json()[
+        "id"
+    ]
+    r = http.get(f"/projects/{OLD}/issues?state=opened&per_page=5", allow_redirects=False)
+    assert r.status_code == 301
+    assert r.headers["Location"] == (
+        f"https://sandbox.test/api/v4/projects/{pid}/issues?state=opened&per_page=5"
+    )
+    assert r.text == f"This resource has been moved permanently to {r.headers['Location']}"
+    r = http.get(f"/projects/{OLD}/repository/files/a%2Fb.md?ref=main", allow_redirects=False)
+    assert r.headers["Location"].startswith(
+        f"https://sandbox.test/api/v4/projects/{pid}/repository/files/a%2Fb.md"
+    )
+
+
+def test_every_other_method_on_an_old_path_is_405(http: Http) -> None:
+    """lib/api/helpers.rb ``find_project!``: ``not_allowed!('Non GET methods are not
+    allowed for moved projects') unless request.get?`` — HEAD, PUT, POST and DELETE
+    alike, and nothing is written."""
+    http.put(f"/projects/{OLD}", json={"path": "accounts-v2"})
+    for method in ("PUT", "POST", "DELETE", "HEAD"):
+        r = http.request(method, f"/projects/{OLD}/labels", json={"name": "x", "color": "#fff"})
+        assert r.status_code == 405, method
+    assert http.get("/projects/customer-success%2Faccounts-v2/labels").json() == []
+
+
+def test_the_current_path_in_other_letters_is_not_moved(http: Http) -> None:
+    """``project_moved?`` compares with ``full_path.casecmp?``: the project's own path in
+    other capitals is not a moved project (no redirect, writes allowed)."""
+    r = http.post("/projects/Customer-Success%2FAccounts/issues", json={"title": "caps"})
+    assert r.status_code == 201
 
 
 def test_old_path_finds_the_project_after_a_path_change(http: Http) -> None:
     """doc/api/projects.md "Edit a project": a new ``path`` leaves a redirect."""
     r = http.put(f"/projects/{OLD}", json={"path": "accounts-v2", "name": "Accounts v2"})
     assert r.json()["path_with_namespace"] == "customer-success/accounts-v2"
+    assert http.put(f"/projects/{OLD}", json={"name": "again"}).status_code == 405
     assert http.get(f"/projects/{OLD}").json()["path_with_namespace"] == (
         "customer-success/accounts-v2"
     )
@@ -94,7 +142,8 @@ def test_redirects_survive_save_and_load(tmp_path: Path) -> None:
     assert status == 200
     sb.save()
     again = Sandbox.load(tmp_path / "s.json")
-    status, _, body = again.handle(
+    status, headers, _ = again.handle(
         "GET", "/api/v4/projects/cs%2Faccounts", {"PRIVATE-TOKEN": "t"}, None
     )
-    assert status == 200 and b'"path_with_namespace": "elsewhere/accounts"' in body
+    pid = again.store.project("elsewhere/accounts")["id"]
+    assert (status, headers["Location"]) == (301, f"http://localhost/api/v4/projects/{pid}")

@@ -168,3 +168,25 @@ def test_dashboard_pages_only_for_project_members(
     failed = _failed(run_doctor(ready, ops, TODAY))
     assert list(failed) == ["dashboard pages"]
     assert "Only project members" in failed["dashboard pages"]
+
+
+def test_a_moved_internal_project_is_named_with_its_new_path(
+    ready: Gateway, sandbox: Sandbox, settings: Settings
+) -> None:
+    """lib/api/helpers.rb ``find_project!`` (GitLab 16.7+): a write by a moved project's
+    old path is refused (405), and the redirect lasts only until a project takes the old
+    path (app/models/route.rb): doctor names the new path to put in ``gl-csm.yml``."""
+    project = sandbox.store.project("customer-success/escalations")
+    sandbox.handle(
+        "PUT",
+        f"/api/v4/projects/{project['id']}",
+        {"PRIVATE-TOKEN": "t", "Content-Type": "application/json"},
+        b'{"path": "escalations-2026"}',
+    )
+    failed = _failed(run_doctor(ready, settings, TODAY))
+    assert failed["access projects.escalations"] == (
+        "project customer-success/escalations moved to customer-success/escalations-2026: "
+        "GitLab refuses writes by the old path and a new project there would take it over"
+        " | set 'projects.escalations' to customer-success/escalations-2026"
+    )
+    assert list(failed) == ["access projects.escalations"]
