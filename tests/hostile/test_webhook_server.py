@@ -132,7 +132,7 @@ def test_tcp_nodelay_is_on(gate: threading.Event) -> None:
     with _Served(_blocking_app(gate, [])) as s:
         r = requests.get(f"{s.url}/-/health", timeout=5)
         assert r.status_code == 200
-        assert (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1) in s.server.server.adj.socket_options
+        assert (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1) in s.server.socket_options
 
 
 def test_stop_finishes_the_payload_in_hand_and_leaves_the_rest(gate: threading.Event) -> None:
