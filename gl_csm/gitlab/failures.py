@@ -15,7 +15,7 @@ from gl_csm.errors import ConfigError, GitLabError, GitLabUnreachable
 from gl_csm.gitlab.counting import CallCounter
 from gl_csm.gitlab.pacing import Pacer
 from gl_csm.gitlab.retries import RetryNotices
-from gl_csm.gitlab.transport import DeadlineExceeded, NotGitLab
+from gl_csm.gitlab.transport import DeadlineExceeded, NotGitLab, RedirectedAway
 from gl_csm.urls import redact_url
 
 T = TypeVar("T")
@@ -47,7 +47,7 @@ class GitLabCalls:
                 f"GitLab at {self.url} rejected the token in GITLAB_TOKEN (401 Unauthorized): "
                 f"check that it is valid and has the api scope"
             )
-        if isinstance(exc, DeadlineExceeded | NotGitLab):
+        if isinstance(exc, DeadlineExceeded | NotGitLab | RedirectedAway):
             # issue 10: a clear exit 2 (check the URL or the network), not a crash or a hang.
             return GitLabUnreachable(
                 f"{what}: GitLab at {self.url} {exc}; check GITLAB_URL (the GitLab root, "
