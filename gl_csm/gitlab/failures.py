@@ -21,6 +21,37 @@ from gl_csm.urls import redact_url
 T = TypeVar("T")
 
 
+class WrongShape(gitlab.GitlabParsingError):
+    """JSON, but not the shape GitLab's API answers (doc/api/rest/_index.md: an object
+    for one resource, a list of objects for a listing): a proxy, a stub, a wrong URL."""
+
+
+def _kind(value: object) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
+    if value is None:
+        return "null"
+    return names.get(type(value), "a number" if isinstance(value, int | float) else "JSON")
+
+
+def one_object(value: object) -> dict:
+    """``value`` if it is a JSON object, else WrongShape naming what came."""
+    if not isinstance(value, dict):
+        raise WrongShape(error_message=f"expected a JSON object, got {_kind(value)}")
+    return value
+
+
+def list_of_objects(value: object) -> list[dict]:
+    """``value`` if it is a list of JSON objects, else WrongShape naming what came."""
+    if not isinstance(value, list):
+        raise WrongShape(error_message=f"expected a JSON list of objects, got {_kind(value)}")
+    for item in value:
+        if not isinstance(item, dict):
+            raise WrongShape(
+                error_message=f"expected a JSON list of objects, got a list holding {_kind(item)}"
+            )
+    return value
+
+
 class GitLabCalls:
     """The state every part of the gateway shares, and the conversion of failures."""
 
@@ -52,6 +83,11 @@ class GitLabCalls:
             return GitLabUnreachable(
                 f"{what}: GitLab at {self.url} {exc}; check GITLAB_URL (the GitLab root, "
                 f"not a login page or a proxy) and the network"
+            )
+        if isinstance(exc, WrongShape):
+            return GitLabUnreachable(
+                f"{what}: GitLab at {self.url} answered JSON of the wrong shape "
+                f"({exc.error_message}); check GITLAB_URL"
             )
         if isinstance(exc, gitlab.GitlabParsingError):
             return GitLabUnreachable(

@@ -13,7 +13,7 @@ from typing import Any
 
 import gitlab
 
-from gl_csm.gitlab.failures import GitLabCalls
+from gl_csm.gitlab.failures import GitLabCalls, list_of_objects, one_object
 
 PER_PAGE = 100  # the maximum GitLab allows (doc/api/rest/_index.md)
 #: Listing pages read at once by default (rules.pacing.read_workers).
@@ -26,8 +26,8 @@ class Reads(GitLabCalls):
 
         def call() -> dict | None:
             try:
-                return self.gl.http_get(  # type: ignore[return-value]
-                    path, query_data=query or None, max_retries=self.max_retries
+                return one_object(
+                    self.gl.http_get(path, query_data=query or None, max_retries=self.max_retries)
                 )
             except gitlab.GitlabHttpError as exc:
                 if exc.response_code == 404:
@@ -51,8 +51,8 @@ class Reads(GitLabCalls):
                 pages = self.gl.http_list(
                     path, query_data=query, iterator=True, max_retries=self.max_retries
                 )
-                return list(pages)  # type: ignore[arg-type]
-            return self._read_pages(path, query)
+                return list_of_objects(list(pages))  # type: ignore[arg-type]
+            return list_of_objects(self._read_pages(path, query))
 
         return self._wrap(what, call)
 
@@ -69,7 +69,7 @@ class Reads(GitLabCalls):
         iterator = iter(pages)  # type: ignore[call-overload]
         while True:
             try:
-                item = self._wrap(what, lambda: next(iterator))
+                item = self._wrap(what, lambda: one_object(next(iterator)))
             except StopIteration:
                 return
             yield item

@@ -17,6 +17,7 @@ from tenacity import (
     wait_exponential,
 )
 
+from gl_csm.gitlab.failures import one_object
 from gl_csm.gitlab.reads import Reads
 from gl_csm.gitlab.retries import _is_transient, _status
 
@@ -26,8 +27,8 @@ class Writes(Reads):
         """PUT is idempotent here (set labels, fields): python-gitlab may retry it."""
         return self._wrap(
             what,
-            lambda: self.gl.http_put(  # type: ignore[return-value]
-                path, post_data=dict(data), max_retries=self.max_retries
+            lambda: one_object(
+                self.gl.http_put(path, post_data=dict(data), max_retries=self.max_retries)
             ),
         )
 
@@ -85,11 +86,13 @@ class Writes(Reads):
             if pace:
                 self.pacer.acquire(pace)
             # No transient retry inside python-gitlab: a retried POST could duplicate.
-            return self.gl.http_post(  # type: ignore[return-value]
-                path,
-                post_data=dict(data),
-                retry_transient_errors=False,
-                max_retries=self.max_retries,  # still obeys 429 Retry-After, as reads do
+            return one_object(
+                self.gl.http_post(
+                    path,
+                    post_data=dict(data),
+                    retry_transient_errors=False,
+                    max_retries=self.max_retries,  # still obeys 429 Retry-After, as reads do
+                )
             )
 
         return self._retry_safe(what, send, find)
