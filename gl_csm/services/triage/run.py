@@ -194,7 +194,9 @@ def plan_triage(
         # The gateway keeps at most read_workers requests in flight (transport.py).
         # SPEC 1: refuse (exit 2, nothing written) when an internal project is public.
         checked = pool.submit(require_internal_projects, gateway, projects)
-        read_history = pool.submit(lambda: load_history(gateway, checked.result()["accounts"]))
+        read_history = pool.submit(
+            lambda: load_history(gateway, checked.result()["accounts"], today)
+        )
         listings = (
             {
                 "accounts": pool.submit(gateway.issues, projects.accounts, state="all"),
