@@ -101,6 +101,8 @@ def _read(root: Path, accounts: Path) -> dict[str, str]:
     files: dict[str, str] = {}
     if accounts.is_dir():
         for path in sorted(accounts.glob("*.yml")):
+            if path.is_symlink():
+                continue  # refused by the registry loader; never followed into a commit
             try:
                 files[path.relative_to(root).as_posix()] = path.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError):

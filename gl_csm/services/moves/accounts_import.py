@@ -40,7 +40,7 @@ from gl_csm.config import Settings
 from gl_csm.domain.account import SLUG_EXPECTED, SLUG_MAX, RegistryError, is_slug, parse_account
 from gl_csm.errors import GlCsmError, UsageError
 from gl_csm.plan import Plan, Results
-from gl_csm.registry import MAX_FILE_BYTES, load_yaml, registry_files
+from gl_csm.registry import load_yaml, read_registry_file, registry_files
 from gl_csm.registry_writeback import RegistryEditError, edit_text, scalar, write_atomically
 
 #: Key order of a new registry file (SPEC 2 schema order).
@@ -193,8 +193,7 @@ def index_registry(accounts_dir: Path) -> Index:
         try:
             # The registry loader's own limits (size, UTF-8, no aliases): a YAML bomb in
             # a registry file is a broken file here too, not minutes of CPU (issue 10).
-            with path.open("rb") as handle:
-                raw = handle.read(MAX_FILE_BYTES + 1)
+            raw = read_registry_file(str(path))  # a symbolic link is refused
             data = load_yaml(raw, str(path))
             text = raw.decode("utf-8-sig")
         except RegistryError as exc:
