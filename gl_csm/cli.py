@@ -809,11 +809,17 @@ def serve(ctx: click.Context, port: int, host: str) -> None:
         ctx.find_root().get_parameter_source("today") != click.core.ParameterSource.DEFAULT
     )
 
+    bot: dict[str, int | None] = {}
+
     def handle(data: Any) -> str:
         # A fresh runtime per payload, like a CLI run; the date follows the clock.
         today = app.today if fixed_today else datetime.now(UTC).date()
         runtime = open_runtime(settings, today, app.sandbox_path, notice=False, probe=False)
         try:
+            # The token's user, read once: what tells the bot's issues from a person's.
+            if "id" not in bot:
+                bot["id"] = runtime.gateway.check_connection().get("id")
+            runtime.gateway.bot_id = bot["id"]
             reaction, outcome = react_to(runtime.gateway, settings, today, data)
         finally:
             runtime.close()

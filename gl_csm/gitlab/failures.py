@@ -63,6 +63,9 @@ class GitLabCalls:
     max_retries: int
     pacer: Pacer
     usernames: dict[int, str]
+    #: The token's user id, once read (check_connection): what tells the bot's own
+    #: issues and notes from a person's (gl_csm/gitlab/issues.py _authored).
+    bot_id: int | None = None
     _create_attempts: int
     _create_wait_max: float
 

@@ -20,7 +20,24 @@ def _carries(text: str | None, marker_token: str) -> bool:
     return any(f"gl-csm:{k}:{v}" == marker_token for k, v in markers.markers_in(text))
 
 
+def _own(item: Mapping[str, Any], field: str, marker_token: str) -> bool:
+    """Whether the bot wrote ``item`` and its ``field`` carries this marker token."""
+    return not item.get(markers.BY_PERSON) and _carries(item.get(field), marker_token)
+
+
 class IssueCalls(Writes):
+    def _authored(self, items: list[dict]) -> list[dict]:
+        """Mark the issues and notes a person wrote (``author.id`` not the bot's user,
+        known once the token's user was read: :meth:`check_connection`), so a marker
+        copied into them is never taken for the bot's (markers.BY_PERSON)."""
+        bot = self.bot_id
+        if bot is not None:
+            for item in items:
+                author = item.get("author")
+                if isinstance(author, Mapping) and author.get("id") not in (None, bot):
+                    item[markers.BY_PERSON] = True
+        return items
+
     # -- milestones -----------------------------------------------------------------
 
     def milestones(self, project: str | int, **query: Any) -> list[dict]:
@@ -43,10 +60,13 @@ class IssueCalls(Writes):
     # -- issues ---------------------------------------------------------------------
 
     def issues(self, project: str | int, **query: Any) -> list[dict]:
-        return self.list(f"/projects/{enc(project)}/issues", f"list issues of {project}", **query)
+        return self._authored(
+            self.list(f"/projects/{enc(project)}/issues", f"list issues of {project}", **query)
+        )
 
     def issue(self, project: str | int, iid: int) -> dict | None:
-        return self.get(f"/projects/{enc(project)}/issues/{iid}", f"read issue {project}#{iid}")
+        found = self.get(f"/projects/{enc(project)}/issues/{iid}", f"read issue {project}#{iid}")
+        return None if found is None else self._authored([found])[0]
 
     def issues_by_iid(
         self, project: str | int, iids: Iterable[int], *, state: str = "all"
@@ -55,11 +75,13 @@ class IssueCalls(Writes):
         wanted = sorted({int(i) for i in iids})
         if not wanted:
             return []
-        return self.list(
-            f"/projects/{enc(project)}/issues",
-            f"read issues {project}#{','.join(map(str, wanted))}",
-            state=state,
-            **{"iids[]": wanted},
+        return self._authored(
+            self.list(
+                f"/projects/{enc(project)}/issues",
+                f"read issues {project}#{','.join(map(str, wanted))}",
+                state=state,
+                **{"iids[]": wanted},
+            )
         )
 
     def find_issue_by_marker(
@@ -84,7 +106,7 @@ class IssueCalls(Writes):
         """
         for query in narrow:
             found = self.issues(project, state=state, **query)
-            mine = [i for i in found if _carries(i.get("description"), marker_token)]
+            mine = [i for i in found if _own(i, "description", marker_token)]
             if mine:
                 return min(mine, key=lambda i: i["id"])
         order = "desc" if newest_first else "asc"
@@ -95,7 +117,7 @@ class IssueCalls(Writes):
             order_by="created_at",
             sort=order,
         ):
-            if _carries(issue.get("description"), marker_token):
+            if _own(self._authored([issue])[0], "description", marker_token):
                 return issue
         return None
 
@@ -166,10 +188,12 @@ class IssueCalls(Writes):
     def notes(
         self, project: str | int, iid: int, *, kind: str = "issues", **query: Any
     ) -> list[dict]:
-        return self.list(
-            f"/projects/{enc(project)}/{kind}/{iid}/notes",
-            f"list notes of {project}#{iid}",
-            **query,
+        return self._authored(
+            self.list(
+                f"/projects/{enc(project)}/{kind}/{iid}/notes",
+                f"list notes of {project}#{iid}",
+                **query,
+            )
         )
 
     def create_note(
@@ -188,7 +212,7 @@ class IssueCalls(Writes):
 
         def find() -> dict | None:
             for note in self.notes(project, iid, kind=kind):
-                if _carries(note.get("body"), marker_token):
+                if _own(note, "body", marker_token):
                     return note
             return None
 

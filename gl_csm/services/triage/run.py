@@ -239,6 +239,15 @@ def plan_triage(
             history=history.grouped(),
             will_churn=markers.index_by_marker(account_issues, WILL_CHURN),
         )
+        # Markers the bot does not take as its own (a person's issue carrying a copied
+        # marker, another account's marker pasted into a card): ignored, and said so.
+        for project, items, kinds in (
+            (projects.accounts, account_issues, ("tracking", REMINDER, WILL_CHURN)),
+            (projects.triage, listed["triage"], (TRIAGE,)),
+            (projects.escalations, listed["escalations"], (ESCALATION,)),
+        ):
+            for kind in kinds:
+                run.plan.notes.extend(f"{project}{line}" for line in markers.strays(items, kind))
     ctx.accounts_project = internal["accounts"]
     assessments: dict[str, Assessment] = {}
     if not settings.premium:
