@@ -26,9 +26,11 @@ class Reads(GitLabCalls):
 
         def call() -> dict | None:
             try:
-                return one_object(
-                    self.gl.http_get(path, query_data=query or None, max_retries=self.max_retries)
+                found = self.gl.http_get(
+                    path, query_data=query or None, max_retries=self.max_retries
                 )
+                # JSON null: GitLab's answer for "none" (GET /license without a license).
+                return None if found is None else one_object(found)
             except gitlab.GitlabHttpError as exc:
                 if exc.response_code == 404:
                     return None

@@ -21,7 +21,6 @@ from tests.hostile.test_bad_gitlab import _fixed, _serve
     [
         (b"[1, 2]", "expected a JSON object, got a list"),
         (b'"text"', "expected a JSON object, got a string"),
-        (b"null", "expected a JSON object, got null"),
     ],
 )
 def test_one_object_of_the_wrong_shape_is_named(body: bytes, said: str) -> None:
@@ -40,7 +39,7 @@ def test_a_listing_of_numbers_is_named() -> None:
         assert "expected a JSON list of objects, got a list holding a number" in str(info.value)
 
 
-@pytest.mark.parametrize("body", [b"[1, 2]", b'"text"', b"null", b"[[]]"])
+@pytest.mark.parametrize("body", [b"[1, 2]", b'"text"', b"[[]]"])
 def test_the_cli_exits_2_without_a_traceback(workdir: Path, body: bytes) -> None:
     for url in _serve(_fixed(200, "application/json", body)):
         code, out, err = run(workdir, "triage", env={"GITLAB_URL": url, "GITLAB_TOKEN": "t"})
