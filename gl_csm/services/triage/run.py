@@ -162,6 +162,18 @@ def _catch_up_promote(ctx: TriageContext, run: TriageRun, slug: str) -> None:
     label = ctx.settings.taxonomy.name("action::promote")
     if tracking is None or label not in (tracking.get("labels") or []):
         return
+    from gl_csm.services.promote_guard import refusal
+
+    _, projects = ctx.settings.require_layout("triage")
+    minimum = ctx.settings.rules.promote_min_access_level
+    try:
+        refused = refusal(ctx.gateway, projects.accounts, tracking["iid"], label, slug, minimum)
+    except Exception as exc:  # noqa: BLE001 - one account never stops the others
+        run.plan.fail(None, f"{slug}: {label} not done: {failure_text(exc)}")
+        return
+    if refused is not None:
+        run.plan.extend(refused)
+        return
     try:
         promote = plan_promote_on_label(
             ctx.gateway, ctx.settings, slug, ctx.today, tracking["iid"], label
