@@ -269,7 +269,7 @@ def plan_bot_issue(
         if milestone:
             data["milestone_id"] = ctx.milestones.id_for(gw, *milestone)
         return gw.create_issue(
-            project, title, description, token, reuses_marker=reuses_marker, **data
+            project, title, description, token, reuses_marker=reuses_marker, converge=True, **data
         )
 
     if milestone:
