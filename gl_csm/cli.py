@@ -289,18 +289,30 @@ def demo(app: AppContext, folder: str) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
+@click.option(
+    "--dashboard",
+    "dashboard_only",
+    is_flag=True,
+    help="Only whether the dashboard may be kept as a job artifact or published on Pages: "
+    "the project (CI_PROJECT_PATH, else ops_project) is private and its Pages members-only.",
+)
 @click.pass_obj
-def doctor(app: AppContext, fmt: str) -> None:
+def doctor(app: AppContext, fmt: str, dashboard_only: bool) -> None:
     """Read-only preflight: is it GitLab, is the token valid (scopes, expiry), does its
     user have Owner on the collaboration groups and Maintainer on the internal projects,
     are those private, is the taxonomy there, is every registry user a GitLab user,
-    which edition. One line per check with the fix; exit 0 when all hold, 2 otherwise."""
-    from gl_csm.services.doctor import run_doctor
+    which edition, and may the dashboard be kept or published (CI_PROJECT_PATH or
+    ops_project private, its Pages members-only). One line per check with the fix; exit
+    0 when all hold, 2 otherwise."""
+    from gl_csm.services.doctor import run_dashboard_doctor, run_doctor
 
     # No probe: an unreachable GitLab or a refused token is a check that fails, here.
     runtime = open_runtime(app.settings, app.today, app.sandbox_path, persist=False, probe=False)
     try:
-        report = run_doctor(runtime.gateway, runtime.settings, runtime.today)
+        if dashboard_only:
+            report = run_dashboard_doctor(runtime.gateway, runtime.settings)
+        else:
+            report = run_doctor(runtime.gateway, runtime.settings, runtime.today)
     finally:
         runtime.close()
     click.echo(report.render(fmt))
