@@ -1,11 +1,10 @@
-"""Issue 10, item 13: `gl-csm serve` on waitress: every malformed body is a 400, a full
+"""Issue 10, item 13: `gl-csm serve`: every malformed body is a 400, a full
 queue still answers 202 and counts the delivery as dropped, the body limit is enforced
 before the app reads, a stop finishes the payload in hand and TCP_NODELAY is on.
 
 GitLab disables a hook after 4 consecutive failures and waits 10 s for an answer
-(doc/user/project/integrations/webhooks.md); waitress: docs.pylonsproject.org
-"Arguments to waitress.serve" (connection_limit, channel_timeout,
-max_request_body_size). Loopback only."""
+(doc/user/project/integrations/webhooks.md); the server's limits are in
+gl_csm/webhook_http.py. Loopback only."""
 
 from __future__ import annotations
 
