@@ -87,6 +87,8 @@ class HeadApp(Protocol):
 
     def on_body(self, head: Head, body: bytes) -> Reply: ...
 
+    def log(self, line: str) -> None: ...
+
 
 def parse_head(raw: bytes) -> Head | None:
     """The request line and headers, or None when they are not HTTP/1.x."""
@@ -228,6 +230,8 @@ class HookHTTPServer:
                 pass
         except (ConnectionError, asyncio.IncompleteReadError, OSError):
             pass
+        except Exception as exc:  # noqa: BLE001 - one connection never stops the server
+            self.app.log(f"connection dropped: {type(exc).__name__}: {exc}")
         finally:
             self._waiting.pop(id(writer), None)
             self.open -= 1

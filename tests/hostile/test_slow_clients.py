@@ -241,3 +241,22 @@ def test_every_log_record_is_one_whole_line() -> None:
     assert len(stream.writes) == 800
     assert all(w.endswith("\n") and w.count("\n") == 1 for w in stream.writes)
     assert json.dumps(stream.writes).count("gl-csm serve: ") == 800
+
+
+def test_a_signed_body_that_trickles_is_cut_off() -> None:
+    app = WebhookApp(lambda _d: "ok", SECRET, log=_Lines())  # type: ignore[arg-type]
+    server = make_server(app, "127.0.0.1", 0, body_timeout=0.5)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with socket.create_connection(server.server_address, timeout=10) as sock:
+            sock.sendall(
+                b"POST / HTTP/1.1\r\nHost: x\r\nX-Gitlab-Token: s3cret\r\n"
+                b"Content-Length: 1000\r\n\r\n{"
+            )
+            answer = sock.recv(1024)
+        assert answer.startswith(b"HTTP/1.1 408")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert app.queue.qsize() == 0
