@@ -113,9 +113,10 @@ def parse_head(raw: bytes) -> Head | None:
 
 
 def encode(reply: Reply, keep_alive: bool) -> bytes:
-    body = json.dumps(reply.doc).encode("utf-8") if reply.status != 100 else b""
+    """The answer's bytes, sent in one write: a JSON body, or a bare 100 Continue."""
     if reply.status == 100:
         return b"HTTP/1.1 100 Continue\r\n\r\n"
+    body = json.dumps(reply.doc).encode("utf-8")
     lines = [
         f"HTTP/1.1 {reply.status} {REASONS.get(reply.status, 'Status')}",
         "Content-Type: application/json",
@@ -168,9 +169,8 @@ class HookHTTPServer:
         self.open = 0
         self.evicted = 0
         self.timed_out = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._started = threading.Event()
+        self._stop = threading.Event()
+        self._running = threading.Event()
         self._stopped = threading.Event()
 
     @property
@@ -180,31 +180,27 @@ class HookHTTPServer:
 
     # -- lifecycle
     def serve_forever(self) -> None:
+        self._running.set()
         try:
             asyncio.run(self._main())
         finally:
             self._stopped.set()
 
     def shutdown(self) -> None:
-        if not self._started.is_set():
-            self._stopped.set()
-            return
-        loop, stop = self._loop, self._stop
-        if loop is not None and stop is not None:
-            with contextlib.suppress(RuntimeError):  # the loop already ended
-                loop.call_soon_threadsafe(stop.set)
-        self._stopped.wait(15)
+        """Stop serving (from another thread); waits for the loop to end when it runs.
+        A shutdown asked before the loop started is kept: the loop then ends at once."""
+        self._stop.set()
+        if self._running.is_set():
+            self._stopped.wait(15)
 
     def server_close(self) -> None:
         self.sock.close()
 
     async def _main(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
         server = await asyncio.start_server(self._connection, sock=self.sock, limit=HEAD_LIMIT)
-        self._started.set()
         async with server:
-            await self._stop.wait()
+            while not self._stop.is_set():  # a thread-safe stop, looked at 10 times a second
+                await asyncio.sleep(0.1)
             server.close()
             for writer in list(self._waiting.values()):
                 writer.close()
