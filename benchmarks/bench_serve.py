@@ -1,15 +1,29 @@
-"""Load test of `gl-csm serve`'s HTTP side (issue 10 item 13): loopback only, bounded
-in count and time, stops by itself.
+"""Load test of `gl-csm serve` with the real react worker against `gl-csm sandbox serve`,
+while thousands of slow clients hold connections. Loopback (127.0.0.1) only, bounded in
+count and time (LIMIT_S), stops by itself.
 
-    python benchmarks/bench_serve.py [--deliveries 1000] [--concurrency 100] [--slow 200]
+    python benchmarks/bench_serve.py [--slow 2000] [--every 3] [--rounds 2] [--queue 3]
 
-A child process runs the real server (gl_csm.webhook_server: WebhookApp on waitress)
-with a worker that takes WORK_MS per payload and records which delivery it acted on.
-The parent sends DELIVERIES distinct Issue Hook payloads over CONCURRENCY kept-alive
-connections while SLOW clients hold connections open, trickling a request one byte a
-second. It then checks: every delivery answered 202 (never a reset, a timeout or a
-5xx); each delivery acted on exactly once or counted as dropped in /-/health; the
-server's peak RSS. The dropped ones are what the scheduled triage catches up.
+1. `gl-csm sandbox serve` (a child process) gets the sample registry's accounts:
+   `gl-csm setup` and `gl-csm triage` open their tracking issues.
+2. A second child runs the webhook server (gl_csm.webhook_server on the event-loop
+   server of gl_csm.webhook_http) whose worker is the one `gl-csm serve` runs: a fresh
+   runtime per payload and ``react`` over HTTP against the sandbox server. Its queue is
+   small (``--queue``), so some deliveries are dropped, as they are under a burst.
+3. SLOW connections trickle a request head one byte every EVERY seconds; the server
+   closes each at its head deadline and the client opens a new one, so SLOW connections
+   are held all along.
+4. A person adds ``triage::needed`` to every tracking issue; GitLab's deliveries
+   (ROUNDS per issue, each with its own Idempotency-Key, then one redelivery of the
+   first key) are sent at once. Each must be answered within GitLab's 10 s.
+5. Checks: deliveries accepted (202) = acted + dropped; none acted twice (by key, and one
+   triage issue per account); a redelivery is "duplicate" when its first was queued,
+   and queued again when its first was dropped; then the scheduled `gl-csm triage`
+   reaches the effect of every dropped delivery (an open triage issue for its account)
+   and a rerun writes nothing.
+
+Prints the figures (connections held, deliveries answered in time, latencies, the
+server's peak memory, its disk writes) as JSON, then ok or FAILED (exit 1).
 """
 
 from __future__ import annotations
@@ -17,200 +31,493 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import resource
+import selectors
+import shutil
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import requests
 
+ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-secret"
-WORK_MS = 5
-LIMIT_S = 300  # the whole run stops by itself after this
+TOKEN = "bench-token"
+TODAY = "2026-11-23"
+ACCOUNTS = "customer-success/accounts"
+TRIAGE = "customer-success/account-triage"
+GITLAB_WAITS_S = 10.0
+LIMIT_S = 600  # the whole run stops by itself after this
 
 
-def payload(i: int) -> dict:
-    return {
-        "object_kind": "issue",
-        "event_type": "issue",
-        "project": {"id": 1, "path_with_namespace": "customer-success/accounts"},
-        "object_attributes": {"id": i, "iid": i, "action": "update"},
-        "labels": [{"title": "triage::needed"}],
-        "changes": {"labels": {"previous": [], "current": [{"title": "triage::needed"}]}},
-    }
+# ---------------------------------------------------------------- the webhook server (child)
 
 
-# ---------------------------------------------------------------- the server (child)
+def serve(workdir: Path, sandbox_url: str, port_file: Path, log_file: Path, queue: int) -> None:
+    """The webhook server with the worker of `gl-csm serve` (gl_csm/cli.py ``serve``):
+    a fresh runtime per payload, ``react`` against the sandbox server, failures raised."""
+    sys.path.insert(0, str(ROOT))
+    from datetime import date
 
-
-def serve(port_file: Path, acted_file: Path) -> None:
-    import logging
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from gl_csm.config import load_settings
+    from gl_csm.errors import GlCsmError
+    from gl_csm.runtime import open_runtime
+    from gl_csm.services.react import react
     from gl_csm.webhook_server import WebhookApp, make_server
 
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "Task queue depth is N"
+    env = {**os.environ, "GITLAB_URL": sandbox_url, "GITLAB_TOKEN": TOKEN}
+    settings = load_settings(workdir / "gl-csm.yml", explicit=True, environ=env)
+    today = date.fromisoformat(TODAY)
+    bot: dict[str, Any] = {}
 
-    acted = acted_file.open("a", buffering=1)
+    def handle(data: Any) -> str:
+        runtime = open_runtime(settings, today, workdir / "unused.json", notice=False, probe=False)
+        try:
+            if "id" not in bot:
+                bot["id"] = runtime.gateway.check_connection().get("id")
+            runtime.gateway.bot_id = bot["id"]
+            reaction, outcome = react(runtime.gateway, settings, today, data)
+        finally:
+            runtime.close()
+        if outcome.failures:
+            raise GlCsmError("; ".join(f.to_text() for f in outcome.failures))
+        return f"{reaction.line} ({len(outcome.changes)} change(s))"
 
-    def handle(data: dict) -> str:
-        time.sleep(WORK_MS / 1000)
-        acted.write(f"{data['object_attributes']['iid']}\n")
-        return "ok"
-
-    app = WebhookApp(handle, SECRET, log=open(os.devnull, "w"))  # noqa: SIM115
+    log = log_file.open("a", buffering=1)
+    app = WebhookApp(handle, SECRET, log=log, queue_max=queue)
     server = make_server(app, "127.0.0.1", 0)
     app.start()
-    port_file.write_text(str(server.server_address[1]))
-    deadline = threading.Timer(LIMIT_S, server.shutdown)
+
+    def stop(*_: object) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    deadline = threading.Timer(LIMIT_S, stop)
     deadline.daemon = True
     deadline.start()
+    port_file.write_text(str(server.server_address[1]))
     try:
         server.serve_forever()
     finally:
-        app.stop(timeout=30)
-        acted.close()
+        server.server_close()
+        app.stop(timeout=60)
+        log.close()
 
 
-# ---------------------------------------------------------------- the load (parent)
+# ---------------------------------------------------------------- slow clients (parent)
 
 
-def slow_client(port: int, stop: threading.Event, errors: Counter) -> None:
-    """Opens a connection and trickles a request a byte a second until told to stop
-    or the server closes it (waitress closes idle channels after channel_timeout)."""
-    request = b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n"
+class SlowClients:
+    """``count`` connections, each sending a request head one byte every ``every``
+    seconds, reopened when the server closes them; one thread (selectors)."""
+
+    HEAD = b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Gitlab-Event: Issue Hook\r\n\r\n"
+
+    def __init__(self, port: int, count: int, every: float) -> None:
+        self.port, self.count, self.every = port, count, every
+        self.stop = threading.Event()
+        self.opened = 0
+        self.closed_by_server = 0
+        self.held: list[int] = []
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _open(self, sel: selectors.BaseSelector) -> None:
+        sock = socket.socket()
+        sock.setblocking(False)
+        sock.connect_ex(("127.0.0.1", self.port))
+        sel.register(sock, selectors.EVENT_READ, 0)
+        self.opened += 1
+
+    def _run(self) -> None:
+        sel = selectors.DefaultSelector()
+        for _ in range(self.count):
+            self._open(sel)
+        tick = time.monotonic()
+        while not self.stop.is_set():
+            for key, _ in sel.select(timeout=0.05):
+                sock = key.fileobj
+                try:
+                    gone = not sock.recv(4096)  # type: ignore[union-attr]
+                except BlockingIOError:
+                    gone = False
+                except OSError:
+                    gone = True
+                if gone:
+                    self.closed_by_server += 1
+                    sel.unregister(sock)
+                    sock.close()  # type: ignore[union-attr]
+                    self._open(sel)
+            if time.monotonic() >= tick:
+                tick += self.every
+                held = 0
+                for key in list(sel.get_map().values()):
+                    pos = key.data
+                    try:
+                        key.fileobj.getpeername()  # type: ignore[union-attr]
+                        held += 1  # connected (accepted by the server's backlog or loop)
+                        key.fileobj.send(self.HEAD[pos : pos + 1])  # type: ignore[union-attr]
+                        sel.modify(key.fileobj, selectors.EVENT_READ, min(pos + 1, 50))
+                    except OSError:
+                        pass  # still connecting, or just closed by the server
+                self.held.append(held)
+        for key in list(sel.get_map().values()):
+            key.fileobj.close()  # type: ignore[union-attr]
+        sel.close()
+
+
+# ---------------------------------------------------------------- the run (parent)
+
+
+def _cli(workdir: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("GITLAB_URL", "CI_SERVER_URL")}
+    env["GITLAB_TOKEN"] = TOKEN
+    return subprocess.run(
+        [sys.executable, "-m", "gl_csm", "--gitlab-url", url, "--today", TODAY, *args],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def _wait_for(url: str, proc: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.ConnectionError:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{proc.args} exited {proc.returncode}") from None
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer")
+
+
+def _hook(issue: dict[str, Any]) -> dict[str, Any]:
+    """The Issue Hook GitLab sends when a person adds triage::needed (doc/user/project/
+    integrations/webhook_events.md "Issue events")."""
+    current = list(issue.get("labels") or [])
+    before = [n for n in current if n != "triage::needed"]
+    return {
+        "object_kind": "issue",
+        "event_type": "issue",
+        "user": {"id": 7, "username": "alice"},
+        "project": {"id": issue["project_id"], "path_with_namespace": ACCOUNTS},
+        "object_attributes": {
+            "id": issue["id"],
+            "iid": issue["iid"],
+            "action": "update",
+            "labels": [{"title": n} for n in current],
+        },
+        "labels": [{"title": n} for n in current],
+        "changes": {
+            "labels": {
+                "previous": [{"title": n} for n in before],
+                "current": [{"title": n} for n in current],
+            }
+        },
+    }
+
+
+def _proc_figures(pid: int) -> dict[str, int]:
+    out = {"rss_peak_kib": -1, "write_bytes": -1}
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-            for byte in request:
-                if stop.is_set():
-                    return
-                sock.sendall(bytes([byte]))
-                stop.wait(1.0)
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                out["rss_peak_kib"] = int(line.split()[1])
+        for line in Path(f"/proc/{pid}/io").read_text().splitlines():
+            if line.startswith("write_bytes:"):
+                out["write_bytes"] = int(line.split()[1])
     except OSError:
-        errors["slow client closed by server"] += 1
+        pass
+    return out
 
 
-def rss_peak_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    return -1
+def run(args: argparse.Namespace) -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = args.slow + 512
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        top = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (top, hard))
+    started_all = time.monotonic()
+    work = Path(tempfile.mkdtemp(prefix="bench-serve-"))
+    shutil.copytree(ROOT / "accounts", work / "accounts")
+    shutil.copy(ROOT / "gl-csm.yml", work / "gl-csm.yml")
+    sandbox_port = _free_port()
+    sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+    children: list[subprocess.Popen[str]] = []
+    result: dict[str, Any] = {"slow_clients": args.slow, "trickle_every_s": args.every}
+    try:
+        sandbox = subprocess.Popen(
+            [sys.executable, "-m", "gl_csm", "sandbox", "serve", "--port", str(sandbox_port)]
+            + ["--state", str(work / "served.json")],
+            cwd=work,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        children.append(sandbox)
+        _wait_for(f"{sandbox_url}/api/v4/version", sandbox)
+        for step in (("setup",), ("triage",)):
+            done = _cli(work, sandbox_url, *step)
+            if done.returncode not in (0, 1):
+                raise RuntimeError(f"gl-csm {step[0]}: {done.stderr}")
+
+        sys.path.insert(0, str(ROOT))
+        from gl_csm import markers
+        from gl_csm.gitlab.gateway import Gateway
+
+        person = Gateway.connect(sandbox_url, TOKEN)
+        tracking = markers.index_by_marker(person.issues(ACCOUNTS, state="all"), "tracking")
+        slugs = sorted(tracking)
+        hooks: dict[str, dict[str, Any]] = {}
+        for slug in slugs:
+            iid = tracking[slug]["iid"]
+            person.update_issue(ACCOUNTS, iid, add_labels="triage::needed")
+            fresh = person.issue(ACCOUNTS, iid)
+            assert fresh is not None
+            hooks[slug] = _hook(fresh)
+        in_triage = markers.index_by_marker(person.issues(TRIAGE, state="opened"), "triage")
+
+        port_file, log_file = work / "port", work / "serve.log"
+        server = subprocess.Popen(
+            [sys.executable, __file__, "--server", str(work), sandbox_url, str(port_file)]
+            + [str(log_file), str(args.queue)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        children.append(server)
+        deadline = time.monotonic() + 30
+        while not (port_file.exists() and port_file.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        port = int(port_file.read_text())
+        url = f"http://127.0.0.1:{port}"
+        rss_idle = _proc_figures(server.pid)["rss_peak_kib"]
+
+        slow = SlowClients(port, args.slow, args.every)
+        slow.thread.start()
+        time.sleep(args.every * 2)  # every slow client connected and sent bytes
+
+        deliveries = [(f"bench-{slug}-{n}", slug) for n in range(args.rounds) for slug in slugs]
+        answers: dict[str, tuple[Any, float]] = {}
+        lock = threading.Lock()
+
+        def deliver(item: tuple[str, str]) -> None:
+            key, slug = item
+            headers = {"X-Gitlab-Event": "Issue Hook", "X-Gitlab-Token": SECRET}
+            headers["Idempotency-Key"] = key
+            began = time.perf_counter()
+            try:
+                r = requests.post(url, json=hooks[slug], headers=headers, timeout=GITLAB_WAITS_S)
+                answer: Any = (r.status_code, r.json().get("status"))
+            except requests.RequestException as exc:
+                answer = (type(exc).__name__, None)
+            with lock:
+                answers[key] = (answer, time.perf_counter() - began)
+
+        with ThreadPoolExecutor(16) as pool:
+            list(pool.map(deliver, deliveries))
+        # GitLab's redelivery of each account's first delivery, same key.
+        first_keys = [f"bench-{slug}-0" for slug in slugs]
+        first_status = {k: answers[k][0][1] for k in first_keys}
+        redelivered: dict[str, tuple[Any, float]] = {}
+        for key in first_keys:
+            slug = key[len("bench-") : key.rindex("-")]
+            began = time.perf_counter()
+            headers = {"X-Gitlab-Event": "Issue Hook", "X-Gitlab-Token": SECRET}
+            r = requests.post(
+                url,
+                json=hooks[slug],
+                headers={**headers, "Idempotency-Key": key},
+                timeout=GITLAB_WAITS_S,
+            )
+            redelivered[key] = (
+                (r.status_code, r.json().get("status")),
+                time.perf_counter() - began,
+            )
+
+        health: dict[str, Any] = {}
+        while time.monotonic() - started_all < LIMIT_S - 60:
+            health = requests.get(f"{url}/-/health", timeout=GITLAB_WAITS_S).json()
+            if health["queued"] == 0 and health["processed"] + health["failed"] + health[
+                "dropped"
+            ] >= sum(1 for a, _ in [*answers.values(), *redelivered.values()] if a[0] == 202):
+                break
+            time.sleep(0.2)
+        slow.stop.set()
+        slow.thread.join(30)
+        figures = _proc_figures(server.pid)
+        server.send_signal(signal.SIGTERM)
+        _, err = server.communicate(timeout=120)
+
+        log = log_file.read_text()
+        acted = Counter(re.findall(r"gl-csm serve: (bench-\S+) \S+: trigger:", log))
+        dropped_keys = re.findall(r"gl-csm serve: (bench-\S+) \S+: queue full, dropped", log)
+        failed_lines = [line for line in log.splitlines() if ": failed: " in line]
+        glued = [line for line in log.splitlines() if line.count("gl-csm serve:") != 1]
+        all_answers = [*answers.values(), *redelivered.values()]
+        accepted = sum(1 for a, _ in all_answers if a[0] == 202)
+        late = [t for _, t in all_answers if t >= GITLAB_WAITS_S]
+        not_202 = Counter(str(a[0]) for a, _ in answers.values() if a[0] != 202)
+
+        # Redelivery: "duplicate" when the first was queued, queued again when dropped.
+        redelivery_ok = all(
+            redelivered[k][0]
+            == ((200, "duplicate") if first_status[k] == "queued" else (202, "queued"))
+            or (first_status[k] == "dropped" and redelivered[k][0] == (202, "dropped"))
+            for k in first_keys
+        )
+        # The scheduled triage reaches what was dropped: for every account none of whose
+        # deliveries was acted on, a reaction planned after the triage (dry run) would
+        # change nothing, while before it, it would have (where it acts at all).
+        acted_slugs = {k[len("bench-") : k.rindex("-")] for k in acted}
+        only_dropped = sorted(set(slugs) - acted_slugs)
+        before_triage = {
+            slug: _would_change(work, sandbox_url, hooks[slug]) for slug in only_dropped
+        }
+        scheduled = _cli(work, sandbox_url, "triage")
+        after_triage = {
+            slug: _would_change(work, sandbox_url, hooks[slug]) for slug in only_dropped
+        }
+        rerun = _cli(work, sandbox_url, "triage", "--stats")
+        per_account = Counter(
+            key
+            for issue in person.issues(TRIAGE, state="all")
+            for kind, key in markers.markers_in(issue.get("description"))
+            if kind == "triage"
+        )
+        result.update(
+            {
+                "accounts": len(slugs),
+                "deliveries": len(deliveries) + len(first_keys),
+                # Connected at each tick after the first two (connecting): the median, and
+                # the lowest (a tick just after a batch was closed at its head deadline
+                # and is reconnecting).
+                "connections_held_median": sorted(slow.held[2:])[len(slow.held[2:]) // 2]
+                if slow.held[2:]
+                else 0,
+                "connections_held_min": min(slow.held[2:]) if slow.held[2:] else 0,
+                "connections_held_max": max(slow.held) if slow.held else 0,
+                "slow_connections_closed_by_server": slow.closed_by_server,
+                "answered_within_10s": len(all_answers) - len(late),
+                "answered_late_or_not": len(late) + sum(not_202.values()),
+                "not_202": dict(not_202),
+                "latency_max_ms": round(1000 * max(t for _, t in all_answers), 1),
+                "latency_p50_ms": round(
+                    1000 * sorted(t for _, t in all_answers)[len(all_answers) // 2], 1
+                ),
+                "accepted_202": accepted,
+                "acted": sum(acted.values()),
+                "dropped": len(dropped_keys),
+                "failed": len(failed_lines),
+                "acted_twice": sorted(k for k, n in acted.items() if n > 1),
+                "triage_issues_per_account_max": max(per_account.values(), default=0),
+                "redelivery_ok": redelivery_ok,
+                "accounts_only_dropped": len(only_dropped),
+                "their_reaction_would_change_before_triage": sum(
+                    1 for n in before_triage.values() if n
+                ),
+                "their_reaction_would_change_after_triage": sorted(
+                    slug for slug, n in after_triage.items() if n
+                ),
+                "scheduled_triage_exit": scheduled.returncode,
+                "rerun_writes": _writes(rerun.stdout + rerun.stderr),
+                "log_lines_glued": len(glued),
+                "server_rss_idle_mib": round(rss_idle / 1024, 1),
+                "server_rss_peak_mib": round(figures["rss_peak_kib"] / 1024, 1),
+                "server_disk_write_bytes": figures["write_bytes"],
+                "server_exit": server.returncode,
+                "wall_s": round(time.monotonic() - started_all, 1),
+            }
+        )
+        if failed_lines:
+            result["first_failure"] = failed_lines[0][:300]
+        if server.returncode:
+            result["server_stderr"] = err[-500:]
+        result["accounts_in_triage_before"] = len(in_triage)
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+                try:
+                    child.wait(30)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+    print(json.dumps(result, indent=2))
+    ok = (
+        result["answered_late_or_not"] == 0
+        and result["connections_held_median"] >= args.slow * 0.95
+        and result["accepted_202"] == result["acted"] + result["dropped"]
+        and result["failed"] == 0
+        and not result["acted_twice"]
+        and result["triage_issues_per_account_max"] == 1
+        and result["redelivery_ok"]
+        and result["accounts_only_dropped"] > 0
+        and result["their_reaction_would_change_before_triage"] > 0
+        and not result["their_reaction_would_change_after_triage"]
+        and result["rerun_writes"] == 0
+        and result["log_lines_glued"] == 0
+    )
+    print("ok" if ok else "FAILED")
+    return 0 if ok else 1
+
+
+def _would_change(work: Path, sandbox_url: str, hook: dict[str, Any]) -> int:
+    """How many changes the reaction to ``hook`` would make now (a dry run)."""
+    from datetime import date
+
+    from gl_csm.config import load_settings
+    from gl_csm.gitlab.gateway import Gateway
+    from gl_csm.services.react import react
+
+    env = {**os.environ, "GITLAB_URL": sandbox_url, "GITLAB_TOKEN": TOKEN}
+    settings = load_settings(work / "gl-csm.yml", explicit=True, environ=env)
+    gateway = Gateway.connect(sandbox_url, TOKEN)
+    try:
+        _, outcome = react(gateway, settings, date.fromisoformat(TODAY), hook, dry_run=True)
+    finally:
+        gateway.close()
+    return len(outcome.changes)
+
+
+def _writes(text: str) -> int:
+    """The write count of `--stats` ("API calls: N (reads R, writes W)")."""
+    found = re.findall(r"writes (\d+)\)", text)
+    return int(found[-1]) if found else -1
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--deliveries", type=int, default=1000)
-    parser.add_argument("--concurrency", type=int, default=100)
-    parser.add_argument("--slow", type=int, default=200)
-    parser.add_argument("--server", nargs=2, metavar=("PORT_FILE", "ACTED_FILE"))
+    parser.add_argument("--slow", type=int, default=2000, help="slow connections held")
+    parser.add_argument("--every", type=float, default=3.0, help="seconds between their bytes")
+    parser.add_argument("--rounds", type=int, default=2, help="deliveries per tracking issue")
+    parser.add_argument("--queue", type=int, default=3, help="the server's queue limit")
+    parser.add_argument("--server", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.server:
-        serve(Path(args.server[0]), Path(args.server[1]))
+        workdir, sandbox_url, port_file, log_file, queue = args.server
+        serve(Path(workdir), sandbox_url, Path(port_file), Path(log_file), int(queue))
         return 0
-
-    work = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-serve-{os.getpid()}"
-    work.mkdir(parents=True, exist_ok=True)
-    port_file, acted_file = work / "port", work / "acted"
-    child = subprocess.Popen(
-        [sys.executable, __file__, "--server", str(port_file), str(acted_file)]
-    )
-    try:
-        for _ in range(100):
-            if port_file.exists() and port_file.read_text():
-                break
-            time.sleep(0.1)
-        port = int(port_file.read_text())
-        url = f"http://127.0.0.1:{port}"
-        rss_idle = rss_peak_kib(child.pid)
-
-        stop = threading.Event()
-        slow_errors: Counter = Counter()
-        slow_threads = [
-            threading.Thread(target=slow_client, args=(port, stop, slow_errors), daemon=True)
-            for _ in range(args.slow)
-        ]
-        for t in slow_threads:
-            t.start()
-        time.sleep(1.0)
-
-        local = threading.local()
-        statuses: Counter = Counter()
-        errors: Counter = Counter()
-        latencies: list[float] = []
-        lock = threading.Lock()
-
-        def deliver(i: int) -> None:
-            session = getattr(local, "session", None)
-            if session is None:
-                session = local.session = requests.Session()
-            headers = {
-                "X-Gitlab-Event": "Issue Hook",
-                "X-Gitlab-Token": SECRET,
-                "Idempotency-Key": f"bench-{i}",
-            }
-            started = time.perf_counter()
-            try:
-                r = session.post(url, json=payload(i), headers=headers, timeout=30)
-                key = r.status_code
-            except requests.RequestException as exc:
-                key = type(exc).__name__
-            elapsed = time.perf_counter() - started
-            with lock:
-                (statuses if isinstance(key, int) else errors)[key] += 1
-                latencies.append(elapsed)
-
-        started = time.perf_counter()
-        with ThreadPoolExecutor(args.concurrency) as pool:
-            list(pool.map(deliver, range(1, args.deliveries + 1)))
-        wall = time.perf_counter() - started
-
-        # Let the worker drain what it queued (bounded).
-        health: dict = {}
-        for _ in range(600):
-            health = requests.get(f"{url}/-/health", timeout=5).json()
-            if health["queued"] == 0 and health["processed"] + health["dropped"] >= args.deliveries:
-                break
-            time.sleep(0.1)
-        stop.set()
-        rss_peak = rss_peak_kib(child.pid)
-    finally:
-        child.terminate()
-        child.wait(60)
-
-    acted = Counter(int(x) for x in acted_file.read_text().split())
-    twice = [i for i, n in acted.items() if n > 1]
-    latencies.sort()
-    result = {
-        "deliveries": args.deliveries,
-        "concurrency": args.concurrency,
-        "slow_clients": args.slow,
-        "statuses": dict(statuses),
-        "errors": dict(errors),
-        "wall_s": round(wall, 2),
-        "deliveries_per_s": round(args.deliveries / wall, 1),
-        "latency_p50_ms": round(1000 * latencies[len(latencies) // 2], 1),
-        "latency_p99_ms": round(1000 * latencies[int(len(latencies) * 0.99)], 1),
-        "acted_on": len(acted),
-        "acted_twice": len(twice),
-        "dropped": health.get("dropped"),
-        "acted_plus_dropped": len(acted) + int(health.get("dropped") or 0),
-        "slow_clients_closed_by_server": slow_errors["slow client closed by server"],
-        "rss_idle_mib": round(rss_idle / 1024, 1),
-        "rss_peak_mib": round(rss_peak / 1024, 1),
-    }
-    print(json.dumps(result, indent=2))
-    ok = (
-        set(statuses) <= {200, 202}
-        and not errors
-        and not twice
-        and result["acted_plus_dropped"] == args.deliveries
-    )
-    print("ok" if ok else "FAILED")
-    return 0 if ok else 1
+    return run(args)
 
 
 if __name__ == "__main__":

@@ -430,18 +430,30 @@ def init(folder: str, project: str | None, image: str | None, dry_run: bool) -> 
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
+@click.option(
+    "--dashboard",
+    "dashboard_only",
+    is_flag=True,
+    help="Only whether the dashboard may be kept as a job artifact or published on Pages: "
+    "the project (CI_PROJECT_PATH, else ops_project) is private and its Pages members-only.",
+)
 @click.pass_obj
-def doctor(app: AppContext, fmt: str) -> None:
+def doctor(app: AppContext, fmt: str, dashboard_only: bool) -> None:
     """Read-only preflight: is it GitLab, is the token valid (scopes, expiry), does its
     user have Owner on the collaboration groups and Maintainer on the internal projects,
     are those private, is the taxonomy there, is every registry user a GitLab user,
-    which edition. One line per check with the fix; exit 0 when all hold, 2 otherwise."""
-    from gl_csm.services.doctor import run_doctor
+    which edition, and may the dashboard be kept or published (CI_PROJECT_PATH or
+    ops_project private, its Pages members-only). One line per check with the fix; exit
+    0 when all hold, 2 otherwise."""
+    from gl_csm.services.doctor import run_dashboard_doctor, run_doctor
 
     # No probe: an unreachable GitLab or a refused token is a check that fails, here.
     runtime = open_runtime(app.settings, app.today, app.sandbox_path, persist=False, probe=False)
     try:
-        report = run_doctor(runtime.gateway, runtime.settings, runtime.today)
+        if dashboard_only:
+            report = run_dashboard_doctor(runtime.gateway, runtime.settings)
+        else:
+            report = run_doctor(runtime.gateway, runtime.settings, runtime.today)
     finally:
         runtime.close()
     click.echo(report.render(fmt))
@@ -999,11 +1011,17 @@ def serve(ctx: click.Context, port: int, host: str) -> None:
         ctx.find_root().get_parameter_source("today") != click.core.ParameterSource.DEFAULT
     )
 
+    bot: dict[str, int | None] = {}
+
     def handle(data: Any) -> str:
         # A fresh runtime per payload, like a CLI run; the date follows the clock.
         today = app.today if fixed_today else datetime.now(UTC).date()
         runtime = open_runtime(settings, today, app.sandbox_path, notice=False, probe=False)
         try:
+            # The token's user, read once: what tells the bot's issues from a person's.
+            if "id" not in bot:
+                bot["id"] = runtime.gateway.check_connection().get("id")
+            runtime.gateway.bot_id = bot["id"]
             reaction, outcome = react_to(runtime.gateway, settings, today, data)
         finally:
             runtime.close()

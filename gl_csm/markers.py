@@ -34,15 +34,57 @@ def has_marker(text: str | None, kind: str, key: str) -> bool:
     return (kind, key) in markers_in(text)
 
 
+#: Set by the gateway (gl_csm/gitlab/issues.py) on an issue or note whose author is not
+#: the bot's user: a person wrote it, so a marker in it was copied, not the bot's.
+BY_PERSON = "gl_csm_by_person"
+
+
+def by_person(item: dict) -> bool:
+    """Whether a person, not the bot, wrote this issue or note (see BY_PERSON)."""
+    return bool(item.get(BY_PERSON))
+
+
+def own_key(item: dict, kind: str, field: str = "description") -> str | None:
+    """The key of the item's own marker of ``kind``: the first one in it (the bot writes
+    one marker of a kind, at the top), and only when the bot wrote the item. A marker
+    pasted further down (another account's card quoted in this one) or in a person's
+    issue or comment is not the item's."""
+    if by_person(item):
+        return None
+    for found_kind, key in markers_in(item.get(field)):
+        if found_kind == kind:
+            return key
+    return None
+
+
 def index_by_marker(items: list[dict], kind: str, field: str = "description") -> dict[str, dict]:
-    """Map KEY -> item for the items whose ``field`` carries a marker of ``kind``.
+    """Map KEY -> item for the items whose own marker (:func:`own_key`) is of ``kind``.
 
     When two items carry the same marker (a person copied a bot issue), the oldest
     (lowest id) wins, so the bot keeps working with the one it made.
     """
     out: dict[str, dict] = {}
     for item in sorted(items, key=lambda i: i.get("id") or 0):
-        for found_kind, key in markers_in(item.get(field)):
-            if found_kind == kind and key not in out:
-                out[key] = item
+        key = own_key(item, kind, field)
+        if key is not None and key not in out:
+            out[key] = item
+    return out
+
+
+def strays(items: list[dict], kind: str, field: str = "description") -> list[str]:
+    """One line per marker of ``kind`` the bot ignores in ``items`` (see :func:`own_key`),
+    to report: a person's issue carrying a copied marker, or a second marker of the kind
+    pasted into one of the bot's issues. Names the issue and the marker, nothing else."""
+    out = []
+    for item in sorted(items, key=lambda i: i.get("iid") or 0):
+        found = [key for k, key in markers_in(item.get(field)) if k == kind]
+        own = own_key(item, kind, field)
+        where = f"#{item.get('iid', '?')}"
+        for key in found:
+            if own is None:
+                out.append(
+                    f"{where} carries the marker {token(kind, key)} but a person wrote it: ignored"
+                )
+            elif key != own:
+                out.append(f"{where} ({kind} of {own}) also carries {token(kind, key)}: ignored")
     return out

@@ -120,7 +120,10 @@ def registry_files(path: Path) -> list[str]:
         return sorted(
             e.name
             for e in entries
-            if e.name.endswith(SUFFIXES) and not e.name.startswith(".") and e.is_file()
+            if e.name.endswith(SUFFIXES)
+            and not e.name.startswith(".")
+            # A link is listed (and refused by load_registry), never followed here.
+            and (e.is_symlink() or e.is_file(follow_symlinks=False))
         )
 
 
@@ -133,6 +136,24 @@ def _problem(source: str, exc: Exception) -> RegistryError:
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
     return RegistryError(source, None, "valid YAML", f"{problem}{where}")
+
+
+def read_registry_file(source: str) -> bytes:
+    """A registry file's first bytes; a symbolic link is refused, and its target never
+    named: a link can point out of the folder (``/etc/...``, another checkout), and the
+    problem text reaches the summary issue and the registry MR's note. O_NOFOLLOW closes
+    the gap between the check and the open."""
+    if os.path.islink(source):
+        raise RegistryError(source, None, "a regular file", "a symbolic link")
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(source, flags)
+    except OSError as exc:
+        if os.path.islink(source):
+            raise RegistryError(source, None, "a regular file", "a symbolic link") from None
+        raise exc
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read(MAX_FILE_BYTES + 1)
 
 
 def load_registry(path: Path, slugs: Sequence[str] = ()) -> Registry:
@@ -153,8 +174,7 @@ def load_registry(path: Path, slugs: Sequence[str] = ()) -> Registry:
         source = os.path.join(base, name)
         data: object = None
         try:
-            with open(source, "rb") as handle:
-                raw = handle.read(MAX_FILE_BYTES + 1)
+            raw = read_registry_file(source)
             data = load_yaml(raw, source)
             account = parse_account(data, source, stem)
         except (yaml.YAMLError, RegistryError, OSError) as exc:

@@ -28,12 +28,20 @@ from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.ext import Extension
 from jinja2.sandbox import SandboxedEnvironment
 
+from gl_csm.domain.account import is_username
 from gl_csm.errors import GlCsmError
 from gl_csm.services.collaboration import phase_sections, team_sections
 
 ZWSP = "\u200b"  # breaks a mention or a quick action without changing what a reader sees
-_USERNAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
-_MENTION = re.compile(r"@(?=[A-Za-z0-9_])")
+# GitLab's reference filters (lib/banzai/filter/references/*) turn these prefixes into
+# references that reach another object when a name or number follows: @user and @all
+# are notified, and #issue, !merge request and &epic each get a "mentioned in" system
+# note (app/models/concerns/mentionable.rb ``referenced_mentionables``: issues, merge
+# requests, commits, epics), with the title of where the text is. ~label, %milestone
+# and $snippet only render a link and reach nothing (and "$650,000" is money, not
+# snippet 650 of anyone's concern), so they are left as written. A zero-width space
+# after the prefix breaks the reference; the reader sees the text as written.
+_REFERENCE = re.compile(r"([@#!&])(?=[A-Za-z0-9_\"])")
 
 
 class Trusted(str):
@@ -78,9 +86,14 @@ def neutralise(value: object) -> str:
     if not _code_stays_inside(text):
         # A code span or fence that would run past the value: every ` and ~ literal.
         text = text.replace("`", "\\`").replace("~", "\\~")
+    # A character reference (&#64; &#x40; &commat; &num;) would become the character
+    # it names once rendered, and GitLab's reference filters run on the rendered text
+    # (a mention written "&#64;all" notifies everyone): "&" escaped keeps it as written.
+    # References first, so the "&" of the escapes below is not broken in its turn.
+    text = _REFERENCE.sub(lambda m: m.group(1) + ZWSP, text)
+    text = text.replace("&", "&amp;")
     # A bot marker is an HTML comment: escaping `<` stops any comment or tag.
     text = text.replace("<", "&lt;")
-    text = _MENTION.sub("@" + ZWSP, text)
     lines = text.split("\n")
     for i, line in enumerate(lines):
         stripped = line.lstrip()
@@ -139,19 +152,21 @@ _EXPRESSION = re.compile(r"\{\{(-?)\s*(.+?)\s*(-?)\}\}")
 
 
 def safe_title(text: str) -> str:
-    """An issue title from registry text: one line, no mention (GitLab notifies @names
-    in titles too: Issue ``attr_mentionable :title``), at most 255 characters. Titles
-    are not Markdown, so only mentions need breaking (no escaping of `<` or `/`)."""
+    """An issue title from registry text: one line, no mention or reference (GitLab
+    notifies @names and cross-references #, !, & in titles too: Issue
+    ``attr_mentionable :title``), at most 255 characters. Titles are not Markdown, but
+    their entities are decoded (the single-line pipeline): a character reference to
+    one of the prefixes gets a zero-width space after its "&" as well."""
     one_line = " ".join(str(text).split())
-    return _MENTION.sub("@" + ZWSP, one_line)[:255]
+    return _REFERENCE.sub(lambda m: m.group(1) + ZWSP, one_line)[:255]
 
 
 def mention(username: str | None) -> Trusted:
     """A real mention of a GitLab user (the bot decided to notify them)."""
     if not username:
         return Trusted("")
-    if not _USERNAME.match(username):
-        raise TemplateRenderError(f"not a GitLab username: {username!r}")
+    if not is_username(username):
+        raise TemplateRenderError(f"not a GitLab username (or a reserved one): {username!r}")
     return Trusted("@" + username)
 
 

@@ -13,11 +13,9 @@ GitLab's rules shape this server (doc/user/project/integrations/webhooks.md):
   same ``X-Gitlab-Event-UUID``: the last 10,000 keys are remembered and a repeat is
   answered 200 without queueing. Plans are idempotent anyway.
 
-The HTTP server is waitress (issue 10; see README "Webhook server"): a production WSGI
-server in pure Python with a fixed thread pool, a bounded number of connections
-(``connection_limit``), idle connections closed after ``channel_timeout``, the body
-limit enforced while the request arrives (``max_request_body_size``, 413 before the
-app reads anything) and TCP_NODELAY on every connection.
+The HTTP side is gl_csm/webhook_http.py (README "Webhook server"): one asyncio event
+loop, where an idle or slow connection costs a few KiB and has a deadline for its head
+and its body, and the secret is checked on the head, before any body is read.
 
 The queue is bounded, in payloads and in bytes: when it is full a delivery is still
 answered 202 (a 5xx would count towards disabling the hook) and counted as ``dropped``
@@ -34,10 +32,11 @@ import queue
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from gl_csm.services.react import PayloadError, parse_event
+from gl_csm.webhook_http import Head, HookHTTPServer, Reply
 
 SECRET_ENV = "GL_CSM_WEBHOOK_SECRET"
 HEALTH_PATH = "/-/health"
@@ -46,11 +45,6 @@ DEDUPE_SIZE = 10_000
 #: Payloads waiting for the worker, and their bytes: what bounds the server's memory.
 QUEUE_MAX = 200
 QUEUE_BYTES = 64 * 1024 * 1024
-#: waitress: HTTP threads (they only validate and queue), open connections, seconds an
-#: idle or stalled connection is kept.
-HTTP_THREADS = 8
-CONNECTION_LIMIT = 1000
-CHANNEL_TIMEOUT = 10
 
 #: Handles one decoded payload; returns the one-line result to log (raises on failure).
 Handler = Callable[[Any], str]
@@ -73,6 +67,12 @@ class Dedupe:
             while len(self._keys) > self.size:
                 self._keys.popitem(last=False)
             return True
+
+    def forget(self, key: str) -> None:
+        """A delivery that was not queued after all: its retry must be queued, not
+        answered "duplicate" (GitLab redelivers with the same key)."""
+        with self._lock:
+            self._keys.pop(key, None)
 
 
 class WebhookApp:
@@ -102,6 +102,7 @@ class WebhookApp:
         self.left = 0
         self._queued_bytes = 0
         self._lock = threading.Lock()
+        self._log_lock = threading.Lock()
         self._stopping = threading.Event()
         self._worker = threading.Thread(target=self._work, name="gl-csm-react", daemon=True)
 
@@ -140,8 +141,13 @@ class WebhookApp:
             }
 
     def log(self, line: str) -> None:
-        # One line per payload; never the token or the secret.
-        print(f"gl-csm serve: {line}", file=self.log_stream, flush=True)
+        """One line per record, written whole: print() writes the text and its newline
+        separately, so the HTTP side and the worker glued their lines together. Never
+        the token or the secret."""
+        record = "gl-csm serve: " + line.replace("\n", " ") + "\n"
+        with self._log_lock:
+            self.log_stream.write(record)
+            self.log_stream.flush()
 
     def enqueue(self, label: str, data: Any, size: int = 0) -> bool:
         """Queue a payload; False (counted as dropped) when the queue is full, in count
@@ -180,43 +186,48 @@ class WebhookApp:
                     self.processed += 1
                 self.log(f"{label}: {result}")
 
-    # -- the WSGI application (PEP 3333) that waitress serves
-    def __call__(
-        self, environ: dict[str, Any], start_response: Callable[..., Any]
-    ) -> Iterable[bytes]:
-        method = environ.get("REQUEST_METHOD", "GET")
-        path = environ.get("PATH_INFO", "")
-        if method == "GET" and path == HEALTH_PATH:
+    # -- the HTTP side (gl_csm/webhook_http.py): the head first, then the body
+    def on_head(self, head: Head) -> Reply | int:
+        """Health, 404, 401 on the head alone (the body of an unsigned request is never
+        read), 411/413 on its length; else the body length to read."""
+        if head.method == "GET" and head.path == HEALTH_PATH:
             doc = self.health()
-            return _answer(start_response, 200 if doc["status"] == "ok" else 503, doc)
-        if method != "POST":
-            return _answer(start_response, 404, {"message": "404 Not Found"})
-        event_name = environ.get("HTTP_X_GITLAB_EVENT", "?")
-        if not self.token_ok(environ.get("HTTP_X_GITLAB_TOKEN")):
+            return Reply(200 if doc["status"] == "ok" else 503, doc)
+        if head.method != "POST":
+            return Reply(404, {"message": "404 Not Found"})
+        event_name = head.headers.get("x-gitlab-event", "?")
+        if not self.token_ok(head.headers.get("x-gitlab-token")):
             self.log(f"rejected {event_name}: 401 wrong or missing X-Gitlab-Token")
-            return _answer(start_response, 401, {"message": "401 Unauthorized"})
-        data, size, problem = _read_payload(environ)
+            return Reply(401, {"message": "401 Unauthorized"}, close=True)
+        if "transfer-encoding" in head.headers:
+            return Reply(411, {"message": "expected a Content-Length header"}, close=True)
+        try:
+            length = int(head.headers.get("content-length", ""))
+        except ValueError:
+            return Reply(411, {"message": "expected a Content-Length header"}, close=True)
+        if length <= 0:
+            return Reply(400, {"message": "expected a JSON body (GitLab webhook payload)"})
+        if length > MAX_BODY:
+            message = f"body of {length} bytes is over {MAX_BODY}"
+            self.log(f"rejected {event_name}: 413 {message}")
+            return Reply(413, {"message": message}, close=True)
+        return length
+
+    def on_body(self, head: Head, raw: bytes) -> Reply:
+        event_name = head.headers.get("x-gitlab-event", "?")
+        data, problem = _decode_payload(raw)
         if problem is not None:
             self.log(f"rejected {event_name}: 400 {problem}")
-            return _answer(start_response, 400, {"message": problem})
-        key = environ.get("HTTP_IDEMPOTENCY_KEY") or environ.get("HTTP_X_GITLAB_EVENT_UUID")
+            return Reply(400, {"message": problem})
+        key = head.headers.get("idempotency-key") or head.headers.get("x-gitlab-event-uuid")
         label = _describe(data, key)
         if key and not self.dedupe.first_time(key):
             self.log(f"{label}: duplicate delivery, already queued once")
-            return _answer(start_response, 200, {"status": "duplicate"})
-        queued = self.enqueue(label, data, size)
-        return _answer(start_response, 202, {"status": "queued" if queued else "dropped"})
-
-
-def _answer(start_response: Callable[..., Any], status: int, doc: dict[str, Any]) -> list[bytes]:
-    reasons = {200: "OK", 202: "Accepted", 400: "Bad Request", 401: "Unauthorized"}
-    reasons |= {404: "Not Found", 503: "Service Unavailable"}
-    body = json.dumps(doc).encode("utf-8")
-    start_response(
-        f"{status} {reasons[status]}",
-        [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
-    )
-    return [body]
+            return Reply(200, {"status": "duplicate"})
+        queued = self.enqueue(label, data, len(raw))
+        if key and not queued:
+            self.dedupe.forget(key)
+        return Reply(202, {"status": "queued" if queued else "dropped"})
 
 
 def _check_label_lists(data: Any) -> None:
@@ -237,34 +248,25 @@ def _check_label_lists(data: Any) -> None:
             raise TypeError(f'"{name}" must be a list of labels with a string "title"')
 
 
-def _read_payload(environ: dict[str, Any]) -> tuple[Any, int, str | None]:
-    """The decoded body, its size, or why it is not an Issue Hook payload to queue.
-    Every malformed body is a 400 with the reason: bad JSON, nesting deeper than the
-    parser allows, an integer of more than 4,300 digits, fields of the wrong type."""
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return None, 0, "expected a Content-Length header"
-    if length <= 0:
-        return None, 0, "expected a JSON body (GitLab webhook payload)"
-    if length > MAX_BODY:  # waitress refuses it first (max_request_body_size)
-        return None, 0, f"body of {length} bytes is over {MAX_BODY}"
-    raw = environ["wsgi.input"].read(length)
+def _decode_payload(raw: bytes) -> tuple[Any, str | None]:
+    """The decoded body, or why it is not an Issue Hook payload to queue. Every
+    malformed body is a 400 with the reason: bad JSON, nesting deeper than the parser
+    allows, an integer of more than 4,300 digits, fields of the wrong type."""
     try:
         data = json.loads(raw)
     except RecursionError:
-        return None, 0, "expected a JSON body (GitLab webhook payload): nested too deep"
+        return None, "expected a JSON body (GitLab webhook payload): nested too deep"
     except ValueError as exc:  # bad JSON or UTF-8, an integer over 4,300 digits
-        return None, 0, f"expected a JSON body (GitLab webhook payload): {exc}"
+        return None, f"expected a JSON body (GitLab webhook payload): {exc}"
     try:
         parse_event(data, "request body")
         _describe(data, None)
         _check_label_lists(data)
     except PayloadError as exc:
-        return None, 0, str(exc)
+        return None, str(exc)
     except (AttributeError, TypeError, ValueError, KeyError, RecursionError) as exc:
-        return None, 0, f"expected an Issue Hook payload (fields of the right types): {exc}"
-    return data, len(raw), None
+        return None, f"expected an Issue Hook payload (fields of the right types): {exc}"
+    return data, None
 
 
 def _describe(data: Any, key: str | None) -> str:
@@ -274,55 +276,7 @@ def _describe(data: Any, key: str | None) -> str:
     return f"{key or 'no-delivery-key'} {project}#{iid}"
 
 
-class WebhookServer:
-    """waitress serving a WebhookApp, stoppable from another thread (tests, SIGTERM):
-    ``serve_forever`` runs waitress's loop until ``shutdown``, which stops accepting,
-    lets the HTTP threads finish the requests in hand and closes every connection."""
-
-    def __init__(self, app: WebhookApp, host: str, port: int) -> None:
-        from waitress.server import create_server
-
-        self._stop = threading.Event()
-        self._stopped = threading.Event()
-        self.server = create_server(
-            app,
-            host=host,
-            port=port,
-            threads=HTTP_THREADS,
-            connection_limit=CONNECTION_LIMIT,
-            channel_timeout=CHANNEL_TIMEOUT,
-            max_request_body_size=MAX_BODY,
-            backlog=1024,
-            ident="gl-csm",
-            expose_tracebacks=False,
-            clear_untrusted_proxy_headers=True,
-        )
-
-    @property
-    def server_address(self) -> tuple[str, int]:
-        return str(self.server.effective_host), int(self.server.effective_port)
-
-    def serve_forever(self) -> None:
-        server = self.server
-        try:
-            while not self._stop.is_set():
-                server.asyncore.loop(timeout=0.2, map=server._map, count=1)
-        finally:
-            server.task_dispatcher.shutdown(cancel_pending=False, timeout=10)
-            for channel in list(server._map.values()):
-                channel.close()
-            self._stopped.set()
-
-    def shutdown(self) -> None:
-        self._stop.set()
-        self._stopped.wait(15)
-
-    def server_close(self) -> None:
-        if not self._stopped.is_set():
-            for channel in list(self.server._map.values()):
-                channel.close()
-
-
-def make_server(app: WebhookApp, host: str, port: int) -> WebhookServer:
-    """The HTTP server bound to host:port (port 0: a free one) serving ``app``."""
-    return WebhookServer(app, host, port)
+def make_server(app: WebhookApp, host: str, port: int, **limits: Any) -> HookHTTPServer:
+    """The HTTP server bound to host:port (port 0: a free one) serving ``app``;
+    ``limits``: head_timeout, body_timeout, max_connections (gl_csm/webhook_http.py)."""
+    return HookHTTPServer(app, host, port, **limits)

@@ -39,6 +39,41 @@ _STAGE_RE = re.compile(r"[a-z][a-z0-9-]*")
 _USERNAME_RE = re.compile(r"[A-Za-z0-9](?:[_.-]?[A-Za-z0-9])*")
 _USERNAME_SUFFIXES = (".git", ".atom")
 USERNAME_MAX = 255
+# Names no person's username can be: ``all`` is the mention of every member of a project
+# or group (app/models/user.rb ``reference_pattern``, banzai UserReferenceFilter), the rest
+# are GitLab's top-level routes (lib/gitlab/path_regex.rb TOP_LEVEL_ROUTES), which
+# GitLab refuses as usernames. A registry naming one of them is a mistake, or a way to
+# make the bot write ``@all``.
+RESERVED_USERNAMES = frozenset(
+    (
+        "all",
+        "-",
+        "admin",
+        "api",
+        "assets",
+        "dashboard",
+        "explore",
+        "files",
+        "groups",
+        "health_check",
+        "help",
+        "import",
+        "jwt",
+        "login",
+        "oauth",
+        "profile",
+        "projects",
+        "public",
+        "s",
+        "search",
+        "sitemap",
+        "snippets",
+        "unsubscribes",
+        "uploads",
+        "users",
+        "v2",
+    )
+)
 # An account name is an issue title ("Account triage: <name>"; GitLab titles hold at most
 # 255 characters, app/models/concerns/issuable.rb) and a project name (255): refused at
 # load rather than cut mid-run. No control characters but line breaks and tabs (those
@@ -352,7 +387,8 @@ class _Ctx:
             raise self.fail(
                 key,
                 "a GitLab username (letters, digits, '_', '.', '-'; starting and ending "
-                "with a letter or digit; no two of '_.-' in a row)",
+                "with a letter or digit; no two of '_.-' in a row; not a reserved name "
+                "such as 'all')",
                 value,
             )
         assert isinstance(value, str)
@@ -398,6 +434,7 @@ def is_username(value: object) -> bool:
         and len(value) <= USERNAME_MAX
         and bool(_USERNAME_RE.fullmatch(value))
         and not value.lower().endswith(_USERNAME_SUFFIXES)
+        and value.lower() not in RESERVED_USERNAMES
     )
 
 

@@ -192,6 +192,95 @@ def to_csv(rows: Iterable[HistoryRow], *, header: bool) -> str:
     return buffer.getvalue()
 
 
+class GroupedHistory(dict[str, list[HistoryRow]]):
+    """Rows by account (oldest first), and the lines that were skipped reading them:
+    what the report names so a person can fix the file."""
+
+    skipped: tuple[str, ...] = ()
+
+
+def group(rows: Iterable[HistoryRow], skipped: Sequence[str] = ()) -> GroupedHistory:
+    out = GroupedHistory(by_account(rows))
+    out.skipped = tuple(skipped)
+    return out
+
+
+@dataclass(frozen=True)
+class ReadHistory:
+    """A history file read leniently: its rows, and why each skipped line was skipped."""
+
+    rows: list[HistoryRow]
+    skipped: list[str]
+
+
+def _row(fields: list[str]) -> HistoryRow:
+    day, account, health, score, priority, lifecycle = fields
+    if health and health not in HEALTHS:
+        raise ValueError(f"health {health!r} is not one of {', '.join(HEALTHS)}")
+    if not account:
+        raise ValueError("no account")
+    return HistoryRow(
+        date.fromisoformat(day),
+        account,
+        health or None,
+        int(score) if score else None,
+        int(priority) if priority else None,
+        lifecycle or None,
+    )
+
+
+def read_csv(text: str, source: str, today: date) -> ReadHistory:
+    """Rows of a history file, leniently: one line a person broke, or a row dated after
+    ``today`` (a rehearsal with a future date, a typo in the year), is skipped and named,
+    so it never stops a run nor makes every later run write again."""
+    rows: list[HistoryRow] = []
+    skipped: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        try:
+            fields = next(csv.reader([line]), [])
+        except csv.Error as exc:
+            skipped.append(f"{source} line {number}: {exc}")
+            continue
+        if not fields or (number == 1 and tuple(fields) == COLUMNS):
+            continue
+        if len(fields) != len(COLUMNS):
+            skipped.append(
+                f"{source} line {number}: expected {len(COLUMNS)} fields "
+                f"({', '.join(COLUMNS)}), got {len(fields)}"
+            )
+            continue
+        try:
+            row = _row(fields)
+        except ValueError as exc:
+            skipped.append(f"{source} line {number}: {exc}")
+            continue
+        if row.day > today:
+            skipped.append(
+                f"{source} line {number}: dated {row.day.isoformat()}, after today "
+                f"({today.isoformat()})"
+            )
+            continue
+        rows.append(row)
+    return ReadHistory(rows, skipped)
+
+
+def merged_text(existing: str | None, rows: Sequence[HistoryRow]) -> str:
+    """The file with ``rows`` written in: a row whose (date, account) the file already
+    has replaces that line, so a repeated day is one row; the others are appended, each
+    on a line of its own even when the file does not end with a newline."""
+    if existing is None or not existing.strip():
+        return to_csv(rows, header=True)
+    keyed = {(r.day.isoformat(), r.account): r for r in rows}
+    lines = existing.splitlines()
+    for index, line in enumerate(lines):
+        fields = line.split(",", 2)
+        key = (fields[0], fields[1]) if len(fields) >= 2 else None
+        if key in keyed:
+            lines[index] = to_csv([keyed.pop(key)], header=False).rstrip("\n")
+    text = "\n".join(lines) + "\n"
+    return text + to_csv([r for r in rows if (r.day.isoformat(), r.account) in keyed], header=False)
+
+
 def parse_csv(text: str, source: str) -> list[HistoryRow]:
     """Rows of a history file; a malformed line is an error naming file and line."""
     reader = csv.reader(io.StringIO(text))

@@ -518,6 +518,18 @@ class Rules:
     cadence: CadenceRules = _sub(CadenceRules, "cadences (SPEC 5)")
     fiscal_year_start_month: int = _f(2, "month (1-12) the fiscal year starts in", lo=1, hi=12)
     pacing: PacingRules = _sub(PacingRules, "write pacing")
+    # A promote transfers the collaboration project and changes members: an Owner's or
+    # Maintainer's act, while anyone with Planner or Reporter access may add a label
+    # (doc/user/permissions.md). GitLab access levels: 30 Developer, 40 Maintainer, 50 Owner.
+    promote_min_access_level: int = _f(
+        40,
+        "access level (30 Developer, 40 Maintainer, 50 Owner) on the accounts project that "
+        "the person who adds action::promote needs; below it the label is taken back with a "
+        "note",
+        lo=10,
+        hi=50,
+    )
+
     reminders: tuple[ReminderKind, ...] = field(
         default=_REMINDER_KINDS,
         metadata={"doc": "reminder kinds by name (SPEC 5.2); a new name adds a kind"},

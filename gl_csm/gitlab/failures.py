@@ -15,10 +15,41 @@ from gl_csm.errors import ConfigError, GitLabError, GitLabUnreachable
 from gl_csm.gitlab.counting import CallCounter
 from gl_csm.gitlab.pacing import Pacer
 from gl_csm.gitlab.retries import RetryNotices
-from gl_csm.gitlab.transport import DeadlineExceeded, NotGitLab
+from gl_csm.gitlab.transport import DeadlineExceeded, NotGitLab, RedirectedAway
 from gl_csm.urls import redact_url
 
 T = TypeVar("T")
+
+
+class WrongShape(gitlab.GitlabParsingError):
+    """JSON, but not the shape GitLab's API answers (doc/api/rest/_index.md: an object
+    for one resource, a list of objects for a listing): a proxy, a stub, a wrong URL."""
+
+
+def _kind(value: object) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
+    if value is None:
+        return "null"
+    return names.get(type(value), "a number" if isinstance(value, int | float) else "JSON")
+
+
+def one_object(value: object) -> dict:
+    """``value`` if it is a JSON object, else WrongShape naming what came."""
+    if not isinstance(value, dict):
+        raise WrongShape(error_message=f"expected a JSON object, got {_kind(value)}")
+    return value
+
+
+def list_of_objects(value: object) -> list[dict]:
+    """``value`` if it is a list of JSON objects, else WrongShape naming what came."""
+    if not isinstance(value, list):
+        raise WrongShape(error_message=f"expected a JSON list of objects, got {_kind(value)}")
+    for item in value:
+        if not isinstance(item, dict):
+            raise WrongShape(
+                error_message=f"expected a JSON list of objects, got a list holding {_kind(item)}"
+            )
+    return value
 
 
 class GitLabCalls:
@@ -32,6 +63,9 @@ class GitLabCalls:
     max_retries: int
     pacer: Pacer
     usernames: dict[int, str]
+    #: The token's user id, once read (check_connection): what tells the bot's own
+    #: issues and notes from a person's (gl_csm/gitlab/issues.py _authored).
+    bot_id: int | None = None
     _create_attempts: int
     _create_wait_max: float
 
@@ -47,11 +81,16 @@ class GitLabCalls:
                 f"GitLab at {self.url} rejected the token in GITLAB_TOKEN (401 Unauthorized): "
                 f"check that it is valid and has the api scope"
             )
-        if isinstance(exc, DeadlineExceeded | NotGitLab):
+        if isinstance(exc, DeadlineExceeded | NotGitLab | RedirectedAway):
             # issue 10: a clear exit 2 (check the URL or the network), not a crash or a hang.
             return GitLabUnreachable(
                 f"{what}: GitLab at {self.url} {exc}; check GITLAB_URL (the GitLab root, "
                 f"not a login page or a proxy) and the network"
+            )
+        if isinstance(exc, WrongShape):
+            return GitLabUnreachable(
+                f"{what}: GitLab at {self.url} answered JSON of the wrong shape "
+                f"({exc.error_message}); check GITLAB_URL"
             )
         if isinstance(exc, gitlab.GitlabParsingError):
             return GitLabUnreachable(

@@ -36,7 +36,7 @@ from gl_csm.gitlab.projects import ProjectCalls
 from gl_csm.gitlab.reads import PER_PAGE, READ_WORKERS
 from gl_csm.gitlab.repository import RepositoryCalls
 from gl_csm.gitlab.retries import MAX_RETRIES, RetryNotices
-from gl_csm.gitlab.transport import CountingAdapter
+from gl_csm.gitlab.transport import CountingAdapter, SameOriginOnly
 
 # What other modules import from here (the mixins' own modules hold the rest).
 __all__ = [
@@ -115,6 +115,9 @@ class Gateway(IssueCalls, RepositoryCalls, LabelCalls, ProjectCalls):
         gl.session.mount(
             url, CountingAdapter(inner, counter, notices, deadline, in_flight=max(1, read_workers))
         )
+        # Anything else (a redirect to another host) is refused before it is sent.
+        for prefix in ("http://", "https://"):
+            gl.session.mount(prefix, SameOriginOnly(url))
         return cls(gl, counter, pacer=Pacer(pace or {}), read_workers=read_workers, notices=notices)
 
     @classmethod

@@ -5,14 +5,18 @@ checked on every write.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from gl_csm import markers
-from gl_csm.errors import PartialWrite
+from gl_csm.errors import GitLabError, PartialWrite
 from gl_csm.gitlab.paths import enc
 from gl_csm.gitlab.writes import Writes
 from gl_csm.templates import inert_commands
+
+#: How far back a create looks for a concurrent run's twin (see IssueCalls._raced_by).
+RACE_WINDOW = dt.timedelta(minutes=15)
 
 
 def _carries(text: str | None, marker_token: str) -> bool:
@@ -20,7 +24,24 @@ def _carries(text: str | None, marker_token: str) -> bool:
     return any(f"gl-csm:{k}:{v}" == marker_token for k, v in markers.markers_in(text))
 
 
+def _own(item: Mapping[str, Any], field: str, marker_token: str) -> bool:
+    """Whether the bot wrote ``item`` and its ``field`` carries this marker token."""
+    return not item.get(markers.BY_PERSON) and _carries(item.get(field), marker_token)
+
+
 class IssueCalls(Writes):
+    def _authored(self, items: list[dict]) -> list[dict]:
+        """Mark the issues and notes a person wrote (``author.id`` not the bot's user,
+        known once the token's user was read: :meth:`check_connection`), so a marker
+        copied into them is never taken for the bot's (markers.BY_PERSON)."""
+        bot = self.bot_id
+        if bot is not None:
+            for item in items:
+                author = item.get("author")
+                if isinstance(author, Mapping) and author.get("id") not in (None, bot):
+                    item[markers.BY_PERSON] = True
+        return items
+
     # -- milestones -----------------------------------------------------------------
 
     def milestones(self, project: str | int, **query: Any) -> list[dict]:
@@ -33,20 +54,31 @@ class IssueCalls(Writes):
             same = [m for m in self.milestones(project, title=title) if m.get("title") == title]
             return same[0] if same else None
 
-        return self.create(
-            f"/projects/{enc(project)}/milestones",
-            f"create milestone {title!r} in {project}",
-            {"title": title, **fields},
-            find=find,
-        )
+        try:
+            return self.create(
+                f"/projects/{enc(project)}/milestones",
+                f"create milestone {title!r} in {project}",
+                {"title": title, **fields},
+                find=find,
+            )
+        except GitLabError:
+            # Another run created it a moment ago (GitLab refuses a second milestone of
+            # the title, app/models/milestone.rb uniqueness): that one is the one.
+            found = find()
+            if found is None:
+                raise
+            return found
 
     # -- issues ---------------------------------------------------------------------
 
     def issues(self, project: str | int, **query: Any) -> list[dict]:
-        return self.list(f"/projects/{enc(project)}/issues", f"list issues of {project}", **query)
+        return self._authored(
+            self.list(f"/projects/{enc(project)}/issues", f"list issues of {project}", **query)
+        )
 
     def issue(self, project: str | int, iid: int) -> dict | None:
-        return self.get(f"/projects/{enc(project)}/issues/{iid}", f"read issue {project}#{iid}")
+        found = self.get(f"/projects/{enc(project)}/issues/{iid}", f"read issue {project}#{iid}")
+        return None if found is None else self._authored([found])[0]
 
     def issues_by_iid(
         self, project: str | int, iids: Iterable[int], *, state: str = "all"
@@ -55,11 +87,13 @@ class IssueCalls(Writes):
         wanted = sorted({int(i) for i in iids})
         if not wanted:
             return []
-        return self.list(
-            f"/projects/{enc(project)}/issues",
-            f"read issues {project}#{','.join(map(str, wanted))}",
-            state=state,
-            **{"iids[]": wanted},
+        return self._authored(
+            self.list(
+                f"/projects/{enc(project)}/issues",
+                f"read issues {project}#{','.join(map(str, wanted))}",
+                state=state,
+                **{"iids[]": wanted},
+            )
         )
 
     def find_issue_by_marker(
@@ -84,7 +118,7 @@ class IssueCalls(Writes):
         """
         for query in narrow:
             found = self.issues(project, state=state, **query)
-            mine = [i for i in found if _carries(i.get("description"), marker_token)]
+            mine = [i for i in found if _own(i, "description", marker_token)]
             if mine:
                 return min(mine, key=lambda i: i["id"])
         order = "desc" if newest_first else "asc"
@@ -95,7 +129,7 @@ class IssueCalls(Writes):
             order_by="created_at",
             sort=order,
         ):
-            if _carries(issue.get("description"), marker_token):
+            if _own(self._authored([issue])[0], "description", marker_token):
                 return issue
         return None
 
@@ -107,11 +141,15 @@ class IssueCalls(Writes):
         marker_token: str,
         *,
         reuses_marker: bool = False,
+        converge: bool = False,
         **fields: Any,
     ) -> dict:
         """Marker-safe issue creation. ``reuses_marker``: the marker stands for one
         episode at a time (triage, escalation issues of an account), so after a lost
-        answer only an *open* issue with it counts; a closed one is an earlier episode."""
+        answer only an *open* issue with it counts; a closed one is an earlier episode.
+        ``converge``: an issue that concurrent runs may both create (the triage run's,
+        which reactions run too): when another run made it just before, this one is
+        closed as its duplicate and the first is returned (:meth:`_raced_by`)."""
         if marker_token not in description:
             raise ValueError("a bot issue must carry its marker in the description")
         description = inert_commands(description)  # issue 10: no quick action runs
@@ -126,7 +164,57 @@ class IssueCalls(Writes):
             pace="issues",
         )
         self._check_assignees(f"{project}#{made.get('iid')} created", made, fields)
+        first = self._raced_by(project, made, marker_token, state) if converge else None
+        if first is not None:
+            self._close_as_duplicate(project, made, first, marker_token)
+            return first
         return made
+
+    def _raced_by(
+        self, project: str | int, made: Mapping[str, Any], marker_token: str, state: str
+    ) -> dict | None:
+        """The issue carrying the same marker that another run created just before
+        ``made`` (a webhook reaction, a CI job and a manual rerun at once: each read
+        "absent" before creating), or None when ``made`` is the first. Re-reading before
+        the create cannot close that race; reading after it can: of two creates, the
+        later one's read sees the earlier one, and only the later one steps back. One
+        listing of the issues created in the last RACE_WINDOW (doc/api/issues.md
+        ``created_after``): an older carrier would have been found before the create."""
+        created = made.get("created_at")
+        if not isinstance(created, str):
+            return None
+        try:
+            since = dt.datetime.fromisoformat(created.replace("Z", "+00:00")) - RACE_WINDOW
+        except ValueError:
+            return None
+        recent = self.issues(
+            project,
+            state=state,
+            created_after=since.isoformat().replace("+00:00", "Z"),
+            order_by="created_at",
+            sort="asc",
+        )
+        carriers = [i for i in recent if _own(i, "description", marker_token)]
+        if not carriers:
+            return None
+        first = min(carriers, key=lambda i: int(i["id"]))
+        return None if int(first["id"]) >= int(made["id"]) else first
+
+    def _close_as_duplicate(
+        self, project: str | int, made: Mapping[str, Any], first: Mapping[str, Any], token: str
+    ) -> None:
+        """Close the issue this run made as a duplicate of ``first``, with a note why."""
+        iid = int(made["iid"])
+        note_token = markers.token("duplicate", f"{iid}")
+        body = (
+            f"{markers.marker('duplicate', str(iid))}\n"
+            f"Closed as a duplicate of #{first['iid']}: another gl-csm run (a webhook "
+            f"reaction, a CI job or a manual rerun at the same moment) made the same issue "
+            f"({token}) just before this one. Nothing is lost: the bot goes on with "
+            f"#{first['iid']}.\n"
+        )
+        self.create_note(project, iid, body, note_token)
+        self.update_issue(project, iid, state_event="close")
 
     def update_issue(self, project: str | int, iid: int, **fields: Any) -> dict:
         if isinstance(fields.get("description"), str):
@@ -166,10 +254,12 @@ class IssueCalls(Writes):
     def notes(
         self, project: str | int, iid: int, *, kind: str = "issues", **query: Any
     ) -> list[dict]:
-        return self.list(
-            f"/projects/{enc(project)}/{kind}/{iid}/notes",
-            f"list notes of {project}#{iid}",
-            **query,
+        return self._authored(
+            self.list(
+                f"/projects/{enc(project)}/{kind}/{iid}/notes",
+                f"list notes of {project}#{iid}",
+                **query,
+            )
         )
 
     def create_note(
@@ -188,7 +278,7 @@ class IssueCalls(Writes):
 
         def find() -> dict | None:
             for note in self.notes(project, iid, kind=kind):
-                if _carries(note.get("body"), marker_token):
+                if _own(note, "body", marker_token):
                     return note
             return None
 

@@ -20,7 +20,7 @@ class ProjectCalls(Writes):
         """The token's user, or GitLabUnreachable (exit 2, nothing done) when GitLab
         cannot be reached or refuses the token (SPEC 7 exit codes)."""
         try:
-            return self.current_user()
+            user = self.current_user()
         except ConfigError as exc:  # 401: the token
             raise GitLabUnreachable(str(exc)) from None
         except GitLabError as exc:
@@ -28,6 +28,9 @@ class ProjectCalls(Writes):
                 f"{exc}; nothing was done (check the URL, the network and GITLAB_TOKEN, "
                 f"or run `gl-csm doctor`)"
             ) from None
+        if isinstance(user.get("id"), int):
+            self.bot_id = user["id"]
+        return user
 
     # -- instance and token (gl-csm doctor) ----------------------------------------
 

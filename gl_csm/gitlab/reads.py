@@ -13,7 +13,7 @@ from typing import Any
 
 import gitlab
 
-from gl_csm.gitlab.failures import GitLabCalls
+from gl_csm.gitlab.failures import GitLabCalls, list_of_objects, one_object
 from gl_csm.gitlab.paths import project_ref, with_project_id
 
 PER_PAGE = 100  # the maximum GitLab allows (doc/api/rest/_index.md)
@@ -49,9 +49,11 @@ class Reads(GitLabCalls):
 
         def call() -> dict | None:
             try:
-                return self.gl.http_get(  # type: ignore[return-value]
+                found = self.gl.http_get(
                     self._by_id(path), query_data=query or None, max_retries=self.max_retries
                 )
+                # JSON null: GitLab's answer for "none" (GET /license without a license).
+                return None if found is None else one_object(found)
             except gitlab.GitlabHttpError as exc:
                 if exc.response_code == 404:
                     return None
@@ -76,8 +78,8 @@ class Reads(GitLabCalls):
                 pages = self.gl.http_list(
                     self._by_id(path), query_data=query, iterator=True, max_retries=self.max_retries
                 )
-                return list(pages)  # type: ignore[arg-type]
-            return self._read_pages(self._by_id(path), query)
+                return list_of_objects(list(pages))  # type: ignore[arg-type]
+            return list_of_objects(self._read_pages(self._by_id(path), query))
 
         return self._wrap(what, call)
 
@@ -94,7 +96,7 @@ class Reads(GitLabCalls):
         iterator = iter(pages)  # type: ignore[call-overload]
         while True:
             try:
-                item = self._wrap(what, lambda: next(iterator))
+                item = self._wrap(what, lambda: one_object(next(iterator)))
             except StopIteration:
                 return
             yield item

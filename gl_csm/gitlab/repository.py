@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any
 from urllib.parse import quote
 
@@ -89,13 +90,14 @@ class RepositoryCalls(Writes):
         ``branch`` from it; with ``force`` an existing ``branch`` is reset onto it."""
 
         def find() -> dict | None:
-            recent = self.get(
+            recent = self.scan(
                 f"/projects/{enc(project)}/repository/commits",
                 f"list commits of {project}",
                 ref_name=branch,
                 per_page=20,
             )
-            for c in recent or []:  # type: ignore[union-attr]
+            # The first page only (one request): a lost answer is minutes old at most.
+            for c in islice(recent, 20):
                 if marker_token in (c.get("message") or ""):
                     return c
             return None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import BaseAdapter
@@ -23,6 +24,43 @@ class DeadlineExceeded(requests.RequestException):
 
 class NotGitLab(requests.RequestException):
     """A 2xx answer of the API that is not JSON: a login page, a proxy, a wrong URL."""
+
+
+class RedirectedAway(requests.RequestException):
+    """GitLab's URL redirected to another origin. requests drops only ``Authorization``
+    when a redirect changes host (``Session.rebuild_auth``), not python-gitlab's
+    ``PRIVATE-TOKEN``, so the request is refused before it leaves: the token is never
+    sent across origins."""
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port (the default one made explicit): what "same origin" means."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    return scheme, (parts.hostname or "").lower(), port
+
+
+class SameOriginOnly(BaseAdapter):
+    """Mounted for every URL that is not GitLab's (``http://`` and ``https://``), so the
+    only requests it sees are redirects away from GitLab: each one is refused, named,
+    before a byte (or the token) is sent."""
+
+    def __init__(self, home: str) -> None:
+        super().__init__()
+        self.home = home
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        scheme, host, port = origin(request.url or "")
+        where = "another host" if (scheme, host, port) != origin(self.home) else "another path"
+        raise RedirectedAway(
+            f"redirected to {where} ({scheme}://{host}:{port}), outside GitLab's URL; the "
+            f"token is never sent there",
+            request=request,
+        )
+
+    def close(self) -> None:
+        pass
 
 
 def _api_json_expected(request: requests.PreparedRequest) -> bool:

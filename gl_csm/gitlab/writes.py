@@ -18,6 +18,7 @@ from tenacity import (
     wait_exponential,
 )
 
+from gl_csm.gitlab.failures import one_object
 from gl_csm.gitlab.paths import enc, project_ref
 from gl_csm.gitlab.reads import Reads
 from gl_csm.gitlab.retries import _is_transient, _status
@@ -50,8 +51,8 @@ class Writes(Reads):
             what,
             lambda: self._write(
                 path,
-                lambda target: self.gl.http_put(  # type: ignore[return-value]
-                    target, post_data=dict(data), max_retries=self.max_retries
+                lambda target: one_object(
+                    self.gl.http_put(target, post_data=dict(data), max_retries=self.max_retries)
                 ),
             ),
         )
@@ -112,11 +113,13 @@ class Writes(Reads):
             # No transient retry inside python-gitlab: a retried POST could duplicate.
             return self._write(
                 path,
-                lambda target: self.gl.http_post(  # type: ignore[return-value]
-                    target,
-                    post_data=dict(data),
-                    retry_transient_errors=False,
-                    max_retries=self.max_retries,  # still obeys 429 Retry-After, as reads do
+                lambda target: one_object(
+                    self.gl.http_post(
+                        target,
+                        post_data=dict(data),
+                        retry_transient_errors=False,
+                        max_retries=self.max_retries,  # still obeys 429 Retry-After, as reads do
+                    )
                 ),
             )
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+from gl_csm.sandbox.references import as_rendered
+
 # A block GitLab's extractor skips as a whole: ``` fence, >>> quote or HTML element.
 _SKIPPED_BLOCK = re.compile(
     r"""
@@ -59,27 +61,15 @@ def _strip_commands(chunk: str, names: frozenset[str], commands: list[tuple[str,
     return _COMMAND_LINE.sub(replace, chunk)
 
 
-# Regions that do not render as text that could hold a reference.
-_NOT_RENDERED = re.compile(
-    r"""
-      ^[ ]{0,3}(?P<fence>`{3,}|~{3,})[^\n]*\n.*?(?:^[ ]{0,3}(?P=fence)[ \t]*$|\Z)  # code block
-    | (?P<ticks>`+).+?(?P=ticks)                                                   # code span
-    | <!--.*?-->                                                                   # comment
-    | ^(?:[ ]{4}|\t)[^\n]*$                                                        # indented code
-    """,
-    re.MULTILINE | re.DOTALL | re.VERBOSE,
-)
 _MENTION = re.compile(r"(?<![\w@/.+\-\\`])@(?P<name>[A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_])?)")
-
-
-_ESCAPED_CODE = re.compile(r"\\[`~]")
 
 
 def mentioned_names(text: str) -> list[str]:
     """``@names`` in rendered text, in order of first appearance, without duplicates."""
     # CommonMark "Backslash escapes": an escaped ` or ~ is a literal character, it opens
-    # no code span or fence (so it must not hide the mentions after it).
-    visible = _NOT_RENDERED.sub(" ", _ESCAPED_CODE.sub("'", text or ""))
+    # no code span or fence (so it must not hide the mentions after it); a character
+    # reference (&#64;) is the character it names (gl_csm/sandbox/references.py).
+    visible = as_rendered(text)
     seen: list[str] = []
     for match in _MENTION.finditer(visible):
         name = match.group("name")

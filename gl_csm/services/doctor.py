@@ -15,7 +15,8 @@ verified: reported ok when it is ``free`` (the bot then uses nothing paid), and 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -89,7 +90,57 @@ def _level(level: int | None) -> str:
     return _LEVELS.get(level or 0, f"access level {level}") if level else "no access"
 
 
-def run_doctor(gateway: Gateway, settings: Settings, today: date) -> Report:
+#: CI/CD variable that opts in to publishing the dashboard on Pages (ci/pages.yml).
+PAGES_ENV = "GL_CSM_PAGES"
+
+
+def dashboard_project(settings: Settings, environ: Mapping[str, str]) -> str | None:
+    """The project whose job artifacts and Pages carry the dashboard: the CI job's own
+    (``CI_PROJECT_PATH``, doc/ci/variables/predefined_variables.md), else ``ops_project``."""
+    return environ.get("CI_PROJECT_PATH") or settings.ops_project
+
+
+def dashboard_checks(
+    gateway: Gateway, settings: Settings, environ: Mapping[str, str]
+) -> list[Check]:
+    """What must hold before the dashboard and the shard results (ARR, health) are kept
+    as job artifacts or published on Pages: the project is private (its members only),
+    and, when ``GL_CSM_PAGES`` asks for Pages (or an ``ops_project`` is configured), its
+    Pages are for members only. A project
+    that cannot be read is not provably restricted: fail."""
+    path = dashboard_project(settings, environ)
+    if not path:
+        return []
+    checks = [_artifacts(gateway, path)]
+    if environ.get(PAGES_ENV) or settings.ops_project:
+        checks.append(_pages(gateway, path))
+    return checks
+
+
+def run_dashboard_doctor(
+    gateway: Gateway, settings: Settings, environ: Mapping[str, str] | None = None
+) -> Report:
+    """`gl-csm doctor --dashboard`: only the checks that guard the dashboard (ci/triage.yml
+    and ci/pages.yml run it before keeping or publishing it); a run outside CI with no
+    ``ops_project`` has no project to check, which is a failure too."""
+    env = os.environ if environ is None else environ
+    checks = dashboard_checks(gateway, settings, env)
+    if not checks:
+        checks = [
+            Check(
+                "dashboard artifacts",
+                False,
+                "no project to check: CI_PROJECT_PATH is not set (not in a CI job) and "
+                "ops_project is not configured",
+                f"set ops_project in {settings.where}, or run it in the CI job",
+            )
+        ]
+    return Report(tuple(checks))
+
+
+def run_doctor(
+    gateway: Gateway, settings: Settings, today: date, environ: Mapping[str, str] | None = None
+) -> Report:
     checks: list[Check] = []
     url = gateway.url
     token_fix = (
@@ -162,8 +213,9 @@ def run_doctor(gateway: Gateway, settings: Settings, today: date) -> Report:
             )
         )
 
-    if settings.ops_project:
-        checks.append(_pages(gateway, settings.ops_project))
+    # The dashboard's project: the CI job's (CI_PROJECT_PATH) or ops_project, whenever
+    # either is known (not only with ops_project: ci/pages.yml runs in the CI project).
+    checks.extend(dashboard_checks(gateway, settings, os.environ if environ is None else environ))
     checks.append(_guard("taxonomy", "run `gl-csm setup`", lambda: _taxonomy(gateway, settings)))
     checks.append(
         _guard(
@@ -279,6 +331,37 @@ def _visibility(gateway: Gateway, key: str, path: str) -> Check:
     return _guard(name, "check the project's visibility", check)
 
 
+def _artifacts(gateway: Gateway, path: str) -> Check:
+    """Job artifacts (ci/triage.yml: the shard results, report.md, dashboard/) are
+    readable by whoever can read the project's jobs: with ``artifacts:access: developer``
+    (doc/ci/yaml/_index.md) only Developers and above, but only a private project makes
+    sure no one outside its members reads them (doc/user/public_access.md)."""
+    name = "dashboard artifacts"
+
+    def check() -> Check:
+        project = gateway.project(path)
+        if project is None:
+            return Check(
+                name,
+                False,
+                f"project {path} not found: not provably restricted",
+                "check CI_PROJECT_PATH / ops_project and the token's access to it",
+            )
+        visibility = project.get("visibility")
+        if visibility == "private":
+            return Check(name, True, f"{path} is private (project members only)")
+        return Check(
+            name,
+            False,
+            f"{path} is {visibility}: the dashboard and the shard results (ARR, health) "
+            f"would be job artifacts of a project people outside its members can see",
+            f"set {path} to private (Settings > General > Visibility), or run the daily "
+            f"triage from a private project",
+        )
+
+    return _guard(name, "check the project's visibility", check)
+
+
 def _pages(gateway: Gateway, path: str) -> Check:
     """The dashboard (`report --html`, ci/pages.yml) holds ARR and health: GitLab Pages
     may publish it only when its readers are the project's members (doc/user/project/
@@ -288,7 +371,12 @@ def _pages(gateway: Gateway, path: str) -> Check:
     def check() -> Check:
         project = gateway.project(path)
         if project is None:
-            return Check(name, False, f"ops_project {path} not found", "fix ops_project")
+            return Check(
+                name,
+                False,
+                f"project {path} not found: not provably restricted",
+                "check CI_PROJECT_PATH / ops_project and the token's access to it",
+            )
         level = project.get("pages_access_level")
         members_only = level in ("private", "disabled") or (
             level == "enabled" and project.get("visibility") == "private"

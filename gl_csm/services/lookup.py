@@ -61,8 +61,7 @@ def find_tracking(
     token = markers.token(TRACKING, account.slug)
     if iid is not None:
         issue = gateway.issue(projects.accounts, iid)
-        text = (issue or {}).get("description")
-        if issue is not None and markers.has_marker(text, TRACKING, account.slug):
+        if issue is not None and markers.own_key(issue, TRACKING) == account.slug:
             return issue
     return gateway.find_issue_by_marker(
         projects.accounts, token, narrow=tracking_narrowing(settings, account)

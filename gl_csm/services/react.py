@@ -386,9 +386,18 @@ def _triage_now(
 def _promote_now(
     gateway: Gateway, settings: Settings, today: date, slug: str, event: IssueEvent, label: str
 ) -> Reaction:
-    """`gl-csm promote` for the account, then the trigger label is removed."""
+    """`gl-csm promote` for the account, then the trigger label is removed; when the
+    person who added the label may not promote, the label is taken back with a note."""
     from gl_csm.services.collaboration.promote import plan_promote_on_label
+    from gl_csm.services.promote_guard import refusal
 
+    _, projects = settings.require_layout("react")
+    minimum = settings.rules.promote_min_access_level
+    refused = refusal(gateway, projects.accounts, event.iid, label, slug, minimum)
+    if refused is not None:
+        reaction = Reaction(plan=refused, status="acted", account=slug, trigger=label)
+        reaction.event = event
+        return reaction
     try:
         plan = plan_promote_on_label(gateway, settings, slug, today, event.iid, label)
     except ConfigError:

@@ -101,6 +101,8 @@ def _read(root: Path, accounts: Path) -> dict[str, str]:
     files: dict[str, str] = {}
     if accounts.is_dir():
         for path in sorted(accounts.glob("*.yml")):
+            if path.is_symlink():
+                continue  # refused by the registry loader; never followed into a commit
             try:
                 files[path.relative_to(root).as_posix()] = path.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError):
@@ -175,6 +177,7 @@ def commit_registry(
     mr = next((m for m in open_mrs if m.get("target_branch") == default), None)
     on_branch = mr is not None and gateway.branch(pid, BRANCH) is not None
     ref = BRANCH if on_branch else default
+    dropped = None if on_branch else _closed_unmerged(gateway, pid, default)
     actions = []
     for path, edit in sorted(files.items()):
         current = gateway.file_text(pid, path, ref)
@@ -199,11 +202,24 @@ def commit_registry(
             start_branch=None if on_branch else default,
             force=not on_branch and gateway.branch(pid, BRANCH) is not None,
         )
+    lost = ""
+    if dropped is not None:
+        where = dropped.get("web_url") or f"{project_path}!{dropped['iid']}"
+        lost = (
+            f"; merge request !{dropped['iid']} was closed without merging: its edits, "
+            f"left on {BRANCH}, are not in this one (see {where} to redo them)"
+        )
     if mr is None:
         if not actions:
-            return f"registry edits already on {default} of {project_path}: nothing to commit"
+            return f"registry edits already on {default} of {project_path}: nothing to commit{lost}"
+        description = DESCRIPTION
+        if dropped is not None:
+            description = (
+                f"Merge request !{dropped['iid']} was closed without merging; its edits are "
+                f"not in this one (the branch starts again from {default}).\n\n{DESCRIPTION}"
+            )
         mr = gateway.create_merge_request(
-            pid, BRANCH, default, TITLE, description=DESCRIPTION, remove_source_branch=True
+            pid, BRANCH, default, TITLE, description=description, remove_source_branch=True
         )
         verb = "opened"
     elif not actions:
@@ -214,5 +230,21 @@ def commit_registry(
     where = mr.get("web_url") or f"{project_path}!{mr['iid']}"
     return (
         f"registry: {len(actions)} file(s) committed to {BRANCH}; merge request "
-        f"!{mr['iid']} {verb}: {where}"
+        f"!{mr['iid']} {verb}: {where}{lost}"
     )
+
+
+def _closed_unmerged(gateway: Gateway, pid: int, default: str) -> dict | None:
+    """The branch's last merge request when it was closed without merging and the branch
+    is still there: resetting the branch drops its edits, which must be said (at most
+    three reads, only when no merge request is open)."""
+    if gateway.branch(pid, BRANCH) is None:
+        return None
+    ended = [
+        m
+        for state in ("closed", "merged")
+        for m in gateway.merge_requests(pid, state=state, source_branch=BRANCH)
+        if m.get("target_branch") == default
+    ]
+    last = max(ended, key=lambda m: int(m["iid"]), default=None)
+    return last if last is not None and last.get("state") == "closed" else None

@@ -85,6 +85,9 @@ def test_scheduled_triage_shards_report_and_trigger_react(tmp_path: Path) -> Non
         _cli("--gitlab-url", url, "setup", cwd=repo, env={"GITLAB_TOKEN": "any"})
         common = ["--var", f"CI_SERVER_URL={url}", "--var", "GITLAB_TOKEN=any"]
         schedule = [*common, "--var", "CI_PIPELINE_SOURCE=schedule", "--var", "GL_CSM_JOB=triage"]
+        # The project the pipeline runs in: the report keeps its artifacts only when it is
+        # private (`doctor --dashboard`); the sandbox's private accounts project stands in.
+        schedule += ["--var", f"CI_PROJECT_PATH={ACCOUNTS}"]
 
         slugs: list[str] = []
         for index in range(1, 5):

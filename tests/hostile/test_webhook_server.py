@@ -1,11 +1,10 @@
-"""Issue 10, item 13: `gl-csm serve` on waitress: every malformed body is a 400, a full
+"""Issue 10, item 13: `gl-csm serve`: every malformed body is a 400, a full
 queue still answers 202 and counts the delivery as dropped, the body limit is enforced
 before the app reads, a stop finishes the payload in hand and TCP_NODELAY is on.
 
 GitLab disables a hook after 4 consecutive failures and waits 10 s for an answer
-(doc/user/project/integrations/webhooks.md); waitress: docs.pylonsproject.org
-"Arguments to waitress.serve" (connection_limit, channel_timeout,
-max_request_body_size). Loopback only."""
+(doc/user/project/integrations/webhooks.md); the server's limits are in
+gl_csm/webhook_http.py. Loopback only."""
 
 from __future__ import annotations
 
@@ -132,7 +131,7 @@ def test_tcp_nodelay_is_on(gate: threading.Event) -> None:
     with _Served(_blocking_app(gate, [])) as s:
         r = requests.get(f"{s.url}/-/health", timeout=5)
         assert r.status_code == 200
-        assert (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1) in s.server.server.adj.socket_options
+        assert (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1) in s.server.socket_options
 
 
 def test_stop_finishes_the_payload_in_hand_and_leaves_the_rest(gate: threading.Event) -> None:

@@ -169,7 +169,8 @@ def test_bad_rows_name_line_and_column_and_good_rows_still_go(
         f"{path}:4: column 'Segment' (segment): expected one of strategic, growth, scale, "
         "commercial (required), got null",
         f"{path}:6: column 'CSM' (team.csm): expected a GitLab username (letters, digits, "
-        "'_', '.', '-'; starting and ending with a letter or digit; no two of '_.-' in a row), "
+        "'_', '.', '-'; starting and ending with a letter or digit; no two of '_.-' in a row; "
+        "not a reserved name such as 'all'), "
         "got 'bad user!'",
         f"{path}:7: column 'Account Name' (name): expected the name of the account in "
         "umbrella.yml, or a new one, got 'Umbrella'",

@@ -49,7 +49,7 @@ from gl_csm.domain.feeds import FEEDS, Feed
 from gl_csm.domain.rules import Rules
 from gl_csm.errors import GlCsmError, UsageError
 from gl_csm.plan import Plan, Results
-from gl_csm.registry import MAX_FILE_BYTES, load_yaml, registry_files
+from gl_csm.registry import load_yaml, read_registry_file, registry_files
 from gl_csm.registry_writeback import RegistryEditError, edit_text, scalar, write_atomically
 
 #: Key order of a new registry file (SPEC 2 schema order).
@@ -222,8 +222,7 @@ def index_registry(accounts_dir: Path) -> Index:
         try:
             # The registry loader's own limits (size, UTF-8, no aliases): a YAML bomb in
             # a registry file is a broken file here too, not minutes of CPU (issue 10).
-            with path.open("rb") as handle:
-                raw = handle.read(MAX_FILE_BYTES + 1)
+            raw = read_registry_file(str(path))  # a symbolic link is refused
             data = load_yaml(raw, str(path))
             text = raw.decode("utf-8-sig")
         except RegistryError as exc:

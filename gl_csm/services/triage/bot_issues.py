@@ -32,6 +32,8 @@ def _posted_keys(notes: Iterable[Mapping[str, Any]], kind: str, slug: str) -> se
     prefix = f"{slug}:"
     out: set[str] = set()
     for note in notes:
+        if note.get(markers.BY_PERSON):
+            continue  # a person quoting a bot note does not post it (markers.own_key)
         for found_kind, key in markers.markers_in(note.get("body")):
             if found_kind == kind and key.startswith(prefix):
                 out.add(key[len(prefix) :])
@@ -43,7 +45,8 @@ def last_person_note(notes: Iterable[Mapping[str, Any]]) -> date | None:
     days = [
         day_of(n.get("created_at"))
         for n in notes
-        if not n.get("system") and not markers.markers_in(n.get("body"))
+        if not n.get("system")
+        and (n.get(markers.BY_PERSON) or not markers.markers_in(n.get("body")))
     ]
     found = [d for d in days if d is not None]
     return max(found) if found else None
@@ -280,7 +283,7 @@ def plan_bot_issue(
         if milestone:
             data["milestone_id"] = ctx.milestones.id_for(gw, *milestone)
         return gw.create_issue(
-            project, title, description, token, reuses_marker=reuses_marker, **data
+            project, title, description, token, reuses_marker=reuses_marker, converge=True, **data
         )
 
     if milestone:

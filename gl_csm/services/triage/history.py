@@ -22,17 +22,16 @@ from datetime import date
 
 from gl_csm import markers
 from gl_csm.domain.history import (
-    HistoryError,
+    GroupedHistory,
     HistoryRow,
-    by_account,
+    group,
     health_since,
     latest,
-    parse_csv,
+    merged_text,
+    read_csv,
     score_trend,
-    to_csv,
     trend_words,
 )
-from gl_csm.errors import GlCsmError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan
 
@@ -47,22 +46,28 @@ def file_for(shard: tuple[int, int] | None) -> str:
 
 @dataclass
 class History:
-    """Every row read, the text of each file (to append to), and the branch they are on."""
+    """Every row read (none dated after the run's day), the text of each file (to write
+    to), the branch they are on, the lines skipped, and the accounts that have a row
+    dated after the run's day (the last date of each)."""
 
     project: str
     branch: str
     texts: dict[str, str] = field(default_factory=dict)
     rows: list[HistoryRow] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    later: dict[str, date] = field(default_factory=dict)
 
-    def grouped(self) -> dict[str, list[HistoryRow]]:
-        return by_account(self.rows)
+    def grouped(self) -> GroupedHistory:
+        return group(self.rows, self.skipped)
 
     def latest(self) -> dict[str, HistoryRow]:
         return latest(self.rows)
 
 
-def load_history(gateway: Gateway, project: dict) -> History:
-    """Read ``history/*.csv`` of the project's default branch (1 listing + 1 read a file)."""
+def load_history(gateway: Gateway, project: dict, today: date) -> History:
+    """Read ``history/*.csv`` of the project's default branch (1 listing + 1 read a file).
+    Lenient: a line a person broke is skipped and named (the report lists it), never a
+    reason to stop every account's run; rows dated after ``today`` are left out."""
     path = project["path_with_namespace"]
     branch = project.get("default_branch") or "main"
     found = History(path, branch)
@@ -71,14 +76,14 @@ def load_history(gateway: Gateway, project: dict) -> History:
         if entry.get("type") != "blob" or not name.endswith(".csv"):
             continue
         text = gateway.file_text(path, name, branch) or ""
-        try:
-            found.rows.extend(parse_csv(text, f"{path}:{name}"))
-        except HistoryError as exc:
-            raise GlCsmError(
-                f"portfolio history {exc}; fix or remove the line (the file is in the "
-                f"repository of {path}, history kept in git)"
-            ) from None
+        read = read_csv(text, name, today)
+        found.rows.extend(read.rows)
+        found.skipped.extend(read.skipped)
         found.texts[name] = text
+        # Rows after today, only to know whose history must not be written this run.
+        for row in read_csv(text, name, date.max).rows:
+            if row.day > today:
+                found.later[row.account] = max(row.day, found.later.get(row.account, row.day))
     return found
 
 
@@ -89,13 +94,28 @@ def plan_history(
     today: date,
     shard: tuple[int, int] | None,
 ) -> None:
-    """One commit appending ``rows`` (already only the changes) to this run's file."""
-    rows = sorted(rows, key=lambda r: r.account)
+    """One commit writing ``rows`` (already only the changes) into this run's file: a
+    row of a (date, account) the file has replaces it, the others are appended. An
+    account with a row dated after ``today`` (a run dated in the past, a rehearsal with a
+    future date) is not written, and said so; so are the lines skipped reading."""
+    for problem in history.skipped:
+        plan.notes.append(f"history: skipped {problem} (fix or remove the line)")
+    held = sorted(r.account for r in rows if r.account in history.later)
+    if held:
+        last = max(history.later[a] for a in held)
+        plan.notes.append(
+            f"history: not written for {len(held)} account(s) ({', '.join(held[:5])}"
+            f"{', ...' if len(held) > 5 else ''}): the history has rows up to "
+            f"{last.isoformat()}, after this run's day {today.isoformat()}"
+        )
+    rows = sorted((r for r in rows if r.account not in history.later), key=lambda r: r.account)
     if not rows:
         return
     name = file_for(shard)
     existing = history.texts.get(name)
-    content = (existing or "") + to_csv(rows, header=existing is None or not existing.strip())
+    content = merged_text(existing, rows)
+    if content == existing:
+        return
     # The content's digest keys the commit: a retry after a lost answer finds it, and a
     # second run of the same day with other changes is a commit of its own.
     digest = hashlib.sha1(content.encode("utf-8")).hexdigest()[:12]

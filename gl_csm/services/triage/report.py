@@ -22,6 +22,7 @@ from gl_csm.config import Settings
 from gl_csm.domain.book_balance import book_balances
 from gl_csm.domain.cadence import within_months
 from gl_csm.domain.history import (
+    GroupedHistory,
     HistoryRow,
     score_trend,
     state_on,
@@ -250,6 +251,8 @@ def render_report(
 ) -> str:
     """The report; ``history`` (services/triage/history.py) adds the 12-week chart, the
     score trends and the accounts that got worse since ``previous`` (the last report)."""
+    # Lines of history/*.csv the read skipped (gl_csm/domain/history.py read_csv).
+    skipped = history.skipped if isinstance(history, GroupedHistory) else ()
     history = history or {}
     rows = sorted(data.accounts.values(), key=lambda r: r.get("name") or r["slug"])
     ok = [{**r, "csm": r.get("csm") or "-"} for r in rows if not r.get("error")]
@@ -447,6 +450,7 @@ def render_report(
             "failures": failures,
             "warnings": sorted(set(data.warnings)),
             "failed_shards": [f.to_text() for f in data.failed_shards],
+            "history_skipped": skipped,
         },
     )
 
@@ -522,7 +526,7 @@ def report_context(
     project = gateway.project(accounts)
     if project is None:
         return {}, None
-    history = load_history(gateway, project)
+    history = load_history(gateway, project, today)
     return history.grouped(), previous_report(find_report_issue(gateway, accounts), today)
 
 

@@ -183,6 +183,18 @@ def _catch_up_promote(ctx: TriageContext, run: TriageRun, slug: str) -> None:
     label = ctx.settings.taxonomy.name("action::promote")
     if tracking is None or label not in (tracking.get("labels") or []):
         return
+    from gl_csm.services.promote_guard import refusal
+
+    _, projects = ctx.settings.require_layout("triage")
+    minimum = ctx.settings.rules.promote_min_access_level
+    try:
+        refused = refusal(ctx.gateway, projects.accounts, tracking["iid"], label, slug, minimum)
+    except Exception as exc:  # noqa: BLE001 - one account never stops the others
+        run.plan.fail(None, f"{slug}: {label} not done: {failure_text(exc)}")
+        return
+    if refused is not None:
+        run.plan.extend(refused)
+        return
     try:
         promote = plan_promote_on_label(
             ctx.gateway, ctx.settings, slug, ctx.today, tracking["iid"], label
@@ -215,7 +227,9 @@ def plan_triage(
         # The gateway keeps at most read_workers requests in flight (transport.py).
         # SPEC 1: refuse (exit 2, nothing written) when an internal project is public.
         checked = pool.submit(require_internal_projects, gateway, projects)
-        read_history = pool.submit(lambda: load_history(gateway, checked.result()["accounts"]))
+        read_history = pool.submit(
+            lambda: load_history(gateway, checked.result()["accounts"], today)
+        )
         listings = (
             {
                 "accounts": pool.submit(gateway.issues, projects.accounts, state="all"),
@@ -258,6 +272,15 @@ def plan_triage(
             history=history.grouped(),
             will_churn=markers.index_by_marker(account_issues, WILL_CHURN),
         )
+        # Markers the bot does not take as its own (a person's issue carrying a copied
+        # marker, another account's marker pasted into a card): ignored, and said so.
+        for project, items, kinds in (
+            (projects.accounts, account_issues, ("tracking", REMINDER, WILL_CHURN)),
+            (projects.triage, listed["triage"], (TRIAGE,)),
+            (projects.escalations, listed["escalations"], (ESCALATION,)),
+        ):
+            for kind in kinds:
+                run.plan.notes.extend(f"{project}{line}" for line in markers.strays(items, kind))
     ctx.accounts_project = internal["accounts"]
     assessments: dict[str, Assessment] = {}
     if not settings.premium:
