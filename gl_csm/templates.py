@@ -747,7 +747,7 @@ def profile_link(username: str, base_url: str) -> Trusted:
     the customer find the person (and mention them when they want an answer); the files
     use the same form. A username the link could not hold is plain text.
     """
-    if not _USERNAME.match(username) or not base_url:
+    if not is_username(username) or not base_url:
         return Trusted(inline(username))
     return Trusted(f"[{username}]({base_url.rstrip('/')}/{username})")
 
