@@ -19,29 +19,13 @@ from typing import Any
 
 from gl_csm.sandbox.errors import ApiError, bad_request, conflict, forbidden, record_not_found
 from gl_csm.sandbox.pagination import paginate
-from gl_csm.sandbox.repository import branch_entity, resolve_ref
+from gl_csm.sandbox.repository import branch_entity, is_protected, protected_list, resolve_ref
 from gl_csm.sandbox.request import ApiRequest, Reply, no_content
 from gl_csm.sandbox.router import route
 from gl_csm.sandbox.store import Record, Store
 
 #: ProtectedRefAccess#humanize (app/models/concerns/protected_ref_access.rb).
 _LEVELS = {0: "No one", 30: "Developers + Maintainers", 40: "Maintainers", 60: "Admins"}
-
-
-def protected_list(project: Record) -> list[Record]:
-    """The project's protected branches; the default branch protected by default."""
-    if "protected_branches" not in project:
-        default = project["default_branch"]
-        if default not in project["repository"]["branches"]:
-            return []
-        project["protected_branches"] = [
-            {"id": project["id"] * 1000 + 1, "name": default, "push": 40, "merge": 40}
-        ]
-    return project["protected_branches"]
-
-
-def is_protected(project: Record, name: str) -> bool:
-    return any(p["name"] == name for p in protected_list(project))
 
 
 def _entity(entry: Record) -> Record:

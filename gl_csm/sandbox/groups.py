@@ -17,16 +17,13 @@ from gl_csm.sandbox.policy import (
     is_admin,
     require_group,
 )
+from gl_csm.sandbox.project_filters import filter_projects
 from gl_csm.sandbox.request import ApiRequest, Reply
 from gl_csm.sandbox.router import route
 from gl_csm.sandbox.store import Record, Store
+from gl_csm.sandbox.visibility import VISIBILITIES, visibility_rank
 
-VISIBILITIES = ("private", "internal", "public")
 _PATH = re.compile(r"^[a-zA-Z0-9_][a-zA-Z0-9_.\-]*$")
-
-
-def visibility_rank(level: str) -> int:
-    return VISIBILITIES.index(level)
 
 
 def create_group(
@@ -184,8 +181,6 @@ def group_projects(store: Store, req: ApiRequest, id: str) -> Reply:
         for p in store.projects.values()
         if p["namespace_id"] in ids and can_read_project(store, p, req.user_id)
     ]
-    from gl_csm.sandbox.projects import filter_projects
-
     projects = filter_projects(store, req, projects)
     return paginate(req, projects, lambda p: entities.project(store, p, req.base_url))
 

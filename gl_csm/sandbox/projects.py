@@ -7,7 +7,6 @@ from typing import Any
 
 from gl_csm.sandbox import entities
 from gl_csm.sandbox.errors import ApiError, bad_request, forbidden, not_found, ruby_errors
-from gl_csm.sandbox.groups import VISIBILITIES, visibility_rank
 from gl_csm.sandbox.labels_model import create_label, visible_labels
 from gl_csm.sandbox.pagination import paginate
 from gl_csm.sandbox.permissions import can_read_project, project_access_level
@@ -18,10 +17,12 @@ from gl_csm.sandbox.policy import (
     is_admin,
     require_group,
 )
+from gl_csm.sandbox.project_filters import filter_projects
 from gl_csm.sandbox.repository import commit_files
 from gl_csm.sandbox.request import ApiRequest, Reply
 from gl_csm.sandbox.router import route
 from gl_csm.sandbox.store import Record, Store
+from gl_csm.sandbox.visibility import VISIBILITIES, visibility_rank
 
 _PATH = re.compile(r"^[a-zA-Z0-9_][a-zA-Z0-9_.\-]*$")
 
@@ -103,40 +104,6 @@ def create_project(
             author_id=actor_id,
         )
     return project
-
-
-def filter_projects(store: Store, req: ApiRequest, projects: list[Record]) -> list[Record]:
-    search = req.str("search")
-    if search:
-        s = search.lower()
-        in_ns = req.bool("search_namespaces", False)
-        projects = [
-            p
-            for p in projects
-            if s in p["name"].lower()
-            or s in p["path"].lower()
-            or (in_ns and s in store.project_path(p).lower())
-            or s in (p["description"] or "").lower()
-        ]
-    archived = req.bool("archived")
-    if archived is not None:
-        projects = [p for p in projects if p["archived"] == archived]
-    visibility = req.choice("visibility", VISIBILITIES)
-    if visibility:
-        projects = [p for p in projects if p["visibility"] == visibility]
-    topic = req.list("topic")
-    if topic:
-        projects = [p for p in projects if all(t in p["topics"] for t in topic)]
-    order = req.choice(
-        "order_by",
-        ("id", "name", "path", "created_at", "updated_at", "last_activity_at", "similarity"),
-        "created_at",
-    )
-    key = {"updated_at": "last_activity_at", "similarity": "id"}.get(order or "", order)
-    projects = sorted(projects, key=lambda p: (p[key], p["id"]))
-    if req.choice("sort", ("asc", "desc"), "desc") == "desc":
-        projects.reverse()
-    return projects
 
 
 @route("GET", "/projects")

@@ -324,10 +324,26 @@ def get_raw(store: Store, req: ApiRequest, id: str, file_path: str) -> Reply:
     )
 
 
+# Protected branches live with the branches they protect (branches.py serves their
+# routes); the default branch is protected when the project gets it.
+def protected_list(project: Record) -> list[Record]:
+    """The project's protected branches; the default branch protected by default."""
+    if "protected_branches" not in project:
+        default = project["default_branch"]
+        if default not in project["repository"]["branches"]:
+            return []
+        project["protected_branches"] = [
+            {"id": project["id"] * 1000 + 1, "name": default, "push": 40, "merge": 40}
+        ]
+    return project["protected_branches"]
+
+
+def is_protected(project: Record, name: str) -> bool:
+    return any(p["name"] == name for p in protected_list(project))
+
+
 def branch_entity(store: Store, project: Record, name: str, base: str) -> Record:
     """Entities::Branch; ``protected`` as the project's protected branches say."""
-    from gl_csm.sandbox.branches import is_protected
-
     branch = project["repository"]["branches"][name]
     return {
         "name": name,
