@@ -74,7 +74,7 @@ def test_report_merges_shards(tmp_path: Path) -> None:
     )
     data = load_results([a, b])
     text = render_report(data, TODAY, DEFAULT_RULES)
-    assert "4 accounts from shard(s) 1/2, 2/2" in text
+    assert "4 accounts from shards 1/2, 2/2" in text
     assert "| alice | 3 | 2 | 1 |" in text
     assert "| alice | strategic | 3 | 2 | 67% | 25-45% | WARN |" in text
     assert "| erin | growth | 1 | 1 | 100% | at most 20% | WARN |" in text
@@ -107,7 +107,7 @@ def test_a_bad_shard_is_named_and_the_others_still_report(
     assert [f.shard for f in data.failed_shards] == [f"shard 2/2 ({bad})"]
     assert why in data.failed_shards[0].why
     text = render_report(data, TODAY, DEFAULT_RULES)
-    assert "1 accounts from shard(s) 1/2" in text
+    assert "1 account from shard 1/2" in text
     section = text.split("## Shards missing from this report")[1].split("\n## ")[0]
     assert f"shard 2/2 ({bad}): " in section and why.replace("`", "") in section.replace("`", "")
 

@@ -226,8 +226,10 @@ class World:
         text = self.transcript.bot("gl-csm triage", outcome)
         json_text = outcome.render("json", dry_run=False, extra=extra)
         self.runs.append((self.today, outcome.exit_code, text + "\n" + json_text, run))
+        # What CI hands `gl-csm report`: the whole `--format json` document, its
+        # `errors` included (README "CI": `gl-csm triage --format json > triage-1.json`).
         results = self.root / "triage.json"
-        results.write_text(json.dumps(extra))
+        results.write_text(json_text)
         report = build_report(self.gateway, self.settings, load_results([results]), self.today)
         plan_report_issue(self.gateway, self.settings, report, self.today).apply(self.gateway)
         self.reports[self.today] = _clean(self, report)

@@ -421,6 +421,7 @@ def render_report(
             "today": today.isoformat(),
             "total": len(rows),
             "shards": ", ".join(sorted(data.shards)),
+            "shard_count": len(data.shards),
             "totals": totals,
             "pre_sales": pre_sales,
             "grid": grid,
