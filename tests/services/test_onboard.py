@@ -171,9 +171,9 @@ def test_existing_customer_gets_the_existing_customer_variant(
             assert word not in text, (word, text[:200])
     readme = ready.file_text(pid, "README.md", "main") or ""
     assert f"Success plan: {objectives} business objectives" in readme
-    assert f"Next Executive Business Review: {ebr}." in readme
+    assert f"Our next Executive Business Review with your executives: {ebr}." in readme
     assert f"Your subscription renews on {renewal}." in readme
-    assert f"**Where we are ({TODAY.isoformat()}):**" in readme
+    assert "**Where we are:** your teams work in GitLab" in readme
 
     result = plan_verify(ready, settings, slug, TODAY)
     assert result.variant == "existing"
