@@ -76,7 +76,7 @@ def test_the_readme_says_onboarding_is_complete_once_the_window_ends_and_nothing
     assert actions == [("commit", f"{POST}/initech")]
     assert len(person.commits(pid)) == commits + 1
     readme = person.file_text(pid, "README.md", "main") or ""
-    assert "**Where we are:** onboarding is complete" in readme
+    assert "**Where we are:** your onboarding is complete" in readme
     assert "**Where we are:** onboarding." not in readme
     assert "next Executive Business Review with your executives: 2027-05-10." in readme
     assert readme.endswith(PERSON)

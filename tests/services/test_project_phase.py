@@ -126,6 +126,6 @@ def test_an_upgrade_engagement_plans_from_today(settings: Settings) -> None:
     assert onboarding.due_date == TODAY + timedelta(days=60)
     # Its "Where we are" follows the customer, past onboarding now: not the onboarding
     # target of a window that ended long ago.
-    assert "**Where we are:** onboarding is complete" in as_new.files["README.md"]
+    assert "**Where we are:** your onboarding is complete" in as_new.files["README.md"]
     assert "onboarding target" not in as_new.files["README.md"]
     assert "2023-" not in as_new.files["README.md"]

@@ -247,3 +247,9 @@ def test_every_triage_exits_0(story: World) -> None:
 
 def test_same_day_rerun_writes_nothing(story: World) -> None:
     assert story.kept["rerun writes"] == 0
+
+
+def test_first_renewal_review_seen_late_claims_no_earlier_review(story: World) -> None:
+    review = story.description("reminder", f"{SLUG}:renewal-review:2027-03-31:5")
+    assert "had passed when the bot scheduled it" in review
+    assert "earlier review" not in review, review
