@@ -253,3 +253,8 @@ def test_first_renewal_review_seen_late_claims_no_earlier_review(story: World) -
     review = story.description("reminder", f"{SLUG}:renewal-review:2027-03-31:5")
     assert "had passed when the bot scheduled it" in review
     assert "earlier review" not in review, review
+
+
+def test_closing_note_names_the_person_who_wrote_the_last_update(story: World) -> None:
+    closing = [n for n in story.bot_notes("triage", SLUG) if "Closing:" in n]
+    assert len(closing) == 1 and "by alice on 2026-11-18" in closing[0], closing
