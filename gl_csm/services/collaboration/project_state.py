@@ -748,7 +748,14 @@ def plan_bot_sections(
             now = phase_sections.with_phase_of(new, wanted)
             if now is not None:
                 if drift is not None:
-                    drift.append(Drift("file", path, "says where the account stood before"))
+                    drift.append(
+                        Drift(
+                            "file",
+                            path,
+                            "its phase passage is out of date (the account moved on since it "
+                            "was written)",
+                        )
+                    )
                 new = now
                 what.add("now")
         elif phase and has_phase and said and set(said) != {desired.phase}:
