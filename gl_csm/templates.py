@@ -770,12 +770,13 @@ def collaboration_context(
     dates: Mapping[str, date],
     variant: str = "new",
     standing: Mapping[str, Any] | None = None,
+    onboarded: bool = False,
 ) -> dict[str, Any]:
     """What a collaboration template may use: allow-listed account fields, the team by
     role (usernames as plain text and as profile links, never mentions), the project,
-    the journey dates, and for an existing customer where the engagement stands
-    (``standing``: only facts true and fit for the customer, never ARR, health,
-    priority or risk)."""
+    the journey dates, and for a customer past onboarding (``onboarded``, whatever
+    the project was made for) where the engagement stands (``standing``: only facts
+    true and fit for the customer, never ARR, health, priority or risk)."""
     customer = {name: getattr(account, name) for name in COLLABORATION_FIELDS}
     team_obj = account.team
     team = {role: getattr(team_obj, role) for role in ROLES}
@@ -806,6 +807,7 @@ def collaboration_context(
         "team_end": Trusted(team_sections.END),
         "variant": variant,
         "existing": variant == "existing",
+        "onboarded": onboarded,
         "standing": dict(standing or {}),
         "project": {"path": project_path, "url": Trusted(project_url)},
         "start": start.isoformat(),

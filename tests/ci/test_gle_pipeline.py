@@ -101,7 +101,7 @@ def test_scheduled_triage_shards_report_and_trigger_react(tmp_path: Path) -> Non
         report = _gle(repo, tmp_path, *schedule, "triage-report")
         assert report.returncode == 0, report.stdout + report.stderr
         text = (repo / "report.md").read_text()
-        assert f"{len(slugs)} accounts from shard(s) 1/4, 2/4, 3/4, 4/4" in text
+        assert f"{len(slugs)} accounts from shards 1/4, 2/4, 3/4, 4/4" in text
         gw = Gateway.connect(url, "any")
         summary = [
             i

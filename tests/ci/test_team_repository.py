@@ -216,7 +216,7 @@ def test_from_an_empty_directory_to_a_daily_pipeline(tmp_path: Path) -> None:
         report = _gle(team, bin_dir, *schedule, "gl-csm-report")
         assert report.returncode == 0, report.stdout + report.stderr
         text = (team / "report.md").read_text()
-        assert "4 accounts from shard(s) 1/4, 2/4, 3/4, 4/4" in text
+        assert "4 accounts from shards 1/4, 2/4, 3/4, 4/4" in text
         assert "Shards missing" not in text
         assert (team / "dashboard" / "index.html").is_file()
         gw = Gateway.connect(url, "any")

@@ -45,7 +45,7 @@ def test_report_with_a_bad_shard_is_written_and_exits_1(workdir: Path, kind: str
     text = report.read_text()
     section = text.split("## Shards missing from this report\n")[1].split("\n## ")[0]
     assert why in section
-    assert "from shard(s) 1/3, 2/3" in text
+    assert "from shards 1/3, 2/3" in text
     assert (site / "index.html").is_file()
     sb = Sandbox.load(workdir / "sb.json")
     project = sb.store.project("customer-success/accounts")

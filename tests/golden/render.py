@@ -16,6 +16,7 @@ registry is the repository's ``accounts/``, and the sandbox URL is replaced by
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import shutil
@@ -104,9 +105,17 @@ def project_texts(settings: Settings, today: date) -> dict[str, str]:
         for phase, variant in variants:
             group = "pre-sales" if phase == "pre-sales" else "customers"
             path = f"account-management/{group}/{slug}"
+            # A new customer's project in post-sales reads as it does during onboarding
+            # (the sample accounts are past it; past onboarding the project says where
+            # the engagement stands, as the existing variant shows).
+            sample = (
+                dataclasses.replace(account, customer_since=today, onboarding_completed=None)
+                if phase == "post-sales" and variant == "new"
+                else account
+            )
             desired = collab.desired_state(
                 manifest,
-                account,
+                sample,
                 settings,
                 today,
                 phase=phase,

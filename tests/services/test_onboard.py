@@ -171,9 +171,9 @@ def test_existing_customer_gets_the_existing_customer_variant(
             assert word not in text, (word, text[:200])
     readme = ready.file_text(pid, "README.md", "main") or ""
     assert f"Success plan: {objectives} business objectives" in readme
-    assert f"Next Executive Business Review: {ebr}." in readme
+    assert f"Our next Executive Business Review with your executives: {ebr}." in readme
     assert f"Your subscription renews on {renewal}." in readme
-    assert f"**Where we are ({TODAY.isoformat()}):**" in readme
+    assert "**Where we are:** your teams work in GitLab" in readme
 
     result = plan_verify(ready, settings, slug, TODAY)
     assert result.variant == "existing"
@@ -188,13 +188,17 @@ def test_a_new_customer_is_verified_as_a_new_customer_a_year_later(
 ) -> None:
     """The variant is the one the project was made with (its bot items say so), not
     the customer's today: a year on, the customer is past onboarding, yet verify
-    compares its project with the new-customer variant and finds nothing missing."""
+    compares its project with the new-customer variant and finds nothing missing. Only
+    the README's "Where we are" is out of date (no triage ran to keep it so): it still
+    says onboarding, and `--fix` rewrites that passage alone, in one commit."""
     add_account(workdir, "vandelay", NEW_COMMERCIAL)
     assert onboard(ready, settings, "vandelay").exit_code == 0
     later = TODAY + timedelta(days=400)
     result = plan_verify(ready, settings, "vandelay", later)
     assert result.variant == "new"
-    assert result.drift == [] and result.plan.changes == []
+    assert [(d.kind, d.item) for d in result.drift] == [("file", "README.md")]
+    assert [c.action for c in result.plan.changes] == ["commit"]
+    assert "the phase passages of README.md" in result.plan.changes[0].detail
 
 
 def test_commercial_goes_straight_to_post_sales(

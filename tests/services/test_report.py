@@ -13,6 +13,7 @@ from gl_csm.domain.rules import DEFAULT_RULES
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.services.triage.report import (
     ReportInput,
+    failure_words,
     load_results,
     plan_report_issue,
     render_report,
@@ -74,7 +75,7 @@ def test_report_merges_shards(tmp_path: Path) -> None:
     )
     data = load_results([a, b])
     text = render_report(data, TODAY, DEFAULT_RULES)
-    assert "4 accounts from shard(s) 1/2, 2/2" in text
+    assert "4 accounts from shards 1/2, 2/2" in text
     assert "| alice | 3 | 2 | 1 |" in text
     assert "| alice | strategic | 3 | 2 | 67% | 25-45% | WARN |" in text
     assert "| erin | growth | 1 | 1 | 100% | at most 20% | WARN |" in text
@@ -107,7 +108,7 @@ def test_a_bad_shard_is_named_and_the_others_still_report(
     assert [f.shard for f in data.failed_shards] == [f"shard 2/2 ({bad})"]
     assert why in data.failed_shards[0].why
     text = render_report(data, TODAY, DEFAULT_RULES)
-    assert "1 accounts from shard(s) 1/2" in text
+    assert "1 account from shard 1/2" in text
     section = text.split("## Shards missing from this report")[1].split("\n## ")[0]
     assert f"shard 2/2 ({bad}): " in section and why.replace("`", "") in section.replace("`", "")
 
@@ -410,3 +411,23 @@ def test_an_overdue_update_is_not_listed_as_next_due(tmp_path: Path) -> None:
     in_triage = text[: text.index("## Overdue at-risk updates")]
     assert "| **overdue since 2026-11-20** |" in in_triage
     assert "| 2026-12-01 |" in in_triage
+
+
+def test_a_failed_write_reads_cause_first_in_the_summary_issue() -> None:
+    """The summary issue's reader needs the cause and what to do first; the write the
+    bot stopped at comes after, and the account is not named twice."""
+    said = failure_words(
+        "cyberdyne",
+        "create-issue customer-success/account-triage triage issue of cyberdyne: account "
+        "cyberdyne: team.csm 'alcie' is not a GitLab user; fix the username in "
+        "accounts/cyberdyne.yml",
+    )
+    assert said == (
+        "cyberdyne: team.csm 'alcie' is not a GitLab user; fix the username in "
+        "accounts/cyberdyne.yml — the bot stopped at: create-issue "
+        "customer-success/account-triage triage issue of cyberdyne"
+    )
+    # A failure found while planning (no write) is kept as the run printed it.
+    assert failure_words("acme", "accounts/acme.yml: arr: expected a number") == (
+        "acme: accounts/acme.yml: arr: expected a number"
+    )

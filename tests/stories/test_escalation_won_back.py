@@ -247,3 +247,21 @@ def test_every_triage_exits_0(story: World) -> None:
 
 def test_same_day_rerun_writes_nothing(story: World) -> None:
     assert story.kept["rerun writes"] == 0
+
+
+def test_first_renewal_review_seen_late_claims_no_earlier_review(story: World) -> None:
+    review = story.description("reminder", f"{SLUG}:renewal-review:2027-03-31:5")
+    assert "had passed when the bot scheduled it" in review
+    assert "earlier review" not in review, review
+
+
+def test_closing_note_names_the_person_who_wrote_the_last_update(story: World) -> None:
+    closing = [n for n in story.bot_notes("triage", SLUG) if "Closing:" in n]
+    assert len(closing) == 1 and "by alice on 2026-11-18" in closing[0], closing
+
+
+def test_escalation_reminders_say_which_missed_update_they_are(story: World) -> None:
+    reminders = [n for n in story.bot_notes("escalation", SLUG) if "escalation update due" in n]
+    visible = [r.split("-->", 1)[-1] for r in reminders]
+    assert len(reminders) >= 2 and len(set(visible)) == len(visible)
+    assert any("2 updates missed since" in v for v in visible), visible

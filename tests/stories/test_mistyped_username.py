@@ -104,3 +104,8 @@ def test_tracking_issue_is_alices_once_fixed(story: World) -> None:
 
 def test_same_day_rerun_writes_nothing(story: World) -> None:
     assert story.kept["rerun writes"] == 0
+
+
+def test_summary_issue_leads_with_the_cause_not_the_write(story: World) -> None:
+    lines = story.reports[TYPO_DAY].splitlines()
+    assert any(x.startswith(f"- {SLUG}: team.csm 'alcie' is not a GitLab user") for x in lines)

@@ -194,3 +194,10 @@ def test_every_triage_exits_0(story: World) -> None:
 
 def test_same_day_rerun_writes_nothing(story: World) -> None:
     assert story.kept["rerun writes"] == 0
+
+
+def test_infrastructure_milestone_speaks_of_the_customers_own_deployment(story: World) -> None:
+    texts = story.customer_texts(SLUG)
+    [milestone] = [t for k, t in texts.items() if k.startswith("milestone Implementation")]
+    assert "GitLab.com" in milestone
+    assert "self-managed" not in milestone and "hybrid" not in milestone, milestone

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -109,7 +110,8 @@ class Transcript:
         self.people_notes[newest["id"]] = who
 
     def report(self, report: str) -> None:
-        rows = report_rows(report, self.world.account_names())
+        slugs = sorted(p.stem for p in (self.world.root / "accounts").glob("*.yml"))
+        rows = report_rows(report, self.world.account_names(), slugs)
         if rows != self.report_rows:
             self.lines += ["", "### report (summary issue): rows of this story's accounts", ""]
             if self.report_rows:
@@ -296,16 +298,18 @@ def _diff_or_whole(old: str, new: str) -> str:
     return "diff:\n" + bar("\n".join(diff))
 
 
-def report_rows(report: str, names: list[str]) -> str:
+def report_rows(report: str, names: list[str], slugs: Sequence[str] = ()) -> str:
     """The report's headline, and in each section the rows naming one of ``names``
-    (with the table's header row)."""
+    (with the table's header row) and the list items naming one of ``names`` or
+    ``slugs`` (failures and warnings say the account's slug)."""
     out: list[str] = []
     lines = report.splitlines()
-    headline = next((x for x in lines if re.match(r"^\d+ accounts?:", x)), "")
+    headline = next((x for x in lines if re.match(r"^\d+ accounts?[: ]", x)), "")
     if headline:
         out.append(headline)
     section, header = "", ""
     shown_section = ""
+    said = [re.compile(rf"\b{re.escape(s)}\b") for s in slugs]
     for i, line in enumerate(lines):
         if line.startswith("#"):
             section, header = line, ""
@@ -313,9 +317,13 @@ def report_rows(report: str, names: list[str]) -> str:
         if line.startswith("|") and i + 1 < len(lines) and lines[i + 1].startswith("|---"):
             header = line
             continue
-        if line.startswith("|") and any(n in line for n in names):
+        row = line.startswith("|") and any(n in line for n in names)
+        item = line.startswith("- ") and (
+            any(n in line for n in names) or any(r.search(line) for r in said)
+        )
+        if row or item:
             if shown_section != section:
-                out += ["", section, header]
+                out += ["", section] + ([header] if row else [])
                 shown_section = section
             out.append(line)
     return "\n".join(out)

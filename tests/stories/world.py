@@ -23,6 +23,7 @@ from gl_csm.gitlab.paths import enc
 from gl_csm.plan import Outcome, Plan
 from gl_csm.runtime import seed_sandbox
 from gl_csm.sandbox import Sandbox, SandboxAdapter
+from gl_csm.sandbox.issues import find_issue
 from gl_csm.services.react import react
 from gl_csm.services.setup import plan_setup
 from gl_csm.services.triage.report import build_report, load_results, plan_report_issue
@@ -226,8 +227,10 @@ class World:
         text = self.transcript.bot("gl-csm triage", outcome)
         json_text = outcome.render("json", dry_run=False, extra=extra)
         self.runs.append((self.today, outcome.exit_code, text + "\n" + json_text, run))
+        # What CI hands `gl-csm report`: the whole `--format json` document, its
+        # `errors` included (README "CI": `gl-csm triage --format json > triage-1.json`).
         results = self.root / "triage.json"
-        results.write_text(json.dumps(extra))
+        results.write_text(json_text)
         report = build_report(self.gateway, self.settings, load_results([results]), self.today)
         plan_report_issue(self.gateway, self.settings, report, self.today).apply(self.gateway)
         self.reports[self.today] = _clean(self, report)
@@ -287,12 +290,23 @@ class World:
         if issue is None:
             return
         # A person's note: no bot marker (what the bot tells people's notes apart by).
-        self.reader.gl.http_post(
+        posted = self.reader.gl.http_post(
             f"/projects/{enc(KIND_PROJECT[kind])}/issues/{issue['iid']}/notes",
             post_data={"body": body},
         )
+        self._authored_by(KIND_PROJECT[kind], issue["iid"], posted["id"], who)
         self.transcript.event(f"{who} comments on the {kind} issue of {key}")
         self.transcript.person_note(KIND_PROJECT[kind], issue["iid"], who)
+
+    def _authored_by(self, project: str, iid: int, note_id: int, who: str) -> None:
+        """The sandbox takes every token for the bot's: the note becomes ``who``'s, as
+        GitLab records the author of a note a person writes (what the bot quotes)."""
+        store = self.sandbox.store
+        user = store.user_by_username(who)
+        assert user is not None, f"{who} is not a sandbox user"
+        item = find_issue(store.project(project), str(iid))
+        note = next(n for n in item["notes"] if n["id"] == note_id)
+        note["author_id"] = user["id"]
 
     def tick(self, who: str, kind: str, key: str, *boxes: str) -> None:
         """A person ticks the checklist boxes whose text starts with one of ``boxes``

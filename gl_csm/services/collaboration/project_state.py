@@ -246,8 +246,11 @@ def desired_state(
         variant = customer_variant(account, today, window)
     start = phase_start(phase, account, today, window)
     milestone_specs = manifest.milestones_for(phase, variant)
-    ebr = _next_ebr(account, settings, start)
+    ebr = next_ebr(account, settings, start)
     dates = {m.key: m.due.resolve(start, window, ebr) for m in milestone_specs}
+    # "Where we are" follows the customer, not the variant the project was made for:
+    # once onboarding is over it says where the engagement stands today.
+    onboarded = past_onboarding(phase, variant, account, today, window)
     context = collaboration_context(
         account,
         manifest=manifest,
@@ -257,7 +260,8 @@ def desired_state(
         start=start,
         dates=dates,
         variant=variant,
-        standing=_standing(account, ebr) if variant == "existing" else None,
+        standing=_standing(account, next_ebr(account, settings, today)) if onboarded else None,
+        onboarded=onboarded,
     )
     # Every milestone key is defined (None when not in this phase): templates can test
     # `{% if dates.poc %}` under StrictUndefined.
@@ -329,7 +333,16 @@ def desired_state(
     )
 
 
-def _next_ebr(account: Account, settings: Settings, start: date) -> date:
+def past_onboarding(phase: str, variant: str, account: Account, today: date, window: int) -> bool:
+    """Whether the project's "Where we are" speaks of the engagement as it stands (the
+    customer paid and is past onboarding today, or the project was made for an existing
+    customer) rather than of the evaluation or the onboarding."""
+    if phase != "post-sales":
+        return False
+    return variant == "existing" or customer_variant(account, today, window) == "existing"
+
+
+def next_ebr(account: Account, settings: Settings, start: date) -> date:
     """The next Executive Business Review (SPEC 5.2: 6 months after customer_since,
     then yearly) not before ``start``; 6 months from ``start`` without a paid date."""
     from dateutil.relativedelta import relativedelta
@@ -694,6 +707,7 @@ def plan_bot_sections(
     drift: list[Drift] | None = None,
     *,
     phase: bool = True,
+    passages: bool = False,
 ) -> None:
     """The bot's own parts of the project's texts, made to say what the project and the
     registry say now (SPEC 5: they "follow the registry ... in one commit, never
@@ -703,6 +717,11 @@ def plan_bot_sections(
       promote the README still said "Where we are: evaluation") and files whose team
       parts name another team than the registry's: those parts, and only those, are
       replaced in ONE commit;
+    * with ``passages`` (the daily triage, once the account moved on), also the phase
+      passages of a post-sales project whose text is not the template's today (the
+      onboarding window ended; the next business review or the renewal moved). A
+      pre-sales project's passage is left as promote will replace it: its target
+      dates count from the day it is rendered;
     * open preloaded issues whose team part names another team (the Welcome call's
       GitLab attendees): that part of the description, one update each. A closed issue
       is history (the call was held with the people it names) and is left alone.
@@ -717,14 +736,29 @@ def plan_bot_sections(
     team = _team_words(desired.account)
     updates: dict[str, str] = {}
     what: set[str] = set()  # which parts change: "phase", "team"
+    restate = passages and desired.phase == "post-sales"
     for path, wanted in desired.files.items():
-        has_phase = phase and bool(phase_sections.phases_in(wanted))
+        has_phase = (phase or restate) and bool(phase_sections.phases_in(wanted))
         if path not in actual.files or not (has_phase or team_sections.sections(wanted)):
             continue
         text = gateway.file_text(pid, path, actual.branch) or ""
         new = text
         said = phase_sections.phases_in(text)
-        if has_phase and said and set(said) != {desired.phase}:
+        if has_phase and restate and set(said) == {desired.phase}:
+            now = phase_sections.with_phase_of(new, wanted)
+            if now is not None:
+                if drift is not None:
+                    drift.append(
+                        Drift(
+                            "file",
+                            path,
+                            "its phase passage is out of date (the account moved on since it "
+                            "was written)",
+                        )
+                    )
+                new = now
+                what.add("now")
+        elif phase and has_phase and said and set(said) != {desired.phase}:
             if drift is not None:
                 drift.append(
                     Drift(
@@ -749,8 +783,9 @@ def plan_bot_sections(
     if updates:
         digest = hashlib.sha1("\n".join(f"{p}\n{t}" for p, t in sorted(updates.items())).encode())
         token = markers.token("project-phase", f"{desired.slug}/{digest.hexdigest()[:10]}")
-        parts = " and ".join(sorted(what))
+        parts = " and ".join(sorted({"now": "phase"}.get(w, w) for w in what))
         subject = {
+            "now": "Say where we are now",
             "phase": f"Say where the project stands: {desired.phase}",
             "team": f"Name the account team: {team}",
         }

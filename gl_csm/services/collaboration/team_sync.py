@@ -12,13 +12,21 @@ rerun, or any day the team did not change, compares two strings and reads nothin
 (README "Read budget"). `handoff` rewrites the parts itself (it changes the team) and
 `verify` reports parts that differ (`--fix` rewrites them), for a project whose card
 is missing or was edited by hand.
+
+The phase passages ("Where we are" in the README) follow the account the same way
+(SPEC 5: "The bot's parts of customer-visible files (team table, phase passages) follow
+the registry"): the card records what the passage says in a few facts
+(:data:`PASSAGE_KEY`: evaluation, onboarding until when, or past onboarding with the
+success plan, the next business review and the renewal); when those facts change
+(the onboarding window ends, the renewal moves), triage reads the project and rewrites
+the passages whose text differs, in the same one commit as any team part.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from gl_csm.config import Settings
@@ -31,12 +39,33 @@ from gl_csm.templates import ROLES, manifest_for
 
 #: Key of the tracking card's hidden data: the team the project's texts name.
 TEAM_KEY = "team"
+#: Key of the tracking card's hidden data: what the project's phase passages say.
+PASSAGE_KEY = "passage"
 
 
 def team_record(account: Account) -> str:
     """The registry's team as one string (``csm=alice,sa=bob,ae=carol``)."""
     return ",".join(
         f"{role}={getattr(account.team, role)}" for role in ROLES if getattr(account.team, role)
+    )
+
+
+def passage_record(settings: Settings, account: Account, today: date) -> str:
+    """What the project's phase passages say about ``account`` on ``today``, as the
+    facts they are rendered from (project_state.desired_state): a change of this
+    string is a change of the passage. Dates a pre-sales passage counts from the day
+    it is rendered are left out (promote replaces that passage)."""
+    if account.pre_sales:
+        return "evaluation"
+    window = collab.window_days(settings, account)
+    if collab.customer_variant(account, today, window) == "new":
+        since = account.customer_since
+        return "onboarding" + (f" until {since + timedelta(days=window)}" if since else "")
+    success_plan = account.success_plan
+    objectives = getattr(success_plan, "objectives", None) if success_plan is not None else None
+    return (
+        f"onboarded; objectives {objectives or 0}; "
+        f"next EBR {collab.next_ebr(account, settings, today)}; renewal {account.renewal_date}"
     )
 
 
@@ -47,11 +76,15 @@ def plan_team_parts(
     account: Account,
     project: dict,
     today: date,
+    *,
+    passages: bool = False,
 ) -> list[str]:
-    """Rewrite the team parts of ``project`` that do not name ``account``'s team (the
-    phase passages are promote's and verify's); returns what is rewritten: file paths,
-    and 'the issue "TITLE"' for issues. Reads the project's open issues (one listing:
-    a closed preloaded issue is history) and each file with a team part."""
+    """Rewrite the team parts of ``project`` that do not name ``account``'s team (and,
+    with ``passages``, the phase passages of a post-sales project that no longer say
+    where the account stands; a change of phase is promote's and verify's); returns
+    what is rewritten: file paths, and 'the issue "TITLE"' for issues. Reads the
+    project's open issues (one listing: a closed preloaded issue is history) and each
+    file with a team or phase part."""
     groups, _ = settings.require_layout("collaboration")
     manifest = manifest_for(collab.manifests_for(settings), account.segment)
     actual = collab.Actual(project=project)
@@ -73,12 +106,14 @@ def plan_team_parts(
     # The template's files: one a person deleted reads as absent, so it has no part.
     actual.files = set(desired.files)
     drift: list[collab.Drift] = []
-    collab.plan_bot_sections(plan, gateway, desired, actual, drift, phase=False)
-    return [
-        d.item if d.item in desired.files else f'the issue "{d.item}"'
-        for d in drift
-        if d.kind == "team"
-    ]
+    collab.plan_bot_sections(plan, gateway, desired, actual, drift, phase=False, passages=passages)
+    return list(
+        dict.fromkeys(
+            d.item if d.item in desired.files else f'the issue "{d.item}"'
+            for d in drift
+            if d.kind in ("team", "file")
+        )
+    )
 
 
 def with_csm(account: Account, csm: str) -> Account:
@@ -96,25 +131,33 @@ def in_triage(
     previous: Mapping[str, Any],
 ) -> dict[str, str]:
     """The triage run's part (see module docstring): the hidden data to record, and
-    the rewrite planned when the registry's team differs from the recorded one. A card
-    without a record (made before this record existed, or new) records the team and
-    rewrites nothing: onboard made the project's texts with the team of its day, and
-    `verify` reports any difference."""
-    now = team_record(account)
-    before = previous.get(TEAM_KEY)
-    if before is None or before == now or not account.project:
-        return {TEAM_KEY: now}
+    the rewrite planned when the registry's team, or what the phase passages say,
+    differs from the recorded one. A card without a record (made before this record
+    existed, or new) records and rewrites nothing: onboard made the project's texts
+    with the account of its day, and `verify` reports a team or phase difference."""
+    now = {TEAM_KEY: team_record(account), PASSAGE_KEY: passage_record(settings, account, today)}
+    before = {key: previous.get(key) for key in now}
+    moved = [key for key in now if before[key] is not None and before[key] != now[key]]
+    if not moved or not account.project:
+        return now
     from gl_csm.services import lookup
 
     try:
         project = lookup.find_project(gateway, settings, account, "triage")
         if project is not None:
-            plan_team_parts(plan, gateway, settings, account, project, today)
+            plan_team_parts(
+                plan, gateway, settings, account, project, today, passages=PASSAGE_KEY in moved
+            )
     except GlCsmError as exc:
-        # Keep the old record: the next run tries again once the cause is fixed.
+        # Keep the old records: the next run tries again once the cause is fixed.
         plan.notes.append(
-            f"warning: {account.slug}: the team changed in the registry, but the "
-            f"collaboration project's team passages could not be checked: {exc}"
+            f"warning: {account.slug}: the {_what(moved)} changed, but the collaboration "
+            f"project's passages could not be checked: {exc}"
         )
-        return {TEAM_KEY: str(before)}
-    return {TEAM_KEY: now}
+        return {key: str(before[key]) if key in moved else now[key] for key in now}
+    return now
+
+
+def _what(moved: list[str]) -> str:
+    words = {TEAM_KEY: "team in the registry", PASSAGE_KEY: "account's standing"}
+    return " and the ".join(words[k] for k in moved)

@@ -13,9 +13,11 @@ of today: a new customer's project verified a year later is still a new customer
 It never deletes or rewrites what people changed: a file that exists is not compared
 (an edited README stays edited) except for the bot's own sections between hidden
 markers: a phase passage ("Where we are") that says another phase than the project's
-is a phase mismatch, a team part (team table, members, the open Welcome call's
-attendees) that names another team than the registry's is team drift; `--fix`
-replaces those sections only (files in one commit); an issue
+is a phase mismatch, one that no longer says where a post-sales account stands (its
+onboarding ended, its renewal moved) is out of date, a team part (team table,
+members, the open Welcome call's attendees) that names another team than the
+registry's is team drift; `--fix` replaces those sections only (files in one
+commit); an issue
 that exists in any state is left alone (a closed preloaded issue is not reopened), a
 member with more access keeps it, and labels and issues people added are not looked at.
 
@@ -81,7 +83,9 @@ def plan_verify(gateway: Gateway, settings: Settings, slug: str, today: date) ->
         labels=True,
         drift=result.drift,
     )
-    collab.plan_bot_sections(result.plan, gateway, desired, actual, result.drift)
+    # The passages also say where the account stands now (past onboarding, next review,
+    # renewal): the daily triage keeps them so; verify finds a project it could not.
+    collab.plan_bot_sections(result.plan, gateway, desired, actual, result.drift, passages=True)
     return result
 
 

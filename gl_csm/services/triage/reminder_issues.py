@@ -127,6 +127,9 @@ def _context(
         "months": abs(stage),
         "due": due,
         "late": late,
+        # A late stage stands for the earlier stages only when the kind has any: the
+        # first stage of the renewal reviews (5 months out) covers none.
+        "covers_earlier": late and any(m < stage for m in kind.months),
         **generated.markers_context(),
     }
 

@@ -111,9 +111,7 @@ def load_results(paths: Sequence[Path], expected: int | None = None) -> ReportIn
         for err in doc.get("errors") or []:
             if isinstance(err, dict):
                 who = err.get("account")
-                out.failures.append(
-                    f"{who}: {err.get('message')}" if who else str(err.get("message"))
-                )
+                out.failures.append(failure_words(who, str(err.get("message"))))
     for index in range(1, (expected or 0) + 1):
         if index not in seen:
             out.failed_shards.append(
@@ -124,6 +122,24 @@ def load_results(paths: Sequence[Path], expected: int | None = None) -> ReportIn
                 )
             )
     return out
+
+
+# A write that failed, as `Plan.apply` words it: "create-issue PROJECT DETAIL: CAUSE".
+_FAILED_WRITE = re.compile(r"^(?P<action>[a-z]+(?:-[a-z]+)+) (?P<what>[^:]+): (?P<cause>.+)$", re.S)
+
+
+def failure_words(who: str | None, message: str) -> str:
+    """A failure as the summary issue's reader needs it: the account, then the cause
+    and what to do (what the run printed), then which write it stopped; the account is
+    not repeated when the cause names it again."""
+    found = _FAILED_WRITE.match(message)
+    if found is None:
+        return f"{who}: {message}" if who else message
+    cause = found["cause"]
+    if who and cause.startswith(f"account {who}: "):
+        cause = cause[len(f"account {who}: ") :]
+    text = f"{cause} — the bot stopped at: {found['action']} {found['what'].strip()}"
+    return f"{who}: {text}" if who else text
 
 
 class _BrokenShard(Exception):
@@ -424,6 +440,7 @@ def render_report(
             "today": today.isoformat(),
             "total": len(rows),
             "shards": ", ".join(sorted(data.shards)),
+            "shard_count": len(data.shards),
             "totals": totals,
             "pre_sales": pre_sales,
             "grid": grid,

@@ -13,7 +13,7 @@ from gl_csm.domain.assessment import Assessment
 from gl_csm.domain.reminders import Due, applies_to, due_now, stale_health
 from gl_csm.plan import Plan
 from gl_csm.services.triage.bot_issues import note_body, plan_note
-from gl_csm.services.triage.context import TRACKING_NOTE, TriageContext, day_of
+from gl_csm.services.triage.context import TRACKING_NOTE, TriageContext, account_file, day_of
 from gl_csm.templates import mention
 
 DueNote = tuple[Due, str, dict[str, Any]]
@@ -42,6 +42,7 @@ def tracking_notes(
             "sentiment": sentiment,
             "since": since,
             "days": settings.rules.cadence.stale_health_days,
+            "account_file": account_file(account),
         }
         due_notes.append((stale, "note_stale_health.md.j2", context))
     # The reminder kinds posted as notes (the end of onboarding, handbook 001).

@@ -8,7 +8,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
@@ -449,6 +449,12 @@ def _plan_open_triage_issue(
         )
     else:
         if at.reminder is not None:
+            # Which reminder this is (reminder k since the last person's update, or
+            # the opening): two reminders never read the same, and the CSM sees how
+            # many updates went by (SPEC 5.2, handbook 002 "Frequency of
+            # At Risk Timeline Entries").
+            anchor = max(opened, last) if last else opened
+            number = (at.reminder.due - anchor).days // at.every_days
             note(
                 at.reminder.key,
                 "at_risk_reminder.md.j2",
@@ -457,11 +463,14 @@ def _plan_open_triage_issue(
                     "csm": csm,
                     "weekly": at.weekly,
                     "cadence": "weekly" if at.weekly else "monthly",
+                    "period": at.reminder.due.isoformat(),
+                    "number": number,
+                    "missed_since": (anchor + timedelta(days=at.every_days)).isoformat(),
                     "last_update": last.isoformat() if last else None,
                     "opened": opened.isoformat(),
                     "at_risk_format": at_risk_format(),
                 },
-                at.reminder.detail,
+                at.reminder.detail + (f" (reminder {number})" if number > 1 else ""),
             )
         _plan_newly_notified(ctx, account, notify, open_issue)
 
