@@ -98,9 +98,7 @@ class Evidence:
                 k: [d.isoformat(), t] for k, (d, t) in sorted(self.milestones.items())
             }
         if self.watch:
-            out["watch"] = {
-                k: [d.isoformat(), t, n] for k, (d, t, n) in sorted(self.watch.items())
-            }
+            out["watch"] = {k: [d.isoformat(), t, n] for k, (d, t, n) in sorted(self.watch.items())}
         if self.told:
             out["told"] = sorted(self.told)
         if self.first_value:
@@ -276,9 +274,7 @@ def business_days_between(start: date, end: date) -> int:
     return days
 
 
-def waiting(
-    evidence: Evidence, today: date, reply_days: int
-) -> list[tuple[str, date, str, int]]:
+def waiting(evidence: Evidence, today: date, reply_days: int) -> list[tuple[str, date, str, int]]:
     """The watched customer issues past ``reply_days`` business days:
     (ref, opened, title, notes when last listed)."""
     return [

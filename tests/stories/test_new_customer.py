@@ -189,7 +189,10 @@ def test_card_says_onboarding_completed_from_the_checklist(story: World) -> None
     checklist = story.customer_issue(SLUG, "Onboarding checklist")
     ref = f"account-management/customers/nakatomi#{checklist['iid']}"
     assert f"Onboarding completed: 2026-12-18 from {ref}" in card, card
-    assert "**Onboarding completed:** 2026-12-18" in card or "| Onboarding completed | 2026-12-18" in card
+    assert (
+        "**Onboarding completed:** 2026-12-18" in card
+        or "| Onboarding completed | 2026-12-18" in card
+    )
 
 
 def test_csm_told_once_of_the_customer_issue_nobody_answered(story: World) -> None:

@@ -96,15 +96,16 @@ class AccountEvidence:
     def data(self, today: date) -> dict[str, Any]:
         """The card's hidden data: ``read`` moves to today only when the evidence moved
         (the card is written then anyway), so an unchanged account's card stays as it is."""
-        moved = self.evidence.to_data() | {"read": None} != self.previous.to_data() | {
-            "read": None
-        }
+        moved = self.evidence.to_data() | {"read": None} != self.previous.to_data() | {"read": None}
         read = today if moved or self.previous.read is None else self.previous.read
         return ev.Evidence(**{**self.evidence.__dict__, "read": read}).to_data()
 
     def card_lines(self) -> tuple[str, ...]:
         """Where the bot used GitLab's evidence instead of the registry's value."""
-        words = {"engagement.last_call": "Last call", "onboarding_completed": "Onboarding completed"}
+        words = {
+            "engagement.last_call": "Last call",
+            "onboarding_completed": "Onboarding completed",
+        }
         return tuple(
             f"{words.get(key, key)}: {day.isoformat()} from {ref}"
             for key, day, ref in self.applied.sources
@@ -235,7 +236,10 @@ def plan_promote_ask(
 
 
 def promote_now(
-    gateway: Gateway, settings: Settings, account: Account, tracking: Mapping[str, Any] | None,
+    gateway: Gateway,
+    settings: Settings,
+    account: Account,
+    tracking: Mapping[str, Any] | None,
     today: date,
 ) -> Plan | None:
     """`rules.promote.when_paid: auto`: the promote plan (services/collaboration/promote.py)
