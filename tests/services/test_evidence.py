@@ -3,6 +3,7 @@ account still in pre-sales (SPEC 5 Promote), on the strict sandbox (GitLab Free)
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -10,10 +11,15 @@ from typing import Any
 import pytest
 
 from gl_csm import markers
-from gl_csm.config import load_settings
+from gl_csm.config import Settings, load_settings
+from gl_csm.domain.rules import PromoteRules
 from gl_csm.errors import ConfigError
+from gl_csm.gitlab.gateway import Gateway
 from gl_csm.services.triage import evidence as service
+from gl_csm.services.triage.run import plan_triage
 from gl_csm.services.triage.tracking import card_data
+from tests.conftest import TODAY
+from tests.services.onboarding_support import onboard_prospect
 from tests.services.triage_world import ACCOUNTS, World
 
 D = date.fromisoformat
@@ -233,3 +239,27 @@ def test_an_account_in_post_sales_is_not_asked(world: World) -> None:
     world.run()
     world.run(D("2026-11-24"))
     assert not [n for n in _notes(world, "acme") if "action::promote" in n]
+
+
+def test_when_paid_auto_promotes_in_the_same_run(
+    gateway: Gateway, settings: Settings, workdir: Path
+) -> None:
+    registry = onboard_prospect(gateway, settings, workdir)
+    registry.write_text(registry.read_text() + f"customer_since: {TODAY.isoformat()}\n")
+    auto = dataclasses.replace(
+        settings, rules=dataclasses.replace(settings.rules, promote=PromoteRules("auto"))
+    )
+    out = plan_triage(gateway, auto, TODAY).plan.apply(gateway)
+    assert out.exit_code == 0, out.failures
+    project = gateway.project(f"{POST}/initrode")
+    assert project is not None and project["path_with_namespace"] == f"{POST}/initrode"
+    assert f"project: {POST}/initrode" in registry.read_text()
+    tracking = markers.index_by_marker(gateway.issues(ACCOUNTS, state="all"), "tracking")
+    notes = gateway.notes(ACCOUNTS, tracking["initrode"]["iid"])
+    assert not [n for n in notes if "action::promote" in n["body"]]  # promoted, not asked
+    # The next run lists the moved project's issues in the post-sales group for the
+    # first time: its card records them (the meetings ahead) once; then nothing.
+    plan_triage(gateway, auto, TODAY).plan.apply(gateway)
+    before = gateway.stats.writes
+    again = plan_triage(gateway, auto, TODAY).plan.apply(gateway)
+    assert gateway.stats.writes == before, [c.to_text() for c in again.changes]

@@ -195,21 +195,23 @@ def _catch_up_promote(ctx: TriageContext, run: TriageRun, slug: str) -> None:
     run.plan.extend(promote)
 
 
-def _promote_when_paid(ctx: TriageContext, run: TriageRun, account: Account) -> None:
+def _promote_when_paid(ctx: TriageContext, run: TriageRun, account: Account) -> str | None:
     """`rules.promote.when_paid: auto` (SPEC 5 Promote): a paid account still in
-    pre-sales is promoted in this run, after its triage (as a missed `action::promote`
-    is); with the label on the issue that catch-up promotes it already."""
+    pre-sales is promoted in this run; with `action::promote` on the issue the catch-up
+    promotes it instead. Returns the project's new path when a promote is planned."""
     tracking = ctx.tracking.get(account.slug)
     label = ctx.settings.taxonomy.name("action::promote")
     if tracking is not None and label in (tracking.get("labels") or []):
-        return
+        return None
     try:
         promote = gl_evidence.promote_now(ctx.gateway, ctx.settings, account, tracking, ctx.today)
     except Exception as exc:  # noqa: BLE001 - one account never stops the others
         run.plan.fail(None, f"{account.slug}: promote not done: {failure_text(exc)}")
-        return
-    if promote is not None:
-        run.plan.extend(promote)
+        return None
+    if promote is None or ctx.settings.groups is None or not account.project:
+        return None
+    run.plan.extend(promote)
+    return f"{ctx.settings.groups.post_sales}/{account.project.rsplit('/', 1)[1]}"
 
 
 def plan_triage(
@@ -324,8 +326,17 @@ def plan_triage(
         if progress is not None:
             progress.advance()
         local = Plan()
+        target, assessment = applied[account.slug], assessments[account.slug]
+        if only is None:
+            # Planned before the account's triage: its card shows the project where the
+            # promote moves it, and a refused transfer stops the account's other changes.
+            moved_to = _promote_when_paid(ctx, run, target)
+            if moved_to is not None:
+                target = dataclasses.replace(target, project=moved_to)
+                signals, _ = signals_of(ctx.tracking.get(account.slug), settings)
+                assessment = assess(target, settings.rules, today, signals)
         try:
-            row = _plan_account(ctx, local, applied[account.slug], assessments[account.slug])
+            row = _plan_account(ctx, local, target, assessment)
         except Exception as exc:  # noqa: BLE001 - one account never stops the others
             message = failure_text(exc)
             run.plan.fail(account.slug, message)
@@ -338,7 +349,6 @@ def plan_triage(
         run.accounts[account.slug] = row
         if only is None:
             _catch_up_promote(ctx, run, account.slug)
-            _promote_when_paid(ctx, run, account)
 
     if only is None:
         plan_priority_reviews(ctx, run.plan, registry.accounts, assessments, shard)
