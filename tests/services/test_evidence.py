@@ -4,6 +4,7 @@ account still in pre-sales (SPEC 5 Promote), on the strict sandbox (GitLab Free)
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -263,3 +264,31 @@ def test_when_paid_auto_promotes_in_the_same_run(
     before = gateway.stats.writes
     again = plan_triage(gateway, auto, TODAY).plan.apply(gateway)
     assert gateway.stats.writes == before, [c.to_text() for c in again.changes]
+
+
+def test_assess_with_gitlab_says_which_value_came_from_which_issue(world: World) -> None:
+    from gl_csm.services.assess import recorded_evidence, render_json, render_text, run_assess
+
+    world.add("acme", "Acme", project=f"{POST}/acme")
+    _project(world, f"{POST}/acme")
+    _issue(world, f"{POST}/acme", "Monthly check-in - 2026-11-20", "alice", "meeting")
+    world.run()
+    s = world.settings
+    offline = run_assess(s.accounts_dir, s.rules, world.today)
+    assert "Evidence from GitLab" not in render_text(offline)
+    run = run_assess(
+        s.accounts_dir, s.rules, world.today, evidence=recorded_evidence(world.gateway, s)
+    )
+    text = render_text(run)
+    assert (
+        "acme: engagement.last_call 2026-11-20 from account-management/customers/acme#1" in text
+    ), text
+    row = [r for r in json.loads(render_json(run)) if r["slug"] == "acme"][0]
+    assert row["evidence"] == [
+        {
+            "key": "engagement.last_call",
+            "value": "2026-11-20",
+            "source": "account-management/customers/acme#1",
+        }
+    ]
+    assert "evidence" not in json.loads(render_json(offline))[0]
