@@ -10,7 +10,7 @@ and computes the time-to-value figures. Pure: the caller passes today and the is
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
@@ -382,3 +382,83 @@ def median(values: Iterable[int]) -> float | None:
     if len(ordered) % 2:
         return float(ordered[mid])
     return (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def _quartile(ordered: list[int], q: float) -> float:
+    """The ``q`` quantile of sorted day counts (linear between the closest ranks)."""
+    pos = (len(ordered) - 1) * q
+    low = int(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+@dataclass(frozen=True)
+class TtvSummary:
+    """One segment's figures for one KPI across the portfolio (handbook 004)."""
+
+    segment: str
+    kpi: str
+    customers: int
+    reached: int
+    median: float | None
+    p25: float | None
+    p75: float | None
+    fastest: int | None
+    slowest: int | None
+
+
+def ttv_summary(rows: Iterable[tuple[str, Mapping[str, int | None]]]) -> tuple[TtvSummary, ...]:
+    """Per segment and KPI: how many customers reached it, and the median, middle half
+    and range of their days. ``rows``: (segment, KPI -> days or None) per paying
+    customer (pre-sales accounts have no time to value)."""
+    by_segment: dict[str, list[Mapping[str, int | None]]] = {}
+    for segment, figures in rows:
+        if figures:
+            by_segment.setdefault(segment, []).append(figures)
+    out = []
+    for segment in sorted(by_segment):
+        customers = by_segment[segment]
+        for kpi in TTV_KPIS:
+            days = sorted(d for f in customers if isinstance(d := f.get(kpi), int))
+            out.append(
+                TtvSummary(
+                    segment,
+                    kpi,
+                    len(customers),
+                    len(days),
+                    median(days),
+                    _quartile(days, 0.25) if days else None,
+                    _quartile(days, 0.75) if days else None,
+                    days[0] if days else None,
+                    days[-1] if days else None,
+                )
+            )
+    return tuple(out)
+
+
+def _days(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+
+
+def time_to_value_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """SPEC 4.1, handbook 004: per segment and time-to-value KPI, the customers who
+    reached it, the median days and their spread (the triage rows' ``time_to_value``)."""
+    figures = []
+    for r in rows:
+        ttv = r.get("time_to_value")
+        if isinstance(ttv, Mapping) and ttv:
+            days = {k: v for k, v in ttv.items() if isinstance(v, int) or v is None}
+            figures.append((str(r.get("segment") or "-"), days))
+    return [
+        {
+            "segment": t.segment,
+            "kpi": t.kpi,
+            "reached": f"{t.reached} of {t.customers}",
+            "median": _days(t.median),
+            "middle": "-" if t.p25 is None else f"{_days(t.p25)}–{_days(t.p75)}",
+            "range": "-" if t.fastest is None else f"{t.fastest}–{t.slowest}",
+        }
+        for t in ttv_summary(figures)
+    ]
