@@ -80,8 +80,13 @@ class Evidence:
     watch: Mapping[str, tuple[date, str, int]] = field(default_factory=dict)
     #: Customer issues the CSM was told about (once per issue).
     told: tuple[str, ...] = ()
-    #: The first day triage saw 10% of the licensed seats active.
+    #: The first day triage saw 10% of the licensed seats active, having seen fewer.
     first_value: date | None = None
+    #: The day triage first saw the seats, when 10% were already active then: First
+    #: Value was reached before, on a day nobody recorded (not a time to value).
+    first_value_before: date | None = None
+    #: Triage saw fewer than 10% of the licensed seats active (a crossing is then seen).
+    seats_below: bool = False
 
     def to_data(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -103,6 +108,10 @@ class Evidence:
             out["told"] = sorted(self.told)
         if self.first_value:
             out["first_value"] = self.first_value.isoformat()
+        if self.first_value_before:
+            out["first_value_before"] = self.first_value_before.isoformat()
+        if self.seats_below:
+            out["seats_below"] = True
         return out
 
     @classmethod
@@ -129,6 +138,8 @@ class Evidence:
             watch=watch,
             told=tuple(t for t in told if isinstance(t, str)) if isinstance(told, list) else (),
             first_value=_day(data.get("first_value")),
+            first_value_before=_day(data.get("first_value_before")),
+            seats_below=data.get("seats_below") is True,
         )
 
 
@@ -285,15 +296,19 @@ def waiting(evidence: Evidence, today: date, reply_days: int) -> list[tuple[str,
 
 
 def with_first_value(evidence: Evidence, account: Account, today: date) -> Evidence:
-    """Record the first day 10% of the licensed seats were active (handbook 004)."""
-    if evidence.first_value is not None or account.customer_since is None:
+    """Record the first day 10% of the licensed seats were active (handbook 004). Only a
+    crossing the bot saw is a date: seats already past 10% the first time it looks give
+    "reached before" that day (a customer of years is not "1,971 days to first value")."""
+    if evidence.first_value or evidence.first_value_before or account.customer_since is None:
         return evidence
     seats = account.seats
     if not seats.licensed or seats.active is None:
         return evidence
-    if seats.active / seats.licensed >= FIRST_VALUE_SHARE:
-        return replace(evidence, first_value=today)
-    return evidence
+    if seats.active / seats.licensed < FIRST_VALUE_SHARE:
+        return evidence if evidence.seats_below else replace(evidence, seats_below=True)
+    if evidence.seats_below:
+        return replace(evidence, first_value=today, seats_below=False)
+    return replace(evidence, first_value_before=today)
 
 
 @dataclass(frozen=True)
@@ -335,6 +350,25 @@ class TimeToValue:
     day: date | None
     days: int | None
     source: str = ""
+    #: Reached before this day, on a day nobody recorded (no day count).
+    before: date | None = None
+
+    def text(self) -> str:
+        """The figure in words: "2026-12-07 (28 days)", "not recorded yet", or reached
+        before a day (no day count)."""
+        if self.day is not None:
+            return f"{self.day.isoformat()} ({self.days} days)"
+        if self.before is not None and self.kpi == "First Value":
+            return (
+                f"reached before {self.before.isoformat()} (when the bot first saw the "
+                f"seats): no day count"
+            )
+        if self.before is not None:
+            return (
+                f"reached by {self.before.isoformat()} (the registry's last call; no "
+                f"meeting issue): no day count"
+            )
+        return "not recorded yet"
 
 
 TTV_KPIS: tuple[str, ...] = (
@@ -360,6 +394,12 @@ def time_to_value(account: Account, evidence: Evidence) -> tuple[TimeToValue, ..
         "Onboarding": onboarding,
         "First Value": (evidence.first_value, "seats") if evidence.first_value else None,
     }
+    # A call the registry records with no meeting issue before it (a customer of
+    # before the collaboration project): engaged before that day, on a day unknown.
+    before = {
+        "First Value": evidence.first_value_before,
+        "Engagement": account.engagement.last_call,
+    }
     for kpi, key in MILESTONE_KPIS:
         m = evidence.milestones.get(key)
         found[kpi] = (m[0], m[1]) if m else None
@@ -367,7 +407,7 @@ def time_to_value(account: Account, evidence: Evidence) -> tuple[TimeToValue, ..
     for kpi in TTV_KPIS:
         pair = found.get(kpi)
         if pair is None:
-            out.append(TimeToValue(kpi, None, None))
+            out.append(TimeToValue(kpi, None, None, before=before.get(kpi)))
         else:
             out.append(TimeToValue(kpi, pair[0], max(0, (pair[0] - start).days), pair[1]))
     return tuple(out)

@@ -96,4 +96,4 @@ def test_time_to_value_per_segment_on_the_overview_and_the_account_page(
         '<td class="num">7</td>' in ttv
     ), ttv
     page = (tmp_path / "account" / "hooli.html").read_text(encoding="utf-8")
-    assert '<td>Engagement</td><td class="num">not yet</td>' in page, page
+    assert '<td>Engagement</td><td class="num">not recorded</td>' in page, page

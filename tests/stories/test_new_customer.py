@@ -173,7 +173,7 @@ def test_card_shows_each_time_to_value_figure(story: World) -> None:
     assert "- Engagement: 2026-11-16 (7 days)" in card, card
     assert "- First Value: 2026-12-07 (28 days)" in card, card
     assert "- Onboarding: 2026-12-18 (39 days)" in card, card
-    assert "- Infrastructure Ready: not yet" in card, card
+    assert "- Infrastructure Ready: not recorded yet" in card, card
 
 
 def test_card_says_the_last_call_comes_from_the_meeting_issue(story: World) -> None:
@@ -202,6 +202,24 @@ def test_csm_told_once_of_the_customer_issue_nobody_answered(story: World) -> No
     before = story.transcript.render().split("business days or more for a reply")[0]
     day = re.findall(r"^## (\d{4}-\d{2}-\d{2})", before, flags=re.M)[-1]
     assert day == "2026-11-26", day  # opened on a Tuesday, told two business days later
+
+
+def _ttv_section(w: World, day: date) -> str:
+    report = w.reports[day]
+    return report.split("## Time to value (handbook 004)", 1)[1].split("\n## ", 1)[0]
+
+
+def test_summary_issue_time_to_value_each_step(story: World) -> None:
+    assert "No paying customer yet." in _ttv_section(story, date(2026, 11, 2))
+    paid = _ttv_section(story, PAID)
+    assert "| strategic | Engagement | 0 of 1 | - | - | - |" in paid, paid
+    called = _ttv_section(story, date(2026, 11, 17))
+    assert "| strategic | Engagement | 1 of 1 | 7 | 7–7 | 7–7 |" in called, called
+    first_value = _ttv_section(story, date(2026, 12, 7))
+    assert "| strategic | First Value | 1 of 1 | 28 | 28–28 | 28–28 |" in first_value
+    assert "| strategic | Onboarding | 0 of 1 |" in first_value, first_value
+    done = _ttv_section(story, date(2026, 12, 18))
+    assert "| strategic | Onboarding | 1 of 1 | 39 | 39–39 | 39–39 |" in done, done
 
 
 def test_end_of_onboarding_note_asks_to_reassess_priority(story: World) -> None:

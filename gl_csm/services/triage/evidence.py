@@ -23,7 +23,7 @@ and promote write it back), so noticing costs no read.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -95,10 +95,14 @@ class AccountEvidence:
 
     def data(self, today: date) -> dict[str, Any]:
         """The card's hidden data: ``read`` moves to today only when the evidence moved
-        (the card is written then anyway), so an unchanged account's card stays as it is."""
-        moved = self.evidence.to_data() | {"read": None} != self.previous.to_data() | {"read": None}
-        read = today if moved or self.previous.read is None else self.previous.read
-        return ev.Evidence(**{**self.evidence.__dict__, "read": read}).to_data()
+        (the card is written then anyway), so an unchanged account's card stays as it is;
+        nothing at all while nothing was seen."""
+        content = {k: v for k, v in self.evidence.to_data().items() if k != "read"}
+        if not content:
+            return {}
+        before = {k: v for k, v in self.previous.to_data().items() if k != "read"}
+        moved = content != before or self.previous.read is None
+        return replace(self.evidence, read=today if moved else self.previous.read).to_data()
 
     def card_lines(self) -> tuple[str, ...]:
         """Where the bot used GitLab's evidence instead of the registry's value."""

@@ -561,7 +561,9 @@ def _plan_account(
     found = ctx.evidence.get(slug)
     if found is not None:
         found = gl_evidence.plan_waiting_notes(gw, settings, plan, account, tracking, found, today)
-        data[gl_evidence.KEY] = found.data(today)
+        recorded = found.data(today)
+        if recorded:
+            data[gl_evidence.KEY] = recorded
         row["time_to_value"] = {t.kpi: t.days for t in found.time_to_value()}
     data.update(gl_evidence.plan_promote_ask(settings, plan, account, tracking, previous))
 

@@ -426,10 +426,7 @@ def _card_inputs(
         "will_churn_left": None if churn is None else list(churn.left),
         # SPEC 4.1: GitLab's evidence and the time to value (handbook 004).
         "evidence": list(extra.evidence),
-        "time_to_value": [
-            (t.kpi, "not yet" if t.day is None else f"{t.day.isoformat()} ({t.days} days)")
-            for t in extra.time_to_value
-        ],
+        "time_to_value": [(t.kpi, t.text()) for t in extra.time_to_value],
     }
     # repr, not JSON: ten times cheaper on the account's dataclasses, and the same in
     # every process as long as the context holds no set (tested with two hash seeds).
