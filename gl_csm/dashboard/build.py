@@ -149,6 +149,7 @@ def build_dashboard(
         r["triage_days"] = days_in_triage(r, today)
         r.setdefault("triage_since", None)
         r.setdefault("at_risk_due", None)
+        r.setdefault("time_to_value", {})  # results of a gl-csm before SPEC 4.1
         r["overdue"] = update_overdue(r, today)
         r["arr_text"] = money(arr_of(r))
         r["pre_sales"] = is_pre_sales(r)

@@ -238,7 +238,10 @@ def fold(
             if mkey and closed and mkey not in milestones:
                 milestones[mkey] = (closed, str(milestone.get("title") or mkey))
         author = (issue.get("author") or {}).get("username")
-        by_customer = author not in team and author != bot and key is None
+        # A meeting agenda is not a question waiting for an answer.
+        by_customer = (
+            author not in team and author != bot and key is None and MEETING_LABEL not in labels
+        )
         if by_customer and issue.get("state") == "opened" and ref not in previous.told:
             opened = _day(issue.get("created_at"))
             notes = issue.get("user_notes_count")
