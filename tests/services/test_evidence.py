@@ -233,6 +233,10 @@ def test_paid_account_in_pre_sales_asks_the_ae_and_csm_once(world: World) -> Non
     outcome, _, stats = world.run(D("2026-11-25"))
     assert stats.writes == 0, [c.to_text() for c in outcome.changes]
     assert len([n for n in _notes(world, "nakatomi") if "action::promote" in n]) == 1
+    # Noticed from the registry's `project:` (onboard and promote write it back): no
+    # read of the project. 3 internal projects + 3 listings + the history folder and its
+    # file + the post-sales group listing = 9, as for any account.
+    assert stats.reads == 9
 
 
 def test_an_account_in_post_sales_is_not_asked(world: World) -> None:
@@ -292,3 +296,33 @@ def test_assess_with_gitlab_says_which_value_came_from_which_issue(world: World)
         }
     ]
     assert "evidence" not in json.loads(render_json(offline))[0]
+
+
+def test_a_shard_lists_since_its_own_last_run(world: World, monkeypatch: Any) -> None:
+    from gl_csm.services.triage.shards import in_shard
+
+    slugs = ["acme", "soylent"]  # shard 1 of 2 and shard 2 of 2 (crc32)
+    for slug in slugs:
+        world.add(slug, slug.title(), project=f"{POST}/{slug}")
+        _project(world, f"{POST}/{slug}")
+        _issue(world, f"{POST}/{slug}", "Check-in - 2026-11-20", "alice", "meeting")
+    world.run()
+    first = next(s for s in slugs if in_shard(s, (1, 2)))
+    other = next(s for s in slugs if not in_shard(s, (1, 2)))
+    shard_of_other = (2, 2)
+    # Shard 1 runs on the 25th and finds a new call: its card records the 25th.
+    world.today = D("2026-11-25")
+    _issue(world, f"{POST}/{first}", "Check-in - 2026-11-24", "alice", "meeting")
+    world.run(D("2026-11-25"), shard=(1, 2))
+    assert card_data(_tracking(world, first)["description"])["evidence"]["read"] == "2026-11-25"
+    # Shard 2 still lists since its own last change (the 23rd): nothing it missed.
+    queries: list[dict] = []
+    original = world.gateway.group_issues
+
+    def recording(group: str, **query: Any) -> list[dict]:
+        queries.append(query)
+        return original(group, **query)
+
+    monkeypatch.setattr(world.gateway, "group_issues", recording)
+    world.run(D("2026-11-25"), shard=shard_of_other)
+    assert queries == [{"state": "all", "updated_after": "2026-11-23T00:00:00Z"}], (other, queries)

@@ -253,7 +253,15 @@ def plan_triage(
                 lambda: gl_evidence.read_listing(
                     gateway,
                     settings,
-                    markers.index_by_marker(accounts_listing.result(), "tracking").values(),
+                    # This shard's cards: its own last run (another shard may have run
+                    # later today and moved its cards' dates past this shard's).
+                    [
+                        issue
+                        for slug, issue in markers.index_by_marker(
+                            accounts_listing.result(), "tracking"
+                        ).items()
+                        if in_shard(slug, shard)
+                    ],
                 )
             )
         try:
