@@ -198,7 +198,6 @@ def fold(
     issues: Iterable[Mapping[str, Any]],
     *,
     team: Iterable[str],
-    bot: str | None,
     today: date,
 ) -> Evidence:
     """``previous`` with the issues of the account's project a listing returned.
@@ -239,9 +238,7 @@ def fold(
                 milestones[mkey] = (closed, str(milestone.get("title") or mkey))
         author = (issue.get("author") or {}).get("username")
         # A meeting agenda is not a question waiting for an answer.
-        by_customer = (
-            author not in team and author != bot and key is None and MEETING_LABEL not in labels
-        )
+        by_customer = author not in team and key is None and MEETING_LABEL not in labels
         if by_customer and issue.get("state") == "opened" and ref not in previous.told:
             opened = _day(issue.get("created_at"))
             notes = issue.get("user_notes_count")

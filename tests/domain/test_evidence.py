@@ -39,12 +39,12 @@ def test_meeting_dates_last_first_and_ahead() -> None:
         _issue(3, title="Review - 2026-11-30", labels=["meeting"]),
         _issue(4, title="Today - 2026-11-23", labels=["meeting"]),  # not passed yet
     ]
-    e = ev.fold(ev.Evidence(), issues, team=TEAM, bot=None, today=TODAY)
+    e = ev.fold(ev.Evidence(), issues, team=TEAM, today=TODAY)
     assert e.last_call == (D("2026-11-16"), "cust/acme#2")
     assert e.first_call == (D("2026-11-02"), "cust/acme#1")
     assert dict(e.upcoming) == {"cust/acme#3": D("2026-11-30"), "cust/acme#4": TODAY}
     assert not e.watch  # meeting agendas wait for no answer
-    later = ev.fold(e, [], team=TEAM, bot=None, today=D("2026-12-01"))
+    later = ev.fold(e, [], team=TEAM, today=D("2026-12-01"))
     assert later.last_call == (D("2026-11-30"), "cust/acme#3") and not later.upcoming
 
 
@@ -67,7 +67,7 @@ def test_onboarding_checklist_done(
         description="<!-- gl-csm:project-issue:acme/onboarding-checklist -->\n" + description,
         closed_at=closed_at,
     )
-    e = ev.fold(ev.Evidence(), [issue], team=TEAM, bot=None, today=TODAY)
+    e = ev.fold(ev.Evidence(), [issue], team=TEAM, today=TODAY)
     assert (e.onboarding[0] if e.onboarding else None) == done
     assert not e.watch  # a bot issue is nobody's question
 
@@ -75,15 +75,15 @@ def test_onboarding_checklist_done(
 def test_customer_issue_waits_business_days_and_is_told_once() -> None:
     opened = _issue(6, created_at="2026-11-20T16:00:00Z")  # a Friday
     mine = _issue(7, author={"username": "alice"})
-    e = ev.fold(ev.Evidence(), [opened, mine], team=TEAM, bot=None, today=TODAY)
+    e = ev.fold(ev.Evidence(), [opened, mine], team=TEAM, today=TODAY)
     assert list(e.watch) == ["cust/acme#6"]
     assert ev.waiting(e, D("2026-11-23"), 2) == []  # Monday: one business day
     assert [w[0] for w in ev.waiting(e, D("2026-11-24"), 2)] == ["cust/acme#6"]
     told = ev.settle(e, "cust/acme#6", told=True)
     assert not told.watch and told.told == ("cust/acme#6",)
-    relisted = ev.fold(told, [opened], team=TEAM, bot=None, today=D("2026-11-25"))
+    relisted = ev.fold(told, [opened], team=TEAM, today=D("2026-11-25"))
     assert not relisted.watch  # never watched (told) again
-    closed = ev.fold(told, [{**opened, "state": "closed"}], team=TEAM, bot=None, today=TODAY)
+    closed = ev.fold(told, [{**opened, "state": "closed"}], team=TEAM, today=TODAY)
     assert closed.told == ()
 
 
@@ -92,7 +92,6 @@ def test_evidence_round_trips_through_the_card_data() -> None:
         ev.Evidence(),
         [_issue(1, title="Call - 2026-11-02", labels=["meeting"]), _issue(2)],
         team=TEAM,
-        bot=None,
         today=TODAY,
     )
     assert ev.Evidence.from_data(e.to_data()) == e

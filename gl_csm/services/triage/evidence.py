@@ -130,7 +130,7 @@ def gather(
     previous = ev.Evidence.from_data(card_data((tracking or {}).get("description")).get(KEY))
     issues = [i for path in project_paths(settings, account) for i in listed.get(path, [])]
     team = [getattr(account.team, role) for role in TEAM_ROLES]
-    now = ev.fold(previous, issues, team=[t for t in team if t], bot=None, today=today)
+    now = ev.fold(previous, issues, team=[t for t in team if t], today=today)
     now = ev.with_first_value(now, account, today)
     return AccountEvidence(previous, now, ev.apply(account, now))
 
