@@ -326,3 +326,14 @@ def test_a_shard_lists_since_its_own_last_run(world: World, monkeypatch: Any) ->
     monkeypatch.setattr(world.gateway, "group_issues", recording)
     world.run(D("2026-11-25"), shard=shard_of_other)
     assert queries == [{"state": "all", "updated_after": "2026-11-23T00:00:00Z"}], (other, queries)
+
+
+def test_a_missing_post_sales_group_is_a_config_error_naming_the_key(
+    world: World, monkeypatch: Any
+) -> None:
+    world.add("acme", "Acme", project=f"{POST}/acme")
+    groups = dataclasses.replace(world.settings.groups, post_sales="account-management/gone")
+    monkeypatch.setattr(world, "settings", dataclasses.replace(world.settings, groups=groups))
+    with pytest.raises(ConfigError, match=r"groups.post_sales: no group account-management/gone"):
+        world.run()
+    assert world.gateway.stats.writes == 0

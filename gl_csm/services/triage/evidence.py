@@ -31,6 +31,7 @@ from gl_csm.config import Settings
 from gl_csm.domain import evidence as ev
 from gl_csm.domain.account import Account
 from gl_csm.domain.rules import TEAM_ROLES
+from gl_csm.errors import ConfigError, GitLabError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan
 from gl_csm.services.triage.bot_issues import plan_note
@@ -63,7 +64,18 @@ def read_listing(
     query: dict[str, Any] = {"state": "all"}
     if since is not None:
         query["updated_after"] = f"{since.isoformat()}T00:00:00Z"
-    return gateway.group_issues(settings.groups.post_sales, **query)
+    group = settings.groups.post_sales
+    try:
+        return gateway.group_issues(group, **query)
+    except GitLabError:
+        # Only on the error path: is it the group itself that is not there?
+        if gateway.group(group) is None:
+            raise ConfigError(
+                f"groups.post_sales: no group {group} at {gateway.url} that the token can "
+                f"read; fix groups.post_sales in {settings.where} or create the group "
+                f"(nothing was written)"
+            ) from None
+        raise
 
 
 def by_project(issues: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
