@@ -665,7 +665,8 @@ def templates_preview(
 @click.option("--by-csm", is_flag=True, help="Book balance per CSM: P1 share against the target.")
 @click.pass_obj
 def assess(app: AppContext, accounts: tuple[str, ...], fmt: str, by_csm: bool) -> None:
-    """Priority, health and lifecycle of accounts (no GitLab needed)."""
+    """Priority, health and lifecycle of accounts (no GitLab needed; with one, the
+    evidence from the collaboration projects the cards record)."""
     from gl_csm.services.assess import (
         book_balance,
         render_book_balance,
@@ -675,7 +676,19 @@ def assess(app: AppContext, accounts: tuple[str, ...], fmt: str, by_csm: bool) -
     )
 
     settings = app.settings
-    run = run_assess(settings.accounts_dir, settings.rules, app.today, accounts)
+    evidence = None
+    if settings.gitlab_url and settings.projects and (app.gitlab_url or settings.token):
+        # SPEC 4.1: with a GitLab (--gitlab-url, or one configured with its token: a CI
+        # job's CI_SERVER_URL alone keeps `assess` offline), the evidence the daily
+        # triage recorded on the tracking cards (one listing): the values the card shows.
+        from gl_csm.services.assess import recorded_evidence
+
+        runtime = app.runtime()
+        try:
+            evidence = recorded_evidence(runtime.gateway, settings)
+        finally:
+            runtime.close()
+    run = run_assess(settings.accounts_dir, settings.rules, app.today, accounts, evidence=evidence)
     if by_csm:
         click.echo(render_book_balance(book_balance(run, settings.rules), fmt))
     else:

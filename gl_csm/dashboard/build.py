@@ -20,6 +20,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from gl_csm.dashboard import svg
 from gl_csm.dashboard.measures import readable
+from gl_csm.domain.evidence import time_to_value_rows
 from gl_csm.domain.book_balance import book_balances
 from gl_csm.domain.cadence import within_months
 from gl_csm.domain.history import (
@@ -148,6 +149,7 @@ def build_dashboard(
         r["triage_days"] = days_in_triage(r, today)
         r.setdefault("triage_since", None)
         r.setdefault("at_risk_due", None)
+        r.setdefault("time_to_value", {})  # results of a gl-csm before SPEC 4.1
         r["overdue"] = update_overdue(r, today)
         r["arr_text"] = money(arr_of(r))
         r["pre_sales"] = is_pre_sales(r)
@@ -211,6 +213,8 @@ def build_dashboard(
         ),
         weeks=[{"week": d.isoformat(), **c, "total": sum(c.values())} for d, c in weeks],
         renewals=renewals,
+        # SPEC 4.1, handbook 004: the same figures as the summary issue's.
+        time_to_value=time_to_value_rows(rows),
         in_triage=sorted(
             (r for r in rows if r.get("triage")),
             key=lambda r: (-(r["triage_days"] or 0), r["slug"]),

@@ -508,6 +508,33 @@ class PacingRules:
 
 
 @dataclass(frozen=True, slots=True)
+class PromoteRules:
+    # SPEC 5 Promote: the daily triage notices a paid account whose project is still in
+    # the pre-sales group (handbook 001: "Until the account becomes a paying customer
+    # the project remains in pre-sales").
+    when_paid: str = field(
+        default="ask",
+        metadata={
+            "doc": "a paid account still in pre-sales: ask (tell the AE and CSM once that "
+            "action::promote moves it) or auto (promote in the same triage run)",
+            "choices": ("ask", "auto"),
+        },
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CollaborationRules:
+    # SPEC 4.1, handbook 001: "Make sure you are responding in a timely manner to
+    # customer's open issues".
+    reply_days: int = _f(
+        2,
+        "business days a customer's open issue may wait for the team's reply before the CSM "
+        "is told on the tracking issue",
+        lo=1,
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class Rules:
     onboarding_window_days: OnboardingWindowDays = _sub(
         OnboardingWindowDays, "onboarding window per segment"
@@ -530,6 +557,10 @@ class Rules:
         hi=50,
     )
 
+    promote: PromoteRules = _sub(PromoteRules, "a paid account still in pre-sales (SPEC 5)")
+    collaboration: CollaborationRules = _sub(
+        CollaborationRules, "evidence from the collaboration projects (SPEC 4.1)"
+    )
     reminders: tuple[ReminderKind, ...] = field(
         default=_REMINDER_KINDS,
         metadata={"doc": "reminder kinds by name (SPEC 5.2); a new name adds a kind"},

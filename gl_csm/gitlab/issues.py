@@ -76,6 +76,11 @@ class IssueCalls(Writes):
             self.list(f"/projects/{enc(project)}/issues", f"list issues of {project}", **query)
         )
 
+    def group_issues(self, group: str | int, **query: Any) -> list[dict]:
+        """The issues of every project of a group and its subgroups, in one listing
+        (doc/api/issues.md "List group issues"; ``updated_after`` narrows it)."""
+        return self.list(f"/groups/{enc(group)}/issues", f"list issues of group {group}", **query)
+
     def issue(self, project: str | int, iid: int) -> dict | None:
         found = self.get(f"/projects/{enc(project)}/issues/{iid}", f"read issue {project}#{iid}")
         return None if found is None else self._authored([found])[0]

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from gl_csm import markers
+from gl_csm.config import Settings
 from gl_csm.domain.account import RegistryError
 from gl_csm.domain.assessment import Assessment, assess
 from gl_csm.domain.book_balance import BookBalance, book_balances
+from gl_csm.domain.evidence import Evidence
+from gl_csm.domain.evidence import apply as apply_evidence
 from gl_csm.domain.health import NO_SIGNALS, LabelSignals
 from gl_csm.domain.measure_text import (
     deciding_overrides,
@@ -20,6 +24,7 @@ from gl_csm.domain.measure_text import (
     value_text,
 )
 from gl_csm.domain.rules import Rules
+from gl_csm.gitlab.gateway import Gateway
 from gl_csm.registry import load_registry
 
 
@@ -27,6 +32,9 @@ from gl_csm.registry import load_registry
 class AssessRun:
     assessments: tuple[Assessment, ...]
     problems: tuple[RegistryError, ...]  # one per bad file; the CLI exits 1 when any
+    #: slug -> (registry key, value, source issue) where GitLab's evidence replaced the
+    #: registry's value (SPEC 4.1; only when a GitLab is configured).
+    sources: Mapping[str, tuple[tuple[str, date, str], ...]] = field(default_factory=dict)
 
 
 def run_assess(
@@ -36,6 +44,7 @@ def run_assess(
     slugs: Sequence[str] = (),
     *,
     signals: Mapping[str, LabelSignals] | None = None,
+    evidence: Mapping[str, Evidence] | None = None,
 ) -> AssessRun:
     """Load the registry and assess every (or each requested) account.
 
@@ -50,15 +59,46 @@ def run_assess(
         order = {s: i for i, s in enumerate(slugs)}
         accounts = tuple(sorted(accounts, key=lambda a: order.get(a.slug, len(order))))
     get = (signals or {}).get
+    # SPEC 4.1: with a GitLab, the evidence the daily triage recorded on each tracking
+    # card is applied as the card applies it (domain/evidence.py).
+    applied = {
+        a.slug: apply_evidence(a, (evidence or {}).get(a.slug, Evidence())) for a in accounts
+    }
     return AssessRun(
-        tuple(assess(a, rules, today, get(a.slug, NO_SIGNALS)) for a in accounts),
+        tuple(
+            assess(applied[a.slug].account, rules, today, get(a.slug, NO_SIGNALS)) for a in accounts
+        ),
         registry.problems,
+        {slug: found.sources for slug, found in applied.items() if found.sources},
     )
 
 
+def recorded_evidence(gateway: Gateway, settings: Settings) -> dict[str, Evidence]:
+    """The evidence each tracking card records (one listing of the accounts project)."""
+    from gl_csm.services.triage.evidence import KEY
+    from gl_csm.services.triage.tracking import card_data
+
+    _, projects = settings.require_layout("assess")
+    issues = gateway.issues(projects.accounts, state="opened")
+    return {
+        slug: Evidence.from_data(card_data(issue.get("description")).get(KEY))
+        for slug, issue in markers.index_by_marker(issues, "tracking").items()
+    }
+
+
 def render_json(run: AssessRun) -> str:
-    """SPEC 7: a JSON list, one object per account."""
-    return json.dumps([a.to_json() for a in run.assessments], indent=2) + "\n"
+    """SPEC 7: a JSON list, one object per account; with a GitLab, ``evidence`` lists the
+    values GitLab's evidence set and the issue each came from (SPEC 4.1)."""
+    rows = []
+    for a in run.assessments:
+        row = a.to_json()
+        if a.slug in run.sources:
+            row["evidence"] = [
+                {"key": key, "value": day.isoformat(), "source": ref}
+                for key, day, ref in run.sources[a.slug]
+            ]
+        rows.append(row)
+    return json.dumps(rows, indent=2) + "\n"
 
 
 def _cell(value: object) -> str:
@@ -124,6 +164,13 @@ def render_text(run: AssessRun, *, max_reasons: int = 2) -> str:
             notes.append(f"{a.slug}: {health_text(h)}; " + "; ".join(parts))
     if notes:
         lines += ["", "Health signals:", *notes]
+    evidence = [
+        f"{slug}: {key} {day.isoformat()} from {ref} (the registry's is older or missing)"
+        for slug, found in run.sources.items()
+        for key, day, ref in found
+    ]
+    if evidence:
+        lines += ["", "Evidence from GitLab:", *evidence]
     if any(a.health is not None and a.health.sentiment_stale for a in run.assessments):
         lines += ["", "* CSM sentiment is stale (not updated in 90+ days)"]
     return "\n".join(lines) + "\n"

@@ -60,3 +60,40 @@ def test_page_names_cannot_escape_the_folder() -> None:
     assert page_name("../../etc/passwd") == "etc-passwd"
     assert page_name("Alice Smith") == "alice-smith"
     assert page_name("") == "unnamed"
+
+
+def test_time_to_value_per_segment_on_the_overview_and_the_account_page(
+    tmp_path: Path,
+) -> None:
+    """SPEC 4.1, handbook 004: the summary issue's time-to-value figures, per segment."""
+    from datetime import date
+
+    from gl_csm.dashboard.build import build_dashboard
+    from gl_csm.domain.rules import DEFAULT_RULES
+
+    def row(slug: str, engagement: int | None) -> dict:
+        return {
+            "slug": slug,
+            "name": slug.title(),
+            "csm": "alice",
+            "segment": "strategic",
+            "priority": 2,
+            "health": "green",
+            "score": 90,
+            "lifecycle": "adopting",
+            "renewal_date": "2027-10-31",
+            "arr": 100000,
+            "measures": [],
+            "time_to_value": {"Engagement": engagement, "First Value": None},
+        }
+
+    accounts = {s: row(s, d) for s, d in (("acme", 4), ("globex", 10), ("hooli", None))}
+    build_dashboard(tmp_path, accounts, {}, date(2026, 11, 23), DEFAULT_RULES)
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    ttv = index.split("Time to value (handbook 004)", 1)[1].split("</section>", 1)[0]
+    assert (
+        '<td>strategic</td><td>Engagement</td><td class="num">2 of 3</td>'
+        '<td class="num">7</td>' in ttv
+    ), ttv
+    page = (tmp_path / "account" / "hooli.html").read_text(encoding="utf-8")
+    assert '<td>Engagement</td><td class="num">not recorded</td>' in page, page

@@ -431,3 +431,32 @@ def test_a_failed_write_reads_cause_first_in_the_summary_issue() -> None:
     assert failure_words("acme", "accounts/acme.yml: arr: expected a number") == (
         "acme: accounts/acme.yml: arr: expected a number"
     )
+
+
+def test_time_to_value_medians_and_spread_per_segment() -> None:
+    """SPEC 4.1, handbook 004: per segment, how many paying customers reached each
+    milestone, the median days, the middle half and the fastest and slowest."""
+
+    def ttv(engagement: int | None, first_value: int | None) -> dict:
+        return {
+            "Engagement": engagement,
+            "Onboarding": None,
+            "Infrastructure Ready": None,
+            "First Value": first_value,
+            "Outcome Achieved": None,
+        }
+
+    rows = [
+        _row("a", time_to_value=ttv(5, 20)),
+        _row("b", time_to_value=ttv(9, 40)),
+        _row("c", time_to_value=ttv(13, None)),
+        _row("d", segment="commercial", time_to_value=ttv(2, 30)),
+        _row("e", segment="commercial", health=None, priority=None, time_to_value={}),
+    ]
+    text = render_report(ReportInput(accounts={r["slug"]: r for r in rows}), TODAY, DEFAULT_RULES)
+    ttv_text = text.split("## Time to value (handbook 004)", 1)[1].split("## ", 1)[0]
+    assert "| strategic | Engagement | 3 of 3 | 9 | 7–11 | 5–13 |" in ttv_text, ttv_text
+    assert "| strategic | First Value | 2 of 3 | 30 | 25–35 | 20–40 |" in ttv_text, ttv_text
+    assert "| strategic | Outcome Achieved | 0 of 3 | - | - | - |" in ttv_text, ttv_text
+    # The pre-sales account (no time to value) is not a customer of the segment yet.
+    assert "| commercial | Engagement | 1 of 1 | 2 | 2–2 | 2–2 |" in ttv_text, ttv_text

@@ -4,6 +4,7 @@ is adopting when the window ends (SPEC 3, 4.1, 5 Onboard/Promote, 5.2)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -16,6 +17,10 @@ from tests.stories.world import World
 SLUG = "nakatomi"
 PAID = date(2026, 11, 9)
 WINDOW_END = date(2027, 1, 8)  # customer_since + 60 days (strategic window, SPEC 3)
+CUSTOMER = "hans"  # the customer's GitLab administrator (outside the account team)
+JENKINS = "How do we migrate our Jenkins pipelines?"
+SSO = "SAML SSO for our group"
+MONTHLY = date(2026, 12, 15)
 
 
 def tell(w: World) -> None:
@@ -79,7 +84,20 @@ def tell(w: World) -> None:
         {
             PAID: pays,
             date(2026, 11, 10): lambda: w.label("carol", "tracking", SLUG, add=["action::promote"]),
+            # A customer's question nobody answers (SPEC 4.1: the CSM is told once), and
+            # one the CSM answers the next day (nobody is told).
+            date(2026, 11, 24): lambda: w.open_customer_issue(
+                CUSTOMER, SLUG, JENKINS, ["question"]
+            ),
+            date(2026, 12, 1): lambda: w.open_customer_issue(CUSTOMER, SLUG, SSO, ["question"]),
+            date(2026, 12, 2): lambda: w.reply_customer_issue(
+                "alice", SLUG, SSO, "Here is how to set up SAML SSO for your group."
+            ),
             date(2026, 12, 7): first_users,
+            # The CSM books the monthly call with the Meeting-agenda template.
+            date(2026, 12, 10): lambda: w.open_customer_issue(
+                "alice", SLUG, f"Monthly check-in - {MONTHLY}", ["meeting"]
+            ),
             date(2026, 12, 18): lambda: w.close_customer_issue("alice", SLUG, "Onboarding"),
             date(2027, 1, 5): adopting,
         },
@@ -146,6 +164,62 @@ def test_card_shows_time_to_first_value(story: World) -> None:
     assert "First Value" in story.description("tracking", SLUG) or "first value" in (
         story.description("tracking", SLUG)
     )
+
+
+def test_card_shows_each_time_to_value_figure(story: World) -> None:
+    card = story.description("tracking", SLUG)
+    # The Welcome call (due customer_since + 7, set by promote), first value when 64 of
+    # 400 seats were active, onboarding when the checklist was closed (handbook 004).
+    assert "- Engagement: 2026-11-16 (7 days)" in card, card
+    assert "- First Value: 2026-12-07 (28 days)" in card, card
+    assert "- Onboarding: 2026-12-18 (39 days)" in card, card
+    assert "- Infrastructure Ready: not recorded yet" in card, card
+
+
+def test_card_says_the_last_call_comes_from_the_meeting_issue(story: World) -> None:
+    card = story.description("tracking", SLUG)
+    meeting = story.customer_issue(SLUG, "Monthly check-in")
+    ref = f"account-management/customers/nakatomi#{meeting['iid']}"
+    assert f"Last call: {MONTHLY.isoformat()} from {ref}" in card, card
+    assert "last call 2026-12-15" in card, card
+
+
+def test_card_says_onboarding_completed_from_the_checklist(story: World) -> None:
+    card = story.description("tracking", SLUG)
+    checklist = story.customer_issue(SLUG, "Onboarding checklist")
+    ref = f"account-management/customers/nakatomi#{checklist['iid']}"
+    assert f"Onboarding completed: 2026-12-18 from {ref}" in card, card
+    assert (
+        "**Onboarding completed:** 2026-12-18" in card
+        or "| Onboarding completed | 2026-12-18" in card
+    )
+
+
+def test_csm_told_once_of_the_customer_issue_nobody_answered(story: World) -> None:
+    told = [n for n in story.bot_notes("tracking", SLUG) if "business days" in n]
+    assert len(told) == 1, told
+    assert "@alice" in told[0] and "Jenkins" in told[0] and "SAML" not in told[0], told
+    before = story.transcript.render().split("business days or more for a reply")[0]
+    day = re.findall(r"^## (\d{4}-\d{2}-\d{2})", before, flags=re.M)[-1]
+    assert day == "2026-11-26", day  # opened on a Tuesday, told two business days later
+
+
+def _ttv_section(w: World, day: date) -> str:
+    report = w.reports[day]
+    return report.split("## Time to value (handbook 004)", 1)[1].split("\n## ", 1)[0]
+
+
+def test_summary_issue_time_to_value_each_step(story: World) -> None:
+    assert "No paying customer yet." in _ttv_section(story, date(2026, 11, 2))
+    paid = _ttv_section(story, PAID)
+    assert "| strategic | Engagement | 0 of 1 | - | - | - |" in paid, paid
+    called = _ttv_section(story, date(2026, 11, 17))
+    assert "| strategic | Engagement | 1 of 1 | 7 | 7–7 | 7–7 |" in called, called
+    first_value = _ttv_section(story, date(2026, 12, 7))
+    assert "| strategic | First Value | 1 of 1 | 28 | 28–28 | 28–28 |" in first_value
+    assert "| strategic | Onboarding | 0 of 1 |" in first_value, first_value
+    done = _ttv_section(story, date(2026, 12, 18))
+    assert "| strategic | Onboarding | 1 of 1 | 39 | 39–39 | 39–39 |" in done, done
 
 
 def test_end_of_onboarding_note_asks_to_reassess_priority(story: World) -> None:

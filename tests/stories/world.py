@@ -364,6 +364,54 @@ class World:
         self.reader.update_issue(project["id"], issue["iid"], state_event="close")
         self.transcript.event(f"{who} closes {issue['title']!r} in the project of {slug}")
 
+    def open_customer_issue(
+        self,
+        who: str,
+        slug: str,
+        title: str,
+        labels: Iterable[str] = (),
+        due: date | None = None,
+    ) -> None:
+        """``who`` (a team member, or someone of the customer's) opens an issue in the
+        collaboration project: a meeting agenda, a customer's question."""
+        project = self.customer_project(slug)
+        if project is None:
+            self.transcript.event(f"{who} would open {title!r} in the project of {slug}: none")
+            return
+        fields = {"title": title, "labels": ",".join(labels)}
+        if due is not None:
+            fields["due_date"] = due.isoformat()
+        made = self.reader.gl.http_post(f"/projects/{project['id']}/issues", post_data=fields)
+        self._author(project["id"], made["iid"], who)
+        self.transcript.event(f"{who} opens {title!r} in the project of {slug}")
+
+    def reply_customer_issue(self, who: str, slug: str, title: str, body: str) -> None:
+        """``who`` replies on an issue of the collaboration project."""
+        issue, project = self.customer_issue(slug, title), self.customer_project(slug)
+        if issue is None or project is None:
+            self.transcript.event(f"{who} would reply on {title!r} of {slug}: none")
+            return
+        note = self.reader.gl.http_post(
+            f"/projects/{project['id']}/issues/{issue['iid']}/notes", post_data={"body": body}
+        )
+        self._author(project["id"], issue["iid"], who, note_id=note["id"])
+        self.transcript.event(f"{who} replies on {issue['title']!r} in the project of {slug}")
+
+    def _author(self, project_id: int, iid: int, who: str, note_id: int | None = None) -> None:
+        """The sandbox authenticates every token as the bot: the person is set as the
+        author in its store, as GitLab would record the person who wrote it."""
+        self.sandbox.seed(users=[who])
+        store = self.sandbox.store
+        user = store.user_by_username(who)
+        assert user is not None
+        item = store.project(str(project_id))["issues"][iid]
+        if note_id is None:
+            item["author_id"] = user["id"]
+        else:
+            for note in item["notes"]:
+                if note["id"] == note_id:
+                    note["author_id"] = user["id"]
+
     # ------------------------------------------------------------------ days
 
     def day(self, today: date) -> None:

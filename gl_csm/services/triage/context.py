@@ -115,6 +115,9 @@ class TriageContext:
     notes_on_new: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     #: The will-churn checklists by account (services/moves/will_churn.py).
     will_churn: dict[str, dict] = field(default_factory=dict)
+    #: slug -> this run's evidence from the collaboration projects
+    #: (services/triage/evidence.AccountEvidence; SPEC 4.1).
+    evidence: dict[str, Any] = field(default_factory=dict)
     _reminders_by_slug: dict[str, list[dict]] | None = field(default=None, repr=False)
     #: The accounts project as GitLab returned it: links are made from its web_url,
     #: never from the URL the bot uses (issue 8 item 6, services/lookup.web_url_of).

@@ -36,6 +36,7 @@ from gl_csm.services.lookup import get_known
 from gl_csm.services.triage import generated
 from gl_csm.services.triage.bot_issues import plan_bot_issue
 from gl_csm.services.triage.context import REMINDER, TriageContext
+from gl_csm.services.triage.ebr_brief import EBR, executive_brief
 from gl_csm.services.triage.shards import in_shard
 from gl_csm.services.triage.tracking import money, tracking_link
 from gl_csm.templates import Trusted, mention, safe_title
@@ -105,6 +106,7 @@ def _context(
     stage: int,
     due: date | str,
     late: bool = False,
+    brief: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What an account reminder's template is rendered from: the account and its team,
     the kind, the anchor date (also under its own name: ``renewal_date``), the stage, the
@@ -130,6 +132,9 @@ def _context(
         # A late stage stands for the earlier stages only when the kind has any: the
         # first stage of the renewal reviews (5 months out) covers none.
         "covers_earlier": late and any(m < stage for m in kind.months),
+        # The executive brief (handbook 001) of an EBR: ebr_brief.py. Only the EBR's
+        # inputs hold it, so the other kinds' issues are not rewritten for it.
+        **({"brief": brief} if kind.name == EBR else {}),
         **generated.markers_context(),
     }
 
@@ -145,6 +150,7 @@ def plan_reminder_issues(
     if not _gets_reminders(account):
         return open_ones
     rules, today = ctx.settings.rules, ctx.today
+    brief = executive_brief(ctx, account, a)
     moved: dict[str, list[tuple[dict, str]]] = {}
     for issue in open_ones:
         key = _reminder_key(issue)
@@ -153,7 +159,7 @@ def plan_reminder_issues(
             continue
         own = key.split(":", 1)[1]
         if still_current(kind, account, own, today, rules):
-            _refresh(ctx, plan, account, kind, issue, key)
+            _refresh(ctx, plan, account, kind, issue, key, brief)
         else:
             moved.setdefault(kind.name, []).append((issue, own))
     for kind in issue_kinds(rules, "account"):
@@ -174,9 +180,9 @@ def plan_reminder_issues(
                 continue
             targets.remove(target)
             # The card lists the issue as it is after this run (its new date and title).
-            open_ones[at] = _plan_redate(ctx, plan, account, kind, issue, target)
+            open_ones[at] = _plan_redate(ctx, plan, account, kind, issue, target, brief)
         for due in targets:
-            _plan_create(ctx, plan, account, kind, due, pending)
+            _plan_create(ctx, plan, account, kind, due, pending, brief)
     return open_ones
 
 
@@ -197,12 +203,13 @@ def _plan_create(
     kind: ReminderKind,
     due: Due,
     pending: list[tuple[str, str]],
+    brief: Mapping[str, Any] | None = None,
 ) -> None:
     slug, today = account.slug, ctx.today
     key = f"{slug}:{due.key}"
     assert due.anchor is not None
     when = _dated(today, due)
-    context = _context(kind, account, due.anchor, due.stage, when, due.due < when)
+    context = _context(kind, account, due.anchor, due.stage, when, due.due < when, brief)
     _plan_reminder_issue(
         ctx,
         plan,
@@ -225,6 +232,7 @@ def _refresh(
     kind: ReminderKind,
     issue: dict,
     key: str,
+    brief: Mapping[str, Any] | None = None,
 ) -> None:
     """The bot's part of an open reminder follows the account (ARR, team, tracking link);
     its date is the one of the issue's key and due date, ticked boxes and people's text
@@ -240,7 +248,9 @@ def _refresh(
         anchor, own = _anchor_of_due(kind, account, ctx), parsed[0]
     context = {
         "tracking_link": tracking_link(ctx.tracking.get(account.slug), account.slug, {}),
-        **_context(kind, account, anchor.isoformat(), stage, due, own.isoformat() < str(due)),
+        **_context(
+            kind, account, anchor.isoformat(), stage, due, own.isoformat() < str(due), brief
+        ),
     }
     _refresh_one(ctx, plan, issue, kind.template, key, context, account.slug)
 
@@ -252,7 +262,13 @@ def _anchor_of_due(kind: ReminderKind, account: Account, ctx: TriageContext) -> 
 
 
 def _plan_redate(
-    ctx: TriageContext, plan: Plan, account: Account, kind: ReminderKind, issue: dict, due: Due
+    ctx: TriageContext,
+    plan: Plan,
+    account: Account,
+    kind: ReminderKind,
+    issue: dict,
+    due: Due,
+    brief: Mapping[str, Any] | None = None,
 ) -> dict:
     """SPEC 5.2: "when the renewal date moves, the open reviews are re-dated": the issue
     takes the new stage's marker, date, title and text (one update; people's text below
@@ -266,7 +282,13 @@ def _plan_redate(
         "marker": Trusted(markers.marker(REMINDER, key)),
         "tracking_link": tracking_link(ctx.tracking.get(slug), slug, {}),
         **_context(
-            kind, account, due.anchor.isoformat(), due.stage, when.isoformat(), due.due < when
+            kind,
+            account,
+            due.anchor.isoformat(),
+            due.stage,
+            when.isoformat(),
+            due.due < when,
+            brief,
         ),
     }
     text = (issue.get("description") or "").replace(

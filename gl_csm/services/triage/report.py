@@ -21,6 +21,7 @@ from gl_csm import markers
 from gl_csm.config import Settings
 from gl_csm.domain.book_balance import book_balances
 from gl_csm.domain.cadence import within_months
+from gl_csm.domain.evidence import time_to_value_rows
 from gl_csm.domain.history import (
     GroupedHistory,
     HistoryRow,
@@ -460,6 +461,7 @@ def render_report(
             ),
             "per_csm": csms,
             "balance": balance,
+            "time_to_value": time_to_value_rows(ok),
             "renewal_window": months,
             "renewals": renewals,
             "overdue": overdue,

@@ -58,6 +58,7 @@ from gl_csm.services.collaboration import team_sync
 from gl_csm.services.guards import require_internal_projects
 from gl_csm.services.moves import will_churn
 from gl_csm.services.moves.will_churn import KIND as WILL_CHURN
+from gl_csm.services.triage import evidence as gl_evidence
 from gl_csm.services.triage import scoped_labels
 from gl_csm.services.triage.bot_issues import note_records
 from gl_csm.services.triage.context import (
@@ -206,6 +207,25 @@ def _catch_up_promote(ctx: TriageContext, run: TriageRun, slug: str) -> None:
     run.plan.extend(promote)
 
 
+def _promote_when_paid(ctx: TriageContext, run: TriageRun, account: Account) -> str | None:
+    """`rules.promote.when_paid: auto` (SPEC 5 Promote): a paid account still in
+    pre-sales is promoted in this run; with `action::promote` on the issue the catch-up
+    promotes it instead. Returns the project's new path when a promote is planned."""
+    tracking = ctx.tracking.get(account.slug)
+    label = ctx.settings.taxonomy.name("action::promote")
+    if tracking is not None and label in (tracking.get("labels") or []):
+        return None
+    try:
+        promote = gl_evidence.promote_now(ctx.gateway, ctx.settings, account, tracking, ctx.today)
+    except Exception as exc:  # noqa: BLE001 - one account never stops the others
+        run.plan.fail(None, f"{account.slug}: promote not done: {failure_text(exc)}")
+        return None
+    if promote is None or ctx.settings.groups is None or not account.project:
+        return None
+    run.plan.extend(promote)
+    return f"{ctx.settings.groups.post_sales}/{account.project.rsplit('/', 1)[1]}"
+
+
 def plan_triage(
     gateway: Gateway,
     settings: Settings,
@@ -239,6 +259,25 @@ def plan_triage(
             if only is None
             else {}
         )
+        if only is None:
+            # SPEC 4.1: one listing of the post-sales group's issues updated since the
+            # last run, which the tracking cards record (services/triage/evidence.py).
+            accounts_listing = listings["accounts"]
+            listings["evidence"] = pool.submit(
+                lambda: gl_evidence.read_listing(
+                    gateway,
+                    settings,
+                    # This shard's cards: its own last run (another shard may have run
+                    # later today and moved its cards' dates past this shard's).
+                    [
+                        issue
+                        for slug, issue in markers.index_by_marker(
+                            accounts_listing.result(), "tracking"
+                        ).items()
+                        if in_shard(slug, shard)
+                    ],
+                )
+            )
         try:
             registry = load_registry(settings.accounts_dir, [only] if only else ())
         except Exception:
@@ -299,9 +338,17 @@ def plan_triage(
                 )
                 if fixed is not issue:
                     ctx.tracking[account.slug] = fixed  # type: ignore[index]
+    # SPEC 4.1: the assessment reads the account with GitLab's evidence applied (a
+    # one-account reaction reads no listing: the evidence its card recorded).
+    listed_issues = gl_evidence.by_project(listed.get("evidence") or [])
+    applied: dict[str, Account] = {}
     for account in registry.accounts:
-        signals, _ = signals_of(ctx.tracking.get(account.slug), settings)
-        assessments[account.slug] = assess(account, settings.rules, today, signals)
+        tracking_issue = ctx.tracking.get(account.slug)
+        found = gl_evidence.gather(settings, account, tracking_issue, listed_issues, today)
+        ctx.evidence[account.slug] = found
+        applied[account.slug] = found.applied.account
+        signals, _ = signals_of(tracking_issue, settings)
+        assessments[account.slug] = assess(found.applied.account, settings.rules, today, signals)
 
     mine = [a for a in registry.accounts if in_shard(a.slug, shard) and only in (None, a.slug)]
     if progress is not None:  # gl_csm.progress.Progress: the CLI's bar or CI lines
@@ -310,8 +357,17 @@ def plan_triage(
         if progress is not None:
             progress.advance()
         local = Plan()
+        target, assessment = applied[account.slug], assessments[account.slug]
+        if only is None:
+            # Planned before the account's triage: its card shows the project where the
+            # promote moves it, and a refused transfer stops the account's other changes.
+            moved_to = _promote_when_paid(ctx, run, target)
+            if moved_to is not None:
+                target = dataclasses.replace(target, project=moved_to)
+                signals, _ = signals_of(ctx.tracking.get(account.slug), settings)
+                assessment = assess(target, settings.rules, today, signals)
         try:
-            row = _plan_account(ctx, local, account, assessments[account.slug])
+            row = _plan_account(ctx, local, target, assessment)
         except Exception as exc:  # noqa: BLE001 - one account never stops the others
             message = failure_text(exc)
             run.plan.fail(account.slug, message)
@@ -531,6 +587,17 @@ def _plan_account(
     # no read unless the team differs from the one the card recorded.
     data.update(team_sync.in_triage(plan, gw, settings, account, today, previous))
 
+    # SPEC 4.1 evidence (a note to the CSM per customer issue waiting for the team) and
+    # SPEC 5 Promote (a paid account still in pre-sales): recorded in the card.
+    found = ctx.evidence.get(slug)
+    if found is not None:
+        found = gl_evidence.plan_waiting_notes(gw, settings, plan, account, tracking, found, today)
+        recorded = found.data(today)
+        if recorded:
+            data[gl_evidence.KEY] = recorded
+        row["time_to_value"] = {t.kpi: t.days for t in found.time_to_value()}
+    data.update(gl_evidence.plan_promote_ask(settings, plan, account, tracking, previous))
+
     # What the bot needs from the notes of its open triage / escalation issues, so a
     # rerun reads none of them while nothing changed (bot_issues.py).
     records = note_records(ctx, slug, pending)
@@ -546,6 +613,8 @@ def _plan_account(
         data=data,
         pending=tuple(pending),
         will_churn=churn,
+        evidence=() if found is None else found.card_lines(),
+        time_to_value=() if found is None else found.time_to_value(),
         # On a new issue the notes go in its create: one request per object.
         below="" if tracking is not None else notes_text(account, due_notes),
     )

@@ -131,6 +131,10 @@ class CardExtra:
     pending: tuple[tuple[str, str], ...] = ()
     #: The will-churn checklist state (moves/will_churn.WillChurn), None when not asked.
     will_churn: Any = None
+    #: Where GitLab's evidence replaced a registry value, and the time-to-value figures
+    #: (services/triage/evidence.py, SPEC 4.1).
+    evidence: tuple[str, ...] = ()
+    time_to_value: tuple[Any, ...] = ()
     #: Text placed below the card when the issue is created: the notes due on an issue
     #: this run creates go in its create (one request per object, issue 13).
     below: str = ""
@@ -420,6 +424,9 @@ def _card_inputs(
         "links": links,
         # SPEC 4: until every box is ticked the card lists the steps left.
         "will_churn_left": None if churn is None else list(churn.left),
+        # SPEC 4.1: GitLab's evidence and the time to value (handbook 004).
+        "evidence": list(extra.evidence),
+        "time_to_value": [(t.kpi, t.text()) for t in extra.time_to_value],
     }
     # repr, not JSON: ten times cheaper on the account's dataclasses, and the same in
     # every process as long as the context holds no set (tested with two hash seeds).
