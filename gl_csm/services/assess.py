@@ -105,10 +105,11 @@ def render_text(run: AssessRun, *, max_reasons: int = 2) -> str:
     notes = []
     for a in run.assessments:
         h = a.health
-        if h is None or (h.color == "green" and not h.overrides):
+        if h is None:
             continue
         # People's words (measure names, units, the override that decided the color);
-        # the keys stay in `--format json` (SPEC 7).
+        # the keys stay in `--format json` (SPEC 7). A green account's red or yellow
+        # measure is listed too: the score hides it, the CSM should not miss it.
         bad = [
             f"{measure_name(m.name)} {m.color}"
             + ("" if value_text(m) == m.color else f" ({value_text(m)})")
