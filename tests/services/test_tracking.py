@@ -65,7 +65,7 @@ def test_create_then_nothing_to_do(gateway: Gateway, settings: Settings) -> None
     for text in (
         "$650,000",
         "strategic: ARR",
-        "| product | license_utilization | green",
+        "| Product | License utilization | green | 84% of seats active after 44 months | 30% |",
         "| **total** |",
         "Overrides applied",
         "Next dates",

@@ -29,7 +29,7 @@ def _support(i: Inputs) -> Reading:
     if s.emergency_open:
         return Reading(tickets, t.emergency_open, "an emergency ticket is open")
     if tickets is not None and tickets > t.yellow_max_tickets:
-        return Reading(tickets, RED, f"{tickets} tickets in the last 30 days")
+        return Reading(tickets, RED, _tickets(tickets))
     if s.emergency_closed_last_7_days and t.emergency_closed_last_7_days != GREEN:
         return Reading(
             tickets, t.emergency_closed_last_7_days, "an emergency ticket closed in the last 7 days"
@@ -37,10 +37,14 @@ def _support(i: Inputs) -> Reading:
     if tickets is None:
         return Reading(None, None, "no support data")
     if tickets > t.green_max_tickets:
-        return Reading(tickets, YELLOW, f"{tickets} tickets in the last 30 days")
+        return Reading(tickets, YELLOW, _tickets(tickets))
     if tickets == 0 and s.advised_no_ticket:
         return Reading(tickets, YELLOW, "no ticket opened after being advised to contact Support")
-    return Reading(tickets, GREEN, f"{tickets} tickets in the last 30 days")
+    return Reading(tickets, GREEN, _tickets(tickets))
+
+
+def _tickets(n: int) -> str:
+    return plural(n, "ticket", "tickets") + " in the last 30 days"
 
 
 def _support_unit(value: object) -> str:
