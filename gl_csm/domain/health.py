@@ -2,6 +2,8 @@
 
 Modelled on GitLab's customer health scoring (handbook 002 links it): five groups of
 measures, each measure a color, colors scored, weighted means up to an account score.
+The measures themselves (how each is computed, weighted and read) are defined once each
+in domain/measures/; this module scores them and applies the overrides.
 """
 
 from __future__ import annotations
