@@ -3,41 +3,19 @@ unit, the overrides in words, and the health headline that says when an override
 the score, decided the color. Pure: text from an assessment, no I/O.
 
 The keys (``license_utilization``) stay what `gl-csm assess --format json` prints (SPEC
-7); these are the words the triage issues, notes and the text of `assess` show."""
+7); the names and units come from each measure's definition (domain/measures/)."""
 
 from __future__ import annotations
 
 import re
 
 from gl_csm.domain.health import HealthResult, Measure
-
-#: SPEC 4's table, in the words of the handbook's health scoring.
-NAMES: dict[str, str] = {
-    "license_utilization": "License utilization",
-    "user_engagement": "User engagement",
-    "scm": "Source code management use",
-    "ci": "CI use",
-    "devsecops": "DevSecOps use",
-    "cd": "CD use",
-    "sentiment": "CSM sentiment",
-    "success_plan": "Success plan",
-    "support": "Support",
-    "nps": "NPS",
-    "meeting_cadence": "Meeting cadence",
-    "persona_engagement": "Persona engagement",
-}
-#: The usage measures hold a share of users (0..1): shown as a percentage.
-_SHARE_OF_USERS = {
-    "user_engagement": "of users active in the month",
-    "scm": "of users",
-    "ci": "of users",
-    "devsecops": "of users",
-    "cd": "of users",
-}
+from gl_csm.domain.measures import registry
 
 
 def measure_name(name: str) -> str:
-    return NAMES.get(name, name.replace("_", " ").capitalize())
+    """The name people read for a measure key (the measure's definition)."""
+    return registry.measure_name(name)
 
 
 def score_text(score: float | None) -> str:
@@ -48,16 +26,7 @@ def score_text(score: float | None) -> str:
 def value_text(m: Measure) -> str:
     """The value with its unit ("22% of users active in the month", "91 days since the
     last call"), or why there is none; never a bare number or a Python list."""
-    if m.name == "sentiment":
-        shown = str(m.value) if m.value is not None else "none"
-        return f"{shown} ({m.note})" if m.note and m.value is not None else (m.note or shown)
-    if m.note:
-        return m.note
-    if m.value is None:
-        return "no data"
-    if m.name in _SHARE_OF_USERS and isinstance(m.value, int | float):
-        return f"{round(float(m.value) * 100)}% {_SHARE_OF_USERS[m.name]}"
-    return str(m.value)
+    return registry.reading_text(m)
 
 
 def describe(m: Measure) -> str:

@@ -145,15 +145,18 @@ def render_text(run: AssessRun, *, max_reasons: int = 2) -> str:
     notes = []
     for a in run.assessments:
         h = a.health
-        if h is None or (h.color == "green" and not h.overrides):
+        if h is None:
             continue
         # People's words (measure names, units, the override that decided the color);
-        # the keys stay in `--format json` (SPEC 7).
+        # the keys stay in `--format json` (SPEC 7). A green account's red measures are
+        # listed too: the score hides them, the CSM should not miss them (its yellow
+        # ones would only crowd the list).
+        shown = ("red",) if h.color == "green" else ("red", "yellow")
         bad = [
             f"{measure_name(m.name)} {m.color}"
             + ("" if value_text(m) == m.color else f" ({value_text(m)})")
             for m in h.measures
-            if m.color in ("red", "yellow")
+            if m.color in shown
         ]
         decided = deciding_overrides(h)  # already in the headline
         overrides = [

@@ -123,7 +123,7 @@ def test_values_with_units_and_dollars(tmp_path: Path) -> None:
     assert "84% of licensed seats active" in acme
     assert "15% of users" in acme
     assert "91 days since the last call" in acme
-    assert "no persona in the last 90 days" in acme
+    assert "no key persona in the last 90 days" in acme
     assert "1 objective" in acme and "[]" not in acme
     assert "ARR $1,250,000" in acme and "score 80.0 of 100" in acme
     overview = " | ".join(_text(site / "index.html"))

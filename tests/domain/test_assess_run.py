@@ -127,3 +127,18 @@ def test_book_balance_renderers() -> None:
     assert "WARN" in text
     items = json.loads(render_book_balance(balances, "json"))
     assert items[0]["csm"] == "alice" and {"p1_pct", "target", "status"} <= set(items[0])
+
+
+def test_text_lists_a_green_accounts_red_measure() -> None:
+    """A green score can hide a red measure (pied-piper is green at 86.4 with DevSecOps
+    at 5% of users): the CSM reads it in the health signals, not only yellow and red
+    accounts' measures; a green account's yellow measures would only crowd the list."""
+    run = run_assess(SAMPLES, DEFAULT_RULES, TODAY, ["pied-piper", "hooli"])
+    pied, hooli = run.assessments
+    assert pied.health is not None and pied.health.color == "green"
+    assert [m.name for m in pied.health.measures if m.color == "red"] == ["devsecops"]
+    text = render_text(run)
+    assert "pied-piper: green (score 86.4); DevSecOps use red (5% of users)" in text
+    assert hooli.health is not None and hooli.health.color == "green"
+    assert not any(m.color == "red" for m in hooli.health.measures)
+    assert "hooli:" not in text

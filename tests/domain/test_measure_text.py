@@ -13,11 +13,29 @@ from gl_csm.domain.measure_text import (
 
 
 def _measure(name: str, value: object, color: str | None, note: str = "") -> Measure:
-    return Measure(name, "product", value, color, 10, 10, note)
+    return Measure(
+        name=name,
+        group="product",
+        value=value,
+        color=color,
+        weight=10,
+        applied_weight=10,
+        note=note,
+    )
 
 
 def _health(color: str, score: float, scorecard: str, overrides: tuple[str, ...]) -> HealthResult:
-    return HealthResult(color, score, scorecard, (), (), overrides, None, False, False)
+    return HealthResult(
+        color=color,
+        score=score,
+        scorecard_color=scorecard,
+        groups=(),
+        measures=(),
+        overrides=overrides,
+        sentiment=None,
+        sentiment_from_label=False,
+        sentiment_stale=False,
+    )
 
 
 def test_measures_read_as_names_with_units() -> None:

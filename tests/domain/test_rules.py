@@ -22,10 +22,23 @@ def test_defaults_match_the_spec() -> None:
     bb = r.book_balance
     assert (bb.strategic_p1_min_pct, bb.strategic_p1_max_pct, bb.growth_p1_max_pct) == (25, 45, 20)
     h = r.health
-    assert dataclasses.astuple(h.group_weights) == (50, 25, 10, 5, 10)
-    assert dataclasses.astuple(h.weights.product) == (30, 10, 15, 15, 15, 15)
+    assert dataclasses.asdict(h.group_weights) == {
+        "product": 50,
+        "risk": 25,
+        "outcomes": 10,
+        "voice": 5,
+        "engagement": 10,
+    }
+    assert dataclasses.asdict(h.weights.product) == {
+        "license_utilization": 30,
+        "user_engagement": 10,
+        "scm": 15,
+        "ci": 15,
+        "devsecops": 15,
+        "cd": 15,
+    }
     assert (h.score.green_min, h.score.yellow_min) == (75, 50)
-    assert dataclasses.astuple(h.color_scores) == (100, 60, 0)
+    assert dataclasses.asdict(h.color_scores) == {"green": 100, "yellow": 60, "red": 0}
     sd = h.staleness_days
     assert (sd.new_customer_no_data, sd.usage, sd.support, sd.nps) == (30, 60, 30, 365)
     assert (sd.sentiment_stale, sd.sentiment_no_data) == (90, 120)

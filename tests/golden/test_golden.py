@@ -9,6 +9,7 @@ then read the diff as its reader would before committing it.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,11 @@ def test_every_kind_of_text_has_goldens(rendered: dict[str, str]) -> None:
     ):
         assert expected in names, expected
     assert any("/accounts/reminder--" in n for n in rendered), "no reminder issue"
+
+
+def test_golden_files_hold_no_stamp_or_digest(rendered: dict[str, str]) -> None:
+    """People read no stamp or digest: a golden file's diff shows a change of text only
+    (render.without_digests), never a digest that moved with an input no text shows."""
+    digest = re.compile(r"\b[0-9a-f]{16}\b")
+    assert [name for name, text in rendered.items() if digest.search(text)] == []
+    assert [name for name, text in rendered.items() if "<!-- gl-csm inputs" in text] == []

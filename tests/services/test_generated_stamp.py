@@ -4,6 +4,7 @@ without rendering it, and the stamp never makes the bot write on its own."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -11,8 +12,11 @@ from pathlib import Path
 import pytest
 
 from gl_csm import markers
+from gl_csm.domain.account import Account, parse_account
+from gl_csm.domain.assessment import assess
 from gl_csm.domain.rules import DEFAULT_RULES
-from gl_csm.services.triage import generated
+from gl_csm.services.triage import generated, tracking
+from gl_csm.services.triage.rendered_from import names_read
 from tests.services.triage_world import ACCOUNTS, ESCALATIONS, RED, TRIAGE, World
 
 D = date.fromisoformat
@@ -155,3 +159,81 @@ def test_a_line_made_inert_by_the_gateway_keeps_the_part_up_to_date() -> None:
     assert generated.up_to_date(stored, "0123456789abcdef")
     assert generated.refreshed(stored, rendered, "0123456789abcdef") is None
     assert not generated.up_to_date(stored, "fedcba9876543210")
+
+
+@pytest.fixture
+def card_renders(monkeypatch: pytest.MonkeyPatch) -> Counter:
+    """The cards rendered."""
+    counted: Counter = Counter()
+    real = tracking.render_template
+
+    def counting(name: str, context):  # type: ignore[no-untyped-def]
+        if name == tracking.CARD_TEMPLATE:
+            counted[name] += 1
+        return real(name, context)
+
+    monkeypatch.setattr(tracking, "render_template", counting)
+    return counted
+
+
+def test_a_registry_value_no_text_shows_moves_no_stamp(
+    world: World, renders: Counter, card_renders: Counter
+) -> None:
+    """The stamps hash what a part is rendered from, not the whole account: the stages
+    adopted count for a commercial account's priority only, and nothing shows them for
+    these strategic accounts, so no part nor card is even rendered again."""
+    world.run()
+    renders.clear()
+    card_renders.clear()
+    for slug, name in (("acme", "Acme"), ("initech", "Initech")):
+        extra = {**RED, "risk": {**RED["risk"], "escalation_requested": True}}
+        keys = {"renewal_date": D("2027-03-31")} | (extra if slug == "initech" else {})
+        world.add(slug, name, stages_adopted=["create", "verify", "secure"], **keys)
+    outcome, _, stats = world.run()
+    assert stats.writes == 0 and outcome.changes == [], [c.detail for c in outcome.changes]
+    assert renders == Counter() and card_renders == Counter()
+
+
+def _wider(account: Account) -> Account:
+    """The account with one more registry field, as a later version of the parser would
+    read it (a field no template reads)."""
+    wider = dataclasses.make_dataclass(
+        "WiderAccount",
+        [("crm_id", str, dataclasses.field(default="0015g00000ABC"))],
+        bases=(type(account),),
+        frozen=True,
+    )
+    values = {f.name: getattr(account, f.name) for f in dataclasses.fields(account)}
+    return wider(**values)  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("template", (*GENERATED, tracking.CARD_TEMPLATE))
+def test_a_new_account_field_moves_no_digest(template: str) -> None:
+    """Each generated part's inputs: a field added to the account that the template
+    does not read changes nothing; a field it reads (the name) does."""
+    account = parse_account({"name": "Acme", "segment": "strategic"}, "acme.yml", "acme")
+    source = tracking.template_text(template)
+    context = {"account": account, "today": D("2026-11-23")}
+    digest = generated.inputs_digest(template, source, context)
+    assert generated.inputs_digest(template, source, {**context, "account": _wider(account)}) == (
+        digest
+    )
+    if "account" not in names_read(source):
+        return  # a part of a CSM's, not an account's
+    renamed = dataclasses.replace(account, name="Acme Labs")
+    assert generated.inputs_digest(template, source, {**context, "account": renamed}) != digest
+
+
+def test_the_card_digest_ignores_a_new_account_field(settings) -> None:  # type: ignore[no-untyped-def]
+    account = parse_account(
+        {"name": "Acme", "segment": "strategic", "customer_since": D("2024-03-01")},
+        "acme.yml",
+        "acme",
+    )
+    a = assess(account, settings.rules, D("2026-11-23"))
+    extra = tracking.CardExtra()
+    _, digest = tracking._card_inputs(a, settings, project=None, extra=extra)
+    wider = dataclasses.replace(a, account=_wider(account))
+    assert tracking._card_inputs(wider, settings, project=None, extra=extra)[1] == digest
+    moved = dataclasses.replace(a, account=dataclasses.replace(account, plan="premium"))
+    assert tracking._card_inputs(moved, settings, project=None, extra=extra)[1] != digest

@@ -65,7 +65,7 @@ def test_create_then_nothing_to_do(gateway: Gateway, settings: Settings) -> None
     for text in (
         "$650,000",
         "strategic: ARR",
-        "| product | license_utilization | green",
+        "| Product | License utilization | green | 84% of seats active after 44 months | 30% |",
         "| **total** |",
         "Overrides applied",
         "Next dates",
@@ -181,3 +181,43 @@ def test_card_lines_stay_lines_and_every_table_has_a_header(
         if line.startswith("|") and (i == 0 or not lines[i - 1].startswith("|"))
     ]
     assert headers and all(cell.strip() for h in headers for cell in h.strip("|").split("|"))
+
+
+def test_the_card_reads_the_scorecard_in_words(gateway: Gateway, settings: Settings) -> None:
+    """Measure names, readings with their units, groups and overrides in people's words;
+    no measure key, no bare ratio, no Python list, no day count (it would change daily)."""
+    _plan(gateway, settings, "initech").apply(gateway)
+    desc = _find(gateway, "initech")["description"]
+    card = desc[desc.index(CARD_BEGIN) : desc.index("<!-- gl-csm-data")]
+    for text in (
+        "### Health: red (score 13.5)",
+        "| Product | License utilization | red | 36% of seats active after 47 months | 30% |",
+        "| Product | User engagement | red | 22% of users active in the month | 10% |",
+        "| Engagement | Meeting cadence | yellow | last call on 2026-09-02 | 50% |",
+        "| Engagement | Persona engagement | red | no key persona in the last 90 days | 50% |",
+        "| Voice of the customer | Support | red | 17 tickets in the last 30 days | 50% |",
+        "| Voice of the customer | 5 | 0.0 |",
+        "- red CSM sentiment makes the account red",
+        "- potential contraction or churn makes the account red",
+    ):
+        assert text in card, text
+    for key in ("license_utilization", "persona_engagement", "meeting_cadence", "| [] |"):
+        assert key not in card, key
+    assert " 0.22 " not in card and "days since" not in card and "risk.contraction" not in card
+
+
+def test_a_green_score_overridden_says_what_decided(gateway: Gateway, settings: Settings) -> None:
+    _plan(gateway, settings, "stark-industries").apply(gateway)
+    desc = _find(gateway, "stark-industries")["description"]
+    assert "### Health: yellow (score 89): overridden by " in desc
+    assert "- champion left makes the account yellow" in desc
+
+
+def test_a_pre_sales_card_says_in_words_why_there_is_no_health(
+    gateway: Gateway, settings: Settings
+) -> None:
+    _plan(gateway, settings, "tyrell").apply(gateway)
+    desc = _find(gateway, "tyrell")["description"]
+    assert "### Health: none (pre-sales)" in desc
+    assert "once it is a paying customer" in desc
+    assert "SPEC" not in desc and "| group |" not in desc

@@ -62,7 +62,8 @@ def test_first_run_labels_and_cards_then_a_rerun_writes_nothing(world: World) ->
     assert {"health::green", "lifecycle::adopting", "segment::strategic"} <= set(acme["labels"])
     assert any(label.startswith("priority::") for label in acme["labels"])
     assert (
-        "### Priority" in acme["description"] and "| product | scm | green" in acme["description"]
+        "### Priority" in acme["description"]
+        and "| Product | Source code management use | green" in acme["description"]
     )
     initech = _tracking(world, "initech")
     assert "health::red" in initech["labels"] and "priority::1" in initech["labels"]

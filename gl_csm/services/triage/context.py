@@ -15,7 +15,8 @@ from gl_csm.domain.account import Account
 from gl_csm.domain.assessment import Assessment
 from gl_csm.domain.health import Measure
 from gl_csm.domain.history import HistoryRow
-from gl_csm.domain.measure_text import measure_name, override_text, value_text
+from gl_csm.domain.measure_text import measure_name, override_text
+from gl_csm.domain.measures.registry import steady_text
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan
 from gl_csm.services.triage.tracking import UserIds
@@ -153,21 +154,10 @@ def account_file(account: Account) -> str:
 
 
 def _measure_line(a: Assessment, m: Measure) -> str:
-    """One yellow or red measure in words. Day counts become the date they count from,
-    so the bot's part of an issue quoting them does not change every day (generated.py)."""
-    account, h = a.account, a.health
-    detail = value_text(m)
-    if m.name == "meeting_cadence" and account.engagement.last_call is not None:
-        detail = f"last call on {account.engagement.last_call.isoformat()}"
-    elif m.name == "sentiment":
-        updated = account.sentiment.updated
-        if h is not None and h.sentiment_from_label:
-            detail = "set with the sentiment label on the tracking issue"
-        elif updated is not None:
-            stale = ": stale" if m.note else ""
-            detail = f"{'not updated since' if m.note else 'updated'} {updated.isoformat()}{stale}"
-        else:
-            detail = m.note
+    """One yellow or red measure in words, as its definition quotes it: day counts
+    become the date they count from, so the bot's part of an issue quoting them does
+    not change every day (generated.py)."""
+    detail = steady_text(m, a.account)
     return f"{measure_name(m.name)} is {m.color}" + (f": {detail}" if detail else "")
 
 

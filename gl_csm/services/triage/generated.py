@@ -18,14 +18,12 @@ before stamps existed, or a stale stamp alone, is never a reason to write.
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from gl_csm import __version__
+from gl_csm.services.triage.rendered_from import rendered_from
 from gl_csm.services.triage.tracking import render_template, short_hash, template_text
 from gl_csm.templates import Trusted, inert_commands
 
@@ -70,22 +68,11 @@ def carry_ticks(old: str, new: str) -> str:
 _STAMP_RE = re.compile(r"\n<!-- gl-csm inputs ([0-9a-f]{16}) text ([0-9a-f]{16}) -->")
 
 
-def _plain(value: object) -> object:
-    """A context value as JSON can hold it, the same in every process and checkout."""
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        shown = repr(value)
-        source = getattr(value, "source", None)
-        # Where the registry file sits (a CI checkout) is never shown: not an input.
-        return shown.replace(repr(source), "None") if source else shown
-    return repr(value)
-
-
 def inputs_digest(template: str, template_source: str, context: Mapping[str, Any]) -> str:
-    """What a generated part is rendered from: the template, gl-csm and the context
-    (dates as the template prints them, so a date and its ISO text are one input)."""
-    data = json.dumps(context, sort_keys=True, default=_plain, separators=(",", ":"))
+    """What a generated part is rendered from: the template, gl-csm and the context values
+    the template reads (rendered_from.py: a registry field it does not show is no input;
+    dates as the template prints them, so a date and its ISO text are one input)."""
+    data = rendered_from(template_source, context)
     return short_hash("\0".join((__version__, template, template_source, data)))
 
 

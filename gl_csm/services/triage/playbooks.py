@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
+from gl_csm.domain.measures import registry
 from gl_csm.domain.taxonomy import RISK_TYPES
 from gl_csm.errors import GlCsmError
 from gl_csm.services.triage.tracking import ISSUE_TEMPLATES
@@ -129,33 +130,14 @@ def playbooks() -> dict[str, Any]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-#: The risk type (SPEC 6.1, handbook 000 "Types of Risk") a red measure points to: a red
-#: from the scorecard alone gets the playbook of these types suggested, for the CSM to
-#: confirm. Sentiment points nowhere: the CSM says why in the risk types.
-POINTS_TO: dict[str, str] = {
-    # "Product Usage (not using features & functionality they've paid for)"
-    "license_utilization": "product-usage",
-    "user_engagement": "product-usage",
-    "scm": "product-usage",
-    "ci": "product-usage",
-    "devsecops": "product-usage",
-    "cd": "product-usage",
-    # "ROI (the customer doesn't feel they're getting value)": "Lack of a plan"
-    "success_plan": "roi",
-    "nps": "roi",
-    # "Product (the product does not do what they want or meets their needs ...)"
-    "support": "product",
-    # "Lack of Engagement/Loss of Champion"
-    "meeting_cadence": "engagement-champion",
-    "persona_engagement": "engagement-champion",
-}
-
-
 def suggested_types(red_measures: list[str]) -> dict[str, list[str]]:
     """Risk type -> the red measures pointing to it, in the order of SPEC 6.1."""
     found: dict[str, list[str]] = {}
     for name in red_measures:
-        kind = POINTS_TO.get(name)
+        # The risk type (SPEC 6.1, handbook 000 "Types of Risk") each measure's
+        # definition says a red reading points to; sentiment points nowhere.
+        found_def = registry.definition(name)
+        kind = None if found_def is None else found_def.risk_type
         if kind is not None:
             found.setdefault(kind, []).append(name)
     return {k: found[k] for k in RISK_TYPES if k in found}

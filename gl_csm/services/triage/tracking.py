@@ -27,10 +27,13 @@ from gl_csm import __version__, markers
 from gl_csm.config import Settings
 from gl_csm.domain.account import Account
 from gl_csm.domain.assessment import Assessment, assess
+from gl_csm.domain.measure_text import health_text, measure_name, override_text
+from gl_csm.domain.measures.registry import group_name, steady_text
 from gl_csm.domain.taxonomy import Taxonomy
 from gl_csm.errors import GlCsmError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
+from gl_csm.services.triage.rendered_from import rendered_from
 from gl_csm.templates import Trusted, inline, render, safe_title, shipped_dir
 
 ISSUE_TEMPLATES = shipped_dir("issue_templates")
@@ -226,35 +229,25 @@ def money(value: object) -> str:
     return f"${value:,.0f}" if isinstance(value, int | float) else "-"
 
 
-def _value(value: object) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.2f}"
-    if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value) or "none"
-    return str(value)
+def _measure_rows(h: Any, account: Account) -> list[dict[str, Any]]:
+    """The scorecard as the card shows it: each measure's name and reading in words with
+    its unit, as its definition quotes it (domain/measures/: dates, not day counts, so
+    the card of an unchanged account is the same tomorrow)."""
+    return [
+        {
+            "group": group_name(m.group),
+            "name": measure_name(m.name),
+            "color": m.color,
+            "reading": steady_text(m, account),
+            "weight": "-" if m.color is None else f"{_r(m.applied_weight):g}%",
+        }
+        for m in h.measures
+    ]
 
 
-_DAYS = re.compile(r"\b\d+ days\b")
-
-
-def _stable_value(m: Any, account: Account) -> str:
-    """A measure's value for the card. Day counts become the date they count from, so
-    the card of an unchanged account is the same tomorrow (no daily rewrite)."""
-    if m.name == "meeting_cadence" and account.engagement.last_call is not None:
-        return f"last call {account.engagement.last_call.isoformat()}"
-    return _value(m.value)
-
-
-def _stable_note(m: Any, account: Account) -> str:
-    note = m.note or ""
-    if m.name == "meeting_cadence":
-        return "" if account.engagement.last_call is not None else note
-    if m.name == "sentiment" and _DAYS.search(note):
-        updated = account.sentiment.updated
-        return f"stale: last updated {updated.isoformat()}" if updated else "stale"
-    return note
+def _override_words(override: str) -> str:
+    """ "red CSM sentiment makes the account red", not "red CSM sentiment -> red"."""
+    return f"{override_text(override)} makes the account {override.rsplit(' -> ', 1)[-1]}"
 
 
 def _r(value: float | None) -> float | None:
@@ -354,9 +347,6 @@ def _card_inputs(
     the context, the hidden data, the template's text and the gl-csm version."""
     a = assessment.account
     h = assessment.health
-    group_of = {}
-    if h is not None:
-        group_of = {m.name: m.group for m in h.measures}
     team = a.team
     if project and project.get("web_url"):
         shown = inline(project.get("path_with_namespace") or a.project or "")
@@ -394,7 +384,7 @@ def _card_inputs(
         "priority": assessment.priority.priority or "none (pre-sales)",
         "base_priority": assessment.base_priority.priority or "none (pre-sales)",
         "priority_reasons": list(assessment.priority.reasons),
-        "health": "none (pre-sales)" if h is None else h.color,
+        "health": "none (pre-sales)" if h is None else health_text(h),
         "score": None if h is None else _r(h.score),
         "health_data": h is not None,
         "sentiment": None if h is None else h.sentiment,
@@ -403,23 +393,14 @@ def _card_inputs(
         "sentiment_since": extra.data.get("since"),
         "history": _history_line(h, extra.data),
         "needs_triage": assessment.needs_triage,
-        "measures": []
-        if h is None
-        else [
-            {
-                "group": group_of.get(m.name, m.group),
-                "name": m.name,
-                "color": m.color,
-                "value": _stable_value(m, a),
-                "weight": _r(m.applied_weight),
-                "note": _stable_note(m, a),
-            }
-            for m in h.measures
-        ],
+        "measures": [] if h is None else _measure_rows(h, a),
         "groups": []
         if h is None
-        else [{"name": g.name, "weight": _r(g.weight), "score": _r(g.score)} for g in h.groups],
-        "overrides": [] if h is None else list(h.overrides),
+        else [
+            {"name": group_name(g.name), "weight": f"{g.weight:g}", "score": _r(g.score)}
+            for g in h.groups
+        ],
+        "overrides": [] if h is None else [_override_words(o) for o in h.overrides],
         "next_dates": list(extra.next_dates),
         "links": links,
         # SPEC 4: until every box is ticked the card lists the steps left.
@@ -428,20 +409,16 @@ def _card_inputs(
         "evidence": list(extra.evidence),
         "time_to_value": [(t.kpi, t.text()) for t in extra.time_to_value],
     }
-    # repr, not JSON: ten times cheaper on the account's dataclasses, and the same in
-    # every process as long as the context holds no set (tested with two hash seeds).
     # The recorded iids are not rendered: a disengage or handoff that records its
     # checklist (with_recorded_issue) must not move the digest, or the next triage
     # rewrites an unchanged card. card_unchanged still compares the hidden data itself.
     from gl_csm.services.lookup import ISSUES_KEY
 
-    rendered_from = {k: v for k, v in _input_data(extra).items() if k != ISSUES_KEY}
-    data = json.dumps(rendered_from, sort_keys=True, separators=(",", ":"))
-    shown = repr(context)
-    if a.source:
-        # Where the registry file sits (a CI checkout, a temporary directory) is not
-        # on the card: it must not move the digest.
-        shown = shown.replace(repr(a.source), "None")
+    rendered = {k: v for k, v in _input_data(extra).items() if k != ISSUES_KEY}
+    data = json.dumps(rendered, sort_keys=True, separators=(",", ":"))
+    # Only what the card shows: of the account, the attributes the template reads (a
+    # registry field the card does not show moves no digest).
+    shown = rendered_from(template_text(CARD_TEMPLATE), context)
     inputs = "\0".join((__version__, template_text(CARD_TEMPLATE), shown, data))
     return context, short_hash(inputs)
 

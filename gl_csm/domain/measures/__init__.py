@@ -1,0 +1,2 @@
+"""The scorecard's measures (SPEC 4), one module per measure or family of measures:
+``base`` defines what a measure is, ``registry`` loads every module's ``DEFINITIONS``."""
