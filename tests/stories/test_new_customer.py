@@ -178,14 +178,20 @@ def test_card_shows_each_time_to_value_figure(story: World) -> None:
 
 def test_card_says_the_last_call_comes_from_the_meeting_issue(story: World) -> None:
     card = story.description("tracking", SLUG)
+    # The reference is broken by a zero-width space (templates.inline): a written
+    # `group/project#9` would make GitLab add a "mentioned in" note to the customer's issue.
+    card = card.replace("\u200b", "")
     meeting = story.customer_issue(SLUG, "Monthly check-in")
     ref = f"account-management/customers/nakatomi#{meeting['iid']}"
     assert f"Last call: {MONTHLY.isoformat()} from {ref}" in card, card
-    assert "last call 2026-12-15" in card, card
+    assert "last call on 2026-12-15" in card, card
 
 
 def test_card_says_onboarding_completed_from_the_checklist(story: World) -> None:
     card = story.description("tracking", SLUG)
+    # The reference is broken by a zero-width space (templates.inline): a written
+    # `group/project#9` would make GitLab add a "mentioned in" note to the customer's issue.
+    card = card.replace("\u200b", "")
     checklist = story.customer_issue(SLUG, "Onboarding checklist")
     ref = f"account-management/customers/nakatomi#{checklist['iid']}"
     assert f"Onboarding completed: 2026-12-18 from {ref}" in card, card
