@@ -42,10 +42,11 @@ def test_onboard_dry_run_then_apply_then_rerun(workdir: Path) -> None:
     done = json.loads(out)
     assert done["changes"] == planned["changes"]
     assert done["stats"]["writes"] == len(done["changes"])
-    # README "Read budget": project at both group paths (2), accounts project, group,
-    # 4 team members, the tracking issue's narrowed listing and the one page of the
-    # accounts project that proves it absent (never GitLab's search).
-    assert done["stats"]["reads"] <= 10
+    # README "Read budget": project at both group paths (2), the three internal projects
+    # (none may be public: every writing command checks them), group, 4 team members,
+    # the tracking issue's narrowed listing and the one page of the accounts project that
+    # proves it absent (never GitLab's search).
+    assert done["stats"]["reads"] <= 12
 
     code, out, _ = run(workdir, "--today", DAY, "onboard", "tyrell", "--stats")
     assert code == 0 and "Nothing to change." in out and "writes 0" in out

@@ -109,7 +109,7 @@ def snapshot(
     def clean(text: Any) -> Any:
         if not isinstance(text, str):
             return text
-        # The card's digests hash its links, the base URL included (issue 13).
+        # The card's digests hash its links, the base URL included.
         return re.sub(r'"(card|text)":"\w+"', "", text).replace(base, "BASE")
 
     project = gw.project(project_path)
@@ -119,7 +119,8 @@ def snapshot(
     if not project.get("empty_repo"):
         for entry in gw.tree(pid):
             if entry["type"] == "blob":
-                files[entry["path"]] = gw.file_text(pid, entry["path"], "main")
+                # Team members are profile links: GitLab's address is in the files too.
+                files[entry["path"]] = clean(gw.file_text(pid, entry["path"], "main"))
     commits = gw.commits(pid) if not project.get("empty_repo") else []
     milestones = sorted(
         (
