@@ -134,5 +134,11 @@ def test_this_repositorys_gitignore_covers_every_output_too() -> None:
         for line in (ROOT / ".gitignore").read_text().splitlines()
         if line.strip() and not line.startswith("#")
     ]
+    # Outputs are written at the top of the checkout: the patterns are anchored there
+    # ("/dashboard/"), so the package's own gl_csm/dashboard/ is never ignored.
     for output in ("report.md", "dashboard/", "triage-3.json", ".gl-csm/", "public/"):
-        assert any(fnmatch.fnmatch(output, p) for p in patterns), output
+        assert any(fnmatch.fnmatch(output, p.lstrip("/")) for p in patterns), output
+    inside = "gl_csm/dashboard/templates/overview.html.j2"
+    assert not any(
+        p.startswith("/") is False and fnmatch.fnmatch("dashboard/", p) for p in patterns
+    ), f"an unanchored dashboard/ pattern would ignore {inside}"
