@@ -37,6 +37,8 @@ class Trigger:
     #: The rule (``rules.<name>``) giving the minimum access level of the person who
     #: added the label (GitLab's label events say who); None: anyone who can label.
     min_access: str | None = None
+    #: What the label makes the bot do, as the note taking it back says ("without ...").
+    acting: str = "acting on it"
     #: Acts alone when one event adds it with other trigger labels (the scheduled
     #: triage reads the others).
     alone: bool = False

@@ -227,6 +227,7 @@ TABLE: tuple[Trigger, ...] = (
         catch_up="promoted by the scheduled triage while the label is on the tracking "
         "issue (a refused promote is named and the run exits 1)",
         min_access="promote_min_access_level",
+        acting="promoting",
         alone=True,
         catch_up_plan=promote_later,
     ),
@@ -294,13 +295,26 @@ def markdown(settings: Settings) -> str:
 # ---------------------------------------------------------------- who may
 
 
-def guard(gateway: Gateway, settings: Settings, row: Trigger, iid: int, label: str, slug: str):
+def guard(
+    gateway: Gateway, settings: Settings, row: Trigger, iid: int, label: str, slug: str
+) -> Plan | None:
     """None when anyone may add the row's label or its adder has the rule's access;
     else the plan taking the label back with a note saying why (promote_guard.py)."""
     if row.min_access is None:
         return None
     minimum = getattr(settings.rules, row.min_access)
-    return refusal(gateway, project_of(settings, row.issue), iid, label, slug, minimum)
+    project = project_of(settings, row.issue)
+    return refusal(
+        gateway,
+        project,
+        iid,
+        label,
+        slug,
+        minimum,
+        acting=row.acting,
+        rule=row.min_access,
+        kind=row.issue,
+    )
 
 
 # ---------------------------------------------------------------- catch-up
