@@ -195,7 +195,8 @@ def plan_react(
     rows, names = table_rules.fired(table, kind, still)
     if not rows:
         return ignored(
-            f"{event.ref}: {', '.join(still.values())} on a {kind} issue triggers nothing",
+            f"{event.ref}: {', '.join(still.values())} on "
+            f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} issue triggers nothing",
             event,
             slug,
         )
