@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -236,22 +236,23 @@ def _act(
         _triage(gateway, settings, today, slug),
     )
     refused = triggers.guard(gateway, settings, first, event.iid, fired.label, slug)
-    if refused is not None:
-        return Reaction(
+    if refused is None:
+        reaction = first.act(fired)
+        for row in rows:
+            if row.after is not None:
+                for key, name in still.items():
+                    if row.matches(key):
+                        row.after(fired, reaction, name)
+    else:
+        reaction = Reaction(
             plan=refused,
             status="acted",
             account=slug,
             trigger=fired.label,
             event=event,
-            reason=f"{fired.label} added on {fired.where}: taken back, its adder has less "
-            f"than rules.{first.min_access}",
+            reason=f"{fired.label} added on {fired.where}: taken back, added by a person "
+            f"with less than rules.{first.min_access}",
         )
-    reaction = first.act(fired)
-    for row in rows:
-        if row.after is not None:
-            for key, name in still.items():
-                if row.matches(key):
-                    row.after(fired, reaction, name)
     others = [n for n in still.values() if n not in names]
     if first.alone and others and reaction.status == "acted":
         reaction.plan.notes.append(
@@ -260,7 +261,9 @@ def _act(
     return reaction
 
 
-def _triage(gateway: Gateway, settings: Settings, today: date, slug: str):
+def _triage(
+    gateway: Gateway, settings: Settings, today: date, slug: str
+) -> Callable[[int | None], Reaction]:
     """The account's part of the daily triage: one code path, so react does early
     exactly what the scheduled run would do (ARCHITECTURE rule 2)."""
 
