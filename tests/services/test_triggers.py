@@ -362,3 +362,12 @@ def _docs_table() -> str:
     from gl_csm.domain.taxonomy import Taxonomy
 
     return table_rules.markdown(triggers.TABLE, Taxonomy())
+
+
+def test_a_new_teams_readme_names_every_trigger() -> None:
+    """`gl-csm init` writes the team's README from this template: it lists the labels
+    that make the bot act at once."""
+    text = (ROOT / "gl_csm" / "scaffold" / "README.md.j2").read_text(encoding="utf-8")
+    flat = " ".join(text.split())
+    missing = [row.label for row in triggers.TABLE if f"`{row.label}`" not in flat]
+    assert not missing, missing
