@@ -64,26 +64,38 @@ def label_adder(gateway: Gateway, project: str, iid: int, label: str) -> Adder:
 
 
 def refusal(
-    gateway: Gateway, project: str, iid: int, label: str, slug: str, min_level: int
+    gateway: Gateway,
+    project: str,
+    iid: int,
+    label: str,
+    slug: str,
+    min_level: int,
+    *,
+    acting: str = "promoting",
+    rule: str = "promote_min_access_level",
+    kind: str = "tracking",
 ) -> Plan | None:
     """None when the label's adder may promote; else the plan that takes the label
-    back and tells them why (one note per label event, found again by its marker)."""
+    back and tells them why (one note per label event, found again by its marker).
+    Another trigger with a minimum (services/triggers.py) says what the label makes the
+    bot do (``acting``), its rule and the kind of issue it is on."""
     adder = label_adder(gateway, project, iid, label)
     if adder.access is not None and adder.access >= min_level:
         return None
     who = inline(adder.username) if adder.username else "someone GitLab does not name"
     why = (
         f"{label} was added by {who}, who has {level_name(adder.access)} on {project}; "
-        f"promoting needs {level_name(min_level)} (rules.promote_min_access_level)"
+        f"{acting} needs {level_name(min_level)} (rules.{rule})"
     )
     token = markers.token(KIND, f"{slug}:{adder.event_id or 0}")
     body = (
         f"{markers.marker(KIND, f'{slug}:{adder.event_id or 0}')}\n"
-        f"The bot took `{label}` back without promoting: {why}. A person with "
+        f"The bot took `{label}` back without {acting}: {why}. A person with "
         f"{level_name(min_level)} access can add it again.\n"
     )
     plan = Plan()
-    plan.notes.append(f"{project}#{iid} (tracking issue of {slug}): not promoted: {why}")
+    target = f"{project}#{iid} ({kind} issue of {slug})"
+    plan.notes.append(f"{target}: not {'promoted' if acting == 'promoting' else 'acted on'}: {why}")
 
     def remove(gw: Gateway, _r: Results) -> dict:
         return gw.update_issue(project, iid, remove_labels=label)
@@ -91,7 +103,6 @@ def refusal(
     def note(gw: Gateway, _r: Results) -> dict:
         return gw.create_note(project, iid, body, token)
 
-    target = f"{project}#{iid} (tracking issue of {slug})"
     plan.add("update-issue", target, f"remove {label} (not allowed: {why})", remove, account=slug)
     plan.add("create-note", target, f"say why {label} was taken back", note, account=slug)
     return plan

@@ -214,3 +214,25 @@ def test_gl_csm_serve_reacts_on_the_sandbox_state_file(workdir: Path) -> None:
     after = Gateway.for_transport(SandboxAdapter(Sandbox.load(workdir / "sb.json")))
     opened = markers.index_by_marker(after.issues(TRIAGE, state="opened"), "triage")
     assert "acme-corp" in opened
+
+
+def test_serve_reacts_to_a_row_added_to_the_trigger_table(
+    served: tuple[World, str, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`serve` hands payloads to `react`, which reads the one trigger table
+    (services/triggers.py): a row added there is served with no other change."""
+    from gl_csm.services import triggers
+    from tests.services.test_triggers import HEALTH_CHECK, NEW_ROW
+
+    monkeypatch.setattr(triggers, "TABLE", (*triggers.TABLE, NEW_ROW))
+    world, url, logs = served
+    issue = _tracking(world, "acme")
+    world.person().update_issue(ACCOUNTS, issue["iid"], add_labels=HEALTH_CHECK)
+    payload = issue_hook(
+        ACCOUNTS, world.person().issue(ACCOUNTS, issue["iid"]), added=[HEALTH_CHECK]
+    )
+    assert requests.post(url, json=payload, headers=HOOK, timeout=5).status_code == 202
+    health = _wait(url, lambda d: d["processed"] + d["failed"] >= 1)
+    assert health["processed"] == 1 and health["failed"] == 0, logs
+    assert f"trigger: {HEALTH_CHECK} added on" in "".join(logs)
+    assert HEALTH_CHECK not in _tracking(world, "acme")["labels"]

@@ -63,6 +63,8 @@ def tell(w: World) -> None:
     def resolve() -> None:
         w.label("alice", "triage", SLUG, add=["triage::resolved"])
         w.label("alice", "escalation", SLUG, add=["escalation::resolved"])
+        # Before the day's scheduled triage: the label's reaction closed it.
+        w.kept["escalation state after react"] = w.issue("escalation", SLUG)["state"]
         w.kept["triage at close"] = w.description("triage", SLUG)
         w.kept["escalation at close"] = w.description("escalation", SLUG)
 
@@ -195,6 +197,10 @@ def test_triage_issue_closed_by_triage_resolved(story: World) -> None:
 
 def test_escalation_closed_by_escalation_resolved(story: World) -> None:
     assert story.issue("escalation", SLUG)["state"] == "closed"
+
+
+def test_escalation_closed_at_once_by_the_reaction(story: World) -> None:
+    assert story.kept.get("escalation state after react") == "closed"
 
 
 def test_closed_triage_description_unchanged_after_close(story: World) -> None:

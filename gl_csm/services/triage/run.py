@@ -53,7 +53,7 @@ from gl_csm.errors import GlCsmError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results, failure_text
 from gl_csm.registry import load_registry
-from gl_csm.services import lookup
+from gl_csm.services import lookup, triggers
 from gl_csm.services.collaboration import team_sync
 from gl_csm.services.guards import require_internal_projects
 from gl_csm.services.moves import will_churn
@@ -171,40 +171,6 @@ def _people_scopes(issue: Mapping[str, Any], settings: Settings) -> list[str]:
         for scope, names in scoped_labels.conflicts(issue.get("labels") or []).items()
         if not any((tax.canonical(n) or "").split("::")[0] in BOT_SCOPES for n in names)
     ]
-
-
-def _catch_up_promote(ctx: TriageContext, run: TriageRun, slug: str) -> None:
-    """`action::promote` still on a tracking issue: its webhook was missed (or there is
-    none); the scheduled run does what `gl-csm react` would (ARCHITECTURE: the
-    scheduled run re-reads every trigger label). Planned after the account's triage, so
-    a refused promote (not paid yet) names itself and leaves the triage done."""
-    from gl_csm.services.collaboration.promote import plan_promote_on_label
-
-    tracking = ctx.tracking.get(slug)
-    label = ctx.settings.taxonomy.name("action::promote")
-    if tracking is None or label not in (tracking.get("labels") or []):
-        return
-    from gl_csm.services.promote_guard import refusal
-
-    _, projects = ctx.settings.require_layout("triage")
-    minimum = ctx.settings.rules.promote_min_access_level
-    try:
-        refused = refusal(ctx.gateway, projects.accounts, tracking["iid"], label, slug, minimum)
-    except Exception as exc:  # noqa: BLE001 - one account never stops the others
-        run.plan.fail(None, f"{slug}: {label} not done: {failure_text(exc)}")
-        return
-    if refused is not None:
-        run.plan.extend(refused)
-        return
-    try:
-        promote = plan_promote_on_label(
-            ctx.gateway, ctx.settings, slug, ctx.today, tracking["iid"], label
-        )
-    except Exception as exc:  # noqa: BLE001 - one account never stops the others
-        # No account on the failure: exit 1 naming it, without skipping the triage.
-        run.plan.fail(None, f"{slug}: {label} not done: {failure_text(exc)}")
-        return
-    run.plan.extend(promote)
 
 
 def _promote_when_paid(ctx: TriageContext, run: TriageRun, account: Account) -> str | None:
@@ -379,7 +345,8 @@ def plan_triage(
         run.plan.extend(local)
         run.accounts[account.slug] = row
         if only is None:
-            _catch_up_promote(ctx, run, account.slug)
+            # A trigger label still on the account's issues: its webhook was missed.
+            triggers.catch_up(ctx, run, account.slug)
 
     if only is None:
         plan_priority_reviews(ctx, run.plan, registry.accounts, assessments, shard)
