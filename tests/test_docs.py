@@ -3,6 +3,7 @@ checked against the code, so a key or module added without its documentation fai
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -45,3 +46,52 @@ def test_architecture_page_lists_every_module_and_no_other() -> None:
         "not on the page": sorted(_modules() - listed),
         "not in the tree": sorted(listed - _modules()),
     }
+
+
+def _imports_of(path: Path, module: str, modules: set[str]) -> set[str]:
+    """Every gl_csm module ``path`` imports, wherever the import statement stands
+    (top level, inside a function, under ``if TYPE_CHECKING``)."""
+    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+    found: set[str] = set()
+
+    def owner(name: str) -> str | None:
+        while name and name not in modules:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(m for a in node.names if (m := owner(a.name)))
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(parts + ([node.module] if node.module else []))
+            for alias in node.names:
+                target = f"{base}.{alias.name}"
+                found.add(target if target in modules else owner(base) or "")
+    found.discard("")
+    found.discard(module)
+    return found
+
+
+def test_no_import_cycle_even_through_imports_inside_functions() -> None:
+    """docs/architecture.md "Layering": a module never imports, directly or through
+    others, a module that imports it back, not even from inside a function."""
+    paths = {
+        ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): p
+        for p in PACKAGE.rglob("*.py")
+    }
+    graph = {m: _imports_of(p, m, set(paths)) for m, p in paths.items()}
+    cycles = []
+    for start in graph:
+        stack, seen = [(start, (start,))], set()
+        while stack:
+            node, trail = stack.pop()
+            for nxt in graph[node]:
+                if nxt == start:
+                    cycles.append(" -> ".join((*trail, start)))
+                elif nxt not in seen:
+                    seen.add(nxt)
+                    stack.append((nxt, (*trail, nxt)))
+    assert cycles == [], cycles[:5]

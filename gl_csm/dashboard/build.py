@@ -20,9 +20,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from gl_csm.dashboard import svg
 from gl_csm.dashboard.measures import readable
-from gl_csm.domain.evidence import time_to_value_rows
 from gl_csm.domain.book_balance import book_balances
 from gl_csm.domain.cadence import within_months
+from gl_csm.domain.evidence import time_to_value_rows
 from gl_csm.domain.history import (
     HistoryRow,
     health_since,

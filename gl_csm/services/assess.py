@@ -75,8 +75,8 @@ def run_assess(
 
 def recorded_evidence(gateway: Gateway, settings: Settings) -> dict[str, Evidence]:
     """The evidence each tracking card records (one listing of the accounts project)."""
+    from gl_csm.services.card_data import card_data
     from gl_csm.services.triage.evidence import KEY
-    from gl_csm.services.triage.tracking import card_data
 
     _, projects = settings.require_layout("assess")
     issues = gateway.issues(projects.accounts, state="opened")

@@ -33,6 +33,7 @@ from gl_csm import markers
 from gl_csm.config import Settings
 from gl_csm.domain.account import Account
 from gl_csm.gitlab.gateway import Gateway
+from gl_csm.services.card_data import card_data
 
 TRACKING = "tracking"
 #: Card hidden-data key: bot issue iids of the account by internal project role.
@@ -73,7 +74,6 @@ def find_tracking(
 
 def recorded_iids(tracking: Mapping[str, Any] | None) -> dict[str, list[int]]:
     """The iids of the account's bot issues its tracking card records, by project role."""
-    from gl_csm.services.triage.tracking import card_data
 
     raw = card_data((tracking or {}).get("description")).get(ISSUES_KEY)
     out: dict[str, list[int]] = {role: [] for role in ROLES}

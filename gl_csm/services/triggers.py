@@ -32,7 +32,6 @@ from gl_csm.services.reaction import IssueEvent, Reaction, ignored
 
 if TYPE_CHECKING:
     from gl_csm.services.triage.context import TriageContext
-    from gl_csm.services.triage.run import TriageRun
 
 #: Marker kind of the note telling a person what became of a label they added.
 LABEL_NOTE = "label-note"
@@ -324,7 +323,7 @@ def _issues_of(ctx: TriageContext, kind: str) -> Mapping[str, Mapping[str, Any]]
     return {"tracking": ctx.tracking, "triage": ctx.triage, "escalation": ctx.escalations}[kind]
 
 
-def catch_up(ctx: TriageContext, run: TriageRun, slug: str) -> None:
+def catch_up(ctx: TriageContext, plan: Plan, slug: str) -> None:
     """The rows whose label is still on the account's issue: their webhook was missed
     (or there is none); the scheduled run does what `gl-csm react` would. Planned
     after the account's triage, so a refused action (not paid yet) names itself and
@@ -342,11 +341,11 @@ def catch_up(ctx: TriageContext, run: TriageRun, slug: str) -> None:
         try:
             refused = guard(ctx.gateway, ctx.settings, row, issue["iid"], label, slug)
             if refused is not None:
-                run.plan.extend(refused)
+                plan.extend(refused)
                 continue
             planned = row.catch_up_plan(ctx, slug, issue, label)
         except Exception as exc:  # noqa: BLE001 - one account never stops the others
             # No account on the failure: exit 1 naming it, without skipping the triage.
-            run.plan.fail(None, f"{slug}: {label} not done: {failure_text(exc)}")
+            plan.fail(None, f"{slug}: {label} not done: {failure_text(exc)}")
             continue
-        run.plan.extend(planned)
+        plan.extend(planned)

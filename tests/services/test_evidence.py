@@ -16,9 +16,9 @@ from gl_csm.config import Settings, load_settings
 from gl_csm.domain.rules import PromoteRules
 from gl_csm.errors import ConfigError
 from gl_csm.gitlab.gateway import Gateway
+from gl_csm.services.card_data import card_data
 from gl_csm.services.triage import evidence as service
 from gl_csm.services.triage.run import plan_triage
-from gl_csm.services.triage.tracking import card_data
 from tests.conftest import TODAY
 from tests.services.onboarding_support import onboard_prospect
 from tests.services.triage_world import ACCOUNTS, World

@@ -11,8 +11,8 @@ from typing import Any
 
 import yaml
 
+from gl_csm.services.card_data import card_data
 from gl_csm.services.triage.history import FOLDER, file_for
-from gl_csm.services.triage.tracking import card_data
 from tests.services.triage_world import ACCOUNTS, World, account_data
 
 START = date(2026, 10, 1)

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from gl_csm.services.card_data import card_data
 from gl_csm.services.collaboration.onboard import plan_onboard
 from gl_csm.services.collaboration.team_sync import PASSAGE_KEY
 from gl_csm.services.setup import plan_setup
-from gl_csm.services.triage.tracking import card_data
 from tests.services.triage_world import ACCOUNTS, World
 
 D = date.fromisoformat

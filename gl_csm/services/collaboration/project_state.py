@@ -925,7 +925,7 @@ def plan_tracking_and_registry(
         # Labels as the daily triage computes them (with the labels people set, SPEC 4);
         # the card text stays the triage's (plan_tracking_issue card=False).
         from gl_csm.domain.assessment import assess
-        from gl_csm.services.triage.run import signals_of
+        from gl_csm.services.label_signals import signals_of
 
         assessment = assess(account, settings.rules, today, signals_of(tracking, settings)[0])
     plan_tracking_issue(

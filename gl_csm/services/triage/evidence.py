@@ -34,9 +34,9 @@ from gl_csm.domain.rules import TEAM_ROLES
 from gl_csm.errors import ConfigError, GitLabError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan
+from gl_csm.services.card_data import card_data
 from gl_csm.services.triage.bot_issues import plan_note
 from gl_csm.services.triage.context import TRACKING_NOTE
-from gl_csm.services.triage.tracking import card_data
 from gl_csm.templates import Trusted, mention
 
 #: The card's hidden data keys.

@@ -45,7 +45,6 @@ from gl_csm import markers
 from gl_csm.config import Settings
 from gl_csm.domain.account import Account
 from gl_csm.domain.assessment import Assessment, assess
-from gl_csm.domain.health import LabelSignals
 from gl_csm.domain.history import changes, row_of
 from gl_csm.domain.notify import region_problem, who_to_tell
 from gl_csm.domain.rules import TEAM_ROLES
@@ -56,6 +55,7 @@ from gl_csm.registry import load_registry
 from gl_csm.services import lookup, triggers
 from gl_csm.services.collaboration import team_sync
 from gl_csm.services.guards import require_internal_projects
+from gl_csm.services.label_signals import signals_of
 from gl_csm.services.moves import will_churn
 from gl_csm.services.moves.will_churn import KIND as WILL_CHURN
 from gl_csm.services.triage import evidence as gl_evidence
@@ -145,19 +145,6 @@ class TriageRun:
             # summary issue by `gl-csm report`.
             "warnings": [n.removeprefix("warning: ") for n in self.plan.notes],
         }
-
-
-def signals_of(issue: Mapping[str, Any] | None, settings: Settings) -> tuple[LabelSignals, bool]:
-    """SPEC 4 LabelSignals from the tracking issue's labels, and `escalation::requested`."""
-    labels = list((issue or {}).get("labels") or [])
-    tax = settings.taxonomy
-    return (
-        LabelSignals(
-            sentiment=tax.value_of(labels, "sentiment"),
-            triage_needed=tax.name("triage::needed") in labels,
-        ),
-        tax.name("escalation::requested") in labels,
-    )
 
 
 def _people_scopes(issue: Mapping[str, Any], settings: Settings) -> list[str]:
@@ -346,7 +333,7 @@ def plan_triage(
         run.accounts[account.slug] = row
         if only is None:
             # A trigger label still on the account's issues: its webhook was missed.
-            triggers.catch_up(ctx, run, account.slug)
+            triggers.catch_up(ctx, run.plan, account.slug)
 
     if only is None:
         plan_priority_reviews(ctx, run.plan, registry.accounts, assessments, shard)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -33,6 +32,8 @@ from gl_csm.domain.taxonomy import Taxonomy
 from gl_csm.errors import GlCsmError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
+from gl_csm.services.card_data import DATA_RE, card_data
+from gl_csm.services.card_data import data_comment as _data_comment
 from gl_csm.services.triage.rendered_from import rendered_from
 from gl_csm.templates import Trusted, inline, render, safe_title, shipped_dir
 
@@ -43,7 +44,6 @@ CARD_END = "<!-- gl-csm card end: write your notes below -->"
 #: Key of the card's hidden data recording, per open triage / escalation issue, what the
 #: bot needs from its notes (services/triage/bot_issues.py, issue 13).
 NOTES_KEY = "notes"
-_DATA_RE = re.compile(r"<!-- gl-csm-data (\{.*?\}) -->")
 #: Scopes of the tracking issue the bot owns; every other label is left alone.
 BOT_SCOPES: tuple[str, ...] = ("priority", "health", "lifecycle", "segment")
 
@@ -74,24 +74,6 @@ def issue_link(issue: Mapping[str, Any] | None, what: str = "") -> Trusted:
 
 
 # ---------------------------------------------------------------- hidden data
-
-
-def card_data(description: str | None) -> dict[str, Any]:
-    """The hidden data of an existing card ({} when none or unreadable)."""
-    found = _DATA_RE.search(description or "")
-    if not found:
-        return {}
-    try:
-        data = json.loads(found.group(1))
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _data_comment(data: Mapping[str, Any]) -> str:
-    text = json.dumps(dict(data), sort_keys=True, separators=(",", ":"))
-    # Nothing in the data may close the comment early.
-    return "<!-- gl-csm-data " + text.replace("--", "-\\u002d") + " -->"
 
 
 def sentiment_since(
@@ -326,7 +308,7 @@ def card_unchanged(
         return False
     card = old[start + len(prefix) : end - 1]
     recorded = card_data(card)
-    found = _DATA_RE.search(card)
+    found = DATA_RE.search(card)
     if found is None or not isinstance(recorded.get("card"), str):
         return False
     _, digest = _card_inputs(assessment, settings, project=project, extra=extra)
@@ -467,7 +449,7 @@ def with_recorded_issue(description: str, role: str, iid: int) -> str | None:
         return None
     comment = _data_comment({**data, ISSUES_KEY: merged})
     card = description[begin:end]
-    found = _DATA_RE.search(card)
+    found = DATA_RE.search(card)
     if found is not None:
         card = card[: found.start()] + comment + card[found.end() :]
     else:
