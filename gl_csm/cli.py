@@ -898,27 +898,22 @@ def report(
     stats: bool,
 ) -> None:
     """Merge the triage shards' results into one portfolio report (Markdown)."""
-    from gl_csm.services.triage.report import (
-        load_results,
-        plan_report_issue,
-        render_report,
-        report_context,
-    )
+    from gl_csm.services.triage.report import plan_report_issue, prepare_report
 
     _ = app.settings  # a config problem (no gl-csm.yml here) first: exit 2, nothing read
-    data = load_results([Path(p) for p in (*inputs, *more)], expected)
+    runtime = app.runtime(dry_run=True)
+    try:
+        prepared = prepare_report(
+            runtime.gateway, app.settings, app.today, [Path(p) for p in (*inputs, *more)], expected
+        )
+    finally:
+        runtime.close()
+    data, body, history = prepared.data, prepared.body, prepared.history
     # A bad shard does not stop the report (the others' accounts are in it, and it names
     # the shard); the run still exits 1 so the pipeline shows it.
     for failed in data.failed_shards:
         click.echo(f"gl-csm: error: {failed.to_text()}", err=True)
     failed_shards = 1 if data.failed_shards else 0
-    # The history charts and trends read the portfolio history kept in GitLab.
-    runtime = app.runtime(dry_run=True)
-    try:
-        history, previous = report_context(runtime.gateway, app.settings, app.today)
-    finally:
-        runtime.close()
-    body = render_report(data, app.today, app.settings.rules, history=history, previous=previous)
     if html and not dry_run:
         from gl_csm.dashboard.build import build_dashboard
 
@@ -1008,9 +1003,7 @@ def serve(ctx: click.Context, port: int, host: str) -> None:
     """Serve `react` to a GitLab webhook at http://HOST:PORT (secret: GL_CSM_WEBHOOK_SECRET)."""
     import os
 
-    from gl_csm.runtime import open_runtime
-    from gl_csm.services.react import react as react_to
-    from gl_csm.webhook_server import SECRET_ENV, WebhookApp, make_server
+    from gl_csm.webhook_server import SECRET_ENV, WebhookApp, make_server, react_handler
 
     app: AppContext = ctx.obj
     secret = os.environ.get(SECRET_ENV, "")
@@ -1024,24 +1017,7 @@ def serve(ctx: click.Context, port: int, host: str) -> None:
         ctx.find_root().get_parameter_source("today") != click.core.ParameterSource.DEFAULT
     )
 
-    bot: dict[str, int | None] = {}
-
-    def handle(data: Any) -> str:
-        # A fresh runtime per payload, like a CLI run; the date follows the clock.
-        today = app.today if fixed_today else datetime.now(UTC).date()
-        runtime = open_runtime(settings, today, app.sandbox_path, notice=False, probe=False)
-        try:
-            # The token's user, read once: what tells the bot's issues from a person's.
-            if "id" not in bot:
-                bot["id"] = runtime.gateway.check_connection().get("id")
-            runtime.gateway.bot_id = bot["id"]
-            reaction, outcome = react_to(runtime.gateway, settings, today, data)
-        finally:
-            runtime.close()
-        if outcome.failures:
-            raise GlCsmError("; ".join(f.to_text() for f in outcome.failures))
-        return f"{reaction.line} ({len(outcome.changes)} change(s))"
-
+    handle = react_handler(settings, app.sandbox_path, app.today if fixed_today else None)
     if not settings.gitlab_url:
         click.echo(
             f"gl-csm: no GitLab configured; payloads act on the built-in sandbox at "

@@ -33,9 +33,15 @@ import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any, TextIO
 
+from gl_csm.config import Settings
+from gl_csm.errors import GlCsmError
+from gl_csm.runtime import open_runtime
 from gl_csm.services.react import PayloadError, parse_event
+from gl_csm.services.react import react as react_to
 from gl_csm.webhook_http import Head, HookHTTPServer, Reply
 
 SECRET_ENV = "GL_CSM_WEBHOOK_SECRET"
@@ -280,3 +286,29 @@ def make_server(app: WebhookApp, host: str, port: int, **limits: Any) -> HookHTT
     """The HTTP server bound to host:port (port 0: a free one) serving ``app``;
     ``limits``: head_timeout, body_timeout, max_connections (gl_csm/webhook_http.py)."""
     return HookHTTPServer(app, host, port, **limits)
+
+
+def react_handler(
+    settings: Settings, sandbox_path: Path, fixed_today: date | None
+) -> Callable[[Any], str]:
+    """What the worker does with one queued payload: `gl-csm react` on a fresh runtime
+    (like a CLI run), dated by the clock unless ``--today`` fixed the date. Returns the
+    line the log shows; a failure is raised (the worker counts it as failed)."""
+    bot: dict[str, int | None] = {}
+
+    def handle(data: Any) -> str:
+        today = fixed_today or datetime.now(UTC).date()
+        runtime = open_runtime(settings, today, sandbox_path, notice=False, probe=False)
+        try:
+            # The token's user, read once: what tells the bot's issues from a person's.
+            if "id" not in bot:
+                bot["id"] = runtime.gateway.check_connection().get("id")
+            runtime.gateway.bot_id = bot["id"]
+            reaction, outcome = react_to(runtime.gateway, settings, today, data)
+        finally:
+            runtime.close()
+        if outcome.failures:
+            raise GlCsmError("; ".join(f.to_text() for f in outcome.failures))
+        return f"{reaction.line} ({len(outcome.changes)} change(s))"
+
+    return handle

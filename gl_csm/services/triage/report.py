@@ -553,3 +553,28 @@ def build_report(gateway: Gateway, settings: Settings, data: ReportInput, today:
     """The report with the history and the last report's date read from GitLab."""
     history, previous = report_context(gateway, settings, today)
     return render_report(data, today, settings.rules, history=history, previous=previous)
+
+
+@dataclass(frozen=True)
+class PreparedReport:
+    """What `gl-csm report` writes: the merged shard results, the Markdown body and the
+    portfolio history the dashboard draws from."""
+
+    data: ReportInput
+    body: str
+    history: dict[str, list[HistoryRow]]
+
+
+def prepare_report(
+    gateway: Gateway,
+    settings: Settings,
+    today: date,
+    paths: Sequence[Path],
+    expected: int | None = None,
+) -> PreparedReport:
+    """Read the shards' results (a bad shard is named, not fatal), the history kept in
+    GitLab, and render the report (the CLI writes it, the summary issue plans it)."""
+    data = load_results(paths, expected)
+    history, previous = report_context(gateway, settings, today)
+    body = render_report(data, today, settings.rules, history=history, previous=previous)
+    return PreparedReport(data, body, history)
