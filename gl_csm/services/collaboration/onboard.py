@@ -79,18 +79,15 @@ def plan_onboard(gateway: Gateway, settings: Settings, slug: str, today: date) -
     web_url = card_project["web_url"]
     # handbook 003: the playbook of a new or an existing customer (customer_variant);
     # a project made earlier keeps the variant it was made with.
-    variant = collab.variant_of_project(
-        manifest, account, actual, today, collab.window_days(settings, account)
-    )
-    desired = collab.desired_state(
+    desired = collab.desired_for(
         manifest,
         account,
         settings,
         today,
+        actual,
         phase=phase,
         path=path,
         web_url=web_url,
-        variant=variant,
     )
     users = collab.Users(gateway, account, actual)
     # Unknown users are an error before anything is planned, let alone written.

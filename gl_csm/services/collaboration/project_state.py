@@ -226,6 +226,26 @@ def issue_due(start: date, days_due: date, today: date) -> date:
     return today + (days_due - start)
 
 
+def desired_for(
+    manifest: Manifest,
+    account: Account,
+    settings: Settings,
+    today: date,
+    actual: Actual,
+    *,
+    phase: str,
+    path: str,
+    web_url: str,
+) -> Desired:
+    """The desired state of an existing (or about to be made) project: the variant it
+    was made with (handbook 003: a new or an existing customer's playbook, see
+    variant_of_project), then desired_state for it."""
+    variant = variant_of_project(manifest, account, actual, today, window_days(settings, account))
+    return desired_state(
+        manifest, account, settings, today, phase=phase, path=path, web_url=web_url, variant=variant
+    )
+
+
 def desired_state(
     manifest: Manifest,
     account: Account,

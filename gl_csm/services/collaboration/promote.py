@@ -95,18 +95,15 @@ def plan_promote(
 
     # GitLab's web_url of the project, moved to the new path: one source for links.
     web_url = lookup.web_url_of(project, new_path)
-    variant = collab.variant_of_project(
-        manifest, account, actual, today, collab.window_days(settings, account)
-    )
-    desired = collab.desired_state(
+    desired = collab.desired_for(
         manifest,
         account,
         settings,
         today,
+        actual,
         phase="post-sales",
         path=new_path,
         web_url=web_url,
-        variant=variant,
     )
     users = collab.Users(gateway, account, actual)
     milestone_ids = collab.plan_missing(plan, desired, actual, users)

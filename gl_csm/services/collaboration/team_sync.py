@@ -90,18 +90,15 @@ def plan_team_parts(
     actual = collab.Actual(project=project)
     actual.issues = gateway.issues(project["id"], state="opened")
     phase = collab.phase_of(manifest, account, groups, project["namespace"]["full_path"])
-    variant = collab.variant_of_project(
-        manifest, account, actual, today, collab.window_days(settings, account)
-    )
-    desired = collab.desired_state(
+    desired = collab.desired_for(
         manifest,
         account,
         settings,
         today,
+        actual,
         phase=phase,
         path=project["path_with_namespace"],
         web_url=project["web_url"],
-        variant=variant,
     )
     # The template's files: one a person deleted reads as absent, so it has no part.
     actual.files = set(desired.files)

@@ -61,18 +61,15 @@ def plan_verify(gateway: Gateway, settings: Settings, slug: str, today: date) ->
     actual = collab.read_actual(gateway, project, labels=True)
     phase = collab.phase_of(manifest, account, groups, project["namespace"]["full_path"])
     path = project["path_with_namespace"]
-    variant = collab.variant_of_project(
-        manifest, account, actual, today, collab.window_days(settings, account)
-    )
-    desired = collab.desired_state(
+    desired = collab.desired_for(
         manifest,
         account,
         settings,
         today,
+        actual,
         phase=phase,
         path=path,
         web_url=project["web_url"],
-        variant=variant,
     )
     result = Verification(slug, path, manifest.name, phase, desired.variant)
     collab.plan_missing(
