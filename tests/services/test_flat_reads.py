@@ -68,7 +68,10 @@ def test_a_year_of_closed_reminders_neither_reopened_nor_recreated_and_reads_fla
     reminders = _reminders(world)
     assert closed_total >= n  # the year really made (and closed) reminders
     keys = Counter(
-        key for i in reminders for kind, key in markers.markers_in(i["description"]) if kind == "reminder"
+        key
+        for i in reminders
+        for kind, key in markers.markers_in(i["description"])
+        if kind == "reminder"
     )
     assert [k for k, c in keys.items() if c > 1] == []  # none made twice
     assert all(i["state"] == "closed" for i in reminders)  # none reopened

@@ -283,9 +283,7 @@ def plan_triage(
             settings=settings,
             today=today,
             tracking=tracking,
-            reminders=ProvenIndex(
-                markers.index_by_marker(account_issues, REMINDER), past.reminder
-            ),
+            reminders=ProvenIndex(markers.index_by_marker(account_issues, REMINDER), past.reminder),
             triage=markers.index_by_marker(listed["triage"], TRIAGE),
             escalations=markers.index_by_marker(listed["escalations"], ESCALATION),
             users=users or UserIds(),
