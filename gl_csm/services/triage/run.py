@@ -9,8 +9,10 @@ Reads are bounded so a no-op rerun costs at most ceil(N/100) x 3 + 3, however ma
 accounts are at risk (issue 13):
 
 * the three internal projects (the guard: none may be public);
-* every issue of ``projects.accounts`` in one listing (tracking issues and reminder
-  issues, found by their markers; the labels people set are inputs);
+* the open issues of ``projects.accounts`` in one listing (tracking, reminder and
+  checklist issues, found by their markers; the labels people set are inputs); its
+  closed issues are known from what the cards record, and read only to prove a key
+  absent before a create (:mod:`~gl_csm.services.triage.past_issues`);
 * the open issues of ``projects.triage`` and of ``projects.escalations``, once each;
 * the notes of an open triage / escalation issue only when its ``user_notes_count``
   differs from the one its tracking card records with the facts the bot needs (last
