@@ -31,6 +31,7 @@ date in the future, and a filter mixing them would hide issues.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from gl_csm import markers
@@ -46,6 +47,16 @@ SEEN_KEY = "reminders_seen"
 #: Card hidden-data key: the account has a will-churn checklist (open or closed), so a
 #: run looks it up even once will-churn is no longer asked.
 CHECKLIST_KEY = "checklist"
+
+
+def _moment(stamp: str) -> datetime:
+    """A GitLab timestamp (``2026-11-23T09:00:00.000Z``); the earliest when unreadable,
+    so an issue with an odd stamp is kept rather than left out of a proof."""
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def card_record(tracking: Mapping[str, Any] | None) -> tuple[set[str], str | None]:
@@ -104,13 +115,18 @@ class PastIssues:
         return self._closed
 
     def _created_since(self, stamp: str) -> list[dict]:
+        """The closed issues created at or after ``stamp``: one listing per run, from the
+        oldest stamp asked so far (a later stamp is answered from it)."""
         if self._closed is not None:
             return self._closed
-        if stamp not in self._since:
-            self._since[stamp] = self.gateway.issues(
-                self.project, state="closed", created_after=stamp
-            )
-        return self._since[stamp]
+        held = next(iter(self._since), None)
+        if held is None or _moment(stamp) < _moment(held):
+            self._since = {
+                stamp: self.gateway.issues(self.project, state="closed", created_after=stamp)
+            }
+            held = stamp
+        at = _moment(stamp)
+        return [i for i in self._since[held] if _moment(str(i.get("created_at"))) >= at]
 
     def _recorded_issues(self, slug: str) -> list[dict]:
         if slug not in self._by_iid:
