@@ -113,3 +113,28 @@ def test_the_daily_listing_holds_open_issues_only(world: World) -> None:
     world.run(START + timedelta(days=1))
     assert f"{ACCOUNTS} opened" in seen
     assert f"{ACCOUNTS} all" not in seen and f"{ACCOUNTS} closed" not in seen
+
+
+def _tracking(world: World) -> list[dict]:
+    return [i for i in world.issues(ACCOUNTS) if markers.own_key(i, "tracking") == "acme-corp"]
+
+
+@pytest.mark.parametrize("drop_segment", [False, True])
+def test_a_closed_tracking_issue_is_not_made_twice(world: World, drop_segment: bool) -> None:
+    """A tracking issue a person closed is gone from the daily listing: it is found
+    among the closed issues of its segment label, or, when the label was removed too,
+    among every closed issue, before a tracking issue would be created. Never reopened."""
+    world.add("acme-corp")
+    world.run(START)
+    (issue,) = _tracking(world)
+    fields: dict = {"state_event": "close"}
+    if drop_segment:
+        fields["remove_labels"] = ",".join(
+            label for label in issue["labels"] if label.startswith("segment::")
+        )
+    world.person().update_issue(ACCOUNTS, issue["iid"], **fields)
+    outcome, _, _ = world.run(START + timedelta(days=1))
+    assert outcome.exit_code == 0
+    assert not [c for c in outcome.changes if c.action == "create-issue" and "tracking" in c.target]
+    (after,) = _tracking(world)
+    assert after["iid"] == issue["iid"] and after["state"] == "closed"
