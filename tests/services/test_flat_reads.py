@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from gl_csm import markers
-from tests.services.triage_world import ACCOUNTS, World
+from gl_csm.services.triage.bot_issues import latest_posted
+from gl_csm.services.triage.tracking import card_data
+from tests.services.triage_world import ACCOUNTS, RED, TRIAGE, World
 
 START = date(2026, 11, 23)
 
@@ -138,3 +140,40 @@ def test_a_closed_tracking_issue_is_not_made_twice(world: World, drop_segment: b
     assert not [c for c in outcome.changes if c.action == "create-issue" and "tracking" in c.target]
     (after,) = _tracking(world)
     assert after["iid"] == issue["iid"] and after["state"] == "closed"
+
+
+def test_posted_keys_keep_the_latest_period_of_each_kind() -> None:
+    assert latest_posted(
+        {
+            "red",
+            "escalation-opened:2026-11-23",
+            "at-risk-update:2026-11-30",
+            "at-risk-update:2026-12-07",
+            "escalation-update:2026-11-29",
+            "escalation-update:2026-12-13",
+        }
+    ) == {
+        "red",
+        "escalation-opened:2026-11-23",
+        "at-risk-update:2026-12-07",
+        "escalation-update:2026-12-13",
+    }
+
+
+def test_a_card_a_year_in_triage_does_not_grow_with_the_updates_missed(world: World) -> None:
+    """An account red for a year, nobody writing an update: a weekly at-risk reminder is
+    posted every week (each once), and its card records the latest only."""
+    world.add("acme-corp", **RED)
+    sizes = []
+    for week in range(0, 27, 2):
+        outcome, _, _ = world.run(START + timedelta(weeks=week))
+        assert outcome.exit_code == 0
+        (card,) = _tracking(world)
+        sizes.append(
+            len(card_data(card["description"]).get("notes", {}).get("triage", {}).get("posted", []))
+        )
+    assert sizes[-1] == max(sizes) == 1, sizes
+    # Each update reminder still posted once per period (the notes say so).
+    (triage,) = [i for i in world.issues(TRIAGE) if markers.own_key(i, "triage") == "acme-corp"]
+    keys = [k for n in world.notes(TRIAGE, triage["iid"]) for _, k in markers.markers_in(n["body"])]
+    assert len(keys) == len(set(keys)) and sum("at-risk-update" in k for k in keys) >= 6

@@ -14,6 +14,7 @@ bot itself, so comparing it would re-read, and rewrite the card, after each of t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -88,6 +89,26 @@ def plan_note(
     plan.add("create-note", where, detail, post, account=slug)
 
 
+_DATED = re.compile(r"^(?P<kind>.+):(?P<day>\d{4}-\d{2}-\d{2})$")
+
+
+def latest_posted(keys: Iterable[str]) -> set[str]:
+    """The posted keys worth recording: of the keys dated by their period (an at-risk
+    or escalation update, one per missed period) only the latest of each kind, since
+    the rules only ever ask for the current period (the periods count forward from the
+    last note, domain/reminders.periodic_due); undated keys (a color told) all. Without
+    this the card of an account a year in triage would carry a key for every week."""
+    out: set[str] = set()
+    latest: dict[str, str] = {}
+    for key in keys:
+        found = _DATED.match(key)
+        if found is None:
+            out.add(key)
+        elif found["day"] > latest.get(found["kind"], ""):
+            latest[found["kind"]] = found["day"]
+    return out | {f"{kind}:{day}" for kind, day in latest.items()}
+
+
 @dataclass(frozen=True)
 class NoteFacts:
     """What the bot needs from an issue's notes, and the ``user_notes_count`` it holds for."""
@@ -102,7 +123,7 @@ class NoteFacts:
         if self.last_person is not None:
             out["last"] = self.last_person.isoformat()
         if self.posted:
-            out["posted"] = sorted(self.posted)
+            out["posted"] = sorted(latest_posted(self.posted))
         return out
 
     @classmethod
