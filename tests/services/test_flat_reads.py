@@ -163,7 +163,7 @@ def test_posted_keys_keep_the_recent_periods_of_each_kind() -> None:
 
 
 def test_a_card_a_year_in_triage_does_not_grow_with_the_updates_missed(world: World) -> None:
-    """An account red for a year, nobody writing an update: a weekly at-risk reminder is
+    """An account red for half a year, nobody writing an update: a weekly at-risk reminder is
     posted every period (each once), and its card records those of the last 92 days."""
     world.add("acme-corp", **RED)
     sizes = []
