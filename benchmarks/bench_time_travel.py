@@ -35,6 +35,7 @@ import random
 import re
 import resource
 import signal
+import socket
 import sys
 import tempfile
 import time
@@ -254,6 +255,9 @@ def main() -> None:
     settings = load_settings(work / "gl-csm.yml", environ={})
     registry = Registry(work / "accounts", args.accounts)
     server: Server | None = None
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     rows: list[dict[str, Any]] = []
     budget = math.ceil(args.accounts / 100) * 3 + 6
     try:
@@ -263,8 +267,11 @@ def main() -> None:
             # simulated week, on the same state file.
             if server is not None:
                 server.stop()
-            server = Server(work, "gl-csm", args.latency_ms, today)
+            # The registry first: the server makes a user of every username it names.
             changes = registry.week(today, args.accounts) if week else {}
+            # The same port every week: links the bot writes carry GitLab's web_url, and
+            # a new port would rewrite every link (a benchmark artifact, not a change).
+            server = Server(work, "gl-csm", args.latency_ms, today, port)
             closed = close_due_reminders(server.url, settings, today) if week else 0
             weekly = run_once(server.url, settings, today)
             noop = run_once(server.url, settings, today)
