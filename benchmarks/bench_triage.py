@@ -140,7 +140,10 @@ def generate(directory: Path, n: int, seed: int = 1) -> None:
 class Server:
     """`gl-csm sandbox serve` in its own process, with its own state file."""
 
-    def __init__(self, work: Path, name: str, latency_ms: float) -> None:
+    def __init__(
+        self, work: Path, name: str, latency_ms: float, today: date = TODAY, port: int = 0
+    ) -> None:
+        # The served sandbox's clock is ``--today`` at the time of day (runtime.py).
         gl_csm = Path(sys.executable).with_name("gl-csm")
         command = [str(gl_csm)] if gl_csm.exists() else [sys.executable, "-m", "gl_csm"]
         self.proc = subprocess.Popen(
@@ -149,11 +152,11 @@ class Server:
                 "--config",
                 str(work / "gl-csm.yml"),
                 "--today",
-                TODAY.isoformat(),
+                today.isoformat(),
                 "sandbox",
                 "serve",
                 "--port",
-                "0",
+                str(port),
                 "--state",
                 str(work / f"{name}.json"),
                 "--latency-ms",

@@ -133,10 +133,12 @@ class MarkerIndex(Mapping[str, dict]):
 
 
 def get_known(index: Mapping[str, dict], key: str, *, authoritative: bool) -> dict | None:
-    """``index.get(key)``; for a :class:`MarkerIndex` not ``authoritative`` (nothing would
-    be created on a miss) only what its hints hold, without the full read."""
-    if isinstance(index, MarkerIndex) and not authoritative:
-        return index.known(key)
+    """``index.get(key)``; for an index that reads on a miss (a :class:`MarkerIndex`, the
+    triage run's ``ProvenIndex``) not ``authoritative`` (nothing would be created on a
+    miss) only what it holds, without the read."""
+    known = getattr(index, "known", None)
+    if known is not None and not authoritative:
+        return known(key)
     return index.get(key)
 
 

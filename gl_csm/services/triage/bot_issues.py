@@ -14,9 +14,10 @@ bot itself, so comparing it would re-read, and rewrite the card, after each of t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from gl_csm import markers
@@ -88,6 +89,39 @@ def plan_note(
     plan.add("create-note", where, detail, post, account=slug)
 
 
+_DATED = re.compile(r"^(?P<kind>.+):(?P<day>\d{4}-\d{2}-\d{2})$")
+
+
+#: How far back from the latest key of a dated kind the card keeps its posted keys:
+#: longer than any cadence (a severity or renewal change moves the period, and a period
+#: asked again must still be known posted), short enough that the record stays bounded.
+POSTED_WINDOW = timedelta(days=92)
+
+
+def latest_posted(keys: Iterable[str]) -> set[str]:
+    """The posted keys worth recording: of the keys dated by their period (an at-risk
+    or escalation update, one per missed period) those within :data:`POSTED_WINDOW` of
+    the latest of their kind, since the rules only ask for the current period (counted
+    forward from the last note, domain/reminders.periodic_due); undated keys (a color
+    told) all. Without this the card of an account a year in triage would carry a key
+    for every week."""
+    out: set[str] = set()
+    dated: dict[str, list[date]] = {}
+    for key in keys:
+        found = _DATED.match(key)
+        if found is None:
+            out.add(key)
+            continue
+        try:
+            dated.setdefault(found["kind"], []).append(date.fromisoformat(found["day"]))
+        except ValueError:
+            out.add(key)
+    for kind, days in dated.items():
+        newest = max(days)
+        out |= {f"{kind}:{d.isoformat()}" for d in days if d >= newest - POSTED_WINDOW}
+    return out
+
+
 @dataclass(frozen=True)
 class NoteFacts:
     """What the bot needs from an issue's notes, and the ``user_notes_count`` it holds for."""
@@ -102,7 +136,7 @@ class NoteFacts:
         if self.last_person is not None:
             out["last"] = self.last_person.isoformat()
         if self.posted:
-            out["posted"] = sorted(self.posted)
+            out["posted"] = sorted(latest_posted(self.posted))
         return out
 
     @classmethod

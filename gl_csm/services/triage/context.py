@@ -123,6 +123,9 @@ class TriageContext:
     #: The accounts project as GitLab returned it: links are made from its web_url,
     #: never from the URL the bot uses (issue 8 item 6, services/lookup.web_url_of).
     accounts_project: Mapping[str, Any] | None = None
+    #: A full run's knowledge of the accounts project's closed issues
+    #: (services/triage/past_issues.PastIssues); None for one account.
+    past: Any = None
 
     def reminders_of(self, slug: str) -> list[dict]:
         """The reminder issues keyed ``SLUG:...``, by key: grouped once per run (a scan

@@ -140,11 +140,17 @@ def _context(
 
 
 def plan_reminder_issues(
-    ctx: TriageContext, plan: Plan, account: Account, a: Assessment, pending: list[tuple[str, str]]
+    ctx: TriageContext,
+    plan: Plan,
+    account: Account,
+    a: Assessment,
+    pending: list[tuple[str, str]],
+    closed_due: list[str] | None = None,
 ) -> list[dict]:
     """Each reminder kind per account: its stages due now created once, the open ones
     refreshed (ARR, team, tracking link), re-dated or closed when their anchor moved.
-    Returns the account's open reminder issues (for the card)."""
+    Returns the account's open reminder issues (for the card); ``closed_due`` gets the
+    keys of the stages due now whose issue is closed (the card records them)."""
     slug = account.slug
     open_ones = [issue for issue in ctx.reminders_of(slug) if issue.get("state") == "opened"]
     if not _gets_reminders(account):
@@ -165,11 +171,13 @@ def plan_reminder_issues(
     for kind in issue_kinds(rules, "account"):
         if not applies_to(kind, account):
             continue
-        targets = [
-            d
-            for d in due_now(kind, account, today, rules)
-            if f"{slug}:{d.key}" not in ctx.reminders
-        ]
+        targets = []
+        for d in due_now(kind, account, today, rules):
+            found = ctx.reminders.get(f"{slug}:{d.key}")
+            if found is None:
+                targets.append(d)
+            elif found.get("state") != "opened" and closed_due is not None:
+                closed_due.append(f"{slug}:{d.key}")
         for issue, old in moved.get(kind.name, []):
             stage = stage_of(kind, old)
             target = next((d for d in targets if stage in (None, d.stage)), None)
@@ -568,3 +576,47 @@ def _csm_overdue(ctx: TriageContext, kind: ReminderKind, csm: str) -> str | None
         if issue is None or issue.get("state") == "opened":
             return due.due.isoformat()
     return None
+
+
+def past_record(
+    ctx: TriageContext,
+    account: Account,
+    previous: Mapping[str, Any],
+    closed_due: list[str],
+    churn: Any,
+) -> dict[str, Any]:
+    """What the account's card records so the daily run never pages the accounts
+    project's past (services/triage/past_issues.py): the closed reminders still due
+    (and, on the card of the first account of a CSM's book, the CSM's closed review),
+    whether it has a will-churn checklist, and what this run's proofs found."""
+    from gl_csm.services.triage.past_issues import CHECKLIST_KEY, RECORD_KEY, SEEN_KEY
+
+    keys = list(closed_due)
+    csm = account.team.csm
+    due = [
+        _csm_key(csm, d)
+        for kind in issue_kinds(ctx.settings.rules, "csm")
+        if csm and applies_to(kind, account)
+        for d in due_now(kind, None, ctx.today, ctx.settings.rules)
+    ]
+    past = ctx.past
+    if past is None:
+        # One account: what the card recorded of the CSM's review, while still due.
+        old = previous.get(RECORD_KEY)
+        keys += [k for k in (old if isinstance(old, list) else []) if k in due]
+    elif csm and past.recorders.get(csm) == account.slug:
+        for key in due:
+            found = ctx.reminders.get(key)
+            if found is not None and found.get("state") != "opened":
+                keys.append(key)
+    out: dict[str, Any] = {}
+    if keys:
+        out[RECORD_KEY] = sorted(set(keys))
+    if churn is not None:
+        out[CHECKLIST_KEY] = True
+    proven = past.card_data(account.slug) if past is not None else {}
+    seen = proven.pop(SEEN_KEY, None) or previous.get(SEEN_KEY)
+    if isinstance(seen, str):
+        out[SEEN_KEY] = seen
+    out.update(proven)
+    return out

@@ -9,8 +9,10 @@ Reads are bounded so a no-op rerun costs at most ceil(N/100) x 3 + 3, however ma
 accounts are at risk (issue 13):
 
 * the three internal projects (the guard: none may be public);
-* every issue of ``projects.accounts`` in one listing (tracking issues and reminder
-  issues, found by their markers; the labels people set are inputs);
+* the open issues of ``projects.accounts`` in one listing (tracking, reminder and
+  checklist issues, found by their markers; the labels people set are inputs); its
+  closed issues are known from what the cards record, and read only to prove a key
+  absent before a create (:mod:`~gl_csm.services.triage.past_issues`);
 * the open issues of ``projects.triage`` and of ``projects.escalations``, once each;
 * the notes of an open triage / escalation issue only when its ``user_notes_count``
   differs from the one its tracking card records with the facts the bot needs (last
@@ -72,8 +74,15 @@ from gl_csm.services.triage.context import (
 )
 from gl_csm.services.triage.escalation import plan_escalation
 from gl_csm.services.triage.history import history_data, load_history, plan_history
+from gl_csm.services.triage.past_issues import (
+    CHECKLIST_KEY,
+    PastIssues,
+    ProvenIndex,
+    recorder_of,
+)
 from gl_csm.services.triage.reminder_issues import (
     next_dates,
+    past_record,
     plan_priority_reviews,
     plan_reminder_issues,
 )
@@ -205,7 +214,10 @@ def plan_triage(
         )
         listings = (
             {
-                "accounts": pool.submit(gateway.issues, projects.accounts, state="all"),
+                # Open issues only: the closed ones are known from what the cards
+                # record (services/triage/past_issues.py), so the reads stay flat as
+                # the portfolio ages.
+                "accounts": pool.submit(gateway.issues, projects.accounts, state="opened"),
                 "triage": pool.submit(gateway.issues, projects.triage, state="opened"),
                 "escalations": pool.submit(gateway.issues, projects.escalations, state="opened"),
             }
@@ -251,19 +263,32 @@ def plan_triage(
         ctx.history = history.grouped()
     else:
         account_issues = listed["accounts"]
+        tracking = markers.index_by_marker(account_issues, "tracking")
+        past = PastIssues(gateway, projects.accounts, account_issues, tracking)
+        for account in registry.accounts:
+            if account.slug not in tracking and in_shard(account.slug, shard):
+                # Closed by a person, or none yet: proven before one is created.
+                segment = settings.taxonomy.name(f"segment::{account.segment}")
+                found = past.tracking(account.slug, segment)
+                if found is not None:
+                    tracking[account.slug] = found
         ctx = TriageContext(
             gateway=gateway,
             settings=settings,
             today=today,
-            tracking=markers.index_by_marker(account_issues, "tracking"),
-            reminders=markers.index_by_marker(account_issues, REMINDER),
+            tracking=tracking,
+            reminders=ProvenIndex(markers.index_by_marker(account_issues, REMINDER), past.reminder),
             triage=markers.index_by_marker(listed["triage"], TRIAGE),
             escalations=markers.index_by_marker(listed["escalations"], ESCALATION),
             users=users or UserIds(),
             milestones=MilestoneIds(projects.triage),
             history=history.grouped(),
-            will_churn=markers.index_by_marker(account_issues, WILL_CHURN),
+            will_churn=ProvenIndex(  # type: ignore[arg-type]
+                markers.index_by_marker(account_issues, WILL_CHURN),
+                lambda slug: past.checklist(slug, WILL_CHURN),
+            ),
         )
+        ctx.past = past
         # Markers the bot does not take as its own (a person's issue carrying a copied
         # marker, another account's marker pasted into a card): ignored, and said so.
         for project, items, kinds in (
@@ -302,6 +327,12 @@ def plan_triage(
         applied[account.slug] = found.applied.account
         signals, _ = signals_of(tracking_issue, settings)
         assessments[account.slug] = assess(found.applied.account, settings.rules, today, signals)
+    if ctx.past is not None:
+        books: dict[str, list[str]] = {}
+        for account in registry.accounts:
+            if account.team.csm and assessments[account.slug].priority.priority is not None:
+                books.setdefault(account.team.csm, []).append(account.slug)
+        ctx.past.recorders = recorder_of(books)
 
     mine = [a for a in registry.accounts if in_shard(a.slug, shard) and only in (None, a.slug)]
     if progress is not None:  # gl_csm.progress.Progress: the CLI's bar or CI lines
@@ -498,7 +529,10 @@ def _plan_account(
         # A full run read every issue; one account looks past its hints only when a
         # checklist could be created (never a duplicate, no portfolio read otherwise).
         checklist=lookup.get_known(
-            ctx.will_churn, slug, authoritative=will_churn.requested(account, tracking, settings)
+            ctx.will_churn,
+            slug,
+            authoritative=will_churn.requested(account, tracking, settings)
+            or bool(previous.get(CHECKLIST_KEY)),
         ),
         users=ctx.users,
     )
@@ -506,8 +540,10 @@ def _plan_account(
     if churn is not None and churn.checklist is None:
         pending.append(("will-churn", f"{WILL_CHURN}:{slug}"))  # the card links it
 
-    # 1. reminder issues in the accounts project (SPEC 5.2)
-    reminders_open = plan_reminder_issues(ctx, plan, account, a, pending)
+    # 1. reminder issues in the accounts project (SPEC 5.2); the closed ones still due
+    # are recorded in the card, so a rerun reads none of them (past_issues.py)
+    closed_due: list[str] = []
+    reminders_open = plan_reminder_issues(ctx, plan, account, a, pending, closed_due)
 
     # 2. triage issue (SPEC 5.0, 5.1)
     triage_issue, at_risk_due = plan_triage_issue(ctx, plan, account, a, notify, tracking, pending)
@@ -551,6 +587,7 @@ def _plan_account(
             data[gl_evidence.KEY] = recorded
         row["time_to_value"] = {t.kpi: t.days for t in found.time_to_value()}
     data.update(gl_evidence.plan_promote_ask(settings, plan, account, tracking, previous))
+    data.update(past_record(ctx, account, previous, closed_due, churn))
 
     # What the bot needs from the notes of its open triage / escalation issues, so a
     # rerun reads none of them while nothing changed (bot_issues.py).

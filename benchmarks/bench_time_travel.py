@@ -1,0 +1,300 @@
+"""Time-travel benchmark of `gl-csm triage` (a script, not a test): does the daily run
+cost the same in its second year as in its first week?
+
+N accounts (benchmarks/bench_triage.py's generator) against one `gl-csm sandbox serve
+--latency-ms 20` process; ``--today`` moves forward one week at a time for ``--weeks``
+weeks, and each week the registry changes as a real one does (calls logged, sentiment
+refreshed, usage and support data updated, renewals rolled a year on once passed,
+accounts added and churned) and the CSMs close the reminder issues that fell due. Each
+week: the weekly run (plan and apply), then a no-op rerun of the same day. Every
+``--every``-th week it reports (the server is restarted each week with that week's
+``--today``: a served sandbox stamps issues with its date, runtime.sandbox_clock):
+
+* the no-op rerun's reads (budget ceil(N/100) x 3 + 6: the three internal projects,
+  their listings, the history folder and its file, one page of slack) and writes;
+* the weekly run's reads, writes and wall time, its writes grouped by the reason the
+  plan gives (the change's action and what it says it does);
+* the accounts project's open issues (the daily listing) and all its issues;
+* the portfolio history's size, the summary issue's size (the report `gl-csm report`
+  would write; GitLab caps a description at 1,048,576 characters), the largest tracking
+  card, and the process's peak memory (ru_maxrss).
+
+    python benchmarks/bench_time_travel.py [--accounts 200] [--weeks 104] [--every 4]
+        [--latency-ms 20] [--chart time-travel.png]
+
+The chart needs matplotlib (``pip install -e '.[bench]'``); without it the figures are
+printed all the same. One JSON line per measured week on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import re
+import resource
+import signal
+import socket
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_triage import CONFIG, TODAY, Server, generate  # noqa: E402
+
+from gl_csm import markers  # noqa: E402
+from gl_csm.config import Settings, load_settings  # noqa: E402
+from gl_csm.gitlab.gateway import Gateway  # noqa: E402
+from gl_csm.runtime import pace_limits  # noqa: E402
+from gl_csm.services.triage.history import load_history  # noqa: E402
+from gl_csm.services.triage.report import load_results, render_report  # noqa: E402
+from gl_csm.services.triage.run import plan_triage  # noqa: E402
+
+DESCRIPTION_LIMIT = 1_048_576  # doc/api/issues.md: GitLab's limit on a description
+
+
+def _connect(url: str, settings: Settings) -> Gateway:
+    return Gateway.connect(
+        url,
+        "bench-token",
+        pace=pace_limits(settings),
+        read_workers=settings.rules.pacing.read_workers,
+    )
+
+
+def _reason(action: str, detail: str) -> str:
+    """The reason a change gives, without the account's own figures (dates, names)."""
+    text = re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", detail)
+    text = re.sub(r"\d{4}-\d{2}-\d{2}", "DATE", text)
+    text = re.sub(r"\d+", "N", text)
+    return f"{action}: {text[:70]}"
+
+
+def run_once(url: str, settings: Settings, today: date) -> dict[str, Any]:
+    gateway = _connect(url, settings)
+    start = time.perf_counter()
+    run = plan_triage(gateway, settings, today)
+    outcome = run.plan.apply(gateway)
+    wall = time.perf_counter() - start
+    stats = gateway.stats
+    gateway.close()
+    return {
+        "reads": stats.reads,
+        "writes": stats.writes,
+        "wall_s": round(wall, 2),
+        "failures": len(outcome.failures),
+        "by_reason": dict(Counter(_reason(c.action, c.detail) for c in outcome.changes)),
+        "changes": [c.to_text() for c in outcome.changes][:5],
+        "extra": run.extra(),
+    }
+
+
+class Registry:
+    """The registry files, changed week by week (seeded: the same run every time)."""
+
+    def __init__(self, directory: Path, n: int, seed: int = 7) -> None:
+        self.directory = directory
+        self.rng = random.Random(seed)
+        self.next = n
+
+    def files(self) -> list[Path]:
+        return sorted(self.directory.glob("*.yml"))
+
+    def week(self, today: date, n: int) -> dict[str, int]:
+        rng, counts = self.rng, Counter[str]()
+        for path in self.files():
+            data = yaml.safe_load(path.read_text())
+            if rng.random() < 0.5:
+                data["engagement"]["last_call"] = today - timedelta(days=rng.randint(0, 6))
+                counts["calls logged"] += 1
+            if rng.random() < 0.1:
+                health = rng.choices(("green", "yellow", "red"), (0.85, 0.1, 0.05))[0]
+                data["sentiment"] = {"health": health, "updated": today}
+                if health == "yellow":
+                    data["sentiment"]["needs_triage"] = True
+                counts["sentiment refreshed"] += 1
+            usage = data["usage"]
+            usage["as_of"] = today - timedelta(days=3)
+            usage["monthly_active"] = round(
+                min(1.0, max(0.1, usage["monthly_active"] + rng.uniform(-0.05, 0.05))), 2
+            )
+            data["support"] = {"as_of": today, "tickets_last_30_days": rng.randint(0, 8)}
+            data["seats"]["active"] = max(1, min(100, data["seats"]["active"] + rng.randint(-3, 3)))
+            if data["renewal_date"] < today:
+                data["renewal_date"] = data["renewal_date"].replace(
+                    year=data["renewal_date"].year + 1
+                )
+                counts["renewals rolled"] += 1
+            path.write_text(yaml.safe_dump(data, sort_keys=False))
+        # About 10% of the portfolio churns and is replaced over a year.
+        for _ in range(max(1, round(n * 0.1 / 52 + rng.random() - 0.5))):
+            files = self.files()
+            if files:
+                rng.choice(files).unlink()
+                counts["accounts churned"] += 1
+        added = max(1, round(n * 0.1 / 52 + rng.random() - 0.5))
+        fresh = self.directory.parent / "fresh"
+        generate(fresh, self.next + added, seed=self.next)
+        for i in range(self.next, self.next + added):
+            data = yaml.safe_load((fresh / f"acct-{i:05d}.yml").read_text())
+            data["customer_since"] = today - timedelta(days=20)
+            data["onboarding_completed"] = None
+            data["renewal_date"] = today + timedelta(days=365)
+            (self.directory / f"acct-{i:05d}.yml").write_text(yaml.safe_dump(data, sort_keys=False))
+            counts["accounts added"] += 1
+        for path in fresh.glob("*.yml"):
+            path.unlink()
+        self.next += added
+        return dict(counts)
+
+
+def close_due_reminders(url: str, settings: Settings, today: date) -> int:
+    """The CSMs close the reminder issues due by today (a separate, uncounted client)."""
+    gateway = Gateway.connect(url, "bench-token")
+    project = settings.projects.accounts  # type: ignore[union-attr]
+    closed = 0
+    for issue in gateway.issues(project, state="opened"):
+        kinds = {k for k, _ in markers.markers_in(issue.get("description"))}
+        if "reminder" in kinds and (issue.get("due_date") or "9999") <= today.isoformat():
+            gateway.update_issue(project, issue["iid"], state_event="close")
+            closed += 1
+    gateway.close()
+    return closed
+
+
+def sizes(
+    url: str, settings: Settings, today: date, extra: dict[str, Any], work: Path
+) -> dict[str, Any]:
+    gateway = Gateway.connect(url, "bench-token")
+    project = settings.projects.accounts  # type: ignore[union-attr]
+    opened = gateway.issues(project, state="opened")
+    every = gateway.issues(project, state="all")
+    cards = [len(i.get("description") or "") for i in opened if markers.own_key(i, "tracking")]
+    history = load_history(gateway, gateway.project(project), today)  # type: ignore[arg-type]
+    shard = work / "triage.json"
+    shard.write_text(json.dumps(extra, default=str))
+    body = render_report(load_results([shard]), today, settings.rules, history=history.grouped())
+    gateway.close()
+    return {
+        "listing_open": len(opened),
+        "issues_all": len(every),
+        "history_chars": sum(len(t) for t in history.texts.values()),
+        "summary_chars": len(body),
+        "summary_share_of_limit": round(len(body) / DESCRIPTION_LIMIT, 4),
+        "card_chars_max": max(cards, default=0),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def chart(rows: list[dict[str, Any]], path: Path, n: int) -> bool:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib not installed (pip install -e '.[bench]'): no chart", file=sys.stderr)
+        return False
+    weeks = [r["week"] for r in rows]
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7))
+    ax = axes[0][0]
+    ax.plot(weeks, [r["noop"]["reads"] for r in rows], label="no-op rerun reads")
+    ax.plot(weeks, [r["weekly"]["reads"] for r in rows], label="weekly run reads")
+    ax.axhline(math.ceil(n / 100) * 3 + 6, linestyle="--", color="grey", label="budget")
+    ax.set_title("reads")
+    ax.legend()
+    ax = axes[0][1]
+    ax.plot(weeks, [r["weekly"]["writes"] for r in rows], label="weekly run writes")
+    ax2 = ax.twinx()
+    ax2.plot(weeks, [r["weekly"]["wall_s"] for r in rows], color="tab:red", label="wall (s)")
+    ax.set_title("weekly run: writes (left), wall s (right, red)")
+    ax = axes[1][0]
+    ax.plot(weeks, [r["sizes"]["listing_open"] for r in rows], label="open issues (listed)")
+    ax.plot(weeks, [r["sizes"]["issues_all"] for r in rows], label="all issues")
+    ax.set_title("accounts project")
+    ax.legend()
+    ax = axes[1][1]
+    ax.plot(weeks, [r["sizes"]["history_chars"] / 1000 for r in rows], label="history (k chars)")
+    ax.plot(weeks, [r["sizes"]["summary_chars"] / 1000 for r in rows], label="summary (k chars)")
+    ax.plot(
+        weeks, [r["sizes"]["card_chars_max"] / 1000 for r in rows], label="largest card (k chars)"
+    )
+    ax.set_title("sizes")
+    ax.legend()
+    for row in axes:
+        for a in row:
+            a.set_xlabel("week")
+    fig.suptitle(f"gl-csm triage over {weeks[-1]} simulated weeks, {n} accounts")
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    return True
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--accounts", type=int, default=200)
+    parser.add_argument("--weeks", type=int, default=104)
+    parser.add_argument("--every", type=int, default=1, help="measure every this many weeks")
+    parser.add_argument("--latency-ms", type=float, default=20)
+    parser.add_argument("--chart", type=Path, default=None, help="PNG of the curves")
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    work = Path(tempfile.mkdtemp(prefix="bench-time-travel-"))
+    (work / "gl-csm.yml").write_text(yaml.safe_dump(CONFIG))
+    generate(work / "accounts", args.accounts)
+    settings = load_settings(work / "gl-csm.yml", environ={})
+    registry = Registry(work / "accounts", args.accounts)
+    server: Server | None = None
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    rows: list[dict[str, Any]] = []
+    budget = math.ceil(args.accounts / 100) * 3 + 6
+    try:
+        for week in range(args.weeks + 1):
+            today = TODAY + timedelta(weeks=week)
+            # A served sandbox stamps issues and notes with its --today: one server per
+            # simulated week, on the same state file.
+            if server is not None:
+                server.stop()
+            # The registry first: the server makes a user of every username it names.
+            changes = registry.week(today, args.accounts) if week else {}
+            # The same port every week: links the bot writes carry GitLab's web_url, and
+            # a new port would rewrite every link (a benchmark artifact, not a change).
+            server = Server(work, "gl-csm", args.latency_ms, today, port)
+            closed = close_due_reminders(server.url, settings, today) if week else 0
+            weekly = run_once(server.url, settings, today)
+            noop = run_once(server.url, settings, today)
+            if week % args.every and week != args.weeks:
+                continue
+            row = {
+                "week": week,
+                "today": today.isoformat(),
+                "registry_changes": changes,
+                "reminders_closed_by_people": closed,
+                "weekly": {k: v for k, v in weekly.items() if k not in ("extra", "changes")},
+                "noop": {k: noop[k] for k in ("reads", "writes", "wall_s", "failures", "changes")},
+                "noop_within_budget": noop["reads"] <= budget,
+                "sizes": sizes(server.url, settings, today, weekly["extra"], work),
+            }
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    finally:
+        if server is not None:
+            server.stop()
+    if args.chart is not None and rows and chart(rows, args.chart, args.accounts):
+        print(f"chart: {args.chart}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
