@@ -8,7 +8,7 @@ of what libyaml already costs.
 
 (a) and (b) run in interleaved rounds (a b, b a, a b, ...) so that a noisy moment of
 the machine hits both sides; the report gives the median of each side and the median
-of the per-round ratios (issue 13: best-of-N per side swung 1.16-1.72).
+of the per-round ratios (best-of-N per side swung 1.16-1.72).
 
     python benchmarks/bench_assess.py [--accounts 10000] [--rounds 7] [--seed 7]
 """

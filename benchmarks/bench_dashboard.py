@@ -1,4 +1,4 @@
-"""Benchmark `gl-csm report --html` (issue 12): the static dashboard for N accounts.
+"""Benchmark `gl-csm report --html`: the static dashboard for N accounts.
 
 Builds the dashboard from synthetic triage results (the JSON rows `gl-csm triage
 --format json` prints) and a synthetic history (a few changes per account over 90

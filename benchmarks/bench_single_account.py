@@ -1,4 +1,4 @@
-"""Reads of each single-account command at N accounts (issue 8; a script, not a test).
+"""Reads of each single-account command at N accounts (a script, not a test).
 
 Generates N accounts (bench_triage.generate), runs setup and one full triage against
 an in-process sandbox whose issue search finds nothing (``Sandbox(search="none")``:

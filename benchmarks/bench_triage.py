@@ -1,4 +1,4 @@
-"""Benchmark `gl-csm triage` side by side with the floor (issue 13; a script, not a test).
+"""Benchmark `gl-csm triage` side by side with the floor (a script, not a test).
 
 For each N, generates N accounts and starts two sandboxes, each a separate
 `gl-csm sandbox serve --latency-ms 20` process: one for gl-csm, one for the minimal
@@ -10,7 +10,7 @@ time of each side, the median rerun wall times and the median of the per-round
 ratios; gl-csm's first-run writes against the objects it created (issues, milestones
 and commits in its sandbox) plus one update per account whose tracking issue was opened
 in the same run as issues that link it (the card then links them back: two issues that
-link each other take three requests, issue 9 item 2); its rerun reads against the
+link each other take three requests); its rerun reads against the
 budget ceil(N/100) x 3 + 3.
 
     python benchmarks/bench_triage.py --accounts 1000 5000 [--latency-ms 20] [--rounds 5]
@@ -203,7 +203,7 @@ def gl_csm_run(url: str, settings: Settings) -> dict[str, Any]:
         "writes": stats.writes,
         "changes": len(outcome.changes),
         "failures": len(outcome.failures),
-        # Issue 9 item 2: a tracking issue opened in the same run as issues that link it
+        # A tracking issue opened in the same run as issues that link it
         # is completed with their links afterwards (one update per such account).
         "mutual_link_updates": sum(
             "link the issues opened in this run" in c.detail for c in outcome.changes

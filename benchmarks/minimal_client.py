@@ -1,4 +1,4 @@
-"""The floor `gl-csm triage` is measured against (issue 13): a minimal client in plain
+"""The floor `gl-csm triage` is measured against: a minimal client in plain
 python-gitlab doing the same labels and issues, and nothing else.
 
 Same data (the registry, assessed by the same pure domain functions), same issues in

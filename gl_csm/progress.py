@@ -1,4 +1,4 @@
-"""Progress of long runs on stderr (issue 11: a 300-account first triage printed
+"""Progress of long runs on stderr (a 300-account first triage printed
 nothing for 3.5 minutes).
 
 On a terminal: a progress bar per phase (accounts planned, then changes applied) with

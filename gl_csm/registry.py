@@ -26,7 +26,7 @@ MAX_FILE_BYTES = 256 * 1024
 class _Loader(_Base):  # type: ignore[misc,valid-type]
     """The safe loader, except that an impossible date (unquoted ``2026-02-30``) stays
     the text it was, so validation names the file, key and value instead of the YAML
-    constructor crashing every command (issue 10)."""
+    constructor crashing every command."""
 
 
 def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> object:
@@ -189,7 +189,7 @@ def load_registry(path: Path, slugs: Sequence[str] = ()) -> Registry:
                     problems.append(_problem(source, exc))
             continue
         parsed.append(account)
-    # Two files claiming one slug: neither is the account (issue 10: the one that sorts
+    # Two files claiming one slug: neither is the account (the one that sorts
     # first used to take it over); both are named, and the account is left untouched.
     claims: dict[str, list[Account]] = {}
     for account in parsed:

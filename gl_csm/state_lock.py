@@ -1,4 +1,4 @@
-"""One writer per sandbox state file (issue 11 item 7).
+"""One writer per sandbox state file.
 
 The embedded sandbox (every command run without a GitLab) and `gl-csm sandbox serve`
 each load the whole state file and save it back at the end: two of them on the same

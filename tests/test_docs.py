@@ -95,3 +95,17 @@ def test_no_import_cycle_even_through_imports_inside_functions() -> None:
                     seen.add(nxt)
                     stack.append((nxt, (*trail, nxt)))
     assert cycles == [], cycles[:5]
+
+
+def test_comments_cite_sources_not_issue_numbers() -> None:
+    """docs/architecture.md: comments cite the handbook, GitLab's sources or this
+    repository's docs; an issue tracker the repository does not carry explains nothing."""
+    cited = re.compile(r"\b[Ii]ssues? \d+\b|\b[Ii]tems? \d+\b")
+    found = [
+        f"{p.relative_to(ROOT)}:{n}"
+        for folder in ("gl_csm", "tests", "benchmarks")
+        for p in sorted((ROOT / folder).rglob("*.py"))
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if cited.search(line)
+    ]
+    assert found == [], found[:10]

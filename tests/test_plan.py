@@ -82,7 +82,7 @@ def test_text_dry_run_says_nothing_written() -> None:
 
 
 def test_unexpected_error_in_one_account_is_named_and_others_run() -> None:
-    """A bug hit by one account of a large run must not stop the rest (issue 5)."""
+    """A bug hit by one account of a large run must not stop the rest."""
     ran: list[str] = []
 
     def bug(_gw: object, _r: dict) -> None:

@@ -40,7 +40,7 @@ def _bash_blocks(text: str) -> list[list[str]]:
 
 
 def test_quick_start_is_two_commands_and_ci_runs_the_second() -> None:
-    """Issue 11: the quick start is exactly two commands on a fresh machine: one installs
+    """The quick start is exactly two commands on a fresh machine: one installs
     and runs the main job on the sandbox, one installs and runs the tests (.ci/run)."""
     blocks = _bash_blocks(_section("Quick start"))
     demo, tests = blocks[0], blocks[1]

@@ -29,7 +29,7 @@ COLORS: tuple[str, ...] = ("green", "yellow", "red")
 MANUAL_LIFECYCLES: tuple[str, ...] = ("will-churn", "churned")
 
 # A slug is a file name and a GitLab path part: it must not climb out of accounts/
-# ("../x"), start with a dash (an option to git and shells) or be empty (issue 10).
+# ("../x"), start with a dash (an option to git and shells) or be empty.
 SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
 SLUG_MAX = 100
 _STAGE_RE = re.compile(r"[a-z][a-z0-9-]*")
@@ -637,7 +637,7 @@ _TOP_KEYS = frozenset(_SECTIONS) | frozenset(_FLAGS) | {"name", "slug", "segment
 
 
 class RegistryErrors(RegistryError):
-    """Every problem of one registry file (issue 10: report them all, not the first)."""
+    """Every problem of one registry file (report them all, not the first)."""
 
     def __init__(self, errors: list[RegistryError]) -> None:
         first = errors[0]

@@ -75,7 +75,7 @@ def region_problem(account: Account, color: str | None, people: Any) -> str | No
     """Why the regional people of SPEC 5.1 are left out for this color (the account has
     no region, or one the config's ``people.regions`` lacks), naming who; None when
     nobody regional is missing. Said in the run output and on the triage issue
-    (issue 9 item 9: they were left out silently)."""
+    (they were left out silently)."""
     if color not in ("yellow", "red"):
         return None
     if account.region and account.region in people.regions:

@@ -492,12 +492,12 @@ _REMINDER_KINDS = (
 class PacingRules:
     issues_per_minute: int = _f(200, "at most this many issues created a minute (0 = no pacing)")
     notes_per_minute: int = _f(60, "at most this many notes created a minute (0 = no pacing)")
-    # issue 13: GitLab.com allows 2,000 API requests a minute per user
+    # GitLab.com allows 2,000 API requests a minute per user
     # (doc/user/gitlab_com/rate_limits.md); a few readers stay far below it.
     read_workers: int = _f(
         4, "listing pages read at once (1 = one at a time); writes stay in order", lo=1, hi=16
     )
-    # issue 10: a server that trickles its answer (or a wrong URL that never ends) must
+    # A server that trickles its answer (or a wrong URL that never ends) must
     # not hang a run: socket timeouts restart with every byte, this bounds the whole.
     request_deadline_seconds: int = _f(
         60,

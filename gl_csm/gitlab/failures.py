@@ -1,6 +1,6 @@
 """GitLab failures as clear errors: every call runs through :meth:`GitLabCalls._wrap`,
 which turns python-gitlab/requests exceptions into GitLabError, GitLabUnreachable or
-ConfigError naming the object and GitLab's answer (issue 10: exit 2, no stack trace).
+ConfigError naming the object and GitLab's answer (exit 2, no stack trace).
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ class GitLabCalls:
 
     @property
     def url(self) -> str:
-        """GitLab's URL as it may be shown or posted: without credentials (issue 10)."""
+        """GitLab's URL as it may be shown or posted: without credentials."""
         return redact_url(self.gl.url)
 
     def _convert(self, what: str, exc: BaseException) -> Exception:
@@ -82,7 +82,7 @@ class GitLabCalls:
                 f"check that it is valid and has the api scope"
             )
         if isinstance(exc, DeadlineExceeded | NotGitLab | RedirectedAway):
-            # issue 10: a clear exit 2 (check the URL or the network), not a crash or a hang.
+            # A clear exit 2 (check the URL or the network), not a crash or a hang.
             return GitLabUnreachable(
                 f"{what}: GitLab at {self.url} {exc}; check GITLAB_URL (the GitLab root, "
                 f"not a login page or a proxy) and the network"

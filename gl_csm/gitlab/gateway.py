@@ -111,7 +111,7 @@ class Gateway(IssueCalls, RepositoryCalls, LabelCalls, ProjectCalls):
         # One kept-alive connection per reading thread (urllib3's pool keeps 10).
         inner = transport or HTTPAdapter(pool_maxsize=max(10, read_workers))
         notices = RetryNotices()
-        # At most read_workers requests in flight, however many threads read (issue 13).
+        # At most read_workers requests in flight, however many threads read.
         gl.session.mount(
             url, CountingAdapter(inner, counter, notices, deadline, in_flight=max(1, read_workers))
         )

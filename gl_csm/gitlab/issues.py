@@ -157,7 +157,7 @@ class IssueCalls(Writes):
         closed as its duplicate and the first is returned (:meth:`_raced_by`)."""
         if marker_token not in description:
             raise ValueError("a bot issue must carry its marker in the description")
-        description = inert_commands(description)  # issue 10: no quick action runs
+        description = inert_commands(description)  # No quick action runs
         state = "opened" if reuses_marker else "all"
         made = self.create(
             f"/projects/{enc(project)}/issues",
@@ -279,7 +279,7 @@ class IssueCalls(Writes):
     ) -> dict:
         if marker_token not in body:
             raise ValueError("a bot note must carry its marker")
-        body = inert_commands(body)  # issue 10: no quick action runs as the bot
+        body = inert_commands(body)  # No quick action runs as the bot
 
         def find() -> dict | None:
             for note in self.notes(project, iid, kind=kind):

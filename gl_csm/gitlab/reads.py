@@ -1,5 +1,5 @@
 """Reads: one object (None on 404), and listings of every page, 100 at a time, read by
-``read_workers`` threads at once (issue 13), or lazily page by page (``scan``).
+``read_workers`` threads at once, or lazily page by page (``scan``).
 
 Reads rely on python-gitlab's own ``obey_rate_limit`` (429 + Retry-After) and
 ``retry_transient_errors`` (5xx, timeouts, connection errors).
@@ -67,7 +67,7 @@ class Reads(GitLabCalls):
         """Every page of a listing, 100 at a time, in page order.
 
         With ``read_workers`` > 1 the pages after the first are read by that many
-        threads at once (issue 13: a 5,000-account portfolio lists ~100 pages; one at a
+        threads at once (a 5,000-account portfolio lists ~100 pages; one at a
         time its wall time is pages x latency). Each request still obeys 429
         Retry-After and retries transient errors (python-gitlab), and is counted once.
         """

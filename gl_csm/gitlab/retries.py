@@ -49,7 +49,7 @@ RETRY_STATUSES = frozenset({429, *gitlab.const.RETRYABLE_TRANSIENT_ERROR_CODES})
 
 class RetryNotices:
     """Says when a request is retried and how long it waits ("GitLab answered 502,
-    retry 2/8 in 0.4 s"), so an outage or a rate limit is not silence (issue 11).
+    retry 2/8 in 0.4 s"), so an outage or a rate limit is not silence.
 
     python-gitlab retries inside its own loop without a hook, so the transport reports
     each failed answer and this predicts python-gitlab's next step as it computes it

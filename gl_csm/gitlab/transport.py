@@ -19,7 +19,7 @@ from gl_csm.gitlab.retries import ConnectionRefused, RetryNotices, is_refused
 class DeadlineExceeded(requests.RequestException):
     """No complete answer within the request deadline. Not a ``Timeout``: python-gitlab
     would retry that, and a trickling server would then hold a run for retries x
-    deadline (issue 10)."""
+    deadline."""
 
 
 class NotGitLab(requests.RequestException):
@@ -74,7 +74,7 @@ class CountingAdapter(BaseAdapter):
     and a 2xx API answer that is not JSON is refused (NotGitLab).
 
     ``in_flight``: at most that many requests on the wire at once, whatever number of
-    threads send them (issue 13: a triage run reads its listings and the history at
+    threads send them (a triage run reads its listings and the history at
     the same time, each listing with ``read_workers`` threads; the bound stays
     ``rules.pacing.read_workers``). A retry's wait (python-gitlab sleeps between
     attempts) holds no slot."""

@@ -51,7 +51,7 @@ def require_collaboration_path(settings: Settings, slug: str, path: str, command
     project's path is) that the bot may move, make a CSM owner of, or write customer
     files into: inside ``groups.pre_sales`` or ``groups.post_sales`` and never one of
     the internal projects (SPEC 1: ARR and health stay internal). Refused with exit 2
-    before anything is written (issue 10: a ``project:`` naming the triage project
+    before anything is written (a ``project:`` naming the triage project
     moved it into the customer group)."""
     groups, projects = settings.require_layout(command)
     clean = path.strip().strip("/")

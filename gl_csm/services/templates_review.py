@@ -279,7 +279,7 @@ def _fenced(text: str) -> str:
     """A Markdown code block that nothing in ``text`` can close; no marker or mention
     inside it takes effect (ARCHITECTURE rule 5). Quick actions are *not* stopped by
     the fence (GitLab's extractor only knows exact ``` fences, and an issue template
-    holds ``/label`` lines): every command line is made inert (issue 10)."""
+    holds ``/label`` lines): every command line is made inert."""
     text = inert_commands(_MARKER_TEXT.sub("gl-csm\u200b:", text))
     longest = max((len(m) for m in _BACKTICKS.findall(text)), default=0)
     fence = "`" * max(4, longest + 1)

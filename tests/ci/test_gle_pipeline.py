@@ -1,4 +1,4 @@
-"""The pipelines really run (issue 11 item 10): the scheduled triage (4 shards, then the
+"""The pipelines really run: the scheduled triage (4 shards, then the
 report) and the trigger (react) jobs of .gitlab-ci.yml, run locally by `gle
 --ignore-docker` (PyPI gitlab-emulator) against `gl-csm sandbox serve`, with the
 variables GitLab sets: CI_PIPELINE_SOURCE, CI_NODE_INDEX/CI_NODE_TOTAL (gle's

@@ -1,5 +1,5 @@
 """Every command's --help names GITLAB_TOKEN, the exit codes and a README section that
-exists (issue 11 item 9): a user has the README, not the SPEC."""
+exists: a user has the README, not the SPEC."""
 
 from __future__ import annotations
 

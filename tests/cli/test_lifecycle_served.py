@@ -1,4 +1,4 @@
-"""Issue 8 "Done when", across processes: the lifecycle of
+"""Across processes: the lifecycle of
 tests/services/test_lifecycle_strict.py against ``gl-csm sandbox serve --edition free``
 (a separate process, GitLab REST v4 over HTTP), every step through the CLI with
 GITLAB_URL and any GITLAB_TOKEN. Free keeps one assignee

@@ -146,7 +146,7 @@ def _gl_csm(workdir: Path, url: str, *args: str) -> subprocess.Popen[str]:
 
 @pytest.mark.slow
 def test_killed_onboard_process_rerun_equals_uninterrupted_run(workdir: Path) -> None:
-    """Issue 4: kill `gl-csm onboard` (SIGKILL) part-way, twice, against `gl-csm
+    """Kill `gl-csm onboard` (SIGKILL) part-way, twice, against `gl-csm
     sandbox serve --latency-ms`, run it again: the state equals an uninterrupted run
     (no duplicate issue, milestone or commit) and so does the registry file."""
     from gl_csm.config import load_settings

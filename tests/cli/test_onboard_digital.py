@@ -1,4 +1,4 @@
-"""Digital accounts get no collaboration project (issue 9 item 6, SPEC 2)."""
+"""Digital accounts get no collaboration project (SPEC 2)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from tests.conftest import TODAY
 
 
 def test_a_digital_account_is_not_onboarded(workdir: Path) -> None:
-    """Issue 9 item 6: `gl-csm onboard pied-piper` (digital: true, no CSM) is refused with
+    """`gl-csm onboard pied-piper` (digital: true, no CSM) is refused with
     exit 2 and why, and nothing is written (a project would promise a CSM who does not
     exist)."""
     assert run(workdir, "setup")[0] == 0

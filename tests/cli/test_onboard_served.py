@@ -1,4 +1,4 @@
-"""Issue 4 done-when, across processes against `gl-csm sandbox serve` (SPEC 5, 7):
+"""Across processes against `gl-csm sandbox serve` (SPEC 5, 7):
 onboard an enterprise prospect, promote it, onboard a commercial account; each project
 lands in the right group with every template part, and --dry-run shows the very
 changes apply makes while writing nothing."""

@@ -1,4 +1,4 @@
-"""Progress and honest output on long runs (issue 11 item 4): a progress bar on a
+"""Progress and honest output on long runs: a progress bar on a
 terminal, one line per N accounts or per 30 s elsewhere, retries said on stderr, and
 failed accounts on stderr with --format json too."""
 

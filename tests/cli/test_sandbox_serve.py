@@ -1,6 +1,6 @@
 """`gl-csm sandbox serve` across processes (SPEC 7): seeding, token rule, faults.
 
-Issue 2's done-when: setup run twice against the served sandbox creates the taxonomy
+Setup run twice against the served sandbox creates the taxonomy
 once; with --error-rate 0.2 and --rate-limit 120 it still completes with the same end
 state and no duplicate labels.
 """

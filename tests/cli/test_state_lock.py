@@ -1,4 +1,4 @@
-"""One writer per sandbox state file (issue 11 item 7): the embedded sandbox of a CLI
+"""One writer per sandbox state file: the embedded sandbox of a CLI
 run and `gl-csm sandbox serve` each hold the file's lock; a second one is refused with
 a clear message (exit 2) instead of overwriting the other's writes."""
 

@@ -1,4 +1,4 @@
-"""`gl-csm triage` and `gl-csm report` on the command line (SPEC 7, issue 5)."""
+"""`gl-csm triage` and `gl-csm report` on the command line (SPEC 7)."""
 
 from __future__ import annotations
 
@@ -112,7 +112,7 @@ def test_a_bad_registry_file_exits_1_and_the_rest_is_done(workdir: Path) -> None
 
 
 def test_report_html_writes_the_dashboard(workdir: Path) -> None:
-    """Issue 12 item 4: `gl-csm report --html DIR` after a triage run (embedded sandbox):
+    """`gl-csm report --html DIR` after a triage run (embedded sandbox):
     the overview, a page per CSM and per account, the history read from GitLab."""
     code, out, err = run(workdir, "triage", "--format", "json")
     assert code == 0, err

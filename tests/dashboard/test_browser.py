@@ -1,4 +1,4 @@
-"""The dashboard in a real headless browser (issue 12 item 4): Debian's Chromium driven
+"""The dashboard in a real headless browser: Debian's Chromium driven
 by Playwright for Python. Every page loads without console errors, its charts render
 (SVG elements with a non-zero size), every relative link leads to a page that loads,
 and a screenshot of the overview is written (path printed).

@@ -1,4 +1,4 @@
-"""The static dashboard (issue 12 item 4): overview, a page per CSM and per account,
+"""The static dashboard: overview, a page per CSM and per account,
 charts as inline SVG, every relative link resolves to a file, nothing fetched."""
 
 from __future__ import annotations

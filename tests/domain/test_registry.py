@@ -29,7 +29,7 @@ def registry_dir(tmp_path: Path) -> Path:
 
 def test_bad_files_are_problems_and_the_others_load(registry_dir: Path) -> None:
     reg = load_registry(registry_dir)
-    # Issue 10: two files claiming "alpha" are both refused, the account untouched.
+    # Two files claiming "alpha" are both refused, the account untouched.
     assert [a.slug for a in reg.accounts] == ["beta"]
     assert [Path(p.file).name for p in reg.problems] == [
         "alpha.yml",

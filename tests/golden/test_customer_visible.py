@@ -1,4 +1,4 @@
-"""Nothing about internal process in a customer-visible text (SPEC 1, issue 9 item 12):
+"""Nothing about internal process in a customer-visible text (SPEC 1):
 every file and preloaded issue of a collaboration project, for every segment and phase,
 is scanned for the vocabulary of the internal projects."""
 

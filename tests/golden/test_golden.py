@@ -1,6 +1,6 @@
 """Golden files: every text gl-csm renders for a customer, a CSM or a manager is kept
 under ``tests/golden/files/`` and compared here, so a change of wording shows up as a
-diff in review (issue 9). Regenerate them with::
+diff in review. Regenerate them with::
 
     .venv/bin/pytest tests/golden --update-goldens
 

@@ -1,4 +1,4 @@
-"""What readers saw wrong in the rendered texts (issue 9), checked on the same renders
+"""What readers saw wrong in the rendered texts, checked on the same renders
 as the golden files, so each fix stays fixed whatever else the wording becomes."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import re
 
 
 def test_no_machine_plurals_or_never_dates(rendered: dict[str, str]) -> None:
-    """Issue 9 item 13: no "every 2 day(s)", no "on never"."""
+    """No "every 2 day(s)", no "on never"."""
     for name, text in rendered.items():
         assert not re.search(r"\b(day|week|month)\(s\)", text), name
         assert "on never" not in text, name
@@ -18,7 +18,7 @@ def test_no_machine_plurals_or_never_dates(rendered: dict[str, str]) -> None:
 
 
 def test_plan_lines_name_milestones_by_title(rendered: dict[str, str]) -> None:
-    """Issue 9 item 13: a plan line says "milestone 'Proof of concept'", not the key."""
+    """A plan line says "milestone 'Proof of concept'", not the key."""
     plan = rendered["bot/plans/onboard-tyrell.txt"]
     assert "milestone 'Proof of concept'" in plan
     assert "milestone poc" not in plan
@@ -27,7 +27,7 @@ def test_plan_lines_name_milestones_by_title(rendered: dict[str, str]) -> None:
 
 
 def test_headings_have_a_blank_line_before_them(rendered: dict[str, str]) -> None:
-    """Issue 9 item 13: Markdown needs a blank line before a heading (the Question
+    """Markdown needs a blank line before a heading (the Question
     template ran "(please add the version)" into "## By when ...")."""
     for name, text in rendered.items():
         if not name.endswith((".md", ".txt")):

@@ -1,4 +1,4 @@
-"""Issue 10, item 10: a GitLab URL that answers HTML with 200 (a login page, a proxy) or
+"""A GitLab URL that answers HTML with 200 (a login page, a proxy) or
 trickles its answer gets a clear error and exit 2, never a crash or a hang.
 
 GitLab's REST API answers JSON (doc/api/rest/_index.md); the deadline is

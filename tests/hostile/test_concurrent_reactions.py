@@ -1,4 +1,4 @@
-"""Issue 10, item 7: two reactions for one account a second apart open one triage issue.
+"""Two reactions for one account a second apart open one triage issue.
 
 Three layers: GitLab serialises the CI jobs (``resource_group``, doc/ci/resource_groups/
 _index.md), ``gl-csm serve`` runs one worker, and the create re-reads by marker first."""

@@ -1,4 +1,4 @@
-"""Issue 10, item 2: a registry ``project:`` outside the collaboration groups, or naming
+"""A registry ``project:`` outside the collaboration groups, or naming
 an internal project, is refused by promote, ``action::promote`` and onboard: exit 2,
 nothing written (SPEC 1: ARR and health stay in internal projects; the transfer is
 ``PUT /projects/:id/transfer``, doc/api/projects.md)."""

@@ -1,4 +1,4 @@
-"""Issue 10, item 4: registry text cannot silence the triage mentions.
+"""Registry text cannot silence the triage mentions.
 
 Mentions are recorded by the sandbox as GitLab renders them (doc/user/discussions/
 _index.md "Mentions": not in code spans, code blocks or HTML comments); values are

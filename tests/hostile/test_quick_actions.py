@@ -1,4 +1,4 @@
-"""Issue 10, item 1: no quick action runs through text the bot writes.
+"""No quick action runs through text the bot writes.
 
 The sandbox's extractor is a port of GitLab's (lib/gitlab/quick_actions/extractor.rb,
 ``commands_regex``), so these tests see what GitLab would run; the bot makes every

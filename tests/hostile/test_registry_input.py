@@ -1,4 +1,4 @@
-"""Issue 10, items 3, 8, 9, 11 and 12: hostile or broken registry files and CRM exports.
+"""Hostile or broken registry files and CRM exports.
 
 Registry (SPEC 2): one bad file never stops the others; every error of a file names the
 file, the key and the value. Usernames follow doc/user/reserved_names.md."""
@@ -36,7 +36,7 @@ def _outside(root: Path) -> set[Path]:
     }
 
 
-# ---------------------------------------------------------------- item 9: bad dates
+# ---------------------------------------------------------------- bad dates
 
 
 def test_impossible_date_is_a_named_error_and_the_others_load(tmp_path: Path) -> None:
@@ -77,7 +77,7 @@ def test_sandbox_seeding_survives_an_impossible_date(workdir: Path, settings: Se
     seed_sandbox(Sandbox(), settings)
 
 
-# ---------------------------------------------------------------- item 8: duplicate slugs
+# ---------------------------------------------------------------- duplicate slugs
 
 
 def test_two_files_claiming_one_slug_are_both_refused(tmp_path: Path) -> None:
@@ -103,7 +103,7 @@ def test_triage_leaves_a_contested_account_untouched(workdir: Path) -> None:
     assert "Impostor" not in (workdir / "sb.json").read_text()
 
 
-# ---------------------------------------------------------------- items 3, 12: slugs, users
+# ---------------------------------------------------------------- slugs, users
 
 
 @pytest.mark.parametrize(
@@ -137,7 +137,7 @@ def test_yaml_bomb_in_the_registry_is_refused(tmp_path: Path) -> None:
     assert "alias bomb" in str(problem) and Path(problem.file).name == "bomb.yml"
 
 
-# ---------------------------------------------------------------- items 3, 11: accounts import
+# ---------------------------------------------------------------- accounts import
 
 
 def _import(settings: Settings, workdir: Path, body: bytes) -> tuple[list[str], list[str]]:

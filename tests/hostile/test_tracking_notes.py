@@ -1,4 +1,4 @@
-"""Issue 10, item 6: a one-off tracking note (SPEC 5.2 stale health, end of onboarding)
+"""A one-off tracking note (SPEC 5.2 stale health, end of onboarding)
 is recorded as posted in the card only once GitLab confirmed it (doc/api/notes.md)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 10, item 5: credentials in GITLAB_URL are never printed (RFC 3986 3.2.1)."""
+"""Credentials in GITLAB_URL are never printed (RFC 3986 3.2.1)."""
 
 from __future__ import annotations
 

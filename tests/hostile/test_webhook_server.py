@@ -1,4 +1,4 @@
-"""Issue 10, item 13: `gl-csm serve`: every malformed body is a 400, a full
+"""`gl-csm serve`: every malformed body is a 400, a full
 queue still answers 202 and counts the delivery as dropped, the body limit is enforced
 before the app reads, a stop finishes the payload in hand and TCP_NODELAY is on.
 

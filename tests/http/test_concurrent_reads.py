@@ -1,4 +1,4 @@
-"""Listing pages read at once (issue 13), through python-gitlab against the sandbox.
+"""Listing pages read at once, through python-gitlab against the sandbox.
 
 Follows doc/api/rest/_index.md "Offset-based pagination" (a page asked by number with
 the listing's own filters) and "Pagination response headers" (above 10,000 rows no

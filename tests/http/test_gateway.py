@@ -47,7 +47,7 @@ def test_listing_follows_pages_of_100(gw: Gateway) -> None:
         json=second,
         headers={"x-next-page": "", "x-total": "101"},
         # The next page is asked by number with the same filters (doc/api/rest/_index.md
-        # "Offset-based pagination"), so pages can be read at once (issue 13).
+        # "Offset-based pagination"), so pages can be read at once.
         match=[matchers.query_param_matcher({"page": "2", "per_page": "100", "state": "opened"})],
     )
     issues = gw.issues("a/b", state="opened")

@@ -69,7 +69,7 @@ def test_a_url_that_is_not_gitlab(settings: Settings) -> None:
     responses.get("https://intranet.example.com/api/v4/version", body="<html>Login</html>")
     gw = Gateway.connect("https://intranet.example.com", "t")
     failed = _failed(run_doctor(gw, settings, TODAY))
-    # The gateway refuses a 2xx API answer that is not JSON (issue 10).
+    # The gateway refuses a 2xx API answer that is not JSON.
     assert "not the JSON of GitLab's API" in failed["gitlab"]
 
 
@@ -156,7 +156,7 @@ def test_cli_exit_codes(workdir: Path) -> None:
 def test_dashboard_pages_only_for_project_members(
     ready: Gateway, settings: Settings, sandbox: Sandbox
 ) -> None:
-    """Issue 12: the dashboard holds ARR and health; doctor checks that the ops
+    """The dashboard holds ARR and health; doctor checks that the ops
     project's Pages are for its members only (``pages_access_level``,
     doc/api/projects.md; doc/user/project/pages/pages_access_control.md)."""
     ops = dataclasses.replace(settings, ops_project="customer-success/accounts")

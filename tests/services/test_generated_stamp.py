@@ -1,4 +1,4 @@
-"""The stamp of a bot issue's generated part (services/triage/generated.py, issue 13):
+"""The stamp of a bot issue's generated part (services/triage/generated.py):
 a no-op rerun knows each open triage, escalation and reminder issue is up to date
 without rendering it, and the stamp never makes the bot write on its own."""
 

@@ -202,7 +202,7 @@ def test_premium_keeps_the_other_assignees_and_assigns_both_csms(
 def test_new_csm_who_cannot_read_the_accounts_project_is_refused(
     gateway: Gateway, settings: Settings, sandbox: Sandbox
 ) -> None:
-    """Issue 8: GitLab drops an assignee who cannot read the project and keeps the old
+    """GitLab drops an assignee who cannot read the project and keeps the old
     one (app/services/issuable_base_service.rb, filter_assignees_using_checks): a handoff
     to such a CSM would report success and change nothing. Refused, nothing written."""
     sandbox.seed(users=["zed"])  # a GitLab user outside the CS group
@@ -316,7 +316,7 @@ def test_account_not_onboarded_still_hands_off(gateway: Gateway, settings: Setti
 def test_an_anchored_team_is_handed_off_and_keeps_its_anchor(
     world: dict[str, dict], gateway: Gateway, settings: Settings
 ) -> None:
-    """Registry files may use YAML anchors (issue 11: round-trip edits)."""
+    """Registry files may use YAML anchors (round-trip edits)."""
     file = settings.accounts_dir / "acme-corp.yml"
     file.write_text(file.read_text().replace("team: {", "team: &t {"))
     out = handoff(gateway, settings, "acme-corp", "erin")

@@ -1,4 +1,4 @@
-"""The handoff checklist states only what is true (issue 9 item 8): no "member of the
+"""The handoff checklist states only what is true: no "member of the
 collaboration project" when there is none, no "issues assigned" when there are none."""
 
 from __future__ import annotations

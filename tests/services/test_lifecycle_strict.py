@@ -1,4 +1,4 @@
-"""Issue 8 "Done when": the whole lifecycle against a sandbox as strict as GitLab, on
+"""The whole lifecycle against a sandbox as strict as GitLab, on
 Free and on Premium, and with a GitLab whose issue search finds nothing at all.
 
 GitLab's issue search is full-text (app/finders/issuable_finder.rb,
@@ -222,7 +222,7 @@ class ProxyAdapter(BaseAdapter):
 
 
 def test_links_are_the_same_whatever_url_the_bot_uses(workdir: Path, settings: Settings) -> None:
-    """Issue 8 item 6: links come from GitLab's web_url (doc/api/projects.md, issues.md:
+    """Links come from GitLab's web_url (doc/api/projects.md, issues.md:
     `web_url` is the instance's external URL), not from the URL gl-csm uses; a run
     through a proxy after a direct one writes nothing."""
     life = Life(workdir, settings, "free", "none")
@@ -295,7 +295,7 @@ def test_scoped_label_conflict_last_added_wins(
 def test_a_stale_project_path_is_followed_and_corrected(
     workdir: Path, settings: Settings, stale: str
 ) -> None:
-    """Issue 8 item 5: after a transfer whose registry write-back was never committed,
+    """After a transfer whose registry write-back was never committed,
     the API finds the project by its old path (app/models/concerns/routable.rb,
     follow_redirects), else the bot looks in both collaboration groups; never a second
     customer project (dry run included); verify, promote and handoff work on it."""

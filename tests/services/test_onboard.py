@@ -1,4 +1,4 @@
-"""`gl-csm onboard` (SPEC 5 Onboard, issue 4) end to end against the in-process sandbox."""
+"""`gl-csm onboard` (SPEC 5 Onboard) end to end against the in-process sandbox."""
 
 from __future__ import annotations
 
@@ -238,12 +238,12 @@ def test_write_budget_and_reads(
     issues: int,
     members: int,
 ) -> None:
-    """Issue 4: writes = 1 project + 1 commit + one per milestone, issue and member +
+    """Writes = 1 project + 1 commit + one per milestone, issue and member +
     the tracking issue. Reads (README "Read budget"): the project at both group paths
     (2), the three internal projects (none may be public), the group, one per team
     member, the tracking issue's
     narrowed listing, then every page of the accounts project to prove it absent
-    without GitLab's search (issue 8). A second run writes nothing."""
+    without GitLab's search. A second run writes nothing."""
     if text:
         add_account(workdir, slug, text)
     pages = -(-max(1, len(ready.issues("customer-success/accounts", state="all"))) // 100)
@@ -297,7 +297,7 @@ def test_registry_write_back_changes_only_the_project_line(
 def test_evil_name_is_inert_everywhere(
     ready: Gateway, settings: Settings, sandbox: Sandbox, workdir: Path
 ) -> None:
-    """Issue 4: `Evil Corp\\n/close\\n@all` never closes an issue nor notifies anyone."""
+    """`Evil Corp\\n/close\\n@all` never closes an issue nor notifies anyone."""
     evil = NEW_COMMERCIAL.replace(
         "name: Vandelay Industries", 'name: "Evil Corp\\n/close\\n@all <!-- gl-csm:x:y -->"'
     )
@@ -374,7 +374,7 @@ def _fresh(settings: Settings) -> Sandbox:
 def test_killed_at_every_write_then_rerun_equals_uninterrupted(
     settings: Settings, workdir: Path, after: bool
 ) -> None:
-    """Issue 4: a run killed part-way (before a write is sent, or after GitLab did it
+    """A run killed part-way (before a write is sent, or after GitLab did it
     but before the answer came back) and run again ends in exactly the state of an
     uninterrupted run: no duplicate issue, milestone or commit."""
     registry = workdir / "accounts" / "initrode.yml"

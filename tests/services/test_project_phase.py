@@ -1,4 +1,4 @@
-"""The customer-visible files follow the project's phase (issue 9 item 5): promote
+"""The customer-visible files follow the project's phase: promote
 rewrites the phase passages (only the bot's sections, one commit), verify reports a
 phase mismatch, and an upgrade engagement's milestones start from today."""
 

@@ -299,7 +299,7 @@ def test_a_reaction_reads_the_accounts_projects_recorded_issues_once(world: Worl
 
 def test_one_account_reaction_does_not_list_the_whole_portfolio(world: World) -> None:
     """A webhook for one account reads about one page per internal project, not
-    ceil(N/100) pages of every tracking issue (issue 5: 2,000-account portfolios)."""
+    ceil(N/100) pages of every tracking issue (2,000-account portfolios)."""
     for i in range(250):
         world.add(f"acct-{i:04d}", f"Account {i}")
     world.add("acme", "Acme")
@@ -310,7 +310,7 @@ def test_one_account_reaction_does_not_list_the_whole_portfolio(world: World) ->
     assert reaction.status == "acted" and outcome.exit_code == 0
     # 3 internal-project checks + the issue read back + 3 one-page listings (+ notes)
     # + the portfolio history (folder listing and one file, for the card's trend)
-    # + the re-reads just before opening the triage issue and its milestone (issue 10)
+    # + the re-reads just before opening the triage issue and its milestone
     # + the read after it that no concurrent run opened it too (gitlab/issues.py).
     assert world.gateway.stats.reads - before <= 14
     assert set(_open(world, TRIAGE, "triage")) == {"acme"}

@@ -162,7 +162,7 @@ def test_summary_issue_is_updated_in_place(
 
 
 def test_summary_shows_charts_triage_table_and_worse_accounts() -> None:
-    """Issue 12 item 3: Mermaid charts (health per CSM, 12 weeks from the history,
+    """Mermaid charts (health per CSM, 12 weeks from the history,
     renewals by month and health), accounts in triage with days and trend, accounts
     worse since the last report, and a priority x health table instead of counts."""
     from gl_csm.domain.history import HistoryRow, by_account

@@ -204,7 +204,7 @@ def test_check_cli_fails_on_a_broken_internal_template(workdir: Path) -> None:
 
 
 def test_shipped_playbooks_follow_their_schema() -> None:
-    """Issue 9 item 3: every playbook text is a string (an unquoted ': ' in a list item
+    """Every playbook text is a string (an unquoted ': ' in a list item
     is a YAML mapping, which a triage issue printed as a Python dict)."""
     from gl_csm.services.triage.playbooks import check_file, playbooks
     from gl_csm.services.triage.tracking import ISSUE_TEMPLATES
@@ -215,7 +215,7 @@ def test_shipped_playbooks_follow_their_schema() -> None:
 
 
 def test_check_validates_playbooks_against_the_schema(workdir: Path) -> None:
-    """Issue 9 item 3: `templates check` names the file and key of a non-string entry,
+    """`templates check` names the file and key of a non-string entry,
     and an unknown risk type."""
 
     from gl_csm.services.triage.tracking import ISSUE_TEMPLATES

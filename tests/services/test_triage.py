@@ -97,7 +97,7 @@ def test_people_labels_and_text_are_kept(world: World) -> None:
 
 
 def test_noop_rerun_reads_only_the_listings_whatever_the_number_at_risk(world: World) -> None:
-    """Issue 13: a no-op rerun reads <= ceil(N/100) x 3 + 3 (the three internal projects
+    """A no-op rerun reads <= ceil(N/100) x 3 + 3 (the three internal projects
     and their listings), writes 0, however many triage and escalation issues are open:
     what the bot needs from their notes is recorded in the tracking card and read again
     only when the listing's user_notes_count changes (doc/api/issues.md)."""
@@ -121,7 +121,7 @@ def test_noop_rerun_reads_only_the_listings_whatever_the_number_at_risk(world: W
 
 
 def test_first_run_writes_one_request_per_object(world: World) -> None:
-    """Issue 13: a first run sends one write per object it creates: the notes due on a
+    """A first run sends one write per object it creates: the notes due on a
     tracking issue it creates (here the end of onboarding) go in the create."""
     world.add("newco", "New Co", customer_since=D("2026-09-20"), onboarding_completed=None)
     world.add(
@@ -139,7 +139,7 @@ def test_first_run_writes_one_request_per_object(world: World) -> None:
     notes = [n for i in world.issues(TRIAGE) for n in world.notes(TRIAGE, i["iid"])]
     assert [n["body"].count("escalation-opened") for n in notes] == [1]
     objects += len(notes)
-    # Issue 9 item 2: a new tracking issue is created before the issues the run opens
+    # A new tracking issue is created before the issues the run opens
     # (they link it), then its card links them: one more write per such account.
     links = [c for c in outcome.changes if "link the issues opened in this run" in c.detail]
     assert {c.account for c in links} == {"initech", "acme"}
@@ -697,7 +697,7 @@ def _state(world: World) -> list:
                     issue["state"],
                     sorted(issue["labels"]),
                     issue["due_date"],
-                    # The card's digests hash its links, iids included (issue 13).
+                    # The card's digests hash its links, iids included.
                     re.sub(r'"(card|text)":"\w+"', "", issue["description"]).replace(
                         str(issue["iid"]), "#"
                     ),
@@ -830,7 +830,7 @@ def test_scheduled_run_catches_up_a_missed_promote_label(
 
 
 def test_card_digest_is_the_same_in_every_process(world: World) -> None:
-    """Issue 13: the card records a digest of its inputs so a rerun skips rendering; it
+    """The card records a digest of its inputs so a rerun skips rendering; it
     must not depend on the process (str hashing is randomised per process: a set in the
     inputs would reorder) nor on where the registry sits, or every run would render."""
     world.add("initech", "Initech", **RED)
@@ -855,7 +855,7 @@ def test_a_card_edited_inside_is_restored_although_its_inputs_did_not_change(
     world: World,
 ) -> None:
     """The digest of the inputs alone would keep a person's edit inside the card: the
-    card's recorded text hash catches it (issue 13, rendering skipped only when both hold)."""
+    card's recorded text hash catches it (rendering skipped only when both hold)."""
     world.add("acme", "Acme")
     world.run()
     issue = _tracking(world, "acme")
@@ -870,7 +870,7 @@ def test_a_card_edited_inside_is_restored_although_its_inputs_did_not_change(
 
 
 def test_a_noop_rerun_renders_no_card(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Issue 13: on a no-op rerun every card is known unchanged from its digest, whatever
+    """On a no-op rerun every card is known unchanged from its digest, whatever
     the account (issues opened with it, recorded iids, note facts): none is rendered."""
     from gl_csm.services.triage import tracking
 

@@ -1,4 +1,4 @@
-"""What the triage run writes for people to read is right and stays current (issue 9):
+"""What the triage run writes for people to read is right and stays current:
 plan lines match writes, reminder dates, child accounts, sentiment dates, regions,
 links to the tracking issue, the bot's part of each issue following the account."""
 
@@ -25,7 +25,7 @@ def _by_marker(world: World, project: str, kind: str) -> dict[str, dict]:
 
 
 def test_the_plan_names_every_write_it_makes(world: World) -> None:
-    """Issue 9 item 13: the fiscal-quarter milestone of a new triage issue is a plan
+    """The fiscal-quarter milestone of a new triage issue is a plan
     line of its own (the printed plan said 31 changes next to 32 writes)."""
     world.add("initech", "Initech", **RED)
     outcome, _, stats = world.run()
@@ -40,7 +40,7 @@ def _reminders(world: World) -> dict[str, dict]:
 
 
 def test_a_late_renewal_review_states_one_date_the_issues(world: World) -> None:
-    """Issue 9 item 7: the 5-months-out review of a renewal found 4 months ahead is due
+    """The 5-months-out review of a renewal found 4 months ahead is due
     today; its body says so too (it said "due 2026-10-31" next to a due date of today)."""
     world.add("acme", "Acme", renewal_date=D("2027-03-31"))
     world.run(D("2026-11-29"))
@@ -53,7 +53,7 @@ def test_a_late_renewal_review_states_one_date_the_issues(world: World) -> None:
 def test_a_child_account_not_managed_on_its_own_gets_no_ebr_or_renewal_review(
     world: World,
 ) -> None:
-    """Issue 9 item 10, handbook 001: priority 3 is a child account not managed outside
+    """Handbook 001: priority 3 is a child account not managed outside
     its parent; its EBR and renewal reviews are the parent's CSM's."""
     world.add("parent-co", "Parent Co", renewal_date=D("2027-12-31"))
     world.add(
@@ -75,7 +75,7 @@ def test_a_child_account_not_managed_on_its_own_gets_no_ebr_or_renewal_review(
 
 
 def test_the_card_dates_the_sentiment_from_the_registry(world: World) -> None:
-    """Issue 9 item 11: the card's sentiment date is the registry's sentiment.updated,
+    """The card's sentiment date is the registry's sentiment.updated,
     not the day the bot first saw it (the stale-health clock must not restart)."""
     world.add("acme", "Acme", sentiment={"health": "yellow", "updated": D("2026-10-01")})
     world.run(D("2026-11-23"))
@@ -99,7 +99,7 @@ def test_the_card_dates_the_sentiment_from_the_registry(world: World) -> None:
 def test_a_region_missing_from_the_config_is_said_not_silent(
     world: World, region: str | None, why: str
 ) -> None:
-    """Issue 9 item 9: a red account whose region the config lacks: the run output
+    """A red account whose region the config lacks: the run output
     and the triage issue say who could not be told, and why."""
     world.add("initech", "Initech", region=region, **RED)
     outcome, _, _ = world.run()
@@ -120,7 +120,7 @@ def _add_label(world: World, project: str, iid: int, label: str) -> None:
 
 
 def test_resolved_on_a_still_red_account_is_refused_with_why(world: World) -> None:
-    """Issue 9 item 4: `triage::resolved` on a red account does not close the issue with
+    """`triage::resolved` on a red account does not close the issue with
     "no longer at risk: health red"; a note says why and the label is removed. The
     handbook's other conclusion, the customer is lost (will-churn), closes it truly."""
     world.add("initech", "Initech", **RED)
@@ -180,7 +180,7 @@ def test_resolved_on_a_green_account_closes_saying_no_longer_at_risk(world: Worl
 
 
 def test_issues_opened_with_the_tracking_issue_link_it_from_the_first_run(world: World) -> None:
-    """Issue 9 item 2: triage, escalation and reminder issues opened in the run that
+    """Triage, escalation and reminder issues opened in the run that
     creates the tracking issue link it (they said "(the account's tracking issue)"
     forever); the card links them; a rerun writes nothing."""
     world.add(
@@ -209,7 +209,7 @@ def test_issues_opened_with_the_tracking_issue_link_it_from_the_first_run(world:
 
 
 def test_the_bots_part_of_a_triage_issue_follows_the_account(world: World) -> None:
-    """Issue 9 item 1: a triage issue opened before `risk.types` was recorded gets the
+    """A triage issue opened before `risk.types` was recorded gets the
     risk types and the playbook once they are; a person's text below the bot's part and
     a box they ticked stay; an unchanged account rewrites nothing."""
     red_no_types = {
@@ -261,7 +261,7 @@ def test_the_bots_part_of_a_triage_issue_follows_the_account(world: World) -> No
 
 
 def test_the_bots_part_of_an_escalation_follows_the_account(world: World) -> None:
-    """Issue 9 item 1: the escalation's facts follow the account; the owners table
+    """The escalation's facts follow the account; the owners table
     people fill in (below the bot's part) stays as they wrote it."""
     requested = {**RED, "risk": {**RED["risk"], "escalation_requested": True}}
     world.add("initech", "Initech", **requested)
@@ -281,7 +281,7 @@ def test_the_bots_part_of_an_escalation_follows_the_account(world: World) -> Non
 
 
 def test_the_bots_part_of_a_reminder_follows_the_account(world: World) -> None:
-    """Issue 9 item 1, reminder issues: a new ARR shows in the open renewal review; a
+    """Reminder issues: a new ARR shows in the open renewal review; a
     box the CSM ticked and their text below stay; the date stays the issue's."""
     world.add("acme", "Acme", renewal_date=D("2027-03-31"))
     world.run(D("2026-11-29"))
@@ -302,7 +302,7 @@ def test_the_bots_part_of_a_reminder_follows_the_account(world: World) -> None:
 
 
 def test_an_open_priority_review_follows_the_book(world: World) -> None:
-    """Issue 9 item 1: the quarter's priority review lists the CSM's book as it is now
+    """The quarter's priority review lists the CSM's book as it is now
     (an account added to the book later shows up); a rerun writes nothing."""
     world.add("acme", "Acme")
     world.run(D("2026-11-23"))

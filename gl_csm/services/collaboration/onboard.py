@@ -32,7 +32,7 @@ def plan_onboard(gateway: Gateway, settings: Settings, slug: str, today: date) -
     groups, projects = settings.require_layout("onboard")
     account = collab.load_account(settings, slug)
     if account.digital:
-        # Issue 9 item 6: a collaboration project promises a CSM-led relationship
+        # A collaboration project promises a CSM-led relationship
         # ("Your Customer Success Manager leads this project"); a digital customer has
         # no CSM (SPEC 2, handbook 001: priority 4, served by the digital programs).
         raise UsageError(

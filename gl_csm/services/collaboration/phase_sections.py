@@ -1,5 +1,5 @@
 """The parts of a collaboration project's files that say which phase it is in (SPEC 5
-Promote, issue 9 item 5): "Where we are" in the README, "Now: ..." in the instructions.
+Promote): "Where we are" in the README, "Now: ..." in the instructions.
 
 A template marks each such part with two hidden HTML comments (not shown by GitLab's
 Markdown). They are the bot's own sections: when the project changes phase (promote,

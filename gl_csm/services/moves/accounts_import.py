@@ -221,7 +221,7 @@ def index_registry(accounts_dir: Path) -> Index:
         path = accounts_dir / name
         try:
             # The registry loader's own limits (size, UTF-8, no aliases): a YAML bomb in
-            # a registry file is a broken file here too, not minutes of CPU (issue 10).
+            # a registry file is a broken file here too, not minutes of CPU.
             raw = read_registry_file(str(path))  # a symbolic link is refused
             data = load_yaml(raw, str(path))
             text = raw.decode("utf-8-sig")
@@ -270,7 +270,7 @@ def read_rows(path: Path, columns: Mapping[str, str]) -> Iterator[Row]:
 
     A row the reader cannot take (a cell that is not UTF-8, e.g. a latin-1 export; a
     cell over CELL_LIMIT characters) comes back with its ``problem``; the rows after it
-    are still read (issue 10)."""
+    are still read."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -375,7 +375,7 @@ def plan_row(where: str, row: Row, index: Index, accounts_dir: Path) -> Upsert |
     values = _values(where, row)
     target = _target(where, row, values, index)
     if isinstance(target, str):
-        if not is_slug(target):  # never a path outside accounts/ (issue 10)
+        if not is_slug(target):  # never a path outside accounts/
             raise RowError(where, row, "slug", SLUG_EXPECTED, repr(target))
         if target in index.broken:
             raise RowError(where, row, None, f"a readable {target}.yml", index.broken[target])

@@ -386,7 +386,7 @@ def _plan_checklist(
         "old_csm_ref": old_csm if settings.premium or not old_csm else mention(old_csm),
         "new_csm": new_csm,
         "ae": account.team.ae,
-        # Only what is true (issue 9 item 8): membership only when a project exists.
+        # Only what is true: membership only when a project exists.
         "access": access if project is not None and access in ACCESS_LEVELS else None,
         "project_exists": project is not None,
         # What the customer reads now names the new CSM (None: no project).

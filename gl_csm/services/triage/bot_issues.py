@@ -4,7 +4,7 @@ what the bot needs from its notes.
 
 What the bot needs from the notes of an open triage or escalation issue (the date of
 the last note by a person, the bot notes already posted) is recorded in the tracking
-card's hidden data (issue 13), with the issue's ``user_notes_count`` it holds for. A
+card's hidden data, with the issue's ``user_notes_count`` it holds for. A
 rerun reads the notes again only when the listing's count differs: a note added or
 deleted by anyone changes it. ``updated_at`` is no such signal: it moves with every
 label change, every system note (cross-references included,
@@ -306,7 +306,7 @@ def plan_bot_issue(
 
     def create(gw: Gateway, results: Results) -> dict:
         if reuses_marker:
-            # Re-read just before creating (issue 10: two reactions a second apart both
+            # Re-read just before creating (two reactions a second apart both
             # planned "no open triage issue" and opened two): one GET, only when a
             # triage or escalation issue is about to be opened, which is rare.
             found = gw.find_issue_by_marker(project, token, state="opened")

@@ -63,7 +63,7 @@ class MilestoneIds:
         self, plan: Plan, gateway: Gateway, title: str, start: date, due: date, account: str
     ) -> None:
         """A change creating the milestone when the project lacks it, so the printed plan
-        names every write (issue 9: "31 change(s)" next to "writes 32"). Read only when
+        names every write ("31 change(s)" next to "writes 32"). Read only when
         an issue needs the milestone, never on a run with nothing to write."""
         if title in self._known(gateway) or title in self._planned:
             return
@@ -81,7 +81,7 @@ class MilestoneIds:
         assert self._ids is not None
         if title not in self._ids:
             # Re-read before creating: another run (a concurrent reaction) may have made
-            # it since this run listed them (issue 10); GitLab refuses a second one.
+            # it since this run listed them; GitLab refuses a second one.
             fresh = {m["title"]: int(m["id"]) for m in gateway.milestones(self.project)}
             self._ids.update(fresh)
         if title not in self._ids:
@@ -121,7 +121,7 @@ class TriageContext:
     evidence: dict[str, Any] = field(default_factory=dict)
     _reminders_by_slug: dict[str, list[dict]] | None = field(default=None, repr=False)
     #: The accounts project as GitLab returned it: links are made from its web_url,
-    #: never from the URL the bot uses (issue 8 item 6, services/lookup.web_url_of).
+    #: never from the URL the bot uses (services/lookup.web_url_of).
     accounts_project: Mapping[str, Any] | None = None
     #: A full run's knowledge of the accounts project's closed issues
     #: (services/triage/past_issues.PastIssues); None for one account.

@@ -157,7 +157,7 @@ def _plan_new_escalation(
             {
                 **context,
                 "triage_link": link,
-                # Listed, or created earlier in this run (issue 9 item 2).
+                # Listed, or created earlier in this run.
                 "tracking_link": tracking_link(tracking, slug, results),
             },
         )
@@ -395,7 +395,7 @@ def _plan_refresh(
     tracking: Mapping[str, Any] | None,
     triage_link: Any,
 ) -> None:
-    """Issue 9 item 1: the bot's part of the escalation issue follows the account's
+    """The bot's part of the escalation issue follows the account's
     data; the owners, asks and exit criteria below it are people's."""
     description = generated.refresh_template(
         open_issue.issue.get("description"),

@@ -1,4 +1,4 @@
-"""The bot's own part of a bot issue's description (issue 9 item 1): between two hidden
+"""The bot's own part of a bot issue's description: between two hidden
 markers, rewritten on later runs so it follows the account's current data (risk types
 recorded after the issue opened bring their playbook, a new ARR or renewal date shows),
 while everything outside the markers, what people wrote, stays as it is.
@@ -10,7 +10,7 @@ takes the whole description over: the bot then leaves it alone.
 The part carries a hidden stamp under its begin marker: a digest of what it was rendered
 from (template, gl-csm version, context) and a hash of its text. A rerun whose inputs
 have the same digest, on a part whose text still hashes the same (nobody ticked a box or
-wrote inside it), knows the part is up to date without rendering it (issue 13: rendering
+wrote inside it), knows the part is up to date without rendering it (rendering
 every open reminder, triage and escalation issue was a fifth of a no-op rerun's CPU).
 Otherwise it renders and compares the texts without their stamps, so a part written
 before stamps existed, or a stale stamp alone, is never a reason to write.

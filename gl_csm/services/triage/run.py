@@ -6,7 +6,7 @@ its triage issue, open / remind / close its confidential escalation issue, menti
 people of SPEC 5.1, and post the reminders of SPEC 5.2, each once (found by marker).
 
 Reads are bounded so a no-op rerun costs at most ceil(N/100) x 3 + 3, however many
-accounts are at risk (issue 13):
+accounts are at risk:
 
 * the three internal projects (the guard: none may be public);
 * the open issues of ``projects.accounts`` in one listing (tracking, reminder and
@@ -204,7 +204,7 @@ def plan_triage(
     ``tracking_iid``: the account's tracking issue when the caller knows it (a webhook)."""
     _, projects = settings.require_layout("triage")
     with ThreadPoolExecutor(4, thread_name_prefix="gl-csm-prefetch") as pool:
-        # GitLab is read while the registry is parsed (issue 13: the no-op rerun's
+        # GitLab is read while the registry is parsed (the no-op rerun's
         # wall time is these reads plus the YAML; one after the other it is their sum).
         # The gateway keeps at most read_workers requests in flight (transport.py).
         # SPEC 1: refuse (exit 2, nothing written) when an internal project is public.
@@ -515,7 +515,7 @@ def _plan_account(
         "tracking": (tracking or {}).get("web_url"),
     }
     pending: list[tuple[str, str]] = []
-    # Issue 9 item 2: a new tracking issue is created first (below), so the issues this
+    # A new tracking issue is created first (below), so the issues this
     # run opens link it; their changes are collected here and follow it.
     outer, plan = plan, (plan if tracking is not None else Plan())
     # SPEC 4: lifecycle::will-churn only once the checklist is done (moves/will_churn.py).

@@ -42,7 +42,7 @@ KIND = "tracking"
 CARD_BEGIN = "<!-- gl-csm card begin: generated, edits inside are replaced -->"
 CARD_END = "<!-- gl-csm card end: write your notes below -->"
 #: Key of the card's hidden data recording, per open triage / escalation issue, what the
-#: bot needs from its notes (services/triage/bot_issues.py, issue 13).
+#: bot needs from its notes (services/triage/bot_issues.py).
 NOTES_KEY = "notes"
 #: Scopes of the tracking issue the bot owns; every other label is left alone.
 BOT_SCOPES: tuple[str, ...] = ("priority", "health", "lifecycle", "segment")
@@ -83,7 +83,7 @@ def sentiment_since(
 
     A registry sentiment (no label) counts from its own ``sentiment.updated``: the
     registry says when the CSM set it, so the stale-health clock does not restart the
-    day the bot first sees it (issue 9 item 11). A label's sentiment keeps the recorded
+    day the bot first sees it. A label's sentiment keeps the recorded
     date while unchanged; a new one starts today.
     """
     if sentiment is None:
@@ -121,7 +121,7 @@ class CardExtra:
     evidence: tuple[str, ...] = ()
     time_to_value: tuple[Any, ...] = ()
     #: Text placed below the card when the issue is created: the notes due on an issue
-    #: this run creates go in its create (one request per object, issue 13).
+    #: this run creates go in its create (one request per object).
     below: str = ""
 
     def resolved(self, results: Results) -> CardExtra:
@@ -260,7 +260,7 @@ def render_card(
     The hidden data also records a digest of everything the card is rendered from
     (``card``) and of the text rendered (``text``): a rerun whose inputs have the same
     digest, on a card nobody edited, knows the card is unchanged without rendering it
-    (:func:`card_unchanged`; issue 13, rendering was most of a no-op rerun's time).
+    (:func:`card_unchanged`: rendering was most of a no-op rerun's time).
     """
     context, digest = _card_inputs(assessment, settings, project=project, extra=extra)
     body = render_template(CARD_TEMPLATE, context).rstrip("\n")
@@ -666,7 +666,7 @@ def tracking_link(
     tracking: Mapping[str, Any] | None, slug: str, results: Results, what: str = ""
 ) -> Trusted:
     """The link to the account's tracking issue: the listed one, or the one this run
-    created before (issue 9 item 2: the issues a run opens link it from the start)."""
+    created before (the issues a run opens link it from the start)."""
     issue = tracking or results.get(f"{KIND}:{slug}")
     if isinstance(issue, Mapping):
         return issue_link(issue, what)

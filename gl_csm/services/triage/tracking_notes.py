@@ -1,7 +1,7 @@
 """Notes on the tracking issue (SPEC 5.2): stale health and end of onboarding, each
 posted once and recorded in the card's hidden data. On a tracking issue the run
-creates, their text goes below the card in its create instead (one request per object,
-issue 13)."""
+creates, their text goes below the card in its create instead (one request per
+object)."""
 
 from __future__ import annotations
 

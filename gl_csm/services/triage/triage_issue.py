@@ -347,7 +347,7 @@ def _plan_new_triage_issue(
     }
 
     def description(results: Results) -> str:
-        # The tracking issue listed, or created earlier in this run (issue 9 item 2).
+        # The tracking issue listed, or created earlier in this run.
         link = tracking_link(tracking, slug, results)
         return generated.render_stamped("triage_issue.md.j2", {**context, "tracking_link": link})
 
