@@ -31,6 +31,8 @@ def tell(w: World) -> None:
     def resolve() -> None:
         w.label("alice", "triage", SLUG, add=["triage::resolved"])
         w.kept["triage at close"] = w.description("triage", SLUG)
+        w.kept["triage iid at close"] = w.issue("triage", SLUG)["iid"]
+        w.kept["triage notes at close"] = w.bot_notes("triage", SLUG)
 
     def keep_labels(day: str) -> None:
         w.kept[f"tracking labels {day}"] = list(w.issue("tracking", SLUG)["labels"])
@@ -126,6 +128,20 @@ def test_closing_note_states_days_in_triage(story: World) -> None:
 
 def test_closing_note_quotes_the_last_person_update(story: World) -> None:
     assert "no renewal budget for 2027" in _closing_note(story)
+
+
+def test_no_new_triage_issue_once_concluded_lost(story: World) -> None:
+    # Handbook 002 "Will Churn": the conclusion is that the customer is lost; the bot
+    # does not open a second triage issue mentioning the red-rating people again.
+    assert story.issue("triage", SLUG)["iid"] == story.kept["triage iid at close"]
+
+
+def test_no_at_risk_reminder_after_the_conclusion(story: World) -> None:
+    assert story.bot_notes("triage", SLUG) == story.kept["triage notes at close"]
+
+
+def test_report_no_longer_lists_the_lost_account_in_triage(story: World) -> None:
+    assert "No account is in triage" in story.reports[date(2026, 11, 18)]
 
 
 def test_closed_triage_description_unchanged_after_close(story: World) -> None:

@@ -174,9 +174,18 @@ def plan_triage_issue(
     ms = _milestone(account, ctx.settings)
     if issue is not None:
         return _plan_open_triage_issue(ctx, plan, account, a, notify, tracking, issue, ms)
-    if not a.needs_triage:
+    if not a.needs_triage or concluded_lost(a):
         return None, None
     return None, _plan_new_triage_issue(ctx, plan, account, a, notify, tracking, pending, ms)
+
+
+def concluded_lost(a: Assessment) -> bool:
+    """The customer is concluded lost: the assessed lifecycle is will-churn (every box of
+    the checklist ticked) or churned. Handbook 002 "Will Churn": that conclusion ends the
+    triage, so the bot opens no new triage issue for the red health or the registry's
+    ``needs_triage`` that made the last one; a person who wants one back adds
+    ``triage::needed`` to the tracking issue."""
+    return a.lifecycle in ("will-churn", "churned") and not a.signals.triage_needed
 
 
 def _project_link(ctx: TriageContext, account: Account) -> Any:
