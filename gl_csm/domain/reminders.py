@@ -301,6 +301,11 @@ def escalation_update_days(severity: str, rules: Rules) -> int | None:
     return getattr(rules.cadence.escalation_update_days, severity, None)
 
 
+def escalation_update_key(period: date) -> str:
+    """The key of the escalation update reminder of the period due on ``period``."""
+    return f"escalation-update:{period.isoformat()}"
+
+
 def escalation_update(
     severity: str, opened: date, last_person_note: date | None, today: date, rules: Rules
 ) -> Due | None:
@@ -312,7 +317,7 @@ def escalation_update(
         return None
     return Due(
         "escalation-update",
-        f"escalation-update:{period.isoformat()}",
+        escalation_update_key(period),
         period,
         f"{severity} escalation: update due "
         + ("every day" if every == 1 else f"every {every} days"),

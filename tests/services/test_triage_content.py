@@ -406,46 +406,55 @@ def test_an_escalation_opened_later_is_linked_from_the_open_triage_issue(world: 
 def test_escalation_reminders_count_missed_updates_and_tell_the_manager_from_the_second(
     world: World,
 ) -> None:
-    """SPEC 5.0: a reminder says how many updates were missed since when; from the
-    second missed update on it also mentions the regional CSM manager, once per missed
-    update (one note a period, never a daily repeat of the same one)."""
+    """SPEC 5.0: a reminder says how many updates were missed since when (an update is
+    missed once its due day has passed: the one due today is not); from the second
+    missed update on it also mentions the regional CSM manager, once for a run of
+    missed updates: the later reminders say when the manager was told."""
     world.add("initech", "Initech", **REQUESTED)
     world.run(D("2026-11-23"))
     esc = _by_marker(world, ESCALATIONS, "escalation")["initech"]
     world.person().update_issue(ESCALATIONS, esc["iid"], add_labels="escalation-severity::critical")
+    seen: set[int] = set()
 
-    def reminders() -> list[dict]:
-        return [
-            n for n in world.notes(ESCALATIONS, esc["iid"]) if "escalation-update:" in n["body"]
+    def new_reminder(day: str) -> str:
+        world.run(D(day))
+        fresh = [
+            n
+            for n in world.notes(ESCALATIONS, esc["iid"])
+            if "escalation-update:" in n["body"] and n["id"] not in seen
         ]
+        assert len(fresh) == 1, fresh
+        seen.add(fresh[0]["id"])
+        return fresh[0]["body"]
 
-    world.run(D("2026-11-24"))
-    first = reminders()
-    assert len(first) == 1
-    assert "1 update missed since 2026-11-24" in first[0]["body"]
-    assert "noram-mgr" not in first[0]["body"]
-    world.run(D("2026-11-25"))
+    first = new_reminder("2026-11-24")
+    assert "an update is due today" in first and "missed" not in first
+    second = new_reminder("2026-11-25")
+    assert "1 update missed since 2026-11-24, and the next one is due today" in second
+    assert "noram-mgr" not in second
     _, _, stats = world.run(D("2026-11-25"))
     assert stats.writes == 0
-    second = [n for n in reminders() if n["id"] not in {m["id"] for m in first}]
-    assert len(second) == 1
-    assert "2 updates missed since 2026-11-24" in second[0]["body"]
-    assert "@noram-mgr (regional CSM manager)" in second[0]["body"]
+    third = new_reminder("2026-11-26")
+    assert "2 updates missed since 2026-11-24" in third
+    assert "@noram-mgr (regional CSM manager)" in third
     told = {
         m["username"]
         for m in world.sandbox.mentions
         if m["project"] == ESCALATIONS and m["source"] != "description"
     }
     assert "noram-mgr" in told
+    fourth = new_reminder("2026-11-27")
+    assert "3 updates missed since 2026-11-24" in fourth
+    assert "@noram-mgr" not in fourth
+    assert "The regional CSM manager was told on 2026-11-26" in fourth
 
-    # A person's update on 11-26 restarts the count.
-    world.today = D("2026-11-26")
+    # A person's update on 11-28 restarts the count.
+    world.today = D("2026-11-28")
     _person_note(world, ESCALATIONS, esc["iid"], "Update: PM call booked.")
-    world.run(D("2026-11-26"))
-    world.run(D("2026-11-27"))
-    latest = max(reminders(), key=lambda n: n["id"])
-    assert "1 update missed since 2026-11-27" in latest["body"]
-    assert "noram-mgr" not in latest["body"]
+    world.run(D("2026-11-28"))
+    latest = new_reminder("2026-11-29")
+    assert "an update is due today" in latest
+    assert "noram-mgr" not in latest
 
 
 # ---------------------------------------------------------------- the record stays

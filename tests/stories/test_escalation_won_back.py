@@ -271,3 +271,19 @@ def test_escalation_reminders_say_which_missed_update_they_are(story: World) -> 
     visible = [r.split("-->", 1)[-1] for r in reminders]
     assert len(reminders) >= 2 and len(set(visible)) == len(visible)
     assert any("2 updates missed since" in v for v in visible), visible
+
+
+def test_escalation_update_due_today_is_not_counted_as_missed(story: World) -> None:
+    # SPEC 5.0: an update is missed once its due day has passed without a person's note.
+    reminders = [n for n in story.bot_notes("escalation", SLUG) if "escalation update due" in n]
+    assert "an update is due today" in reminders[0].split("-->", 1)[-1], reminders[0]
+
+
+def test_manager_mentioned_once_per_run_of_missed_updates(story: World) -> None:
+    # A daily cadence must not mention the manager every day: once when the second
+    # update is missed, then the reminders say when the manager was told.
+    reminders = [n for n in story.bot_notes("escalation", SLUG) if "escalation update due" in n]
+    mentioning = [n for n in reminders if "@noram-mgr" in n]
+    told = [n for n in reminders if "regional CSM manager was told on" in n]
+    assert len(mentioning) == 2 and all("2 escalation updates in a row" in n for n in mentioning)
+    assert told and all("@noram-mgr" not in n for n in told), told

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from gl_csm import markers
@@ -14,7 +14,11 @@ from gl_csm.domain.account import Account
 from gl_csm.domain.assessment import Assessment
 from gl_csm.domain.measure_text import health_text
 from gl_csm.domain.notify import region_problem, who_to_tell
-from gl_csm.domain.reminders import escalation_update, escalation_update_days
+from gl_csm.domain.reminders import (
+    escalation_update,
+    escalation_update_days,
+    escalation_update_key,
+)
 from gl_csm.plan import Plan, Results
 from gl_csm.services.triage import generated, scoped_labels
 from gl_csm.services.triage.bot_issues import OpenIssue, plan_bot_issue, plan_note
@@ -303,12 +307,19 @@ def _plan_open_escalation(
     if due is not None:
         every = escalation_update_days(severity, settings.rules) or 1
         anchor = max(opened, last) if last else opened
-        # Each period without a person's note is one missed update; the reminder of
-        # period k says k, and from the second one on tells the regional CSM manager
-        # (SPEC 5.0), once per missed update (each reminder is keyed by its period).
-        missed = (due.due - anchor).days // every
+        # SPEC 5.0: an update is missed once its due day has passed without a person's
+        # note; the one due today is not missed yet. Period k's reminder (keyed by its
+        # due day) counts the due days before today.
+        k = (due.due - anchor).days // every
+        missed = k if due.due < today else k - 1
         region = settings.people.regions.get(account.region) if account.region else None
         manager = region.csm_manager if region else None
+        # From the second missed update on the regional CSM manager is told, once per
+        # run of missed updates: the reminder of the first period with two missed
+        # (period 3, posted on its due day) mentions them; the later ones of the same
+        # run say when, so a daily cadence does not mention them every day.
+        told = _manager_told(open_issue, anchor, every, k) if manager else None
+        tell = missed >= 2 and manager is not None and told is None
         note(
             due.key,
             "escalation_update.md.j2",
@@ -318,22 +329,30 @@ def _plan_open_escalation(
                 "severity": severity,
                 "every": every,
                 "missed": missed,
+                "due_today": due.due == today,
                 "since": (anchor + timedelta(days=every)).isoformat(),
                 "last_update": last.isoformat() if last else None,
                 "opened": opened.isoformat(),
-                "manager": mention(manager) if missed >= 2 else "",
+                "manager": mention(manager) if tell else "",
+                "manager_told": told.isoformat() if told and missed >= 2 else None,
                 "manager_problem": _no_manager(account, settings.people)
                 if missed >= 2 and not manager
                 else None,
             },
             due.detail
-            + (
-                f", {missed} missed: the regional CSM manager is told"
-                if missed >= 2 and manager
-                else ""
-            ),
+            + (f", {missed} missed: the regional CSM manager is told" if tell else ""),
         )
     return issue, severity
+
+
+def _manager_told(open_issue: OpenIssue, anchor: date, every: int, period: int) -> date | None:
+    """The due day of this run of missed updates' reminder that told the regional CSM
+    manager (the first period from the third on whose reminder was posted), if any."""
+    for j in range(3, period):
+        day = anchor + timedelta(days=j * every)
+        if open_issue.posted(escalation_update_key(day)):
+            return day
+    return None
 
 
 def _no_manager(account: Account, people: Any) -> str:
