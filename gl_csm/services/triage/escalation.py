@@ -339,8 +339,7 @@ def _plan_open_escalation(
                 if missed >= 2 and not manager
                 else None,
             },
-            due.detail
-            + (f", {missed} missed: the regional CSM manager is told" if tell else ""),
+            due.detail + (f", {missed} missed: the regional CSM manager is told" if tell else ""),
         )
     return issue, severity
 
