@@ -64,14 +64,22 @@ def test_triage_rewrites_the_team_parts_after_a_registry_change_and_reads_nothin
     _, _, quiet = world.run()
     assert quiet.writes == 0
 
-    # A person changes the SA in the registry (a merge request): the next triage
-    # rewrites the team parts: files in one commit, the open Welcome call issue.
+    # A person changes the SA in the registry (a merge request): the next triage adds
+    # the new SA as a member with the SA's level of the phase (SPEC 5 Onboard "members
+    # by role"; nobody removed) and rewrites the team parts: files in one commit, the
+    # open Welcome call issue.
     _set_team(world, sa="erin")
     commits = len(person.commits(pid))
     outcome, run, changed = world.run()
     assert outcome.exit_code == 0, outcome.failures
     actions = [(c.action, c.target) for c in run.plan.changes if c.target.startswith(POST)]
-    assert actions == [("commit", f"{POST}/initech"), ("update-issue", f"{POST}/initech#1")]
+    assert actions == [
+        ("add-member", f"{POST}/initech"),
+        ("commit", f"{POST}/initech"),
+        ("update-issue", f"{POST}/initech#1"),
+    ]
+    levels = {m["username"]: m["access_level"] for m in person.members(pid)}
+    assert levels["erin"] == levels["bob"] == 40, levels  # the SA's level; bob stays
     assert len(person.commits(pid)) == commits + 1
     readme = person.file_text(pid, "README.md", "main") or ""
     assert "| Solutions Architect | [erin](" in readme and "[bob](" not in readme

@@ -135,3 +135,14 @@ def test_every_triage_exits_0(story: World) -> None:
 
 def test_same_day_rerun_writes_nothing(story: World) -> None:
     assert story.kept["rerun writes"] == 0
+
+
+def test_new_sa_from_the_registry_is_a_member_of_the_project(story: World) -> None:
+    # SPEC 5 Onboard "members by role": the team the README names can read the project.
+    project = story.customer_project(SLUG)
+    members = {m["username"]: m["access_level"] for m in story.reader.members(project["id"])}
+    assert members.get("frank") == members.get("bob") == 40, members  # bob is not removed
+
+
+def test_verify_finds_no_missing_member_at_the_end(story: World) -> None:
+    assert "member" not in story.kept["verify at the end"], story.kept["verify at the end"]

@@ -35,7 +35,7 @@ from gl_csm.errors import GlCsmError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan
 from gl_csm.services.collaboration import project_state as collab
-from gl_csm.templates import ROLES, manifest_for
+from gl_csm.templates import ACCESS_LEVELS, ROLES, manifest_for
 
 #: Key of the tracking card's hidden data: the team the project's texts name.
 TEAM_KEY = "team"
@@ -113,6 +113,51 @@ def plan_team_parts(
     )
 
 
+def plan_team_members(
+    plan: Plan, gateway: Gateway, settings: Settings, account: Account, project: dict
+) -> list[str]:
+    """Add the registry team's people the project lacks, each with their role's access
+    level of the project's phase (the template's ``members:``, as onboard does: SPEC 5
+    Onboard "members by role"); one whose level, direct or inherited, is lower is
+    raised. Nobody is removed or lowered (a person leaving is a person's step: the
+    handoff checklist). Reads the project's members (one listing, inherited ones
+    included: doc/api/members.md ``/members/all``) and one user per person to add.
+    Returns the usernames added or raised."""
+    groups, _ = settings.require_layout("collaboration")
+    manifest = manifest_for(collab.manifests_for(settings), account.segment)
+    phase = collab.phase_of(manifest, account, groups, project["namespace"]["full_path"])
+    wanted: dict[str, tuple[str, int, str]] = {}
+    for spec in manifest.members_for(phase):
+        username = getattr(account.team, spec.role, None)
+        if username and spec.access_level > wanted.get(username, ("", 0, ""))[1]:
+            wanted[username] = (spec.role, spec.access_level, spec.access)
+    effective: dict[str, int] = {}
+    for m in gateway.members(project["id"], inherited=True):
+        effective[m["username"]] = max(effective.get(m["username"], 0), int(m["access_level"]))
+    missing = {u: w for u, w in wanted.items() if effective.get(u, 0) < w[1]}
+    if not missing:
+        return []
+    # Resolved now, so an unknown username stops the plan before anything is written.
+    users = collab.Users(gateway, account, None)
+    users.resolve(missing)
+    pid, full = project["id"], project["path_with_namespace"]
+    for username, (role, level, name) in missing.items():
+        detail = f"{username} ({role}, {phase}) as {name}: the registry's team"
+        if effective.get(username):
+            names = {v: k for k, v in ACCESS_LEVELS.items()}
+            detail += f" (now {names.get(effective[username], effective[username])})"
+        user_id = users.id(username)
+        plan.add(
+            "add-member",
+            full,
+            detail,
+            lambda gw, _r, u=user_id, lv=level: gw.add_member(pid, u, lv),
+            account=account.slug,
+            customer_visible=True,
+        )
+    return list(missing)
+
+
 def with_csm(account: Account, csm: str) -> Account:
     """``account`` as it is once ``csm`` is its CSM (handoff plans before the registry
     edit)."""
@@ -142,6 +187,8 @@ def in_triage(
     try:
         project = lookup.find_project(gateway, settings, account, "triage")
         if project is not None:
+            if TEAM_KEY in moved:
+                plan_team_members(plan, gateway, settings, account, project)
             plan_team_parts(
                 plan, gateway, settings, account, project, today, passages=PASSAGE_KEY in moved
             )
