@@ -63,8 +63,13 @@ def test_promote_moves_the_project_and_starts_onboarding(
     assert welcome["milestone"]["title"] == "Onboarding"
     # Post-sales items added, pre-sales ones kept, nothing duplicated.
     assert len(issues) == len(gateway.issues(pid)) == 6
-    assert "Proof of concept - success criteria and plan" in issues
     assert "Onboarding checklist" in issues
+    # The pre-sales proof of concept is closed with a note saying why, never deleted.
+    poc = issues["Proof of concept - success criteria and plan"]
+    assert poc["state"] == "closed"
+    notes = [n["body"] for n in gateway.notes(pid, poc["iid"])]
+    assert any("pre-sales issue is closed. Nothing was deleted" in n for n in notes), notes
+    assert all(i["state"] == "opened" for t, i in issues.items() if t != poc["title"])
     titles = [m["title"] for m in gateway.milestones(pid)]
     assert sorted(titles) == sorted(
         [

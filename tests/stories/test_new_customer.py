@@ -281,3 +281,14 @@ def test_infrastructure_milestone_speaks_of_the_customers_own_deployment(story: 
     [milestone] = [t for k, t in texts.items() if k.startswith("milestone Implementation")]
     assert "GitLab.com" in milestone
     assert "self-managed" not in milestone and "hybrid" not in milestone, milestone
+
+
+def test_promote_closes_the_pre_sales_proof_of_concept_with_a_note(story: World) -> None:
+    # README "Collaboration projects": promote closes the bot's pre-sales issues, never
+    # deletes them, and says why on each.
+    issues = {i["title"]: i for i in story.customer_issues(SLUG)}
+    poc = issues["Proof of concept - success criteria and plan"]
+    assert poc["state"] == "closed"
+    project = story.customer_project(SLUG)
+    notes = [n["body"] for n in story.reader.notes(project["id"], poc["iid"])]
+    assert any("pre-sales issue is closed" in n for n in notes), notes

@@ -19,7 +19,11 @@ it, and the account executive sets up the "Welcome to GitLab" call. So the plan 
    commit; what people wrote around them stays);
 6. the tracking issue: lifecycle onboarding, priority 1 for a new customer (from the
    assessment, SPEC 3);
-7. the new project path written back to the registry file.
+7. the new project path written back to the registry file;
+8. the template's pre-sales issues the bot made (``phase: pre-sales``, the proof of
+   concept: found by marker, never by title) that are still open are closed with a
+   note saying why: the customer decided, so the evaluation is over. Nothing is
+   deleted (a person reopens one whose work goes on); a person's issues are left alone.
 
 Each step compares with what GitLab has, so a rerun writes nothing.
 """
@@ -29,6 +33,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from gl_csm import markers
 from gl_csm.config import Settings
 from gl_csm.errors import GitLabError, UsageError
 from gl_csm.gitlab.gateway import Gateway
@@ -111,6 +116,7 @@ def plan_promote(
     # who the team is (the registry's, whoever was named when the project was made).
     collab.plan_bot_sections(plan, gateway, desired, actual)
     _plan_scheduling(plan, desired, actual, users, milestone_ids)
+    _plan_close_pre_sales(plan, desired, actual)
 
     card_project = {**project, "path_with_namespace": new_path, "web_url": web_url}
     collab.plan_tracking_and_registry(
@@ -174,6 +180,49 @@ def _plan_scheduling(
             f"{desired.path}#{iid}",
             f"{w.title!r}: " + ", ".join(parts),
             update,
+            account=slug,
+            customer_visible=True,
+        )
+
+
+#: Marker kind of the note promote leaves on a pre-sales issue it closes.
+NOTE_KIND = "project-note"
+#: The note on a pre-sales issue promote closes (customer-visible: it names no internal
+#: account fact, only what happened to the project).
+POC_CLOSED = (
+    "The evaluation is over and this project now supports your use of GitLab, so this "
+    "pre-sales issue is closed. Nothing was deleted: reopen it if its work goes on."
+)
+
+
+def _plan_close_pre_sales(plan: Plan, desired: collab.Desired, actual: collab.Actual) -> None:
+    """Close the bot's open pre-sales issues (the template's ``phase: pre-sales``) with a
+    note. Their milestone is left as it is: with its issues closed GitLab shows it
+    complete, and GitLab's API for closing it is not one the bot uses."""
+    slug = desired.slug
+    ref = collab.project_ref(actual, slug)
+    ours = markers.index_by_marker(actual.issues, collab.ISSUE_KIND)
+    for spec in desired.manifest.issues:
+        if spec.phase != "pre-sales":
+            continue
+        found = ours.get(f"{slug}/{spec.key}")
+        if found is None or found.get("state") == "closed":
+            continue
+        iid = int(found["iid"])
+        key = f"{slug}/{spec.key}/closed-at-promote"
+        token = markers.token(NOTE_KIND, key)
+        body = f"{markers.marker(NOTE_KIND, key)}\n"
+        body += POC_CLOSED
+
+        def close(gw: Gateway, r: Results, i: int = iid, b: str = body, t: str = token) -> dict:
+            gw.create_note(ref(r), i, b, t)
+            return gw.update_issue(ref(r), i, state_event="close")
+
+        plan.add(
+            "close-issue",
+            f"{desired.path}#{iid}",
+            f"{found.get('title')!r}: pre-sales only, with a note saying why (nothing deleted)",
+            close,
             account=slug,
             customer_visible=True,
         )
