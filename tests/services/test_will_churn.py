@@ -14,7 +14,7 @@ from gl_csm import markers
 from gl_csm.services.moves.will_churn import STEPS, plan_will_churn
 from gl_csm.services.react import plan_react
 from tests.services.react_support import issue_hook
-from tests.services.triage_world import ACCOUNTS, World
+from tests.services.triage_world import ACCOUNTS, RED, TRIAGE, World
 
 D = date.fromisoformat
 
@@ -123,3 +123,22 @@ def test_the_command_opens_it_once(world: World) -> None:
     # The scheduled run sees the closed checklist with steps left: no label.
     world.run(D("2026-11-24"))
     assert "lifecycle::will-churn" not in _issues(world, "tracking")["initech"]["labels"]
+
+
+def test_a_customer_concluded_lost_gets_no_new_triage_issue_unless_a_person_asks(
+    world: World,
+) -> None:
+    """Handbook 002 "Will Churn": once the customer is concluded lost (the checklist
+    done, or churned) the bot does not put the account back into triage for its red
+    health; `triage::needed` on the tracking issue still asks for one (README Triage)."""
+    world.add("initech", "Initech", lifecycle="churned", **RED)
+    outcome, _, _ = world.run(D("2026-11-23"))
+    assert outcome.exit_code == 0, outcome.failures
+    assert "initech" not in markers.index_by_marker(world.issues(TRIAGE), "triage")
+    _, _, stats = world.run(D("2026-11-23"))
+    assert stats.writes == 0
+
+    tracking = _issues(world, "tracking")["initech"]
+    world.person().update_issue(ACCOUNTS, tracking["iid"], add_labels="triage::needed")
+    world.run(D("2026-11-24"))
+    assert "initech" in markers.index_by_marker(world.issues(TRIAGE), "triage")
