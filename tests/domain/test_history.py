@@ -67,9 +67,9 @@ def test_worsened_and_weekly_counts() -> None:
 def test_csv_round_trip_and_errors() -> None:
     rows = [row(0), HistoryRow(D0, "pre", None, None, None, "pre-sales")]
     text = to_csv(rows, header=True)
-    assert text.splitlines()[0] == "date,account,health,score,priority,lifecycle"
+    assert text.splitlines()[0] == "date,account,health,score,priority,lifecycle,measures"
     assert parse_csv(text, "f.csv") == rows
-    with pytest.raises(HistoryError, match="f.csv line 4: expected 6 fields"):
+    with pytest.raises(HistoryError, match="f.csv line 4: expected 7 fields"):
         parse_csv(text + "2026-10-01,x\n", "f.csv")
     with pytest.raises(HistoryError, match="line 1"):
         parse_csv("not-a-date,a,green,1,2,adopting\n", "f.csv")
