@@ -241,20 +241,27 @@ def measure_on(rows: Sequence[HistoryRow], key: str, day: date) -> tuple[str, da
     return found
 
 
-def measure_changes(
+def measures_over(
     rows: Sequence[HistoryRow], today: date, keys: Sequence[str], days: int = MEASURE_DAYS
 ) -> list[MeasureChange]:
-    """The measures (in the order of ``keys``) whose value today differs from their value
-    ``days`` ago; a measure the history did not know yet ``days`` ago is left out (no
+    """Each measure of ``keys`` (in their order) with its value ``days`` ago and today,
+    moved or not; a measure the history did not know yet ``days`` ago is left out (no
     window to compare over), and so is one that has no data at either end."""
     start = today - timedelta(days=days)
     out = []
     for key in keys:
         then, now = measure_on(rows, key, start), measure_on(rows, key, today)
-        if then is None or now is None or then[0] == now[0] or "" in (then[0], now[0]):
+        if then is None or now is None or "" in (then[0], now[0]):
             continue
         out.append(MeasureChange(key, then[0], now[0], then[1]))
     return out
+
+
+def measure_changes(
+    rows: Sequence[HistoryRow], today: date, keys: Sequence[str], days: int = MEASURE_DAYS
+) -> list[MeasureChange]:
+    """The measures whose value today differs from their value ``days`` ago."""
+    return [c for c in measures_over(rows, today, keys, days) if c.before != c.now]
 
 
 def change_words(change: MeasureChange) -> str:
@@ -270,22 +277,18 @@ def change_words(change: MeasureChange) -> str:
 
 def usage_not_risen(
     rows: Sequence[HistoryRow], today: date, keys: Sequence[str], days: int = MEASURE_DAYS
-) -> bool | None:
-    """True when none of the measures ``keys`` (the product usage group) is higher today
-    than ``days`` ago; None when the history cannot say (no number for any of them at
-    both ends, a history younger than the window)."""
-    start = today - timedelta(days=days)
-    compared = False
-    for key in keys:
-        then, now = measure_on(rows, key, start), measure_on(rows, key, today)
-        a = as_number(then[0]) if then and then[0] else None
-        b = as_number(now[0]) if now and now[0] else None
-        if a is None or b is None:
-            continue
-        if b > a:
-            return False
-        compared = True
-    return True if compared else None
+) -> list[MeasureChange] | None:
+    """The measures ``keys`` (the product usage group) compared over ``days`` when none of
+    them is higher today than then; None when one rose, or when the history cannot say
+    (no number for any of them at both ends: a history younger than the window)."""
+    compared = [
+        c
+        for c in measures_over(rows, today, keys, days)
+        if as_number(c.before) is not None and as_number(c.now) is not None
+    ]
+    if not compared or any(c.direction == "up" for c in compared):
+        return None
+    return compared
 
 
 def worsened(before: str | None, after: str | None) -> bool:

@@ -24,10 +24,10 @@ from gl_csm import markers
 from gl_csm.domain.history import (
     GroupedHistory,
     HistoryRow,
+    change_words,
     group,
     health_since,
     latest,
-    change_words,
     measure_changes,
     merged_text,
     read_csv,
