@@ -142,7 +142,7 @@ def build_dashboard(
         r["csm_page"] = f"csm/{csm_pages[r['csm']]}.html" if r.get("csm") else None
         r["health_key"] = health_key(r)
         past = history.get(r["slug"], ())
-        r["trend"] = trend_words(score_trend(past, today)) or ""
+        r["trend"] = trend_words(score_trend(past, today, rules.history.trend_days)) or ""
         since = health_since(past) if past and past[-1].health == r.get("health") else None
         r["since"] = since.isoformat() if since else ""
         # Days in triage as the summary issue counts them (domain/portfolio).

@@ -1,9 +1,15 @@
 """Portfolio history: what changed, when (SPEC 5 Portfolio view). Pure: no I/O, no clock.
 
-The history is a list of rows ``date, account, health, score, priority, lifecycle``;
-a row is written only when one of these differs from the account's previous row, so
+The history is a list of rows ``date, account, health, score, priority, lifecycle,
+measures``; a row is written only when the account's state differs from its previous
+row or one of its measures (SPEC 4, the CSM's sentiment included) has another value, so
 an account that stays the same costs nothing, however many days pass. The current
 state of an account on any date is its last row on or before that date.
+
+The ``measures`` column holds only the measures whose value changed, as a JSON object
+of measure key (the registry's, gl_csm/domain/measures/) to value (``""`` for no data):
+a measure's value on a date is the last value recorded on or before it. Files written
+before the column existed (six fields a line) still read; their rows record no measure.
 
 Scores are kept as whole numbers: a 0.1 move of a weighted score is noise, and whole
 numbers keep the file small and the trend readable ("score 41 -> 63 in 30 days").
@@ -13,14 +19,23 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-COLUMNS = ("date", "account", "health", "score", "priority", "lifecycle")
+from gl_csm.domain.measures.base import as_number
+from gl_csm.domain.measures.registry import definition, measure_name, value_words
+from gl_csm.domain.rules import DEFAULT_RULES
+
+#: The columns of files written before measures were kept (still read).
+OLD_COLUMNS = ("date", "account", "health", "score", "priority", "lifecycle")
+COLUMNS = (*OLD_COLUMNS, "measures")
 HEALTHS = ("red", "yellow", "green", "unknown")
-#: The trend window of the card ("score 41 -> 63 in 30 days").
-TREND_DAYS = 30
+#: The trend window of the card ("score 41 -> 63 in 30 days"): `rules.history.trend_days`.
+TREND_DAYS = DEFAULT_RULES.history.trend_days
+#: The window each measure is compared over: `rules.history.measure_days`.
+MEASURE_DAYS = DEFAULT_RULES.history.measure_days
 
 
 @dataclass(frozen=True)
@@ -31,6 +46,9 @@ class HistoryRow:
     score: int | None
     priority: int | None
     lifecycle: str | None
+    #: (measure key, value as text; "" for no data): every measure of the account in a
+    #: row of the run, only the changed ones in a row of the history.
+    measures: tuple[tuple[str, str], ...] = ()
 
     @property
     def state(self) -> tuple[str | None, int | None, int | None, str | None]:
@@ -41,9 +59,33 @@ class HistoryError(ValueError):
     """A history file that cannot be read; the message names the file and line."""
 
 
+def measure_value(value: object) -> str:
+    """A measure's value as the history keeps it: a number rounded to two decimals (a
+    0.001 move of a share is noise and would write a row a day), "" for no data."""
+    text = "" if value is None else str(value).strip()
+    if text in ("-", "None"):
+        return ""
+    number = as_number(text) if text else None
+    if number is None or number.is_integer() and "." not in text:
+        return text
+    return f"{round(number, 2):g}"
+
+
+def _counts_days(key: str) -> bool:
+    found = definition(key)
+    return found is not None and found.counts_days
+
+
 def row_of(day: date, account: str, values: Mapping[str, object]) -> HistoryRow:
     """A row from the triage result of one account (keys health, score, priority,
-    lifecycle as in `gl-csm triage --format json`)."""
+    lifecycle and measures as in `gl-csm triage --format json`). A measure whose value is
+    a day count is left out: it moves every day by itself."""
+    listed = values.get("measures")
+    measures = tuple(
+        (str(m["name"]), measure_value(m.get("value")))
+        for m in (listed if isinstance(listed, list) else ())
+        if isinstance(m, Mapping) and m.get("name") and not _counts_days(str(m["name"]))
+    )
     score = values.get("score")
     priority = values.get("priority")
     health = values.get("health")
@@ -55,6 +97,7 @@ def row_of(day: date, account: str, values: Mapping[str, object]) -> HistoryRow:
         round(score) if isinstance(score, int | float) else None,
         priority if isinstance(priority, int) else None,
         lifecycle if isinstance(lifecycle, str) else None,
+        measures,
     )
 
 
@@ -66,14 +109,35 @@ def latest(rows: Iterable[HistoryRow]) -> dict[str, HistoryRow]:
     return out
 
 
-def changes(previous: Mapping[str, HistoryRow], current: Iterable[HistoryRow]) -> list[HistoryRow]:
-    """The rows to append: accounts seen for the first time or whose state changed."""
+def changes(
+    previous: Mapping[str, HistoryRow],
+    current: Iterable[HistoryRow],
+    measures_then: Mapping[str, Mapping[str, str]] | None = None,
+) -> list[HistoryRow]:
+    """The rows to append: accounts seen for the first time, whose state changed or one
+    of whose measures has another value than in ``measures_then`` (the values before the
+    run's day, :func:`measures_before`); each row keeps only the measures that changed.
+
+    The measures are compared with the values before the day, not with a row of the day
+    itself: a second run of the day replaces that row (:func:`merged_text`), so the row
+    must still hold what changed that day."""
     out = []
     for row in current:
+        known = (measures_then or {}).get(row.account, {})
+        moved = tuple((k, v) for k, v in row.measures if known.get(k, "") != v)
         before = previous.get(row.account)
-        if before is None or before.state != row.state:
-            out.append(row)
+        if before is None or before.state != row.state or moved:
+            out.append(replace(row, measures=moved))
     return sorted(out, key=lambda r: r.account)
+
+
+def measures_before(rows: Iterable[HistoryRow], day: date) -> dict[str, dict[str, str]]:
+    """Each account's measure values recorded before ``day`` (the last value of each)."""
+    out: dict[str, dict[str, str]] = {}
+    for row in sorted(rows, key=lambda r: r.day):
+        if row.day < day:
+            out.setdefault(row.account, {}).update(row.measures)
+    return out
 
 
 def by_account(rows: Iterable[HistoryRow]) -> dict[str, list[HistoryRow]]:
@@ -146,6 +210,87 @@ def trend_words(trend: Trend | None) -> str | None:
     return f"score {trend.before} → {trend.now} {span}"
 
 
+@dataclass(frozen=True)
+class MeasureChange:
+    """A measure's value at the start of the window against its value today."""
+
+    key: str
+    before: str
+    now: str
+    recorded: date  # the day the history recorded ``before``
+
+    @property
+    def direction(self) -> str | None:
+        """ "up" or "down" for numbers, None for values that are not (a color)."""
+        a, b = as_number(self.before), as_number(self.now)
+        if a is None or b is None or a == b:
+            return None
+        return "up" if b > a else "down"
+
+
+def measure_on(rows: Sequence[HistoryRow], key: str, day: date) -> tuple[str, date] | None:
+    """The value of measure ``key`` in force on ``day`` and the day it was recorded
+    (rows of one account, oldest first); None when the history has none by then."""
+    found = None
+    for row in rows:
+        if row.day > day:
+            break
+        for k, value in row.measures:
+            if k == key:
+                found = (value, row.day)
+    return found
+
+
+def measures_over(
+    rows: Sequence[HistoryRow], today: date, keys: Sequence[str], days: int = MEASURE_DAYS
+) -> list[MeasureChange]:
+    """Each measure of ``keys`` (in their order) with its value ``days`` ago and today,
+    moved or not; a measure the history did not know yet ``days`` ago is left out (no
+    window to compare over), and so is one that has no data at either end."""
+    start = today - timedelta(days=days)
+    out = []
+    for key in keys:
+        then, now = measure_on(rows, key, start), measure_on(rows, key, today)
+        if then is None or now is None or "" in (then[0], now[0]):
+            continue
+        out.append(MeasureChange(key, then[0], now[0], then[1]))
+    return out
+
+
+def measure_changes(
+    rows: Sequence[HistoryRow], today: date, keys: Sequence[str], days: int = MEASURE_DAYS
+) -> list[MeasureChange]:
+    """The measures whose value today differs from their value ``days`` ago."""
+    return [c for c in measures_over(rows, today, keys, days) if c.before != c.now]
+
+
+def change_words(change: MeasureChange) -> str:
+    """ "CI use 9% of users, down from 21% on 2026-08-25": the measure's name and its
+    values with their units (the registry's words), dated, so the card stays the same
+    from one day to the next."""
+    name = measure_name(change.key)
+    now = value_words(change.key, change.now)
+    before = value_words(change.key, change.before)
+    moved = f"{change.direction} from" if change.direction else "was"
+    return f"{name} {now}, {moved} {before} on {change.recorded.isoformat()}"
+
+
+def usage_not_risen(
+    rows: Sequence[HistoryRow], today: date, keys: Sequence[str], days: int = MEASURE_DAYS
+) -> list[MeasureChange] | None:
+    """The measures ``keys`` (the product usage group) compared over ``days`` when none of
+    them is higher today than then; None when one rose, or when the history cannot say
+    (no number for any of them at both ends: a history younger than the window)."""
+    compared = [
+        c
+        for c in measures_over(rows, today, keys, days)
+        if as_number(c.before) is not None and as_number(c.now) is not None
+    ]
+    if not compared or any(c.direction == "up" for c in compared):
+        return None
+    return compared
+
+
 def worsened(before: str | None, after: str | None) -> bool:
     """True when health went down (green > yellow > red; unknown/None never compared)."""
     rank = {"green": 2, "yellow": 1, "red": 0}
@@ -187,6 +332,7 @@ def to_csv(rows: Iterable[HistoryRow], *, header: bool) -> str:
                 "" if r.score is None else r.score,
                 "" if r.priority is None else r.priority,
                 r.lifecycle or "",
+                json.dumps(dict(r.measures), separators=(",", ":")) if r.measures else "",
             ]
         )
     return buffer.getvalue()
@@ -213,8 +359,20 @@ class ReadHistory:
     skipped: list[str]
 
 
+def _measures(text: str) -> tuple[tuple[str, str], ...]:
+    if not text:
+        return ()
+    try:
+        found = json.loads(text)
+    except json.JSONDecodeError:
+        raise ValueError(f"measures {text!r} is not a JSON object") from None
+    if not isinstance(found, dict) or not all(isinstance(v, str) for v in found.values()):
+        raise ValueError(f"measures {text!r} is not a JSON object of texts")
+    return tuple((str(k), v) for k, v in found.items())
+
+
 def _row(fields: list[str]) -> HistoryRow:
-    day, account, health, score, priority, lifecycle = fields
+    day, account, health, score, priority, lifecycle = fields[: len(OLD_COLUMNS)]
     if health and health not in HEALTHS:
         raise ValueError(f"health {health!r} is not one of {', '.join(HEALTHS)}")
     if not account:
@@ -226,6 +384,7 @@ def _row(fields: list[str]) -> HistoryRow:
         int(score) if score else None,
         int(priority) if priority else None,
         lifecycle or None,
+        _measures(fields[len(OLD_COLUMNS)]) if len(fields) > len(OLD_COLUMNS) else (),
     )
 
 
@@ -241,12 +400,13 @@ def read_csv(text: str, source: str, today: date) -> ReadHistory:
         except csv.Error as exc:
             skipped.append(f"{source} line {number}: {exc}")
             continue
-        if not fields or (number == 1 and tuple(fields) == COLUMNS):
+        if not fields or (number == 1 and tuple(fields) in (COLUMNS, OLD_COLUMNS)):
             continue
-        if len(fields) != len(COLUMNS):
+        if len(fields) not in (len(COLUMNS), len(OLD_COLUMNS)):
             skipped.append(
                 f"{source} line {number}: expected {len(COLUMNS)} fields "
-                f"({', '.join(COLUMNS)}), got {len(fields)}"
+                f"({', '.join(COLUMNS)}) or {len(OLD_COLUMNS)} (without measures), "
+                f"got {len(fields)}"
             )
             continue
         try:
@@ -272,6 +432,8 @@ def merged_text(existing: str | None, rows: Sequence[HistoryRow]) -> str:
         return to_csv(rows, header=True)
     keyed = {(r.day.isoformat(), r.account): r for r in rows}
     lines = existing.splitlines()
+    if lines and lines[0] == ",".join(OLD_COLUMNS):
+        lines[0] = ",".join(COLUMNS)  # the file now has the measures column
     for index, line in enumerate(lines):
         fields = line.split(",", 2)
         key = (fields[0], fields[1]) if len(fields) >= 2 else None
@@ -286,15 +448,16 @@ def parse_csv(text: str, source: str) -> list[HistoryRow]:
     reader = csv.reader(io.StringIO(text))
     out: list[HistoryRow] = []
     for number, fields in enumerate(reader, start=1):
-        if not fields or (number == 1 and tuple(fields) == COLUMNS):
+        if not fields or (number == 1 and tuple(fields) in (COLUMNS, OLD_COLUMNS)):
             continue
-        if len(fields) != len(COLUMNS):
+        if len(fields) not in (len(COLUMNS), len(OLD_COLUMNS)):
             raise HistoryError(
                 f"{source} line {number}: expected {len(COLUMNS)} fields "
-                f"({', '.join(COLUMNS)}), got {len(fields)}"
+                f"({', '.join(COLUMNS)}) or {len(OLD_COLUMNS)} (without measures), "
+                f"got {len(fields)}"
             )
-        day, account, health, score, priority, lifecycle = fields
         try:
+            day, account, health, score, priority, lifecycle = fields[: len(OLD_COLUMNS)]
             out.append(
                 HistoryRow(
                     date.fromisoformat(day),
@@ -303,6 +466,7 @@ def parse_csv(text: str, source: str) -> list[HistoryRow]:
                     int(score) if score else None,
                     int(priority) if priority else None,
                     lifecycle or None,
+                    _measures(fields[-1]) if len(fields) == len(COLUMNS) else (),
                 )
             )
         except ValueError as exc:

@@ -535,6 +535,19 @@ class CollaborationRules:
 
 
 @dataclass(frozen=True, slots=True)
+class HistoryRules:
+    # SPEC 5 Portfolio view; handbook 000 "trend patterns": the score's trend on the card
+    # and in the report, and each measure's change the card and the report compare.
+    trend_days: int = _f(30, "days the card's and the report's score trend spans", lo=1)
+    measure_days: int = _f(
+        90,
+        "days the card compares each measure with, and after which the report lists an "
+        "account whose product usage has not risen",
+        lo=1,
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class Rules:
     onboarding_window_days: OnboardingWindowDays = _sub(
         OnboardingWindowDays, "onboarding window per segment"
@@ -561,6 +574,7 @@ class Rules:
     collaboration: CollaborationRules = _sub(
         CollaborationRules, "evidence from the collaboration projects (SPEC 4.1)"
     )
+    history: HistoryRules = _sub(HistoryRules, "portfolio history (SPEC 5 Portfolio view)")
     reminders: tuple[ReminderKind, ...] = field(
         default=_REMINDER_KINDS,
         metadata={"doc": "reminder kinds by name (SPEC 5.2); a new name adds a kind"},

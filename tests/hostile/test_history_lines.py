@@ -63,7 +63,7 @@ def test_a_malformed_line_is_skipped_and_named_not_fatal(tmp_path: Path) -> None
     assert "initech" in text.splitlines()[-1]
     report = build_report(world.gateway, world.settings, ReportInput(), DAY + timedelta(days=1))
     assert "## History lines skipped" in report
-    assert f"{NAME} line 4: expected 6 fields" in report and f"{NAME} line 5" in report
+    assert f"{NAME} line 4: expected 7 fields" in report and f"{NAME} line 5" in report
 
 
 def test_a_file_saved_without_a_final_newline_gets_rows_on_their_own_line(

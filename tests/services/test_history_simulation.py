@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from gl_csm.domain.history import parse_csv, row_of
 from gl_csm.services.card_data import card_data
 from gl_csm.services.triage.history import FOLDER, file_for
 from tests.services.triage_world import ACCOUNTS, World, account_data
@@ -79,6 +80,7 @@ def test_thirty_days_of_history(tmp_path: Path) -> None:
     # whose usage climbs from day 0 to day 30.
     expected: list[tuple[date, str, tuple]] = []
     last: dict[str, tuple] = {}
+    measures: dict[str, dict[str, str]] = {}
     series: dict[str, dict[date, tuple]] = {}
     commits_per_day = []
     for offset in range(DAYS + 1):
@@ -108,8 +110,9 @@ def test_thirty_days_of_history(tmp_path: Path) -> None:
         _write(world, "acct-008", climber)
         outcome, run, _ = world.run(day)
         assert outcome.exit_code == 0, outcome.failures
-        # Each account's state as the run assessed it (domain, SPEC 3-4); the history
-        # must hold exactly the days it differs from the day before.
+        # Each account's state and measures as the run assessed them (domain, SPEC 3-4);
+        # the history must hold exactly the days they differ from the day before, with
+        # only the measures that changed.
         for slug, r in run.accounts.items():
             score = r["score"]
             state = (
@@ -119,29 +122,28 @@ def test_thirty_days_of_history(tmp_path: Path) -> None:
                 r["lifecycle"],
             )
             series.setdefault(slug, {})[day] = state
-            if last.get(slug) != state:
-                expected.append((day, slug, state))
+            values = dict(row_of(day, slug, r).measures)
+            known = measures.setdefault(slug, {})
+            moved = {k: v for k, v in values.items() if known.get(k, "") != v}
+            if last.get(slug) != state or moved:
+                expected.append((day, slug, state, moved))
                 last[slug] = state
+                known.update(moved)
         commits_per_day.append(sum(1 for c in outcome.changes if c.action == "commit-history"))
 
     text = world.person().file_text(ACCOUNTS, file_for(None), "main")
     assert text is not None
     lines = text.splitlines()
-    assert lines[0] == "date,account,health,score,priority,lifecycle"
-    got = [tuple(line.split(",")) for line in lines[1:]]
+    assert lines[0] == "date,account,health,score,priority,lifecycle,measures"
+    got = [
+        (r.day, r.account, (r.health, r.score, r.priority, r.lifecycle), dict(r.measures))
+        for r in parse_csv(text, file_for(None))
+    ]
 
-    def fmt(day: date, slug: str, s: tuple) -> tuple:
-        return (
-            day.isoformat(),
-            slug,
-            s[0] or "",
-            "" if s[1] is None else str(s[1]),
-            "" if s[2] is None else str(s[2]),
-            s[3] or "",
-        )
-
-    # Only changes: exactly the (day, account) pairs whose state differs from the day before.
-    assert sorted(got) == sorted(fmt(*e) for e in expected)
+    # Only changes: exactly the (day, account) pairs whose state or measures differ from
+    # the day before, each with only the measures that moved.
+    key = lambda e: (e[0], e[1])  # noqa: E731
+    assert sorted(got, key=key) == sorted(expected, key=key)
     assert len(got) < N * (DAYS + 1) / 4  # far from daily copies
     # One commit a day at most, none on a day nothing changed.
     assert all(c <= 1 for c in commits_per_day) and commits_per_day[0] == 1
@@ -168,6 +170,8 @@ def test_thirty_days_of_history(tmp_path: Path) -> None:
     assert before_score < now_score
     assert f"score {before_score} → {now_score} in 30 days" in tracking["acct-008"]["description"]
 
+    first = sum(len(line) + 1 for line in lines[1:] if line.startswith(START.isoformat()))
     print(
         f"history: {len(got)} rows, {len(text.encode())} bytes for {N} accounts x {DAYS + 1} days"
+        f" (first day {first} bytes)"
     )

@@ -134,7 +134,10 @@ class MeasureDef:
       day count becomes the date it counts from); default: the note, else the unit;
     * ``risk_type``: the risk type (SPEC 6.1) a red reading points to, if any;
     * ``from_first_day``: it has data in the first days as a customer (SPEC 4: only
-      the CSM's sentiment does).
+      the CSM's sentiment does);
+    * ``counts_days``: its value is a day count ("days since the last call"), which moves
+      every day by itself: the portfolio history does not keep it (it would write a row a
+      day for every account).
     """
 
     key: str
@@ -148,6 +151,7 @@ class MeasureDef:
     steady: Callable[[Measure, Account], str] | None = None
     risk_type: str | None = None
     from_first_day: bool = False
+    counts_days: bool = False
 
     def __post_init__(self) -> None:
         if self.group not in GROUP_NAMES:

@@ -87,6 +87,7 @@ DEFINITIONS = (
         weight=lambda h: h.weights.engagement.meeting_cadence,
         unit=_cadence_unit,
         steady=_cadence_steady,
+        counts_days=True,
         # "Lack of Engagement/Loss of Champion"
         risk_type="engagement-champion",
     ),

@@ -24,14 +24,18 @@ from gl_csm import markers
 from gl_csm.domain.history import (
     GroupedHistory,
     HistoryRow,
+    change_words,
     group,
     health_since,
     latest,
+    measure_changes,
     merged_text,
     read_csv,
     score_trend,
     trend_words,
 )
+from gl_csm.domain.measures.registry import keys as measure_keys
+from gl_csm.domain.rules import HistoryRules
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan
 
@@ -134,15 +138,24 @@ def plan_history(
     )
 
 
-def history_data(past: list[HistoryRow], now: HistoryRow, today: date) -> dict[str, object]:
+def history_data(
+    past: list[HistoryRow], now: HistoryRow, today: date, rules: HistoryRules
+) -> dict[str, object]:
     """What the card shows of the history, as hidden card data: since when the account
-    has its health, and its score trend (both stable from one day to the next)."""
-    rows = past if past and past[-1].state == now.state else [*past, now]
+    has its health, its score trend, and each measure that moved over
+    ``rules.measure_days`` (all stable from one day to the next: dates, not day counts)."""
+    same = bool(past) and past[-1].state == now.state
+    rows = past if same else [*past, now]
     out: dict[str, object] = {}
     since = health_since(rows)
     if now.health is not None and since is not None:
         out["health_since"] = since.isoformat()
-    words = trend_words(score_trend(rows, today))
+    words = trend_words(score_trend(rows, today, rules.trend_days))
     if words:
         out["score_trend"] = words
+    # Today's values, from the run (the history's row of today is written after the card).
+    measured = [*past, HistoryRow(today, now.account, *now.state, now.measures)]
+    moved = measure_changes(measured, today, measure_keys(), rules.measure_days)
+    if moved:
+        out["measure_changes"] = [change_words(c) for c in moved]
     return out

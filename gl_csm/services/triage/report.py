@@ -25,12 +25,16 @@ from gl_csm.domain.evidence import time_to_value_rows
 from gl_csm.domain.history import (
     GroupedHistory,
     HistoryRow,
+    row_of,
     score_trend,
     state_on,
     trend_words,
+    usage_not_risen,
     weekly_health,
     worsened,
 )
+from gl_csm.domain.measures.registry import definitions as measure_definitions
+from gl_csm.domain.measures.registry import measure_name, value_words
 from gl_csm.domain.portfolio import (
     HEALTH_KEYS,
     arr_of,
@@ -258,6 +262,38 @@ def _dollars(rows: Sequence[Mapping[str, Any]], today: date) -> dict[str, Any]:
     }
 
 
+def _usage_not_risen(
+    ok: Sequence[Mapping[str, Any]],
+    history: Mapping[str, Sequence[HistoryRow]],
+    today: date,
+    rules: Rules,
+) -> list[dict[str, Any]]:
+    """The accounts none of whose product measures (the registry's "product" group) is
+    higher today than ``rules.history.measure_days`` ago (handbook 000: trend patterns);
+    today's values are the run's, older ones the history's."""
+    keys = [d.key for d in measure_definitions() if d.group == "product"]
+    out = []
+    for r in ok:
+        rows = [*history.get(r["slug"], ()), row_of(today, r["slug"], r)]
+        compared = usage_not_risen(rows, today, keys, rules.history.measure_days)
+        if compared is None:
+            continue
+        out.append(
+            {
+                **r,
+                "link": _link(r.get("name") or r["slug"], r.get("tracking")),
+                "health": r.get("health") or "-",
+                "arr": money(arr_of(r)),
+                "usage": "; ".join(
+                    f"{measure_name(c.key)} {value_words(c.key, c.before)} on "
+                    f"{c.recorded.isoformat()}, {value_words(c.key, c.now)} now"
+                    for c in compared
+                ),
+            }
+        )
+    return out
+
+
 def render_report(
     data: ReportInput,
     today: date,
@@ -414,7 +450,7 @@ def render_report(
                 "triage_link": _link("triage issue", r.get("triage")),
                 "health": r.get("health") or "-",
                 "days": days_in_triage(r, today),
-                "trend": trend_words(score_trend(past, today)) or "-",
+                "trend": trend_words(score_trend(past, today, rules.history.trend_days)) or "-",
                 "due": Trusted(_due(r, today)),
                 "arr": money(arr_of(r)),
             }
@@ -434,10 +470,13 @@ def render_report(
                         "score": "-" if r.get("score") is None else round(r["score"]),
                     }
                 )
+    flat = _usage_not_risen(ok, history, today, rules)
     return render_template(
         "report.md.j2",
         {
             "marker": Trusted(markers.marker(KIND, KEY)),
+            "usage_days": rules.history.measure_days,
+            "usage_flat": flat,
             "today": today.isoformat(),
             "total": len(rows),
             "shards": ", ".join(sorted(data.shards)),

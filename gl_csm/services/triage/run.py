@@ -47,7 +47,7 @@ from gl_csm import markers
 from gl_csm.config import Settings
 from gl_csm.domain.account import Account
 from gl_csm.domain.assessment import Assessment, assess
-from gl_csm.domain.history import changes, row_of
+from gl_csm.domain.history import changes, measures_before, row_of
 from gl_csm.domain.notify import region_problem, who_to_tell
 from gl_csm.domain.rules import TEAM_ROLES
 from gl_csm.errors import GlCsmError
@@ -373,7 +373,8 @@ def plan_triage(
     # compares with the history, so the change is recorded that day all the same).
     if only is None:
         done = [row_of(today, slug, r) for slug, r in run.accounts.items() if not r.get("failed")]
-        plan_history(run.plan, history, changes(history.latest(), done), today, shard)
+        moved = changes(history.latest(), done, measures_before(history.rows, today))
+        plan_history(run.plan, history, moved, today, shard)
     return run
 
 
@@ -572,7 +573,12 @@ def _plan_account(
 
     # 4. notes on the tracking issue (stale health, end of onboarding), recorded in the card
     due_notes, data = tracking_notes(ctx, account, a, previous, notify.color, sentiment, since)
-    data = {**data, **history_data(ctx.history.get(slug, []), row_of(today, slug, row), today)}
+    data = {
+        **data,
+        **history_data(
+            ctx.history.get(slug, []), row_of(today, slug, row), today, settings.rules.history
+        ),
+    }
     # What the customer reads follows the registry's team (collaboration/team_sync.py):
     # no read unless the team differs from the one the card recorded.
     data.update(team_sync.in_triage(plan, gw, settings, account, today, previous))

@@ -374,6 +374,10 @@ def _card_inputs(
         "sentiment_stale": h is not None and h.sentiment_stale,
         "sentiment_since": extra.data.get("since"),
         "history": _history_line(h, extra.data),
+        "measure_days": settings.rules.history.measure_days,
+        "measure_changes": [
+            str(w) for w in extra.data.get("measure_changes") or () if isinstance(w, str)
+        ],
         "needs_triage": assessment.needs_triage,
         "measures": [] if h is None else _measure_rows(h, a),
         "groups": []
