@@ -97,7 +97,12 @@ from gl_csm.services.triage.tracking import (
     plan_tracking_issue,
     sentiment_since,
 )
-from gl_csm.services.triage.tracking_notes import notes_text, plan_tracking_notes, tracking_notes
+from gl_csm.services.triage.tracking_notes import (
+    DueNote,
+    notes_text,
+    plan_tracking_notes,
+    tracking_notes,
+)
 from gl_csm.services.triage.triage_issue import plan_triage_issue
 
 __all__ = ["TriageRun", "in_shard", "parse_shard", "plan_triage", "signals_of"]
@@ -467,6 +472,52 @@ def _link_or_pending(
     return "(opened in this run)" if role_key in pending else None
 
 
+def _warn_missing_region(
+    ctx: TriageContext, plan: Plan, account: Account, a: Assessment, color: str | None
+) -> None:
+    """A warning when an account to triage has no region its people can be found by."""
+    missing_region = region_problem(account, color, ctx.settings.people)
+    if missing_region and (a.needs_triage or account.slug in ctx.triage):
+        plan.notes.append(
+            f"warning: {account.slug}: {missing_region}; fix `region` in "
+            f"{account.source or 'its registry file'} or add the region under "
+            f"people.regions in the config"
+        )
+
+
+def _account_row(
+    account: Account,
+    a: Assessment,
+    sentiment: str | None,
+    color: str | None,
+    tracking: dict | None,
+) -> dict[str, Any]:
+    """The account's row for the report and the dashboard, before its issues are planned."""
+    h = a.health
+    return {
+        "slug": account.slug,
+        "name": account.name,
+        "csm": account.team.csm,
+        "segment": account.segment,
+        "region": account.region,
+        "digital": account.digital,
+        "priority": a.priority.priority,
+        "health": None if h is None else h.color,
+        "score": score_of(a),
+        "sentiment": sentiment,
+        "color": color,
+        "needs_triage": a.needs_triage,
+        "lifecycle": a.lifecycle,
+        "arr": account.arr,
+        "renewal_date": None if account.renewal_date is None else account.renewal_date.isoformat(),
+        "triage": None,
+        "at_risk_due": None,
+        "escalation": None,
+        "escalation_severity": None,
+        "tracking": (tracking or {}).get("web_url"),
+    }
+
+
 def _plan_account(
     ctx: TriageContext, plan: Plan, account: Account, a: Assessment
 ) -> dict[str, Any]:
@@ -484,36 +535,9 @@ def _plan_account(
         None if h is None or h.sentiment_from_label else account.sentiment.updated,
     )
     notify = who_to_tell(account, h.color if h else None, sentiment, settings.people)
-    missing_region = region_problem(account, notify.color, settings.people)
-    if missing_region and (a.needs_triage or slug in ctx.triage):
-        plan.notes.append(
-            f"warning: {slug}: {missing_region}; fix `region` in "
-            f"{account.source or 'its registry file'} or add the region under "
-            f"people.regions in the config"
-        )
+    _warn_missing_region(ctx, plan, account, a, notify.color)
 
-    row: dict[str, Any] = {
-        "slug": slug,
-        "name": account.name,
-        "csm": account.team.csm,
-        "segment": account.segment,
-        "region": account.region,
-        "digital": account.digital,
-        "priority": a.priority.priority,
-        "health": None if h is None else h.color,
-        "score": score_of(a),
-        "sentiment": sentiment,
-        "color": notify.color,
-        "needs_triage": a.needs_triage,
-        "lifecycle": a.lifecycle,
-        "arr": account.arr,
-        "renewal_date": None if account.renewal_date is None else account.renewal_date.isoformat(),
-        "triage": None,
-        "at_risk_due": None,
-        "escalation": None,
-        "escalation_severity": None,
-        "tracking": (tracking or {}).get("web_url"),
-    }
+    row = _account_row(account, a, sentiment, notify.color, tracking)
     pending: list[tuple[str, str]] = []
     # A new tracking issue is created first (below), so the issues this
     # run opens link it; their changes are collected here and follow it.
@@ -579,13 +603,7 @@ def _plan_account(
 
     # SPEC 4.1 evidence (a note to the CSM per customer issue waiting for the team) and
     # SPEC 5 Promote (a paid account still in pre-sales): recorded in the card.
-    found = ctx.evidence.get(slug)
-    if found is not None:
-        found = gl_evidence.plan_waiting_notes(gw, settings, plan, account, tracking, found, today)
-        recorded = found.data(today)
-        if recorded:
-            data[gl_evidence.KEY] = recorded
-        row["time_to_value"] = {t.kpi: t.days for t in found.time_to_value()}
+    found = _plan_evidence(ctx, plan, account, tracking, row, data)
     data.update(gl_evidence.plan_promote_ask(settings, plan, account, tracking, previous))
     data.update(past_record(ctx, account, previous, closed_due, churn))
 
@@ -609,16 +627,56 @@ def _plan_account(
         # On a new issue the notes go in its create: one request per object.
         below="" if tracking is not None else notes_text(account, due_notes),
     )
+    _plan_tracking(ctx, outer, plan, account, a, tracking, due_notes, extra)
+    return row
+
+
+def _plan_evidence(
+    ctx: TriageContext,
+    plan: Plan,
+    account: Account,
+    tracking: dict | None,
+    row: dict[str, Any],
+    data: dict[str, Any],
+) -> Any:
+    """SPEC 4.1 evidence: a note to the CSM per customer issue waiting for the team,
+    recorded in the card ``data``; the time to value goes in the ``row``. Returns the
+    evidence found (None when the run read none for the account)."""
+    found = ctx.evidence.get(account.slug)
+    if found is not None:
+        found = gl_evidence.plan_waiting_notes(
+            ctx.gateway, ctx.settings, plan, account, tracking, found, ctx.today
+        )
+        recorded = found.data(ctx.today)
+        if recorded:
+            data[gl_evidence.KEY] = recorded
+        row["time_to_value"] = {t.kpi: t.days for t in found.time_to_value()}
+    return found
+
+
+def _plan_tracking(
+    ctx: TriageContext,
+    outer: Plan,
+    plan: Plan,
+    account: Account,
+    a: Assessment,
+    tracking: dict | None,
+    due_notes: list[DueNote],
+    extra: CardExtra,
+) -> None:
+    """The tracking issue's notes, labels and card. A new tracking issue is created
+    first, then the account's other changes (collected in ``plan``), then the card
+    links to what they made."""
     # A note on an existing issue goes first, so the card records it only once it is
     # posted.
     if tracking is not None:
         plan_tracking_notes(ctx, plan, account, tracking, due_notes)
     plan_tracking_issue(
         outer,
-        gw,
-        settings,
+        ctx.gateway,
+        ctx.settings,
         account,
-        today,
+        ctx.today,
         existing=tracking,
         project=None,
         assessment=a,
@@ -627,6 +685,5 @@ def _plan_account(
     )
     if tracking is None:
         outer.extend(plan)
-        if pending:
-            plan_card_links(outer, settings, account, a, extra)
-    return row
+        if extra.pending:
+            plan_card_links(outer, ctx.settings, account, a, extra)
