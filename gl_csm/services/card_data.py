@@ -3,7 +3,7 @@ records about an account between runs (the iids of its issues, the team and pass
 collaboration project names, evidence, notes posted).
 
 It sits below triage, collaboration, moves and lookup, which all read it: the card is
-written by services/triage/tracking.py, but reading its data must not pull the daily run
+written by services/tracking.py, but reading its data must not pull the daily run
 into every module that finds an account's issues.
 """
 

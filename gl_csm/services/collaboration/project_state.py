@@ -37,7 +37,7 @@ from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
 from gl_csm.registry_writeback import write_project_path
 from gl_csm.services.collaboration import phase_sections, team_sections
-from gl_csm.services.triage.tracking import UserIds, plan_tracking_issue
+from gl_csm.services.tracking import UserIds, plan_tracking_issue
 from gl_csm.templates import (
     ROLES,
     IssueSpec,

@@ -45,13 +45,13 @@ from gl_csm.domain.rules import Rules
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
 from gl_csm.services.guards import require_internal_projects
+from gl_csm.services.tracking import _data_comment, card_data, render_template
 from gl_csm.services.triage.report_charts import (
     BARS_LEGEND,
     LINES_LEGEND,
     health_lines,
     stacked_health_bars,
 )
-from gl_csm.services.triage.tracking import _data_comment, card_data, render_template
 from gl_csm.templates import Trusted, inline
 
 KIND, KEY = "report", "portfolio"

@@ -60,6 +60,16 @@ from gl_csm.services.guards import require_internal_projects
 from gl_csm.services.label_signals import signals_of
 from gl_csm.services.moves import will_churn
 from gl_csm.services.moves.will_churn import KIND as WILL_CHURN
+from gl_csm.services.tracking import (
+    BOT_SCOPES,
+    NOTES_KEY,
+    CardExtra,
+    UserIds,
+    card_data,
+    plan_card_links,
+    plan_tracking_issue,
+    sentiment_since,
+)
 from gl_csm.services.triage import evidence as gl_evidence
 from gl_csm.services.triage import scoped_labels
 from gl_csm.services.triage.bot_issues import note_records
@@ -87,16 +97,6 @@ from gl_csm.services.triage.reminder_issues import (
     plan_reminder_issues,
 )
 from gl_csm.services.triage.shards import in_shard, parse_shard
-from gl_csm.services.triage.tracking import (
-    BOT_SCOPES,
-    NOTES_KEY,
-    CardExtra,
-    UserIds,
-    card_data,
-    plan_card_links,
-    plan_tracking_issue,
-    sentiment_since,
-)
 from gl_csm.services.triage.tracking_notes import (
     DueNote,
     notes_text,
