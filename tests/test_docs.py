@@ -120,8 +120,6 @@ def test_collaboration_and_moves_import_nothing_from_the_daily_run() -> None:
 LINE_BUDGET = 120
 #: The functions still over the budget, each held to its length today so it only shrinks.
 OVER_BUDGET = {
-    "gl_csm/templates.py::load_manifest": 188,
-    "gl_csm/dashboard/build.py::build_dashboard": 146,
     "gl_csm/services/triage/triage_issue.py::_plan_open_triage_issue": 142,
 }
 
