@@ -26,7 +26,7 @@ from gl_csm.domain.assessment import assess
 from gl_csm.domain.health import LabelSignals
 from gl_csm.gitlab.gateway import CallCounter, CountingAdapter
 from gl_csm.registry import load_registry
-from gl_csm.services.triage.tracking import bot_labels
+from gl_csm.services.tracking import bot_labels
 
 TRACKING, TRIAGE, ESCALATION = "minimal-tracking", "minimal-triage", "minimal-escalation"
 

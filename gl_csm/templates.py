@@ -488,19 +488,9 @@ _MANIFEST_KEYS = (
 
 def load_manifest(root: Path) -> Manifest:
     """Read and validate ``root/manifest.yml`` (and that every file it names exists)."""
-    import yaml
-
     source = root / MANIFEST
     m = _M(str(source))
-    try:
-        raw = yaml.safe_load(source.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ManifestError(f"{source}: cannot read the manifest: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" (line {mark.line + 1})" if mark is not None else ""
-        problem = getattr(exc, "problem", exc)
-        raise ManifestError(f"{source}{at}: not valid YAML: {problem}") from None
+    raw = _read_manifest_yaml(source)
     data = m.mapping("", raw, _MANIFEST_KEYS, ("name", "segments", "phases", "files"))
     name = m.key_name("name", data["name"])
     if name != root.name:
@@ -520,6 +510,47 @@ def load_manifest(root: Path) -> Manifest:
     if "post-sales" not in phases:
         raise m.fail("phases", "a list that includes post-sales", data["phases"])
 
+    files = _manifest_files(m, data, root)
+    labels = _manifest_labels(m, data)
+    label_names = {lb.name for lb in labels}
+    milestones = _manifest_milestones(m, data, phases)
+    by_key = {ms.key: ms for ms in milestones}
+    issues = _manifest_issues(m, data, root, phases, by_key, label_names)
+    members = _manifest_members(m, data, phases, source)
+
+    return Manifest(
+        name=name,
+        root=root,
+        title=str(data.get("title") or name),
+        segments=segments,
+        phases=phases,
+        description=str(data.get("description") or ""),
+        files=tuple(files),
+        labels=tuple(labels),
+        milestones=tuple(milestones),
+        issues=tuple(issues),
+        members=members,
+    )
+
+
+def _read_manifest_yaml(source: Path) -> Any:
+    """The manifest's YAML, or a clear error naming the file (and the line)."""
+    import yaml
+
+    try:
+        raw = yaml.safe_load(source.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ManifestError(f"{source}: cannot read the manifest: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" (line {mark.line + 1})" if mark is not None else ""
+        problem = getattr(exc, "problem", exc)
+        raise ManifestError(f"{source}{at}: not valid YAML: {problem}") from None
+    return raw
+
+
+def _manifest_files(m: _M, data: dict[str, Any], root: Path) -> list[FileSpec]:
+    """The manifest's ``files``: each a repository path and its template."""
     files: list[FileSpec] = []
     for i, item in enumerate(m.listing("files", data["files"])):
         key = f"files[{i}]"
@@ -530,7 +561,11 @@ def load_manifest(root: Path) -> Manifest:
         if any(x.path == path for x in files):
             raise m.fail(f"{key}.path", "a path no other file uses", path)
         files.append(FileSpec(path, m.template_file(f"{key}.template", f["template"], root)))
+    return files
 
+
+def _manifest_labels(m: _M, data: dict[str, Any]) -> list[LabelSpec]:
+    """The manifest's ``labels``: none of them internal taxonomy."""
     labels: list[LabelSpec] = []
     for i, item in enumerate(m.listing("labels", data.get("labels"))):
         key = f"labels[{i}]"
@@ -549,8 +584,13 @@ def load_manifest(root: Path) -> Manifest:
         if any(x.name == label_name for x in labels):
             raise m.fail(f"{key}.name", "a label name no other label uses", label_name)
         labels.append(LabelSpec(label_name, color, str(lb.get("description") or "")))
-    label_names = {lb.name for lb in labels}
+    return labels
 
+
+def _manifest_milestones(
+    m: _M, data: dict[str, Any], phases: tuple[str, ...]
+) -> list[MilestoneSpec]:
+    """The manifest's ``milestones``, each of one of the template's phases."""
     milestones: list[MilestoneSpec] = []
     for i, item in enumerate(m.listing("milestones", data.get("milestones"))):
         key = f"milestones[{i}]"
@@ -576,8 +616,18 @@ def load_manifest(root: Path) -> Manifest:
                 m.choice(f"{key}.customers", ms.get("customers", "any"), CUSTOMERS),
             )
         )
-    by_key = {ms.key: ms for ms in milestones}
+    return milestones
 
+
+def _manifest_issues(
+    m: _M,
+    data: dict[str, Any],
+    root: Path,
+    phases: tuple[str, ...],
+    by_key: dict[str, MilestoneSpec],
+    label_names: set[str],
+) -> list[IssueSpec]:
+    """The manifest's ``issues``: their milestones and labels are the manifest's own."""
     issues: list[IssueSpec] = []
     for i, item in enumerate(m.listing("issues", data.get("issues"))):
         key = f"issues[{i}]"
@@ -646,7 +696,13 @@ def load_manifest(root: Path) -> Manifest:
                 customers,
             )
         )
+    return issues
 
+
+def _manifest_members(
+    m: _M, data: dict[str, Any], phases: tuple[str, ...], source: Path
+) -> dict[str, tuple[MemberSpec, ...]]:
+    """The manifest's ``members`` by role, for every phase of the template."""
     members: dict[str, tuple[MemberSpec, ...]] = {}
     raw_members = m.mapping("members", data.get("members") or {}, ("pre-sales", "post-sales"))
     for phase, roles_map in raw_members.items():
@@ -660,20 +716,7 @@ def load_manifest(root: Path) -> Manifest:
     for phase in phases:
         if not members.get(phase):
             raise ManifestError(f"{source}: key 'members.{phase}' is required (members by role)")
-
-    return Manifest(
-        name=name,
-        root=root,
-        title=str(data.get("title") or name),
-        segments=segments,
-        phases=phases,
-        description=str(data.get("description") or ""),
-        files=tuple(files),
-        labels=tuple(labels),
-        milestones=tuple(milestones),
-        issues=tuple(issues),
-        members=members,
-    )
+    return members
 
 
 def shipped_dir(name: str) -> Path:

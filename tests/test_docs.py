@@ -78,10 +78,7 @@ def _imports_of(path: Path, module: str, modules: set[str]) -> set[str]:
 def test_no_import_cycle_even_through_imports_inside_functions() -> None:
     """docs/architecture.md "Layering": a module never imports, directly or through
     others, a module that imports it back, not even from inside a function."""
-    paths = {
-        ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): p
-        for p in PACKAGE.rglob("*.py")
-    }
+    paths = _module_paths()
     graph = {m: _imports_of(p, m, set(paths)) for m, p in paths.items()}
     cycles = []
     for start in graph:
@@ -95,6 +92,56 @@ def test_no_import_cycle_even_through_imports_inside_functions() -> None:
                     seen.add(nxt)
                     stack.append((nxt, (*trail, nxt)))
     assert cycles == [], cycles[:5]
+
+
+def _module_paths() -> dict[str, Path]:
+    return {
+        ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): p
+        for p in PACKAGE.rglob("*.py")
+    }
+
+
+def test_collaboration_and_moves_import_nothing_from_the_daily_run() -> None:
+    """docs/architecture.md "Layering": what the customer's project and the account moves
+    share with the daily run sits in services/ itself, so they never import triage/,
+    not even from inside a function."""
+    paths = _module_paths()
+    found = sorted(
+        f"{module} imports {target}"
+        for module, path in paths.items()
+        if module.startswith(("gl_csm.services.collaboration", "gl_csm.services.moves"))
+        for target in _imports_of(path, module, set(paths))
+        if target.startswith("gl_csm.services.triage")
+    )
+    assert found == [], found
+
+
+#: docs/architecture.md "Layering": a function longer than this is split into named steps.
+LINE_BUDGET = 120
+#: The functions still over the budget, each held to its length today so it only shrinks.
+OVER_BUDGET = {
+    "gl_csm/services/triage/triage_issue.py::_plan_open_triage_issue": 142,
+}
+
+
+def _function_lengths() -> dict[str, int]:
+    lengths = {}
+    for path in PACKAGE.rglob("*.py"):
+        name = path.relative_to(ROOT).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                assert node.end_lineno is not None
+                key = f"{name}::{node.name}"
+                lengths[key] = max(lengths.get(key, 0), node.end_lineno - node.lineno + 1)
+    return lengths
+
+
+def test_no_function_grows_past_the_line_budget() -> None:
+    lengths = _function_lengths()
+    over = {key: n for key, n in lengths.items() if n > OVER_BUDGET.get(key, LINE_BUDGET)}
+    assert over == {}, f"split these into named steps (budget {LINE_BUDGET} lines): {over}"
+    # An entry that came back under the budget leaves the list, so it cannot grow again.
+    assert {k for k in OVER_BUDGET if lengths.get(k, 0) <= LINE_BUDGET} == set()
 
 
 def test_comments_cite_sources_not_issue_numbers() -> None:

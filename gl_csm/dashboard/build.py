@@ -114,14 +114,9 @@ def _url(value: object) -> str | None:
     return value if isinstance(value, str) and value.startswith(("https://", "http://")) else None
 
 
-def build_dashboard(
-    out: Path,
-    accounts: Mapping[str, Mapping[str, Any]],
-    history: Mapping[str, Sequence[HistoryRow]],
-    today: date,
-    rules: Rules,
-) -> list[Path]:
-    """Write the dashboard into ``out`` (created; files of an older build replaced)."""
+def _fresh_folders(out: Path) -> None:
+    """Create ``out`` with empty ``csm/`` and ``account/`` folders (an older build's pages
+    go), or a clear error naming the folder."""
     try:
         out.mkdir(parents=True, exist_ok=True)
         for sub in ("csm", "account"):
@@ -130,11 +125,16 @@ def build_dashboard(
             (out / sub).mkdir()
     except OSError as exc:
         raise UsageError(f"--html {out}: cannot write there ({exc.strerror})") from None
-    env = _env()
-    rows = sorted(
-        (dict(r) for r in accounts.values() if not r.get("error")),
-        key=lambda r: (r.get("name") or r["slug"]).lower(),
-    )
+
+
+def _add_page_fields(
+    rows: list[dict[str, Any]],
+    history: Mapping[str, Sequence[HistoryRow]],
+    today: date,
+    rules: Rules,
+) -> dict[str, str]:
+    """Add to each row what its pages show (page links, trend, days in triage, ARR
+    text); the CSM page names by CSM."""
     account_pages = page_names(r["slug"] for r in rows)
     csm_pages = page_names(r["csm"] for r in rows if r.get("csm"))
     for r in rows:
@@ -155,6 +155,24 @@ def build_dashboard(
         r["pre_sales"] = is_pre_sales(r)
         for key in ("tracking", "triage", "escalation"):
             r[key] = _url(r.get(key))
+    return csm_pages
+
+
+def build_dashboard(
+    out: Path,
+    accounts: Mapping[str, Mapping[str, Any]],
+    history: Mapping[str, Sequence[HistoryRow]],
+    today: date,
+    rules: Rules,
+) -> list[Path]:
+    """Write the dashboard into ``out`` (created; files of an older build replaced)."""
+    _fresh_folders(out)
+    env = _env()
+    rows = sorted(
+        (dict(r) for r in accounts.values() if not r.get("error")),
+        key=lambda r: (r.get("name") or r["slug"]).lower(),
+    )
+    csm_pages = _add_page_fields(rows, history, today, rules)
     months = rules.reminder("renewal-review").window_months
     renewals = sorted(
         (

@@ -223,48 +223,10 @@ def _one(
             return False
         p["state_event"] = "reopen"
         out.messages.append(f"Reopened this {noun}.")
-    elif name in ("label", "labels"):
-        labels = _labels(store, project, arg)
-        if not labels:
-            return False
-        p.setdefault("add_label_ids", []).extend(lb["id"] for lb in labels)
-        out.messages.append(f"Added {_refs(labels)} {_plural('label', labels)}.")
-    elif name in ("unlabel", "remove_label"):
-        if not arg:
-            p["label_ids"] = []
-            out.messages.append("Removed all labels.")
-            return True
-        labels = _labels(store, project, arg)
-        if not labels:
-            return False
-        p.setdefault("remove_label_ids", []).extend(lb["id"] for lb in labels)
-        out.messages.append(f"Removed {_refs(labels)} {_plural('label', labels)}.")
-    elif name == "relabel":
-        labels = _labels(store, project, arg)
-        if not labels:
-            return False
-        p["label_ids"] = [lb["id"] for lb in labels]
-        out.messages.append(f"Replaced all labels with {_refs(labels)} {_plural('label', labels)}.")
+    elif name in ("label", "labels", "unlabel", "remove_label", "relabel"):
+        return _label_action(store, project, name, arg, out)
     elif name in ("assign", "unassign"):
-        users = _users(store, arg, actor_id)
-        if name == "assign":
-            if not users:
-                return False
-            p["assignee_ids"] = list(
-                dict.fromkeys(p.get("assignee_ids", []) + [u["id"] for u in users])
-            )
-            out.messages.append(
-                "Assigned " + " and ".join("@" + u["username"] for u in users) + "."
-            )
-        else:
-            p["assignee_ids"] = (
-                []
-                if not arg
-                else [
-                    uid for uid in p.get("assignee_ids", []) if uid not in {u["id"] for u in users}
-                ]
-            )
-            out.messages.append("Removed assignee(s).")
+        return _assign_action(store, name, arg, actor_id, out)
     elif name == "due":
         if kind != "Issue":
             return False
@@ -305,6 +267,55 @@ def _one(
         out.messages.append(f"{'Locked' if name == 'lock' else 'Unlocked'} the discussion.")
     else:  # pragma: no cover - every effective name is handled above
         return False
+    return True
+
+
+def _label_action(store: Store, project: Record, name: str, arg: str, out: Outcome) -> bool:
+    """/label, /unlabel and /relabel: labels added, removed or replaced."""
+    p = out.params
+    if name in ("label", "labels"):
+        labels = _labels(store, project, arg)
+        if not labels:
+            return False
+        p.setdefault("add_label_ids", []).extend(lb["id"] for lb in labels)
+        out.messages.append(f"Added {_refs(labels)} {_plural('label', labels)}.")
+    elif name in ("unlabel", "remove_label"):
+        if not arg:
+            p["label_ids"] = []
+            out.messages.append("Removed all labels.")
+            return True
+        labels = _labels(store, project, arg)
+        if not labels:
+            return False
+        p.setdefault("remove_label_ids", []).extend(lb["id"] for lb in labels)
+        out.messages.append(f"Removed {_refs(labels)} {_plural('label', labels)}.")
+    elif name == "relabel":
+        labels = _labels(store, project, arg)
+        if not labels:
+            return False
+        p["label_ids"] = [lb["id"] for lb in labels]
+        out.messages.append(f"Replaced all labels with {_refs(labels)} {_plural('label', labels)}.")
+    return True
+
+
+def _assign_action(store: Store, name: str, arg: str, actor_id: int, out: Outcome) -> bool:
+    """/assign and /unassign: people added to or removed from the assignees."""
+    p = out.params
+    users = _users(store, arg, actor_id)
+    if name == "assign":
+        if not users:
+            return False
+        p["assignee_ids"] = list(
+            dict.fromkeys(p.get("assignee_ids", []) + [u["id"] for u in users])
+        )
+        out.messages.append("Assigned " + " and ".join("@" + u["username"] for u in users) + ".")
+    else:
+        p["assignee_ids"] = (
+            []
+            if not arg
+            else [uid for uid in p.get("assignee_ids", []) if uid not in {u["id"] for u in users}]
+        )
+        out.messages.append("Removed assignee(s).")
     return True
 
 

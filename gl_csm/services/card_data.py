@@ -3,8 +3,8 @@ records about an account between runs (the iids of its issues, the team and pass
 collaboration project names, evidence, notes posted).
 
 It sits below triage, collaboration, moves and lookup, which all read it: the card is
-written by services/triage/tracking.py, but reading its data must not pull the daily run
-into every module that finds an account's issues.
+written by services/tracking.py, but reading its data must not pull the card's rendering
+(templates, the assessment) into every module that finds an account's issues.
 """
 
 from __future__ import annotations

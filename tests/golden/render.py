@@ -95,7 +95,7 @@ class Scenario:
 
 _STAMP = re.compile(r"\n<!-- gl-csm inputs [0-9a-f]{16} text [0-9a-f]{16} -->")
 _DATA = re.compile(r"<!-- gl-csm-data (\{.*?\}) -->")
-#: The digests in a card's hidden data (services/triage/tracking.py): no reader's text.
+#: The digests in a card's hidden data (services/tracking.py): no reader's text.
 _DIGEST_KEYS = ("card", "text")
 
 

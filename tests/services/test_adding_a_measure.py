@@ -26,9 +26,9 @@ from gl_csm.domain.measures import registry
 from gl_csm.domain.measures.base import Inputs, MeasureDef, Reading, as_number, plural, ratio_color
 from gl_csm.registry import load_registry
 from gl_csm.services.assess import render_text, run_assess
+from gl_csm.services.tracking import CardExtra, render_card
 from gl_csm.services.triage.context import drivers
 from gl_csm.services.triage.playbooks import suggested_types
-from gl_csm.services.triage.tracking import CardExtra, render_card
 
 TODAY = date(2026, 11, 23)
 

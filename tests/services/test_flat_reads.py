@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from gl_csm import markers
+from gl_csm.services.tracking import card_data
 from gl_csm.services.triage.bot_issues import latest_posted
-from gl_csm.services.triage.tracking import card_data
 from tests.services.triage_world import ACCOUNTS, RED, TRIAGE, World
 
 START = date(2026, 11, 23)

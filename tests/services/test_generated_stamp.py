@@ -15,8 +15,9 @@ from gl_csm import markers
 from gl_csm.domain.account import Account, parse_account
 from gl_csm.domain.assessment import assess
 from gl_csm.domain.rules import DEFAULT_RULES
-from gl_csm.services.triage import generated, tracking
-from gl_csm.services.triage.rendered_from import names_read
+from gl_csm.services import tracking
+from gl_csm.services.rendered_from import names_read
+from gl_csm.services.triage import generated
 from tests.services.triage_world import ACCOUNTS, ESCALATIONS, RED, TRIAGE, World
 
 D = date.fromisoformat

@@ -1,4 +1,4 @@
-"""What a template is rendered from (services/triage/rendered_from.py): the names it
+"""What a template is rendered from (services/rendered_from.py): the names it
 reads and, of the account, the attributes it reads."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from gl_csm.domain.account import parse_account
-from gl_csm.services.triage.rendered_from import names_read, rendered_from
+from gl_csm.services.rendered_from import names_read, rendered_from
 
 SOURCE = (
     "{{ account.name }} · {{ account.team.csm }} · {{ health }}\n"

@@ -206,8 +206,8 @@ def test_check_cli_fails_on_a_broken_internal_template(workdir: Path) -> None:
 def test_shipped_playbooks_follow_their_schema() -> None:
     """Every playbook text is a string (an unquoted ': ' in a list item
     is a YAML mapping, which a triage issue printed as a Python dict)."""
+    from gl_csm.services.tracking import ISSUE_TEMPLATES
     from gl_csm.services.triage.playbooks import check_file, playbooks
-    from gl_csm.services.triage.tracking import ISSUE_TEMPLATES
 
     assert check_file(ISSUE_TEMPLATES / "playbooks.yml") == []
     for playbook in playbooks()["types"].values():
@@ -218,7 +218,7 @@ def test_check_validates_playbooks_against_the_schema(workdir: Path) -> None:
     """`templates check` names the file and key of a non-string entry,
     and an unknown risk type."""
 
-    from gl_csm.services.triage.tracking import ISSUE_TEMPLATES
+    from gl_csm.services.tracking import ISSUE_TEMPLATES
 
     shutil.copytree(ISSUE_TEMPLATES, workdir / "issue_templates", dirs_exist_ok=True)
     path = workdir / "issue_templates" / "playbooks.yml"

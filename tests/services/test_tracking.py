@@ -9,7 +9,7 @@ from gl_csm.config import Settings
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan
 from gl_csm.registry import load_registry
-from gl_csm.services.triage.tracking import (
+from gl_csm.services.tracking import (
     CARD_BEGIN,
     CARD_END,
     CardExtra,

@@ -840,7 +840,7 @@ def test_card_digest_is_the_same_in_every_process(world: World) -> None:
         "from pathlib import Path\nfrom gl_csm.config import load_settings\n"
         "from gl_csm.registry import load_registry\n"
         "from gl_csm.domain.assessment import assess\n"
-        "from gl_csm.services.triage.tracking import CardExtra, _card_inputs\n"
+        "from gl_csm.services.tracking import CardExtra, _card_inputs\n"
         "s = load_settings(Path(sys.argv[1]), environ={})\n"
         "acct = load_registry(s.accounts_dir).accounts[0]\n"
         "a = assess(acct, s.rules, dt.date(2026, 11, 23))\n"
@@ -872,7 +872,7 @@ def test_a_card_edited_inside_is_restored_although_its_inputs_did_not_change(
 def test_a_noop_rerun_renders_no_card(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     """On a no-op rerun every card is known unchanged from its digest, whatever
     the account (issues opened with it, recorded iids, note facts): none is rendered."""
-    from gl_csm.services.triage import tracking
+    from gl_csm.services import tracking
 
     world.add(
         "initech", "Initech", **{**RED, "risk": {**RED["risk"], "escalation_requested": True}}

@@ -324,7 +324,7 @@ def test_every_playbook_line_parses_whole() -> None:
     comment. Every list item of issue_templates/playbooks.yml reads as its whole line."""
     import yaml
 
-    from gl_csm.services.triage.tracking import ISSUE_TEMPLATES
+    from gl_csm.services.tracking import ISSUE_TEMPLATES
 
     text = (ISSUE_TEMPLATES / "playbooks.yml").read_text(encoding="utf-8")
     items = [line.split("- ", 1)[1] for line in text.splitlines() if line.lstrip().startswith("- ")]
@@ -339,8 +339,8 @@ def test_every_playbook_line_parses_whole() -> None:
 
 def test_templates_check_names_a_text_cut_by_a_comment(tmp_path: Path) -> None:
     """`templates check` (playbooks.check_file) names the line YAML cuts at ` #`."""
+    from gl_csm.services.tracking import ISSUE_TEMPLATES
     from gl_csm.services.triage.playbooks import check_file
-    from gl_csm.services.triage.tracking import ISSUE_TEMPLATES
 
     text = (ISSUE_TEMPLATES / "playbooks.yml").read_text(encoding="utf-8")
     cut = text.replace('"Seek help in the #competition Slack channel."', "Seek help in the #comp")

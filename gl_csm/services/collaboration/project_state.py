@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -37,7 +37,7 @@ from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
 from gl_csm.registry_writeback import write_project_path
 from gl_csm.services.collaboration import phase_sections, team_sections
-from gl_csm.services.triage.tracking import UserIds, plan_tracking_issue
+from gl_csm.services.tracking import UserIds, plan_tracking_issue
 from gl_csm.templates import (
     ROLES,
     IssueSpec,
@@ -558,6 +558,10 @@ def files_marker(slug: str, paths: Iterable[str]) -> str:
     return markers.token(FILES_KIND, f"{slug}/{digest}")
 
 
+#: The project id for a change, given the results of the changes before it.
+ProjectRef = Callable[[Results], Any]
+
+
 def plan_missing(
     plan: Plan,
     desired: Desired,
@@ -574,9 +578,7 @@ def plan_missing(
     plan before any change is added.
     """
     slug = desired.slug
-    account = slug
     ref = project_ref(actual, slug)
-    target = desired.path
     drift = drift if drift is not None else []
 
     missing_members = [
@@ -590,6 +592,27 @@ def plan_missing(
     # Members first: GitLab drops, without an error, an assignee who cannot read the
     # project (app/services/issuable_base_service.rb), so the template's issues are
     # assigned only once their people are members of the private project.
+    _plan_members(plan, desired, actual, users, ref, missing_members, drift)
+    _plan_files(plan, desired, actual, ref, drift)
+    if labels and actual.labels is not None:
+        _plan_labels(plan, desired, actual.labels, ref, drift)
+    milestone_ids = _plan_milestones(plan, desired, actual, ref, drift)
+    _plan_issues(plan, desired, users, ref, missing_issues, milestone_ids, drift)
+    return milestone_ids
+
+
+def _plan_members(
+    plan: Plan,
+    desired: Desired,
+    actual: Actual,
+    users: Users,
+    ref: ProjectRef,
+    missing_members: list[WantedMember],
+    drift: list[Drift],
+) -> None:
+    """Add or raise each template member the project lacks."""
+    account = desired.slug
+    target = desired.path
     for m in missing_members:
         current = actual.members.get(m.username)
         level_name = _level_name(m.access_level)
@@ -612,7 +635,14 @@ def plan_missing(
                 lambda gw, r, u=m: gw.update_member(ref(r), users.id(u.username), u.access_level),
                 account=account,
             )
-    # Files: one commit with every missing file (SPEC 5: files in one commit).
+
+
+def _plan_files(
+    plan: Plan, desired: Desired, actual: Actual, ref: ProjectRef, drift: list[Drift]
+) -> None:
+    """One commit with every missing file (SPEC 5: files in one commit)."""
+    slug = desired.slug
+    target = desired.path
     missing_files = [p for p in desired.files if p not in actual.files]
     if missing_files:
         token = files_marker(slug, missing_files)
@@ -631,27 +661,37 @@ def plan_missing(
             f"{target}",
             f"{len(actions)} file(s) in one commit: {', '.join(missing_files)}",
             lambda gw, r, a=actions, m=message, t=token, b=branch: gw.commit(ref(r), b, m, a, t),
-            account=account,
+            account=slug,
             customer_visible=True,
         )
 
-    if labels and actual.labels is not None:
-        for lb in desired.labels:
-            if lb.name in actual.labels:
-                continue
-            drift.append(Drift("label", lb.name, "not available to the project"))
-            plan.add(
-                "create-label",
-                f"{target}",
-                f"{lb.name} ({lb.color}) as a project label (run `gl-csm setup` to have it "
-                f"on the collaboration groups)",
-                lambda gw, r, d=lb: gw.create_label(
-                    "project", ref(r), d.name, d.color, d.description
-                ),
-                account=account,
-                customer_visible=True,
-            )
 
+def _plan_labels(
+    plan: Plan, desired: Desired, available: set[str], ref: ProjectRef, drift: list[Drift]
+) -> None:
+    """A project label for each template label the project cannot use (not in ``available``)."""
+    target = desired.path
+    for lb in desired.labels:
+        if lb.name in available:
+            continue
+        drift.append(Drift("label", lb.name, "not available to the project"))
+        plan.add(
+            "create-label",
+            f"{target}",
+            f"{lb.name} ({lb.color}) as a project label (run `gl-csm setup` to have it "
+            f"on the collaboration groups)",
+            lambda gw, r, d=lb: gw.create_label("project", ref(r), d.name, d.color, d.description),
+            account=desired.slug,
+            customer_visible=True,
+        )
+
+
+def _plan_milestones(
+    plan: Plan, desired: Desired, actual: Actual, ref: ProjectRef, drift: list[Drift]
+) -> dict[str, Any]:
+    """Create the missing milestones; the ids by key (an id, or a result key)."""
+    slug = desired.slug
+    target = desired.path
     milestone_ids: dict[str, Any] = {}
     for m in desired.milestones:
         found = find_milestone(actual, slug, m.key, m.title)
@@ -673,10 +713,24 @@ def plan_missing(
                 due_date=w.due_date.isoformat(),
             ),
             key=key,
-            account=account,
+            account=slug,
             customer_visible=True,
         )
+    return milestone_ids
 
+
+def _plan_issues(
+    plan: Plan,
+    desired: Desired,
+    users: Users,
+    ref: ProjectRef,
+    missing_issues: list[WantedIssue],
+    milestone_ids: dict[str, Any],
+    drift: list[Drift],
+) -> None:
+    """Create the missing template issues, in template order, on their milestones."""
+    slug = desired.slug
+    target = desired.path
     for w in desired.issues:
         if w not in missing_issues:
             continue
@@ -712,11 +766,9 @@ def plan_missing(
             ", ".join(parts),
             create_issue,
             key=f"issue:{slug}/{w.key}",
-            account=account,
+            account=slug,
             customer_visible=True,
         )
-
-    return milestone_ids
 
 
 def plan_bot_sections(

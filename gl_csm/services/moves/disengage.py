@@ -27,7 +27,7 @@ from gl_csm.plan import Plan, Results
 from gl_csm.services import lookup
 from gl_csm.services.collaboration import project_state as collab
 from gl_csm.services.guards import require_internal_projects
-from gl_csm.services.triage.tracking import issue_link, plan_record_in_card, render_template
+from gl_csm.services.tracking import issue_link, plan_record_in_card, render_template
 from gl_csm.templates import Trusted, inline, mention, safe_title
 
 KIND = "disengage"

@@ -52,7 +52,7 @@ from gl_csm.services import lookup
 from gl_csm.services.collaboration import project_state as collab
 from gl_csm.services.collaboration import team_sync
 from gl_csm.services.guards import require_internal_projects
-from gl_csm.services.triage.tracking import (
+from gl_csm.services.tracking import (
     UserIds,
     issue_link,
     plan_record_in_card,

@@ -34,7 +34,7 @@ from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
 from gl_csm.services.collaboration import project_state as collab
 from gl_csm.services.guards import require_accounts_project
-from gl_csm.services.triage.tracking import UserIds, render_template, tracking_link
+from gl_csm.services.tracking import UserIds, render_template, tracking_link
 from gl_csm.templates import Trusted, mention, safe_title
 
 KIND = "will-churn"

@@ -23,8 +23,8 @@ from typing import Any
 from gl_csm import markers
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
+from gl_csm.services.tracking import NOTES_KEY, card_data, render_template
 from gl_csm.services.triage.context import TriageContext, day_of
-from gl_csm.services.triage.tracking import NOTES_KEY, card_data, render_template
 from gl_csm.templates import Trusted
 
 
@@ -328,9 +328,9 @@ def plan_bot_issue(
 
 def note_records(ctx: TriageContext, slug: str, pending: Iterable[tuple[str, str]]) -> dict:
     """The card's record of the account's open triage / escalation issues after this
-    run (:data:`~gl_csm.services.triage.tracking.NOTES_KEY`). An issue this run opens
+    run (:data:`~gl_csm.services.tracking.NOTES_KEY`). An issue this run opens
     has no notes; its iid is filled in from the plan results when the card is written
-    (:meth:`~gl_csm.services.triage.tracking.CardExtra.resolved`)."""
+    (:meth:`~gl_csm.services.tracking.CardExtra.resolved`)."""
     out: dict[str, Any] = {}
     for role, found in ctx.open_issues.get(slug, {}).items():
         facts = found.after()

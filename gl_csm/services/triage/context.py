@@ -19,7 +19,7 @@ from gl_csm.domain.measure_text import measure_name, override_text
 from gl_csm.domain.measures.registry import steady_text
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan
-from gl_csm.services.triage.tracking import UserIds
+from gl_csm.services.tracking import UserIds
 
 TRIAGE, ESCALATION, REMINDER = "triage", "escalation", "reminder"
 TRIAGE_NOTE, ESCALATION_NOTE, TRACKING_NOTE = "triage-note", "escalation-note", "tracking-note"

@@ -19,8 +19,8 @@ from gl_csm.domain.account import Account
 from gl_csm.domain.assessment import Assessment
 from gl_csm.domain.history import HistoryRow
 from gl_csm.domain.measure_text import measure_name, override_text, value_text
+from gl_csm.services.tracking import money
 from gl_csm.services.triage.context import TriageContext
-from gl_csm.services.triage.tracking import money
 
 #: The reminder kind whose issue carries the brief (domain/rules.py reminder table).
 EBR = "ebr"

@@ -20,6 +20,7 @@ from gl_csm.domain.reminders import (
     escalation_update_key,
 )
 from gl_csm.plan import Plan, Results
+from gl_csm.services.tracking import issue_link, money, tracking_link
 from gl_csm.services.triage import generated, scoped_labels
 from gl_csm.services.triage.bot_issues import OpenIssue, plan_bot_issue, plan_note
 from gl_csm.services.triage.context import (
@@ -32,7 +33,6 @@ from gl_csm.services.triage.context import (
     drivers,
     opened_day,
 )
-from gl_csm.services.triage.tracking import issue_link, money, tracking_link
 from gl_csm.templates import Trusted, inline, mention, safe_title
 
 

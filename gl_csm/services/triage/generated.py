@@ -23,8 +23,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from gl_csm import __version__
-from gl_csm.services.triage.rendered_from import rendered_from
-from gl_csm.services.triage.tracking import render_template, short_hash, template_text
+from gl_csm.services.rendered_from import rendered_from
+from gl_csm.services.tracking import render_template, short_hash, template_text
 from gl_csm.templates import Trusted, inert_commands
 
 BEGIN = "<!-- gl-csm generated begin: kept up to date by the bot; write below the end marker -->"

@@ -61,7 +61,7 @@ def _moment(stamp: str) -> datetime:
 
 def card_record(tracking: Mapping[str, Any] | None) -> tuple[set[str], str | None]:
     """The reminder keys a tracking card records, and its ``reminders_seen`` stamp."""
-    from gl_csm.services.triage.tracking import card_data
+    from gl_csm.services.tracking import card_data
 
     data = card_data((tracking or {}).get("description"))
     keys = data.get(RECORD_KEY)

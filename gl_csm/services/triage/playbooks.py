@@ -18,7 +18,7 @@ from jsonschema import Draft202012Validator
 from gl_csm.domain.measures import registry
 from gl_csm.domain.taxonomy import RISK_TYPES
 from gl_csm.errors import GlCsmError
-from gl_csm.services.triage.tracking import ISSUE_TEMPLATES
+from gl_csm.services.tracking import ISSUE_TEMPLATES
 
 PLAYBOOKS = "playbooks.yml"
 _TEXT = {"type": "string", "minLength": 1}

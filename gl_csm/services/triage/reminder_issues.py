@@ -33,12 +33,12 @@ from gl_csm.domain.rules import ReminderKind, Rules
 from gl_csm.errors import GlCsmError
 from gl_csm.plan import Plan
 from gl_csm.services.lookup import get_known
+from gl_csm.services.tracking import money, tracking_link
 from gl_csm.services.triage import generated
 from gl_csm.services.triage.bot_issues import plan_bot_issue
 from gl_csm.services.triage.context import REMINDER, TriageContext
 from gl_csm.services.triage.ebr_brief import EBR, executive_brief
 from gl_csm.services.triage.shards import in_shard
-from gl_csm.services.triage.tracking import money, tracking_link
 from gl_csm.templates import Trusted, mention, safe_title
 
 

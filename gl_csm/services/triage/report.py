@@ -49,13 +49,13 @@ from gl_csm.domain.rules import Rules
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
 from gl_csm.services.guards import require_internal_projects
+from gl_csm.services.tracking import _data_comment, card_data, render_template
 from gl_csm.services.triage.report_charts import (
     BARS_LEGEND,
     LINES_LEGEND,
     health_lines,
     stacked_health_bars,
 )
-from gl_csm.services.triage.tracking import _data_comment, card_data, render_template
 from gl_csm.templates import Trusted, inline
 
 KIND, KEY = "report", "portfolio"
@@ -294,21 +294,8 @@ def _usage_not_risen(
     return out
 
 
-def render_report(
-    data: ReportInput,
-    today: date,
-    rules: Rules,
-    *,
-    history: Mapping[str, Sequence[HistoryRow]] | None = None,
-    previous: date | None = None,
-) -> str:
-    """The report; ``history`` (services/triage/history.py) adds the 12-week chart, the
-    score trends and the accounts that got worse since ``previous`` (the last report)."""
-    # Lines of history/*.csv the read skipped (gl_csm/domain/history.py read_csv).
-    skipped = history.skipped if isinstance(history, GroupedHistory) else ()
-    history = history or {}
-    rows = sorted(data.accounts.values(), key=lambda r: r.get("name") or r["slug"])
-    ok = [{**r, "csm": r.get("csm") or "-"} for r in rows if not r.get("error")]
+def _per_csm(ok: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per CSM: accounts by priority and health, triage count and ARR."""
     per_csm: dict[str, dict[str, Any]] = {}
     for r in ok:
         csm = r["csm"] if r["csm"] != "-" else "(no CSM)"
@@ -336,12 +323,17 @@ def render_report(
             c["arr_value"] += arr_of(r) or 0.0
     for c in per_csm.values():
         c["arr"] = money(c.pop("arr_value"))
+    return [per_csm[k] for k in sorted(per_csm)]
+
+
+def _balance(ok: Sequence[dict[str, Any]], rules: Rules) -> list[dict[str, Any]]:
+    """The book-balance rows: each CSM's P1 share per segment against its target."""
     books = (
         (r["csm"], r.get("segment") or "-", r["priority"])
         for r in ok
         if r["csm"] != "-" and r.get("priority") is not None and not r.get("digital")
     )
-    balance = [
+    return [
         {
             "csm": b.csm,
             "segment": b.segment,
@@ -353,7 +345,10 @@ def render_report(
         }
         for b in book_balances(books, rules.book_balance)
     ]
-    months = rules.reminder("renewal-review").window_months
+
+
+def _renewals(ok: Sequence[dict[str, Any]], today: date, months: int) -> list[dict[str, Any]]:
+    """The accounts renewing within ``months``, soonest first."""
     renewals = []
     for r in ok:
         when = r.get("renewal_date")
@@ -368,6 +363,11 @@ def render_report(
                 }
             )
     renewals.sort(key=lambda r: (r["renewal_date"], r["slug"]))
+    return renewals
+
+
+def _overdue(ok: Sequence[dict[str, Any]], today: date) -> list[dict[str, Any]]:
+    """The at-risk accounts whose update is overdue, longest overdue first."""
     overdue = [
         {
             **r,
@@ -378,7 +378,12 @@ def render_report(
         if update_overdue(r, today)
     ]
     overdue.sort(key=lambda r: (r["at_risk_due"], r["slug"]))
-    escalations = [
+    return overdue
+
+
+def _escalations(ok: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The accounts with an open escalation."""
+    return [
         {
             **r,
             "escalation_link": _link("escalation issue", r.get("escalation")),
@@ -388,10 +393,10 @@ def render_report(
         for r in ok
         if r.get("escalation")
     ]
-    failures = sorted(
-        set(data.failures) | {f"{r['slug']}: {r['error']}" for r in rows if r.get("error")}
-    )
-    # Accounts by priority and health: a table instead of "Priority: 1 7, 2 3".
+
+
+def _grid(ok: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Accounts by priority and health: a table instead of "Priority: 1 7, 2 3"."""
     grid = []
     for priority in (1, 2, 3, 4, None):
         mine = [r for r in ok if r.get("priority") == priority]
@@ -399,10 +404,13 @@ def render_report(
             counts = {k: sum(1 for r in mine if health_key(r) == k) for k in HEALTH_KEYS}
             label = f"P{priority}" if priority else "none (pre-sales)"
             grid.append({"priority": label, **counts, "total": len(mine)})
-    totals = {k: sum(1 for r in ok if health_key(r) == k) for k in HEALTH_KEYS}
-    pre_sales = sum(1 for r in ok if is_pre_sales(r))
-    csms = [per_csm[k] for k in sorted(per_csm)]
-    months_shown = _months_ahead(today, months)
+    return grid
+
+
+def _renewals_by_month(
+    data: ReportInput, renewals: Sequence[dict[str, Any]], months_shown: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """Health counts and ARR of the renewals in each month shown."""
     by_month: dict[str, dict[str, Any]] = {
         m: {**dict.fromkeys(HEALTH_KEYS, 0), "arr": 0.0} for m in months_shown
     }
@@ -413,18 +421,21 @@ def render_report(
             by_month[month][health_key(source)] += 1
             if not is_pre_sales(source):
                 by_month[month]["arr"] += arr_of(source) or 0.0
-    renewal_months = [
-        {"month": m, **_counted(by_month[m]), "arr": money(by_month[m]["arr"])}
-        for m in months_shown
-    ]
-    # The history starts with the first triage run: weeks before it are left out, not
-    # drawn as zero accounts.
-    first = min((rs[0].day for rs in history.values() if rs), default=None)
-    weeks = [(d.isoformat(), c) for d, c in weekly_health(history, today) if first and d >= first]
+    return by_month
+
+
+def _charts(
+    csms: Sequence[dict[str, Any]],
+    months: int,
+    months_shown: Sequence[str],
+    by_month: Mapping[str, dict[str, Any]],
+    weeks: Sequence[tuple[str, Any]],
+) -> dict[str, Trusted | None]:
+    """The report's three charts: health per CSM, renewals by month, weekly health."""
     # Trusted: the charts are code blocks the bot builds; registry text in them (CSM
     # names) is reduced to plain labels by report_charts._label.
     weekly = health_lines("Portfolio health over the last 12 weeks", weeks)
-    charts = {
+    return {
         "per_csm": Trusted(
             stacked_health_bars("Health per CSM", [c["csm"] for c in csms], csms, "accounts")
         ),
@@ -438,6 +449,15 @@ def render_report(
         ),
         "weekly": None if weekly is None else Trusted(weekly),
     }
+
+
+def _in_triage(
+    ok: Sequence[dict[str, Any]],
+    history: Mapping[str, Sequence[HistoryRow]],
+    today: date,
+    rules: Rules,
+) -> list[dict[str, Any]]:
+    """The accounts in triage with their days in triage and score trend, longest first."""
     in_triage = []
     for r in ok:
         if not r.get("triage"):
@@ -456,7 +476,16 @@ def render_report(
             }
         )
     in_triage.sort(key=lambda r: (-(r["days"] or 0), r["slug"]))
-    worse = []
+    return in_triage
+
+
+def _worse(
+    ok: Sequence[dict[str, Any]],
+    history: Mapping[str, Sequence[HistoryRow]],
+    previous: date | None,
+) -> list[dict[str, Any]]:
+    """The accounts whose health got worse since ``previous`` (the last report)."""
+    worse: list[dict[str, Any]] = []
     if previous is not None:
         for r in ok:
             then = state_on(history.get(r["slug"], ()), previous)
@@ -470,6 +499,42 @@ def render_report(
                         "score": "-" if r.get("score") is None else round(r["score"]),
                     }
                 )
+    return worse
+
+
+def render_report(
+    data: ReportInput,
+    today: date,
+    rules: Rules,
+    *,
+    history: Mapping[str, Sequence[HistoryRow]] | None = None,
+    previous: date | None = None,
+) -> str:
+    """The report; ``history`` (services/triage/history.py) adds the 12-week chart, the
+    score trends and the accounts that got worse since ``previous`` (the last report)."""
+    # Lines of history/*.csv the read skipped (gl_csm/domain/history.py read_csv).
+    skipped = history.skipped if isinstance(history, GroupedHistory) else ()
+    history = history or {}
+    rows = sorted(data.accounts.values(), key=lambda r: r.get("name") or r["slug"])
+    ok = [{**r, "csm": r.get("csm") or "-"} for r in rows if not r.get("error")]
+    months = rules.reminder("renewal-review").window_months
+    renewals = _renewals(ok, today, months)
+    failures = sorted(
+        set(data.failures) | {f"{r['slug']}: {r['error']}" for r in rows if r.get("error")}
+    )
+    totals = {k: sum(1 for r in ok if health_key(r) == k) for k in HEALTH_KEYS}
+    pre_sales = sum(1 for r in ok if is_pre_sales(r))
+    csms = _per_csm(ok)
+    months_shown = _months_ahead(today, months)
+    by_month = _renewals_by_month(data, renewals, months_shown)
+    renewal_months = [
+        {"month": m, **_counted(by_month[m]), "arr": money(by_month[m]["arr"])}
+        for m in months_shown
+    ]
+    # The history starts with the first triage run: weeks before it are left out, not
+    # drawn as zero accounts.
+    first = min((rs[0].day for rs in history.values() if rs), default=None)
+    weeks = [(d.isoformat(), c) for d, c in weekly_health(history, today) if first and d >= first]
     flat = _usage_not_risen(ok, history, today, rules)
     return render_template(
         "report.md.j2",
@@ -483,15 +548,15 @@ def render_report(
             "shard_count": len(data.shards),
             "totals": totals,
             "pre_sales": pre_sales,
-            "grid": grid,
-            "charts": charts,
+            "grid": _grid(ok),
+            "charts": _charts(csms, months, months_shown, by_month, weeks),
             "legend": {"bars": BARS_LEGEND, "lines": LINES_LEGEND},
             "weeks": [{"week": w, **_counted(c)} for w, c in weeks],
             "first_day": None if first is None else first.isoformat(),
             "renewal_months": renewal_months,
             "dollars": _dollars(ok, today),
-            "in_triage": in_triage,
-            "worse": worse,
+            "in_triage": _in_triage(ok, history, today, rules),
+            "worse": _worse(ok, history, previous),
             "previous": None if previous is None else previous.isoformat(),
             "data": Trusted(
                 _data_comment({"date": today.isoformat(), "compared_with": previous.isoformat()})
@@ -499,12 +564,12 @@ def render_report(
                 else _data_comment({"date": today.isoformat()})
             ),
             "per_csm": csms,
-            "balance": balance,
+            "balance": _balance(ok, rules),
             "time_to_value": time_to_value_rows(ok),
             "renewal_window": months,
             "renewals": renewals,
-            "overdue": overdue,
-            "escalations": escalations,
+            "overdue": _overdue(ok, today),
+            "escalations": _escalations(ok),
             "failures": failures,
             "warnings": sorted(set(data.warnings)),
             "failed_shards": [f.to_text() for f in data.failed_shards],

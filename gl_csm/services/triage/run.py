@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from gl_csm import markers
-from gl_csm.config import Settings
+from gl_csm.config import Projects, Settings
 from gl_csm.domain.account import Account
 from gl_csm.domain.assessment import Assessment, assess
 from gl_csm.domain.history import changes, measures_before, row_of
@@ -53,13 +53,23 @@ from gl_csm.domain.rules import TEAM_ROLES
 from gl_csm.errors import GlCsmError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results, failure_text
-from gl_csm.registry import load_registry
+from gl_csm.registry import Registry, load_registry
 from gl_csm.services import lookup, triggers
 from gl_csm.services.collaboration import team_sync
 from gl_csm.services.guards import require_internal_projects
 from gl_csm.services.label_signals import signals_of
 from gl_csm.services.moves import will_churn
 from gl_csm.services.moves.will_churn import KIND as WILL_CHURN
+from gl_csm.services.tracking import (
+    BOT_SCOPES,
+    NOTES_KEY,
+    CardExtra,
+    UserIds,
+    card_data,
+    plan_card_links,
+    plan_tracking_issue,
+    sentiment_since,
+)
 from gl_csm.services.triage import evidence as gl_evidence
 from gl_csm.services.triage import scoped_labels
 from gl_csm.services.triage.bot_issues import note_records
@@ -73,7 +83,7 @@ from gl_csm.services.triage.context import (
     score_of,
 )
 from gl_csm.services.triage.escalation import plan_escalation
-from gl_csm.services.triage.history import history_data, load_history, plan_history
+from gl_csm.services.triage.history import History, history_data, load_history, plan_history
 from gl_csm.services.triage.past_issues import (
     CHECKLIST_KEY,
     PastIssues,
@@ -87,17 +97,12 @@ from gl_csm.services.triage.reminder_issues import (
     plan_reminder_issues,
 )
 from gl_csm.services.triage.shards import in_shard, parse_shard
-from gl_csm.services.triage.tracking import (
-    BOT_SCOPES,
-    NOTES_KEY,
-    CardExtra,
-    UserIds,
-    card_data,
-    plan_card_links,
-    plan_tracking_issue,
-    sentiment_since,
+from gl_csm.services.triage.tracking_notes import (
+    DueNote,
+    notes_text,
+    plan_tracking_notes,
+    tracking_notes,
 )
-from gl_csm.services.triage.tracking_notes import notes_text, plan_tracking_notes, tracking_notes
 from gl_csm.services.triage.triage_issue import plan_triage_issue
 
 __all__ = ["TriageRun", "in_shard", "parse_shard", "plan_triage", "signals_of"]
@@ -203,6 +208,59 @@ def plan_triage(
     account now"); the per-CSM priority reviews are then left to the scheduled run.
     ``tracking_iid``: the account's tracking issue when the caller knows it (a webhook)."""
     _, projects = settings.require_layout("triage")
+    registry, internal, history, listed = _read_portfolio(
+        gateway, settings, projects, today, shard, only
+    )
+    run = TriageRun(ResultsPlan(), shard=shard, today=today)
+    for problem in registry.problems:
+        stem = Path(problem.file).stem
+        if in_shard(stem, shard) and only in (None, stem):
+            run.plan.fail(stem, str(problem))
+            run.accounts[stem] = {"slug": stem, "failed": True, "error": str(problem)}
+
+    if only is not None:
+        ctx = _one_account_context(gateway, settings, today, registry, only, users, tracking_iid)
+        ctx.history = history.grouped()
+    else:
+        ctx = _portfolio_context(
+            gateway, settings, today, projects, registry, listed, history, users, run, shard
+        )
+    ctx.accounts_project = internal["accounts"]
+    if not settings.premium:
+        _resolve_scoped_labels(ctx, run, projects, registry, shard, only)
+    applied, assessments = _assess_accounts(ctx, registry, listed)
+    if ctx.past is not None:
+        books: dict[str, list[str]] = {}
+        for account in registry.accounts:
+            if account.team.csm and assessments[account.slug].priority.priority is not None:
+                books.setdefault(account.team.csm, []).append(account.slug)
+        ctx.past.recorders = recorder_of(books)
+
+    mine = [a for a in registry.accounts if in_shard(a.slug, shard) and only in (None, a.slug)]
+    _plan_accounts(ctx, run, mine, applied, assessments, only, progress)
+
+    if only is None:
+        plan_priority_reviews(ctx, run.plan, registry.accounts, assessments, shard)
+    # Last, once per scheduled run: the accounts whose health, score, priority or
+    # lifecycle changed (a one-account reaction leaves it to the scheduled run, which
+    # compares with the history, so the change is recorded that day all the same).
+    if only is None:
+        done = [row_of(today, slug, r) for slug, r in run.accounts.items() if not r.get("failed")]
+        moved = changes(history.latest(), done, measures_before(history.rows, today))
+        plan_history(run.plan, history, moved, today, shard)
+    return run
+
+
+def _read_portfolio(
+    gateway: Gateway,
+    settings: Settings,
+    projects: Projects,
+    today: date,
+    shard: tuple[int, int] | None,
+    only: str | None,
+) -> tuple[Registry, dict[str, Any], History, dict[str, Any]]:
+    """The registry, the internal projects, the history and the open issues' listings
+    (none for one account), read side by side."""
     with ThreadPoolExecutor(4, thread_name_prefix="gl-csm-prefetch") as pool:
         # GitLab is read while the registry is parsed (the no-op rerun's
         # wall time is these reads plus the YAML; one after the other it is their sum).
@@ -251,75 +309,97 @@ def plan_triage(
         internal = checked.result()
         history = read_history.result()
         listed = {role: future.result() for role, future in listings.items()}
-    run = TriageRun(ResultsPlan(), shard=shard, today=today)
-    for problem in registry.problems:
-        stem = Path(problem.file).stem
-        if in_shard(stem, shard) and only in (None, stem):
-            run.plan.fail(stem, str(problem))
-            run.accounts[stem] = {"slug": stem, "failed": True, "error": str(problem)}
+    return registry, internal, history, listed
 
-    if only is not None:
-        ctx = _one_account_context(gateway, settings, today, registry, only, users, tracking_iid)
-        ctx.history = history.grouped()
-    else:
-        account_issues = listed["accounts"]
-        tracking = markers.index_by_marker(account_issues, "tracking")
-        past = PastIssues(gateway, projects.accounts, account_issues, tracking)
-        for account in registry.accounts:
-            if account.slug not in tracking and in_shard(account.slug, shard):
-                # Closed by a person, or none yet: proven before one is created.
-                segment = settings.taxonomy.name(f"segment::{account.segment}")
-                found = past.tracking(account.slug, segment)
-                if found is not None:
-                    tracking[account.slug] = found
-        ctx = TriageContext(
-            gateway=gateway,
-            settings=settings,
-            today=today,
-            tracking=tracking,
-            reminders=ProvenIndex(markers.index_by_marker(account_issues, REMINDER), past.reminder),
-            triage=markers.index_by_marker(listed["triage"], TRIAGE),
-            escalations=markers.index_by_marker(listed["escalations"], ESCALATION),
-            users=users or UserIds(),
-            milestones=MilestoneIds(projects.triage),
-            history=history.grouped(),
-            will_churn=ProvenIndex(  # type: ignore[arg-type]
-                markers.index_by_marker(account_issues, WILL_CHURN),
-                lambda slug: past.checklist(slug, WILL_CHURN),
-            ),
-        )
-        ctx.past = past
-        # Markers the bot does not take as its own (a person's issue carrying a copied
-        # marker, another account's marker pasted into a card): ignored, and said so.
-        for project, items, kinds in (
-            (projects.accounts, account_issues, ("tracking", REMINDER, WILL_CHURN)),
-            (projects.triage, listed["triage"], (TRIAGE,)),
-            (projects.escalations, listed["escalations"], (ESCALATION,)),
-        ):
-            for kind in kinds:
-                run.plan.notes.extend(f"{project}{line}" for line in markers.strays(items, kind))
-    ctx.accounts_project = internal["accounts"]
-    assessments: dict[str, Assessment] = {}
-    if not settings.premium:
-        # GitLab Free: two labels of one scope on a tracking issue; the last added wins.
-        for account in registry.accounts:
-            issue = ctx.tracking.get(account.slug)
-            if issue is not None and in_shard(account.slug, shard) and only in (None, account.slug):
-                fixed = scoped_labels.resolve(
-                    run.plan,
-                    gateway,
-                    projects.accounts,
-                    issue,
-                    account.slug,
-                    f"tracking issue of {account.slug}",
-                    only=_people_scopes(issue, settings),
-                )
-                if fixed is not issue:
-                    ctx.tracking[account.slug] = fixed  # type: ignore[index]
+
+def _portfolio_context(
+    gateway: Gateway,
+    settings: Settings,
+    today: date,
+    projects: Projects,
+    registry: Registry,
+    listed: dict[str, Any],
+    history: History,
+    users: UserIds | None,
+    run: TriageRun,
+    shard: tuple[int, int] | None,
+) -> TriageContext:
+    """The scheduled run's context: the bot's issues indexed by their markers, the
+    tracking issues a person closed proven, and the stray markers noted."""
+    account_issues = listed["accounts"]
+    tracking = markers.index_by_marker(account_issues, "tracking")
+    past = PastIssues(gateway, projects.accounts, account_issues, tracking)
+    for account in registry.accounts:
+        if account.slug not in tracking and in_shard(account.slug, shard):
+            # Closed by a person, or none yet: proven before one is created.
+            segment = settings.taxonomy.name(f"segment::{account.segment}")
+            found = past.tracking(account.slug, segment)
+            if found is not None:
+                tracking[account.slug] = found
+    ctx = TriageContext(
+        gateway=gateway,
+        settings=settings,
+        today=today,
+        tracking=tracking,
+        reminders=ProvenIndex(markers.index_by_marker(account_issues, REMINDER), past.reminder),
+        triage=markers.index_by_marker(listed["triage"], TRIAGE),
+        escalations=markers.index_by_marker(listed["escalations"], ESCALATION),
+        users=users or UserIds(),
+        milestones=MilestoneIds(projects.triage),
+        history=history.grouped(),
+        will_churn=ProvenIndex(  # type: ignore[arg-type]
+            markers.index_by_marker(account_issues, WILL_CHURN),
+            lambda slug: past.checklist(slug, WILL_CHURN),
+        ),
+    )
+    ctx.past = past
+    # Markers the bot does not take as its own (a person's issue carrying a copied
+    # marker, another account's marker pasted into a card): ignored, and said so.
+    for project, items, kinds in (
+        (projects.accounts, account_issues, ("tracking", REMINDER, WILL_CHURN)),
+        (projects.triage, listed["triage"], (TRIAGE,)),
+        (projects.escalations, listed["escalations"], (ESCALATION,)),
+    ):
+        for kind in kinds:
+            run.plan.notes.extend(f"{project}{line}" for line in markers.strays(items, kind))
+    return ctx
+
+
+def _resolve_scoped_labels(
+    ctx: TriageContext,
+    run: TriageRun,
+    projects: Projects,
+    registry: Registry,
+    shard: tuple[int, int] | None,
+    only: str | None,
+) -> None:
+    """GitLab Free: two labels of one scope on a tracking issue; the last added wins."""
+    for account in registry.accounts:
+        issue = ctx.tracking.get(account.slug)
+        if issue is not None and in_shard(account.slug, shard) and only in (None, account.slug):
+            fixed = scoped_labels.resolve(
+                run.plan,
+                ctx.gateway,
+                projects.accounts,
+                issue,
+                account.slug,
+                f"tracking issue of {account.slug}",
+                only=_people_scopes(issue, ctx.settings),
+            )
+            if fixed is not issue:
+                ctx.tracking[account.slug] = fixed  # type: ignore[index]
+
+
+def _assess_accounts(
+    ctx: TriageContext, registry: Registry, listed: dict[str, Any]
+) -> tuple[dict[str, Account], dict[str, Assessment]]:
+    """Every account with GitLab's evidence applied, and its assessment."""
+    settings, today = ctx.settings, ctx.today
     # SPEC 4.1: the assessment reads the account with GitLab's evidence applied (a
     # one-account reaction reads no listing: the evidence its card recorded).
     listed_issues = gl_evidence.by_project(listed.get("evidence") or [])
     applied: dict[str, Account] = {}
+    assessments: dict[str, Assessment] = {}
     for account in registry.accounts:
         tracking_issue = ctx.tracking.get(account.slug)
         found = gl_evidence.gather(settings, account, tracking_issue, listed_issues, today)
@@ -327,14 +407,20 @@ def plan_triage(
         applied[account.slug] = found.applied.account
         signals, _ = signals_of(tracking_issue, settings)
         assessments[account.slug] = assess(found.applied.account, settings.rules, today, signals)
-    if ctx.past is not None:
-        books: dict[str, list[str]] = {}
-        for account in registry.accounts:
-            if account.team.csm and assessments[account.slug].priority.priority is not None:
-                books.setdefault(account.team.csm, []).append(account.slug)
-        ctx.past.recorders = recorder_of(books)
+    return applied, assessments
 
-    mine = [a for a in registry.accounts if in_shard(a.slug, shard) and only in (None, a.slug)]
+
+def _plan_accounts(
+    ctx: TriageContext,
+    run: TriageRun,
+    mine: list[Account],
+    applied: dict[str, Account],
+    assessments: dict[str, Assessment],
+    only: str | None,
+    progress: Any | None,
+) -> None:
+    """Plan each of this run's accounts; one account's failure never stops the others."""
+    settings, today = ctx.settings, ctx.today
     if progress is not None:  # gl_csm.progress.Progress: the CLI's bar or CI lines
         progress.start("triage: planned", len(mine), "accounts")
     for account in mine:
@@ -365,17 +451,6 @@ def plan_triage(
         if only is None:
             # A trigger label still on the account's issues: its webhook was missed.
             triggers.catch_up(ctx, run.plan, account.slug)
-
-    if only is None:
-        plan_priority_reviews(ctx, run.plan, registry.accounts, assessments, shard)
-    # Last, once per scheduled run: the accounts whose health, score, priority or
-    # lifecycle changed (a one-account reaction leaves it to the scheduled run, which
-    # compares with the history, so the change is recorded that day all the same).
-    if only is None:
-        done = [row_of(today, slug, r) for slug, r in run.accounts.items() if not r.get("failed")]
-        moved = changes(history.latest(), done, measures_before(history.rows, today))
-        plan_history(run.plan, history, moved, today, shard)
-    return run
 
 
 def _check_team_first(
@@ -468,6 +543,52 @@ def _link_or_pending(
     return "(opened in this run)" if role_key in pending else None
 
 
+def _warn_missing_region(
+    ctx: TriageContext, plan: Plan, account: Account, a: Assessment, color: str | None
+) -> None:
+    """A warning when an account to triage has no region its people can be found by."""
+    missing_region = region_problem(account, color, ctx.settings.people)
+    if missing_region and (a.needs_triage or account.slug in ctx.triage):
+        plan.notes.append(
+            f"warning: {account.slug}: {missing_region}; fix `region` in "
+            f"{account.source or 'its registry file'} or add the region under "
+            f"people.regions in the config"
+        )
+
+
+def _account_row(
+    account: Account,
+    a: Assessment,
+    sentiment: str | None,
+    color: str | None,
+    tracking: dict | None,
+) -> dict[str, Any]:
+    """The account's row for the report and the dashboard, before its issues are planned."""
+    h = a.health
+    return {
+        "slug": account.slug,
+        "name": account.name,
+        "csm": account.team.csm,
+        "segment": account.segment,
+        "region": account.region,
+        "digital": account.digital,
+        "priority": a.priority.priority,
+        "health": None if h is None else h.color,
+        "score": score_of(a),
+        "sentiment": sentiment,
+        "color": color,
+        "needs_triage": a.needs_triage,
+        "lifecycle": a.lifecycle,
+        "arr": account.arr,
+        "renewal_date": None if account.renewal_date is None else account.renewal_date.isoformat(),
+        "triage": None,
+        "at_risk_due": None,
+        "escalation": None,
+        "escalation_severity": None,
+        "tracking": (tracking or {}).get("web_url"),
+    }
+
+
 def _plan_account(
     ctx: TriageContext, plan: Plan, account: Account, a: Assessment
 ) -> dict[str, Any]:
@@ -485,36 +606,9 @@ def _plan_account(
         None if h is None or h.sentiment_from_label else account.sentiment.updated,
     )
     notify = who_to_tell(account, h.color if h else None, sentiment, settings.people)
-    missing_region = region_problem(account, notify.color, settings.people)
-    if missing_region and (a.needs_triage or slug in ctx.triage):
-        plan.notes.append(
-            f"warning: {slug}: {missing_region}; fix `region` in "
-            f"{account.source or 'its registry file'} or add the region under "
-            f"people.regions in the config"
-        )
+    _warn_missing_region(ctx, plan, account, a, notify.color)
 
-    row: dict[str, Any] = {
-        "slug": slug,
-        "name": account.name,
-        "csm": account.team.csm,
-        "segment": account.segment,
-        "region": account.region,
-        "digital": account.digital,
-        "priority": a.priority.priority,
-        "health": None if h is None else h.color,
-        "score": score_of(a),
-        "sentiment": sentiment,
-        "color": notify.color,
-        "needs_triage": a.needs_triage,
-        "lifecycle": a.lifecycle,
-        "arr": account.arr,
-        "renewal_date": None if account.renewal_date is None else account.renewal_date.isoformat(),
-        "triage": None,
-        "at_risk_due": None,
-        "escalation": None,
-        "escalation_severity": None,
-        "tracking": (tracking or {}).get("web_url"),
-    }
+    row = _account_row(account, a, sentiment, notify.color, tracking)
     pending: list[tuple[str, str]] = []
     # A new tracking issue is created first (below), so the issues this
     # run opens link it; their changes are collected here and follow it.
@@ -585,13 +679,7 @@ def _plan_account(
 
     # SPEC 4.1 evidence (a note to the CSM per customer issue waiting for the team) and
     # SPEC 5 Promote (a paid account still in pre-sales): recorded in the card.
-    found = ctx.evidence.get(slug)
-    if found is not None:
-        found = gl_evidence.plan_waiting_notes(gw, settings, plan, account, tracking, found, today)
-        recorded = found.data(today)
-        if recorded:
-            data[gl_evidence.KEY] = recorded
-        row["time_to_value"] = {t.kpi: t.days for t in found.time_to_value()}
+    found = _plan_evidence(ctx, plan, account, tracking, row, data)
     data.update(gl_evidence.plan_promote_ask(settings, plan, account, tracking, previous))
     data.update(past_record(ctx, account, previous, closed_due, churn))
 
@@ -615,16 +703,56 @@ def _plan_account(
         # On a new issue the notes go in its create: one request per object.
         below="" if tracking is not None else notes_text(account, due_notes),
     )
+    _plan_tracking(ctx, outer, plan, account, a, tracking, due_notes, extra)
+    return row
+
+
+def _plan_evidence(
+    ctx: TriageContext,
+    plan: Plan,
+    account: Account,
+    tracking: dict | None,
+    row: dict[str, Any],
+    data: dict[str, Any],
+) -> Any:
+    """SPEC 4.1 evidence: a note to the CSM per customer issue waiting for the team,
+    recorded in the card ``data``; the time to value goes in the ``row``. Returns the
+    evidence found (None when the run read none for the account)."""
+    found = ctx.evidence.get(account.slug)
+    if found is not None:
+        found = gl_evidence.plan_waiting_notes(
+            ctx.gateway, ctx.settings, plan, account, tracking, found, ctx.today
+        )
+        recorded = found.data(ctx.today)
+        if recorded:
+            data[gl_evidence.KEY] = recorded
+        row["time_to_value"] = {t.kpi: t.days for t in found.time_to_value()}
+    return found
+
+
+def _plan_tracking(
+    ctx: TriageContext,
+    outer: Plan,
+    plan: Plan,
+    account: Account,
+    a: Assessment,
+    tracking: dict | None,
+    due_notes: list[DueNote],
+    extra: CardExtra,
+) -> None:
+    """The tracking issue's notes, labels and card. A new tracking issue is created
+    first, then the account's other changes (collected in ``plan``), then the card
+    links to what they made."""
     # A note on an existing issue goes first, so the card records it only once it is
     # posted.
     if tracking is not None:
         plan_tracking_notes(ctx, plan, account, tracking, due_notes)
     plan_tracking_issue(
         outer,
-        gw,
-        settings,
+        ctx.gateway,
+        ctx.settings,
         account,
-        today,
+        ctx.today,
         existing=tracking,
         project=None,
         assessment=a,
@@ -633,6 +761,5 @@ def _plan_account(
     )
     if tracking is None:
         outer.extend(plan)
-        if pending:
-            plan_card_links(outer, settings, account, a, extra)
-    return row
+        if extra.pending:
+            plan_card_links(outer, ctx.settings, account, a, extra)

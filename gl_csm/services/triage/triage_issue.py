@@ -24,6 +24,16 @@ from gl_csm.domain.reminders import at_risk_update
 from gl_csm.domain.taxonomy import RISK_TYPES
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
+from gl_csm.services.tracking import (
+    card_data,
+    issue_link,
+    label_delta,
+    label_fields,
+    money,
+    render_template,
+    template_text,
+    tracking_link,
+)
 from gl_csm.services.triage import generated
 from gl_csm.services.triage.bot_issues import OpenIssue, plan_bot_issue
 from gl_csm.services.triage.context import (
@@ -36,16 +46,6 @@ from gl_csm.services.triage.context import (
     opened_day,
 )
 from gl_csm.services.triage.playbooks import playbooks, suggested_types
-from gl_csm.services.triage.tracking import (
-    card_data,
-    issue_link,
-    label_delta,
-    label_fields,
-    money,
-    render_template,
-    template_text,
-    tracking_link,
-)
 from gl_csm.templates import Trusted, inline, mention, safe_title
 
 _NOTIFIED = "<!-- gl-csm-notified: {color} -->"

@@ -34,7 +34,7 @@ from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
 from gl_csm.services.card_data import DATA_RE, card_data
 from gl_csm.services.card_data import data_comment as _data_comment
-from gl_csm.services.triage.rendered_from import rendered_from
+from gl_csm.services.rendered_from import rendered_from
 from gl_csm.templates import Trusted, inline, render, safe_title, shipped_dir
 
 ISSUE_TEMPLATES = shipped_dir("issue_templates")
