@@ -63,34 +63,18 @@ LIMIT_S = 600  # the whole run stops by itself after this
 
 
 def serve(workdir: Path, sandbox_url: str, port_file: Path, log_file: Path, queue: int) -> None:
-    """The webhook server with the worker of `gl-csm serve` (gl_csm/cli.py ``serve``):
-    a fresh runtime per payload, ``react`` against the sandbox server, failures raised."""
+    """The webhook server with the very worker of `gl-csm serve`
+    (``webhook_server.react_handler``): a fresh runtime per payload, ``react`` against the
+    sandbox server, failures raised."""
     sys.path.insert(0, str(ROOT))
     from datetime import date
 
     from gl_csm.config import load_settings
-    from gl_csm.errors import GlCsmError
-    from gl_csm.runtime import open_runtime
-    from gl_csm.services.react import react
-    from gl_csm.webhook_server import WebhookApp, make_server
+    from gl_csm.webhook_server import WebhookApp, make_server, react_handler
 
     env = {**os.environ, "GITLAB_URL": sandbox_url, "GITLAB_TOKEN": TOKEN}
     settings = load_settings(workdir / "gl-csm.yml", explicit=True, environ=env)
-    today = date.fromisoformat(TODAY)
-    bot: dict[str, Any] = {}
-
-    def handle(data: Any) -> str:
-        runtime = open_runtime(settings, today, workdir / "unused.json", notice=False, probe=False)
-        try:
-            if "id" not in bot:
-                bot["id"] = runtime.gateway.check_connection().get("id")
-            runtime.gateway.bot_id = bot["id"]
-            reaction, outcome = react(runtime.gateway, settings, today, data)
-        finally:
-            runtime.close()
-        if outcome.failures:
-            raise GlCsmError("; ".join(f.to_text() for f in outcome.failures))
-        return f"{reaction.line} ({len(outcome.changes)} change(s))"
+    handle = react_handler(settings, workdir / "unused.json", date.fromisoformat(TODAY))
 
     log = log_file.open("a", buffering=1)
     app = WebhookApp(handle, SECRET, log=log, queue_max=queue)
