@@ -196,3 +196,14 @@ def as_number(value: object) -> float | None:
         return float(str(value))
     except ValueError:
         return None
+
+
+def number_unit(words: Callable[[float], str]) -> Callable[[object], str]:
+    """A measure's ``unit``: ``words`` of its value when it is a number (also read back
+    as text, "0.45"), the value as it came otherwise."""
+
+    def unit(value: object) -> str:
+        n = as_number(value)
+        return str(value) if n is None else words(n)
+
+    return unit

@@ -16,7 +16,7 @@ from gl_csm.domain.measures.base import (
     Measure,
     MeasureDef,
     Reading,
-    as_number,
+    number_unit,
     plural,
     ratio_color,
 )
@@ -34,11 +34,6 @@ def _cadence(i: Inputs) -> Reading:
     return Reading(
         days, color, f"{days} days since the last call (base priority {i.base_priority})"
     )
-
-
-def _cadence_unit(value: object) -> str:
-    n = as_number(value)
-    return str(value) if n is None else plural(n, "day", "days") + " since the last call"
 
 
 def _cadence_steady(m: Measure, account: Account) -> str:
@@ -85,7 +80,7 @@ DEFINITIONS = (
         rank=10,
         compute=_cadence,
         weight=lambda h: h.weights.engagement.meeting_cadence,
-        unit=_cadence_unit,
+        unit=number_unit(lambda n: plural(n, "day", "days") + " since the last call"),
         steady=_cadence_steady,
         counts_days=True,
         # "Lack of Engagement/Loss of Champion"

@@ -14,7 +14,7 @@ from gl_csm.domain.measures.base import (
     Inputs,
     MeasureDef,
     Reading,
-    as_number,
+    number_unit,
 )
 
 
@@ -53,11 +53,6 @@ def _compute(i: Inputs) -> Reading:
     return Reading(pct, color, f"{pct}% of seats active after {months} months")
 
 
-def _unit(value: object) -> str:
-    n = as_number(value)
-    return str(value) if n is None else f"{n:g}% of licensed seats active"
-
-
 DEFINITIONS = (
     MeasureDef(
         key="license_utilization",
@@ -66,7 +61,7 @@ DEFINITIONS = (
         rank=10,
         compute=_compute,
         weight=lambda h: h.weights.product.license_utilization,
-        unit=_unit,
+        unit=number_unit(lambda n: f"{n:g}% of licensed seats active"),
         # "Product Usage (not using features & functionality they've paid for)"
         risk_type="product-usage",
     ),

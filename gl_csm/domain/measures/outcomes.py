@@ -7,7 +7,7 @@ from gl_csm.domain.measures.base import (
     Inputs,
     MeasureDef,
     Reading,
-    as_number,
+    number_unit,
     plural,
     ratio_color,
 )
@@ -22,11 +22,6 @@ def _compute(i: Inputs) -> Reading:
     return Reading(objectives, color, plural(objectives, "objective", "objectives"))
 
 
-def _unit(value: object) -> str:
-    n = as_number(value)
-    return str(value) if n is None else plural(n, "objective", "objectives")
-
-
 DEFINITIONS = (
     MeasureDef(
         key="success_plan",
@@ -35,7 +30,7 @@ DEFINITIONS = (
         rank=10,
         compute=_compute,
         weight=lambda h: h.weights.outcomes.success_plan,
-        unit=_unit,
+        unit=number_unit(lambda n: plural(n, "objective", "objectives")),
         # "ROI (the customer doesn't feel they're getting value)": "Lack of a plan"
         risk_type="roi",
     ),

@@ -50,10 +50,6 @@ def _compute(i: Inputs) -> Reading:
     return facts(i).reading
 
 
-def _unit(value: object) -> str:
-    return str(value)
-
-
 def text(m: Measure) -> str:
     """The color with why it reads so: "red (from the sentiment label)"."""
     shown = str(m.value) if m.value is not None else "none"
@@ -80,7 +76,7 @@ DEFINITIONS = (
         rank=10,
         compute=_compute,
         weight=lambda h: h.weights.risk.sentiment,
-        unit=_unit,
+        unit=str,
         reads=text,
         steady=_steady,
         # No risk type: the CSM says why in the risk types (SPEC 6.1).

@@ -7,7 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from gl_csm.domain.measures.base import Inputs, MeasureDef, Reading, as_number, ratio_color
+from gl_csm.domain.measures.base import (
+    Inputs,
+    MeasureDef,
+    Reading,
+    number_unit,
+    ratio_color,
+)
 from gl_csm.domain.rules import HealthRules, RatioThreshold
 
 
@@ -25,14 +31,6 @@ def _share(key: str, field: str) -> Callable[[Inputs], Reading]:
     return compute
 
 
-def _unit(of: str) -> Callable[[object], str]:
-    def unit(value: object) -> str:
-        n = as_number(value)
-        return str(value) if n is None else f"{round(n * 100)}% {of}"
-
-    return unit
-
-
 def _weight(key: str) -> Callable[[HealthRules], float]:
     def weight(h: HealthRules) -> float:
         return float(getattr(h.weights.product, key))
@@ -48,7 +46,7 @@ def _usage(key: str, field: str, name: str, rank: int, of: str) -> MeasureDef:
         rank=rank,
         compute=_share(key, field),
         weight=_weight(key),
-        unit=_unit(of),
+        unit=number_unit(lambda n, of=of: f"{round(n * 100)}% {of}"),
         # "Product Usage (not using features & functionality they've paid for)"
         risk_type="product-usage",
     )

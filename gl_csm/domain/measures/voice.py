@@ -10,7 +10,7 @@ from gl_csm.domain.measures.base import (
     Inputs,
     MeasureDef,
     Reading,
-    as_number,
+    number_unit,
     plural,
     ratio_color,
 )
@@ -47,11 +47,6 @@ def _tickets(n: int) -> str:
     return plural(n, "ticket", "tickets") + " in the last 30 days"
 
 
-def _support_unit(value: object) -> str:
-    n = as_number(value)
-    return str(value) if n is None else plural(n, "ticket", "tickets") + " in the last 30 days"
-
-
 def _nps(i: Inputs) -> Reading:
     score, as_of = i.account.nps, i.account.nps_as_of
     if score is None:
@@ -63,11 +58,6 @@ def _nps(i: Inputs) -> Reading:
     return Reading(score, ratio_color(score, t.green_min, t.yellow_min), f"{score} out of 10{when}")
 
 
-def _nps_unit(value: object) -> str:
-    n = as_number(value)
-    return str(value) if n is None else f"{n:g} out of 10"
-
-
 DEFINITIONS = (
     MeasureDef(
         key="support",
@@ -76,7 +66,7 @@ DEFINITIONS = (
         rank=10,
         compute=_support,
         weight=lambda h: h.weights.voice.support,
-        unit=_support_unit,
+        unit=number_unit(lambda n: plural(n, "ticket", "tickets") + " in the last 30 days"),
         # "Product (the product does not do what they want or meets their needs ...)"
         risk_type="product",
     ),
@@ -87,7 +77,7 @@ DEFINITIONS = (
         rank=20,
         compute=_nps,
         weight=lambda h: h.weights.voice.nps,
-        unit=_nps_unit,
+        unit=number_unit(lambda n: f"{n:g} out of 10"),
         # "ROI (the customer doesn't feel they're getting value)"
         risk_type="roi",
     ),
