@@ -45,18 +45,9 @@ def _card(world: World) -> dict:
 def test_the_readme_says_onboarding_is_complete_once_the_window_ends_and_nothing_more(
     world: World,
 ) -> None:
+    readme = world.person_appends_to_readme(f"{POST}/initech", PERSON)
     person = world.person()
-    project = person.project(f"{POST}/initech")
-    assert project is not None
-    pid = project["id"]
-    readme = (person.file_text(pid, "README.md", "main") or "") + PERSON
-    person.commit(
-        pid,
-        "main",
-        "A person's edit",
-        [{"action": "update", "file_path": "README.md", "content": readme}],
-        "person-edit",
-    )
+    pid = person.project(f"{POST}/initech")["id"]  # type: ignore[index]
     assert "**Where we are:** onboarding." in readme
     outcome, _, _ = world.run()
     assert outcome.exit_code == 0, outcome.failures

@@ -43,18 +43,9 @@ def _set_team(world: World, **team: str) -> None:
 def test_triage_rewrites_the_team_parts_after_a_registry_change_and_reads_nothing_more_otherwise(
     world: World,
 ) -> None:
+    readme = world.person_appends_to_readme(f"{POST}/initech", PERSON)
     person = world.person()
-    project = person.project(f"{POST}/initech")
-    assert project is not None
-    pid = project["id"]
-    readme = (person.file_text(pid, "README.md", "main") or "") + PERSON
-    person.commit(
-        pid,
-        "main",
-        "A person's edit",
-        [{"action": "update", "file_path": "README.md", "content": readme}],
-        "person-edit",
-    )
+    pid = person.project(f"{POST}/initech")["id"]  # type: ignore[index]
     outcome, _, _ = world.run()
     assert outcome.exit_code == 0, outcome.failures
     tracking = next(

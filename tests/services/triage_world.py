@@ -140,6 +140,23 @@ class World:
         person's notes carry no marker, which is what the bot tells them apart by)."""
         return Gateway.for_transport(SandboxAdapter(self.sandbox))
 
+    def person_appends_to_readme(self, project_path: str, text: str) -> str:
+        """A person adds ``text`` to the collaboration project's README (one commit) and
+        the new README is returned: what the bot's rewrites must keep."""
+        person = self.person()
+        project = person.project(project_path)
+        assert project is not None, project_path
+        pid = project["id"]
+        readme = (person.file_text(pid, "README.md", "main") or "") + text
+        person.commit(
+            pid,
+            "main",
+            "A person's edit",
+            [{"action": "update", "file_path": "README.md", "content": readme}],
+            "person-edit",
+        )
+        return readme
+
     def mentioned(self, project: str, iid: int, source: str | None = None) -> set[str]:
         return {
             m["username"]
