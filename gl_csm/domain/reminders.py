@@ -275,12 +275,41 @@ def onboarding_end(account: Account, rules: Rules) -> date | None:
 # ---------------------------------------------------------------- stale health
 
 
+#: Who gets the stale-health note (SPEC 5.2): the colors it is for ...
+STALE_HEALTH_COLORS: tuple[str, ...] = ("yellow", "red")
+#: ... and the lifecycles that get none, with the reason the card gives. A customer
+#: concluded lost (handbook 002 "Will Churn": "the customer is lost") has nobody
+#: refreshing its health, so a note asking for it every cadence would only be noise.
+NO_STALE_HEALTH: tuple[tuple[str, str], ...] = (
+    (
+        "will-churn",
+        "none, the customer is lost (lifecycle will-churn), so its health is no longer reviewed",
+    ),
+    (
+        "churned",
+        "none, the customer is lost (lifecycle churned), so its health is no longer reviewed",
+    ),
+)
+
+
+def stale_health_withheld(lifecycle: str | None) -> str | None:
+    """Why an account of ``lifecycle`` gets no stale-health note (None: it gets them)."""
+    return dict(NO_STALE_HEALTH).get(lifecycle or "")
+
+
 def stale_health(
-    color: str | None, sentiment_since: date | None, today: date, rules: Rules
+    color: str | None,
+    lifecycle: str | None,
+    sentiment_since: date | None,
+    today: date,
+    rules: Rules,
 ) -> Due | None:
-    """SPEC 5.2: a yellow/red account whose sentiment has not changed for 30+ days.
-    Keyed by the day the sentiment was first seen: once per unchanged sentiment."""
-    if color not in ("yellow", "red") or sentiment_since is None:
+    """SPEC 5.2: a yellow/red account whose sentiment has not changed for 30+ days,
+    unless its lifecycle gets none (:data:`NO_STALE_HEALTH`). Keyed by the day the
+    sentiment was first seen: once per unchanged sentiment."""
+    if color not in STALE_HEALTH_COLORS or sentiment_since is None:
+        return None
+    if stale_health_withheld(lifecycle) is not None:
         return None
     days = rules.cadence.stale_health_days
     if (today - sentiment_since).days < days:

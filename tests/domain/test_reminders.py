@@ -15,6 +15,7 @@ from gl_csm.domain.reminders import (
     next_date,
     periodic_due,
     stale_health,
+    stale_health_withheld,
     still_current,
 )
 from gl_csm.domain.rules import DEFAULT_RULES as R
@@ -278,8 +279,21 @@ def test_onboarding_end(rule: str, keys: dict, today: str, key: str | None) -> N
     ],
 )
 def test_stale_health(rule: str, color: str, since: str | None, key: str | None) -> None:
-    got = stale_health(color, since and D(since), D("2026-11-23"), R)
+    got = stale_health(color, "adopting", since and D(since), D("2026-11-23"), R)
     assert (got.key if got else None) == key, rule
+
+
+@pytest.mark.parametrize("lifecycle", ["will-churn", "churned"])
+def test_no_stale_health_for_a_lost_customer(lifecycle: str) -> None:
+    # handbook 002 "Will Churn": nobody refreshes a lost customer's health.
+    assert stale_health("red", lifecycle, D("2026-09-24"), D("2026-11-23"), R) is None
+    assert "the customer is lost" in (stale_health_withheld(lifecycle) or "")
+
+
+@pytest.mark.parametrize("lifecycle", [None, "onboarding", "adopting"])
+def test_stale_health_for_a_customer_not_lost(lifecycle: str | None) -> None:
+    assert stale_health("red", lifecycle, D("2026-09-24"), D("2026-11-23"), R) is not None
+    assert stale_health_withheld(lifecycle) is None
 
 
 @pytest.mark.parametrize(

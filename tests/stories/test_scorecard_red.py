@@ -127,3 +127,8 @@ def test_every_triage_exits_0(story: World) -> None:
 
 def test_same_day_rerun_writes_nothing(story: World) -> None:
     assert story.kept["rerun writes"] == 0
+
+
+def test_stale_health_note_says_where_to_confirm_in_the_registry_file(story: World) -> None:
+    stale = [n for n in story.bot_notes("tracking", SLUG) if "has not changed since" in n]
+    assert stale and all("`sirius.yml`" in n and "sentiment.updated" not in n for n in stale), stale

@@ -156,8 +156,14 @@ def test_same_day_rerun_writes_nothing(story: World) -> None:
     assert story.kept["rerun writes"] == 0
 
 
-def test_stale_health_note_says_where_to_confirm_in_the_registry_file(story: World) -> None:
+def test_no_stale_health_note_once_concluded_lost(story: World) -> None:
+    # Handbook 002 "Will Churn": a lost customer's health is not refreshed by anyone;
+    # a note asking for it every cadence would be noise (the sentiment dates from
+    # 2026-10-30, so without the rule a note would come on 2026-11-29).
     stale = [n for n in story.bot_notes("tracking", SLUG) if "has not changed since" in n]
-    assert stale and all("`oceanic.yml`" in n and "sentiment.updated" not in n for n in stale), (
-        stale
-    )
+    assert stale == []
+
+
+def test_card_says_once_why_no_stale_health_note_comes(story: World) -> None:
+    card = story.description("tracking", SLUG)
+    assert card.count("the customer is lost") == 1, card

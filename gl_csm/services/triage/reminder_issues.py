@@ -27,6 +27,7 @@ from gl_csm.domain.reminders import (
     parse_key,
     stage_date,
     stage_of,
+    stale_health_withheld,
     still_current,
 )
 from gl_csm.domain.rules import ReminderKind, Rules
@@ -529,8 +530,9 @@ def next_dates(
     reminders: Iterable[Mapping[str, Any]] = (),
 ) -> tuple[tuple[str, str], ...]:
     """The card's "next dates" (SPEC 5.2 cadences): the renewal, the next at-risk update,
-    and each reminder kind with a card label: overdue since the due date of its oldest
-    open issue past due, else its next date."""
+    why no stale-health note comes (a lost customer), and each reminder kind with a card
+    label: overdue since the due date of its oldest open issue past due, else its next
+    date."""
     rules, today = ctx.settings.rules, ctx.today
     out: list[tuple[str, str]] = []
     if account.renewal_date:
@@ -538,6 +540,9 @@ def next_dates(
     if at_risk_due is not None:
         shown = overdue(at_risk_due) if at_risk_due < today else at_risk_due.isoformat()
         out.append(("Next at-risk update", shown))
+    withheld = stale_health_withheld(a.lifecycle)
+    if withheld is not None:
+        out.append(("Stale-health notes", withheld))
     if not _gets_reminders(account):
         return tuple(out)
     by_kind: dict[str, list[Mapping[str, Any]]] = {}

@@ -32,7 +32,7 @@ def tracking_notes(
     issue (not yet recorded as posted in its card), and the card's new hidden data."""
     settings, today = ctx.settings, ctx.today
     posted = {k for k in previous.get("posted", []) if isinstance(k, str)}
-    stale = stale_health(color, day_of(since), today, settings.rules)
+    stale = stale_health(color, a.lifecycle, day_of(since), today, settings.rules)
     csm = mention(account.team.csm)
     due_notes: list[DueNote] = []
     if stale is not None and stale.key not in posted:
