@@ -120,8 +120,25 @@ def inert_commands(text: str) -> str:
 
 def inline(value: object) -> str:
     """A value that must stay on one line (a name in a title or a table cell): its
-    line breaks would end a table row or start a block."""
+    line breaks would end a table row or start a block. Text the bot trusts (a link
+    it built, a mention it means) keeps its meaning, only not its line breaks."""
+    if isinstance(value, Trusted):
+        return Trusted(" ".join(value.split()))
     return neutralise(" ".join(str(value).split()))
+
+
+# GitLab's full reference of an issue, ``group/subgroup/project#iid`` (doc/api/issues.md
+# ``references.full``; path characters of doc/user/reserved_names.md "Limitations on
+# usernames, project, and group names": letters, digits, "_", "-", ".").
+_FULL_REFERENCE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_][A-Za-z0-9_.-]*)+#[0-9]+")
+
+
+def reference(value: object) -> str:
+    """An issue reference the bot writes so GitLab links it: kept as written when it is
+    exactly a full reference (nothing else can ride along), else neutralised like any
+    text (it may have come back from text people can edit)."""
+    text = str(value)
+    return Trusted(text if _FULL_REFERENCE.fullmatch(text) else neutralise(text))
 
 
 def cell(value: object) -> object:
@@ -129,8 +146,6 @@ def cell(value: object) -> object:
     (a mention, a link) keeps its meaning but not its line breaks."""
     if value is None or isinstance(value, bool | int | float):
         return value
-    if isinstance(value, Trusted):
-        return Trusted(" ".join(value.split()))
     return Trusted(inline(value))
 
 
@@ -192,6 +207,7 @@ def environment() -> SandboxedEnvironment:
     )
     env.filters["inline"] = lambda v: Trusted(inline(v))
     env.filters["cell"] = cell
+    env.filters["reference"] = reference
     env.filters["mention"] = mention
     env.globals["mention"] = mention
     return env

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from gl_csm.templates import ZWSP, TemplateRenderError, Trusted, inline, neutralise, render
+from gl_csm.templates import (
+    ZWSP,
+    TemplateRenderError,
+    Trusted,
+    inline,
+    neutralise,
+    reference,
+    render,
+)
 
 
 def test_evil_name_is_inert() -> None:
@@ -49,3 +57,32 @@ def test_safe_title_one_line_no_mention_capped() -> None:
 
     assert safe_title("Evil Corp\n/close\n@all") == f"Evil Corp /close @{ZWSP}all"
     assert len(safe_title("x" * 300)) == 255
+
+
+def test_bot_text_on_one_line_stays_as_written() -> None:
+    # A link the bot built (its "#1" is GitLab's own issue number) keeps its meaning
+    # through `inline`, while registry text with "@someone" or "#5" is still made inert.
+    link = Trusted("[Account triage: Initrode #1](https://gitlab.example.com/x/-/issues/1)")
+    out = render("{{ t | inline }} / {{ note | inline }}", {"t": link, "note": "ask @bob #5"})
+    assert out.startswith(str(link) + " / "), out
+    assert out.endswith(f"ask @{ZWSP}bob #{ZWSP}5"), out
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("account-management/customers/nakatomi#9", True),
+        ("group/sub.group/my-project#12", True),
+        ("#5", False),
+        ("@all", False),
+        ("group/project#12 @all", False),
+        ("group/project#12\n/close", False),
+    ],
+)
+def test_reference_keeps_only_an_issue_reference_as_written(text: str, kept: bool) -> None:
+    # GitLab's full reference (doc/api/issues.md ``references.full``): the bot writes it
+    # so GitLab links it; anything else is registry or people's text, made inert.
+    out = render("{{ r | reference }}", {"r": text})
+    assert (out == text) is kept, out
+    if not kept:
+        assert out == neutralise(text) and reference(text) == neutralise(text)

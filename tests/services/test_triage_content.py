@@ -337,6 +337,15 @@ def test_every_playbook_line_parses_whole() -> None:
     assert "Seek help in the #competition Slack channel." in shown
 
 
+def test_playbook_text_is_shown_as_written() -> None:
+    # The playbooks are the bot's own text (issue_templates/playbooks.yml): their
+    # "#competition" is a Slack channel named as written, not text to make inert.
+    from gl_csm.services.triage.triage_issue import playbook_part
+
+    part = playbook_part("acme.yml", ("competitive",), ())
+    assert "Seek help in the #competition Slack channel." in part, part
+
+
 def test_templates_check_names_a_text_cut_by_a_comment(tmp_path: Path) -> None:
     """`templates check` (playbooks.check_file) names the line YAML cuts at ` #`."""
     from gl_csm.services.tracking import ISSUE_TEMPLATES

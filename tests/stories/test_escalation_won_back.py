@@ -240,6 +240,8 @@ def test_red_list_told_of_the_resolution(story: World) -> None:
 
 def test_escalation_closure_links_the_triage_issue(story: World) -> None:
     assert _link(story, "triage") in _escalation_closing_note(story)
+    # The link text the bot wrote ("Account triage: Initrode #1") stays as written.
+    assert "Initrode #1](" in _escalation_closing_note(story)
 
 
 def test_escalation_closure_names_dris_or_says_none(story: World) -> None:

@@ -178,9 +178,7 @@ def test_card_shows_each_time_to_value_figure(story: World) -> None:
 
 def test_card_says_the_last_call_comes_from_the_meeting_issue(story: World) -> None:
     card = story.description("tracking", SLUG)
-    # The reference is broken by a zero-width space (templates.inline): a written
-    # `group/project#9` would make GitLab add a "mentioned in" note to the customer's issue.
-    card = card.replace("\u200b", "")
+    # The bot's own reference is written as is, so GitLab links it (templates.reference).
     meeting = story.customer_issue(SLUG, "Monthly check-in")
     ref = f"account-management/customers/nakatomi#{meeting['iid']}"
     assert f"Last call: {MONTHLY.isoformat()} from {ref}" in card, card
@@ -189,9 +187,7 @@ def test_card_says_the_last_call_comes_from_the_meeting_issue(story: World) -> N
 
 def test_card_says_onboarding_completed_from_the_checklist(story: World) -> None:
     card = story.description("tracking", SLUG)
-    # The reference is broken by a zero-width space (templates.inline): a written
-    # `group/project#9` would make GitLab add a "mentioned in" note to the customer's issue.
-    card = card.replace("\u200b", "")
+    # The bot's own reference is written as is, so GitLab links it (templates.reference).
     checklist = story.customer_issue(SLUG, "Onboarding checklist")
     ref = f"account-management/customers/nakatomi#{checklist['iid']}"
     assert f"Onboarding completed: 2026-12-18 from {ref}" in card, card
@@ -204,6 +200,8 @@ def test_card_says_onboarding_completed_from_the_checklist(story: World) -> None
 def test_csm_told_once_of_the_customer_issue_nobody_answered(story: World) -> None:
     told = [n for n in story.bot_notes("tracking", SLUG) if "business days" in n]
     assert len(told) == 1, told
+    # The bot's reference to the customer's issue is written as is (GitLab links it).
+    assert re.search(r"customer's issue account-management/customers/nakatomi#\d+ \(", told[0])
     assert "@alice" in told[0] and "Jenkins" in told[0] and "SAML" not in told[0], told
     before = story.transcript.render().split("business days or more for a reply")[0]
     day = re.findall(r"^## (\d{4}-\d{2}-\d{2})", before, flags=re.M)[-1]

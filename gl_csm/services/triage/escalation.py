@@ -369,6 +369,7 @@ _DRI_RE = {
     role: re.compile(rf"^\|\s*{role} DRI\s*\|\s*(.*?)\s*\|\s*$", re.MULTILINE)
     for role in ("Product", "Support")
 }
+_ISSUE_NUMBER = re.compile(r"(.*?)( #[0-9]+)?")
 _TRIAGE_ROW = re.compile(r"^\| Triage issue \| \[(.+)\]\((https?://[^\s()]+)\) \|$", re.MULTILINE)
 
 
@@ -398,8 +399,9 @@ def _closing_triage_link(
     found = _TRIAGE_ROW.search(issue.get("description") or "")
     if found is None:
         return "none was opened"
-    title = inline(found.group(1).replace("\\", ""))
-    return Trusted(f"[{title}]({found.group(2)})")
+    # Its " #iid" is the bot's own (issue_link): kept as written, the title made inert.
+    title, number = _ISSUE_NUMBER.fullmatch(found.group(1).replace("\\", "")).groups()
+    return Trusted(f"[{inline(title)}{number or ''}]({found.group(2)})")
 
 
 def _plan_refresh(

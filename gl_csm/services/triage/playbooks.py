@@ -19,6 +19,7 @@ from gl_csm.domain.measures import registry
 from gl_csm.domain.taxonomy import RISK_TYPES
 from gl_csm.errors import GlCsmError
 from gl_csm.services.tracking import ISSUE_TEMPLATES
+from gl_csm.templates import Trusted
 
 PLAYBOOKS = "playbooks.yml"
 _TEXT = {"type": "string", "minLength": 1}
@@ -127,7 +128,19 @@ def playbooks() -> dict[str, Any]:
     problems = check_file(path)
     if problems:
         raise GlCsmError("; ".join(problems))
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return _trusted(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+def _trusted(data: Any) -> Any:
+    """The playbooks' texts as the bot's own (templates.Trusted): they ship with gl-csm
+    like the issue templates, so a "#competition" Slack channel shows as written."""
+    if isinstance(data, str):
+        return Trusted(data)
+    if isinstance(data, list):
+        return [_trusted(x) for x in data]
+    if isinstance(data, dict):
+        return {k: _trusted(v) for k, v in data.items()}
+    return data
 
 
 def suggested_types(red_measures: list[str]) -> dict[str, list[str]]:
