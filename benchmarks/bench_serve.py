@@ -33,7 +33,6 @@ import json
 import os
 import re
 import resource
-import selectors
 import shutil
 import signal
 import socket
@@ -50,6 +49,11 @@ from typing import Any
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# The slow-connection driver the hostile test uses too.
+from tests.hostile.slow_clients import SlowClients  # noqa: E402
+
 SECRET = "bench-secret"
 TOKEN = "bench-token"
 TODAY = "2026-11-23"
@@ -95,67 +99,6 @@ def serve(workdir: Path, sandbox_url: str, port_file: Path, log_file: Path, queu
         server.server_close()
         app.stop(timeout=60)
         log.close()
-
-
-# ---------------------------------------------------------------- slow clients (parent)
-
-
-class SlowClients:
-    """``count`` connections, each sending a request head one byte every ``every``
-    seconds, reopened when the server closes them; one thread (selectors)."""
-
-    HEAD = b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Gitlab-Event: Issue Hook\r\n\r\n"
-
-    def __init__(self, port: int, count: int, every: float) -> None:
-        self.port, self.count, self.every = port, count, every
-        self.stop = threading.Event()
-        self.opened = 0
-        self.closed_by_server = 0
-        self.held: list[int] = []
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _open(self, sel: selectors.BaseSelector) -> None:
-        sock = socket.socket()
-        sock.setblocking(False)
-        sock.connect_ex(("127.0.0.1", self.port))
-        sel.register(sock, selectors.EVENT_READ, 0)
-        self.opened += 1
-
-    def _run(self) -> None:
-        sel = selectors.DefaultSelector()
-        for _ in range(self.count):
-            self._open(sel)
-        tick = time.monotonic()
-        while not self.stop.is_set():
-            for key, _ in sel.select(timeout=0.05):
-                sock = key.fileobj
-                try:
-                    gone = not sock.recv(4096)  # type: ignore[union-attr]
-                except BlockingIOError:
-                    gone = False
-                except OSError:
-                    gone = True
-                if gone:
-                    self.closed_by_server += 1
-                    sel.unregister(sock)
-                    sock.close()  # type: ignore[union-attr]
-                    self._open(sel)
-            if time.monotonic() >= tick:
-                tick += self.every
-                held = 0
-                for key in list(sel.get_map().values()):
-                    pos = key.data
-                    try:
-                        key.fileobj.getpeername()  # type: ignore[union-attr]
-                        held += 1  # connected (accepted by the server's backlog or loop)
-                        key.fileobj.send(self.HEAD[pos : pos + 1])  # type: ignore[union-attr]
-                        sel.modify(key.fileobj, selectors.EVENT_READ, min(pos + 1, 50))
-                    except OSError:
-                        pass  # still connecting, or just closed by the server
-                self.held.append(held)
-        for key in list(sel.get_map().values()):
-            key.fileobj.close()  # type: ignore[union-attr]
-        sel.close()
 
 
 # ---------------------------------------------------------------- the run (parent)

@@ -10,7 +10,6 @@ benchmarks/bench_serve.py."""
 from __future__ import annotations
 
 import json
-import selectors
 import socket
 import threading
 import time
@@ -21,6 +20,7 @@ import pytest
 import requests
 
 from gl_csm.webhook_server import WebhookApp, make_server
+from tests.hostile.slow_clients import SlowClients
 
 SECRET = "s3cret"
 HOOK = {"X-Gitlab-Event": "Issue Hook", "X-Gitlab-Token": SECRET}
@@ -77,74 +77,11 @@ def served() -> Iterator[tuple[WebhookApp, Any, str]]:
         app.stop(timeout=10)
 
 
-class _Trickle:
-    """``count`` connections sending a request head one byte every ``every`` seconds,
-    reopened when the server closes them, from one thread (selectors), until stopped."""
-
-    HEAD = b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n"
-
-    def __init__(self, port: int, count: int, every: float) -> None:
-        self.port, self.count, self.every = port, count, every
-        self.stop = threading.Event()
-        self.opened = 0
-        self.held_peak = 0
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _open(self, sel: selectors.BaseSelector) -> None:
-        sock = socket.socket()
-        sock.setblocking(False)
-        sock.connect_ex(("127.0.0.1", self.port))
-        sel.register(sock, selectors.EVENT_READ, 0)
-        self.opened += 1
-
-    def _run(self) -> None:
-        sel = selectors.DefaultSelector()
-        for _ in range(self.count):
-            self._open(sel)
-        next_tick = time.monotonic()
-        while not self.stop.is_set():
-            for key, _ in sel.select(timeout=0.05):
-                sock = key.fileobj
-                try:
-                    closed = not sock.recv(4096)  # type: ignore[union-attr]
-                except BlockingIOError:
-                    closed = False
-                except OSError:
-                    closed = True
-                if closed:
-                    sel.unregister(sock)
-                    sock.close()  # type: ignore[union-attr]
-                    self._open(sel)
-            if time.monotonic() >= next_tick:
-                next_tick += self.every
-                held = 0
-                for key in list(sel.get_map().values()):
-                    pos = key.data
-                    try:
-                        key.fileobj.send(self.HEAD[pos : pos + 1])  # type: ignore[union-attr]
-                        sel.modify(key.fileobj, selectors.EVENT_READ, min(pos + 1, 40))
-                        held += 1
-                    except OSError:
-                        pass
-                self.held_peak = max(self.held_peak, held)
-        for key in list(sel.get_map().values()):
-            key.fileobj.close()  # type: ignore[union-attr]
-        sel.close()
-
-    def __enter__(self) -> _Trickle:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.stop.set()
-        self.thread.join(30)
-
-
 def test_signed_deliveries_are_answered_while_slow_clients_hold_connections(
     served: tuple[WebhookApp, Any, str],
 ) -> None:
     app, server, url = served
-    with _Trickle(server.server_address[1], SLOW_CLIENTS, every=2.0) as trickle:
+    with SlowClients(server.server_address[1], SLOW_CLIENTS, every=2.0) as trickle:
         time.sleep(3.0)  # every slow client has connected and sent a byte or two
         answered = []
         for i in range(3):
@@ -260,3 +197,33 @@ def test_a_signed_body_that_trickles_is_cut_off() -> None:
         server.shutdown()
         server.server_close()
     assert app.queue.qsize() == 0
+
+
+def test_the_load_test_drives_slow_clients_with_this_very_helper() -> None:
+    # benchmarks/bench_serve.py holds its thousands of connections with the driver this
+    # test uses (tests/hostile/slow_clients.py), not a copy that could drift from it.
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_serve.py"
+    spec = importlib.util.spec_from_file_location("bench_serve_under_test", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.SlowClients is SlowClients
+
+
+def test_slow_clients_never_end_their_head_and_come_back_when_closed() -> None:
+    app = WebhookApp(lambda _d: "ok", SECRET, log=_Lines())  # type: ignore[arg-type]
+    server = make_server(app, "127.0.0.1", 0, head_timeout=0.5)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with SlowClients(server.server_address[1], 5, every=0.1) as slow:
+            time.sleep(2.0)
+        assert slow.closed_by_server >= 5 and slow.opened >= 10
+        assert slow.held_peak == 5
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert server.timed_out >= 5
