@@ -53,3 +53,23 @@ def test_values_read_back_as_text_read_with_their_unit() -> None:
     assert registry.value_words("nps", "-") == "no data"
     assert registry.value_words("something_new", "7") == "7"
     assert registry.measure_name("something_new") == "Something new"
+
+
+def test_the_measures_are_one_immutable_table_naming_every_measure_module() -> None:
+    # The scorecard's measures are read in one place (registry.MEASURES), whatever the
+    # import order; a measure module left out of that tuple is caught here.
+    import importlib
+    import pkgutil
+
+    import gl_csm.domain.measures as package
+
+    assert isinstance(registry.MEASURES, tuple)
+    defined = [
+        d
+        for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name)
+        for d in getattr(
+            importlib.import_module(f"{package.__name__}.{info.name}"), "DEFINITIONS", ()
+        )
+    ]
+    assert sorted(d.key for d in registry.MEASURES) == sorted(d.key for d in defined)
+    assert set(registry.definitions()) == set(registry.MEASURES)

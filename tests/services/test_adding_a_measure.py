@@ -1,8 +1,8 @@
 """A new scorecard measure is one module (gl_csm/domain/measures/) and its test.
 
 The measure below is defined here as a module of the package would define it (a
-``DEFINITIONS`` tuple) and registered through the same :func:`registry.load_module` the
-package uses for its own modules. Nothing else is edited: it is scored, `gl-csm assess
+``DEFINITIONS`` tuple) and added through :func:`registry.load_module`, as naming it in
+``registry.MEASURES`` would add it. Nothing else is edited: it is scored, `gl-csm assess
 --format json` prints it, the card and the triage texts name it in words with its unit,
 its red points to a risk type's playbook, and the dashboard reads it.
 """

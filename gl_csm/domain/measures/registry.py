@@ -2,64 +2,81 @@
 `gl-csm assess`, the account card, the triage and escalation texts, the report and the
 dashboard.
 
-Every module of this package that holds a ``DEFINITIONS`` tuple of
-:class:`~gl_csm.domain.measures.base.MeasureDef` is loaded (:func:`load_module`): a new
-measure is one new module here, with its test. Inside a group the measures are in the
-order of their ``rank`` (SPEC 4's table).
+:data:`MEASURES` names every measure module's ``DEFINITIONS`` tuple of
+:class:`~gl_csm.domain.measures.base.MeasureDef`: the one place the scorecard's
+measures are listed, the same whatever is imported first. A new measure is one new
+module here, with its test, and its ``DEFINITIONS`` named in that tuple. Inside a group
+the measures are in the order of their ``rank`` (SPEC 4's table).
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-from types import ModuleType
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType, ModuleType
 
 from gl_csm.domain.account import Account
-from gl_csm.domain.measures import base
 from gl_csm.domain.measures.base import GROUP_NAMES, Measure, MeasureDef
+from gl_csm.domain.measures.engagement import DEFINITIONS as ENGAGEMENT
+from gl_csm.domain.measures.license import DEFINITIONS as LICENSE
+from gl_csm.domain.measures.outcomes import DEFINITIONS as OUTCOMES
+from gl_csm.domain.measures.sentiment import DEFINITIONS as SENTIMENT
+from gl_csm.domain.measures.usage import DEFINITIONS as USAGE
+from gl_csm.domain.measures.voice import DEFINITIONS as VOICE
 
-_TABLE: dict[str, MeasureDef] = {}
-_ORDERED: list[tuple[MeasureDef, ...]] = []
+#: Every measure of the scorecard, module by module in the order of SPEC 4's groups.
+MEASURES: tuple[MeasureDef, ...] = (
+    *LICENSE,
+    *USAGE,
+    *SENTIMENT,
+    *OUTCOMES,
+    *VOICE,
+    *ENGAGEMENT,
+)
 
 
-def register(definition: MeasureDef) -> MeasureDef:
-    """Add a measure to the scorecard; a key can be defined only once."""
-    if definition.key in _TABLE:
-        raise ValueError(f"measure {definition.key!r} is defined twice")
-    _TABLE[definition.key] = definition
-    _ORDERED.clear()
-    return definition
+@dataclass(frozen=True)
+class _Table:
+    """The measures by key, and in SPEC 4's order (by group, then rank)."""
+
+    by_key: Mapping[str, MeasureDef]
+    ordered: tuple[MeasureDef, ...]
+
+
+def _table(measures: Iterable[MeasureDef]) -> _Table:
+    """The table of ``measures``; a key can be defined only once."""
+    by_key: dict[str, MeasureDef] = {}
+    for definition in measures:
+        if definition.key in by_key:
+            raise ValueError(f"measure {definition.key!r} is defined twice")
+        by_key[definition.key] = definition
+    groups = list(GROUP_NAMES)
+    ordered = sorted(by_key.values(), key=lambda d: (groups.index(d.group), d.rank, d.key))
+    return _Table(MappingProxyType(by_key), tuple(ordered))
+
+
+_table_now = _table(MEASURES)
+
+
+def load_module(module: ModuleType) -> tuple[MeasureDef, ...]:
+    """Add the ``DEFINITIONS`` of a measure module that :data:`MEASURES` does not name
+    (a test shows a new measure this way): the table is replaced by a new one, never
+    changed in place."""
+    global _table_now
+    found = tuple(getattr(module, "DEFINITIONS", ()))
+    _table_now = _table((*_table_now.ordered, *found))
+    return found
 
 
 def unregister(key: str) -> None:
     """Take a measure off the scorecard (tests that add one put the table back)."""
-    _TABLE.pop(key, None)
-    _ORDERED.clear()
-
-
-def load_module(module: ModuleType) -> tuple[MeasureDef, ...]:
-    """Register the ``DEFINITIONS`` of one measure module."""
-    found = tuple(getattr(module, "DEFINITIONS", ()))
-    for definition in found:
-        register(definition)
-    return found
-
-
-def _load_package() -> None:
-    package = importlib.import_module(base.__name__.rsplit(".", 1)[0])
-    skip = {"base", "registry"}
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
-        if info.name not in skip:
-            load_module(importlib.import_module(f"{package.__name__}.{info.name}"))
+    global _table_now
+    _table_now = _table(d for d in _table_now.ordered if d.key != key)
 
 
 def definitions() -> tuple[MeasureDef, ...]:
     """Every measure, by group in SPEC 4's order, then by rank."""
-    if not _ORDERED:
-        groups = list(GROUP_NAMES)
-        ordered = sorted(_TABLE.values(), key=lambda d: (groups.index(d.group), d.rank, d.key))
-        _ORDERED.append(tuple(ordered))
-    return _ORDERED[0]
+    return _table_now.ordered
 
 
 def groups() -> tuple[tuple[str, tuple[MeasureDef, ...]], ...]:
@@ -70,7 +87,7 @@ def groups() -> tuple[tuple[str, tuple[MeasureDef, ...]], ...]:
 
 
 def definition(key: str) -> MeasureDef | None:
-    return _TABLE.get(key)
+    return _table_now.by_key.get(key)
 
 
 def keys() -> tuple[str, ...]:
@@ -79,7 +96,7 @@ def keys() -> tuple[str, ...]:
 
 def measure_name(key: str) -> str:
     """The name people read ("License utilization"); an unknown key in plain words."""
-    found = _TABLE.get(key)
+    found = _table_now.by_key.get(key)
     return found.name if found is not None else key.replace("_", " ").capitalize()
 
 
@@ -89,7 +106,7 @@ def group_name(group: str) -> str:
 
 def reading_text(m: Measure) -> str:
     """A measure's reading in words with its unit, or why it has no data."""
-    found = _TABLE.get(m.name)
+    found = _table_now.by_key.get(m.name)
     if found is not None:
         return found.text(m)
     return m.note or ("no data" if m.value is None else str(m.value))
@@ -98,7 +115,7 @@ def reading_text(m: Measure) -> str:
 def steady_text(m: Measure, account: Account) -> str:
     """The reading as the card and the issues quote it: the same tomorrow for an
     unchanged account (dates, not day counts)."""
-    found = _TABLE.get(m.name)
+    found = _table_now.by_key.get(m.name)
     return found.steady_text(m, account) if found is not None else reading_text(m)
 
 
@@ -108,8 +125,5 @@ def value_words(key: str, value: object) -> str:
     text = "" if value is None else str(value).strip()
     if text in ("", "-", "None"):
         return "no data"
-    found = _TABLE.get(key)
+    found = _table_now.by_key.get(key)
     return text if found is None else found.unit(value)
-
-
-_load_package()
