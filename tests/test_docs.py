@@ -119,9 +119,7 @@ def test_collaboration_and_moves_import_nothing_from_the_daily_run() -> None:
 #: docs/architecture.md "Layering": a function longer than this is split into named steps.
 LINE_BUDGET = 120
 #: The functions still over the budget, each held to its length today so it only shrinks.
-OVER_BUDGET = {
-    "gl_csm/services/triage/triage_issue.py::_plan_open_triage_issue": 142,
-}
+OVER_BUDGET: dict[str, int] = {}
 
 
 def _function_lengths() -> dict[str, int]:

@@ -20,7 +20,7 @@ from gl_csm.domain.cadence import fiscal_quarter, milestone_name
 from gl_csm.domain.health import worse_color
 from gl_csm.domain.measure_text import health_text, measure_name, score_text
 from gl_csm.domain.notify import Notify, region_problem, who_to_tell
-from gl_csm.domain.reminders import at_risk_update
+from gl_csm.domain.reminders import AtRiskUpdate, at_risk_update
 from gl_csm.domain.taxonomy import RISK_TYPES
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
@@ -396,22 +396,57 @@ def _plan_open_triage_issue(
     While the account is at risk its bot part follows the account; once the risk clears
     it stays the record of the risk (SPEC 5.0) and the change is the exit-proposal note."""
     settings, today = ctx.settings, ctx.today
-    tax = settings.taxonomy
-    project = ctx.projects.triage
-    slug = account.slug
-    open_issue = OpenIssue.read(ctx, plan, project, issue, TRIAGE_NOTE, "triage issue", slug)
-    iid, labels, note = open_issue.iid, open_issue.labels, open_issue.note
-    h = a.health
+    open_issue = OpenIssue.read(
+        ctx, plan, ctx.projects.triage, issue, TRIAGE_NOTE, "triage issue", account.slug
+    )
     opened = opened_day(issue, today)
+    if _plan_resolved(ctx, account, a, notify, tracking, open_issue, opened):
+        return None, None
+    last = open_issue.last_person
+    at = at_risk_update(opened, last, account.renewal_date, today, settings.rules)
+    exit_ready = not a.needs_triage and notify.color == "green"
+    if exit_ready:
+        open_issue.note(
+            "exit-proposal",
+            "resolution_update.md.j2",
+            {
+                "account": account,
+                "csm": mention(account.team.csm),
+                "health": health_text(a.health),
+                "sentiment": a.health.sentiment if a.health else None,
+            },
+            "health back to green: propose leaving triage",
+        )
+    else:
+        _plan_at_risk_reminder(account, open_issue, at, opened, last)
+        _plan_newly_notified(ctx, account, notify, open_issue)
+    _plan_triage_update(ctx, plan, account, a, notify, tracking, open_issue, at, exit_ready, ms)
+    return issue, (None if exit_ready else at.next_due)
 
+
+def _plan_resolved(
+    ctx: TriageContext,
+    account: Account,
+    a: Assessment,
+    notify: Notify,
+    tracking: Mapping[str, Any] | None,
+    open_issue: OpenIssue,
+    opened: date,
+) -> bool:
+    """``triage::resolved`` set by a person: close the issue with the closing note when
+    the account is won back or lost (True), else refuse with a note saying why (the
+    label goes with the update, :func:`_plan_triage_update`)."""
+    tax = ctx.settings.taxonomy
+    if tax.name("triage::resolved") not in open_issue.labels:
+        return False
     # The assessed lifecycle: the registry's, or will-churn once the checklist set the
     # tracking issue's label (moves/will_churn.in_triage), so the conclusion the refusal
     # advises can be reached either way.
     lost = a.lifecycle in ("will-churn", "churned")
-    if tax.name("triage::resolved") in labels and (notify.color != "red" or lost):
+    if notify.color != "red" or lost:
         # SPEC 5: close only when a person adds triage::resolved; handbook 002 "At-Risk
         # Conclusion": the customer is won back (no longer red) or lost (will churn).
-        note(
+        open_issue.note(
             "closed",
             "triage_closed.md.j2",
             closing_facts(ctx, account, a, notify, tracking, open_issue, opened, lost),
@@ -420,76 +455,81 @@ def _plan_open_triage_issue(
         open_issue.close(
             "triage::resolved was set by a person", resolved=tax.name("triage::resolved")
         )
-        return None, None
-    if tax.name("triage::resolved") in labels:
-        # Closing a still-red account would say "no longer at risk" while it is: refused
-        # with a note saying why; the label goes (below).
-        note(
-            f"resolve-refused:{today.isoformat()}",
-            "triage_resolve_refused.md.j2",
-            {
-                "account": account,
-                "account_file": account_file(account),
-                "csm": mention(account.team.csm),
-                "health": health_text(h),
-                "sentiment": h.sentiment if h else None,
-                "drivers": drivers(a, ("red",)),
-            },
-            "triage::resolved on a still-red account: refused, with why",
-        )
+        return True
+    # Closing a still-red account would say "no longer at risk" while it is: refused
+    # with a note saying why; the label goes (below).
+    h = a.health
+    open_issue.note(
+        f"resolve-refused:{ctx.today.isoformat()}",
+        "triage_resolve_refused.md.j2",
+        {
+            "account": account,
+            "account_file": account_file(account),
+            "csm": mention(account.team.csm),
+            "health": health_text(h),
+            "sentiment": h.sentiment if h else None,
+            "drivers": drivers(a, ("red",)),
+        },
+        "triage::resolved on a still-red account: refused, with why",
+    )
+    return False
 
-    last = open_issue.last_person
-    at = at_risk_update(opened, last, account.renewal_date, today, settings.rules)
-    exit_ready = not a.needs_triage and notify.color == "green"
+
+def _plan_at_risk_reminder(
+    account: Account, open_issue: OpenIssue, at: AtRiskUpdate, opened: date, last: date | None
+) -> None:
+    """The at-risk update reminder due now, if one is."""
+    if at.reminder is None:
+        return
+    # Which reminder this is (reminder k since the last person's update, or the
+    # opening): two reminders never read the same, and the CSM sees how many updates
+    # went by (SPEC 5.2, handbook 002 "Frequency of At Risk Timeline Entries").
+    anchor = max(opened, last) if last else opened
+    number = (at.reminder.due - anchor).days // at.every_days
+    open_issue.note(
+        at.reminder.key,
+        "at_risk_reminder.md.j2",
+        {
+            "account": account,
+            "csm": mention(account.team.csm),
+            "weekly": at.weekly,
+            "cadence": "weekly" if at.weekly else "monthly",
+            "period": at.reminder.due.isoformat(),
+            "number": number,
+            "missed_since": (anchor + timedelta(days=at.every_days)).isoformat(),
+            "last_update": last.isoformat() if last else None,
+            "opened": opened.isoformat(),
+            "at_risk_format": at_risk_format(),
+        },
+        at.reminder.detail + (f" (reminder {number})" if number > 1 else ""),
+    )
+
+
+def _plan_triage_update(
+    ctx: TriageContext,
+    plan: Plan,
+    account: Account,
+    a: Assessment,
+    notify: Notify,
+    tracking: Mapping[str, Any] | None,
+    open_issue: OpenIssue,
+    at: AtRiskUpdate,
+    exit_ready: bool,
+    ms: tuple[str, date, date] | None,
+) -> None:
+    """One update of the open triage issue: its labels, due date (the next at-risk
+    update), milestone, and while at risk the bot's part of its description."""
+    settings, tax, slug = ctx.settings, ctx.settings.taxonomy, account.slug
+    issue = open_issue.issue
     # SPEC 5.0: the record of a risk stays as it was while at risk.
     at_risk = a.needs_triage or notify.color in ("yellow", "red")
-    csm = mention(account.team.csm)
-    if exit_ready:
-        note(
-            "exit-proposal",
-            "resolution_update.md.j2",
-            {
-                "account": account,
-                "csm": csm,
-                "health": health_text(h),
-                "sentiment": h.sentiment if h else None,
-            },
-            "health back to green: propose leaving triage",
-        )
-    else:
-        if at.reminder is not None:
-            # Which reminder this is (reminder k since the last person's update, or
-            # the opening): two reminders never read the same, and the CSM sees how
-            # many updates went by (SPEC 5.2, handbook 002 "Frequency of
-            # At Risk Timeline Entries").
-            anchor = max(opened, last) if last else opened
-            number = (at.reminder.due - anchor).days // at.every_days
-            note(
-                at.reminder.key,
-                "at_risk_reminder.md.j2",
-                {
-                    "account": account,
-                    "csm": csm,
-                    "weekly": at.weekly,
-                    "cadence": "weekly" if at.weekly else "monthly",
-                    "period": at.reminder.due.isoformat(),
-                    "number": number,
-                    "missed_since": (anchor + timedelta(days=at.every_days)).isoformat(),
-                    "last_update": last.isoformat() if last else None,
-                    "opened": opened.isoformat(),
-                    "at_risk_format": at_risk_format(),
-                },
-                at.reminder.detail + (f" (reminder {number})" if number > 1 else ""),
-            )
-        _plan_newly_notified(ctx, account, notify, open_issue)
-
     want = [tax.name("triage::exit-proposed" if exit_ready else "triage::open")]
     scopes: tuple[str, ...] = TRIAGE_SCOPES
     if at_risk:
         want += _risk_labels(account, settings)
     else:
         scopes = ("triage",)  # the risk labels are the record: kept as they are
-    fields, parts = label_fields(*label_delta(labels, want, scopes, tax))
+    fields, parts = label_fields(*label_delta(open_issue.labels, want, scopes, tax))
     if not exit_ready and issue.get("due_date") != at.next_due.isoformat():
         fields["due_date"] = at.next_due.isoformat()
         parts.append(f"due date {at.next_due} (next at-risk update)")
@@ -513,16 +553,17 @@ def _plan_open_triage_issue(
         if description is not None:
             fields["description"] = description
             parts.append("bring the bot's part of the description up to date with the account")
-    if parts:
+    if not parts:
+        return
+    project, iid = ctx.projects.triage, open_issue.iid
 
-        def update(gw: Gateway, _r: Results) -> dict:
-            data: dict[str, Any] = dict(fields)
-            if move:
-                data["milestone_id"] = ctx.milestones.id_for(gw, *move)
-            return gw.update_issue(project, iid, **data)
+    def update(gw: Gateway, _r: Results) -> dict:
+        data: dict[str, Any] = dict(fields)
+        if move:
+            data["milestone_id"] = ctx.milestones.id_for(gw, *move)
+        return gw.update_issue(project, iid, **data)
 
-        plan.add("update-issue", open_issue.where, "; ".join(parts), update, account=slug)
-    return issue, (None if exit_ready else at.next_due)
+    plan.add("update-issue", open_issue.where, "; ".join(parts), update, account=slug)
 
 
 def _last_person_update(ctx: TriageContext, open_issue: OpenIssue) -> dict[str, Any] | None:
