@@ -78,6 +78,7 @@ def test_promote_moves_the_project_and_starts_onboarding(
             "Implementation - infrastructure ready",
             "First value",
             "Executive Business Review (month 6)",
+            "Outcome achieved",
         ]
     )
     onboarding = next(m for m in gateway.milestones(pid) if m["title"] == "Onboarding")
