@@ -63,6 +63,15 @@ class IssueCalls(Writes):
             f"/groups/{enc(group)}/milestones", f"list milestones of group {group}", **query
         )
 
+    def update_milestone(self, project: str | int, milestone_id: int, **fields: Any) -> dict:
+        """doc/api/milestones.md "Edit milestone" (``state_event``: ``close`` or
+        ``activate``; title, description, dates)."""
+        return self.put(
+            f"/projects/{enc(project)}/milestones/{milestone_id}",
+            f"update milestone {milestone_id} of {project}",
+            fields,
+        )
+
     def create_milestone(self, project: str | int, title: str, **fields: Any) -> dict:
         def find() -> dict | None:
             same = [m for m in self.milestones(project, title=title) if m.get("title") == title]
