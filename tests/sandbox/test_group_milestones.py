@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
@@ -225,3 +226,18 @@ def test_python_gitlab_lists_them(sb: Sandbox, tree: dict) -> None:
     group = client.groups.get("account-management")
     titles = {m.title for m in group.milestones.list(include_descendants=True, get_all=True)}
     assert titles == {"FY27", "Q1", "Infrastructure ready"}
+
+
+def test_group_milestones_survive_the_state_file(tmp_path: Path) -> None:
+    """The state file keeps a group's milestones, and ids stay unique after a reload
+    (store.py raises the milestone counter over every stored one)."""
+    path = tmp_path / "sandbox.json"
+    sb = Sandbox.load(path)
+    sb.seed(projects=[("account-management/acme", "private")])
+    first = _group_milestone(Http(sb), "account-management", "FY27")
+    sb.save()
+    again = Sandbox.load(path)
+    http = Http(again)
+    assert _ids(http) == [first["id"]]
+    made = _project_milestone(http, "account-management/acme", "Kickoff")
+    assert made["id"] > first["id"]

@@ -433,3 +433,15 @@ def test_a_missing_post_sales_group_is_a_config_error_naming_the_key(
     with pytest.raises(ConfigError, match=r"groups.post_sales: no group account-management/gone"):
         world.run()
     assert world.gateway.stats.writes == 0
+
+
+def test_the_milestone_listing_of_a_missing_group_is_the_same_config_error(
+    world: World,
+) -> None:
+    """doc/api/group_milestones.md: a group the token cannot read answers 404 (as the
+    issues listing): the same ConfigError naming groups.post_sales, nothing written."""
+    groups = dataclasses.replace(world.settings.groups, post_sales="account-management/gone")
+    settings = dataclasses.replace(world.settings, groups=groups)
+    with pytest.raises(ConfigError, match=r"groups.post_sales: no group account-management/gone"):
+        service.read_milestones(world.gateway, settings, [])
+    assert world.gateway.stats.writes == 0
