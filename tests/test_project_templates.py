@@ -103,8 +103,14 @@ def test_enterprise_and_commercial_differ_where_the_handbook_says() -> None:
             "infrastructure-ready",
             "first-value",
             "ebr",
+            "outcome-achieved",
         }
         assert manifest.milestone("ebr").due.months == 6
+        # handbook 004 "Outcome Achieved": delivery of the original purchase intent,
+        # measured on this milestone closed (domain/evidence.py MILESTONE_KPIS).
+        outcome = manifest.milestone("outcome-achieved")
+        assert outcome.phase == "post-sales" and outcome.due.months == 9
+        assert outcome.customers == "new"
 
 
 def test_templates_check_passes_for_every_sample_account(settings: Settings) -> None:
@@ -183,7 +189,7 @@ def _copy(tmp_path: Path) -> Path:
         ("title: Enterprise", "tittle: Enterprise", "unknown key 'tittle'"),
         # Which customers an item is for (handbook 003: new or existing customer).
         ("    customers: new\n", "    customers: old\n", "key 'milestones[1].customers'"),
-        ("due: next-ebr", "due: next-qbr", "key 'milestones[6].due'"),
+        ("due: next-ebr", "due: next-qbr", "key 'milestones[7].due'"),
         (
             "    milestone: success-plan-review\n",
             "    milestone: onboarding\n",

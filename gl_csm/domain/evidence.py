@@ -1,10 +1,11 @@
 """Evidence from the collaboration projects (SPEC 4.1) and time to value (handbook 004).
 
 The registry is typed by people; the collaboration project shows what happened. This
-module folds the issues a listing returned into an account's evidence (kept in the
-tracking card's hidden data between runs, since a listing returns only the issues
-updated since the last run), applies the evidence to the account the assessment reads,
-and computes the time-to-value figures. Pure: the caller passes today and the issues.
+module folds the issues and the closed milestones two listings returned into an
+account's evidence (kept in the tracking card's hidden data between runs, since a
+listing returns only what was updated since the last run), applies the evidence to the
+account the assessment reads, and computes the time-to-value figures. Pure: the caller
+passes today, the issues and the milestones.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ MILESTONE_KPIS: tuple[tuple[str, str], ...] = (
     ("Infrastructure Ready", "infrastructure-ready"),
     ("Outcome Achieved", "outcome-achieved"),
 )
+_MILESTONE_NAMES = frozenset(kpi for kpi, _ in MILESTONE_KPIS)
 #: handbook 004 "First Value": "achieved when a customer activates 10% of their licenses".
 FIRST_VALUE_SHARE = 0.10
 _TITLE_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})\s*$")
@@ -73,7 +75,8 @@ class Evidence:
     #: Meeting issues whose date has not passed yet: ref -> date.
     upcoming: Mapping[str, date] = field(default_factory=dict)
     onboarding: tuple[date, str] | None = None
-    #: Milestone key -> the day it was closed and the milestone's title.
+    #: Milestone key -> the day it was closed (its ``updated_at`` when first listed
+    #: closed: GitLab has no ``closed_at`` on milestones) and the milestone's title.
     milestones: Mapping[str, tuple[date, str]] = field(default_factory=dict)
     #: Open customer issues without a reply from the team: ref -> (opened, title, the
     #: notes it had when last listed: any note may be the team's reply).
@@ -211,7 +214,6 @@ def fold(
     upcoming = dict(previous.upcoming)
     watch = dict(previous.watch)
     last, first, onboarding = previous.last_call, previous.first_call, previous.onboarding
-    milestones = dict(previous.milestones)
     told = list(previous.told)
     for issue in issues:
         ref = issue_ref(issue)
@@ -230,12 +232,6 @@ def fold(
             done = _checklist_done(issue)
             if done is not None and onboarding is None:
                 onboarding = (done, ref)
-        milestone = issue.get("milestone")
-        if isinstance(milestone, Mapping) and milestone.get("state") == "closed":
-            mkey = _template_key(milestone.get("description"))
-            closed = _day(milestone.get("updated_at"))
-            if mkey and closed and mkey not in milestones:
-                milestones[mkey] = (closed, str(milestone.get("title") or mkey))
         author = (issue.get("author") or {}).get("username")
         # A meeting agenda is not a question waiting for an answer.
         by_customer = author not in team and key is None and MEETING_LABEL not in labels
@@ -263,10 +259,32 @@ def fold(
         first_call=first,
         upcoming=upcoming,
         onboarding=onboarding,
-        milestones=milestones,
         watch=watch,
         told=tuple(told),
     )
+
+
+def fold_milestones(previous: Evidence, milestones: Iterable[Mapping[str, Any]]) -> Evidence:
+    """``previous`` with the closed milestones of the account's project a listing of the
+    group's milestones returned (doc/api/group_milestones.md): a template milestone
+    (its hidden marker) of a time-to-value KPI records the day it closed, once.
+
+    GitLab keeps no ``closed_at`` on a milestone (lib/api/entities/milestone.rb): the
+    day is its ``updated_at`` when it is first listed closed, the day it was closed
+    unless someone edited it again before the bot's next run."""
+    kpis = {key for _, key in MILESTONE_KPIS}
+    found = dict(previous.milestones)
+    for milestone in milestones:
+        if milestone.get("state") != "closed":
+            continue
+        key = _template_key(milestone.get("description"))
+        closed = _day(milestone.get("updated_at"))
+        if key in kpis and closed is not None and key not in found:
+            assert key is not None
+            found[key] = (closed, str(milestone.get("title") or key))
+    if found == dict(previous.milestones):
+        return previous
+    return replace(previous, milestones=found)
 
 
 def settle(evidence: Evidence, ref: str, *, told: bool) -> Evidence:
@@ -356,6 +374,10 @@ class TimeToValue:
     def text(self) -> str:
         """The figure in words: "2026-12-07 (28 days)", "not recorded yet", or reached
         before a day (no day count)."""
+        if self.day is not None and self.kpi in _MILESTONE_NAMES and self.source:
+            return (
+                f'{self.day.isoformat()} ({self.days} days): the milestone "{self.source}" closed'
+            )
         if self.day is not None:
             return f"{self.day.isoformat()} ({self.days} days)"
         if self.before is not None and self.kpi == "First Value":

@@ -49,6 +49,29 @@ class IssueCalls(Writes):
             f"/projects/{enc(project)}/milestones", f"list milestones of {project}", **query
         )
 
+    def group_milestones(
+        self, group: str | int, *, state: str = "closed", updated_after: str | None = None
+    ) -> list[dict]:
+        """The milestones of a group, its subgroups and their projects, in one listing
+        (doc/api/group_milestones.md "List group milestones", ``include_descendants``,
+        GitLab 16.7; GitLab Free): project milestones carry ``project_id`` and a
+        ``web_url`` in the project (``https://host/group/project/-/milestones/3``)."""
+        query: dict[str, Any] = {"state": state, "include_descendants": "true"}
+        if updated_after is not None:
+            query["updated_after"] = updated_after
+        return self.list(
+            f"/groups/{enc(group)}/milestones", f"list milestones of group {group}", **query
+        )
+
+    def update_milestone(self, project: str | int, milestone_id: int, **fields: Any) -> dict:
+        """doc/api/milestones.md "Edit milestone" (``state_event``: ``close`` or
+        ``activate``; title, description, dates)."""
+        return self.put(
+            f"/projects/{enc(project)}/milestones/{milestone_id}",
+            f"update milestone {milestone_id} of {project}",
+            fields,
+        )
+
     def create_milestone(self, project: str | int, title: str, **fields: Any) -> dict:
         def find() -> dict | None:
             same = [m for m in self.milestones(project, title=title) if m.get("title") == title]

@@ -29,13 +29,27 @@ def _render(store: Store, project: Record, ms: Record, base: str) -> Record:
     return entities.milestone(store, project, ms, base, _today(store))
 
 
-def _check_dates(start: str | None, due: str | None, action: str) -> None:
+def check_dates(start: str | None, due: str | None, action: str) -> None:
     """Timebox#start_date_should_be_less_than_due_date: with both dates set, the due date
     must be after the start date, equal dates are refused too
     (app/models/concerns/timebox.rb); rendered by lib/api/milestone_responses.rb."""
     if start and due and due <= start:
         errors = {"due_date": ["must be greater than start date"]}
         raise bad_request(f"Failed to {action} milestone {ruby_errors(errors)}")
+
+
+def matches(req: ApiRequest, ms: Record) -> bool:
+    """``title`` (exact, case-sensitive) and ``search`` (title or description,
+    case-insensitive) of lib/api/milestone_responses.rb ``list_params``."""
+    title = req.str("title")
+    if title is not None and ms["title"] != title:
+        return False
+    search = (req.str("search") or "").lower()
+    return (
+        not search
+        or search in ms["title"].lower()
+        or search in (ms.get("description") or "").lower()
+    )
 
 
 @route("GET", "/projects/:id/milestones")
@@ -45,15 +59,7 @@ def list_milestones(store: Store, req: ApiRequest, id: str) -> Reply:
     state = req.choice("state", ("active", "closed", "all"), "all")
     if state != "all":
         items = [m for m in items if m["state"] == state]
-    title = req.str("title")
-    if title is not None:
-        items = [m for m in items if m["title"] == title]
-    search = req.str("search")
-    if search:
-        s = search.lower()
-        items = [
-            m for m in items if s in m["title"].lower() or s in (m.get("description") or "").lower()
-        ]
+    items = [m for m in items if matches(req, m)]
     iids = req.int_list("iids")
     if iids:
         items = [m for m in items if m["iid"] in iids]
@@ -81,11 +87,12 @@ def post_milestone(store: Store, req: ApiRequest, id: str) -> Any:
         raise forbidden()
     project = store.project(id)
     title = req.required_str("title")
-    if any(m["title"] == title for m in project["milestones"]):
+    group = store.namespaces[project["namespace_id"]]
+    if any(m["title"] == title for m in [*project["milestones"], *(group.get("milestones") or [])]):
         raise bad_request(f"Failed to create milestone {ruby_errors({'title': [_TAKEN]})}")
     _, due = req.date("due_date")
     _, start = req.date("start_date")
-    _check_dates(start, due, "create")
+    check_dates(start, due, "create")
     now = store.now()
     counters = project["counters"]
     counters["milestone_iid"] = counters.get("milestone_iid", 0) + 1
@@ -130,7 +137,7 @@ def put_milestone(store: Store, req: ApiRequest, id: str, milestone_id: str) -> 
         given, value = req.date(key)
         if given:
             dates[key] = value
-    _check_dates(dates["start_date"], dates["due_date"], "update")
+    check_dates(dates["start_date"], dates["due_date"], "update")
     ms.update(dates)
     event = req.choice("state_event", ("close", "activate"))
     if event:

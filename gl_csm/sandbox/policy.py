@@ -64,6 +64,7 @@ ROUTE_LEVELS: dict[tuple[str, str], int] = {
     ("POST", "/projects/:id/members"): MAINTAINER,
     ("PUT", "/projects/:id/members/:user_id"): MAINTAINER,
     ("PUT", "/groups/:id"): OWNER,
+    ("POST", "/groups/:id/milestones"): PLANNER,
     ("POST", "/groups/:id/labels"): PLANNER,
     ("PUT", "/groups/:id/labels"): PLANNER,
     ("PUT", "/groups/:id/labels/:label"): PLANNER,

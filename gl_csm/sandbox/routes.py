@@ -5,6 +5,7 @@ from __future__ import annotations
 from gl_csm.sandbox import (  # noqa: F401  (imported for their @route registrations)
     boards,
     branches,
+    group_milestones,
     groups,
     issues,
     labels,

@@ -363,6 +363,8 @@ class Store:
         self._raise_counter("namespace", self.namespaces)
         self._raise_counter("project", self.projects)
         self._raise_counter("label", self.labels)
+        for ns in self.namespaces.values():
+            self._raise_counter("milestone", {m["id"]: m for m in ns.get("milestones") or []})
         for project in self.projects.values():
             counters = project["counters"]
             for key, records in (

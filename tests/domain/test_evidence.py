@@ -151,3 +151,44 @@ def test_ttv_summary_per_segment() -> None:
 def test_business_days() -> None:
     assert ev.business_days_between(D("2026-11-20"), D("2026-11-24")) == 2  # Fri -> Tue
     assert ev.business_days_between(D("2026-11-23"), D("2026-11-23")) == 0
+
+
+def _ms(key: str, state: str, updated: str, title: str = "T") -> dict:
+    return {
+        "state": state,
+        "title": title,
+        "updated_at": f"{updated}T10:00:00Z",
+        "description": f"Text.\n<!-- gl-csm:project-milestone:acme/{key} -->",
+    }
+
+
+@pytest.mark.parametrize(
+    ("listed", "recorded"),
+    [
+        # handbook 004: a KPI milestone closed records its updated_at (no closed_at).
+        ([_ms("infrastructure-ready", "closed", "2026-12-01")], {"infrastructure-ready"}),
+        ([_ms("outcome-achieved", "closed", "2027-05-01")], {"outcome-achieved"}),
+        # Still open, or no KPI of its own, or no marker: nothing.
+        ([_ms("infrastructure-ready", "active", "2026-12-01")], set()),
+        ([_ms("first-value", "closed", "2026-12-01")], set()),
+        ([{"state": "closed", "title": "Mine", "updated_at": "2026-12-01T10:00:00Z"}], set()),
+    ],
+)
+def test_fold_milestones(listed: list[dict], recorded: set[str]) -> None:
+    folded = ev.fold_milestones(ev.Evidence(), listed)
+    assert set(folded.milestones) == recorded
+
+
+def test_a_milestone_is_recorded_once_with_its_title_as_source() -> None:
+    first = ev.fold_milestones(
+        ev.Evidence(), [_ms("infrastructure-ready", "closed", "2026-12-01", "Infra ready")]
+    )
+    again = ev.fold_milestones(first, [_ms("infrastructure-ready", "closed", "2027-01-09")])
+    assert again is first
+    ttv = {
+        t.kpi: t.text() for t in ev.time_to_value(account(customer_since=D("2026-11-01")), again)
+    }
+    assert ttv["Infrastructure Ready"] == (
+        '2026-12-01 (30 days): the milestone "Infra ready" closed'
+    )
+    assert ttv["Outcome Achieved"] == "not recorded yet"

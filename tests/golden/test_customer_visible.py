@@ -63,6 +63,7 @@ NEW_CUSTOMER_ONLY = (
     "first 45 days",
     "First value",
     "month 6",
+    "Outcome achieved",
     "onboarding target",
     "Onboarding checklist",
     "during onboarding",

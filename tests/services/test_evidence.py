@@ -172,11 +172,11 @@ def test_reply_days_is_a_validated_rule(tmp_path: Path) -> None:
         load_settings(tmp_path / "gl-csm.yml", environ={})
 
 
-def test_noop_rerun_reads_one_group_listing_more(world: World) -> None:
+def test_noop_rerun_reads_two_group_listings_more(world: World) -> None:
     """README "Triage", read budget: the evidence costs ONE listing of the post-sales
-    group's issues (one page here); a same-day rerun reads it again and nothing else:
-    3 internal projects + 3 listings + the history folder and its file = 8, + 1 = 9
-    reads."""
+    group's issues and ONE of its closed milestones (one page each here); a same-day
+    rerun reads them again and nothing else: 3 internal projects + 3 listings + the
+    history folder and its file = 8, + 2 = 10 reads."""
     for slug in ("acme", "globex"):
         world.add(slug, slug.title(), project=f"{POST}/{slug}")
         _project(world, f"{POST}/{slug}")
@@ -185,10 +185,10 @@ def test_noop_rerun_reads_one_group_listing_more(world: World) -> None:
     world.run()
     outcome, _, stats = world.run()
     assert stats.writes == 0 and outcome.changes == []
-    assert stats.reads == 9
-    # The next day, nothing updated: the listing since the last recorded day, no more.
+    assert stats.reads == 10
+    # The next day, nothing updated: the listings since the last recorded day, no more.
     outcome, _, stats = world.run(D("2026-11-24"))
-    assert stats.writes == 0 and stats.reads == 9, [c.to_text() for c in outcome.changes]
+    assert stats.writes == 0 and stats.reads == 10, [c.to_text() for c in outcome.changes]
 
 
 class _Recording:
@@ -197,6 +197,10 @@ class _Recording:
 
     def group_issues(self, group: str, **query: Any) -> list[dict]:
         self.queries.append((group, query))
+        return []
+
+    def group_milestones(self, group: str, **query: Any) -> list[dict]:
+        self.queries.append((f"{group} milestones", query))
         return []
 
 
@@ -212,6 +216,94 @@ def test_listing_reads_since_the_newest_day_a_card_recorded(world: World) -> Non
     assert card_data(tracking["description"])["evidence"]["read"] == "2026-11-23"
     service.read_listing(gw, world.settings, [tracking])  # type: ignore[arg-type]
     assert gw.queries[-1] == (POST, {"state": "all", "updated_after": "2026-11-23T00:00:00Z"})
+    # The closed milestones from the same day (one listing, the projects' included).
+    service.read_milestones(gw, world.settings, [])  # type: ignore[arg-type]
+    assert gw.queries[-1] == (f"{POST} milestones", {"state": "closed", "updated_after": None})
+    service.read_milestones(gw, world.settings, [tracking])  # type: ignore[arg-type]
+    assert gw.queries[-1] == (
+        f"{POST} milestones",
+        {"state": "closed", "updated_after": "2026-11-23T00:00:00Z"},
+    )
+
+
+def _milestone(world: World, path: str, key: str, title: str) -> dict:
+    """A template milestone of the collaboration project (its hidden marker, as onboard
+    writes it: project_templates/*/manifest.yml)."""
+    gw = world.person()
+    return gw.gl.http_post(
+        f"/projects/{gw.project(path)['id']}/milestones",
+        post_data={"title": title, "description": f"<!-- gl-csm:project-milestone:x/{key} -->"},
+    )
+
+
+def _close(world: World, path: str, milestone: dict) -> None:
+    gw = world.person()
+    gw.gl.http_put(
+        f"/projects/{gw.project(path)['id']}/milestones/{milestone['id']}",
+        post_data={"state_event": "close"},
+    )
+
+
+def test_milestones_closed_with_no_issue_on_them_give_time_to_value(world: World) -> None:
+    """SPEC 4.1, handbook 004 "Infrastructure Ready" and "Outcome Achieved": a template
+    milestone closed with no issue on it is read from the group's milestone listing
+    (doc/api/group_milestones.md ``include_descendants``); its day is its ``updated_at``
+    (GitLab has no ``closed_at`` on milestones), shown with the day count and the
+    milestone; the figure stays when the milestone is later reopened."""
+    world.add("newco", "New Co", project=f"{POST}/newco", customer_since=D("2026-10-01"))
+    _project(world, f"{POST}/newco")
+    infra = _milestone(world, f"{POST}/newco", "infrastructure-ready", "Infrastructure ready")
+    outcome_ms = _milestone(world, f"{POST}/newco", "outcome-achieved", "Outcome achieved")
+    other = _milestone(world, f"{POST}/newco", "first-value", "First value")
+    world.run()
+    card = _tracking(world, "newco")["description"]
+    assert "- Infrastructure Ready: not recorded yet" in card, card
+    world.today = D("2026-11-25")
+    _close(world, f"{POST}/newco", infra)
+    _close(world, f"{POST}/newco", other)  # no time-to-value KPI of its own
+    world.run()
+    card = _tracking(world, "newco")["description"]
+    assert (
+        '- Infrastructure Ready: 2026-11-25 (55 days): the milestone "Infrastructure ready" '
+        "closed" in card
+    ), card
+    assert "- Outcome Achieved: not recorded yet" in card
+    recorded = card_data(card)["evidence"]["milestones"]
+    assert recorded == {"infrastructure-ready": ["2026-11-25", "Infrastructure ready"]}
+    world.today = D("2027-03-01")
+    _close(world, f"{POST}/newco", outcome_ms)
+    world.run()
+    card = _tracking(world, "newco")["description"]
+    assert (
+        '- Outcome Achieved: 2027-03-01 (151 days): the milestone "Outcome achieved" closed' in card
+    ), card
+    # Reopened (edited, listed again as active): the day it was reached stays.
+    gw = world.person()
+    gw.gl.http_put(
+        f"/projects/{gw.project(f'{POST}/newco')['id']}/milestones/{infra['id']}",
+        post_data={"state_event": "activate"},
+    )
+    world.run(D("2027-03-02"))
+    assert "2026-11-25 (55 days)" in _tracking(world, "newco")["description"]
+    outcome, _, stats = world.run()
+    assert stats.writes == 0, [c.to_text() for c in outcome.changes]
+
+
+def test_a_milestone_of_another_group_or_project_is_not_the_accounts(world: World) -> None:
+    """services/triage/evidence.py ``milestones_by_project``: the project's path is read
+    from the milestone's ``web_url`` from the listed group on (a relative URL root before
+    it is left out); group milestones are nobody's."""
+    listed = [
+        {"project_id": 7, "web_url": f"https://h/gitlab/{POST}/Acme/-/milestones/2"},
+        {"project_id": 8, "web_url": f"https://h/{POST}/sub/globex/-/milestones/1"},
+        {"group_id": 3, "web_url": f"https://h/groups/{POST}/-/milestones/1"},
+        {"project_id": 9, "web_url": "https://h/elsewhere/acme/-/milestones/1"},
+    ]
+    found = service.milestones_by_project(listed, POST)
+    assert {k: [m["project_id"] for m in v] for k, v in found.items()} == {
+        f"{POST}/acme": [7],
+        f"{POST}/sub/globex": [8],
+    }
 
 
 # ---------------------------------------------------------------- paid, still in pre-sales
@@ -239,8 +331,8 @@ def test_paid_account_in_pre_sales_asks_the_ae_and_csm_once(world: World) -> Non
     assert len([n for n in _notes(world, "nakatomi") if "action::promote" in n]) == 1
     # Noticed from the registry's `project:` (onboard and promote write it back): no
     # read of the project. 3 internal projects + 3 listings + the history folder and its
-    # file + the post-sales group listing = 9, as for any account.
-    assert stats.reads == 9
+    # file + the post-sales group's issues and closed milestones = 10, as for any account.
+    assert stats.reads == 10
 
 
 def test_an_account_in_post_sales_is_not_asked(world: World) -> None:
@@ -340,4 +432,16 @@ def test_a_missing_post_sales_group_is_a_config_error_naming_the_key(
     monkeypatch.setattr(world, "settings", dataclasses.replace(world.settings, groups=groups))
     with pytest.raises(ConfigError, match=r"groups.post_sales: no group account-management/gone"):
         world.run()
+    assert world.gateway.stats.writes == 0
+
+
+def test_the_milestone_listing_of_a_missing_group_is_the_same_config_error(
+    world: World,
+) -> None:
+    """doc/api/group_milestones.md: a group the token cannot read answers 404 (as the
+    issues listing): the same ConfigError naming groups.post_sales, nothing written."""
+    groups = dataclasses.replace(world.settings.groups, post_sales="account-management/gone")
+    settings = dataclasses.replace(world.settings, groups=groups)
+    with pytest.raises(ConfigError, match=r"groups.post_sales: no group account-management/gone"):
+        service.read_milestones(world.gateway, settings, [])
     assert world.gateway.stats.writes == 0

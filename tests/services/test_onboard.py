@@ -98,6 +98,7 @@ def test_paying_enterprise_starts_in_post_sales(
         "Implementation - infrastructure ready",
         "First value",
         "Executive Business Review (month 6)",
+        "Outcome achieved",
     ]
     onboarding = next(m for m in ready.milestones(pid) if m["title"] == "Onboarding")
     # customer_since 2026-10-15 + 60-day strategic/scale onboarding window (SPEC 3).
@@ -221,8 +222,8 @@ def test_commercial_goes_straight_to_post_sales(
     ("slug", "text", "milestones", "issues", "members"),
     [
         ("tyrell", None, 1, 2, 4),
-        ("wayne-enterprises", None, 4, 5, 3),
-        ("vandelay", NEW_COMMERCIAL, 4, 5, 3),
+        ("wayne-enterprises", None, 5, 5, 3),
+        ("vandelay", NEW_COMMERCIAL, 5, 5, 3),
         ("initrode", NEW_PROSPECT, 1, 2, 4),
         # An existing customer (handbook 003): success plan review and next EBR.
         ("acme-corp", None, 2, 1, 4),

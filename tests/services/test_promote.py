@@ -78,10 +78,15 @@ def test_promote_moves_the_project_and_starts_onboarding(
             "Implementation - infrastructure ready",
             "First value",
             "Executive Business Review (month 6)",
+            "Outcome achieved",
         ]
     )
     onboarding = next(m for m in gateway.milestones(pid) if m["title"] == "Onboarding")
     assert onboarding["due_date"] == (paid + timedelta(days=60)).isoformat()
+    # The pre-sales milestone is closed with its last issue (GitLab closes none by
+    # itself; doc/api/milestones.md "Edit milestone", state_event=close).
+    poc_ms = next(m for m in gateway.milestones(pid) if m["title"] == "Proof of concept")
+    assert poc_ms["state"] == "closed"
     tracking = gateway.find_issue_by_marker("customer-success/accounts", "gl-csm:tracking:initrode")
     assert "lifecycle::onboarding" in tracking["labels"]
     assert "priority::1" in tracking["labels"]  # SPEC 3: new customers are priority 1
@@ -92,6 +97,31 @@ def test_promote_moves_the_project_and_starts_onboarding(
     again = plan_promote(gateway, settings, "initrode", TODAY)
     assert again.changes == []
     assert gateway.stats.writes == before
+
+
+def test_a_poc_milestone_with_a_persons_open_issue_stays_open_and_says_why(
+    gateway: Gateway, settings: Settings, prospect: Path
+) -> None:
+    """promote.py step 9: a person's open issue on the Proof of concept milestone keeps
+    it open (the bot never closes a person's issue); the plan says which issue."""
+    pay(prospect, TODAY - timedelta(days=10))
+    project = gateway.project(f"{PRE}/initrode")
+    assert project is not None
+    poc_ms = next(m for m in gateway.milestones(project["id"]) if m["title"] == "Proof of concept")
+    mine = gateway.gl.http_post(
+        f"/projects/{project['id']}/issues",
+        post_data={"title": "Load test results", "milestone_id": poc_ms["id"]},
+    )
+    plan = plan_promote(gateway, settings, "initrode", TODAY)
+    assert not [c for c in plan.changes if c.action == "close-milestone"]
+    assert any(
+        f"'Proof of concept' stays open: #{mine['iid']} 'Load test results'" in n
+        for n in plan.notes
+    ), plan.notes
+    out = plan.apply(gateway)
+    assert out.exit_code == 0, out.failures
+    after = next(m for m in gateway.milestones(project["id"]) if m["id"] == poc_ms["id"])
+    assert after["state"] == "active"
 
 
 def test_welcome_call_due_a_week_after_payment_when_that_is_ahead(

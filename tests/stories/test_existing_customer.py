@@ -109,6 +109,13 @@ def test_no_month_6_business_review_milestone(story: World) -> None:
     assert not [t for t in titles if "month 6" in t], titles
 
 
+def test_no_outcome_achieved_milestone(story: World) -> None:
+    """handbook 004 "Outcome Achieved" measures delivery against the original purchase
+    intent: a new customer's milestone (project_templates/*/manifest.yml)."""
+    titles = [k for k in story.customer_texts(SLUG) if k.startswith("milestone ")]
+    assert not [t for t in titles if "Outcome achieved" in t], titles
+
+
 def test_no_ten_percent_of_licenses_promise(story: World) -> None:
     assert "10% of licenses" not in _customer_text(story)
 

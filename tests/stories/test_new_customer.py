@@ -98,8 +98,18 @@ def tell(w: World) -> None:
             date(2026, 12, 10): lambda: w.open_customer_issue(
                 "alice", SLUG, f"Monthly check-in - {MONTHLY}", ["meeting"]
             ),
+            # handbook 004 "Infrastructure Ready": GitLab.com integrated (SAML SSO set
+            # up); the CSM closes the milestone, no issue on it is touched.
+            date(2026, 12, 14): lambda: w.close_customer_milestone(
+                "alice", SLUG, "Implementation - infrastructure ready"
+            ),
             date(2026, 12, 18): lambda: w.close_customer_issue("alice", SLUG, "Onboarding"),
             date(2027, 1, 5): adopting,
+            # handbook 004 "Outcome Achieved": the purchase intent (SCM and CI for the
+            # first teams) delivered, agreed with the customer at the end of onboarding.
+            date(2027, 1, 11): lambda: w.close_customer_milestone(
+                "alice", SLUG, "Outcome achieved"
+            ),
         },
     )
     w.kept["rerun writes"] = w.rerun_writes()
@@ -173,7 +183,15 @@ def test_card_shows_each_time_to_value_figure(story: World) -> None:
     assert "- Engagement: 2026-11-16 (7 days)" in card, card
     assert "- First Value: 2026-12-07 (28 days)" in card, card
     assert "- Onboarding: 2026-12-18 (39 days)" in card, card
-    assert "- Infrastructure Ready: not recorded yet" in card, card
+    # The milestones closed with no issue on them (the group's milestone listing,
+    # services/triage/evidence.py): their day is the close (the milestone's updated_at).
+    assert (
+        '- Infrastructure Ready: 2026-12-14 (35 days): the milestone "Implementation - '
+        'infrastructure ready" closed' in card
+    ), card
+    assert (
+        '- Outcome Achieved: 2027-01-11 (63 days): the milestone "Outcome achieved" closed' in card
+    ), card
 
 
 def test_card_says_the_last_call_comes_from_the_meeting_issue(story: World) -> None:

@@ -364,6 +364,24 @@ class World:
         self.reader.update_issue(project["id"], issue["iid"], state_event="close")
         self.transcript.event(f"{who} closes {issue['title']!r} in the project of {slug}")
 
+    def close_customer_milestone(self, who: str, slug: str, title: str) -> None:
+        """A person closes a milestone of the collaboration project (doc/api/milestones.md
+        "Edit milestone", ``state_event=close``): its issues are not updated."""
+        project = self.customer_project(slug)
+        found = [
+            m
+            for m in (self.reader.milestones(project["id"]) if project else [])
+            if m["title"].startswith(title)
+        ]
+        if project is None or not found:
+            self.transcript.event(f"{who} would close milestone {title!r} of {slug}: none")
+            return
+        self.reader.gl.http_put(
+            f"/projects/{project['id']}/milestones/{found[0]['id']}",
+            post_data={"state_event": "close"},
+        )
+        self.transcript.event(f"{who} closes the milestone {found[0]['title']!r} of {slug}")
+
     def open_customer_issue(
         self,
         who: str,

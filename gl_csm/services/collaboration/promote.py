@@ -23,7 +23,12 @@ it, and the account executive sets up the "Welcome to GitLab" call. So the plan 
 8. the template's pre-sales issues the bot made (``phase: pre-sales``, the proof of
    concept: found by marker, never by title) that are still open are closed with a
    note saying why: the customer decided, so the evaluation is over. Nothing is
-   deleted (a person reopens one whose work goes on); a person's issues are left alone.
+   deleted (a person reopens one whose work goes on); a person's issues are left alone;
+9. the template's pre-sales milestones the bot made (the Proof of concept milestone)
+   are closed when every issue on them is closed (or closed by step 8): GitLab does not
+   close a milestone by itself (doc/user/project/milestones: a milestone is closed by a
+   person or the API, ``state_event=close``, doc/api/milestones.md). One that still
+   holds an open issue (a person's) stays open, and the plan says why.
 
 Each step compares with what GitLab has, so a rerun writes nothing.
 """
@@ -116,7 +121,8 @@ def plan_promote(
     # who the team is (the registry's, whoever was named when the project was made).
     collab.plan_bot_sections(plan, gateway, desired, actual)
     _plan_scheduling(plan, desired, actual, users, milestone_ids)
-    _plan_close_pre_sales(plan, desired, actual)
+    closing = _plan_close_pre_sales(plan, desired, actual)
+    _plan_close_pre_sales_milestones(plan, desired, actual, closing)
 
     card_project = {**project, "path_with_namespace": new_path, "web_url": web_url}
     collab.plan_tracking_and_registry(
@@ -195,10 +201,10 @@ POC_CLOSED = (
 )
 
 
-def _plan_close_pre_sales(plan: Plan, desired: collab.Desired, actual: collab.Actual) -> None:
+def _plan_close_pre_sales(plan: Plan, desired: collab.Desired, actual: collab.Actual) -> set[int]:
     """Close the bot's open pre-sales issues (the template's ``phase: pre-sales``) with a
-    note. Their milestone is left as it is: with its issues closed GitLab shows it
-    complete, and GitLab's API for closing it is not one the bot uses."""
+    note; the iids it closes."""
+    closing: set[int] = set()
     slug = desired.slug
     ref = collab.project_ref(actual, slug)
     ours = markers.index_by_marker(actual.issues, collab.ISSUE_KIND)
@@ -209,6 +215,7 @@ def _plan_close_pre_sales(plan: Plan, desired: collab.Desired, actual: collab.Ac
         if found is None or found.get("state") == "closed":
             continue
         iid = int(found["iid"])
+        closing.add(iid)
         key = f"{slug}/{spec.key}/closed-at-promote"
         token = markers.token(NOTE_KIND, key)
         body = f"{markers.marker(NOTE_KIND, key)}\n"
@@ -222,6 +229,49 @@ def _plan_close_pre_sales(plan: Plan, desired: collab.Desired, actual: collab.Ac
             "close-issue",
             f"{desired.path}#{iid}",
             f"{found.get('title')!r}: pre-sales only, with a note saying why (nothing deleted)",
+            close,
+            account=slug,
+            customer_visible=True,
+        )
+    return closing
+
+
+def _plan_close_pre_sales_milestones(
+    plan: Plan, desired: collab.Desired, actual: collab.Actual, closing: set[int]
+) -> None:
+    """Close the bot's active pre-sales milestones (the template's ``phase: pre-sales``,
+    found by marker) whose issues are all closed, or closed by this plan. One with an
+    issue still open stays open; the plan says which issue keeps it open."""
+    slug = desired.slug
+    ref = collab.project_ref(actual, slug)
+    ours = markers.index_by_marker(actual.milestones, collab.MILESTONE_KIND)
+    for spec in desired.manifest.milestones:
+        found = ours.get(f"{slug}/{spec.key}")
+        if spec.phase != "pre-sales" or found is None or found.get("state") != "active":
+            continue
+        open_issues = [
+            i
+            for i in actual.issues
+            if (i.get("milestone") or {}).get("id") == found["id"]
+            and i.get("state") == "opened"
+            and int(i["iid"]) not in closing
+        ]
+        if open_issues:
+            names = ", ".join(f"#{i['iid']} {i.get('title')!r}" for i in open_issues)
+            plan.notes.append(
+                f"{desired.path}: the milestone {found.get('title')!r} stays open: "
+                f"{names} on it {'is' if len(open_issues) == 1 else 'are'} still open"
+            )
+            continue
+        mid = int(found["id"])
+
+        def close(gw: Gateway, r: Results, m: int = mid) -> dict:
+            return gw.update_milestone(ref(r), m, state_event="close")
+
+        plan.add(
+            "close-milestone",
+            desired.path,
+            f"{found.get('title')!r}: pre-sales only, every issue on it closed",
             close,
             account=slug,
             customer_visible=True,

@@ -1,7 +1,10 @@
 """Evidence from the collaboration projects in the daily triage (SPEC 4.1, 5 Promote).
 
 Reads: ONE group-level listing of the post-sales group's issues updated since the
-last run (doc/api/issues.md "List group issues", ``updated_after``). The last run's
+last run (doc/api/issues.md "List group issues", ``updated_after``), and ONE of its
+closed milestones updated since then, its projects' included (doc/api/group_milestones.md
+"List group milestones", ``include_descendants``: a milestone closed with no issue on
+it is seen too; closing a milestone updates none of its issues). The last run's
 date is the newest ``evidence.read`` the tracking cards record in their hidden data:
 a card records the day a listing changed its account's evidence, so the date moves
 only with a write the card makes anyway and a no-op rerun writes nothing. A listing
@@ -22,10 +25,11 @@ and promote write it back), so noticing costs no read.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
 from gl_csm.config import Settings
 from gl_csm.domain import evidence as ev
@@ -54,19 +58,21 @@ def listing_since(tracking: Iterable[Mapping[str, Any]]) -> date | None:
     return max(days) if days else None
 
 
-def read_listing(
-    gateway: Gateway, settings: Settings, tracking: Iterable[Mapping[str, Any]]
+def _since(tracking: Iterable[Mapping[str, Any]]) -> str | None:
+    since = listing_since(tracking)
+    return None if since is None else f"{since.isoformat()}T00:00:00Z"
+
+
+def _read_group(
+    gateway: Gateway, settings: Settings, read: Callable[[str], list[dict]]
 ) -> list[dict]:
-    """The post-sales group's issues updated since the last run, in one listing."""
+    """One listing of the post-sales group; a group the token cannot read is a
+    configuration error (nothing was written)."""
     if settings.groups is None:
         return []
-    since = listing_since(tracking)
-    query: dict[str, Any] = {"state": "all"}
-    if since is not None:
-        query["updated_after"] = f"{since.isoformat()}T00:00:00Z"
     group = settings.groups.post_sales
     try:
-        return gateway.group_issues(group, **query)
+        return read(group)
     except GitLabError:
         # Only on the error path: is it the group itself that is not there?
         if gateway.group(group) is None:
@@ -76,6 +82,51 @@ def read_listing(
                 f"(nothing was written)"
             ) from None
         raise
+
+
+def read_listing(
+    gateway: Gateway, settings: Settings, tracking: Iterable[Mapping[str, Any]]
+) -> list[dict]:
+    """The post-sales group's issues updated since the last run, in one listing."""
+    query: dict[str, Any] = {"state": "all"}
+    after = _since(tracking)
+    if after is not None:
+        query["updated_after"] = after
+    return _read_group(gateway, settings, lambda group: gateway.group_issues(group, **query))
+
+
+def read_milestones(
+    gateway: Gateway, settings: Settings, tracking: Iterable[Mapping[str, Any]]
+) -> list[dict]:
+    """The post-sales group's closed milestones (its projects' included) updated since
+    the last run, in one listing; the same ``since`` as :func:`read_listing`."""
+    after = _since(tracking)
+    return _read_group(
+        gateway,
+        settings,
+        lambda group: gateway.group_milestones(group, state="closed", updated_after=after),
+    )
+
+
+def milestones_by_project(
+    milestones: Iterable[Mapping[str, Any]], group: str
+) -> dict[str, list[Mapping[str, Any]]]:
+    """The listed project milestones by project path, lowercased. A milestone names its
+    project by ``project_id`` only; its ``web_url`` is the project's milestone page
+    (``https://host[/root]/group/sub/project/-/milestones/3``, Gitlab::UrlBuilder), so
+    the path is read from it, from the listed group's path on (a relative URL root
+    before it is left out). Group milestones (``group_id``) are no account's."""
+    out: dict[str, list[Mapping[str, Any]]] = {}
+    prefix = f"/{group.strip('/').lower()}/"
+    for milestone in milestones:
+        if milestone.get("project_id") is None:
+            continue
+        page = urlsplit(str(milestone.get("web_url") or "")).path.lower()
+        head, sep, _ = page.partition("/-/milestones/")
+        at = head.find(prefix)
+        if sep and at >= 0:
+            out.setdefault(head[at + 1 :], []).append(milestone)
+    return out
 
 
 def by_project(issues: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
@@ -137,12 +188,17 @@ def gather(
     tracking: Mapping[str, Any] | None,
     listed: Mapping[str, list[Mapping[str, Any]]],
     today: date,
+    milestones: Mapping[str, list[Mapping[str, Any]]] | None = None,
 ) -> AccountEvidence:
-    """Fold this run's listing into the evidence the card recorded, and apply it."""
+    """Fold this run's listings (issues by project path, closed milestones by lowercased
+    project path) into the evidence the card recorded, and apply it."""
     previous = ev.Evidence.from_data(card_data((tracking or {}).get("description")).get(KEY))
-    issues = [i for path in project_paths(settings, account) for i in listed.get(path, [])]
+    paths = project_paths(settings, account)
+    issues = [i for path in paths for i in listed.get(path, [])]
+    closed = [m for path in paths for m in (milestones or {}).get(path.lower(), [])]
     team = [getattr(account.team, role) for role in TEAM_ROLES]
     now = ev.fold(previous, issues, team=[t for t in team if t], today=today)
+    now = ev.fold_milestones(now, closed)
     now = ev.with_first_value(now, account, today)
     return AccountEvidence(previous, now, ev.apply(account, now))
 

@@ -283,23 +283,27 @@ def _read_portfolio(
             else {}
         )
         if only is None:
-            # SPEC 4.1: one listing of the post-sales group's issues updated since the
-            # last run, which the tracking cards record (services/triage/evidence.py).
+            # SPEC 4.1: one listing of the post-sales group's issues and one of its
+            # closed milestones updated since the last run, which the tracking cards
+            # record (services/triage/evidence.py).
             accounts_listing = listings["accounts"]
+
+            def cards() -> list[dict]:
+                # This shard's cards: its own last run (another shard may have run
+                # later today and moved its cards' dates past this shard's).
+                return [
+                    issue
+                    for slug, issue in markers.index_by_marker(
+                        accounts_listing.result(), "tracking"
+                    ).items()
+                    if in_shard(slug, shard)
+                ]
+
             listings["evidence"] = pool.submit(
-                lambda: gl_evidence.read_listing(
-                    gateway,
-                    settings,
-                    # This shard's cards: its own last run (another shard may have run
-                    # later today and moved its cards' dates past this shard's).
-                    [
-                        issue
-                        for slug, issue in markers.index_by_marker(
-                            accounts_listing.result(), "tracking"
-                        ).items()
-                        if in_shard(slug, shard)
-                    ],
-                )
+                lambda: gl_evidence.read_listing(gateway, settings, cards())
+            )
+            listings["milestones"] = pool.submit(
+                lambda: gl_evidence.read_milestones(gateway, settings, cards())
             )
         try:
             registry = load_registry(settings.accounts_dir, [only] if only else ())
@@ -398,11 +402,15 @@ def _assess_accounts(
     # SPEC 4.1: the assessment reads the account with GitLab's evidence applied (a
     # one-account reaction reads no listing: the evidence its card recorded).
     listed_issues = gl_evidence.by_project(listed.get("evidence") or [])
+    closed = gl_evidence.milestones_by_project(
+        listed.get("milestones") or [],
+        settings.groups.post_sales if settings.groups else "",
+    )
     applied: dict[str, Account] = {}
     assessments: dict[str, Assessment] = {}
     for account in registry.accounts:
         tracking_issue = ctx.tracking.get(account.slug)
-        found = gl_evidence.gather(settings, account, tracking_issue, listed_issues, today)
+        found = gl_evidence.gather(settings, account, tracking_issue, listed_issues, today, closed)
         ctx.evidence[account.slug] = found
         applied[account.slug] = found.applied.account
         signals, _ = signals_of(tracking_issue, settings)
