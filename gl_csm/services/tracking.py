@@ -34,6 +34,7 @@ from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
 from gl_csm.services.card_data import DATA_RE, card_data
 from gl_csm.services.card_data import data_comment as _data_comment
+from gl_csm.services.changed_parts import because, changed_names
 from gl_csm.services.rendered_from import rendered_from
 from gl_csm.templates import Trusted, inline, reference, render, safe_title, shipped_dir
 
@@ -471,6 +472,25 @@ def with_recorded_issue(description: str, role: str, iid: int) -> str | None:
     return description[:begin] + card + description[end:]
 
 
+def _card_part(description: str) -> str | None:
+    begin, end = description.find(CARD_BEGIN), description.find(CARD_END)
+    return description[begin:end] if begin != -1 and end > begin else None
+
+
+def card_change(old: str, new: str, *, pending: bool) -> str:
+    """The plan's words for a card rewrite: what differs between the old card and the
+    new one (services/changed_parts.py), "refresh the account card: seats, meeting
+    cadence turned yellow, next EBR"."""
+    old_card, new_card = _card_part(old), _card_part(new)
+    if old_card is None or new_card is None:
+        names = ["the card, whose markers were gone"]
+    else:
+        names = changed_names(old_card, new_card)
+    if pending:
+        names.append("the issues opened in this run")
+    return because("refresh the account card", names, "a new gl-csm version or card template")
+
+
 def compose_description(marker_line: str, card: str, existing: str | None) -> str:
     """The marker, the card between its markers, then the people's text kept as it was."""
     block = f"{marker_line}\n{CARD_BEGIN}\n{card}\n{CARD_END}"
@@ -621,14 +641,17 @@ def plan_tracking_issue(
     if not add and not remove and not changed_card:
         return  # the issue already matches: nothing to write
     fields, parts = label_fields(add, remove)
+    # Rendered now, to say what changed (the same text the update writes, unless the
+    # card links issues this run opens: then rendered again with their links).
+    preview = describe({}, old_description) if changed_card else ""
     if changed_card:
-        parts.append("refresh the account card")
+        parts.append(card_change(old_description, preview, pending=bool(extra.pending)))
     iid = existing["iid"]
 
     def update(gw: Gateway, results: Results) -> dict:
         data = dict(fields)
         if changed_card:
-            data["description"] = describe(results, old_description)
+            data["description"] = describe(results, old_description) if extra.pending else preview
         return gw.update_issue(projects.accounts, iid, **data)
 
     plan.add(

@@ -432,7 +432,11 @@ def _plan_refresh(
     plan.add(
         "update-issue",
         open_issue.where,
-        "bring the bot's part of the description up to date with the account",
+        generated.why(
+            "bring the bot's part of the description up to date with the account",
+            open_issue.issue.get("description"),
+            description,
+        ),
         lambda gw, _r: gw.update_issue(project, iid, description=description),
         account=account.slug,
     )

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gl_csm import __version__
+from gl_csm.services.changed_parts import because, changed_names
 from gl_csm.services.rendered_from import rendered_from
 from gl_csm.services.tracking import render_template, short_hash, template_text
 from gl_csm.templates import Trusted, inert_commands
@@ -140,3 +141,11 @@ def refresh_template(
     if up_to_date(description, inputs):
         return None
     return refreshed(description, render_template(template, context), inputs)
+
+
+def why(what: str, old: str | None, new: str) -> str:
+    """The plan's words for a refresh of the generated part: ``what`` and what differs
+    between the old part and the new one (services/changed_parts.py), "bring the bot's
+    part of the description up to date: open risks, meeting cadence"."""
+    names = changed_names(part(old) or "", part(new) or "")
+    return because(what, names, "a new gl-csm version or template")

@@ -374,7 +374,11 @@ def _refresh_one(
     plan.add(
         "update-issue",
         f"{project}#{iid} (reminder {key})",
-        "bring the bot's part of the description up to date",
+        generated.why(
+            "bring the bot's part of the description up to date",
+            issue.get("description"),
+            description,
+        ),
         lambda gw, _r: gw.update_issue(project, iid, description=description),
         account=account,
     )

@@ -552,7 +552,13 @@ def _plan_triage_update(
         )
         if description is not None:
             fields["description"] = description
-            parts.append("bring the bot's part of the description up to date with the account")
+            parts.append(
+                generated.why(
+                    "bring the bot's part of the description up to date with the account",
+                    issue.get("description"),
+                    description,
+                )
+            )
     if not parts:
         return
     project, iid = ctx.projects.triage, open_issue.iid
