@@ -185,17 +185,28 @@ _DURATION = re.compile(r"\b\d+ (?:day|week|month|year)s?\b")
 _COLOUR = re.compile(r"\b(red|yellow|green|unknown|no data)\b")
 
 
+_WEIGHT = re.compile(r"\|\s*(?:\d+(?:\.\d+)?%|-)\s*\|\s*$")
+
+
 def _timeless(line: str) -> str:
-    """A line without its durations and colours: two lines the same but for those
-    differ only as the days passed (the readings the bot shows are dates)."""
-    return _COLOUR.sub("C", _DURATION.sub("N", line))
+    """A line without its durations, colours and weight (a measure's share of its group
+    follows which measures have data): two lines the same but for those differ only as
+    the days passed (the readings the bot shows are dates)."""
+    return _COLOUR.sub("C", _DURATION.sub("N", _WEIGHT.sub("| W |", line)))
 
 
 def _aged(name: str, old: list[str], new: list[str]) -> str:
     """The name of a fact whose lines changed: "meeting cadence turned yellow" when only
-    its colour moved, "license utilization (time passed)" when only its durations did
-    (a date rule, not a registry change), else the name alone."""
-    if not old or not new or sorted(map(_timeless, old)) != sorted(map(_timeless, new)):
+    its colour moved, "license utilization (time passed)" when only its durations did,
+    "CI use went stale" when its data became too old (date rules, not a registry
+    change), else the name alone."""
+    if not old or not new:
+        return name
+    if any(" is stale" in line for line in new) and not any(" is stale" in x for x in old):
+        return f"{name} went stale"  # the data's own date is older than the rule allows
+    if sorted(_WEIGHT.sub("|", x) for x in old) == sorted(_WEIGHT.sub("|", x) for x in new):
+        return "the health score"  # only its weight: another measure's data came or went
+    if sorted(map(_timeless, old)) != sorted(map(_timeless, new)):
         return name
     was = {c for line in old for c in _COLOUR.findall(line)}
     turned = [c for line in new for c in _COLOUR.findall(line) if c not in was]
