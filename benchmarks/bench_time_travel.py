@@ -14,7 +14,9 @@ week: the weekly run (plan and apply), then a no-op rerun of the same day. Every
   their listings, the history folder and its file, the post-sales group's closed
   milestones, one page of slack) and writes;
 * the weekly run's reads, writes and wall time, its writes grouped by the reason the
-  plan gives (the change's action and what it says it does);
+  plan gives (the change's action, what it says it does and, for a rewrite of a bot
+  text, the cause it names first: a date rule, a registry value or the bot's own record),
+  and counted under every cause they name (``by_cause``);
 * the accounts project's open issues (the daily listing) and all its issues;
 * the portfolio history's size, the summary issue's size (the report `gl-csm report`
   would write; GitLab caps a description at 1,048,576 characters), the largest tracking
@@ -73,12 +75,67 @@ def _connect(url: str, settings: Settings) -> Gateway:
     )
 
 
-def _reason(action: str, detail: str) -> str:
-    """The reason a change gives, without the account's own figures (dates, names)."""
-    text = re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", detail)
+def _normal(text: str) -> str:
+    """A text without the account's own figures (names, dates, numbers)."""
+    text = re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", text)
     text = re.sub(r"\d{4}-\d{2}-\d{2}", "DATE", text)
-    text = re.sub(r"\d+", "N", text)
-    return f"{action}: {text[:70]}"
+    return re.sub(r"\d+", "N", text)
+
+
+#: The rewrites of a bot text, whose detail names what changed after a colon
+#: (services/changed_parts.py): "refresh the account card: meeting cadence, ...".
+_REWRITES = ("refresh the account card", "bring the bot's part of the description")
+#: Names a date rule gives (the days passed): a colour turned, a duration, stale data, a
+#: next date; and those that only follow the others (listed last by the plan).
+_DATE_RULE = re.compile(r"turned \w+$|\(time passed\)$|went stale$| date$")
+_FOLLOWS = ("the health score", "the health history")
+#: Names of what the bot itself records or links (its hidden data, its issues).
+_RECORD = (
+    "the record",
+    "the open issues linked",
+    "the issues opened in this run",
+    "the card, whose markers",
+    "evidence from",
+    "a new gl-csm version",
+)
+
+
+def _cause(name: str) -> str:
+    if _DATE_RULE.search(name):
+        return f"date rule: {_normal(name)}"
+    if name in _FOLLOWS:
+        return f"follows: {name}"
+    if name.startswith(_RECORD):
+        return f"the bot's record: {name}"
+    return f"registry: {_normal(name)}"
+
+
+def _causes(action: str, detail: str) -> list[str]:
+    """Each cause a change names: every name of a rewrite's list, classed (a date rule,
+    the registry, the bot's own record, or what follows from those), and any other
+    write's detail as a whole."""
+    out = []
+    for part in detail.split("; "):
+        what, sep, names = part.partition(": ")
+        if not sep or not what.startswith(_REWRITES):
+            out.append(f"{action}: {_normal(part)[:70]}")
+            continue
+        out.extend(_cause(n) for n in names.split(", ") if not re.fullmatch(r"\d+ more", n))
+    return out
+
+
+def _reason(action: str, detail: str) -> str:
+    """The reason a change gives, without the account's own figures (dates, names): for
+    a rewrite of a bot text, what it rewrites and its first (leading) cause, with the
+    cause's class, so the weekly run's 500 card refreshes group by what caused them."""
+    parts = []
+    for part in detail.split("; "):
+        what, sep, names = part.partition(": ")
+        if sep and what.startswith(_REWRITES):
+            parts.append(f"{what}: {_cause(names.split(', ')[0])}")
+        else:
+            parts.append(_normal(part))
+    return f"{action}: {'; '.join(parts)[:110]}"
 
 
 def run_once(url: str, settings: Settings, today: date) -> dict[str, Any]:
@@ -95,6 +152,8 @@ def run_once(url: str, settings: Settings, today: date) -> dict[str, Any]:
         "wall_s": round(wall, 2),
         "failures": len(outcome.failures),
         "by_reason": dict(Counter(_reason(c.action, c.detail) for c in outcome.changes)),
+        # A write counts once under each cause it names.
+        "by_cause": dict(Counter(x for c in outcome.changes for x in _causes(c.action, c.detail))),
         "changes": [c.to_text() for c in outcome.changes][:5],
         "extra": run.extra(),
     }
