@@ -505,6 +505,17 @@ def _plan_at_risk_reminder(
     )
 
 
+def _label_cause(labels: list[str], exit_ready: bool, tax: Any) -> str:
+    """Why the triage issue's labels move, for the plan: the ``triage::`` state follows
+    the account's health (SPEC 5.0), the risk labels the registry's ``risk:`` record."""
+    causes = []
+    if any((tax.canonical(x) or "").startswith("triage::") for x in labels):
+        causes.append("health back to green" if exit_ready else "the account is at risk")
+    if any(not (tax.canonical(x) or "").startswith("triage::") for x in labels):
+        causes.append("the registry's risk record")
+    return ", ".join(causes)
+
+
 def _plan_triage_update(
     ctx: TriageContext,
     plan: Plan,
@@ -529,7 +540,10 @@ def _plan_triage_update(
         want += _risk_labels(account, settings)
     else:
         scopes = ("triage",)  # the risk labels are the record: kept as they are
-    fields, parts = label_fields(*label_delta(open_issue.labels, want, scopes, tax))
+    add, remove = label_delta(open_issue.labels, want, scopes, tax)
+    fields, parts = label_fields(add, remove)
+    if parts:
+        parts[-1] += f" ({_label_cause(add + remove, exit_ready, tax)})"
     if not exit_ready and issue.get("due_date") != at.next_due.isoformat():
         fields["due_date"] = at.next_due.isoformat()
         parts.append(f"due date {at.next_due} (next at-risk update)")
