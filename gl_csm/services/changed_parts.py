@@ -37,7 +37,6 @@ _LABELLED = re.compile(r"^([A-Za-z][A-Za-z /'-]{0,40}):\s")
 _IS_COLOUR = re.compile(r"^(.{1,40}?) is (?:red|yellow|green|unknown)\b")
 _PAREN = re.compile(r"\s*\([^)]*\)")
 _STAMP = re.compile(r"<!-- gl-csm (?:inputs|generated|card)[^>]*-->")
-_COLOURS = ("red", "yellow", "green", "unknown", "no data")
 
 #: The card's hidden data keys (services/card_data.py), in the reader's words.
 DATA_WORDS: Mapping[str, str] = {
@@ -78,8 +77,8 @@ _WHOLE = frozenset(
 
 
 def _words(label: str) -> str:
-    """A label as a name: parentheticals, dates and figures out, the first word lowered
-    unless it is an acronym (ARR, CSM, CD)."""
+    """A label as a name: parentheticals out, dates and figures as DATE and N, each
+    capitalised word lowered (acronyms and names as written: ARR, CSM, GitLab)."""
     text = _PAREN.sub("", label).strip().strip("*").strip()
     text = re.sub(r"\d{4}-\d{2}-\d{2}", "DATE", text)
     text = re.sub(r"\b\d+\b", "N", text).rstrip(":. ")

@@ -140,3 +140,18 @@ def test_names_come_in_the_text_order_the_cause_first_and_a_long_list_is_cut() -
     assert changed_names(old, new) == ["seats", "ARR", "the health score", "the health history"]
     assert changed_names(old, new, most=2) == ["seats", "3 more"]
     assert changed_names(old, old) == []
+
+
+def test_every_key_of_the_cards_hidden_data_has_its_words() -> None:
+    from gl_csm.services.changed_parts import DATA_WORDS
+    from gl_csm.services.collaboration.team_sync import PASSAGE_KEY, TEAM_KEY
+    from gl_csm.services.lookup import ISSUES_KEY
+    from gl_csm.services.tracking import NOTES_KEY
+    from gl_csm.services.triage import evidence, past_issues
+
+    keys = {PASSAGE_KEY, TEAM_KEY, ISSUES_KEY, NOTES_KEY, evidence.KEY, evidence.PROMOTE_KEY}
+    keys |= {past_issues.RECORD_KEY, past_issues.SEEN_KEY, past_issues.CHECKLIST_KEY}
+    assert keys <= set(DATA_WORDS), keys - set(DATA_WORDS)
+    assert changed_names(
+        '<!-- gl-csm-data {"team":"a"} -->', '<!-- gl-csm-data {"team":"b"} -->'
+    ) == ["the recorded team"]
