@@ -88,7 +88,9 @@ def at_risk_update(
             "at-risk-update",
             f"at-risk-update:{period.isoformat()}",
             period,
-            f"{'weekly' if soon else 'monthly'} at-risk update due",
+            # The rule that made it due, by its gl-csm.yml name (README rules table).
+            f"{'weekly' if soon else 'monthly'} at-risk update due (cadence.at_risk_update_days."
+            f"{'renewal_soon' if soon else 'otherwise'})",
         )
     return AtRiskUpdate(every, soon, anchor + timedelta(days=every), reminder)
 
@@ -318,7 +320,9 @@ def stale_health(
         "stale-health",
         f"stale-health:{sentiment_since.isoformat()}",
         sentiment_since + timedelta(days=days),
-        f"{color} account, sentiment unchanged since {sentiment_since}",
+        # The rule that made it due, by its gl-csm.yml name (README rules table).
+        f"{color} account, sentiment unchanged since {sentiment_since}, past "
+        "cadence.stale_health_days",
     )
 
 
@@ -349,5 +353,7 @@ def escalation_update(
         escalation_update_key(period),
         period,
         f"{severity} escalation: update due "
-        + ("every day" if every == 1 else f"every {every} days"),
+        + ("every day" if every == 1 else f"every {every} days")
+        # The rule that made it due, by its gl-csm.yml name (README rules table).
+        + f" (cadence.escalation_update_days.{severity})",
     )

@@ -501,7 +501,7 @@ def _plan_at_risk_reminder(
             "opened": opened.isoformat(),
             "at_risk_format": at_risk_format(),
         },
-        at.reminder.detail + (f" (reminder {number})" if number > 1 else ""),
+        at.reminder.detail + (f", reminder {number}" if number > 1 else ""),
     )
 
 
