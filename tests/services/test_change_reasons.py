@@ -155,3 +155,19 @@ def test_every_key_of_the_cards_hidden_data_has_its_words() -> None:
     assert changed_names(
         '<!-- gl-csm-data {"team":"a"} -->', '<!-- gl-csm-data {"team":"b"} -->'
     ) == ["the recorded team"]
+
+
+def test_a_card_rewrite_with_nothing_visible_changed_still_says_why() -> None:
+    from gl_csm.services.tracking import CARD_BEGIN, CARD_END, card_change
+
+    card = f"{CARD_BEGIN}\n## Acme\n\n- **Seats:** 9\n{CARD_END}\n"
+    assert card_change(card, card, pending=False) == (
+        "refresh the account card: a new gl-csm version or card template"
+    )
+    assert card_change("a person's text", card, pending=False) == (
+        "refresh the account card: the card, whose markers were gone"
+    )
+    more = card.replace("9", "10")
+    assert card_change(card, more, pending=True) == (
+        "refresh the account card: seats, the issues opened in this run"
+    )
