@@ -37,6 +37,10 @@ _LABELLED = re.compile(r"^([A-Za-z][A-Za-z /'-]{0,40}):\s")
 _IS_COLOUR = re.compile(r"^(.{1,40}?) is (?:red|yellow|green|unknown)\b")
 _PAREN = re.compile(r"\s*\([^)]*\)")
 _STAMP = re.compile(r"<!-- gl-csm (?:inputs|generated|card)[^>]*-->")
+_DURATION = re.compile(r"\b\d+ (?:day|week|month|year)s?\b")
+_COLOUR = re.compile(r"\b(red|yellow|green|unknown|no data)\b")
+#: The last cell of a measure row: its weight in its group ("30%", "-").
+_WEIGHT = re.compile(r"\|\s*(?:\d+(?:\.\d+)?%|-)\s*\|\s*$")
 
 #: The card's hidden data keys (services/card_data.py), in the reader's words.
 DATA_WORDS: Mapping[str, str] = {
@@ -178,13 +182,6 @@ def _name(line: str, where: _Where) -> str | None:
     if stripped.endswith(":"):
         return _words(stripped)
     return section or "the introduction"
-
-
-_DURATION = re.compile(r"\b\d+ (?:day|week|month|year)s?\b")
-_COLOUR = re.compile(r"\b(red|yellow|green|unknown|no data)\b")
-
-
-_WEIGHT = re.compile(r"\|\s*(?:\d+(?:\.\d+)?%|-)\s*\|\s*$")
 
 
 def _timeless(line: str) -> str:
