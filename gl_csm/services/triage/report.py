@@ -59,6 +59,10 @@ from gl_csm.services.triage.report_charts import (
 from gl_csm.templates import Trusted, inline
 
 KIND, KEY = "report", "portfolio"
+#: GitLab's cap on an issue description, in characters (app/models/concerns/issuable.rb
+#: DESCRIPTION_LENGTH_MAX = 1.megabyte, a Rails length validation; the sandbox refuses a
+#: longer update with 400 as GitLab does: gl_csm/sandbox/issuables.py MAX_DESCRIPTION).
+DESCRIPTION_CAP = 1_048_576
 _URL = re.compile(r"^https?://[^\s()<>]+$")
 
 
