@@ -58,10 +58,12 @@ from gl_csm.services.triage.report_charts import (
 )
 from gl_csm.services.triage.report_cut import (
     EVERY_ACCOUNT,
+    LEFT_OUT,
     Cut,
     cut_accounts,
     cut_chosen,
     cut_lines,
+    more_words,
 )
 from gl_csm.templates import Trusted, inline
 
@@ -574,8 +576,12 @@ def _truncated(text: str, data: str) -> str:
         "\n\n**Cut here:** the rest of this report would pass GitLab's limit on an issue "
         f"description ({DESCRIPTION_CAP:,} characters); {EVERY_ACCOUNT}.\n\n{data}\n"
     )
-    head = text[: DESCRIPTION_CAP - len(tail)]
-    return head[: head.rfind("\n")] + tail
+    head = text[: DESCRIPTION_CAP - len(tail) - len("\n```")]
+    head = head[: head.rfind("\n")]
+    # A cut inside a chart's code block closes it, or the rest would read as code.
+    if sum(1 for line in head.splitlines() if line.startswith("```")) % 2:
+        head += "\n```"
+    return head + tail
 
 
 def _shown(
@@ -583,19 +589,22 @@ def _shown(
 ) -> dict[str, Any]:
     """The template's context with every long table and list cut to ``limit`` rows."""
     dollars_ = dict(context["dollars"])
-    names, more = cut_lines(dollars_["without_arr"], limit, "accounts", EVERY_ACCOUNT)
+    names, more = cut_lines(dollars_["without_arr"], limit, ("account", "accounts"), EVERY_ACCOUNT)
     dollars_["without_arr"], dollars_["without_arr_more"] = names, more
     failures, failures_more = cut_lines(
         context["failures"],
         limit,
-        "failures",
+        ("failure", "failures"),
         "every one is in the triage-*.json job artifacts (errors) and the triage job logs",
     )
     warnings, warnings_more = cut_lines(
-        context["warnings"], limit, "warnings", "every one is in the triage job logs"
+        context["warnings"], limit, ("warning", "warnings"), "every one is in the triage job logs"
     )
     skipped, skipped_more = cut_lines(
-        list(context["history_skipped"]), limit, "lines", "`gl-csm report` reads the rest"
+        list(context["history_skipped"]),
+        limit,
+        ("line", "lines"),
+        "they are in the files of `history/`",
     )
     csms = _cut_csms(context["per_csm"], limit)
     return {
@@ -629,10 +638,15 @@ def _cut_csms(csms: Sequence[Mapping[str, Any]], limit: int) -> Cut:
     def line(rest: Sequence[Mapping[str, Any]], kept: int) -> str:
         accounts = sum(c["accounts"] for c in rest)
         return (
-            f"…and {len(rest):,} more CSMs ({accounts:,} accounts, ARR "
-            f"{money(sum(c['arr_value'] for c in rest))}): the table and the chart show the "
-            f"{kept:,} CSMs with the most accounts in triage, then the most ARR; every CSM's "
-            "book is in the dashboard."
+            f"{more_words(len(rest), 'CSM', 'CSMs', range(kept))} ({accounts:,} accounts, ARR "
+            f"{money(sum(c['arr_value'] for c in rest))}): "
+            + (
+                f"the table and the chart show {kept:,} CSMs by name, those with the most "
+                "accounts in triage, then the most ARR"
+                if kept
+                else LEFT_OUT
+            )
+            + "; every CSM's book is in the dashboard."
         )
 
     return cut_chosen(csms, limit, lambda c: (-c["triage"], -c["arr_value"]), line)
@@ -645,9 +659,15 @@ def _cut_balance(balance: Sequence[Mapping[str, Any]], limit: int) -> Cut:
     def line(rest: Sequence[Mapping[str, Any]], kept: int) -> str:
         warn = sum(1 for b in rest if b["status"] == "WARN")
         return (
-            f"…and {len(rest):,} more CSM books ({sum(b['accounts'] for b in rest):,} "
-            f"accounts, {warn:,} of them WARN): the table shows {kept:,}, the WARN ones "
-            "first, then the largest; every CSM's book is in the dashboard."
+            f"{more_words(len(rest), 'CSM book', 'CSM books', range(kept))} "
+            f"({sum(b['accounts'] for b in rest):,} "
+            f"accounts, {warn:,} of them WARN): "
+            + (
+                f"the table shows {kept:,} by CSM, the WARN ones first, then the largest books"
+                if kept
+                else LEFT_OUT
+            )
+            + "; every CSM's book is in the dashboard."
         )
 
     return cut_chosen(balance, limit, lambda b: (b["status"] != "WARN", -b["accounts"]), line)

@@ -10,7 +10,7 @@ out, and where they all are. The counts and ARR of the report's head and of the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence, Sized
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,10 @@ from gl_csm.templates import Trusted
 #: Where every account left out of a table is (`gl-csm report --html`, and the shard
 #: results the report job keeps as artifacts: ci/triage.yml).
 EVERY_ACCOUNT = "every account is in the dashboard and in the triage-*.json job artifacts"
+
+
+#: The line's words when the final guard left no row at all.
+LEFT_OUT = "they are left out to keep this issue within GitLab's size limit"
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,11 @@ def _plural(n: int, one: str, many: str) -> str:
     return f"{n:,} {one if n == 1 else many}"
 
 
+def more_words(n: int, one: str, many: str, kept: Sized) -> str:
+    """ "…and 12 more accounts" under the rows shown; "12 accounts" when none is."""
+    return f"…and {_plural(n, 'more ' + one, 'more ' + many)}" if kept else _plural(n, one, many)
+
+
 def cut_accounts(
     rows: Sequence[Mapping[str, Any]], limit: int, order: str, *, arr: bool = True
 ) -> Cut:
@@ -58,14 +67,14 @@ def cut_accounts(
     what = (
         f"the table shows {_plural(len(kept), 'account', 'accounts')}, {order}"
         if kept
-        else "they are left out to keep this issue within GitLab's size limit"
+        else LEFT_OUT
     )
     return Cut(
         kept,
         len(rows),
         Trusted(
-            f"…and {_plural(len(rest), 'more account', 'more accounts')}{money_words}: "
-            f"{what}; {EVERY_ACCOUNT}."
+            f"{more_words(len(rest), 'account', 'accounts', kept)}{money_words}: {what}; "
+            f"{EVERY_ACCOUNT}."
         ),
     )
 
@@ -88,10 +97,12 @@ def cut_chosen(
     return Cut(kept, len(rows), Trusted(line(rest, len(kept))))
 
 
-def cut_lines(lines: Sequence[str], limit: int, what: str, where: str) -> tuple[list[str], Trusted]:
-    """A list cut to ``limit`` lines and the line that counts the rest (the bot's words:
-    ``what`` and ``where`` are never registry text)."""
+def cut_lines(
+    lines: Sequence[str], limit: int, what: tuple[str, str], where: str
+) -> tuple[list[str], Trusted]:
+    """A list cut to ``limit`` lines and the line that counts the rest; ``what`` is the
+    noun, one and many (the bot's words, as ``where``: never registry text)."""
     if len(lines) <= limit:
         return list(lines), Trusted("")
-    rest = len(lines) - limit
-    return list(lines[:limit]), Trusted(f"…and {rest:,} more {what}: {where}.")
+    kept = list(lines[:limit])
+    return kept, Trusted(f"{more_words(len(lines) - limit, *what, kept)}: {where}.")
