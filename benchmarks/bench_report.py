@@ -5,11 +5,12 @@ a realistic at-risk share (about 12 % in triage, 3 % in an open escalation, a th
 those at-risk updates overdue, annual renewals spread over the year, a few accounts
 without ARR, a few failures) and a history of ``--days`` days (a change a month per
 account, product usage that rises for some accounts and not for others), renders the
-report and prints the characters of each section and the total against GitLab's cap on
-an issue description (1,048,576 characters: app/models/concerns/issuable.rb).
+report and prints the size of each section and the total against GitLab's cap on an
+issue description (1,048,576 UTF-8 bytes: app/models/concerns/issuable.rb).
 
     python benchmarks/bench_report.py --accounts 5000
-    python benchmarks/bench_report.py --accounts 5000 --max-rows 100000   # no row limit
+    python benchmarks/bench_report.py --accounts 5000 --max-rows 100000   # the guard at work
+    python benchmarks/bench_report.py --accounts 5000 --uncut   # every row, as before the limit
 """
 
 from __future__ import annotations
@@ -27,7 +28,13 @@ sys.path.insert(0, str(ROOT))
 
 from gl_csm.domain.history import HistoryRow, by_account  # noqa: E402
 from gl_csm.domain.rules import rules_from_mapping  # noqa: E402
-from gl_csm.services.triage.report import DESCRIPTION_CAP, ReportInput, render_report  # noqa: E402
+from gl_csm.services.triage import report  # noqa: E402
+from gl_csm.services.triage.report import (  # noqa: E402
+    DESCRIPTION_CAP,
+    ReportInput,
+    render_report,
+    size_of,
+)
 
 TODAY = date(2026, 11, 23)
 PRODUCT = ("license_utilization", "user_engagement", "scm", "ci", "devsecops", "cd")
@@ -114,12 +121,12 @@ def synthetic(n: int, days: int = 365, seed: int = 1) -> tuple[ReportInput, dict
 
 
 def sections(text: str) -> list[tuple[str, int]]:
-    """The characters of each "## " section (the head before the first one included)."""
+    """The UTF-8 bytes of each "## " section (the head before the first one included)."""
     out: list[tuple[str, int]] = [("(head: totals, priority x health)", 0)]
     for line in text.splitlines(keepends=True):
         if line.startswith("## "):
             out.append((line[3:].strip(), 0))
-        out[-1] = (out[-1][0], out[-1][1] + len(line))
+        out[-1] = (out[-1][0], out[-1][1] + size_of(line))
     return out
 
 
@@ -129,21 +136,27 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365, help="age of the history")
     parser.add_argument("--max-rows", type=int, default=None, help="rules.report.max_rows")
     parser.add_argument("--json", action="store_true", help="one JSON line instead of a table")
+    parser.add_argument(
+        "--uncut", action="store_true", help="every row and no guard: the size before the limit"
+    )
     args = parser.parse_args()
     data, history, previous = synthetic(args.accounts, args.days)
     mapping = {} if args.max_rows is None else {"report": {"max_rows": args.max_rows}}
+    if args.uncut:
+        mapping = {"report": {"max_rows": 10**9}}
+        report.DESCRIPTION_CAP = 10**12
     rules = rules_from_mapping(mapping)
     start = time.perf_counter()
     text = render_report(data, TODAY, rules, history=history, previous=previous)
     seconds = time.perf_counter() - start
     parts = sections(text)
     if args.json:
-        print(json.dumps({"accounts": args.accounts, "chars": len(text), "sections": parts}))
+        print(json.dumps({"accounts": args.accounts, "bytes": size_of(text), "sections": parts}))
         return
     for name, size in parts:
         print(f"{size:>10,}  {name}")
-    share = len(text) / DESCRIPTION_CAP
-    print(f"{len(text):>10,}  total, {share:.1%} of GitLab's cap ({DESCRIPTION_CAP:,})")
+    share = size_of(text) / DESCRIPTION_CAP
+    print(f"{size_of(text):>10,}  total bytes, {share:.1%} of GitLab's cap ({DESCRIPTION_CAP:,})")
     print(f"rendered in {seconds:.1f} s; {args.accounts} accounts, history {args.days} days")
 
 

@@ -14,7 +14,7 @@ from gl_csm.domain.history import HistoryRow
 from gl_csm.domain.rules import rules_from_mapping
 from gl_csm.errors import ConfigError
 from gl_csm.services.triage import report
-from gl_csm.services.triage.report import DESCRIPTION_CAP, ReportInput, render_report
+from gl_csm.services.triage.report import DESCRIPTION_CAP, ReportInput, render_report, size_of
 from gl_csm.services.triage.report_cut import LEFT_OUT
 
 TODAY = date(2026, 11, 23)
@@ -86,7 +86,7 @@ def _more(section: str) -> tuple[int, int]:
 def test_five_thousand_accounts_stay_well_under_the_cap(big: tuple) -> None:
     data, history = big
     text = render_report(data, TODAY, rules_from_mapping({}), history=history, previous=PREVIOUS)
-    assert len(text) < DESCRIPTION_CAP / 4
+    assert size_of(text) < DESCRIPTION_CAP / 4
     assert "**Shortened:**" not in text
     for head in (
         "Accounts in triage",
@@ -163,10 +163,10 @@ def test_a_huge_max_rows_still_fits_and_says_so(big: tuple, monkeypatch) -> None
     data, history = big
     rules = rules_from_mapping({"report": {"max_rows": 1_000_000}})
     whole = render_report(data, TODAY, rules, history=history, previous=PREVIOUS)
-    cap = len(whole) // 3  # the whole report (every row) is three times this cap
+    cap = size_of(whole) // 3  # the whole report (every row) is three times this cap
     monkeypatch.setattr(report, "DESCRIPTION_CAP", cap)
     text = render_report(data, TODAY, rules, history=history, previous=PREVIOUS)
-    assert len(text) <= cap
+    assert size_of(text) <= cap
     said = re.search(r"\*\*Shortened:\*\* with `rules.report.max_rows` at 1000000 .* at most "
                      r"(\d+) rows here", text)  # fmt: skip
     assert said, text[:3000]
@@ -180,7 +180,7 @@ def test_the_real_cap_holds_for_a_huge_max_rows_at_ten_thousand_accounts() -> No
     data, history = _portfolio(10_000)
     rules = rules_from_mapping({"report": {"max_rows": 1_000_000}})
     text = render_report(data, TODAY, rules, history=history, previous=PREVIOUS)
-    assert DESCRIPTION_CAP / 2 < len(text) <= DESCRIPTION_CAP
+    assert DESCRIPTION_CAP / 2 < size_of(text) <= DESCRIPTION_CAP
     assert "**Shortened:**" in text
 
 
@@ -189,7 +189,7 @@ def test_past_every_row_the_text_is_cut_at_a_line_and_says_so(big: tuple, monkey
     data, history = big
     monkeypatch.setattr(report, "DESCRIPTION_CAP", 3000)
     text = render_report(data, TODAY, rules_from_mapping({}), history=history, previous=PREVIOUS)
-    assert len(text) <= 3000
+    assert size_of(text) <= 3000
     assert "**Cut here:** the rest of this report would pass GitLab's limit" in text
     assert text.count("```") % 2 == 0
     assert text.endswith(

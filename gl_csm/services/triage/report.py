@@ -68,10 +68,19 @@ from gl_csm.services.triage.report_cut import (
 from gl_csm.templates import Trusted, inline
 
 KIND, KEY = "report", "portfolio"
-#: GitLab's cap on an issue description, in characters (app/models/concerns/issuable.rb
-#: DESCRIPTION_LENGTH_MAX = 1.megabyte, a Rails length validation; the sandbox refuses a
-#: longer update with 400 as GitLab does: gl_csm/sandbox/issuables.py MAX_DESCRIPTION).
+#: GitLab's cap on an issue description, in UTF-8 bytes (app/models/concerns/issuable.rb
+#: `validates :description, bytesize: { maximum: DESCRIPTION_LENGTH_MAX }`, 1.megabyte;
+#: app/validators/bytesize_validator.rb). A longer update is refused (400, "is too long"),
+#: as the sandbox does (gl_csm/sandbox/issues.py). The report's "—", "→" and "…" are
+#: three bytes each, so the guard counts bytes, not characters.
 DESCRIPTION_CAP = 1_048_576
+
+
+def size_of(text: str) -> int:
+    """What GitLab's cap counts: the text's UTF-8 bytes."""
+    return len(text.encode("utf-8"))
+
+
 _URL = re.compile(r"^https?://[^\s()<>]+$")
 
 
@@ -556,7 +565,7 @@ def render_report(
     context = _context(data, today, rules, history, previous)
     configured = rules.report.max_rows
     text = render_template("report.md.j2", _shown(context, configured))
-    if len(text) <= DESCRIPTION_CAP:
+    if size_of(text) <= DESCRIPTION_CAP:
         return text
     lengths = [len(v) for v in context.values() if isinstance(v, list)]
     limit = min(configured, max([*lengths, len(context["dollars"]["without_arr"])]))
@@ -564,7 +573,7 @@ def render_report(
         limit //= 2
         shortened = {"configured": configured, "limit": limit, "cap": f"{DESCRIPTION_CAP:,}"}
         text = render_template("report.md.j2", _shown(context, limit, shortened))
-        if len(text) <= DESCRIPTION_CAP:
+        if size_of(text) <= DESCRIPTION_CAP:
             return text
     return _truncated(text, str(context["data"]))
 
@@ -574,9 +583,10 @@ def _truncated(text: str, data: str) -> str:
     the text cut at a line under the cap, saying so, with the hidden data kept."""
     tail = (
         "\n\n**Cut here:** the rest of this report would pass GitLab's limit on an issue "
-        f"description ({DESCRIPTION_CAP:,} characters); {EVERY_ACCOUNT}.\n\n{data}\n"
+        f"description ({DESCRIPTION_CAP:,} bytes); {EVERY_ACCOUNT}.\n\n{data}\n"
     )
-    head = text[: DESCRIPTION_CAP - len(tail) - len("\n```")]
+    budget = DESCRIPTION_CAP - size_of(tail) - len("\n```")
+    head = text.encode("utf-8")[:budget].decode("utf-8", errors="ignore")
     head = head[: head.rfind("\n")]
     # A cut inside a chart's code block closes it, or the rest would read as code.
     if sum(1 for line in head.splitlines() if line.startswith("```")) % 2:
