@@ -1,7 +1,7 @@
 """Benchmark the summary issue's size: `gl-csm report` for N accounts and an aged history.
 
 Builds synthetic triage results (the JSON rows `gl-csm triage --format json` prints) with
-a realistic at-risk share (about 12 % in triage, 3 % in an open escalation, a third of
+a realistic at-risk share (about 14 % in triage, 4 % in an open escalation, a third of
 those at-risk updates overdue, annual renewals spread over the year, a few accounts
 without ARR, a few failures) and a history of ``--days`` days (a change a month per
 account, product usage that rises for some accounts and not for others), renders the
