@@ -15,7 +15,7 @@ from gl_csm.domain.rules import rules_from_mapping
 from gl_csm.errors import ConfigError
 from gl_csm.services.triage import report
 from gl_csm.services.triage.report import DESCRIPTION_CAP, ReportInput, render_report, size_of
-from gl_csm.services.triage.report_cut import LEFT_OUT
+from gl_csm.services.triage.report_cut import EVERY_ACCOUNT, LEFT_OUT, cut_accounts
 
 TODAY = date(2026, 11, 23)
 PREVIOUS = TODAY - timedelta(days=7)
@@ -195,7 +195,6 @@ def test_past_every_row_the_text_is_cut_at_a_line_and_says_so(big: tuple, monkey
     assert text.endswith(
         '<!-- gl-csm-data {"compared_with":"2026-11-16","date":"2026-11-23"} -->\n'
     )
-    assert "…and 80 more CSMs (5,000 accounts, ARR $" not in text or LEFT_OUT in text
 
 
 def test_long_lists_are_cut_too() -> None:
@@ -225,3 +224,16 @@ def test_a_small_portfolio_is_not_cut() -> None:
 def test_max_rows_is_at_least_one() -> None:
     with pytest.raises(ConfigError, match="report.max_rows"):
         rules_from_mapping({"report": {"max_rows": 0}})
+
+
+def test_a_table_with_no_row_left_says_so() -> None:
+    rows = [{"slug": "a", "arr": 1000}, {"slug": "b", "arr": 2500, "lifecycle": "pre-sales"}]
+    cut = cut_accounts(rows, 0, "the most ARR first")
+    assert cut.rows == () and cut.total == 2
+    assert str(cut.line) == f"2 accounts (ARR $1,000): {LEFT_OUT}; {EVERY_ACCOUNT}."
+    one = cut_accounts(rows, 1, "the most ARR first")
+    assert str(one.line) == (
+        f"…and 1 more account (ARR $0): the table shows 1 account, the most ARR first; "
+        f"{EVERY_ACCOUNT}."
+    )
+    assert cut_accounts(rows, 2, "x").line == ""

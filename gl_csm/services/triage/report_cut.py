@@ -55,15 +55,12 @@ def more_words(n: int, one: str, many: str, kept: Sized) -> str:
     return f"…and {_plural(n, 'more ' + one, 'more ' + many)}" if kept else _plural(n, one, many)
 
 
-def cut_accounts(
-    rows: Sequence[Mapping[str, Any]], limit: int, order: str, *, arr: bool = True
-) -> Cut:
+def cut_accounts(rows: Sequence[Mapping[str, Any]], limit: int, order: str) -> Cut:
     """The first ``limit`` of ``rows`` (already in the table's order, most important
     first); ``order`` says that order ("the most ARR first")."""
     kept, rest = tuple(rows[:limit]), rows[limit:]
     if not rest:
         return Cut(kept, len(rows), Trusted(""))
-    money_words = f" (ARR {money(arr_sum(rest))})" if arr else ""
     what = (
         f"the table shows {_plural(len(kept), 'account', 'accounts')}, {order}"
         if kept
@@ -73,8 +70,8 @@ def cut_accounts(
         kept,
         len(rows),
         Trusted(
-            f"{more_words(len(rest), 'account', 'accounts', kept)}{money_words}: {what}; "
-            f"{EVERY_ACCOUNT}."
+            f"{more_words(len(rest), 'account', 'accounts', kept)} (ARR "
+            f"{money(arr_sum(rest))}): {what}; {EVERY_ACCOUNT}."
         ),
     )
 
