@@ -9,12 +9,21 @@ from datetime import date, timedelta
 
 import pytest
 
+from gl_csm.config import Settings
 from gl_csm.domain.cadence import within_months
 from gl_csm.domain.history import HistoryRow
 from gl_csm.domain.rules import rules_from_mapping
 from gl_csm.errors import ConfigError
+from gl_csm.gitlab.gateway import Gateway
 from gl_csm.services.triage import report
-from gl_csm.services.triage.report import DESCRIPTION_CAP, ReportInput, render_report, size_of
+from gl_csm.services.triage.report import (
+    DESCRIPTION_CAP,
+    ReportInput,
+    find_report_issue,
+    plan_report_issue,
+    render_report,
+    size_of,
+)
 from gl_csm.services.triage.report_cut import EVERY_ACCOUNT, LEFT_OUT, cut_accounts
 
 TODAY = date(2026, 11, 23)
@@ -237,3 +246,24 @@ def test_a_table_with_no_row_left_says_so() -> None:
         f"{EVERY_ACCOUNT}."
     )
     assert cut_accounts(rows, 2, "x").line == ""
+
+
+def test_the_summary_issue_update_never_fails_on_its_size(
+    gateway: Gateway, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the sandbox, which refuses a description over the cap as GitLab does."""
+    rules = rules_from_mapping({"report": {"max_rows": 1_000_000}})
+    first = render_report(_portfolio(10)[0], TODAY, rules)
+    assert plan_report_issue(gateway, settings, first, TODAY).apply(gateway).failures == []
+    data, history = _portfolio(10_000)
+    body = render_report(data, TODAY, rules, history=history, previous=PREVIOUS)
+    outcome = plan_report_issue(gateway, settings, body, TODAY).apply(gateway)
+    assert outcome.failures == []
+    issue = find_report_issue(gateway, "customer-success/accounts")
+    assert issue is not None and issue["description"].rstrip() == body.rstrip()
+    # Without the guard the same update is refused: the summary would stay stale.
+    monkeypatch.setattr(report, "DESCRIPTION_CAP", 10**12)
+    whole = render_report(data, TODAY, rules, history=history, previous=PREVIOUS)
+    assert size_of(whole) > DESCRIPTION_CAP
+    refused = plan_report_issue(gateway, settings, whole, TODAY).apply(gateway)
+    assert len(refused.failures) == 1 and "is too long" in refused.failures[0].message
