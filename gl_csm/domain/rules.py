@@ -548,6 +548,19 @@ class HistoryRules:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportRules:
+    # SPEC 5 Portfolio view: the summary issue is one issue description, which GitLab caps
+    # at 1,048,576 characters (app/models/concerns/issuable.rb DESCRIPTION_LENGTH_MAX);
+    # 100 rows a table keep 5,000 accounts near a sixth of it (benchmarks/bench_report.py).
+    max_rows: int = _f(
+        100,
+        "rows each table of the summary issue lists, the most important first; one line "
+        "under the table counts the rest and their ARR (the dashboard lists every account)",
+        lo=1,
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class Rules:
     onboarding_window_days: OnboardingWindowDays = _sub(
         OnboardingWindowDays, "onboarding window per segment"
@@ -575,6 +588,7 @@ class Rules:
         CollaborationRules, "evidence from the collaboration projects (SPEC 4.1)"
     )
     history: HistoryRules = _sub(HistoryRules, "portfolio history (SPEC 5 Portfolio view)")
+    report: ReportRules = _sub(ReportRules, "the summary issue (SPEC 5 Portfolio view)")
     reminders: tuple[ReminderKind, ...] = field(
         default=_REMINDER_KINDS,
         metadata={"doc": "reminder kinds by name (SPEC 5.2); a new name adds a kind"},

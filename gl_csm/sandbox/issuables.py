@@ -23,7 +23,7 @@ from gl_csm.sandbox.permissions import can_read_project
 from gl_csm.sandbox.store import Record, Store
 
 MAX_BODY = 1_000_000  # notes: doc/api/notes.md
-MAX_DESCRIPTION = 1_048_576  # issues: app/models/concerns/issuable.rb
+MAX_DESCRIPTION = 1_048_576  # issues, UTF-8 bytes: app/models/concerns/issuable.rb
 MAX_TITLE = 255
 
 #: The update keys issues and merge requests share (lib/api/helpers/common_helpers.rb

@@ -142,7 +142,10 @@ def _description(req: ApiRequest) -> str | None:
     if not req.has("description"):
         return None
     text = req.str("description") or ""
-    if len(text) > MAX_DESCRIPTION:
+    # GitLab counts UTF-8 bytes, though the message says characters: issuable.rb
+    # `validates :description, bytesize: { maximum: DESCRIPTION_LENGTH_MAX }`, and
+    # app/validators/bytesize_validator.rb adds Rails' :too_long when value.bytesize > max.
+    if len(text.encode("utf-8")) > MAX_DESCRIPTION:
         raise bad_request(
             {"description": [f"is too long (maximum is {MAX_DESCRIPTION} characters)"]}
         )

@@ -56,9 +56,31 @@ from gl_csm.services.triage.report_charts import (
     health_lines,
     stacked_health_bars,
 )
+from gl_csm.services.triage.report_cut import (
+    EVERY_ACCOUNT,
+    LEFT_OUT,
+    Cut,
+    cut_accounts,
+    cut_chosen,
+    cut_lines,
+    more_words,
+)
 from gl_csm.templates import Trusted, inline
 
 KIND, KEY = "report", "portfolio"
+#: GitLab's cap on an issue description, in UTF-8 bytes (app/models/concerns/issuable.rb
+#: `validates :description, bytesize: { maximum: DESCRIPTION_LENGTH_MAX }`, 1.megabyte;
+#: app/validators/bytesize_validator.rb). A longer update is refused (400, "is too long"),
+#: as the sandbox does (gl_csm/sandbox/issues.py). The report's "—", "→" and "…" are
+#: three bytes each, so the guard counts bytes, not characters.
+DESCRIPTION_CAP = 1_048_576
+
+
+def size_of(text: str) -> int:
+    """What GitLab's cap counts: the text's UTF-8 bytes."""
+    return len(text.encode("utf-8"))
+
+
 _URL = re.compile(r"^https?://[^\s()<>]+$")
 
 
@@ -284,6 +306,7 @@ def _usage_not_risen(
                 "link": _link(r.get("name") or r["slug"], r.get("tracking")),
                 "health": r.get("health") or "-",
                 "arr": money(arr_of(r)),
+                "arr_value": arr_of(r),
                 "usage": "; ".join(
                     f"{measure_name(c.key)} {value_words(c.key, c.before)} on "
                     f"{c.recorded.isoformat()}, {value_words(c.key, c.now)} now"
@@ -291,11 +314,20 @@ def _usage_not_risen(
                 ),
             }
         )
+    out.sort(key=_most_arr)
     return out
 
 
+def _most_arr(row: Mapping[str, Any]) -> float:
+    """A sort key: the most ARR first (none last); a table row keeps the number as
+    ``arr_value`` beside its ``arr`` in words."""
+    value = row["arr_value"] if "arr_value" in row else arr_of(row)
+    return -(value or 0.0)
+
+
 def _per_csm(ok: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per CSM: accounts by priority and health, triage count and ARR."""
+    """One row per CSM (by name): accounts by priority and health, triage count and ARR
+    (``arr`` in words, ``arr_value`` the number the table's cut ranks by)."""
     per_csm: dict[str, dict[str, Any]] = {}
     for r in ok:
         csm = r["csm"] if r["csm"] != "-" else "(no CSM)"
@@ -322,7 +354,7 @@ def _per_csm(ok: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         if not is_pre_sales(r):
             c["arr_value"] += arr_of(r) or 0.0
     for c in per_csm.values():
-        c["arr"] = money(c.pop("arr_value"))
+        c["arr"] = money(c["arr_value"])
     return [per_csm[k] for k in sorted(per_csm)]
 
 
@@ -357,6 +389,7 @@ def _renewals(ok: Sequence[dict[str, Any]], today: date, months: int) -> list[di
                 {
                     **r,
                     "arr": money(arr_of(r)),
+                    "arr_value": arr_of(r),
                     "link": _link(r.get("name") or r["slug"], r.get("tracking")),
                     "health": r.get("health") or "-",
                     "priority": r.get("priority") or "-",
@@ -381,18 +414,26 @@ def _overdue(ok: Sequence[dict[str, Any]], today: date) -> list[dict[str, Any]]:
     return overdue
 
 
+# The escalation severities, most severe first (the escalation-severity:: labels,
+# gl_csm/domain/taxonomy.py).
+_SEVERITY = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+
+
 def _escalations(ok: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The accounts with an open escalation."""
-    return [
+    """The accounts with an open escalation, the most severe first, then the most ARR."""
+    escalations = [
         {
             **r,
             "escalation_link": _link("escalation issue", r.get("escalation")),
             "health": r.get("health") or "-",
             "arr": money(arr_of(r)),
+            "arr_value": arr_of(r),
         }
         for r in ok
         if r.get("escalation")
     ]
+    escalations.sort(key=lambda r: (_SEVERITY.get(r.get("escalation_severity"), 4), _most_arr(r)))
+    return escalations
 
 
 def _grid(ok: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -457,7 +498,8 @@ def _in_triage(
     today: date,
     rules: Rules,
 ) -> list[dict[str, Any]]:
-    """The accounts in triage with their days in triage and score trend, longest first."""
+    """The accounts in triage with their days in triage and score trend: the most ARR
+    first, then the longest in triage."""
     in_triage = []
     for r in ok:
         if not r.get("triage"):
@@ -473,9 +515,10 @@ def _in_triage(
                 "trend": trend_words(score_trend(past, today, rules.history.trend_days)) or "-",
                 "due": Trusted(_due(r, today)),
                 "arr": money(arr_of(r)),
+                "arr_value": arr_of(r),
             }
         )
-    in_triage.sort(key=lambda r: (-(r["days"] or 0), r["slug"]))
+    in_triage.sort(key=lambda r: (_most_arr(r), -(r["days"] or 0), r["slug"]))
     return in_triage
 
 
@@ -484,7 +527,8 @@ def _worse(
     history: Mapping[str, Sequence[HistoryRow]],
     previous: date | None,
 ) -> list[dict[str, Any]]:
-    """The accounts whose health got worse since ``previous`` (the last report)."""
+    """The accounts whose health got worse since ``previous`` (the last report): red now
+    first, then the most ARR."""
     worse: list[dict[str, Any]] = []
     if previous is not None:
         for r in ok:
@@ -499,6 +543,7 @@ def _worse(
                         "score": "-" if r.get("score") is None else round(r["score"]),
                     }
                 )
+    worse.sort(key=lambda r: (r.get("health") != "red", _most_arr(r)))
     return worse
 
 
@@ -511,7 +556,141 @@ def render_report(
     previous: date | None = None,
 ) -> str:
     """The report; ``history`` (services/triage/history.py) adds the 12-week chart, the
-    score trends and the accounts that got worse since ``previous`` (the last report)."""
+    score trends and the accounts that got worse since ``previous`` (the last report).
+
+    Each table shows at most ``rules.report.max_rows`` rows (report_cut.py); should the
+    text still pass GitLab's cap on a description (``DESCRIPTION_CAP``, e.g. a team set a
+    huge limit), the tables are halved until it fits, and the report says so: the
+    summary issue's update never fails on its size."""
+    context = _context(data, today, rules, history, previous)
+    configured = rules.report.max_rows
+    text = render_template("report.md.j2", _shown(context, configured))
+    if size_of(text) <= DESCRIPTION_CAP:
+        return text
+    lengths = [len(v) for v in context.values() if isinstance(v, list)]
+    limit = min(configured, max([*lengths, len(context["dollars"]["without_arr"])]))
+    while limit > 0:
+        limit //= 2
+        shortened = {"configured": configured, "limit": limit, "cap": f"{DESCRIPTION_CAP:,}"}
+        text = render_template("report.md.j2", _shown(context, limit, shortened))
+        if size_of(text) <= DESCRIPTION_CAP:
+            return text
+    return _truncated(text, str(context["data"]))
+
+
+def _truncated(text: str, data: str) -> str:
+    """The last resort (no table row left and still too long: thousands of CSMs, say):
+    the text cut at a line under the cap, saying so, with the hidden data kept."""
+    tail = (
+        "\n\n**Cut here:** the rest of this report would pass GitLab's limit on an issue "
+        f"description ({DESCRIPTION_CAP:,} bytes); {EVERY_ACCOUNT}.\n\n{data}\n"
+    )
+    budget = DESCRIPTION_CAP - size_of(tail) - len("\n```")
+    head = text.encode("utf-8")[:budget].decode("utf-8", errors="ignore")
+    head = head[: head.rfind("\n")]
+    # A cut inside a chart's code block closes it, or the rest would read as code.
+    if sum(1 for line in head.splitlines() if line.startswith("```")) % 2:
+        head += "\n```"
+    return head + tail
+
+
+def _shown(
+    context: Mapping[str, Any], limit: int, shortened: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The template's context with every long table and list cut to ``limit`` rows."""
+    dollars_ = dict(context["dollars"])
+    names, more = cut_lines(dollars_["without_arr"], limit, ("account", "accounts"), EVERY_ACCOUNT)
+    dollars_["without_arr"], dollars_["without_arr_more"] = names, more
+    failures, failures_more = cut_lines(
+        context["failures"],
+        limit,
+        ("failure", "failures"),
+        "every one is in the triage-*.json job artifacts (errors) and the triage job logs",
+    )
+    warnings, warnings_more = cut_lines(
+        context["warnings"], limit, ("warning", "warnings"), "every one is in the triage job logs"
+    )
+    skipped, skipped_more = cut_lines(
+        list(context["history_skipped"]),
+        limit,
+        ("line", "lines"),
+        "they are in the files of `history/`",
+    )
+    csms = _cut_csms(context["per_csm"], limit)
+    return {
+        **context,
+        "shortened": shortened,
+        "dollars": dollars_,
+        "per_csm": csms,
+        "charts": _charts(csms.rows, *context["chart_input"]),
+        "balance": _cut_balance(context["balance"], limit),
+        "in_triage": cut_accounts(context["in_triage"], limit, "the most ARR first"),
+        "worse": cut_accounts(context["worse"], limit, "red now first, then the most ARR"),
+        "usage_flat": cut_accounts(context["usage_flat"], limit, "the most ARR first"),
+        "renewals": cut_accounts(context["renewals"], limit, "renewing soonest first"),
+        "overdue": cut_accounts(context["overdue"], limit, "longest overdue first"),
+        "escalations": cut_accounts(
+            context["escalations"], limit, "most severe first, then the most ARR"
+        ),
+        "failures": failures,
+        "failures_more": failures_more,
+        "warnings": warnings,
+        "warnings_more": warnings_more,
+        "history_skipped": skipped,
+        "history_skipped_more": skipped_more,
+    }
+
+
+def _cut_csms(csms: Sequence[Mapping[str, Any]], limit: int) -> Cut:
+    """The per-CSM table (and its chart), by name: when cut, the CSMs with the most
+    accounts in triage, then the most ARR."""
+
+    def line(rest: Sequence[Mapping[str, Any]], kept: int) -> str:
+        accounts = sum(c["accounts"] for c in rest)
+        return (
+            f"{more_words(len(rest), 'CSM', 'CSMs', range(kept))} ({accounts:,} accounts, ARR "
+            f"{money(sum(c['arr_value'] for c in rest))}): "
+            + (
+                f"the table and the chart show {kept:,} CSMs by name, those with the most "
+                "accounts in triage, then the most ARR"
+                if kept
+                else LEFT_OUT
+            )
+            + "; every CSM's book is in the dashboard."
+        )
+
+    return cut_chosen(csms, limit, lambda c: (-c["triage"], -c["arr_value"]), line)
+
+
+def _cut_balance(balance: Sequence[Mapping[str, Any]], limit: int) -> Cut:
+    """The book-balance table, by CSM: when cut, the WARN rows first, then the largest
+    books."""
+
+    def line(rest: Sequence[Mapping[str, Any]], kept: int) -> str:
+        warn = sum(1 for b in rest if b["status"] == "WARN")
+        return (
+            f"{more_words(len(rest), 'CSM book', 'CSM books', range(kept))} "
+            f"({sum(b['accounts'] for b in rest):,} "
+            f"accounts, {warn:,} of them WARN): "
+            + (
+                f"the table shows {kept:,} by CSM, the WARN ones first, then the largest books"
+                if kept
+                else LEFT_OUT
+            )
+            + "; every CSM's book is in the dashboard."
+        )
+
+    return cut_chosen(balance, limit, lambda b: (b["status"] != "WARN", -b["accounts"]), line)
+
+
+def _context(
+    data: ReportInput,
+    today: date,
+    rules: Rules,
+    history: Mapping[str, Sequence[HistoryRow]] | None,
+    previous: date | None,
+) -> dict[str, Any]:
+    """Everything the report shows, every table whole (``_shown`` cuts them)."""
     # Lines of history/*.csv the read skipped (gl_csm/domain/history.py read_csv).
     skipped = history.skipped if isinstance(history, GroupedHistory) else ()
     history = history or {}
@@ -523,59 +702,52 @@ def render_report(
         set(data.failures) | {f"{r['slug']}: {r['error']}" for r in rows if r.get("error")}
     )
     totals = {k: sum(1 for r in ok if health_key(r) == k) for k in HEALTH_KEYS}
-    pre_sales = sum(1 for r in ok if is_pre_sales(r))
-    csms = _per_csm(ok)
     months_shown = _months_ahead(today, months)
     by_month = _renewals_by_month(data, renewals, months_shown)
-    renewal_months = [
-        {"month": m, **_counted(by_month[m]), "arr": money(by_month[m]["arr"])}
-        for m in months_shown
-    ]
     # The history starts with the first triage run: weeks before it are left out, not
     # drawn as zero accounts.
     first = min((rs[0].day for rs in history.values() if rs), default=None)
     weeks = [(d.isoformat(), c) for d, c in weekly_health(history, today) if first and d >= first]
-    flat = _usage_not_risen(ok, history, today, rules)
-    return render_template(
-        "report.md.j2",
-        {
-            "marker": Trusted(markers.marker(KIND, KEY)),
-            "usage_days": rules.history.measure_days,
-            "usage_flat": flat,
-            "today": today.isoformat(),
-            "total": len(rows),
-            "shards": ", ".join(sorted(data.shards)),
-            "shard_count": len(data.shards),
-            "totals": totals,
-            "pre_sales": pre_sales,
-            "grid": _grid(ok),
-            "charts": _charts(csms, months, months_shown, by_month, weeks),
-            "legend": {"bars": BARS_LEGEND, "lines": LINES_LEGEND},
-            "weeks": [{"week": w, **_counted(c)} for w, c in weeks],
-            "first_day": None if first is None else first.isoformat(),
-            "renewal_months": renewal_months,
-            "dollars": _dollars(ok, today),
-            "in_triage": _in_triage(ok, history, today, rules),
-            "worse": _worse(ok, history, previous),
-            "previous": None if previous is None else previous.isoformat(),
-            "data": Trusted(
-                _data_comment({"date": today.isoformat(), "compared_with": previous.isoformat()})
-                if previous
-                else _data_comment({"date": today.isoformat()})
-            ),
-            "per_csm": csms,
-            "balance": _balance(ok, rules),
-            "time_to_value": time_to_value_rows(ok),
-            "renewal_window": months,
-            "renewals": renewals,
-            "overdue": _overdue(ok, today),
-            "escalations": _escalations(ok),
-            "failures": failures,
-            "warnings": sorted(set(data.warnings)),
-            "failed_shards": [f.to_text() for f in data.failed_shards],
-            "history_skipped": skipped,
-        },
-    )
+    return {
+        "marker": Trusted(markers.marker(KIND, KEY)),
+        "usage_days": rules.history.measure_days,
+        "usage_flat": _usage_not_risen(ok, history, today, rules),
+        "today": today.isoformat(),
+        "total": len(rows),
+        "shards": ", ".join(sorted(data.shards)),
+        "shard_count": len(data.shards),
+        "totals": totals,
+        "pre_sales": sum(1 for r in ok if is_pre_sales(r)),
+        "grid": _grid(ok),
+        "chart_input": (months, months_shown, by_month, weeks),
+        "legend": {"bars": BARS_LEGEND, "lines": LINES_LEGEND},
+        "weeks": [{"week": w, **_counted(c)} for w, c in weeks],
+        "first_day": None if first is None else first.isoformat(),
+        "renewal_months": [
+            {"month": m, **_counted(by_month[m]), "arr": money(by_month[m]["arr"])}
+            for m in months_shown
+        ],
+        "dollars": _dollars(ok, today),
+        "in_triage": _in_triage(ok, history, today, rules),
+        "worse": _worse(ok, history, previous),
+        "previous": None if previous is None else previous.isoformat(),
+        "data": Trusted(
+            _data_comment({"date": today.isoformat(), "compared_with": previous.isoformat()})
+            if previous
+            else _data_comment({"date": today.isoformat()})
+        ),
+        "per_csm": _per_csm(ok),
+        "balance": _balance(ok, rules),
+        "time_to_value": time_to_value_rows(ok),
+        "renewal_window": months,
+        "renewals": renewals,
+        "overdue": _overdue(ok, today),
+        "escalations": _escalations(ok),
+        "failures": failures,
+        "warnings": sorted(set(data.warnings)),
+        "failed_shards": [f.to_text() for f in data.failed_shards],
+        "history_skipped": list(skipped),
+    }
 
 
 TITLE = "Customer Success portfolio report"
