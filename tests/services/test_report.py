@@ -205,8 +205,9 @@ def test_summary_shows_charts_triage_table_and_worse_accounts() -> None:
     weeks = text.split("```mermaid")[2]
     assert "line [2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1]" in weeks  # green: initech red since 11-10
     assert "line [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1]" in weeks  # red
-    assert 'x-axis ["2026-11", "2026-12", "2027-01", "2027-02", "2027-03", "2027-04"]' in text
-    assert "bar [0, 1, 1, 0, 0, 0]" in text  # acme renews in December, initech in January
+    months = '"2026-11", "2026-12", "2027-01", "2027-02", "2027-03", "2027-04", "2027-05"'
+    assert f"x-axis [{months}]" in text
+    assert "bar [0, 1, 1, 0, 0, 0, 0]" in text  # acme renews in December, initech in January
     row = "| [Initech](https://gl.example/-/issues/initech) | erin | red | $100,000 | 13 | "
     assert row + "score 70 → 30 in 30 days | 2026-11-30 |" in text
     worse = text.split("## Worse since the last report (2026-11-01)", 1)[1].split("##", 1)[0]
@@ -460,3 +461,16 @@ def test_time_to_value_medians_and_spread_per_segment() -> None:
     assert "| strategic | Outcome Achieved | 0 of 3 | - | - | - |" in ttv_text, ttv_text
     # The pre-sales account (no time to value) is not a customer of the segment yet.
     assert "| commercial | Engagement | 1 of 1 | 2 | 2–2 | 2–2 |" in ttv_text, ttv_text
+
+
+def test_every_renewal_the_table_lists_falls_in_a_month_of_the_chart() -> None:
+    """SPEC 3 ``within_months``: the six-month window of 2026-11-23 runs to 2027-05-23,
+    both ends included; a renewal on 2027-05-20 is in the list, so the month table and
+    the bars reach May too (they used to stop at April)."""
+    book = ReportInput(accounts={"late": _row("late", renewal_date="2027-05-20")})
+    text = render_report(book, TODAY, DEFAULT_RULES)
+    assert "| 2027-05-20 |" in text
+    assert "| 2027-05 | 1 | 0 | 0 | 0 | 1 | $100,000 |" in text
+    renewals = _charts(text)[1]
+    assert '"2027-05"]' in renewals and _bars(renewals)[0][-1] == 1
+    assert "The window runs to 2027-05-23" in text

@@ -20,7 +20,7 @@ from typing import Any
 from gl_csm import markers
 from gl_csm.config import Settings
 from gl_csm.domain.book_balance import book_balances
-from gl_csm.domain.cadence import within_months
+from gl_csm.domain.cadence import add_months, within_months
 from gl_csm.domain.evidence import time_to_value_rows
 from gl_csm.domain.history import (
     GroupedHistory,
@@ -240,8 +240,13 @@ def _link(text: str, url: object) -> Trusted:
 
 
 def _months_ahead(today: date, months: int) -> list[str]:
+    """Every calendar month the renewal window touches, today's to the one of today +
+    ``months`` (SPEC 3 ``within_months``, both ends included), so each renewal the
+    table lists falls in a bar: from the 23rd, a six-month window ends in a seventh
+    month."""
+    last = add_months(today, months)
     out, year, month = [], today.year, today.month
-    for _ in range(months):
+    while (year, month) <= (last.year, last.month):
         out.append(f"{year:04d}-{month:02d}")
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return out
@@ -740,6 +745,7 @@ def _context(
         "balance": _balance(ok, rules),
         "time_to_value": time_to_value_rows(ok),
         "renewal_window": months,
+        "renewal_window_end": add_months(today, months).isoformat(),
         "renewals": renewals,
         "overdue": _overdue(ok, today),
         "escalations": _escalations(ok),
