@@ -10,7 +10,12 @@ serving. Then either:
 
 State is saved (when the Sandbox has a path) by a saver thread at most about once
 a second after writes, and once more on shutdown, so a killed client never loses
-what the server accepted and thousands of writes do not each rewrite the file.
+what the server accepted and thousands of writes do not each rewrite the file. A
+large state (years of a portfolio's history file versions: tens of MB) takes a
+while to write, and the save holds the store's lock: the saver then waits
+SAVE_SHARE_INVERSE times as long as the last save took, so saving never takes more
+than a small share of the server's time, whatever the state's size
+(:func:`save_wait`).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import contextlib
 import signal
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType, TracebackType
 from typing import Any
@@ -27,6 +33,14 @@ from gl_csm.sandbox.core import Sandbox
 from gl_csm.sandbox.faults import Answer, Drop, FaultInjector, Faults, token_of
 
 SAVE_INTERVAL_S = 1.0
+#: The saver's pause is at least this many times the last save's duration.
+SAVE_SHARE_INVERSE = 10
+
+
+def save_wait(last_save_s: float) -> float:
+    """Seconds the saver waits before the next save: a second, or ten times the last
+    save's duration when that is longer (a save is then at most ~9% of the time)."""
+    return max(SAVE_INTERVAL_S, SAVE_SHARE_INVERSE * last_save_s)
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -172,12 +186,13 @@ class SandboxServer:
             self._saver.start()
 
     def _save_loop(self) -> None:
-        saved = self.sandbox.write_count
-        while not self._stop.wait(SAVE_INTERVAL_S):
+        saved, took = self.sandbox.write_count, 0.0
+        while not self._stop.wait(save_wait(took)):
             current = self.sandbox.write_count
             if current != saved:
+                start = time.monotonic()
                 self.sandbox.save()
-                saved = current
+                saved, took = current, time.monotonic() - start
 
 
 def serve(

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from gl_csm.sandbox import Faults, Sandbox, serve
+from gl_csm.sandbox.server import SAVE_INTERVAL_S, save_wait
 
 
 @pytest.fixture
@@ -70,6 +71,15 @@ def test_state_saved_after_writes_and_on_shutdown(seeded: Sandbox) -> None:
         i["title"] for p in json.loads(seeded.path.read_text())["projects"] for i in p["issues"]
     ]
     assert titles == ["persisted", "at-exit"]
+
+
+def test_a_slow_save_spaces_the_next_one_out() -> None:
+    """A large state (years of history file versions) takes long to write and the save
+    holds the store's lock: the saver waits ten times the last save's duration, so
+    saving stays a small share of the server's time; a quick save keeps the second."""
+    assert save_wait(0.0) == save_wait(0.05) == SAVE_INTERVAL_S == 1.0
+    assert save_wait(0.8) == pytest.approx(8.0)
+    assert save_wait(3.0) / (save_wait(3.0) + 3.0) > 0.9  # serving, not saving
 
 
 def test_faults_over_http(seeded: Sandbox) -> None:
