@@ -67,7 +67,9 @@ from gl_csm.services.triage.report import load_results, render_report  # noqa: E
 from gl_csm.services.triage.run import plan_triage  # noqa: E402
 
 NOOP_KEYS = ("reads", "writes", "wall_s", "cpu_s", "failures", "changes")
-DESCRIPTION_LIMIT = 1_048_576  # doc/api/issues.md: GitLab's limit on a description
+# GitLab's cap on a description, in UTF-8 bytes (app/models/concerns/issuable.rb
+# validates its bytesize): the report's dashes and arrows are three bytes each.
+DESCRIPTION_LIMIT = 1_048_576
 
 
 def _connect(url: str, settings: Settings) -> Gateway:
@@ -256,7 +258,7 @@ def sizes(
         "issues_all": len(every),
         "history_chars": sum(len(t) for t in history.texts.values()),
         "summary_chars": len(body),
-        "summary_share_of_limit": round(len(body) / DESCRIPTION_LIMIT, 4),
+        "summary_share_of_limit": round(len(body.encode("utf-8")) / DESCRIPTION_LIMIT, 4),
         "card_chars_max": max(cards, default=0),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
