@@ -18,7 +18,7 @@ from gl_csm.services.triage.report import ReportInput, build_report
 from tests.services.triage_world import ACCOUNTS, World
 
 DAY = date(2026, 11, 23)
-NAME = file_for(None)
+NAME = file_for(None, DAY.year)
 
 
 def _world(tmp_path: Path) -> World:
