@@ -97,10 +97,10 @@ class History:
 
 def load_history(gateway: Gateway, project: dict, today: date, since: date) -> History:
     """Read the files of ``history/`` that answer every question about the days
-    ``since`` .. ``today`` (1 listing + 1 read a file: the year's, and the year
-    before's only while ``since`` is before what the year's files cover). Lenient: a line a person broke is skipped and
-    named (the report lists it), never a reason to stop every account's run; rows dated
-    after ``today`` are left out."""
+    ``since`` .. ``today``: 1 listing + 1 read a file, the year's (and the year before's
+    only while ``since`` is before what the year's files cover). Lenient: a line a
+    person broke is skipped and named (the report lists it), never a reason to stop
+    every account's run; rows dated after ``today`` are left out."""
     path = project["path_with_namespace"]
     branch = project.get("default_branch") or "main"
     found = History(path, branch)
