@@ -9,10 +9,11 @@ Files (``history/``, one folder listing finds them all):
   every row of the last :data:`LOOKBACK_DAYS` days of the year before (the card's and
   the report's windows reach back that far on 1 January), and before those, **the
   state carried in**: for each account (of its shard) the rows that still answer a
-  question: its latest row, the first row of its current health streak and the row
-  before it (so "red since" a date years old still reads), and for each measure the
-  row that recorded its latest value, holding that measure only (so "down from 21% on
-  DATE" keeps the date the value was recorded). A year's files alone therefore answer
+  question: its last :data:`LAST_ROWS_CARRIED` rows (the EBR brief lists them), the
+  first row of its current health streak and the row before it (so "red since" a date
+  years old still reads), and for each measure the row that recorded its latest value,
+  holding that measure only (so "down from 21% on DATE" keeps the date the value was
+  recorded); a carried row holds only the measures whose latest value it recorded. A year's files alone therefore answer
   every question about a day from :data:`LOOKBACK_DAYS` days before the year on.
 * ``portfolio.csv`` and ``portfolio-shard-I-of-N.csv`` (and any other ``*.csv`` a person
   put there): the single files of gl-csm before yearly files. Never rewritten; read
@@ -42,6 +43,9 @@ FOLDER = "history"
 #: Days before 1 January whose rows a new year's file copies whole: the longest window
 #: of the default rules (`rules.history.measure_days`, 90; the report's 12 weeks).
 LOOKBACK_DAYS = 92
+#: Each account's last rows a new year's file carries whole (state; measures as any
+#: carried row): the health changes the EBR brief lists (services/triage/ebr_brief.py).
+LAST_ROWS_CARRIED = 6
 _NAME = re.compile(r"^portfolio-(\d{4})(?:-shard-(\d+)-of-(\d+))?\.csv$")
 
 
@@ -137,7 +141,7 @@ def carried(rows: Sequence[HistoryRow], start: date) -> list[HistoryRow]:
     before = [r for r in rows if r.day < start]
     if not before:
         return []
-    keep = {len(before) - 1}
+    keep = set(range(max(0, len(before) - LAST_ROWS_CARRIED), len(before)))
     streak = len(before) - 1
     while streak > 0 and before[streak - 1].health == before[-1].health:
         streak -= 1
