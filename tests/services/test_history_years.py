@@ -172,6 +172,13 @@ def test_the_third_year_costs_what_the_second_did(
         for y in (2027, 2028)
     }
     assert len(carried[2028]) <= 1.1 * len(carried[2027]), {y: len(c) for y, c in carried.items()}
+    text = world.person().file_text(ACCOUNTS, file_for(None, 2028), "main") or ""
+    cut = f"{date(2027, 12, 31) - timedelta(days=91)}"
+    parts = {"carried": 0, "last 92 days of 2027": 0, "2028": 0}
+    for line in text.splitlines()[1:]:
+        part = "2028" if line >= "2028" else "carried" if line < cut else "last 92 days of 2027"
+        parts[part] += len(line) + 1
+    print(f"{file_for(None, 2028)}: {parts} bytes, {FILLERS + 3} accounts")
 
 
 def test_single_files_of_earlier_versions_upgrade_without_losing_a_row(tmp_path: Path) -> None:
