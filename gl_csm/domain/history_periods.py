@@ -13,8 +13,9 @@ Files (``history/``, one folder listing finds them all):
   first row of its current health streak and the row before it (so "red since" a date
   years old still reads), and for each measure the row that recorded its latest value,
   holding that measure only (so "down from 21% on DATE" keeps the date the value was
-  recorded); a carried row holds only the measures whose latest value it recorded. A year's files alone therefore answer
-  every question about a day from :data:`LOOKBACK_DAYS` days before the year on.
+  recorded); a carried row holds only the measures whose latest value it recorded.
+  A year's files alone therefore answer every question about a day from
+  :data:`LOOKBACK_DAYS` days before the year on.
 * ``portfolio.csv`` and ``portfolio-shard-I-of-N.csv`` (and any other ``*.csv`` a person
   put there): the single files of gl-csm before yearly files. Never rewritten; read
   only while no year's files cover the days asked about. The first yearly file also
