@@ -230,3 +230,50 @@ def test_single_files_of_earlier_versions_upgrade_without_losing_a_row(tmp_path:
     world.run(date(2027, 9, 2))
     assert [p for p in reads if p.startswith(f"{FOLDER}/")] == [file_for(None, 2027)]
     assert world.person().file_text(ACCOUNTS, f"{FOLDER}/portfolio.csv", "main") == old
+
+
+def test_a_shard_that_has_not_written_this_year_loses_nothing(tmp_path: Path) -> None:
+    """Two CI shards: in January only shard 1 has changes, so 2027 has shard 1's file
+    only. Until shard 2 writes, the year is incomplete and the runs read 2026's files
+    too: shard 2's accounts keep their history (nothing re-written as new); once shard 2
+    starts its file, the year's files alone answer."""
+    from gl_csm.services.triage.shards import in_shard
+
+    world = World(tmp_path, today=date(2026, 12, 1))
+    slugs = [f"acct-{i}" for i in range(6)]
+    one = next(s for s in slugs if in_shard(s, (1, 2)))
+    two = next(s for s in slugs if in_shard(s, (2, 2)))
+    reads: list[str] = []
+    original = world.gateway.file_text
+
+    def spy(project: Any, path: str, ref: str) -> str | None:
+        reads.append(path)
+        return original(project, path, ref)
+
+    world.gateway.file_text = spy  # type: ignore[method-assign]
+
+    health = dict.fromkeys(slugs, "green")
+
+    def both(day: date) -> list[int]:
+        for slug in slugs:  # a CRM refresh: fresh dates, nothing else moves
+            data = account_data(slug, renewal_date=date(2029, 3, 1))
+            data["sentiment"] = {"health": health[slug], "updated": day}
+            world.write(slug, _fresh(data, day))
+        reads.clear()
+        commits = []
+        for shard in ((1, 2), (2, 2)):
+            outcome, _, _ = world.run(day, shard=shard)
+            assert outcome.exit_code == 0, outcome.failures
+            commits.append(sum(1 for c in outcome.changes if c.action == "commit-history"))
+        return commits
+
+    assert both(date(2026, 12, 1)) == [1, 1]
+    health[one] = "yellow"
+    assert both(date(2027, 1, 4)) == [1, 0]
+    assert both(date(2027, 6, 1)) == [0, 0]  # shard 2's accounts are not new
+    assert file_for((2, 2), 2026) in reads
+    health[two] = "yellow"
+    assert both(date(2027, 6, 2)) == [0, 1]
+    both(date(2027, 6, 3))
+    history = {p for p in reads if p.startswith(f"{FOLDER}/")}
+    assert history == {file_for((1, 2), 2027), file_for((2, 2), 2027)}
