@@ -18,9 +18,10 @@ week: the weekly run (plan and apply), then a no-op rerun of the same day. Every
   text, the cause it names first: a date rule, a registry value or the bot's own record),
   and counted under every cause they name (``by_cause``);
 * the accounts project's open issues (the daily listing) and all its issues;
-* the portfolio history's size, the summary issue's size (the report `gl-csm report`
-  would write; GitLab caps a description at 1,048,576 characters), the largest tracking
-  card, and the process's peak memory (ru_maxrss).
+* the size of the portfolio history the daily run reads (its year's file), the
+  summary issue's size (the report `gl-csm report` would write; GitLab caps a
+  description at 1,048,576 characters), the largest tracking card, and the process's
+  peak memory (ru_maxrss).
 
     python benchmarks/bench_time_travel.py [--accounts 200] [--weeks 104] [--every 4]
         [--latency-ms 20] [--step-weeks 1] [--chart time-travel.png]
@@ -62,7 +63,7 @@ from gl_csm import markers  # noqa: E402
 from gl_csm.config import Settings, load_settings  # noqa: E402
 from gl_csm.gitlab.gateway import Gateway  # noqa: E402
 from gl_csm.runtime import pace_limits  # noqa: E402
-from gl_csm.services.triage.history import load_history  # noqa: E402
+from gl_csm.services.triage.history import load_history, window_start  # noqa: E402
 from gl_csm.services.triage.report import load_results, render_report  # noqa: E402
 from gl_csm.services.triage.run import plan_triage  # noqa: E402
 
@@ -248,7 +249,9 @@ def sizes(
     opened = gateway.issues(project, state="opened")
     every = gateway.issues(project, state="all")
     cards = [len(i.get("description") or "") for i in opened if markers.own_key(i, "tracking")]
-    history = load_history(gateway, gateway.project(project), today)  # type: ignore[arg-type]
+    # What the daily run reads of the history (its year's file, services/triage/history.py).
+    since = window_start(today, settings.rules.history)
+    history = load_history(gateway, gateway.project(project), today, since)  # type: ignore[arg-type]
     shard = work / "triage.json"
     shard.write_text(json.dumps(extra, default=str))
     body = render_report(load_results([shard]), today, settings.rules, history=history.grouped())

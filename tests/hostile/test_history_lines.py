@@ -18,7 +18,7 @@ from gl_csm.services.triage.report import ReportInput, build_report
 from tests.services.triage_world import ACCOUNTS, World
 
 DAY = date(2026, 11, 23)
-NAME = file_for(None)
+NAME = file_for(None, DAY.year)
 
 
 def _world(tmp_path: Path) -> World:
@@ -120,3 +120,20 @@ def test_a_repeated_day_is_one_row(tmp_path: Path) -> None:
     assert len(keys) == len(set(keys)) == len(before)
     acme = [r for r in rows if r.account == "acme"]
     assert acme != [r for r in before if r.account == "acme"]  # rewritten in place
+
+
+def test_a_run_dated_in_a_year_before_the_newest_file_writes_nothing(tmp_path: Path) -> None:
+    """A rehearsal dated in the next year started that year's file; a run back in this
+    year would rewrite a past year's file (which the next year's carried state was taken
+    from): it writes no history and says so, and the next year's file is left alone."""
+    world = _world(tmp_path)
+    world.add("initech", "Initech")
+    outcome, _, _ = world.run(date(2027, 1, 5))
+    assert _history_commits(outcome) == 1
+    this_year = _text(world)
+    world.add("hooli", "Hooli")
+    outcome, _, _ = world.run(DAY + timedelta(days=1))
+    assert _history_commits(outcome) == 0
+    later = file_for(None, 2027)
+    assert any(f"{later} is of a year after this run's day" in n for n in outcome.notes)
+    assert _text(world) == this_year

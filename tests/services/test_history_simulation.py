@@ -131,13 +131,13 @@ def test_thirty_days_of_history(tmp_path: Path) -> None:
                 known.update(moved)
         commits_per_day.append(sum(1 for c in outcome.changes if c.action == "commit-history"))
 
-    text = world.person().file_text(ACCOUNTS, file_for(None), "main")
+    text = world.person().file_text(ACCOUNTS, file_for(None, START.year), "main")
     assert text is not None
     lines = text.splitlines()
     assert lines[0] == "date,account,health,score,priority,lifecycle,measures"
     got = [
         (r.day, r.account, (r.health, r.score, r.priority, r.lifecycle), dict(r.measures))
-        for r in parse_csv(text, file_for(None))
+        for r in parse_csv(text, file_for(None, START.year))
     ]
 
     # Only changes: exactly the (day, account) pairs whose state or measures differ from
@@ -148,7 +148,7 @@ def test_thirty_days_of_history(tmp_path: Path) -> None:
     # One commit a day at most, none on a day nothing changed.
     assert all(c <= 1 for c in commits_per_day) and commits_per_day[0] == 1
     folder = world.person().folder(ACCOUNTS, FOLDER, "main")
-    assert [e["path"] for e in folder] == [file_for(None)]
+    assert [e["path"] for e in folder] == [file_for(None, START.year)]
 
     tracking = {
         i["description"].split("gl-csm:tracking:")[1].split(" ")[0]: i

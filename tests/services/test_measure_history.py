@@ -59,7 +59,7 @@ def test_usage_moving_over_three_months_is_on_the_card(tmp_path: Path) -> None:
 
 def test_only_the_measures_that_changed_are_written(tmp_path: Path) -> None:
     world, _ = _three_months(tmp_path)
-    text = world.person().file_text(ACCOUNTS, file_for(None), "main") or ""
+    text = world.person().file_text(ACCOUNTS, file_for(None, END.year), "main") or ""
     rows = [r for r in parse_csv(text, "f") if r.account == "acme"]
     assert [r.day for r in rows] == [START, START + timedelta(days=40), END]
     assert rows[1].measures == (("ci", "0.15"),)  # SCM and the rest unchanged: not written

@@ -894,7 +894,7 @@ def test_a_noop_rerun_renders_no_card(world: World, monkeypatch: pytest.MonkeyPa
 
 
 def test_a_history_file_that_is_not_utf8_is_named_not_a_crash(world: World) -> None:
-    """A person saved history/portfolio.csv from a spreadsheet as Latin-1: the run stops
+    """A person saved history/portfolio-2026.csv from a spreadsheet as Latin-1: the run stops
     with an error naming the file (it was a UnicodeDecodeError stack trace)."""
     import base64
 
@@ -910,7 +910,7 @@ def test_a_history_file_that_is_not_utf8_is_named_not_a_crash(world: World) -> N
         [
             {
                 "action": "update",
-                "file_path": "history/portfolio.csv",
+                "file_path": "history/portfolio-2026.csv",
                 "content": base64.b64encode(text).decode(),
                 "encoding": "base64",
             }
@@ -919,7 +919,7 @@ def test_a_history_file_that_is_not_utf8_is_named_not_a_crash(world: World) -> N
     )
     with pytest.raises(GlCsmError) as info:
         world.run(D("2026-11-24"))
-    assert "history/portfolio.csv of customer-success/accounts is not UTF-8" in str(info.value)
+    assert "history/portfolio-2026.csv of customer-success/accounts is not UTF-8" in str(info.value)
 
 
 # ---------------------------------------------------------------- people who cannot be told

@@ -18,14 +18,17 @@ from typing import Any
 from gl_csm.domain.account import Account
 from gl_csm.domain.assessment import Assessment
 from gl_csm.domain.history import HistoryRow
+from gl_csm.domain.history_periods import LAST_ROWS_CARRIED
 from gl_csm.domain.measure_text import measure_name, override_text, value_text
 from gl_csm.services.tracking import money
 from gl_csm.services.triage.context import TriageContext
 
 #: The reminder kind whose issue carries the brief (domain/rules.py reminder table).
 EBR = "ebr"
-#: How many changes of the health the brief lists (newest first).
-HISTORY_SHOWN = 6
+#: How many changes of the health the brief lists (newest first): as many as a year's
+#: history file carries of each account's rows before it (domain/history_periods.py),
+#: so the list reads the same whichever year's files the run read.
+HISTORY_SHOWN = LAST_ROWS_CARRIED
 
 
 def _score(value: float | int | None) -> str:

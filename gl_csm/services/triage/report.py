@@ -819,7 +819,7 @@ def report_context(
 ) -> tuple[dict[str, list[HistoryRow]], date | None]:
     """The portfolio history (by account) and the last report's date, read from GitLab;
     nothing when the projects are not configured or the accounts project is missing."""
-    from gl_csm.services.triage.history import load_history
+    from gl_csm.services.triage.history import load_history, window_start
 
     if settings.projects is None:
         return {}, None
@@ -827,8 +827,12 @@ def report_context(
     project = gateway.project(accounts)
     if project is None:
         return {}, None
-    history = load_history(gateway, project, today)
-    return history.grouped(), previous_report(find_report_issue(gateway, accounts), today)
+    previous = previous_report(find_report_issue(gateway, accounts), today)
+    # The history the report shows: its trend and measure windows, the 12-week chart
+    # (weekly_health) and the health on the previous report's day.
+    since = window_start(today, settings.rules.history, today - timedelta(weeks=11), previous)
+    history = load_history(gateway, project, today, since)
+    return history.grouped(), previous
 
 
 def build_report(gateway: Gateway, settings: Settings, data: ReportInput, today: date) -> str:

@@ -83,7 +83,13 @@ from gl_csm.services.triage.context import (
     score_of,
 )
 from gl_csm.services.triage.escalation import plan_escalation
-from gl_csm.services.triage.history import History, history_data, load_history, plan_history
+from gl_csm.services.triage.history import (
+    History,
+    history_data,
+    load_history,
+    plan_history,
+    window_start,
+)
 from gl_csm.services.triage.past_issues import (
     CHECKLIST_KEY,
     PastIssues,
@@ -268,7 +274,12 @@ def _read_portfolio(
         # SPEC 1: refuse (exit 2, nothing written) when an internal project is public.
         checked = pool.submit(require_internal_projects, gateway, projects)
         read_history = pool.submit(
-            lambda: load_history(gateway, checked.result()["accounts"], today)
+            lambda: load_history(
+                gateway,
+                checked.result()["accounts"],
+                today,
+                window_start(today, settings.rules.history),
+            )
         )
         listings = (
             {
