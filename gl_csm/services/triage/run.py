@@ -302,7 +302,9 @@ def _read_portfolio(
                 )
             )
         try:
-            registry = load_registry(settings.accounts_dir, [only] if only else ())
+            registry = load_registry(
+                settings.accounts_dir, [only] if only else (), cache=settings.cache_dir
+            )
         except Exception:
             checked.result()  # a public internal project is told first, as it always was
             raise
