@@ -36,8 +36,10 @@ part lives in its own module: :mod:`~gl_csm.services.triage.triage_issue`,
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+import gc
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -211,6 +213,54 @@ def plan_triage(
     registry, internal, history, listed = _read_portfolio(
         gateway, settings, projects, today, shard, only
     )
+    with _long_lived():
+        return _plan_run(
+            gateway,
+            settings,
+            today,
+            projects,
+            registry,
+            internal,
+            history,
+            listed,
+            shard=shard,
+            users=users,
+            only=only,
+            tracking_iid=tracking_iid,
+            progress=progress,
+        )
+
+
+@contextmanager
+def _long_lived() -> Iterator[None]:
+    """What the run read (listings, registry) lives until it ends: frozen out of the
+    cyclic collector's generations while the accounts are planned (``gc.freeze``, Python
+    docs "gc — Garbage Collector interface"), so the collections planning triggers do not
+    walk it again and again; handed back to the collector at the end."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _plan_run(
+    gateway: Gateway,
+    settings: Settings,
+    today: date,
+    projects: Projects,
+    registry: Registry,
+    internal: dict[str, Any],
+    history: History,
+    listed: dict[str, Any],
+    *,
+    shard: tuple[int, int] | None,
+    users: UserIds | None,
+    only: str | None,
+    tracking_iid: int | None,
+    progress: Any | None,
+) -> TriageRun:
+    """The plan of the accounts, from what :func:`_read_portfolio` read."""
     run = TriageRun(ResultsPlan(), shard=shard, today=today)
     for problem in registry.problems:
         stem = Path(problem.file).stem
