@@ -414,7 +414,7 @@ def with_issue_iids(extra: CardExtra, old: str | None) -> dict[str, Any]:
     recorded before (a closed reminder still counts: it must not be made again) and
     those it links now. Single-account commands find the account's issues through them
     (:mod:`gl_csm.services.lookup`), without GitLab's search."""
-    from gl_csm.services.lookup import ISSUES_KEY, merge_iids, recorded_iids
+    from gl_csm.services.lookup import ISSUES_KEY, iids_of, merge_iids, recorded_iids
 
     linked: dict[str, list[int]] = {
         "triage": [int(extra.triage["iid"])] if extra.triage and extra.triage.get("iid") else [],
@@ -428,7 +428,8 @@ def with_issue_iids(extra: CardExtra, old: str | None) -> dict[str, Any]:
         linked["accounts"].append(int(checklist["iid"]))
     merged = merge_iids(
         recorded_iids({"description": old}),
-        recorded_iids({"description": _data_comment(extra.data)}),
+        # The data's own record, as it reads back once written (not written and reparsed).
+        iids_of(extra.data.get(ISSUES_KEY)),
         linked,
     )
     data = {k: v for k, v in extra.data.items() if k != ISSUES_KEY}
