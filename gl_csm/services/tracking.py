@@ -404,9 +404,20 @@ def _card_inputs(
     data = json.dumps(rendered, sort_keys=True, separators=(",", ":"))
     # Only what the card shows: of the account, the attributes the template reads (a
     # registry field the card does not show moves no digest).
-    shown = rendered_from(template_text(CARD_TEMPLATE), context)
-    inputs = "\0".join((__version__, template_text(CARD_TEMPLATE), shown, data))
-    return context, short_hash(inputs)
+    template = template_text(CARD_TEMPLATE)
+    shown = rendered_from(template, context)
+    # short_hash("\0".join((__version__, template, shown, data))), the version and the
+    # template's text hashed once per run rather than once per account.
+    digest = _hashed_prefix(template).copy()
+    digest.update(f"{shown}\0{data}".encode())
+    return context, digest.hexdigest()[:16]
+
+
+@cache
+def _hashed_prefix(template: str) -> Any:
+    """SHA-256 fed with the gl-csm version and the card template's text (the start of
+    every card's input digest); callers update a copy."""
+    return hashlib.sha256(f"{__version__}\0{template}\0".encode())
 
 
 def with_issue_iids(extra: CardExtra, old: str | None) -> dict[str, Any]:
