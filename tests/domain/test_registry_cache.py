@@ -226,3 +226,29 @@ def test_every_sample_account_is_cached(tmp_path: Path) -> None:
     assert registry.accounts
     for account in registry.accounts:
         assert registry_cache.encode_entry(("key", account)) is not None, account.slug
+
+
+def test_assess_twice_reads_the_cache_and_still_reports_a_bad_file(
+    workdir: Path, counted: list[str]
+) -> None:
+    """`gl-csm assess` keeps the cache beside gl-csm.yml: the second run parses only the
+    file with a problem, and reports it again (exit 1), with the same rows."""
+    from click.testing import CliRunner
+
+    from gl_csm.cli import main
+
+    (workdir / "accounts" / "broken.yml").write_text("name: Broken\nsegment: enterprise\n")
+    outputs = []
+    for _ in range(2):
+        counted.clear()
+        result = CliRunner().invoke(
+            main,
+            ["--config", str(workdir / "gl-csm.yml"), "--today", "2026-11-23", "assess"],
+            env={"GL_CSM_CACHE_DIR": None, "GITLAB_URL": "", "CI_SERVER_URL": ""},
+            catch_exceptions=False,
+        )
+        assert result.exit_code == 1 and "broken.yml" in result.stderr
+        outputs.append((result.stdout, result.stderr))
+    assert counted == ["broken.yml"]
+    assert outputs[0] == outputs[1]
+    assert registry_cache.cache_file(workdir / ".gl-csm-cache").is_file()
