@@ -5,9 +5,9 @@ For each N, generates N accounts and starts two sandboxes, each a separate
 python-gitlab client of ``minimal_client.py`` (same data, same labels and issues, no
 reminders). Both run their first run, then ``--rounds`` no-op reruns interleaved (the
 side that goes first alternates), all in this one process, so the ratio is measured
-in one run under the same machine load. Reported: requests (reads / writes) and wall
-time of each side, the median rerun wall times and the median of the per-round
-ratios; gl-csm's first-run writes against the objects it created (issues, milestones
+in one run under the same machine load. Reported: requests (reads / writes), wall
+time and CPU time of each side, the median rerun wall and CPU times and the medians of
+the per-round ratios; gl-csm's first-run writes against the objects it created (issues, milestones
 and commits in its sandbox) plus one update per account whose tracking issue was opened
 in the same run as issues that link it (the card then links them back: two issues that
 link each other take three requests); its rerun reads against the
@@ -15,6 +15,17 @@ budget ceil(N/100) x 3 + 4 (the + 1: the post-sales group's closed milestones
 listing, services/triage/evidence.py).
 
     python benchmarks/bench_triage.py --accounts 1000 5000 [--latency-ms 20] [--rounds 5]
+        [--profile] [--no-memory]
+
+CPU time is ``time.process_time()`` around each run: both sides run in this process
+(the sandboxes are other processes), so it counts exactly one side's work, its reading
+threads included. Peak memory cannot be told apart inside one process (the first side
+to run leaves its high-water mark), so after the interleaved rounds each side runs one
+more no-op rerun in a child process of its own (``--child``) and its peak resident set
+is read at its end (VmHWM of ``/proc/self/status``): both children import the same modules
+(``minimal_client`` imports gl_csm's registry and assessment), so the difference is the
+run's own memory. ``--profile`` prints the top functions of one more gl-csm no-op
+rerun under cProfile (cumulative, then own time) to stderr.
 
 Pacing is off (``rules: {pacing: {issues_per_minute: 0, notes_per_minute: 0}}``): the
 sandbox has no rate limit, and paced writes would only measure the pacer. Listings
@@ -24,8 +35,11 @@ are read with the default ``pacing.read_workers`` (4).
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import json
 import math
+import pstats
 import random
 import signal
 import statistics
@@ -192,14 +206,15 @@ def gl_csm_run(url: str, settings: Settings) -> dict[str, Any]:
         pace=pace_limits(settings),
         read_workers=settings.rules.pacing.read_workers,
     )
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     run = plan_triage(gateway, settings, TODAY)
     outcome = run.plan.apply(gateway)
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     stats = gateway.stats
     gateway.close()
     return {
         "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
         "reads": stats.reads,
         "writes": stats.writes,
         "changes": len(outcome.changes),
@@ -213,11 +228,12 @@ def gl_csm_run(url: str, settings: Settings) -> dict[str, Any]:
 
 
 def minimal_run(url: str, settings: Settings) -> dict[str, Any]:
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = minimal_client.run(url, "bench-token", settings, TODAY)
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     return {
         "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
         "reads": result.reads,
         "writes": result.writes,
         "created": result.created,
@@ -243,7 +259,52 @@ def _median_ratio(ours: list[float], floor: list[float]) -> float:
     return round(statistics.median(a / b for a, b in zip(ours, floor, strict=True)), 2)
 
 
-def bench(n: int, latency_ms: float, rounds: int) -> dict[str, Any]:
+RUNNERS: dict[str, Callable[[str, Settings], dict[str, Any]]] = {
+    "gl_csm": gl_csm_run,
+    "minimal": minimal_run,
+}
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set in MB: VmHWM of /proc/self/status on Linux (the
+    mark of this program's own memory; ``ru_maxrss`` would also count the parent's, which
+    a child inherits across fork and exec), else ``ru_maxrss``."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) * 1024 / 1e6, 1)
+    except OSError:
+        pass
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak * (1 if sys.platform == "darwin" else 1024) / 1e6, 1)
+
+
+def child_peak_mb(side: str, url: str, work: Path) -> float:
+    """One no-op rerun of `side` in a child process; its peak resident set in MB."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", side, "--url", url, "--work", str(work)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return float(json.loads(out.strip().splitlines()[-1])["peak_rss_mb"])
+
+
+def profile_rerun(url: str, settings: Settings, top: int = 25) -> str:
+    """The top functions of one gl-csm no-op rerun under cProfile."""
+    profiler = cProfile.Profile()
+    profiler.runcall(gl_csm_run, url, settings)
+    out = io.StringIO()
+    for order in ("cumulative", "tottime"):
+        pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(top)
+    return out.getvalue()
+
+
+def bench(
+    n: int, latency_ms: float, rounds: int, *, memory: bool = True, profile: bool = False
+) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix=f"bench-triage-{n}-"))
     (work / "gl-csm.yml").write_text(yaml.safe_dump(CONFIG))
     generate(work / "accounts", n)
@@ -278,15 +339,29 @@ def bench(n: int, latency_ms: float, rounds: int) -> dict[str, Any]:
         rerun: dict[str, Any] = {}
         for side, (_, runs) in sides.items():
             walls = [r["wall_s"] for r in runs]
+            cpus = [r["cpu_s"] for r in runs]
             rerun[side] = {
                 "reads": max(r["reads"] for r in runs),
                 "writes": max(r["writes"] for r in runs),
                 "wall_s_median": round(statistics.median(walls), 2),
                 "wall_s": walls,
+                "cpu_s_median": round(statistics.median(cpus), 2),
+                "cpu_s": cpus,
             }
         rerun["wall_ratio_median"] = _median_ratio(
             rerun["gl_csm"]["wall_s"], rerun["minimal"]["wall_s"]
         )
+        rerun["cpu_ratio_median"] = _median_ratio(
+            rerun["gl_csm"]["cpu_s"], rerun["minimal"]["cpu_s"]
+        )
+        if memory:
+            for side, server in (("gl_csm", ours), ("minimal", floor)):
+                rerun[side]["peak_rss_mb"] = child_peak_mb(side, server.url, work)
+            rerun["peak_rss_ratio"] = round(
+                rerun["gl_csm"]["peak_rss_mb"] / rerun["minimal"]["peak_rss_mb"], 2
+            )
+        if profile:
+            print(profile_rerun(ours.url, settings), file=sys.stderr, flush=True)
         result["rerun"] = rerun
         budget = math.ceil(n / 100) * 3 + 4
         result["rerun_read_budget"] = budget
@@ -294,6 +369,8 @@ def bench(n: int, latency_ms: float, rounds: int) -> dict[str, Any]:
             "rerun_reads_within_budget": rerun["gl_csm"]["reads"] <= budget,
             "rerun_writes_0": rerun["gl_csm"]["writes"] == 0,
             "rerun_wall_within_1.5x_floor": rerun["wall_ratio_median"] <= 1.5,
+            "rerun_wall_within_1.2x_floor": rerun["wall_ratio_median"] <= 1.2,
+            "rerun_cpu_within_1.3x_floor": rerun["cpu_ratio_median"] <= 1.3,
             "first_run_writes_equal_objects": first["gl_csm_writes_equal_objects"],
             "first_run_writes_equal_objects_plus_mutual_links": first[
                 "gl_csm_writes_equal_objects_plus_mutual_links"
@@ -310,11 +387,27 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, nargs="+", default=[1000, 5000])
     parser.add_argument("--latency-ms", type=float, default=20)
     parser.add_argument("--rounds", type=int, default=5, help="interleaved no-op reruns")
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile one gl-csm no-op rerun (stderr)"
+    )
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory child runs")
+    # Internal: one side's run in a child process, for its peak memory.
+    parser.add_argument("--child", choices=sorted(RUNNERS), help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        settings = load_settings(args.work / "gl-csm.yml", environ={})
+        run = RUNNERS[args.child](args.url, settings)
+        print(json.dumps({**run, "peak_rss_mb": peak_rss_mb()}))
+        return
     # A terminated benchmark still stops its sandbox servers (the `finally` in bench).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     for n in args.accounts:
-        print(json.dumps(bench(n, args.latency_ms, args.rounds)), flush=True)
+        result = bench(
+            n, args.latency_ms, args.rounds, memory=not args.no_memory, profile=args.profile
+        )
+        print(json.dumps(result), flush=True)
 
 
 if __name__ == "__main__":

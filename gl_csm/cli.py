@@ -688,7 +688,14 @@ def assess(app: AppContext, accounts: tuple[str, ...], fmt: str, by_csm: bool) -
             evidence = recorded_evidence(runtime.gateway, settings)
         finally:
             runtime.close()
-    run = run_assess(settings.accounts_dir, settings.rules, app.today, accounts, evidence=evidence)
+    run = run_assess(
+        settings.accounts_dir,
+        settings.rules,
+        app.today,
+        accounts,
+        evidence=evidence,
+        cache=settings.cache_dir,
+    )
     if by_csm:
         click.echo(render_book_balance(book_balance(run, settings.rules), fmt))
     else:

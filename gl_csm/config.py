@@ -20,6 +20,7 @@ from gl_csm.domain.feeds import FEEDS, LOOKUP_KEYS
 from gl_csm.domain.rules import Rules, rules_from_mapping
 from gl_csm.domain.taxonomy import Taxonomy
 from gl_csm.errors import ConfigError
+from gl_csm.registry_cache import default_dir as default_cache_dir
 from gl_csm.urls import redact_url
 
 DEFAULT_CONFIG = "gl-csm.yml"
@@ -116,6 +117,9 @@ class Settings:
     #: where registry edits are committed (README "Registry changes"); in CI
     #: CI_PROJECT_PATH wins.
     ops_project: str | None = None
+    #: Where registry files already read are remembered (README "Registry cache"):
+    #: ``$GL_CSM_CACHE_DIR``, else ``.gl-csm-cache/`` beside the config file; None: no cache.
+    cache_dir: Path | None = None
 
     @property
     def premium(self) -> bool:
@@ -418,6 +422,7 @@ def load_settings(
         crm_columns=_parse_crm_import(raw.get("crm_import"), where),
         feed_columns=_parse_feeds(raw.get("feeds"), where),
         gitlab_edition=edition,
+        cache_dir=default_cache_dir(found, env),
         ops_project=(
             _expect_path(raw["ops_project"], "ops_project", where)
             if raw.get("ops_project") is not None

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from gl_csm import registry_cache
 from gl_csm.domain.account import Account, RegistryError, RegistryErrors, parse_account
 from gl_csm.errors import UsageError
 
@@ -138,14 +139,18 @@ def _problem(source: str, exc: Exception) -> RegistryError:
     return RegistryError(source, None, "valid YAML", f"{problem}{where}")
 
 
+_NOFOLLOW: int = getattr(os, "O_NOFOLLOW", 0)
+
+
 def read_registry_file(source: str) -> bytes:
     """A registry file's first bytes; a symbolic link is refused, and its target never
     named: a link can point out of the folder (``/etc/...``, another checkout), and the
-    problem text reaches the summary issue and the registry MR's note. O_NOFOLLOW closes
-    the gap between the check and the open."""
-    if os.path.islink(source):
+    problem text reaches the summary issue and the registry MR's note. O_NOFOLLOW refuses
+    the link at the open itself (no gap between a check and the open, and no extra
+    system call per file); where the platform lacks it, the link is checked first."""
+    if not _NOFOLLOW and os.path.islink(source):
         raise RegistryError(source, None, "a regular file", "a symbolic link")
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    flags = os.O_RDONLY | _NOFOLLOW | getattr(os, "O_BINARY", 0)
     try:
         fd = os.open(source, flags)
     except OSError as exc:
@@ -156,11 +161,13 @@ def read_registry_file(source: str) -> bytes:
         return handle.read(MAX_FILE_BYTES + 1)
 
 
-def load_registry(path: Path, slugs: Sequence[str] = ()) -> Registry:
+def load_registry(path: Path, slugs: Sequence[str] = (), *, cache: Path | None = None) -> Registry:
     """Load every `*.yml` / `*.yaml` account file of `path`, sorted by file name.
 
     With `slugs`, only those accounts (and only problems in files that may be them)
     are returned; a slug that no file has is a UsageError, as is a missing directory.
+    With a `cache` directory, a file whose bytes are those of the last run is not
+    parsed again (registry_cache.py); the file is still read, and a link still refused.
     """
     if not path.is_dir():
         raise UsageError(f"{path}: account registry directory not found")
@@ -169,14 +176,26 @@ def load_registry(path: Path, slugs: Sequence[str] = ()) -> Registry:
     problems: list[RegistryError] = []
     problem_stems: set[str] = set()
     base = str(path)
+    cached = registry_cache.read(cache) if cache is not None else {}
+    entries: dict[str, registry_cache.Entry] = {}
     for name in registry_files(path):
         stem = name.rsplit(".", 1)[0]
         source = os.path.join(base, name)
         data: object = None
         try:
             raw = read_registry_file(source)
+            key = None
+            if cache is not None and len(raw) <= MAX_FILE_BYTES:
+                key = registry_cache.digest(raw)
+                entry = cached.get(source)
+                if entry is not None and entry[0] == key:
+                    entries[source] = entry
+                    parsed.append(entry[1])
+                    continue
             data = load_yaml(raw, source)
             account = parse_account(data, source, stem)
+            if key is not None:
+                entries[source] = (key, account)
         except (yaml.YAMLError, RegistryError, OSError) as exc:
             # A bad file may be the account asked for: by stem or by its own slug key.
             declared = data.get("slug") if isinstance(data, dict) else None
@@ -189,6 +208,8 @@ def load_registry(path: Path, slugs: Sequence[str] = ()) -> Registry:
                     problems.append(_problem(source, exc))
             continue
         parsed.append(account)
+    if cache is not None and not registry_cache.holds(cached, entries):
+        registry_cache.write(cache, entries, cached)
     # Two files claiming one slug: neither is the account (the one that sorts
     # first used to take it over); both are named, and the account is left untouched.
     claims: dict[str, list[Account]] = {}

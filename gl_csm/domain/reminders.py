@@ -153,9 +153,26 @@ def _due(kind: ReminderKind, anchor: date, stage: int, rules: Rules, shift: int 
     return Due(kind.name, key, when, detail, stage, anchor)
 
 
-def _series(kind: ReminderKind, anchor: date, until: date, rules: Rules) -> Iterator[Due]:
+#: The series already computed (a run asks for an account's series for its stages, its
+#: next date and its open issues): by kind, anchor, end and fiscal year; cleared when full.
+_SERIES: dict[tuple[ReminderKind, date, date, int], tuple[Due, ...]] = {}
+_SERIES_MAX = 16_384
+
+
+def _series(kind: ReminderKind, anchor: date, until: date, rules: Rules) -> tuple[Due, ...]:
     """The kind's stages from ``anchor`` in date order, up to the first cycle that ends
-    after ``until``."""
+    after ``until`` (computed once per kind, anchor and end: a pure function of them and
+    the fiscal year, which alone of the rules it reads)."""
+    key = (kind, anchor, until, rules.fiscal_year_start_month)
+    found = _SERIES.get(key)
+    if found is None:
+        if len(_SERIES) >= _SERIES_MAX:
+            _SERIES.clear()
+        found = _SERIES[key] = tuple(_stages_until(kind, anchor, until, rules))
+    return found
+
+
+def _stages_until(kind: ReminderKind, anchor: date, until: date, rules: Rules) -> Iterator[Due]:
     k = 0
     while True:
         cycle = sorted(

@@ -45,14 +45,16 @@ def run_assess(
     *,
     signals: Mapping[str, LabelSignals] | None = None,
     evidence: Mapping[str, Evidence] | None = None,
+    cache: Path | None = None,
 ) -> AssessRun:
     """Load the registry and assess every (or each requested) account.
 
     `signals` maps slugs to their tracking issue's labels (triage passes them; the
-    CLI's `assess` has no GitLab and passes none). Raises UsageError for an unknown
+    CLI's `assess` has no GitLab and passes none); `cache` is the registry cache's
+    directory (registry_cache.py). Raises UsageError for an unknown
     slug or a missing directory.
     """
-    registry = load_registry(accounts_dir, slugs)
+    registry = load_registry(accounts_dir, slugs, cache=cache)
     accounts = registry.accounts
     if slugs:
         # Report in the order asked for.

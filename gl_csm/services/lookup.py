@@ -74,14 +74,19 @@ def find_tracking(
 
 def recorded_iids(tracking: Mapping[str, Any] | None) -> dict[str, list[int]]:
     """The iids of the account's bot issues its tracking card records, by project role."""
+    return iids_of(card_data((tracking or {}).get("description")).get(ISSUES_KEY))
 
-    raw = card_data((tracking or {}).get("description")).get(ISSUES_KEY)
+
+def iids_of(raw: object) -> dict[str, list[int]]:
+    """The iids by project role of a card's recorded ``ISSUES_KEY`` value (as read back
+    from the card's hidden data, or as about to be written in it)."""
     out: dict[str, list[int]] = {role: [] for role in ROLES}
     if not isinstance(raw, Mapping):
         return out
     for role in ROLES:
         values = raw.get(role)
-        if isinstance(values, list):
+        # A tuple is a list once written in the card (JSON).
+        if isinstance(values, list | tuple):
             out[role] = sorted({v for v in values if isinstance(v, int) and v > 0})
     return out
 

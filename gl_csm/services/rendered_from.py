@@ -55,15 +55,22 @@ def _plain(value: object) -> object:
     return repr(value)
 
 
-def _projected(value: object, attrs: frozenset[str] | None) -> object:
+def _projected(value: object, attrs: tuple[str, ...] | None) -> object:
     if attrs is None or not dataclasses.is_dataclass(value) or isinstance(value, type):
         return value
-    return {a: getattr(value, a, None) for a in sorted(attrs)}
+    return {a: getattr(value, a, None) for a in attrs}
+
+
+@cache
+def _sorted_names_read(source: str) -> Mapping[str, tuple[str, ...] | None]:
+    """:func:`names_read` with each name's attributes in order (sorted once per template,
+    not once per text rendered from it)."""
+    return {k: None if v is None else tuple(sorted(v)) for k, v in names_read(source).items()}
 
 
 def rendered_from(source: str, context: Mapping[str, Any]) -> str:
     """The inputs of one template as a JSON text: the context values it reads, the
     registry's dataclasses narrowed to the attributes it reads."""
-    read = names_read(source)
+    read = _sorted_names_read(source)
     used = {k: _projected(v, read[k]) for k, v in context.items() if k in read}
     return json.dumps(used, sort_keys=True, default=_plain, separators=(",", ":"))

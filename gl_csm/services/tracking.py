@@ -415,9 +415,20 @@ def _card_inputs(
     data = json.dumps(rendered, sort_keys=True, separators=(",", ":"))
     # Only what the card shows: of the account, the attributes the template reads (a
     # registry field the card does not show moves no digest).
-    shown = rendered_from(template_text(CARD_TEMPLATE), context)
-    inputs = "\0".join((__version__, template_text(CARD_TEMPLATE), shown, data))
-    return context, short_hash(inputs)
+    template = template_text(CARD_TEMPLATE)
+    shown = rendered_from(template, context)
+    # short_hash("\0".join((__version__, template, shown, data))), the version and the
+    # template's text hashed once per run rather than once per account.
+    digest = _hashed_prefix(template).copy()
+    digest.update(f"{shown}\0{data}".encode())
+    return context, digest.hexdigest()[:16]
+
+
+@cache
+def _hashed_prefix(template: str) -> Any:
+    """SHA-256 fed with the gl-csm version and the card template's text (the start of
+    every card's input digest); callers update a copy."""
+    return hashlib.sha256(f"{__version__}\0{template}\0".encode())
 
 
 def with_issue_iids(extra: CardExtra, old: str | None) -> dict[str, Any]:
@@ -425,7 +436,7 @@ def with_issue_iids(extra: CardExtra, old: str | None) -> dict[str, Any]:
     recorded before (a closed reminder still counts: it must not be made again) and
     those it links now. Single-account commands find the account's issues through them
     (:mod:`gl_csm.services.lookup`), without GitLab's search."""
-    from gl_csm.services.lookup import ISSUES_KEY, merge_iids, recorded_iids
+    from gl_csm.services.lookup import ISSUES_KEY, iids_of, merge_iids, recorded_iids
 
     linked: dict[str, list[int]] = {
         "triage": [int(extra.triage["iid"])] if extra.triage and extra.triage.get("iid") else [],
@@ -439,7 +450,8 @@ def with_issue_iids(extra: CardExtra, old: str | None) -> dict[str, Any]:
         linked["accounts"].append(int(checklist["iid"]))
     merged = merge_iids(
         recorded_iids({"description": old}),
-        recorded_iids({"description": _data_comment(extra.data)}),
+        # The data's own record, as it reads back once written (not written and reparsed).
+        iids_of(extra.data.get(ISSUES_KEY)),
         linked,
     )
     data = {k: v for k, v in extra.data.items() if k != ISSUES_KEY}
