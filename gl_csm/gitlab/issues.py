@@ -17,6 +17,44 @@ from gl_csm.templates import inert_commands
 
 #: How far back a create looks for a concurrent run's twin (see IssueCalls._raced_by).
 RACE_WINDOW = dt.timedelta(minutes=15)
+#: A later check of the same run lists again from the newest issue the previous check
+#: saw, less this margin: an issue stamped ``created_at`` before a listing may commit
+#: just after it (app/models/concerns/issuable.rb stamps before the insert commits).
+RACE_MARGIN = dt.timedelta(seconds=10)
+
+
+def _stamp(value: object) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+class _RaceIndex:
+    """The bot's issues one run's race checks have listed in a project: each marker
+    token's first carrier (lowest id) and the newest ``created_at`` seen, so the next
+    check lists only what was created since (less RACE_MARGIN) instead of every issue
+    of the last RACE_WINDOW again: a first run that creates thousands of issues would
+    otherwise re-read its own creates before each one (quadratic reads)."""
+
+    def __init__(self) -> None:
+        self.newest: dt.datetime | None = None
+        self.first: dict[str, tuple[int, dt.datetime, dict]] = {}
+
+    def add(self, issue: dict) -> None:
+        created = _stamp(issue.get("created_at"))
+        if created is None:
+            return
+        if self.newest is None or created > self.newest:
+            self.newest = created
+        if issue.get(markers.BY_PERSON):
+            return
+        for kind, key in markers.markers_in(issue.get("description")):
+            known = self.first.get(f"gl-csm:{kind}:{key}")
+            if known is None or int(issue["id"]) < known[0]:
+                self.first[f"gl-csm:{kind}:{key}"] = (int(issue["id"]), created, issue)
 
 
 def _carries(text: str | None, marker_token: str) -> bool:
@@ -208,25 +246,25 @@ class IssueCalls(Writes):
         later one's read sees the earlier one, and only the later one steps back. One
         listing of the issues created in the last RACE_WINDOW (doc/api/issues.md
         ``created_after``): an older carrier would have been found before the create."""
-        created = made.get("created_at")
-        if not isinstance(created, str):
+        created = _stamp(made.get("created_at"))
+        if created is None:
             return None
-        try:
-            since = dt.datetime.fromisoformat(created.replace("Z", "+00:00")) - RACE_WINDOW
-        except ValueError:
-            return None
-        recent = self.issues(
+        window = created - RACE_WINDOW
+        indexes: dict[tuple[str, str], _RaceIndex] = self.__dict__.setdefault("_races", {})
+        index = indexes.setdefault((str(project), state), _RaceIndex())
+        since = window if index.newest is None else max(window, index.newest - RACE_MARGIN)
+        for issue in self.issues(
             project,
             state=state,
             created_after=since.isoformat().replace("+00:00", "Z"),
             order_by="created_at",
             sort="asc",
-        )
-        carriers = [i for i in recent if _own(i, "description", marker_token)]
-        if not carriers:
+        ):
+            index.add(issue)
+        first = index.first.get(marker_token)
+        if first is None or first[1] < window or first[0] >= int(made["id"]):
             return None
-        first = min(carriers, key=lambda i: int(i["id"]))
-        return None if int(first["id"]) >= int(made["id"]) else first
+        return first[2]
 
     def _close_as_duplicate(
         self, project: str | int, made: Mapping[str, Any], first: Mapping[str, Any], token: str
