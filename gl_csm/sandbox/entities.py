@@ -280,12 +280,13 @@ def label_basic(lbl: Record) -> Record:
     }
 
 
-def milestone(store: Store, prj: Record, ms: Record, base: str, today: dt.date) -> Record:
+def milestone_fields(ms: Record, today: dt.date) -> Record:
+    """lib/api/entities/milestone.rb, the fields a project and a group milestone share
+    (the owner's id and the ``web_url`` are the caller's)."""
     expired = bool(ms.get("due_date")) and dt.date.fromisoformat(ms["due_date"]) < today
     return {
         "id": ms["id"],
         "iid": ms["iid"],
-        "project_id": prj["id"],
         "title": ms["title"],
         "description": ms.get("description"),
         "state": ms["state"],
@@ -294,6 +295,13 @@ def milestone(store: Store, prj: Record, ms: Record, base: str, today: dt.date) 
         "due_date": ms.get("due_date"),
         "start_date": ms.get("start_date"),
         "expired": expired,
+    }
+
+
+def milestone(store: Store, prj: Record, ms: Record, base: str, today: dt.date) -> Record:
+    return {
+        **milestone_fields(ms, today),
+        "project_id": prj["id"],
         "web_url": f"{base}/{store.project_path(prj)}/-/milestones/{ms['iid']}",
     }
 

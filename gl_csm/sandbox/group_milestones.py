@@ -27,11 +27,10 @@ is policy.py's, as for every ``/groups/:id`` route.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from gl_csm.sandbox import entities
-from gl_csm.sandbox.entities import feature_level
+from gl_csm.sandbox.entities import feature_level, milestone_fields
 from gl_csm.sandbox.errors import ApiError, bad_request, ruby_errors
 from gl_csm.sandbox.milestones import check_dates, matches
 from gl_csm.sandbox.pagination import paginate
@@ -47,20 +46,9 @@ _TAKEN = "already being used for another group or project milestone."
 def render_group_milestone(store: Store, group: Record, ms: Record, base: str) -> Record:
     """lib/api/entities/milestone.rb for a group milestone: ``group_id``, no
     ``project_id``; ``web_url`` is the group's milestone page (Gitlab::UrlBuilder)."""
-    today = store.clock().date()
-    expired = bool(ms.get("due_date")) and dt.date.fromisoformat(ms["due_date"]) < today
     return {
-        "id": ms["id"],
-        "iid": ms["iid"],
+        **milestone_fields(ms, store.clock().date()),
         "group_id": group["id"],
-        "title": ms["title"],
-        "description": ms.get("description"),
-        "state": ms["state"],
-        "created_at": ms["created_at"],
-        "updated_at": ms["updated_at"],
-        "due_date": ms.get("due_date"),
-        "start_date": ms.get("start_date"),
-        "expired": expired,
         "web_url": f"{base}/groups/{store.full_path(group)}/-/milestones/{ms['iid']}",
     }
 
