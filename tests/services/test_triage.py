@@ -74,6 +74,29 @@ def test_first_run_labels_and_cards_then_a_rerun_writes_nothing(world: World) ->
     assert outcome.changes == [] and again.writes == 0
 
 
+def test_a_tracking_issue_whose_file_is_gone_is_said_once_per_run(world: World) -> None:
+    """An account file removed (or renamed) leaves its open tracking issue and reminders
+    in every daily listing, and nothing plans them any more: the run says so, naming the
+    issue and what to do, once even when sharded (the shard its slug falls in)."""
+    world.add("acme", "Acme")
+    world.add("initech", "Initech")
+    world.run()
+    (world.root / "accounts" / "initech.yml").unlink()
+    iid = _tracking(world, "initech")["iid"]
+    gone = [n for n in world.run()[1].plan.notes if n.startswith("warning: initech: no ")]
+    assert len(gone) == 1 and f"{ACCOUNTS}#{iid} is open" in gone[0]
+    assert "(initech.yml)" in gone[0] and "restore the file, or close them" in gone[0]
+    said = [
+        n
+        for i in (1, 2, 3)
+        for n in world.run(shard=(i, 3))[1].plan.notes
+        if n.startswith("warning: initech:")
+    ]
+    assert len(said) == 1
+    world.person().update_issue(ACCOUNTS, iid, state_event="close")
+    assert not [n for n in world.run()[1].plan.notes if "initech" in n]
+
+
 def test_people_labels_and_text_are_kept(world: World) -> None:
     world.add("acme", "Acme")
     world.run()

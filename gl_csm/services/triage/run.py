@@ -433,7 +433,29 @@ def _portfolio_context(
     ):
         for kind in kinds:
             run.plan.notes.extend(f"{project}{line}" for line in markers.strays(items, kind))
+    run.plan.notes.extend(_gone_from_registry(projects, registry, tracking, shard))
     return ctx
+
+
+def _gone_from_registry(
+    projects: Projects,
+    registry: Registry,
+    tracking: Mapping[str, Mapping[str, Any]],
+    shard: tuple[int, int] | None,
+) -> list[str]:
+    """A warning per open tracking issue whose account has no registry file any more
+    (removed, or renamed): nothing plans it, so it and the account's open reminders stay
+    open, in every daily listing, until a person closes them. Said by the shard the
+    slug falls in, so a sharded run says it once."""
+    known = {a.slug for a in registry.accounts} | {Path(p.file).stem for p in registry.problems}
+    return [
+        f"warning: {slug}: no registry file ({slug}.yml) any more, but its tracking "
+        f"issue {projects.accounts}#{issue['iid']} is open: the bot no longer updates it "
+        f"and its open issues stay open (and listed every day); restore the file, or "
+        f"close them (gl-csm disengage first when the customer is leaving)"
+        for slug, issue in sorted(tracking.items())
+        if slug not in known and in_shard(slug, shard) and issue.get("state") == "opened"
+    ]
 
 
 def _resolve_scoped_labels(
