@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from dateutil.relativedelta import relativedelta
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -175,6 +176,8 @@ class Registry:
         self.directory = directory
         self.rng = random.Random(seed)
         self.next = n
+        #: The accounts whose file was deleted (churned).
+        self.removed: set[str] = set()
 
     def files(self) -> list[Path]:
         return sorted(self.directory.glob("*.yml"))
@@ -200,16 +203,17 @@ class Registry:
             data["support"] = {"as_of": today, "tickets_last_30_days": rng.randint(0, 8)}
             data["seats"]["active"] = max(1, min(100, data["seats"]["active"] + rng.randint(-3, 3)))
             if data["renewal_date"] < today:
-                data["renewal_date"] = data["renewal_date"].replace(
-                    year=data["renewal_date"].year + 1
-                )
+                # A year on (29 February rolls to the 28th, as python-dateutil does).
+                data["renewal_date"] += relativedelta(years=1)
                 counts["renewals rolled"] += 1
             path.write_text(yaml.safe_dump(data, sort_keys=False))
         # About 10% of the portfolio churns and is replaced over a year.
         for _ in range(max(1, round(n * 0.1 / 52 + rng.random() - 0.5))):
             files = self.files()
             if files:
-                rng.choice(files).unlink()
+                gone = rng.choice(files)
+                gone.unlink()
+                self.removed.add(gone.stem)
                 counts["accounts churned"] += 1
         added = max(1, round(n * 0.1 / 52 + rng.random() - 0.5))
         fresh = self.directory.parent / "fresh"
@@ -227,14 +231,27 @@ class Registry:
         return dict(counts)
 
 
-def close_due_reminders(url: str, settings: Settings, today: date) -> int:
-    """The CSMs close the reminder issues due by today (a separate, uncounted client)."""
+def close_due_reminders(
+    url: str,
+    settings: Settings,
+    today: date,
+    removed: set[str] = frozenset(),  # type: ignore[assignment]
+) -> int:
+    """The CSMs close the reminder issues due by today, and act on the run's warning
+    about an account whose file was deleted: its tracking issue and open reminders are
+    closed (a separate, uncounted client)."""
     gateway = Gateway.connect(url, "bench-token")
     project = settings.projects.accounts  # type: ignore[union-attr]
     closed = 0
     for issue in gateway.issues(project, state="opened"):
-        kinds = {k for k, _ in markers.markers_in(issue.get("description"))}
-        if "reminder" in kinds and (issue.get("due_date") or "9999") <= today.isoformat():
+        found = markers.markers_in(issue.get("description"))
+        kinds = {k for k, _ in found}
+        gone = any(
+            (k == "tracking" and key in removed)
+            or (k == "reminder" and key.split(":")[0] in removed)
+            for k, key in found
+        )
+        if gone or "reminder" in kinds and (issue.get("due_date") or "9999") <= today.isoformat():
             gateway.update_issue(project, issue["iid"], state_event="close")
             closed += 1
     gateway.close()
@@ -351,7 +368,9 @@ def main() -> None:
             # The same port every week: links the bot writes carry GitLab's web_url, and
             # a new port would rewrite every link (a benchmark artifact, not a change).
             server = Server(work, "gl-csm", args.latency_ms, today, port)
-            closed = close_due_reminders(server.url, settings, today) if week else 0
+            closed = (
+                close_due_reminders(server.url, settings, today, registry.removed) if week else 0
+            )
             weekly = run_once(server.url, settings, today)
             noop = run_once(server.url, settings, today)
             measured = not week % args.every or week + args.step_weeks > args.weeks
