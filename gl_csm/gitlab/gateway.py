@@ -78,6 +78,8 @@ class Gateway(IssueCalls, RepositoryCalls, LabelCalls, ProjectCalls):
         self.pacer = pacer or Pacer({})
         self._create_attempts = create_attempts
         self._create_wait_max = create_wait_max
+        # What this run's race checks listed, by project and state (issues.py _raced_by).
+        self.races = {}
         # user id -> username of the users looked up, to name dropped assignees.
         self.usernames: dict[int, str] = {}
         # Old full path (lower case) -> id of projects GitLab answered from a new path.

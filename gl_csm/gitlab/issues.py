@@ -68,6 +68,10 @@ def _own(item: Mapping[str, Any], field: str, marker_token: str) -> bool:
 
 
 class IssueCalls(Writes):
+    #: What this run's race checks listed (:class:`_RaceIndex`), by project and state;
+    #: set empty by the gateway, one per run.
+    races: dict[tuple[str, str], _RaceIndex]
+
     def _authored(self, items: list[dict]) -> list[dict]:
         """Mark the issues and notes a person wrote (``author.id`` not the bot's user,
         known once the token's user was read: :meth:`check_connection`), so a marker
@@ -250,8 +254,7 @@ class IssueCalls(Writes):
         if created is None:
             return None
         window = created - RACE_WINDOW
-        indexes: dict[tuple[str, str], _RaceIndex] = self.__dict__.setdefault("_races", {})
-        index = indexes.setdefault((str(project), state), _RaceIndex())
+        index = self.races.setdefault((str(project), state), _RaceIndex())
         since = window if index.newest is None else max(window, index.newest - RACE_MARGIN)
         for issue in self.issues(
             project,

@@ -32,7 +32,7 @@ from typing import Any
 from gl_csm.sandbox import entities
 from gl_csm.sandbox.entities import feature_level, milestone_fields
 from gl_csm.sandbox.errors import ApiError, bad_request, ruby_errors
-from gl_csm.sandbox.milestones import check_dates, matches
+from gl_csm.sandbox.milestones import matches, new_milestone
 from gl_csm.sandbox.pagination import paginate
 from gl_csm.sandbox.permissions import can_read_project, project_access_level
 from gl_csm.sandbox.policy import can_read_group
@@ -144,20 +144,6 @@ def post_group_milestone(store: Store, req: ApiRequest, id: str) -> Any:
     ]
     if title in taken:
         raise bad_request(f"Failed to create milestone {ruby_errors({'title': [_TAKEN]})}")
-    _, due = req.date("due_date")
-    _, start = req.date("start_date")
-    check_dates(start, due, "create")
-    now = store.now()
-    ms = {
-        "id": store.next_id("milestone"),
-        "iid": max((m["iid"] for m in own), default=0) + 1,
-        "title": title,
-        "description": req.str("description"),
-        "state": "active",
-        "due_date": due,
-        "start_date": start,
-        "created_at": now,
-        "updated_at": now,
-    }
+    ms = new_milestone(store, req, max((m["iid"] for m in own), default=0) + 1, title)
     own.append(ms)
     return render_group_milestone(store, group, ms, req.base_url)

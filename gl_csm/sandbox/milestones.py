@@ -90,15 +90,23 @@ def post_milestone(store: Store, req: ApiRequest, id: str) -> Any:
     group = store.namespaces[project["namespace_id"]]
     if any(m["title"] == title for m in [*project["milestones"], *(group.get("milestones") or [])]):
         raise bad_request(f"Failed to create milestone {ruby_errors({'title': [_TAKEN]})}")
+    counters = project["counters"]
+    counters["milestone_iid"] = counters.get("milestone_iid", 0) + 1
+    ms = new_milestone(store, req, counters["milestone_iid"], title)
+    project["milestones"].append(ms)
+    return _render(store, project, ms, req.base_url)
+
+
+def new_milestone(store: Store, req: ApiRequest, iid: int, title: str) -> Record:
+    """A created milestone, a project's or a group's (its dates checked by
+    :func:`check_dates`); the caller gives the iid its owner counts."""
     _, due = req.date("due_date")
     _, start = req.date("start_date")
     check_dates(start, due, "create")
     now = store.now()
-    counters = project["counters"]
-    counters["milestone_iid"] = counters.get("milestone_iid", 0) + 1
-    ms = {
+    return {
         "id": store.next_id("milestone"),
-        "iid": counters["milestone_iid"],
+        "iid": iid,
         "title": title,
         # Never given: null (milestones_shared_examples.rb 'creates a new milestone').
         "description": req.str("description"),
@@ -108,8 +116,6 @@ def post_milestone(store: Store, req: ApiRequest, id: str) -> Any:
         "created_at": now,
         "updated_at": now,
     }
-    project["milestones"].append(ms)
-    return _render(store, project, ms, req.base_url)
 
 
 @route("PUT", "/projects/:id/milestones/:milestone_id")
