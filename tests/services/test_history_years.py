@@ -219,6 +219,14 @@ def test_single_files_of_earlier_versions_upgrade_without_losing_a_row(tmp_path:
     world.add("acme", "Acme", sentiment={"health": "green", "updated": date(2027, 8, 30)})
     outcome, _, _ = world.run(date(2027, 9, 1))
     assert outcome.exit_code == 0, outcome.failures
+    reads = _file_reads(world)
+    world.run(date(2027, 9, 2))
+    assert [p for p in reads if p.startswith(f"{FOLDER}/")] == [file_for(None, 2027)]
+    assert world.person().file_text(ACCOUNTS, f"{FOLDER}/portfolio.csv", "main") == old
+
+
+def _file_reads(world: World) -> list[str]:
+    """The repository files the bot's gateway reads from now on, in order."""
     reads: list[str] = []
     original = world.gateway.file_text
 
@@ -227,9 +235,7 @@ def test_single_files_of_earlier_versions_upgrade_without_losing_a_row(tmp_path:
         return original(project, path, ref)
 
     world.gateway.file_text = spy  # type: ignore[method-assign]
-    world.run(date(2027, 9, 2))
-    assert [p for p in reads if p.startswith(f"{FOLDER}/")] == [file_for(None, 2027)]
-    assert world.person().file_text(ACCOUNTS, f"{FOLDER}/portfolio.csv", "main") == old
+    return reads
 
 
 def test_a_shard_that_has_not_written_this_year_loses_nothing(tmp_path: Path) -> None:
@@ -243,14 +249,7 @@ def test_a_shard_that_has_not_written_this_year_loses_nothing(tmp_path: Path) ->
     slugs = [f"acct-{i}" for i in range(6)]
     one = next(s for s in slugs if in_shard(s, (1, 2)))
     two = next(s for s in slugs if in_shard(s, (2, 2)))
-    reads: list[str] = []
-    original = world.gateway.file_text
-
-    def spy(project: Any, path: str, ref: str) -> str | None:
-        reads.append(path)
-        return original(project, path, ref)
-
-    world.gateway.file_text = spy  # type: ignore[method-assign]
+    reads = _file_reads(world)
 
     health = dict.fromkeys(slugs, "green")
 
