@@ -36,7 +36,7 @@ from gl_csm.services.card_data import DATA_RE, card_data
 from gl_csm.services.card_data import data_comment as _data_comment
 from gl_csm.services.changed_parts import because, changed_names
 from gl_csm.services.rendered_from import rendered_from
-from gl_csm.templates import Trusted, inline, reference, render, safe_title, shipped_dir
+from gl_csm.templates import Trusted, inline, render, safe_title, shipped_dir
 
 ISSUE_TEMPLATES = shipped_dir("issue_templates")
 KIND = "tracking"
@@ -72,16 +72,6 @@ def issue_link(issue: Mapping[str, Any] | None, what: str = "") -> Trusted:
     prefix = f"{what}: " if what else ""
     ref = f" #{issue.get('iid')}" if issue.get("iid") is not None else ""
     return Trusted(f"{prefix}[{title}{ref}]({url})" if url else f"{prefix}{title}{ref}")
-
-
-def _evidence_line(line: str) -> Trusted:
-    """A card line of GitLab's evidence, "Last call: DATE from group/project#iid"
-    (services/triage/evidence.py ``card_lines``): the reference is written as is, so
-    GitLab links the customer's issue (templates.reference); the rest is made inert."""
-    head, sep, ref = line.rpartition(" from ")
-    if not sep:
-        return Trusted(inline(line))
-    return Trusted(inline(head) + sep + reference(ref))
 
 
 # ---------------------------------------------------------------- hidden data
@@ -403,7 +393,7 @@ def _card_inputs(
         # SPEC 4: until every box is ticked the card lists the steps left.
         "will_churn_left": None if churn is None else list(churn.left),
         # SPEC 4.1: GitLab's evidence and the time to value (handbook 004).
-        "evidence": [_evidence_line(line) for line in extra.evidence],
+        "evidence": list(extra.evidence),
         "time_to_value": [(t.kpi, t.text()) for t in extra.time_to_value],
     }
     # The recorded iids are not rendered: a disengage or handoff that records its

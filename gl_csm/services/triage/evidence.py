@@ -41,7 +41,7 @@ from gl_csm.plan import Plan
 from gl_csm.services.card_data import card_data
 from gl_csm.services.triage.bot_issues import plan_note
 from gl_csm.services.triage.context import TRACKING_NOTE
-from gl_csm.templates import Trusted, mention
+from gl_csm.templates import Trusted, mention, reference
 
 #: The card's hidden data keys.
 KEY = "evidence"
@@ -167,14 +167,16 @@ class AccountEvidence:
         moved = content != before or self.previous.read is None
         return replace(self.evidence, read=today if moved else self.previous.read).to_data()
 
-    def card_lines(self) -> tuple[str, ...]:
-        """Where the bot used GitLab's evidence instead of the registry's value."""
+    def card_lines(self) -> tuple[Trusted, ...]:
+        """Where the bot used GitLab's evidence instead of the registry's value, each
+        with the issue it came from written as a reference GitLab links
+        (templates.reference: anything but an exact reference is made inert)."""
         words = {
             "engagement.last_call": "Last call",
             "onboarding_completed": "Onboarding completed",
         }
         return tuple(
-            f"{words.get(key, key)}: {day.isoformat()} from {ref}"
+            Trusted(f"{words.get(key, key)}: {day.isoformat()} from {reference(ref)}")
             for key, day, ref in self.applied.sources
         )
 
