@@ -157,10 +157,17 @@ _EXTRACTOR = re.compile(
     re.MULTILINE | re.DOTALL | re.IGNORECASE | re.VERBOSE,
 )
 
+_COMMAND_LINE = re.compile(r"^/", re.MULTILINE)
+
 
 def extract(text: str) -> tuple[str, list[tuple[str, str]]]:
     """(text without its command lines, [(command, argument)]), as GitLab's
     ``Extractor#extract_commands``: ``\r`` deleted first, the result right-stripped."""
+    text = text.replace("\r", "")
+    if not _COMMAND_LINE.search(text):
+        # Only a line starting with "/" can hold a command; every other match of the
+        # extractor gives its text back unchanged, so a text without one is only stripped.
+        return text.rstrip(), []
     commands: list[tuple[str, str]] = []
 
     def replace(match: re.Match[str]) -> str:
@@ -169,7 +176,7 @@ def extract(text: str) -> tuple[str, list[tuple[str, str]]]:
         commands.append((match.group("cmd").lower(), (match.group("arg") or "").strip()))
         return ""
 
-    remaining = _EXTRACTOR.sub(replace, text.replace("\r", ""))
+    remaining = _EXTRACTOR.sub(replace, text)
     return remaining.rstrip(), commands
 
 

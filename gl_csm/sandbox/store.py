@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import tempfile
@@ -35,6 +36,9 @@ def iso(moment: dt.datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+# Listing filters (created_after, updated_before...) parse every record's timestamp on
+# every request; the strings repeat and datetimes are immutable, so parse each once.
+@functools.lru_cache(maxsize=1 << 16)
 def parse_iso(text: str) -> dt.datetime:
     parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
