@@ -45,12 +45,12 @@ import random
 import re
 import resource
 import signal
-import socket
 import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Any
 
@@ -61,12 +61,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_triage import CONFIG, TODAY, Server, generate  # noqa: E402
+from bench_triage import CONFIG, TODAY, Server, free_port, generate  # noqa: E402
 
 from gl_csm import markers  # noqa: E402
 from gl_csm.config import Settings, load_settings  # noqa: E402
 from gl_csm.gitlab.gateway import Gateway  # noqa: E402
-from gl_csm.runtime import pace_limits  # noqa: E402
+from gl_csm.runtime import pace_limits, seed_sandbox  # noqa: E402
+from gl_csm.sandbox import Sandbox, SandboxAdapter  # noqa: E402
 from gl_csm.services.triage.history import load_history, window_start  # noqa: E402
 from gl_csm.services.triage.report import load_results, render_report  # noqa: E402
 from gl_csm.services.triage.run import plan_triage  # noqa: E402
@@ -77,13 +78,73 @@ NOOP_KEYS = ("reads", "writes", "wall_s", "cpu_s", "failures", "changes")
 DESCRIPTION_LIMIT = 1_048_576
 
 
-def _connect(url: str, settings: Settings) -> Gateway:
-    return Gateway.connect(
-        url,
-        "bench-token",
-        pace=pace_limits(settings),
-        read_workers=settings.rules.pacing.read_workers,
-    )
+class Served:
+    """`gl-csm sandbox serve --latency-ms` in its own process, restarted each step with
+    that day's ``--today`` (a served sandbox stamps issues with its date), on one port:
+    the links the bot writes carry GitLab's web_url, and a new port would rewrite every
+    link (a benchmark artifact, not a change)."""
+
+    def __init__(self, work: Path, latency_ms: float) -> None:
+        self.work, self.latency_ms = work, latency_ms
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server: Server | None = None
+
+    def open(self, today: date, settings: Settings) -> None:
+        self.close()
+        self.server = Server(self.work, "gl-csm", self.latency_ms, today, self.port)
+
+    def gateway(self, settings: Settings) -> Gateway:
+        return Gateway.connect(
+            self.url,
+            "bench-token",
+            pace=pace_limits(settings),
+            read_workers=settings.rules.pacing.read_workers,
+        )
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+
+class InProcess(Served):
+    """One sandbox in this process, through its in-process adapter: no server, no
+    latency, no state saved between steps. The requests, reads and writes are the same
+    as a served sandbox's (the same code answers them); wall and CPU times are not a
+    network's. Its clock is the step's day from 06:00, moving 50 ms a request (about a
+    served sandbox's pace, so the race checks' windows read what they would)."""
+
+    def __init__(self, work: Path, latency_ms: float) -> None:
+        super().__init__(work, latency_ms)
+        self.start = datetime.combine(TODAY, dt_time(6), UTC)
+        self.requests = 0
+        self.sandbox = Sandbox(clock=lambda: self.start + timedelta(seconds=0.05 * self.requests))
+        handle = self.sandbox.handle
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.requests += 1
+            return handle(*args, **kwargs)
+
+        self.sandbox.handle = counted  # type: ignore[method-assign]
+
+    def open(self, today: date, settings: Settings) -> None:
+        self.start, self.requests = datetime.combine(today, dt_time(6), UTC), 0
+        # A served sandbox makes a user of every username the registry names when it
+        # starts (runtime.seed_sandbox); so does this one at each step.
+        seed_sandbox(self.sandbox, settings)
+
+    def gateway(self, settings: Settings) -> Gateway:
+        return Gateway.connect(
+            self.url,
+            "bench-token",
+            transport=SandboxAdapter(self.sandbox),
+            pace=pace_limits(settings),
+            read_workers=settings.rules.pacing.read_workers,
+        )
+
+    def close(self) -> None:
+        pass
 
 
 def _normal(text: str) -> str:
@@ -149,8 +210,8 @@ def _reason(action: str, detail: str) -> str:
     return f"{action}: {'; '.join(parts)[:110]}"
 
 
-def run_once(url: str, settings: Settings, today: date) -> dict[str, Any]:
-    gateway = _connect(url, settings)
+def run_once(site: Served, settings: Settings, today: date) -> dict[str, Any]:
+    gateway = site.gateway(settings)
     start, cpu = time.perf_counter(), time.process_time()
     run = plan_triage(gateway, settings, today)
     outcome = run.plan.apply(gateway)
@@ -235,7 +296,7 @@ class Registry:
 
 
 def people_act(
-    url: str,
+    site: Served,
     settings: Settings,
     today: date,
     removed: set[str] = frozenset(),  # type: ignore[assignment]
@@ -252,7 +313,7 @@ def people_act(
     Without the last two the triage and escalation projects' open listings would grow
     for two years with episodes nobody ends, which no team does (SPEC 5: only a person
     resolves them)."""
-    gateway = Gateway.connect(url, "bench-token")
+    gateway = site.gateway(settings)
     projects = settings.projects
     assert projects is not None
     tax = settings.taxonomy
@@ -292,9 +353,9 @@ def people_act(
 
 
 def sizes(
-    url: str, settings: Settings, today: date, extra: dict[str, Any], work: Path
+    site: Served, settings: Settings, today: date, extra: dict[str, Any], work: Path
 ) -> dict[str, Any]:
-    gateway = Gateway.connect(url, "bench-token")
+    gateway = site.gateway(settings)
     project = settings.projects.accounts  # type: ignore[union-attr]
     opened = gateway.issues(project, state="opened")
     every = gateway.issues(project, state="all")
@@ -374,6 +435,11 @@ def main() -> None:
         help="run the bot every this many weeks (the registry still changes weekly)",
     )
     parser.add_argument("--chart", type=Path, default=None, help="PNG of the curves")
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="the sandbox in this process (same requests; wall times are not a network's)",
+    )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     work = Path(tempfile.mkdtemp(prefix="bench-time-travel-"))
@@ -381,29 +447,21 @@ def main() -> None:
     generate(work / "accounts", args.accounts)
     settings = load_settings(work / "gl-csm.yml", environ={})
     registry = Registry(work / "accounts", args.accounts)
-    server: Server | None = None
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    site = (InProcess if args.in_process else Served)(work, args.latency_ms)
     rows: list[dict[str, Any]] = []
     budget = math.ceil(args.accounts / 100) * 3 + 6
     try:
         for week in range(0, args.weeks + 1, args.step_weeks):
             today = TODAY + timedelta(weeks=week)
-            # A served sandbox stamps issues and notes with its --today: one server per
-            # simulated week, on the same state file.
-            if server is not None:
-                server.stop()
+            site.close()
             # The registry first: the server makes a user of every username it names.
             changes: Counter[str] = Counter()
             for back in range(args.step_weeks - 1, -1, -1) if week else ():
                 changes.update(registry.week(today - timedelta(weeks=back), args.accounts))
-            # The same port every week: links the bot writes carry GitLab's web_url, and
-            # a new port would rewrite every link (a benchmark artifact, not a change).
-            server = Server(work, "gl-csm", args.latency_ms, today, port)
-            acted = people_act(server.url, settings, today, registry.removed) if week else {}
-            weekly = run_once(server.url, settings, today)
-            noop = run_once(server.url, settings, today)
+            site.open(today, settings)
+            acted = people_act(site, settings, today, registry.removed) if week else {}
+            weekly = run_once(site, settings, today)
+            noop = run_once(site, settings, today)
             measured = not week % args.every or week + args.step_weeks > args.weeks
             row = {
                 "week": week,
@@ -415,12 +473,11 @@ def main() -> None:
                 "noop_within_budget": noop["reads"] <= budget,
             }
             if measured:
-                row["sizes"] = sizes(server.url, settings, today, weekly["extra"], work)
+                row["sizes"] = sizes(site, settings, today, weekly["extra"], work)
                 rows.append(row)
             print(json.dumps(row), flush=True)
     finally:
-        if server is not None:
-            server.stop()
+        site.close()
     if args.chart is not None and rows and chart(rows, args.chart, args.accounts):
         print(f"chart: {args.chart}", file=sys.stderr)
 

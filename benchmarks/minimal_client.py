@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import gitlab
-from requests.adapters import HTTPAdapter
+from requests.adapters import BaseAdapter, HTTPAdapter
 
 from gl_csm import markers
 from gl_csm.config import Settings
@@ -38,11 +38,14 @@ class Result:
     created: int
 
 
-def run(url: str, token: str, settings: Settings, today: date) -> Result:
-    """One run: list, compare, create or relabel what differs."""
+def run(
+    url: str, token: str, settings: Settings, today: date, transport: BaseAdapter | None = None
+) -> Result:
+    """One run: list, compare, create or relabel what differs (``transport``: an
+    in-process one, such as the sandbox's adapter, instead of HTTP)."""
     counter = CallCounter()
     gl = gitlab.Gitlab(url, private_token=token, per_page=100, keep_base_url=True)
-    gl.session.mount(url, CountingAdapter(HTTPAdapter(), counter))
+    gl.session.mount(url, CountingAdapter(transport or HTTPAdapter(), counter))
     projects = settings.projects
     assert projects is not None
     accounts_project = gl.projects.get(projects.accounts, lazy=True)
