@@ -102,6 +102,13 @@ class Served:
             read_workers=settings.rules.pacing.read_workers,
         )
 
+    def logged(self) -> int:
+        return 0
+
+    def read_paths(self, since: int) -> dict[str, int]:
+        """The paths read since ``since`` (requests logged), with their counts."""
+        return {}
+
     def close(self) -> None:
         if self.server is not None:
             self.server.stop()
@@ -141,6 +148,14 @@ class InProcess(Served):
             transport=SandboxAdapter(self.sandbox),
             pace=pace_limits(settings),
             read_workers=settings.rules.pacing.read_workers,
+        )
+
+    def logged(self) -> int:
+        return len(self.sandbox.request_log)
+
+    def read_paths(self, since: int) -> dict[str, int]:
+        return dict(
+            Counter(path for method, path in self.sandbox.request_log[since:] if method == "GET")
         )
 
     def close(self) -> None:
@@ -461,6 +476,7 @@ def main() -> None:
             site.open(today, settings)
             acted = people_act(site, settings, today, registry.removed) if week else {}
             weekly = run_once(site, settings, today)
+            logged = site.logged()
             noop = run_once(site, settings, today)
             measured = not week % args.every or week + args.step_weeks > args.weeks
             row = {
@@ -472,6 +488,9 @@ def main() -> None:
                 "noop": {k: noop[k] for k in NOOP_KEYS},
                 "noop_within_budget": noop["reads"] <= budget,
             }
+            if noop["reads"] > budget:
+                # What an over-budget rerun read (in-process only): the paths, pages folded.
+                row["noop_read_paths"] = site.read_paths(logged)
             if measured:
                 row["sizes"] = sizes(site, settings, today, weekly["extra"], work)
                 rows.append(row)

@@ -368,6 +368,26 @@ def playbook_texts() -> dict[str, str]:
     return out
 
 
+def refusal_texts(workdir: Path) -> dict[str, str]:
+    """The note refusing `triage::resolved` while the registry still asks for triage
+    (a yellow account whose CSM set ``sentiment.needs_triage``)."""
+    from tests.services.triage_world import TRIAGE as TRIAGE_PROJECT
+    from tests.services.triage_world import YELLOW_TRIAGE, World
+
+    world = World(workdir)
+    world.add("initech", "Initech", **YELLOW_TRIAGE)
+    world.run(date(2026, 11, 23))
+    issue = markers.index_by_marker(world.issues(TRIAGE_PROJECT), "triage")["initech"]
+    world.person().update_issue(TRIAGE_PROJECT, issue["iid"], add_labels="triage::resolved")
+    world.run(date(2026, 11, 24))
+    [note] = [
+        n["body"]
+        for n in world.notes(TRIAGE_PROJECT, issue["iid"])
+        if "resolve-refused" in n["body"]
+    ]
+    return {"bot/notes/triage-resolve-refused-asked.md": note + "\n"}
+
+
 def all_texts(workdir: Path) -> dict[str, str]:
     scenario_root = workdir / "bot"
     scenario_root.mkdir()
@@ -380,4 +400,7 @@ def all_texts(workdir: Path) -> dict[str, str]:
     out.update(command_texts(settings, TODAY))
     out.update(bot_texts(scenario_root))
     out.update(playbook_texts())
+    refusal_root = workdir / "refusal"
+    refusal_root.mkdir()
+    out.update(refusal_texts(refusal_root))
     return dict(sorted(out.items()))

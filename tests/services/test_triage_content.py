@@ -721,3 +721,39 @@ def test_an_escalation_closed_after_its_triage_issue_still_links_it(world: World
     assert f"#{triage['iid']}]({triage['web_url']})" in closing[0].replace("\u200b", "")
     assert "Triage issue: (no open triage issue)" not in closing[0]
     assert not [m for m in world.sandbox.mentions[before:] if m["username"] == "vp-cs"]
+
+
+def test_resolved_while_triage_is_still_asked_for_is_refused_then_closes_once_cleared(
+    world: World,
+) -> None:
+    """SPEC 4: an account the CSM asks triage for needs it whatever its color. Closing
+    its issue on `triage::resolved` while the registry still asks made the next run
+    open a new one the same day (a rerun that wrote); the resolution is refused with
+    why, and closes for good once the request is cleared."""
+    from tests.services.triage_world import YELLOW_TRIAGE
+
+    world.add("initech", "Initech", **YELLOW_TRIAGE)
+    world.run(D("2026-11-23"))
+    issue = _by_marker(world, TRIAGE, "triage")["initech"]
+    _add_label(world, TRIAGE, issue["iid"], "triage::resolved")
+    outcome, _, _ = world.run(D("2026-11-24"))
+    assert outcome.exit_code == 0, outcome.failures
+    issue = _by_marker(world, TRIAGE, "triage")["initech"]
+    assert issue["state"] == "opened" and "triage::resolved" not in issue["labels"]
+    refused = [
+        n["body"] for n in world.notes(TRIAGE, issue["iid"]) if "resolve-refused" in n["body"]
+    ]
+    assert len(refused) == 1
+    assert "is still asked to be in triage by `sentiment.needs_triage: true` in" in refused[0]
+    assert "still **red**" not in refused[0]
+    _, _, stats = world.run(D("2026-11-24"))
+    assert stats.writes == 0
+
+    # The CSM clears the request (sentiment refreshed, green) and resolves again.
+    world.add("initech", "Initech", sentiment={"health": "green", "updated": D("2026-11-25")})
+    _add_label(world, TRIAGE, issue["iid"], "triage::resolved")
+    world.run(D("2026-11-25"))
+    assert _by_marker(world, TRIAGE, "triage")["initech"]["state"] == "closed"
+    _, _, stats = world.run(D("2026-11-25"))
+    assert stats.writes == 0
+    assert len(world.issues(TRIAGE)) == 1  # no new episode opened

@@ -443,7 +443,9 @@ def _plan_resolved(
     # tracking issue's label (moves/will_churn.in_triage), so the conclusion the refusal
     # advises can be reached either way.
     lost = a.lifecycle in ("will-churn", "churned")
-    if notify.color != "red" or lost:
+    red = notify.color == "red"
+    asked = _asked_by(ctx, account, a) if not red else ()
+    if lost or not (red or asked):
         # SPEC 5: close only when a person adds triage::resolved; handbook 002 "At-Risk
         # Conclusion": the customer is won back (no longer red) or lost (will churn).
         open_issue.note(
@@ -456,8 +458,10 @@ def _plan_resolved(
             "triage::resolved was set by a person", resolved=tax.name("triage::resolved")
         )
         return True
-    # Closing a still-red account would say "no longer at risk" while it is: refused
-    # with a note saying why; the label goes (below).
+    # Closing a still-red account would say "no longer at risk" while it is; closing one
+    # the CSM still asks triage for (SPEC 4: needs triage whatever the color) would
+    # leave it in triage without its issue, and the next run would open another: both
+    # refused with a note saying why; the label goes (below).
     h = a.health
     open_issue.note(
         f"resolve-refused:{ctx.today.isoformat()}",
@@ -469,10 +473,26 @@ def _plan_resolved(
             "health": health_text(h),
             "sentiment": h.sentiment if h else None,
             "drivers": drivers(a, ("red",)),
+            "asked": asked,
         },
-        "triage::resolved on a still-red account: refused, with why",
+        "triage::resolved on a still-red account: refused, with why"
+        if red
+        else "triage::resolved while triage is still asked for: refused, with why",
     )
     return False
+
+
+def _asked_by(ctx: TriageContext, account: Account, a: Assessment) -> tuple[str, ...]:
+    """What still asks triage for the account whatever its color (SPEC 4 "Needs
+    triage"): the registry's ``sentiment.needs_triage``, the tracking issue's label."""
+    asked = []
+    if account.sentiment.needs_triage:
+        asked.append(f"`sentiment.needs_triage: true` in `{account_file(account)}`")
+    if a.signals.triage_needed:
+        asked.append(
+            f"the `{ctx.settings.taxonomy.name('triage::needed')}` label on the tracking issue"
+        )
+    return tuple(asked)
 
 
 def _plan_at_risk_reminder(
