@@ -269,7 +269,7 @@ TABLE: tuple[Trigger, ...] = (
         "triage::resolved",
         "triage",
         "close it with the resolution format (refused with a note while the account is "
-        "red and not concluded lost)",
+        "red or triage is still asked for, and not concluded lost)",
         close_triage,
         repeat="the issue is closed: ignored",
         catch_up=_READS + " on the open triage issue and closes it",
@@ -278,7 +278,8 @@ TABLE: tuple[Trigger, ...] = (
     Trigger(
         "escalation::resolved",
         "escalation",
-        "close it with the closure questions",
+        "close it with the closure questions (refused with a note while red and still "
+        "requested)",
         close_escalation,
         repeat="the issue is closed: ignored",
         catch_up=_READS + " on the open escalation issue and closes it",

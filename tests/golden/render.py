@@ -369,23 +369,35 @@ def playbook_texts() -> dict[str, str]:
 
 
 def refusal_texts(workdir: Path) -> dict[str, str]:
-    """The note refusing `triage::resolved` while the registry still asks for triage
-    (a yellow account whose CSM set ``sentiment.needs_triage``)."""
+    """The notes refusing a resolution while the request that opened the issue still
+    stands: `triage::resolved` on a yellow account whose CSM set
+    ``sentiment.needs_triage``, `escalation::resolved` on a red one whose registry still
+    requests the escalation."""
+    from tests.services.triage_world import ESCALATIONS, RED, YELLOW_TRIAGE, World
     from tests.services.triage_world import TRIAGE as TRIAGE_PROJECT
-    from tests.services.triage_world import YELLOW_TRIAGE, World
 
-    world = World(workdir)
-    world.add("initech", "Initech", **YELLOW_TRIAGE)
-    world.run(date(2026, 11, 23))
-    issue = markers.index_by_marker(world.issues(TRIAGE_PROJECT), "triage")["initech"]
-    world.person().update_issue(TRIAGE_PROJECT, issue["iid"], add_labels="triage::resolved")
-    world.run(date(2026, 11, 24))
-    [note] = [
-        n["body"]
-        for n in world.notes(TRIAGE_PROJECT, issue["iid"])
-        if "resolve-refused" in n["body"]
-    ]
-    return {"bot/notes/triage-resolve-refused-asked.md": note + "\n"}
+    out = {}
+    for name, project, kind, data in (
+        ("triage-resolve-refused-asked", TRIAGE_PROJECT, "triage", YELLOW_TRIAGE),
+        (
+            "escalation-resolve-refused-requested",
+            ESCALATIONS,
+            "escalation",
+            {**RED, "risk": {**RED["risk"], "escalation_requested": True}},
+        ),
+    ):
+        (workdir / kind).mkdir()
+        world = World(workdir / kind)
+        world.add("initech", "Initech", **data)
+        world.run(date(2026, 11, 23))
+        issue = markers.index_by_marker(world.issues(project), kind)["initech"]
+        world.person().update_issue(project, issue["iid"], add_labels=f"{kind}::resolved")
+        world.run(date(2026, 11, 24))
+        [note] = [
+            n["body"] for n in world.notes(project, issue["iid"]) if "resolve-refused" in n["body"]
+        ]
+        out[f"bot/notes/{name}.md"] = note + "\n"
+    return out
 
 
 def all_texts(workdir: Path) -> dict[str, str]:

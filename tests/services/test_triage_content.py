@@ -757,3 +757,32 @@ def test_resolved_while_triage_is_still_asked_for_is_refused_then_closes_once_cl
     _, _, stats = world.run(D("2026-11-25"))
     assert stats.writes == 0
     assert len(world.issues(TRIAGE)) == 1  # no new episode opened
+
+
+def test_escalation_resolved_while_red_and_still_requested_is_refused(world: World) -> None:
+    """SPEC 5.0 opens an escalation when the account is red and it is requested: closing
+    it on `escalation::resolved` while both still hold made the next run open a new one.
+    The label goes with a note naming the request; withdrawn, the resolution closes."""
+    world.add("initech", "Initech", **REQUESTED)
+    world.run(D("2026-11-23"))
+    esc = _by_marker(world, ESCALATIONS, "escalation")["initech"]
+    _add_label(world, ESCALATIONS, esc["iid"], "escalation::resolved")
+    world.run(D("2026-11-24"))
+    esc = _by_marker(world, ESCALATIONS, "escalation")["initech"]
+    assert esc["state"] == "opened" and "escalation::resolved" not in esc["labels"]
+    refused = [b for b in _notes(world, ESCALATIONS, esc["iid"]) if "resolve-refused" in b]
+    assert len(refused) == 1
+    assert (
+        "its escalation is still requested by `risk.escalation_requested: true` in" in (refused[0])
+    )
+    _, _, stats = world.run(D("2026-11-24"))
+    assert stats.writes == 0
+
+    # The request withdrawn (still red): the resolution closes it, and no new one opens.
+    world.add("initech", "Initech", **RED)
+    _add_label(world, ESCALATIONS, esc["iid"], "escalation::resolved")
+    world.run(D("2026-11-25"))
+    assert _by_marker(world, ESCALATIONS, "escalation")["initech"]["state"] == "closed"
+    _, _, stats = world.run(D("2026-11-25"))
+    assert stats.writes == 0
+    assert len(world.issues(ESCALATIONS)) == 1

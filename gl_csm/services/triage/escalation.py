@@ -268,6 +268,8 @@ def _plan_open_escalation(
         "triage_link": triage_link,
     }
     resolved = tax.name("escalation::resolved") in open_issue.labels
+    if resolved and red:
+        resolved = not _refused(ctx, plan, account, a, open_issue, escalation_label)
     if red and not resolved:
         # SPEC 5.0: the bot's part follows the account while it is red; after that it is
         # the record of the escalation (the change is the closure-proposal note), and an
@@ -342,6 +344,49 @@ def _plan_open_escalation(
             due.detail + (f", {missed} missed: the regional CSM manager is told" if tell else ""),
         )
     return issue, severity
+
+
+def _refused(
+    ctx: TriageContext,
+    plan: Plan,
+    account: Account,
+    a: Assessment,
+    open_issue: OpenIssue,
+    escalation_label: bool,
+) -> bool:
+    """``escalation::resolved`` on a red account whose escalation is still requested
+    (SPEC 5.0 opens one when red and requested): closing it would make the next run open
+    another, so the label goes and a note (once a day) names the request to withdraw.
+    True when refused."""
+    tax = ctx.settings.taxonomy
+    asked = []
+    if account.risk.escalation_requested:
+        asked.append(f"`risk.escalation_requested: true` in `{account_file(account)}`")
+    if escalation_label:
+        asked.append(f"the `{tax.name('escalation::requested')}` label on the tracking issue")
+    if not asked:
+        return False
+    open_issue.note(
+        f"resolve-refused:{ctx.today.isoformat()}",
+        "escalation_resolve_refused.md.j2",
+        {
+            "account": account,
+            "csm": mention(account.team.csm),
+            "health": health_text(a.health),
+            "asked": asked,
+        },
+        "escalation::resolved while red and still requested: refused, with why",
+    )
+    label = tax.name("escalation::resolved")
+    project, iid = open_issue.project, open_issue.iid
+    plan.add(
+        "update-issue",
+        open_issue.where,
+        f"remove {label} (refused: the escalation is still requested)",
+        lambda gw, _r: gw.update_issue(project, iid, remove_labels=label),
+        account=account.slug,
+    )
+    return True
 
 
 def _manager_told(open_issue: OpenIssue, anchor: date, every: int, period: int) -> date | None:
