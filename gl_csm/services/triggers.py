@@ -278,8 +278,7 @@ TABLE: tuple[Trigger, ...] = (
     Trigger(
         "escalation::resolved",
         "escalation",
-        "close it with the closure questions (refused with a note while red and still "
-        "requested)",
+        "close it with the closure questions (refused with a note while red and still requested)",
         close_escalation,
         repeat="the issue is closed: ignored",
         catch_up=_READS + " on the open escalation issue and closes it",
