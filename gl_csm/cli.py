@@ -788,6 +788,9 @@ def sandbox_serve(
         sb = load_sandbox(path, app.today, edition=edition, search=search)
         settings = app.settings
         seed_sandbox(sb, settings)
+        # Served, every change comes through a request: listings are memoised between
+        # writes (sandbox/store.py Store.listing).
+        sb.store.listings = {}
         faults = Faults(latency_ms=latency_ms, error_rate=error_rate, rate_limit=rate_limit)
         server = _bound(lambda: serve(sb, host=host, port=port, faults=faults), host, port)
     except BaseException:

@@ -271,6 +271,7 @@ class Sandbox:
             if injection is not None and not injection.after_processing:
                 return injection.status, dict(injection.headers), injection.body
             self.request_log.append((method, path))
+            self.store.generation = self.write_count
             status, out_headers, out_body = self._process(method, path, query, headers, body, base)
             if injection is not None:
                 return injection.status, dict(injection.headers), injection.body

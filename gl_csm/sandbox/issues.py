@@ -473,8 +473,15 @@ def _user_field(item: Record, field: str) -> set[int]:
 
 
 def _list(store: Store, req: ApiRequest, projects: list[Record], default_scope: str) -> Reply:
-    pairs = [(p, i) for p in projects for i in p["issues"].values()]
-    pairs = filter_issues(store, req, pairs, default_scope=default_scope)
+    def build() -> list[tuple[Record, Record]]:
+        pairs = [(p, i) for p in projects for i in p["issues"].values()]
+        return filter_issues(store, req, pairs, default_scope=default_scope)
+
+    # The same listing whatever the page asked (Store.listing): its user, path and
+    # filters are the key.
+    filters = tuple(sorted((k, repr(v)) for k, v in req.params.items() if k != "page"))
+    key = ("issues", req.user_id, req.job_token, req.path, default_scope, filters)
+    pairs = store.listing(key, build)
     return paginate(req, pairs, lambda pi: render(store, pi[0], pi[1], req.base_url, req))
 
 

@@ -57,6 +57,10 @@ class Store:
         self.mentions: list[Record] = []
         # Old full path (lowercase) -> project id: routable.rb redirect routes.
         self.redirects: dict[str, int] = {}
+        #: Filtered and sorted issue listings by request (:meth:`listing`); None: off.
+        self.listings: dict[tuple, list] | None = None
+        #: Bumped by the Sandbox on every write it processes: a listing memo is of one.
+        self.generation = 0
         self._set_mode()
         self.ensure_user(BOT_USERNAME, name="gl-csm bot", is_admin=True)
 
@@ -65,6 +69,22 @@ class Store:
         can be served as Free one day and Premium the next."""
         self.edition = edition
         self.search_mode = search
+
+    def listing(self, key: tuple, build: Callable[[], list]) -> list:
+        """``build()``, remembered under ``key`` until the next write when listings are
+        memoised (``sandbox serve``: every change comes through a request). A client
+        paging through 80 pages of one listing made the sandbox filter and sort all of
+        a project's issues 80 times; GitLab answers each page from an index
+        (app/finders/issues_finder.rb, LIMIT/OFFSET), so the answers are the same."""
+        if self.listings is None:
+            return build()
+        key = (self.generation, self.clock().date(), *key)
+        found = self.listings.get(key)
+        if found is None:
+            if self.listings and next(iter(self.listings))[0] != self.generation:
+                self.listings.clear()
+            found = self.listings[key] = build()
+        return found
 
     # -- ids and time ------------------------------------------------------
     def next_id(self, kind: str) -> int:
@@ -264,6 +284,7 @@ class Store:
             )
         store = cls.__new__(cls)
         store.clock = clock
+        store.listings, store.generation = None, 0
         store._set_mode()
         try:
             store.counters = {str(k): int(v) for k, v in doc.get("counters", {}).items()}
