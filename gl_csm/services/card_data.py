@@ -12,21 +12,45 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 DATA_RE = re.compile(r"<!-- gl-csm-data (\{.*?\}) -->")
 
 
 def card_data(description: str | None) -> dict[str, Any]:
-    """The hidden data of an existing card ({} when none or unreadable)."""
-    found = DATA_RE.search(description or "")
-    if not found:
+    """The hidden data of an existing card ({} when none or unreadable); a copy the
+    caller may change."""
+    if not description:
         return {}
+    data = _parsed(description)
+    return {} if data is None else _copied(data)
+
+
+# Triage reads one tracking card's data about five times while it plans the account
+# (services/triage/run.py, evidence.py, past_issues.py, bot_issues.py, lookup.py): the
+# description is searched and parsed once. Keyed by the whole text, so a card changed
+# since is parsed again; a few entries, as the reads of one account come together.
+@lru_cache(maxsize=64)
+def _parsed(description: str) -> dict[str, Any] | None:
+    found = DATA_RE.search(description)
+    if not found:
+        return None
     try:
         data = json.loads(found.group(1))
     except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _copied(value: Any) -> Any:
+    """A copy of JSON data (dicts and lists copied all the way down), so no caller
+    changes what :func:`_parsed` keeps."""
+    if type(value) is dict:
+        return {k: _copied(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_copied(v) for v in value]
+    return value
 
 
 def data_comment(data: Mapping[str, Any]) -> str:
