@@ -53,8 +53,13 @@ def _copied(value: Any) -> Any:
     return value
 
 
+#: json.dumps(value, sort_keys=True, separators=(",", ":")) without building the encoder
+#: on each call (Lib/json/__init__.py builds one whenever an option is given).
+SORTED_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+
+
 def data_comment(data: Mapping[str, Any]) -> str:
     """The hidden comment holding ``data``."""
-    text = json.dumps(dict(data), sort_keys=True, separators=(",", ":"))
+    text = SORTED_JSON.encode(dict(data))
     # Nothing in the data may close the comment early.
     return "<!-- gl-csm-data " + text.replace("--", "-\\u002d") + " -->"

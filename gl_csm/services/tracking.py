@@ -15,7 +15,6 @@ needs without reading anything else: the sentiment the bot last saw and since wh
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -32,7 +31,7 @@ from gl_csm.domain.taxonomy import Taxonomy
 from gl_csm.errors import GlCsmError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
-from gl_csm.services.card_data import DATA_RE, card_data
+from gl_csm.services.card_data import DATA_RE, SORTED_JSON, card_data
 from gl_csm.services.card_data import data_comment as _data_comment
 from gl_csm.services.changed_parts import because, changed_names
 from gl_csm.services.rendered_from import rendered_from
@@ -402,7 +401,7 @@ def _card_inputs(
     from gl_csm.services.lookup import ISSUES_KEY
 
     rendered = {k: v for k, v in _input_data(extra).items() if k != ISSUES_KEY}
-    data = json.dumps(rendered, sort_keys=True, separators=(",", ":"))
+    data = SORTED_JSON.encode(rendered)
     # Only what the card shows: of the account, the attributes the template reads (a
     # registry field the card does not show moves no digest).
     template = template_text(CARD_TEMPLATE)
