@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from gl_csm.domain.account import Account
 from gl_csm.domain.cadence import (
@@ -214,6 +215,29 @@ def due_now(
     kind: ReminderKind, account: Account | None, today: date, rules: Rules
 ) -> tuple[Due, ...]:
     """The stages to open (or post) today: those that exist and are within the lead."""
+    if account is None:
+        return _due_now_of_none(kind, today, _FiscalYear(rules.fiscal_year_start_month))
+    return _due_now(kind, account, today, rules)
+
+
+@dataclass(frozen=True)
+class _FiscalYear:
+    """The one rule a kind counted from no account reads (anchor_of, _due, _series)."""
+
+    fiscal_year_start_month: int
+
+
+@lru_cache(maxsize=256)
+def _due_now_of_none(kind: ReminderKind, today: date, fiscal: _FiscalYear) -> tuple[Due, ...]:
+    """:func:`due_now` without an account (a CSM's review): the same for every account of
+    a run, which asks it several times per account (reminder_issues.py); a pure function
+    of the kind, the day and the fiscal year, so computed once for them."""
+    return _due_now(kind, None, today, fiscal)  # type: ignore[arg-type]
+
+
+def _due_now(
+    kind: ReminderKind, account: Account | None, today: date, rules: Rules
+) -> tuple[Due, ...]:
     return tuple(
         d
         for d in stages(kind, account, today, rules)
