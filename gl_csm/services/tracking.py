@@ -15,6 +15,7 @@ needs without reading anything else: the sentiment the bot last saw and since wh
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -307,9 +308,15 @@ def card_unchanged(
     if start == -1 or end < start + len(prefix) or old[end - 1] != "\n":
         return False
     card = old[start + len(prefix) : end - 1]
-    recorded = card_data(card)
+    # card_data(card), from the one search the body's end is cut at as well.
     found = DATA_RE.search(card)
-    if found is None or not isinstance(recorded.get("card"), str):
+    if found is None:
+        return False
+    try:
+        recorded = json.loads(found.group(1))
+    except ValueError:
+        return False
+    if not isinstance(recorded, dict) or not isinstance(recorded.get("card"), str):
         return False
     _, digest = _card_inputs(assessment, settings, project=project, extra=extra)
     if recorded["card"] != digest:

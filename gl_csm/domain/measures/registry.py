@@ -101,7 +101,10 @@ def measure_name(key: str) -> str:
 
 
 def group_name(group: str) -> str:
-    return GROUP_NAMES.get(group, group.replace("_", " ").capitalize())
+    # The words of an unknown group are made only when it is one (every card asks this
+    # of every measure).
+    found = GROUP_NAMES.get(group)
+    return found if found is not None else group.replace("_", " ").capitalize()
 
 
 def reading_text(m: Measure) -> str:

@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -181,6 +182,12 @@ class AccountEvidence:
         )
 
     def time_to_value(self) -> tuple[ev.TimeToValue, ...]:
+        return self._time_to_value
+
+    @cached_property
+    def _time_to_value(self) -> tuple[ev.TimeToValue, ...]:
+        # A pure function of two frozen fields, asked by the EBR brief, the card and the
+        # report row of the account (services/triage/run.py): computed once.
         return ev.time_to_value(self.applied.account, self.evidence)
 
 
@@ -247,6 +254,8 @@ def plan_waiting_notes(
             f"the CSM is told {ref} waits for the team's reply ({account.slug})",
             account.slug,
         )
+    if evidence is found.evidence:
+        return found  # nothing settled: the same evidence (and what it computed once)
     return AccountEvidence(found.previous, evidence, found.applied)
 
 
