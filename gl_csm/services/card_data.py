@@ -27,11 +27,12 @@ def card_data(description: str | None) -> dict[str, Any]:
     return {} if data is None else _copied(data)
 
 
-# Triage reads one tracking card's data about five times while it plans the account
-# (services/triage/run.py, evidence.py, past_issues.py, bot_issues.py, lookup.py): the
-# description is searched and parsed once. Keyed by the whole text, so a card changed
-# since is parsed again; a few entries, as the reads of one account come together.
-@lru_cache(maxsize=64)
+# Triage reads each tracking card's data once for the evidence listings, once to gather
+# the evidence, then about five times while it plans the account (services/triage/
+# run.py, evidence.py, past_issues.py, bot_issues.py, lookup.py): the description is
+# searched and parsed once. Keyed by the whole text, so a card changed since is parsed
+# again; the texts are those the run's listing holds anyway, the entries their data.
+@lru_cache(maxsize=2048)
 def _parsed(description: str) -> dict[str, Any] | None:
     found = DATA_RE.search(description)
     if not found:

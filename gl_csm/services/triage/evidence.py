@@ -59,7 +59,9 @@ def listing_since(tracking: Iterable[Mapping[str, Any]]) -> date | None:
     return max(days) if days else None
 
 
-def _since(tracking: Iterable[Mapping[str, Any]]) -> str | None:
+def listing_after(tracking: Iterable[Mapping[str, Any]]) -> str | None:
+    """The ``updated_after`` of both listings (:func:`read_listing`,
+    :func:`read_milestones`): the day of :func:`listing_since`, at midnight UTC."""
     since = listing_since(tracking)
     return None if since is None else f"{since.isoformat()}T00:00:00Z"
 
@@ -85,23 +87,18 @@ def _read_group(
         raise
 
 
-def read_listing(
-    gateway: Gateway, settings: Settings, tracking: Iterable[Mapping[str, Any]]
-) -> list[dict]:
-    """The post-sales group's issues updated since the last run, in one listing."""
+def read_listing(gateway: Gateway, settings: Settings, after: str | None) -> list[dict]:
+    """The post-sales group's issues updated since the last run (``after``, from
+    :func:`listing_after`), in one listing."""
     query: dict[str, Any] = {"state": "all"}
-    after = _since(tracking)
     if after is not None:
         query["updated_after"] = after
     return _read_group(gateway, settings, lambda group: gateway.group_issues(group, **query))
 
 
-def read_milestones(
-    gateway: Gateway, settings: Settings, tracking: Iterable[Mapping[str, Any]]
-) -> list[dict]:
+def read_milestones(gateway: Gateway, settings: Settings, after: str | None) -> list[dict]:
     """The post-sales group's closed milestones (its projects' included) updated since
-    the last run, in one listing; the same ``since`` as :func:`read_listing`."""
-    after = _since(tracking)
+    the last run, in one listing; the same ``after`` as :func:`read_listing`."""
     return _read_group(
         gateway,
         settings,

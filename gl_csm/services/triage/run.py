@@ -371,11 +371,15 @@ def _read_portfolio(
                     if in_shard(slug, shard)
                 ]
 
+            # The cards indexed and their data read once for both listings; submitted
+            # before them, so a worker waiting on it never waits on a task queued
+            # behind its own.
+            after = pool.submit(lambda: gl_evidence.listing_after(cards()))
             listings["evidence"] = pool.submit(
-                lambda: gl_evidence.read_listing(gateway, settings, cards())
+                lambda: gl_evidence.read_listing(gateway, settings, after.result())
             )
             listings["milestones"] = pool.submit(
-                lambda: gl_evidence.read_milestones(gateway, settings, cards())
+                lambda: gl_evidence.read_milestones(gateway, settings, after.result())
             )
         try:
             registry = load_registry(
