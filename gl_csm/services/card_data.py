@@ -27,6 +27,15 @@ def card_data(description: str | None) -> dict[str, Any]:
     return {} if data is None else _copied(data)
 
 
+def card_value(description: str | None, key: str) -> Any:
+    """``card_data(description).get(key)``, copying only that value (a caller after one
+    key does not pay for a copy of the whole data)."""
+    if not description:
+        return None
+    data = _parsed(description)
+    return None if data is None else _copied(data.get(key))
+
+
 # Triage reads each tracking card's data once for the evidence listings, once to gather
 # the evidence, then about five times while it plans the account (services/triage/
 # run.py, evidence.py, past_issues.py, bot_issues.py, lookup.py): the description is

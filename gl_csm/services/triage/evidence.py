@@ -39,7 +39,7 @@ from gl_csm.domain.rules import TEAM_ROLES
 from gl_csm.errors import ConfigError, GitLabError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan
-from gl_csm.services.card_data import card_data
+from gl_csm.services.card_data import card_value
 from gl_csm.services.triage.bot_issues import plan_note
 from gl_csm.services.triage.context import TRACKING_NOTE
 from gl_csm.templates import Trusted, mention, reference
@@ -54,7 +54,7 @@ def listing_since(tracking: Iterable[Mapping[str, Any]]) -> date | None:
     days = [
         e.read
         for issue in tracking
-        if (e := ev.Evidence.from_data(card_data(issue.get("description")).get(KEY))).read
+        if (e := ev.Evidence.from_data(card_value(issue.get("description"), KEY))).read
     ]
     return max(days) if days else None
 
@@ -87,18 +87,32 @@ def _read_group(
         raise
 
 
-def read_listing(gateway: Gateway, settings: Settings, after: str | None) -> list[dict]:
-    """The post-sales group's issues updated since the last run (``after``, from
-    :func:`listing_after`), in one listing."""
+def read_listing(
+    gateway: Gateway, settings: Settings, tracking: Iterable[Mapping[str, Any]]
+) -> list[dict]:
+    """The post-sales group's issues updated since the last run, in one listing."""
+    return read_listing_after(gateway, settings, listing_after(tracking))
+
+
+def read_milestones(
+    gateway: Gateway, settings: Settings, tracking: Iterable[Mapping[str, Any]]
+) -> list[dict]:
+    """The post-sales group's closed milestones (its projects' included) updated since
+    the last run, in one listing; the same ``since`` as :func:`read_listing`."""
+    return read_milestones_after(gateway, settings, listing_after(tracking))
+
+
+def read_listing_after(gateway: Gateway, settings: Settings, after: str | None) -> list[dict]:
+    """:func:`read_listing` with its ``after`` already known (:func:`listing_after`: a
+    run reads both listings from one pass over the cards)."""
     query: dict[str, Any] = {"state": "all"}
     if after is not None:
         query["updated_after"] = after
     return _read_group(gateway, settings, lambda group: gateway.group_issues(group, **query))
 
 
-def read_milestones(gateway: Gateway, settings: Settings, after: str | None) -> list[dict]:
-    """The post-sales group's closed milestones (its projects' included) updated since
-    the last run, in one listing; the same ``after`` as :func:`read_listing`."""
+def read_milestones_after(gateway: Gateway, settings: Settings, after: str | None) -> list[dict]:
+    """:func:`read_milestones` with its ``after`` already known."""
     return _read_group(
         gateway,
         settings,
@@ -198,7 +212,7 @@ def gather(
 ) -> AccountEvidence:
     """Fold this run's listings (issues by project path, closed milestones by lowercased
     project path) into the evidence the card recorded, and apply it."""
-    previous = ev.Evidence.from_data(card_data((tracking or {}).get("description")).get(KEY))
+    previous = ev.Evidence.from_data(card_value((tracking or {}).get("description"), KEY))
     paths = project_paths(settings, account)
     issues = [i for path in paths for i in listed.get(path, [])]
     closed = [m for path in paths for m in (milestones or {}).get(path.lower(), [])]

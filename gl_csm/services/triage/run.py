@@ -376,10 +376,10 @@ def _read_portfolio(
             # behind its own.
             after = pool.submit(lambda: gl_evidence.listing_after(cards()))
             listings["evidence"] = pool.submit(
-                lambda: gl_evidence.read_listing(gateway, settings, after.result())
+                lambda: gl_evidence.read_listing_after(gateway, settings, after.result())
             )
             listings["milestones"] = pool.submit(
-                lambda: gl_evidence.read_milestones(gateway, settings, after.result())
+                lambda: gl_evidence.read_milestones_after(gateway, settings, after.result())
             )
         try:
             registry = load_registry(
