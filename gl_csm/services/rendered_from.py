@@ -78,5 +78,10 @@ def rendered_from(source: str, context: Mapping[str, Any]) -> str:
     """The inputs of one template as a JSON text: the context values it reads, the
     registry's dataclasses narrowed to the attributes it reads."""
     read = _sorted_names_read(source)
-    used = {k: _projected(v, read[k]) for k, v in context.items() if k in read}
+    # _projected(v, read[k]), called only for the names read through attributes.
+    used = {
+        k: v if (attrs := read[k]) is None else _projected(v, attrs)
+        for k, v in context.items()
+        if k in read
+    }
     return _ENCODER.encode(used)
