@@ -78,7 +78,8 @@ def strays(items: list[dict], kind: str, field: str = "description") -> list[str
     out = []
     for item in sorted(items, key=lambda i: i.get("iid") or 0):
         found = [key for k, key in markers_in(item.get(field)) if k == kind]
-        own = own_key(item, kind, field)
+        # own_key(item, kind, field), from the markers just found (one scan of the text).
+        own = None if by_person(item) or not found else found[0]
         where = f"#{item.get('iid', '?')}"
         for key in found:
             if own is None:

@@ -157,8 +157,20 @@ def read_registry_file(source: str) -> bytes:
         if os.path.islink(source):
             raise RegistryError(source, None, "a regular file", "a symbolic link") from None
         raise exc
-    with os.fdopen(fd, "rb") as handle:
-        return handle.read(MAX_FILE_BYTES + 1)
+    # Read straight off the descriptor (a file object per registry file was most of the
+    # read's time), up to the same MAX_FILE_BYTES + 1 bytes, until the end of the file.
+    try:
+        chunks: list[bytes] = []
+        left = MAX_FILE_BYTES + 1
+        while left > 0:
+            chunk = os.read(fd, left)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def load_registry(path: Path, slugs: Sequence[str] = (), *, cache: Path | None = None) -> Registry:

@@ -20,7 +20,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +82,23 @@ def neutralise(value: object) -> str:
     """Make registry or user text inert in GitLab Markdown (see module docstring): it
     shows as written but opens no code span, fence, link, HTML element or comment,
     mentions nobody and runs no quick action, whatever surrounds it."""
-    text = _MARKDOWN_PUNCTUATION.sub(r"\\\1", str(value))
+    text = str(value)
+    return _neutralised_short(text) if len(text) <= _SHORT else _neutralised(text)
+
+
+#: A pure function of the text: a run neutralises the same names and titles for every
+#: text of an account (its card, each reminder's link to the tracking issue); those
+#: short texts are neutralised once, a long one (a person's note) every time.
+_SHORT = 200
+
+
+@lru_cache(maxsize=4096)
+def _neutralised_short(value: str) -> str:
+    return _neutralised(value)
+
+
+def _neutralised(value: str) -> str:
+    text = _MARKDOWN_PUNCTUATION.sub(r"\\\1", value)
     if not _code_stays_inside(text):
         # A code span or fence that would run past the value: every ` and ~ literal.
         text = text.replace("`", "\\`").replace("~", "\\~")

@@ -23,6 +23,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from functools import lru_cache
 
 from gl_csm.domain.measures.base import as_number
 from gl_csm.domain.measures.registry import definition, measure_name, value_words
@@ -62,7 +63,16 @@ class HistoryError(ValueError):
 def measure_value(value: object) -> str:
     """A measure's value as the history keeps it: a number rounded to two decimals (a
     0.001 move of a share is noise and would write a row a day), "" for no data."""
-    text = "" if value is None else str(value).strip()
+    if type(value) is str:
+        return _measure_text(value)
+    return _measure_text("" if value is None else str(value))
+
+
+# A pure function of the text: each run converts the same few thousand readings (every
+# measure of every account), so a text is converted once per process.
+@lru_cache(maxsize=4096)
+def _measure_text(value: str) -> str:
+    text = value.strip()
     if text in ("-", "None"):
         return ""
     number = as_number(text) if text else None
@@ -84,7 +94,10 @@ def row_of(day: date, account: str, values: Mapping[str, object]) -> HistoryRow:
     measures = tuple(
         (str(m["name"]), measure_value(m.get("value")))
         for m in (listed if isinstance(listed, list) else ())
-        if isinstance(m, Mapping) and m.get("name") and not _counts_days(str(m["name"]))
+        # type() first: the ABC check is the slow path, and the rows are plain dicts.
+        if (type(m) is dict or isinstance(m, Mapping))
+        and m.get("name")
+        and not _counts_days(str(m["name"]))
     )
     score = values.get("score")
     priority = values.get("priority")
@@ -241,6 +254,17 @@ def measure_on(rows: Sequence[HistoryRow], key: str, day: date) -> tuple[str, da
     return found
 
 
+def _measures_on(rows: Sequence[HistoryRow], day: date) -> dict[str, tuple[str, date]]:
+    """:func:`measure_on` of every measure the rows hold."""
+    found: dict[str, tuple[str, date]] = {}
+    for row in rows:
+        if row.day > day:
+            break
+        for k, value in row.measures:
+            found[k] = (value, row.day)
+    return found
+
+
 def measures_over(
     rows: Sequence[HistoryRow], today: date, keys: Sequence[str], days: int = MEASURE_DAYS
 ) -> list[MeasureChange]:
@@ -248,9 +272,12 @@ def measures_over(
     moved or not; a measure the history did not know yet ``days`` ago is left out (no
     window to compare over), and so is one that has no data at either end."""
     start = today - timedelta(days=days)
+    # measure_on for every key at once: the rows are walked twice per account, not
+    # twice per measure (a triage run asks this of every account).
+    values_then, values_now = _measures_on(rows, start), _measures_on(rows, today)
     out = []
     for key in keys:
-        then, now = measure_on(rows, key, start), measure_on(rows, key, today)
+        then, now = values_then.get(key), values_now.get(key)
         if then is None or now is None or "" in (then[0], now[0]):
             continue
         out.append(MeasureChange(key, then[0], now[0], then[1]))

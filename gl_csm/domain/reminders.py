@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
+from typing import Any
 
 from gl_csm.domain.account import Account
 from gl_csm.domain.cadence import (
@@ -214,6 +216,42 @@ def due_now(
     kind: ReminderKind, account: Account | None, today: date, rules: Rules
 ) -> tuple[Due, ...]:
     """The stages to open (or post) today: those that exist and are within the lead."""
+    if account is None:
+        return _due_now_of_none(kind, today, _FiscalYear(rules.fiscal_year_start_month))
+    return _due_now(kind, account, today, rules)
+
+
+@dataclass(frozen=True)
+class _FiscalYear:
+    """The one rule a kind counted from no account reads (anchor_of, _due, _series)."""
+
+    fiscal_year_start_month: int
+
+
+@lru_cache(maxsize=256)
+def _due_now_of_none(kind: ReminderKind, today: date, fiscal: _FiscalYear) -> tuple[Due, ...]:
+    """:func:`due_now` without an account (a CSM's review): the same for every account of
+    a run, which asks it several times per account (reminder_issues.py); a pure function
+    of the kind, the day and the fiscal year, so computed once for them."""
+    return _due_now(kind, None, today, fiscal)  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=256)
+def _next_in_quarter(kind: ReminderKind, today: date, fiscal: _FiscalYear) -> date:
+    """:func:`next_date` of a kind counted from the fiscal quarter: a pure function of
+    the kind, the day and the fiscal year."""
+    rules: Any = fiscal  # the one rule anchor_of and _due read of it
+    anchor = fiscal_quarter(today, fiscal.fiscal_year_start_month).start
+    due = _due(kind, anchor, kind.months[0], rules).due
+    if due >= today:
+        return due
+    after = fiscal_quarter(today, fiscal.fiscal_year_start_month).next().start
+    return _due(kind, after, kind.months[0], rules).due
+
+
+def _due_now(
+    kind: ReminderKind, account: Account | None, today: date, rules: Rules
+) -> tuple[Due, ...]:
     return tuple(
         d
         for d in stages(kind, account, today, rules)
@@ -225,15 +263,12 @@ def next_date(
     kind: ReminderKind, account: Account | None, today: date, rules: Rules
 ) -> date | None:
     """The kind's next date not yet past (for the card), window or not."""
+    if kind.anchor == "fiscal_quarter":
+        # Counted from the quarter, not the account: the same on every card of a run.
+        return _next_in_quarter(kind, today, _FiscalYear(rules.fiscal_year_start_month))
     anchor = anchor_of(kind, account, today, rules)
     if anchor is None:
         return None
-    if kind.anchor == "fiscal_quarter":
-        due = _due(kind, anchor, kind.months[0], rules).due
-        if due >= today:
-            return due
-        after = fiscal_quarter(today, rules.fiscal_year_start_month).next().start
-        return _due(kind, after, kind.months[0], rules).due
     return next((d.due for d in _series(kind, anchor, today, rules) if d.due >= today), None)
 
 

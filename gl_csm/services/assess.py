@@ -77,13 +77,13 @@ def run_assess(
 
 def recorded_evidence(gateway: Gateway, settings: Settings) -> dict[str, Evidence]:
     """The evidence each tracking card records (one listing of the accounts project)."""
-    from gl_csm.services.card_data import card_data
+    from gl_csm.services.card_data import card_value
     from gl_csm.services.triage.evidence import KEY
 
     _, projects = settings.require_layout("assess")
     issues = gateway.issues(projects.accounts, state="opened")
     return {
-        slug: Evidence.from_data(card_data(issue.get("description")).get(KEY))
+        slug: Evidence.from_data(card_value(issue.get("description"), KEY))
         for slug, issue in markers.index_by_marker(issues, "tracking").items()
     }
 

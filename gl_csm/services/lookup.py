@@ -33,7 +33,7 @@ from gl_csm import markers
 from gl_csm.config import Settings
 from gl_csm.domain.account import Account
 from gl_csm.gitlab.gateway import Gateway
-from gl_csm.services.card_data import card_data
+from gl_csm.services.card_data import card_value
 
 TRACKING = "tracking"
 #: Card hidden-data key: bot issue iids of the account by internal project role.
@@ -74,7 +74,7 @@ def find_tracking(
 
 def recorded_iids(tracking: Mapping[str, Any] | None) -> dict[str, list[int]]:
     """The iids of the account's bot issues its tracking card records, by project role."""
-    return iids_of(card_data((tracking or {}).get("description")).get(ISSUES_KEY))
+    return iids_of(card_value((tracking or {}).get("description"), ISSUES_KEY))
 
 
 def iids_of(raw: object) -> dict[str, list[int]]:

@@ -68,9 +68,20 @@ def _sorted_names_read(source: str) -> Mapping[str, tuple[str, ...] | None]:
     return {k: None if v is None else tuple(sorted(v)) for k, v in names_read(source).items()}
 
 
+# What json.dumps(value, sort_keys=True, default=_plain, separators=(",", ":")) builds on
+# every call (Lib/json/__init__.py): one encoder, so each text rendered pays only for
+# its encoding (a triage run stamps a digest on every card and generated text).
+_ENCODER = json.JSONEncoder(sort_keys=True, default=_plain, separators=(",", ":"))
+
+
 def rendered_from(source: str, context: Mapping[str, Any]) -> str:
     """The inputs of one template as a JSON text: the context values it reads, the
     registry's dataclasses narrowed to the attributes it reads."""
     read = _sorted_names_read(source)
-    used = {k: _projected(v, read[k]) for k, v in context.items() if k in read}
-    return json.dumps(used, sort_keys=True, default=_plain, separators=(",", ":"))
+    # _projected(v, read[k]), called only for the names read through attributes.
+    used = {
+        k: v if (attrs := read[k]) is None else _projected(v, attrs)
+        for k, v in context.items()
+        if k in read
+    }
+    return _ENCODER.encode(used)

@@ -32,7 +32,7 @@ from gl_csm.domain.taxonomy import Taxonomy
 from gl_csm.errors import GlCsmError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
-from gl_csm.services.card_data import DATA_RE, card_data
+from gl_csm.services.card_data import DATA_RE, SORTED_JSON, card_data
 from gl_csm.services.card_data import data_comment as _data_comment
 from gl_csm.services.changed_parts import because, changed_names
 from gl_csm.services.rendered_from import rendered_from
@@ -308,9 +308,15 @@ def card_unchanged(
     if start == -1 or end < start + len(prefix) or old[end - 1] != "\n":
         return False
     card = old[start + len(prefix) : end - 1]
-    recorded = card_data(card)
+    # card_data(card), from the one search the body's end is cut at as well.
     found = DATA_RE.search(card)
-    if found is None or not isinstance(recorded.get("card"), str):
+    if found is None:
+        return False
+    try:
+        recorded = json.loads(found.group(1))
+    except ValueError:
+        return False
+    if not isinstance(recorded, dict) or not isinstance(recorded.get("card"), str):
         return False
     _, digest = _card_inputs(assessment, settings, project=project, extra=extra)
     if recorded["card"] != digest:
@@ -402,7 +408,7 @@ def _card_inputs(
     from gl_csm.services.lookup import ISSUES_KEY
 
     rendered = {k: v for k, v in _input_data(extra).items() if k != ISSUES_KEY}
-    data = json.dumps(rendered, sort_keys=True, separators=(",", ":"))
+    data = SORTED_JSON.encode(rendered)
     # Only what the card shows: of the account, the attributes the template reads (a
     # registry field the card does not show moves no digest).
     template = template_text(CARD_TEMPLATE)

@@ -41,6 +41,10 @@ class _Table:
 
     by_key: Mapping[str, MeasureDef]
     ordered: tuple[MeasureDef, ...]
+    #: :func:`groups` and :func:`keys`, made with the table (every account's assessment
+    #: and history ask for them; the table is replaced, never changed, so they hold).
+    groups: tuple[tuple[str, tuple[MeasureDef, ...]], ...] = ()
+    keys: tuple[str, ...] = ()
 
 
 def _table(measures: Iterable[MeasureDef]) -> _Table:
@@ -52,7 +56,12 @@ def _table(measures: Iterable[MeasureDef]) -> _Table:
         by_key[definition.key] = definition
     groups = list(GROUP_NAMES)
     ordered = sorted(by_key.values(), key=lambda d: (groups.index(d.group), d.rank, d.key))
-    return _Table(MappingProxyType(by_key), tuple(ordered))
+    return _Table(
+        MappingProxyType(by_key),
+        tuple(ordered),
+        tuple((group, tuple(d for d in ordered if d.group == group)) for group in GROUP_NAMES),
+        tuple(d.key for d in ordered),
+    )
 
 
 _table_now = _table(MEASURES)
@@ -81,9 +90,7 @@ def definitions() -> tuple[MeasureDef, ...]:
 
 def groups() -> tuple[tuple[str, tuple[MeasureDef, ...]], ...]:
     """The groups of SPEC 4's table with their measures in order."""
-    return tuple(
-        (group, tuple(d for d in definitions() if d.group == group)) for group in GROUP_NAMES
-    )
+    return _table_now.groups
 
 
 def definition(key: str) -> MeasureDef | None:
@@ -91,7 +98,7 @@ def definition(key: str) -> MeasureDef | None:
 
 
 def keys() -> tuple[str, ...]:
-    return tuple(d.key for d in definitions())
+    return _table_now.keys
 
 
 def measure_name(key: str) -> str:
@@ -101,7 +108,10 @@ def measure_name(key: str) -> str:
 
 
 def group_name(group: str) -> str:
-    return GROUP_NAMES.get(group, group.replace("_", " ").capitalize())
+    # The words of an unknown group are made only when it is one (every card asks this
+    # of every measure).
+    found = GROUP_NAMES.get(group)
+    return found if found is not None else group.replace("_", " ").capitalize()
 
 
 def reading_text(m: Measure) -> str:

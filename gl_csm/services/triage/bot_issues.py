@@ -23,7 +23,8 @@ from typing import Any
 from gl_csm import markers
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan, Results
-from gl_csm.services.tracking import NOTES_KEY, card_data, render_template
+from gl_csm.services.card_data import card_value
+from gl_csm.services.tracking import NOTES_KEY, render_template
 from gl_csm.services.triage.context import TriageContext, day_of
 from gl_csm.templates import Trusted
 
@@ -156,7 +157,7 @@ class NoteFacts:
 
 def recorded_facts(tracking: Mapping[str, Any] | None, role: str) -> NoteFacts | None:
     """The facts the tracking card records for the account's open issue of ``role``."""
-    records = card_data((tracking or {}).get("description")).get(NOTES_KEY)
+    records = card_value((tracking or {}).get("description"), NOTES_KEY)
     return NoteFacts.from_json(records.get(role)) if isinstance(records, Mapping) else None
 
 

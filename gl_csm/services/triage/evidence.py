@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,7 +39,7 @@ from gl_csm.domain.rules import TEAM_ROLES
 from gl_csm.errors import ConfigError, GitLabError
 from gl_csm.gitlab.gateway import Gateway
 from gl_csm.plan import Plan
-from gl_csm.services.card_data import card_data
+from gl_csm.services.card_data import card_value
 from gl_csm.services.triage.bot_issues import plan_note
 from gl_csm.services.triage.context import TRACKING_NOTE
 from gl_csm.templates import Trusted, mention, reference
@@ -53,12 +54,14 @@ def listing_since(tracking: Iterable[Mapping[str, Any]]) -> date | None:
     days = [
         e.read
         for issue in tracking
-        if (e := ev.Evidence.from_data(card_data(issue.get("description")).get(KEY))).read
+        if (e := ev.Evidence.from_data(card_value(issue.get("description"), KEY))).read
     ]
     return max(days) if days else None
 
 
-def _since(tracking: Iterable[Mapping[str, Any]]) -> str | None:
+def listing_after(tracking: Iterable[Mapping[str, Any]]) -> str | None:
+    """The ``updated_after`` of both listings (:func:`read_listing`,
+    :func:`read_milestones`): the day of :func:`listing_since`, at midnight UTC."""
     since = listing_since(tracking)
     return None if since is None else f"{since.isoformat()}T00:00:00Z"
 
@@ -88,11 +91,7 @@ def read_listing(
     gateway: Gateway, settings: Settings, tracking: Iterable[Mapping[str, Any]]
 ) -> list[dict]:
     """The post-sales group's issues updated since the last run, in one listing."""
-    query: dict[str, Any] = {"state": "all"}
-    after = _since(tracking)
-    if after is not None:
-        query["updated_after"] = after
-    return _read_group(gateway, settings, lambda group: gateway.group_issues(group, **query))
+    return read_listing_after(gateway, settings, listing_after(tracking))
 
 
 def read_milestones(
@@ -100,7 +99,20 @@ def read_milestones(
 ) -> list[dict]:
     """The post-sales group's closed milestones (its projects' included) updated since
     the last run, in one listing; the same ``since`` as :func:`read_listing`."""
-    after = _since(tracking)
+    return read_milestones_after(gateway, settings, listing_after(tracking))
+
+
+def read_listing_after(gateway: Gateway, settings: Settings, after: str | None) -> list[dict]:
+    """:func:`read_listing` with its ``after`` already known (:func:`listing_after`: a
+    run reads both listings from one pass over the cards)."""
+    query: dict[str, Any] = {"state": "all"}
+    if after is not None:
+        query["updated_after"] = after
+    return _read_group(gateway, settings, lambda group: gateway.group_issues(group, **query))
+
+
+def read_milestones_after(gateway: Gateway, settings: Settings, after: str | None) -> list[dict]:
+    """:func:`read_milestones` with its ``after`` already known."""
     return _read_group(
         gateway,
         settings,
@@ -181,6 +193,12 @@ class AccountEvidence:
         )
 
     def time_to_value(self) -> tuple[ev.TimeToValue, ...]:
+        return self._time_to_value
+
+    @cached_property
+    def _time_to_value(self) -> tuple[ev.TimeToValue, ...]:
+        # A pure function of two frozen fields, asked by the EBR brief, the card and the
+        # report row of the account (services/triage/run.py): computed once.
         return ev.time_to_value(self.applied.account, self.evidence)
 
 
@@ -194,7 +212,7 @@ def gather(
 ) -> AccountEvidence:
     """Fold this run's listings (issues by project path, closed milestones by lowercased
     project path) into the evidence the card recorded, and apply it."""
-    previous = ev.Evidence.from_data(card_data((tracking or {}).get("description")).get(KEY))
+    previous = ev.Evidence.from_data(card_value((tracking or {}).get("description"), KEY))
     paths = project_paths(settings, account)
     issues = [i for path in paths for i in listed.get(path, [])]
     closed = [m for path in paths for m in (milestones or {}).get(path.lower(), [])]
@@ -247,6 +265,8 @@ def plan_waiting_notes(
             f"the CSM is told {ref} waits for the team's reply ({account.slug})",
             account.slug,
         )
+    if evidence is found.evidence:
+        return found  # nothing settled: the same evidence (and what it computed once)
     return AccountEvidence(found.previous, evidence, found.applied)
 
 

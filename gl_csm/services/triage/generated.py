@@ -18,8 +18,10 @@ before stamps existed, or a stale stamp alone, is never a reason to write.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from gl_csm import __version__
@@ -74,7 +76,18 @@ def inputs_digest(template: str, template_source: str, context: Mapping[str, Any
     the template reads (rendered_from.py: a registry field it does not show is no input;
     dates as the template prints them, so a date and its ISO text are one input)."""
     data = rendered_from(template_source, context)
-    return short_hash("\0".join((__version__, template, template_source, data)))
+    # short_hash("\0".join((__version__, template, template_source, data))), with the
+    # part before the data hashed once per template (as tracking.py does for the card).
+    digest = _hashed_prefix(template, template_source).copy()
+    digest.update(data.encode())
+    return digest.hexdigest()[:16]
+
+
+@cache
+def _hashed_prefix(template: str, template_source: str) -> Any:
+    """SHA-256 fed with the gl-csm version, the template's name and its text; callers
+    update a copy."""
+    return hashlib.sha256(f"{__version__}\0{template}\0{template_source}\0".encode())
 
 
 def _unstamped(text: str) -> str:

@@ -61,11 +61,12 @@ def _moment(stamp: str) -> datetime:
 
 def card_record(tracking: Mapping[str, Any] | None) -> tuple[set[str], str | None]:
     """The reminder keys a tracking card records, and its ``reminders_seen`` stamp."""
-    from gl_csm.services.tracking import card_data
+    from gl_csm.services.card_data import card_value
 
-    data = card_data((tracking or {}).get("description"))
-    keys = data.get(RECORD_KEY)
-    seen = data.get(SEEN_KEY)
+    # Two values of the data, each copied alone (card_data.card_value).
+    description = (tracking or {}).get("description")
+    keys = card_value(description, RECORD_KEY)
+    seen = card_value(description, SEEN_KEY)
     found = {k for k in keys if isinstance(k, str)} if isinstance(keys, list) else set()
     return found, seen if isinstance(seen, str) and seen else None
 

@@ -157,7 +157,17 @@ def plan_reminder_issues(
     if not _gets_reminders(account):
         return open_ones
     rules, today = ctx.settings.rules, ctx.today
-    brief = executive_brief(ctx, account, a)
+    briefs: list[dict[str, Any]] = []
+
+    def brief(kind: ReminderKind) -> Mapping[str, Any] | None:
+        # Only an EBR's text holds the brief (_context): made for the account's first
+        # EBR issue, not for every account.
+        if kind.name != EBR:
+            return None
+        if not briefs:
+            briefs.append(executive_brief(ctx, account, a))
+        return briefs[0]
+
     moved: dict[str, list[tuple[dict, str]]] = {}
     for issue in open_ones:
         key = _reminder_key(issue)
@@ -166,7 +176,7 @@ def plan_reminder_issues(
             continue
         own = key.split(":", 1)[1]
         if still_current(kind, account, own, today, rules):
-            _refresh(ctx, plan, account, kind, issue, key, brief)
+            _refresh(ctx, plan, account, kind, issue, key, brief(kind))
         else:
             moved.setdefault(kind.name, []).append((issue, own))
     for kind in issue_kinds(rules, "account"):
@@ -189,9 +199,9 @@ def plan_reminder_issues(
                 continue
             targets.remove(target)
             # The card lists the issue as it is after this run (its new date and title).
-            open_ones[at] = _plan_redate(ctx, plan, account, kind, issue, target, brief)
+            open_ones[at] = _plan_redate(ctx, plan, account, kind, issue, target, brief(kind))
         for due in targets:
-            _plan_create(ctx, plan, account, kind, due, pending, brief)
+            _plan_create(ctx, plan, account, kind, due, pending, brief(kind))
     return open_ones
 
 

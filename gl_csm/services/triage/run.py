@@ -49,7 +49,7 @@ from gl_csm import markers
 from gl_csm.config import Projects, Settings
 from gl_csm.domain.account import Account
 from gl_csm.domain.assessment import Assessment, assess
-from gl_csm.domain.history import changes, measures_before, row_of
+from gl_csm.domain.history import HistoryRow, changes, measures_before, row_of
 from gl_csm.domain.notify import region_problem, who_to_tell
 from gl_csm.domain.rules import TEAM_ROLES
 from gl_csm.errors import GlCsmError
@@ -139,6 +139,9 @@ class TriageRun:
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     shard: tuple[int, int] | None = None
     today: date | None = None
+    #: Each planned account's history row (domain/history.py ``row_of``), built once
+    #: while planning it and reused by the run's history changes.
+    history_rows: dict[str, HistoryRow] = field(default_factory=dict)
 
     def extra(self, failed: Iterable[str | None] = ()) -> dict[str, Any]:
         """The ``--format json`` payload `gl-csm report` merges (SPEC 7 ``extra``)."""
@@ -305,7 +308,11 @@ def _plan_run(
     # lifecycle changed (a one-account reaction leaves it to the scheduled run, which
     # compares with the history, so the change is recorded that day all the same).
     if only is None:
-        done = [row_of(today, slug, r) for slug, r in run.accounts.items() if not r.get("failed")]
+        done = [
+            run.history_rows.get(slug) or row_of(today, slug, r)
+            for slug, r in run.accounts.items()
+            if not r.get("failed")
+        ]
         moved = changes(history.latest(), done, measures_before(history.rows, today))
         plan_history(run.plan, history, moved, today, shard)
     return run
@@ -364,11 +371,15 @@ def _read_portfolio(
                     if in_shard(slug, shard)
                 ]
 
+            # The cards indexed and their data read once for both listings; submitted
+            # before them, so a worker waiting on it never waits on a task queued
+            # behind its own.
+            after = pool.submit(lambda: gl_evidence.listing_after(cards()))
             listings["evidence"] = pool.submit(
-                lambda: gl_evidence.read_listing(gateway, settings, cards())
+                lambda: gl_evidence.read_listing_after(gateway, settings, after.result())
             )
             listings["milestones"] = pool.submit(
-                lambda: gl_evidence.read_milestones(gateway, settings, cards())
+                lambda: gl_evidence.read_milestones_after(gateway, settings, after.result())
             )
         try:
             registry = load_registry(
@@ -534,7 +545,7 @@ def _plan_accounts(
                 signals, _ = signals_of(ctx.tracking.get(account.slug), settings)
                 assessment = assess(target, settings.rules, today, signals)
         try:
-            row = _plan_account(ctx, local, target, assessment)
+            row, run.history_rows[account.slug] = _plan_account(ctx, local, target, assessment)
         except Exception as exc:  # noqa: BLE001 - one account never stops the others
             message = failure_text(exc)
             run.plan.fail(account.slug, message)
@@ -688,7 +699,9 @@ def _account_row(
 
 def _plan_account(
     ctx: TriageContext, plan: Plan, account: Account, a: Assessment
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], HistoryRow]:
+    """The account's report row and its history row (the row's fields the history
+    reads are all set before the history row is built)."""
     settings, today, gw = ctx.settings, ctx.today, ctx.gateway
     slug = account.slug
     tracking = ctx.tracking.get(slug)
@@ -764,11 +777,10 @@ def _plan_account(
 
     # 4. notes on the tracking issue (stale health, end of onboarding), recorded in the card
     due_notes, data = tracking_notes(ctx, account, a, previous, notify.color, sentiment, since)
+    history_row = row_of(today, slug, row)
     data = {
         **data,
-        **history_data(
-            ctx.history.get(slug, []), row_of(today, slug, row), today, settings.rules.history
-        ),
+        **history_data(ctx.history.get(slug, []), history_row, today, settings.rules.history),
     }
     # What the customer reads follows the registry's team (collaboration/team_sync.py):
     # no read unless the team differs from the one the card recorded.
@@ -801,7 +813,7 @@ def _plan_account(
         below="" if tracking is not None else notes_text(account, due_notes),
     )
     _plan_tracking(ctx, outer, plan, account, a, tracking, due_notes, extra)
-    return row
+    return row, history_row
 
 
 def _plan_evidence(

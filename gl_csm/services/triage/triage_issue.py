@@ -16,7 +16,7 @@ from gl_csm import markers
 from gl_csm.config import Settings
 from gl_csm.domain.account import Account
 from gl_csm.domain.assessment import Assessment
-from gl_csm.domain.cadence import fiscal_quarter, milestone_name
+from gl_csm.domain.cadence import fiscal_quarter
 from gl_csm.domain.health import worse_color
 from gl_csm.domain.measure_text import health_text, measure_name, score_text
 from gl_csm.domain.notify import Notify, region_problem, who_to_tell
@@ -149,11 +149,7 @@ def _milestone(account: Account, settings: Settings) -> tuple[str, date, date] |
     if account.renewal_date is None:
         return None
     q = fiscal_quarter(account.renewal_date, settings.rules.fiscal_year_start_month)
-    return (
-        milestone_name(account.renewal_date, settings.rules.fiscal_year_start_month),
-        q.start,
-        q.end,
-    )
+    return (q.name, q.start, q.end)  # q.name: cadence.milestone_name of the renewal
 
 
 def plan_triage_issue(
