@@ -73,8 +73,8 @@ class Store:
     def listing(self, key: tuple, build: Callable[[], list]) -> list:
         """``build()``, remembered under ``key`` until the next write when listings are
         memoised (``sandbox serve``: every change comes through a request). A client
-        paging through 80 pages of one listing made the sandbox filter and sort all of
-        a project's issues 80 times; GitLab answers each page from an index
+        paging through 80 pages of one listing made the sandbox filter and sort every
+        issue of the project again for each page; GitLab answers each page from an index
         (app/finders/issues_finder.rb, LIMIT/OFFSET), so the answers are the same."""
         if self.listings is None:
             return build()

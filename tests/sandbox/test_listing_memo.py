@@ -35,18 +35,18 @@ def test_pages_of_one_listing_filter_once_and_a_write_is_seen(
 ) -> None:
     sb.store.listings = {}
     for n in range(5):
-        project.issues.create({"title": f"issue {n}"})
+        project.issues.create({"title": f"task-{n}"})
     path = f"/projects/{project.id}/issues"
     calls = _spy(monkeypatch)
     pages = [_titles(http, path, page=p, sort="asc") for p in (1, 2, 3)]
-    assert pages == [["issue 0", "issue 1"], ["issue 2", "issue 3"], ["issue 4"]]
+    assert pages == [["task-0", "task-1"], ["task-2", "task-3"], ["task-4"]]
     assert len(calls) == 1
     # Other filters are another listing.
-    assert _titles(http, path, page=1, sort="desc") == ["issue 4", "issue 3"]
+    assert _titles(http, path, page=1, sort="desc") == ["task-4", "task-3"]
     assert len(calls) == 2
     # A write: the next page is of the new state (no stale answer).
-    project.issues.create({"title": "issue 5"})
-    assert _titles(http, path, page=3, sort="asc") == ["issue 4", "issue 5"]
+    project.issues.create({"title": "task-5"})
+    assert _titles(http, path, page=3, sort="asc") == ["task-4", "task-5"]
     assert len(calls) == 3
     assert len(sb.store.listings) == 1  # the earlier state's listings are gone
 
