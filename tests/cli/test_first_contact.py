@@ -173,10 +173,13 @@ def test_ctrl_c_before_anything_was_sent(tmp_path: Path) -> None:
     """A real SIGINT to a running process: exit 130 and the one line."""
     assert invoke(tmp_path, "init")[0] == 0
     script = (
-        "import os, signal, sys\n"
+        "import os, signal, sys, time\n"
         "from gl_csm.services import setup\n"
         "def stop(*a, **k):\n"
         "    os.kill(os.getpid(), signal.SIGINT)\n"
+        # The handler runs at the interpreter's next check, which a loaded machine can
+        # put after this function returned: wait for it here.
+        "    time.sleep(30)\n"
         "setup.plan_setup = stop\n"
         "from gl_csm.cli import main\n"
         "sys.argv = ['gl-csm', 'setup']\n"
