@@ -61,13 +61,21 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_triage import CONFIG, TODAY, Server, free_port, generate  # noqa: E402
+from bench_triage import (  # noqa: E402
+    CONFIG,
+    TODAY,
+    PacedClock,
+    Server,
+    free_port,
+    generate,
+    paced_sandbox,
+)
 
 from gl_csm import markers  # noqa: E402
 from gl_csm.config import Settings, load_settings  # noqa: E402
 from gl_csm.gitlab.gateway import Gateway  # noqa: E402
 from gl_csm.runtime import pace_limits, seed_sandbox  # noqa: E402
-from gl_csm.sandbox import Sandbox, SandboxAdapter  # noqa: E402
+from gl_csm.sandbox import SandboxAdapter  # noqa: E402
 from gl_csm.services.triage.history import load_history, window_start  # noqa: E402
 from gl_csm.services.triage.report import load_results, render_report  # noqa: E402
 from gl_csm.services.triage.run import plan_triage  # noqa: E402
@@ -124,19 +132,11 @@ class InProcess(Served):
 
     def __init__(self, work: Path, latency_ms: float) -> None:
         super().__init__(work, latency_ms)
-        self.start = datetime.combine(TODAY, dt_time(6), UTC)
-        self.requests = 0
-        self.sandbox = Sandbox(clock=lambda: self.start + timedelta(seconds=0.05 * self.requests))
-        handle = self.sandbox.handle
-
-        def counted(*args: Any, **kwargs: Any) -> Any:
-            self.requests += 1
-            return handle(*args, **kwargs)
-
-        self.sandbox.handle = counted  # type: ignore[method-assign]
+        self.clock = PacedClock(datetime.combine(TODAY, dt_time(6), UTC))
+        self.sandbox = paced_sandbox(None, self.clock)
 
     def open(self, today: date, settings: Settings) -> None:
-        self.start, self.requests = datetime.combine(today, dt_time(6), UTC), 0
+        self.clock.restart(datetime.combine(today, dt_time(6), UTC))
         # A served sandbox makes a user of every username the registry names when it
         # starts (runtime.seed_sandbox); so does this one at each step.
         seed_sandbox(self.sandbox, settings)

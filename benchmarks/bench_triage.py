@@ -325,14 +325,27 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _paced_sandbox(path: Path, start: datetime) -> Sandbox:
-    """An in-process sandbox whose clock moves 50 ms a request from ``start``."""
-    requests = [0]
-    sandbox = Sandbox(path, clock=lambda: start + timedelta(seconds=0.05 * requests[0]))
+class PacedClock:
+    """An in-process sandbox's clock: ``start`` plus 50 ms a request answered (about a
+    served sandbox's pace, so the race checks' windows read what they would)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.start, self.requests = start, 0
+
+    def __call__(self) -> datetime:
+        return self.start + timedelta(seconds=0.05 * self.requests)
+
+    def restart(self, start: datetime) -> None:
+        self.start, self.requests = start, 0
+
+
+def paced_sandbox(path: Path | None, clock: PacedClock) -> Sandbox:
+    """An in-process sandbox whose requests move ``clock``."""
+    sandbox = Sandbox(path, clock=clock)
     handle = sandbox.handle
 
     def counted(*args: Any, **kwargs: Any) -> Any:
-        requests[0] += 1
+        clock.requests += 1
         return handle(*args, **kwargs)
 
     sandbox.handle = counted  # type: ignore[method-assign]
@@ -353,8 +366,9 @@ def prepare(work: Path, n: int) -> dict[str, Any]:
     (work / "ports.json").write_text(json.dumps(ports))
     for side in RUNNERS:
         url = f"http://127.0.0.1:{ports[side]}"
-        sandbox = _paced_sandbox(
-            work / f"{side.replace('_', '-')}.json", datetime.combine(TODAY, dt_time(12), UTC)
+        sandbox = paced_sandbox(
+            work / f"{side.replace('_', '-')}.json",
+            PacedClock(datetime.combine(TODAY, dt_time(12), UTC)),
         )
         seed_sandbox(sandbox, settings)
         adapter = SandboxAdapter(sandbox)
